@@ -1,0 +1,79 @@
+"""The OpenAPI document, generated from the marshmallow schemas with apispec."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from .. import __version__
+from . import schemas as s
+
+
+def _json(schema: str | dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _responses(ok: int, schema: str | dict, *failures: int) -> dict:
+    out = {str(ok): {"description": "success", **_json(schema)}}
+    reasons = {401: "missing or invalid token", 404: "no such thing, or not visible to you",
+               409: "stale version", 422: "invalid request; every problem listed"}
+    for code in failures:
+        out[str(code)] = {"description": reasons[code], **_json("Error")}
+    return out
+
+
+DEAL_ID = {"name": "deal_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+@lru_cache(maxsize=1)
+def build_spec() -> dict:
+    spec = APISpec(
+        title="goldsieve", version=__version__, openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Sales funnels: deals, stages, gates and their history."},
+    )
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for name in ("Error", "Deal", "DealPage", "DealCreate", "DealPatch", "Move", "Reopen",
+                 "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health"):
+        spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
+
+    secured = [{"bearer": []}]
+    spec.path("/api/v1/health", operations={"get": {
+        "summary": "Liveness and store check", "responses": _responses(200, "Health")}})
+    spec.path("/api/v1/funnels", operations={"get": {
+        "summary": "Funnels of the workspace", "security": secured,
+        "responses": _responses(200, "FunnelList", 401)}})
+    spec.path("/api/v1/funnels/{funnel_id}", operations={"get": {
+        "summary": "A funnel's definition", "security": secured,
+        "parameters": [{"name": "funnel_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": _responses(200, {"type": "object"}, 401, 404)}})
+    query = [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
+        ("funnel", "string"), ("stage", "string"), ("owner", "string"), ("status", "string"),
+        ("q", "string"), ("cursor", "string"), ("limit", "integer"))]
+    spec.path("/api/v1/deals", operations={
+        "get": {"summary": "A page of the deals you may see, newest first", "security": secured,
+                "parameters": query, "responses": _responses(200, "DealPage", 401, 422)},
+        "post": {"summary": "Create a deal in its funnel's first stage", "security": secured,
+                 "requestBody": _json("DealCreate"), "responses": _responses(201, "Deal", 401, 404, 422)},
+    })
+    spec.path("/api/v1/deals/{deal_id}", operations={
+        "get": {"summary": "One deal", "security": secured, "parameters": [DEAL_ID],
+                "responses": _responses(200, "Deal", 401, 404)},
+        "patch": {"summary": "Change a deal's fields", "security": secured, "parameters": [DEAL_ID],
+                  "requestBody": _json("DealPatch"), "responses": _responses(200, "Deal", 401, 404, 409, 422)},
+    })
+    spec.path("/api/v1/deals/{deal_id}/history", operations={"get": {
+        "summary": "The deal's events, oldest first", "security": secured, "parameters": [DEAL_ID],
+        "responses": _responses(200, "EventPage", 401, 404)}})
+    spec.path("/api/v1/deals/{deal_id}/move", operations={"post": {
+        "summary": "Move a deal to a stage through its gates", "security": secured,
+        "parameters": [DEAL_ID], "requestBody": _json("Move"),
+        "responses": _responses(200, "Deal", 401, 404, 409, 422)}})
+    spec.path("/api/v1/deals/{deal_id}/reopen", operations={"post": {
+        "summary": "Reopen a won or lost deal", "security": secured, "parameters": [DEAL_ID],
+        "requestBody": _json("Reopen"), "responses": _responses(200, "Deal", 401, 404, 409, 422)}})
+    spec.path("/api/v1/deals/{deal_id}/notes", operations={"post": {
+        "summary": "Add a note to the deal's history", "security": secured, "parameters": [DEAL_ID],
+        "requestBody": _json("Note"), "responses": _responses(201, "Event", 401, 404, 422)}})
+    return spec.to_dict()

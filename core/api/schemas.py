@@ -1,0 +1,115 @@
+"""The fixed shapes of the REST API, as marshmallow schemas; the OpenAPI document is built from them."""
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class StrictSchema(Schema):
+    """Request bodies refuse unknown keys: a client cannot set what the server owns."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class ErrorItemSchema(Schema):
+    path = fields.String(required=True, metadata={"description": "JSON pointer into the request"})
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class ErrorSchema(Schema):
+    errors = fields.List(fields.Nested(ErrorItemSchema), required=True)
+
+
+class DealSchema(Schema):
+    id = fields.Integer(required=True)
+    funnel = fields.String(required=True)
+    funnel_version = fields.Integer(required=True)
+    title = fields.String(required=True)
+    stage = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["open", "won", "lost"]))
+    owner = fields.String(required=True)
+    data = fields.Dict(required=True)
+    version = fields.Integer(required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    stage_entered_at = fields.String(required=True)
+    lost_reason = fields.String(allow_none=True)
+
+
+class DealPageSchema(Schema):
+    items = fields.List(fields.Nested(DealSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class DealCreateSchema(StrictSchema):
+    funnel = fields.String(required=True)
+    title = fields.String(required=True)
+    data = fields.Dict(load_default=dict)
+    owner = fields.String()
+
+
+class DealPatchSchema(StrictSchema):
+    data = fields.Dict(load_default=dict)
+    title = fields.String()
+    version = fields.Integer(required=True, strict=True)
+
+
+class MoveSchema(StrictSchema):
+    to = fields.String(required=True)
+    data = fields.Dict(load_default=dict)
+    lost_reason = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    version = fields.Integer(strict=True)
+
+
+class ReopenSchema(StrictSchema):
+    to = fields.String()
+    version = fields.Integer(strict=True)
+
+
+class NoteSchema(StrictSchema):
+    text = fields.String(required=True)
+
+
+class EventSchema(Schema):
+    id = fields.Integer(required=True)
+    deal_id = fields.Integer(required=True)
+    funnel = fields.String(required=True)
+    funnel_version = fields.Integer(required=True)
+    type = fields.String(required=True)
+    at = fields.String(required=True)
+    by = fields.String(required=True)
+    from_stage = fields.String(allow_none=True)
+    to_stage = fields.String(allow_none=True)
+    lost_reason = fields.String(allow_none=True)
+    changes = fields.Dict()
+    note = fields.String(allow_none=True)
+
+
+class EventPageSchema(Schema):
+    items = fields.List(fields.Nested(EventSchema), required=True)
+
+
+class StageSummarySchema(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    title = fields.Raw(required=True)
+    probability = fields.Float(required=True)
+
+
+class FunnelSummarySchema(Schema):
+    id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    title = fields.Raw(required=True)
+    currency = fields.String(required=True)
+    stages = fields.List(fields.Nested(StageSummarySchema), required=True)
+
+
+class FunnelListSchema(Schema):
+    items = fields.List(fields.Nested(FunnelSummarySchema), required=True)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    version = fields.String(required=True)

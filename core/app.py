@@ -1,0 +1,69 @@
+"""The Flask app factory: the only kernel module (besides the API) that knows Flask."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Iterable
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .clock import Clock, utc_now
+from .runtime import Runtime, open_runtime
+from .workspace import Workspace
+
+
+def create_app(
+    workspace: str | os.PathLike[str] | Workspace | None = None,
+    *,
+    runtime: Runtime | None = None,
+    clock: Clock = utc_now,
+    plugins: Iterable[Any] = (),
+    config: dict[str, Any] | None = None,
+) -> Flask:
+    """Build the app for a workspace (or around an already opened runtime).
+
+    The plugin manager, store and engine live in ``app.extensions["goldsieve"]``: no module
+    globals, so several apps can run in one process (tests do).
+    """
+    if runtime is None:
+        ws = workspace if isinstance(workspace, Workspace) else Workspace.load(workspace)
+        runtime = open_runtime(ws, clock=clock, plugins=plugins)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=_secret_key(runtime.workspace.path),
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.config.update(config or {})
+    app.extensions["goldsieve"] = runtime
+
+    from .api import bp as api_bp
+    from goldsieve.ui import bp as ui_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(ui_bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if request.path.startswith("/api/"):
+            body = {"errors": [{"path": "", "code": error.name.lower().replace(" ", "_"),
+                                "message": error.description or error.name}]}
+            return jsonify(body), error.code
+        return error
+
+    return app
+
+
+def _secret_key(folder: Path) -> str:
+    """A per-workspace key kept in ``data/``, so sessions survive restarts and never ship in code."""
+    path = folder / "data" / ".secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key

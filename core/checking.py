@@ -1,0 +1,42 @@
+"""``goldsieve check``: which files to check, validation, then the plugins' lint."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .funnel_check import Finding, load_file
+from .plugin_manager import lint, make_plugin_manager
+from .workspace import CONFIG_NAME, Workspace
+
+
+def funnel_files(path: Path) -> list[Path]:
+    """A file is itself; a workspace folder means its ``funnels/*.json``; another folder, its ``*.json``."""
+    if path.is_dir():
+        if (path / CONFIG_NAME).is_file():
+            return Workspace.load(path).funnel_files()
+        return sorted(path.glob("*.json"))
+    return [path]
+
+
+def check_paths(paths: list[Path]) -> tuple[list[tuple[Path, Finding]], list[Path]]:
+    """Every finding of every funnel file under ``paths``, and the files that were checked.
+
+    Lint runs only on definitions without validation errors: its rules may assume a valid shape.
+    A workspace's own plugins take part, so its custom lint rules run where they apply.
+    """
+    files: list[Path] = []
+    plugin_files: list[Path] = []
+    modules: list[str] = []
+    for path in paths:
+        files += funnel_files(path)
+        if path.is_dir() and (path / CONFIG_NAME).is_file():
+            workspace = Workspace.load(path)
+            plugin_files += workspace.plugin_files()
+            modules += workspace.plugin_modules
+    pm = make_plugin_manager(modules=modules, files=plugin_files)
+    results: list[tuple[Path, Finding]] = []
+    for file in files:
+        definition, found = load_file(file)
+        if definition is not None and not any(f.severity == "error" for f in found):
+            found += lint(pm, definition)
+        results += [(file, f) for f in found]
+    return results, files

@@ -1,0 +1,247 @@
+"""The ``goldsieve`` command line, built with click (the toolkit Flask's own CLI uses).
+
+Every command turns the kernel's errors into one clear line and exit status 1; usage errors
+exit 2 (click's convention, which ``goldsieve check`` shares); nothing prints a traceback.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+from .errors import GoldsieveError, ValidationFailed
+from .store import StoreError
+from .workspace import Workspace
+
+cli = click.Group("goldsieve", help="goldsieve: sales funnels declared in JSON, extended by plugins.")
+
+workspace_option = click.option(
+    "--workspace", "-w", "workspace", type=click.Path(file_okay=False, path_type=Path),
+    envvar="GOLDSIEVE_WORKSPACE", default=".", show_default=True,
+    help="The workspace folder (also GOLDSIEVE_WORKSPACE).",
+)
+
+
+def fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _runtime(workspace: Path):
+    from .runtime import open_runtime
+
+    return open_runtime(Workspace.load(workspace))
+
+
+# --- funnels --------------------------------------------------------------------------------
+
+
+@cli.command("templates")
+@click.option("--ids", is_flag=True, help="Print only the template ids, one per line.")
+def templates_command(ids: bool) -> None:
+    """List the industry templates that plugins provide."""
+    from .plugin_manager import make_plugin_manager, templates
+
+    for template_id, definition in sorted(templates(make_plugin_manager()).items()):
+        if ids:
+            click.echo(template_id)
+        else:
+            from .funnel import Funnel
+
+            funnel = Funnel(definition)
+            stages = " → ".join(s.id for s in funnel.stages)
+            click.echo(f"{template_id:<12} {funnel.label('en')} / {funnel.label('zh-Hans')}: {stages}")
+
+
+@cli.command("init")
+@click.option("--template", "-t", "template_id", default="software", show_default=True,
+              help="The industry template to start from (see `goldsieve templates`).")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init_command(template_id: str, directory: Path) -> None:
+    """Create a workspace in DIRECTORY from a template."""
+    from .plugin_manager import make_plugin_manager, templates
+    from .workspace import init_workspace
+
+    available = templates(make_plugin_manager())
+    if template_id not in available:
+        raise click.BadParameter(
+            f"unknown template {template_id!r}; choose one of: {', '.join(sorted(available))}",
+            param_hint="--template",
+        )
+    init_workspace(directory, available[template_id])
+    click.echo(f"Created workspace {directory} with the {template_id} funnel.")
+    click.echo(f"Next: goldsieve users add NAME --role admin --workspace {directory}")
+
+
+@cli.command("check")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def check_command(paths: tuple[Path, ...], strict: bool) -> None:
+    """Check funnel files (or workspace folders); none given: the current workspace.
+
+    Prints FILE: POINTER: message for every finding. Exit 0 without errors, 1 with errors.
+    """
+    from .checking import check_paths
+
+    findings, files = check_paths(list(paths) or [Path(".")])
+    if not files:
+        click.echo("Error: no funnel files found", err=True)
+        sys.exit(2)
+    errors = 0
+    for path, finding in findings:
+        severity = "error" if strict else finding.severity
+        errors += severity == "error"
+        hint = f" ({finding.hint})" if finding.hint else ""
+        click.echo(f"{path}: {finding.pointer or '/'}: {severity}: {finding.message}{hint}")
+    click.echo(f"checked {len(files)} funnel file{'s' if len(files) != 1 else ''}: "
+               f"{errors} error{'s' if errors != 1 else ''}, {len(findings) - errors} warning"
+               f"{'s' if len(findings) - errors != 1 else ''}", err=True)
+    sys.exit(1 if errors else 0)
+
+
+# --- serving --------------------------------------------------------------------------------
+
+
+@cli.command("serve")
+@workspace_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve_command(workspace: Path, host: str, port: int, threads: int) -> None:
+    """Serve the workspace with a production WSGI server (waitress)."""
+    from .serving import serve
+
+    serve(Workspace.load(workspace), host, port, threads)
+
+
+@cli.command("demo")
+@workspace_option
+@click.option("--deals", default=300, show_default=True, type=click.IntRange(0, 1_000_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Create the workspace, print the logins, exit.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo_command(workspace: Path, deals: int, seed: int, no_serve: bool, host: str, port: int) -> None:
+    """A demo workspace: users of every role and deals with nine months of history."""
+    from .demo import ensure_demo, print_logins
+    from .serving import serve
+
+    created = ensure_demo(workspace, deals=deals, seed=seed, progress=True)
+    if not created:
+        click.echo(f"Using the existing demo workspace {workspace}.")
+    print_logins(workspace)
+    if not no_serve:
+        serve(Workspace.load(workspace), host, port)
+
+
+# --- users ----------------------------------------------------------------------------------
+
+users = click.Group("users", help="Manage users and their API tokens.")
+cli.add_command(users)
+
+
+def _read_password() -> str:
+    """Prompt twice on a terminal; read one line (or two that must match) from a pipe."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    lines = sys.stdin.read().splitlines()
+    if not lines:
+        fail("no password on standard input")
+    if len(lines) > 1 and lines[1] != lines[0]:
+        fail("the two passwords on standard input differ")
+    return lines[0]
+
+
+@users.command("add")
+@workspace_option
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(
+    ["admin", "executive", "manager", "rep", "marketing", "after_sales"]))
+@click.option("--team", default=None)
+def users_add(workspace: Path, name: str, role: str, team: str | None) -> None:
+    """Add a user; the password is asked twice (or read from standard input)."""
+    from .users import add_user
+
+    password = _read_password()
+    with _runtime(workspace) as rt:
+        add_user(rt.store, name, role, password, team=team)
+    click.echo(f"Added {name} ({role}).")
+
+
+@users.command("list")
+@workspace_option
+def users_list(workspace: Path) -> None:
+    """List users."""
+    with _runtime(workspace) as rt:
+        for user in rt.store.find("users"):
+            click.echo(f"{user['username']:<20} {user['role']:<12} {user.get('team') or ''}".rstrip())
+
+
+@users.command("token")
+@workspace_option
+@click.argument("name")
+def users_token(workspace: Path, name: str) -> None:
+    """Issue a new API token for a user (printed once, as the last word)."""
+    from .users import issue_token
+
+    with _runtime(workspace) as rt:
+        token = issue_token(rt.store, name)
+    click.echo(f"API token for {name}: {token}")
+
+
+# --- data in and out ------------------------------------------------------------------------
+
+
+@cli.command("import")
+@workspace_option
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--funnel", "funnel_id", required=True)
+@click.option("--map", "mappings", multiple=True, metavar="COLUMN=FIELD",
+              help="Read a column into a differently named field (repeatable).")
+@click.option("--as", "as_user", default=None, help="The user recorded as creator (default: first admin).")
+@click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
+def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tuple[str, ...],
+                   as_user: str | None, dry_run: bool) -> None:
+    """Import deals from CSV: every row is checked first, then all are written, or none."""
+    from .importer import import_csv, parse_mappings
+
+    with _runtime(workspace) as rt:
+        result = import_csv(rt, csv_file, funnel_id, parse_mappings(mappings), as_user=as_user,
+                            dry_run=dry_run, progress=True)
+    for line in result.problems:
+        click.echo(line, err=True)
+    if result.problems:
+        fail(f"{len(result.problems)} problem(s) in {csv_file}; nothing was imported")
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{verb} {result.count} deals into {funnel_id}")
+
+
+@cli.command("export")
+@workspace_option
+@click.option("--what", type=click.Choice(["deals", "events"]), default="deals", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--funnel", "funnel_id", default=None)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
+def export_command(workspace: Path, what: str, fmt: str, funnel_id: str | None, output) -> None:
+    """Export deals or events as CSV or JSON lines."""
+    from .exporter import export
+
+    with _runtime(workspace) as rt:
+        export(rt, output, what=what, fmt=fmt, funnel_id=funnel_id)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="goldsieve", standalone_mode=True)
+    except (GoldsieveError, StoreError) as error:
+        if isinstance(error, ValidationFailed):
+            for v in error.violations:
+                click.echo(f"Error: {v.path or '/'}: {v.message}", err=True)
+            sys.exit(1)
+        fail(str(error))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,354 @@
+"""The engine: every change to a deal goes through here (DESIGN.md, "The engine").
+
+Flask-free and I/O-free apart from the store it is given. A change is computed and checked
+first, outside any lock; only when nothing objects is it written, in one transaction that also
+checks the deal's version, so a concurrent writer turns into a clean :class:`Conflict`.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any, Callable
+
+import pluggy
+
+from .clock import Clock, stamp, utc_now
+from .errors import NotFound, ValidationFailed, Violation
+from .funnel import LOST, OPEN, WON, Funnel, Stage
+from .registry import FunnelRegistry
+from .store import Conflict, Store
+from .store.filters import Contains, Eq, Everything, Filter, all_of, matches
+from .transitions import reopen_violations, transition_violations
+from .validation import violations
+
+log = logging.getLogger(__name__)
+
+User = dict[str, Any]
+Deal = dict[str, Any]
+
+#: The deal keys a client may never set directly: the engine owns them.
+SERVER_OWNED = frozenset(
+    {"id", "funnel_version", "stage", "status", "version", "created_at", "updated_at",
+     "stage_entered_at", "lost_reason", "created_by"}
+)
+MAX_TITLE = 200
+
+
+def merge_data(data: dict, changes: dict | None) -> dict:
+    """Apply changes to a copy of deal data; a ``None`` value removes the field (merge patch)."""
+    merged = copy.deepcopy(data)
+    for key, value in (changes or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def diff_data(before: dict, after: dict) -> dict[str, list]:
+    """Field → ``[before, after]`` for every field that differs (``None`` for absent)."""
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+class Engine:
+    """Create, read, update and move deals for a user, against one store and its funnels."""
+
+    def __init__(
+        self,
+        store: Store,
+        funnels: FunnelRegistry,
+        hook: pluggy.HookRelay,
+        clock: Clock = utc_now,
+        scope: Callable[[User], Filter] | None = None,
+    ):
+        self.store = store
+        self.funnels = funnels
+        self.hook = hook
+        self.clock = clock
+        self._scope = scope or (lambda user: Everything())
+
+    # --- reading ------------------------------------------------------------------------
+
+    def scope(self, user: User) -> Filter:
+        """The filter of the deals this user may see; every query of deals is AND-ed with it."""
+        return self._scope(user)
+
+    def get(self, user: User, deal_id: int) -> Deal:
+        """A deal the user may see; :class:`NotFound` both when absent and when hidden."""
+        deal = self.store.get("deals", deal_id) if isinstance(deal_id, int) else None
+        # one row by primary key: evaluating the scope on it equals filtering in the query
+        if deal is None or not matches(self.scope(user), deal):
+            raise NotFound(f"deal {deal_id} not found")
+        return deal
+
+    def list(
+        self,
+        user: User,
+        *,
+        funnel: str | None = None,
+        stage: str | None = None,
+        owner: str | None = None,
+        status: str | None = None,
+        text: str | None = None,
+        after: int | None = None,
+        limit: int = 50,
+    ) -> list[Deal]:
+        """A page of the deals the user may see, newest first, filtered in the store."""
+        where = all_of(
+            self.scope(user),
+            Eq("funnel", funnel) if funnel else None,
+            Eq("stage", stage) if stage else None,
+            Eq("owner", owner) if owner else None,
+            Eq("status", status) if status else None,
+            Contains("title", text) if text else None,
+        )
+        return self.store.find("deals", where, after=after, limit=limit, descending=True)
+
+    def history(self, user: User, deal_id: int) -> list[dict]:
+        """The deal's events, oldest first."""
+        self.get(user, deal_id)
+        return self.store.find("events", Eq("deal_id", deal_id))
+
+    def funnel_of(self, deal: Deal) -> Funnel:
+        return self.funnels.get(deal["funnel"], deal["funnel_version"])
+
+    # --- writing ------------------------------------------------------------------------
+
+    def create(
+        self,
+        user: User,
+        funnel_id: str,
+        title: str,
+        data: dict | None = None,
+        owner: str | None = None,
+    ) -> Deal:
+        """A new deal in the first stage on its path, after that stage's gate agrees."""
+        deal = self.prepare(user, funnel_id, title, data, owner)
+        self.insert_new(user, [deal])
+        return deal
+
+    def prepare(
+        self,
+        user: User,
+        funnel_id: str,
+        title: str,
+        data: dict | None = None,
+        owner: str | None = None,
+    ) -> Deal:
+        """Check a new deal and return it unsaved; :class:`ValidationFailed` lists every problem.
+
+        Split from :meth:`insert_new` so an import can check every row before writing any.
+        """
+        funnel = self.funnels.get(funnel_id)
+        data = merge_data({}, data)
+        problems = self._title_violations(title)
+        problems += violations(funnel.fields_validator, data)
+        owner = owner or user["username"]
+        if owner != user["username"] and not self._user_exists(owner):
+            problems.append(Violation("/owner", "unknown_user", f"There is no user “{owner}”."))
+        first = funnel.path(data)[0]
+        now = stamp(self.clock())
+        deal: Deal = {
+            "funnel": funnel.id, "funnel_version": funnel.version, "title": title,
+            "stage": first.id, "status": OPEN, "owner": owner, "data": data, "version": 1,
+            "created_at": now, "updated_at": now, "stage_entered_at": now,
+            "lost_reason": None, "created_by": user["username"],
+        }
+        if not problems:
+            problems += self._gate_violations(funnel, {**deal, "stage": None}, first, user)
+        if problems:
+            raise ValidationFailed(problems)
+        return deal
+
+    def insert_new(self, user: User, deals: list[Deal]) -> None:
+        """Write prepared deals and their ``created`` events in one transaction."""
+        events = []
+        with self.store.transaction() as txn:
+            for deal in deals:
+                txn.insert("deals", deal)
+                event = self._event(deal, user, "created", deal["created_at"],
+                                    to_stage=deal["stage"], changes=diff_data({}, deal["data"]))
+                txn.insert("events", event)
+                events.append(event)
+        for deal, event in zip(deals, events):
+            self._observe([event], deal, self.funnel_of(deal))
+
+    def update(self, user: User, deal_id: int, changes: dict, version: int | None = None,
+               title: str | None = None) -> Deal:
+        """Change a deal's fields (and title); the result must satisfy the funnel's ``fields``."""
+        deal = self._current(user, deal_id, version)
+        funnel = self.funnel_of(deal)
+        data = merge_data(deal["data"], changes)
+        problems = violations(funnel.fields_validator, data)
+        if title is not None:
+            problems += self._title_violations(title)
+        if problems:
+            raise ValidationFailed(problems)
+        changed = diff_data(deal["data"], data)
+        if title is not None and title != deal["title"]:
+            changed["title"] = [deal["title"], title]
+        if not changed:
+            return deal
+        now = stamp(self.clock())
+        new = {**deal, "data": data, "title": title or deal["title"],
+               "version": deal["version"] + 1, "updated_at": now}
+        event = self._event(new, user, "updated", now, changes=changed)
+        self._write(new, deal["version"], [event])
+        self._observe([event], new, funnel)
+        return new
+
+    def move(
+        self,
+        user: User,
+        deal_id: int,
+        to: str,
+        changes: dict | None = None,
+        version: int | None = None,
+        lost_reason: str | None = None,
+        note: str | None = None,
+    ) -> Deal:
+        """Move a deal to a stage, applying ``changes`` first; all-or-nothing.
+
+        Every objection — unknown stage, the funnel's transition rules, invalid data, each gate,
+        a missing lost reason — is collected and raised together, and nothing is written.
+        """
+        deal = self._current(user, deal_id, version)
+        funnel = self.funnel_of(deal)
+        target = funnel.stage(to) if isinstance(to, str) else None
+        if target is None:
+            raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”.")])
+        data = merge_data(deal["data"], changes)
+        problems = violations(funnel.fields_validator, data)
+        problems += transition_violations(funnel, deal, target, data)
+        if target.kind == LOST:
+            problems += self._lost_reason_violations(funnel, lost_reason)
+        if not any(p.path == "/to" for p in problems):
+            problems += self._gate_violations(funnel, {**deal, "data": data}, target, user)
+        if problems:
+            raise ValidationFailed(problems)
+
+        now = stamp(self.clock())
+        new = {
+            **deal, "data": data, "stage": target.id, "status": target.kind,
+            "version": deal["version"] + 1, "updated_at": now, "stage_entered_at": now,
+            "lost_reason": lost_reason if target.kind == LOST else None,
+        }
+        if target.kind in (WON, LOST):
+            new["closed_from"] = deal["stage"]
+        events = []
+        changed = diff_data(deal["data"], data)
+        if changed:
+            events.append(self._event(new, user, "updated", now, changes=changed))
+        events.append(self._event(
+            new, user, "stage_changed", now, from_stage=deal["stage"], to_stage=target.id,
+            lost_reason=new["lost_reason"], note=note or None,
+        ))
+        self._write(new, deal["version"], events)
+        self._observe(events, new, funnel)
+        return new
+
+    def win(self, user: User, deal_id: int, **kwargs: Any) -> Deal:
+        deal = self.get(user, deal_id)
+        return self.move(user, deal_id, self.funnel_of(deal).won_stage.id, **kwargs)
+
+    def lose(self, user: User, deal_id: int, lost_reason: str | None, **kwargs: Any) -> Deal:
+        deal = self.get(user, deal_id)
+        return self.move(user, deal_id, self.funnel_of(deal).lost_stage.id,
+                         lost_reason=lost_reason, **kwargs)
+
+    def reopen(self, user: User, deal_id: int, to: str | None = None,
+               version: int | None = None) -> Deal:
+        """Bring a won or lost deal back into an open stage (by default the one it closed from)."""
+        deal = self._current(user, deal_id, version)
+        funnel = self.funnel_of(deal)
+        to = to or deal.get("closed_from") or funnel.first_stage.id
+        target = funnel.stage(to)
+        if target is None:
+            raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”.")])
+        problems = reopen_violations(funnel, deal, target)
+        if problems:
+            raise ValidationFailed(problems)
+        now = stamp(self.clock())
+        new = {**deal, "stage": target.id, "status": OPEN, "lost_reason": None,
+               "version": deal["version"] + 1, "updated_at": now, "stage_entered_at": now}
+        new.pop("closed_from", None)
+        event = self._event(new, user, "reopened", now, from_stage=deal["stage"], to_stage=target.id)
+        self._write(new, deal["version"], [event])
+        self._observe([event], new, funnel)
+        return new
+
+    def add_note(self, user: User, deal_id: int, text: str) -> dict:
+        """Append a note to the deal's history; notes count as activity."""
+        deal = self.get(user, deal_id)
+        if not isinstance(text, str) or not text.strip():
+            raise ValidationFailed([Violation("/text", "required", "A note needs some text.")])
+        now = stamp(self.clock())
+        new = {**deal, "version": deal["version"] + 1, "updated_at": now}
+        event = self._event(new, user, "note_added", now, note=text.strip())
+        self._write(new, deal["version"], [event])
+        self._observe([event], new, self.funnel_of(deal))
+        return event
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _current(self, user: User, deal_id: int, version: int | None) -> Deal:
+        deal = self.get(user, deal_id)
+        if version is not None and version != deal["version"]:
+            raise Conflict("deals", deal_id, version, deal["version"])
+        return deal
+
+    def _write(self, deal: Deal, expected_version: int, events: list[dict]) -> None:
+        with self.store.transaction() as txn:
+            txn.replace("deals", deal, expect_version=expected_version)
+            for event in events:
+                txn.insert("events", event)
+
+    def _event(self, deal: Deal, user: User, type_: str, at: str, **fields: Any) -> dict:
+        event = {
+            "deal_id": deal.get("id"), "funnel": deal["funnel"],
+            "funnel_version": deal["funnel_version"], "type": type_, "at": at,
+            "by": user["username"], "from_stage": None, "to_stage": None,
+            "lost_reason": None, "changes": {}, "note": None,
+        }
+        event.update(fields)
+        return event
+
+    def _observe(self, events: list[dict], deal: Deal, funnel: Funnel) -> None:
+        """Call the after-commit observers; a failing observer is logged, the write stands."""
+        for event in events:
+            for impl in self.hook.goldsieve_deal_event.get_hookimpls():
+                try:
+                    impl.function(event=event, deal=deal, funnel=funnel)
+                except Exception:
+                    log.exception("plugin %s failed observing %s", impl.plugin_name, event["type"])
+
+    def _gate_violations(self, funnel: Funnel, deal: Deal, target: Stage, user: User) -> list[Violation]:
+        found: list[Violation] = []
+        for result in self.hook.goldsieve_gate_check(funnel=funnel, deal=deal, target=target, user=user):
+            for violation in result or []:
+                if violation not in found:
+                    found.append(violation)
+        return found
+
+    @staticmethod
+    def _title_violations(title: object) -> list[Violation]:
+        if not isinstance(title, str) or not title.strip():
+            return [Violation("/title", "required", "A deal needs a title.")]
+        if len(title) > MAX_TITLE:
+            return [Violation("/title", "maxLength", f"A title has at most {MAX_TITLE} characters.")]
+        return []
+
+    @staticmethod
+    def _lost_reason_violations(funnel: Funnel, reason: str | None) -> list[Violation]:
+        if reason in funnel.lost_reasons:
+            return []
+        choices = ", ".join(funnel.lost_reasons) or "none defined"
+        code = "required" if reason in (None, "") else "enum"
+        return [Violation("/lost_reason", code, f"Choose one of the funnel's lost reasons: {choices}.")]
+
+    def _user_exists(self, username: str) -> bool:
+        return self.store.count("users", Eq("username", username)) > 0

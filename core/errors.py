@@ -1,0 +1,46 @@
+"""The errors the kernel raises; each maps to one HTTP status and one CLI message."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One reason a request was refused: where (a JSON pointer into the request), what, why."""
+
+    path: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class GoldsieveError(Exception):
+    """Base class of the kernel's errors."""
+
+
+class ValidationFailed(GoldsieveError):
+    """A request failed validation or a gate; it carries every violation, and nothing was written."""
+
+    def __init__(self, violations: list[Violation]):
+        self.violations = list(violations)
+        super().__init__("; ".join(f"{v.path}: {v.message}" for v in self.violations))
+
+
+class NotFound(GoldsieveError):
+    """The thing does not exist, or the user may not see it (both look the same, on purpose)."""
+
+
+class Forbidden(GoldsieveError):
+    """The user may see the thing but not do this to it."""
+
+
+class DefinitionError(GoldsieveError):
+    """A funnel definition has errors; ``findings`` says where and why."""
+
+    def __init__(self, source: str, findings: list):
+        self.source = source
+        self.findings = list(findings)
+        lines = [f"{source}: {f.pointer or '/'}: {f.message}" for f in self.findings]
+        super().__init__("\n".join(lines))

@@ -1,0 +1,86 @@
+"""Every hook goldsieve calls, grouped by family.
+
+Each specification is an empty function: its docstring says what a plugin receives, what it
+returns, and how the results of several plugins combine. ``docs/plugins.md`` documents each one
+for plugin authors, and a test fails when a hook is missing there or has no test.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .errors import Violation
+    from .funnel import Funnel, Stage
+    from .funnel_check import Finding
+
+hookspec = pluggy.HookspecMarker("goldsieve")
+
+
+# --- funnel ---------------------------------------------------------------------------------
+
+
+@hookspec
+def goldsieve_funnel_templates() -> list[dict[str, Any]]:
+    """Industry templates this plugin provides, as complete funnel definitions.
+
+    :returns: a list of funnel definitions (each with a unique ``id``).
+    Combine: collected; all plugins' templates are offered, and two templates with the same id
+    are an error reported at start-up.
+    """
+
+
+@hookspec
+def goldsieve_lint_funnel(definition: dict[str, Any]) -> list[Finding]:
+    """Extra findings about a funnel definition that already passed validation.
+
+    :param definition: the funnel definition as loaded from JSON.
+    :returns: findings (JSON pointer, message, hint, severity ``error`` or ``warning``).
+    Combine: collected; ``goldsieve check`` prints every finding and fails on any error.
+    """
+
+
+# --- gates ----------------------------------------------------------------------------------
+
+
+@hookspec
+def goldsieve_gate_check(
+    funnel: Funnel, deal: dict[str, Any], target: Stage, user: dict[str, Any]
+) -> list[Violation]:
+    """Reasons a deal may not enter a stage.
+
+    :param funnel: the funnel version the deal is on.
+    :param deal: the deal as it would be after the move, with the requested data changes applied
+        (``deal["stage"]`` is still the stage it leaves).
+    :param target: the stage the deal asks to enter.
+    :param user: the user making the move.
+    :returns: violations, each with a JSON pointer into the move request (``/data/amount``).
+    Combine: collected; any violation blocks the move, and all of them are reported together.
+    """
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+@hookspec
+def goldsieve_deal_event(event: dict[str, Any], deal: dict[str, Any], funnel: Funnel) -> None:
+    """Observe a change after it was committed.
+
+    :param event: the appended event (``type``, ``by``, ``at``, ``from_stage``, ``to_stage``, …).
+    :param deal: the deal after the change.
+    :param funnel: the funnel version the deal is on.
+    Combine: every observer is called; one that raises is logged and never undoes the write.
+    """
+
+
+# --- ui -------------------------------------------------------------------------------------
+
+
+@hookspec
+def goldsieve_field_widgets() -> dict[str, Callable[..., str]]:
+    """Form widgets this plugin adds, by name, for the funnel's ``ui.widgets`` hints.
+
+    :returns: a mapping of widget name to a callable that renders the HTML of one field.
+    Combine: collected into one registry; two plugins registering the same name is an error.
+    """

@@ -1,0 +1,58 @@
+"""Everything a workspace needs at run time, assembled once: plugins, store, funnels, engine.
+
+Flask-free, so the CLI, the worker and tests use the very same assembly as the web app.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import pluggy
+
+from .clock import Clock, utc_now
+from .engine import Engine
+from .plugin_manager import lint, make_plugin_manager
+from .registry import FunnelRegistry
+from .store import Store, open_store
+from .workspace import Workspace
+
+
+@dataclass
+class Runtime:
+    workspace: Workspace
+    pm: pluggy.PluginManager
+    store: Store
+    funnels: FunnelRegistry
+    engine: Engine
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Runtime":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_runtime(
+    workspace: Workspace,
+    *,
+    clock: Clock = utc_now,
+    plugins: Iterable[Any] = (),
+    entry_points: bool = True,
+) -> Runtime:
+    """Load plugins, check and load the funnels, open the store, build the engine.
+
+    The store is opened last, so a bad funnel or plugin never leaves the store locked.
+    """
+    pm = make_plugin_manager(
+        modules=workspace.plugin_modules,
+        files=workspace.plugin_files(),
+        extra=plugins,
+        entry_points=entry_points,
+    )
+    funnels = FunnelRegistry.from_files(workspace.funnel_files(), lint=lambda d: lint(pm, d))
+    store = open_store(workspace.store_url, workspace.path)
+    engine = Engine(store, funnels, pm.hook, clock=clock)
+    return Runtime(workspace, pm, store, funnels, engine)

@@ -1,0 +1,94 @@
+"""Users, their passwords and their API tokens.
+
+Passwords are hashed with scrypt (werkzeug's implementation); API tokens are random and stored
+only as their SHA-256, which is enough for 256-bit random secrets and keeps lookups cheap.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .clock import stamp, utc_now
+from .errors import ValidationFailed, Violation
+from .store import Store
+from .store.filters import Eq
+
+ROLES = ("admin", "executive", "manager", "rep", "marketing", "after_sales")
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MIN_PASSWORD = 8
+TOKEN_PREFIX = "gs_"
+
+# verifying against a throwaway hash keeps "no such user" as slow as "wrong password"
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def find_user(store: Store, username: str) -> dict[str, Any] | None:
+    rows = store.find("users", Eq("username", username), limit=1)
+    return rows[0] if rows else None
+
+
+def add_user(
+    store: Store, username: str, role: str, password: str, team: str | None = None,
+    locale: str | None = None,
+) -> dict[str, Any]:
+    """Create a user; every problem with the input is reported at once, and nothing is written."""
+    problems = []
+    if not isinstance(username, str) or not USERNAME.match(username):
+        problems.append(Violation("/username", "pattern",
+                                  "Use 1–64 letters, digits, dots, dashes or underscores."))
+    elif find_user(store, username):
+        problems.append(Violation("/username", "unique", f"The user “{username}” already exists."))
+    if role not in ROLES:
+        problems.append(Violation("/role", "enum", f"Choose one of: {', '.join(ROLES)}."))
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        problems.append(Violation("/password", "minLength",
+                                  f"A password has at least {MIN_PASSWORD} characters."))
+    if problems:
+        raise ValidationFailed(problems)
+    user = {
+        "username": username, "role": role, "team": team, "locale": locale,
+        "password_hash": generate_password_hash(password, method="scrypt"),
+        "created_at": stamp(utc_now()),
+    }
+    with store.transaction() as txn:
+        txn.insert("users", user)
+    return user
+
+
+def authenticate(store: Store, username: str, password: str) -> dict[str, Any] | None:
+    """The user if the password is right, else ``None`` (same cost either way)."""
+    user = find_user(store, username) if isinstance(username, str) else None
+    stored = user["password_hash"] if user else _DUMMY_HASH
+    ok = check_password_hash(stored, password or "")
+    return user if user and ok else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(store: Store, username: str) -> str:
+    """A new API token for the user; only its hash is stored, so it is shown once."""
+    if find_user(store, username) is None:
+        raise ValidationFailed([Violation("/username", "unknown_user", f"There is no user “{username}”.")])
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with store.transaction() as txn:
+        txn.insert("tokens", {"username": username, "digest": _digest(token),
+                              "created_at": stamp(utc_now())})
+    return token
+
+
+def user_for_token(store: Store, token: str) -> dict[str, Any] | None:
+    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
+        return None
+    rows = store.find("tokens", Eq("digest", _digest(token)), limit=1)
+    return find_user(store, rows[0]["username"]) if rows else None
+
+
+def public(user: dict[str, Any]) -> dict[str, Any]:
+    """A user without secrets, for lists and API answers."""
+    return {k: user.get(k) for k in ("id", "username", "role", "team", "locale", "created_at")}

@@ -1,0 +1,29 @@
+"""The JSON documents goldsieve ships: the funnel meta-schema and the industry templates.
+
+Read through :mod:`importlib.resources` so that they are found from a source tree, an editable
+install and an installed wheel alike.
+"""
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+META_SCHEMA_FILE = "funnel.schema.json"
+
+
+@cache
+def meta_schema() -> dict[str, Any]:
+    """The funnel meta-schema (JSON Schema 2020-12). Shared and cached: do not mutate it."""
+    return json.loads(files(__name__).joinpath(META_SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def template_files() -> list[Path]:
+    """The bundled funnel templates (``templates/*.json``), sorted by name."""
+    folder = files(__name__).joinpath("templates")
+    return sorted(
+        (Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".json")),
+        key=lambda path: path.name,
+    )

@@ -1,0 +1,200 @@
+"""Every hook: documented in docs/plugins.md, and exercised here by a plugin that uses it.
+
+The meta-tests at the top fail when a hook is added without documentation or without a
+``test_hook_<name>`` test in this module.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from goldsieve import hookimpl, hookspecs
+from goldsieve.checking import check_paths
+from goldsieve.cli import cli
+from goldsieve.errors import DefinitionError, ValidationFailed, Violation
+from goldsieve.funnel_check import Finding
+from goldsieve.plugin_manager import PluginLoadError, field_widgets, make_plugin_manager, templates
+from goldsieve.runtime import open_runtime
+
+DOCS = Path(__file__).parents[1] / "docs" / "plugins.md"
+HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+               if name.startswith("goldsieve_"))
+
+
+def test_every_hook_is_documented_with_its_signature():
+    text = DOCS.read_text(encoding="utf-8")
+    documented = set(re.findall(r"^### `(goldsieve_\w+)\(", text, flags=re.M))
+    assert documented == set(HOOKS)
+    for name in HOOKS:
+        params = ", ".join(inspect.signature(getattr(hookspecs, name)).parameters)
+        assert f"### `{name}({params})`" in text, f"{name}: signature in docs differs from the spec"
+
+
+def test_every_hook_has_a_test():
+    tested = {name[len("test_hook_"):] for name in globals() if name.startswith("test_hook_")}
+    assert set(HOOKS) <= tested, f"hooks without a test: {sorted(set(HOOKS) - tested)}"
+
+
+def test_every_hookspec_says_how_results_combine():
+    for name in HOOKS:
+        assert "Combine:" in (getattr(hookspecs, name).__doc__ or ""), name
+
+
+# --- one test per hook ----------------------------------------------------------------------
+
+
+class ExtraTemplate:
+    def __init__(self, definition):
+        self.definition = definition
+
+    @hookimpl
+    def goldsieve_funnel_templates(self):
+        return [self.definition]
+
+
+def test_hook_goldsieve_funnel_templates(goldsieve_funnel, monkeypatch):
+    custom = {**goldsieve_funnel, "id": "solar"}
+    pm = make_plugin_manager(extra=[ExtraTemplate(custom)], entry_points=False)
+    offered = templates(pm)
+    assert {"software", "fmcg", "solar"} <= set(offered)
+    clash = make_plugin_manager(extra=[ExtraTemplate({**custom, "id": "software"})], entry_points=False)
+    with pytest.raises(PluginLoadError, match="software"):
+        templates(clash)
+
+
+HOUSE_RULES = """
+from goldsieve import hookimpl
+from goldsieve.funnel_check import Finding
+
+@hookimpl
+def goldsieve_lint_funnel(definition):
+    if len(definition["stages"]) > 6:
+        return [Finding("/stages", "more than six stages", "merge some", "warning")]
+    return []
+"""
+
+
+class RefuseEverything:
+    @hookimpl
+    def goldsieve_lint_funnel(self, definition):
+        return [Finding("/id", "this workspace forbids funnels", None, "error")]
+
+
+def test_hook_goldsieve_lint_funnel(goldsieve_workspace):
+    (goldsieve_workspace.path / "plugins" / "house_rules.py").write_text(HOUSE_RULES, encoding="utf-8")
+    findings, files = check_paths([goldsieve_workspace.path])
+    assert [(f.pointer, f.message, f.severity) for _, f in findings] == [
+        ("/stages", "more than six stages", "warning")]
+    result = CliRunner().invoke(cli, ["check", "--strict", str(goldsieve_workspace.path)])
+    assert result.exit_code == 1 and "/stages: error: more than six stages" in result.output
+    with pytest.raises(DefinitionError, match="forbids funnels"):
+        open_runtime(goldsieve_workspace, plugins=[RefuseEverything()], entry_points=False)
+
+
+class DiscountApproval:
+    """The example from docs/plugins.md: a discount above 20% needs an approval note."""
+
+    @hookimpl
+    def goldsieve_gate_check(self, funnel, deal, target, user):
+        data = deal["data"]
+        if target.kind != "lost" and data.get("discount", 0) > 0.2 and not data.get("approval_note"):
+            return [Violation("/data/approval_note", "approval",
+                              "A discount above 20% needs an approval note.")]
+        return []
+
+
+def test_hook_goldsieve_gate_check(goldsieve_api, goldsieve_register):
+    goldsieve_register(DiscountApproval())
+    created = goldsieve_api.post("deals", {"funnel": "handmade", "title": "Big discount",
+                                           "data": {"company": "Acme", "discount": 0.3}})
+    assert created.status_code == 422
+    assert created.json["errors"] == [{"path": "/data/approval_note", "code": "approval",
+                                       "message": "A discount above 20% needs an approval note."}]
+    deal = goldsieve_api.post("deals", {"funnel": "handmade", "title": "Small",
+                                        "data": {"company": "Acme"}}).json
+    refused = goldsieve_api.post(f"deals/{deal['id']}/move", {
+        "to": "qualified", "data": {"discount": 0.25}})
+    assert refused.status_code == 422
+    assert {e["path"] for e in refused.json["errors"]} == {"/data/approval_note", "/data/needs_survey"}
+    assert goldsieve_api.get(f"deals/{deal['id']}").json["version"] == 1
+    lost = goldsieve_api.post(f"deals/{deal['id']}/move", {
+        "to": "lost", "lost_reason": "price", "data": {"discount": 0.25}})
+    assert lost.status_code == 200
+
+
+def test_hook_goldsieve_deal_event(goldsieve_engine, goldsieve_user, goldsieve_register):
+    seen = []
+
+    class Recorder:
+        @hookimpl
+        def goldsieve_deal_event(self, event, deal, funnel):
+            seen.append((event["type"], event["id"], deal["stage"]))
+
+    goldsieve_register(Recorder())
+    deal = goldsieve_engine.create(goldsieve_user, "handmade", "T", {"company": "C"})
+    goldsieve_engine.lose(goldsieve_user, deal["id"], "price")
+    assert [(t, s) for t, _, s in seen] == [("created", "lead"), ("stage_changed", "lost")]
+    assert all(isinstance(event_id, int) for _, event_id, _ in seen), "observers see committed events"
+
+
+class Widgets:
+    @hookimpl
+    def goldsieve_field_widgets(self):
+        return {"stars": lambda name, value: f'<input name="{name}" type="range" max="5">'}
+
+
+def test_hook_goldsieve_field_widgets():
+    registry = field_widgets(make_plugin_manager(extra=[Widgets()], entry_points=False))
+    assert registry["stars"]("rating", 3).startswith('<input name="rating"')
+    with pytest.raises(PluginLoadError, match="stars"):
+        field_widgets(make_plugin_manager(extra=[Widgets(), Widgets()], entry_points=False))
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def test_workspace_plugin_files_are_loaded(goldsieve_workspace, goldsieve_clock):
+    (goldsieve_workspace.path / "plugins" / "no_friday.py").write_text(
+        "from goldsieve import hookimpl\n"
+        "from goldsieve.errors import Violation\n\n"
+        "@hookimpl\n"
+        "def goldsieve_gate_check(funnel, deal, target, user):\n"
+        "    return [Violation('/to', 'friday', 'no moves today')] if target.id == 'qualified' else []\n",
+        encoding="utf-8")
+    with open_runtime(goldsieve_workspace, clock=goldsieve_clock, entry_points=False) as runtime:
+        assert "workspace:no_friday.py" in dict(runtime.pm.list_name_plugin())
+        user = {"username": "ann"}
+        deal = runtime.engine.create(user, "handmade", "T", {"company": "C", "needs_survey": "s"})
+        with pytest.raises(ValidationFailed, match="no moves today"):
+            runtime.engine.move(user, deal["id"], "qualified")
+
+
+def test_a_plugin_that_fails_to_load_is_named(goldsieve_workspace):
+    (goldsieve_workspace.path / "plugins" / "broken.py").write_text("import nonexistent_module_xyz\n")
+    with pytest.raises(PluginLoadError, match="broken.py.*nonexistent_module_xyz"):
+        make_plugin_manager(files=goldsieve_workspace.plugin_files(), entry_points=False)
+    result = CliRunner().invoke(cli, ["check", str(goldsieve_workspace.path)])
+    assert result.exit_code != 0
+
+
+def test_a_plugin_with_a_misspelled_hook_is_refused():
+    class Typo:
+        @hookimpl
+        def goldsieve_gate_chek(self, funnel, deal, target, user):
+            return []
+
+    with pytest.raises(PluginLoadError, match="gate_chek"):
+        make_plugin_manager(extra=[Typo()], entry_points=False)
+
+
+def test_trace_plugins_logs_hook_calls(monkeypatch, caplog):
+    monkeypatch.setenv("GOLDSIEVE_TRACE_PLUGINS", "1")
+    pm = make_plugin_manager(entry_points=False)
+    with caplog.at_level(logging.INFO, logger="goldsieve.plugins"):
+        templates(pm)
+    assert "goldsieve_funnel_templates" in caplog.text

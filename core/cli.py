@@ -15,7 +15,21 @@ from .errors import GoldsieveError, ValidationFailed
 from .store import StoreError
 from .workspace import Workspace
 
-cli = click.Group("goldsieve", help="goldsieve: sales funnels declared in JSON, extended by plugins.")
+class Cli(click.Group):
+    """The top-level group; it turns the kernel's errors into ``Error: …`` lines and exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ValidationFailed as error:
+            for v in error.violations:
+                click.echo(f"Error: {v.path or '/'}: {v.message}", err=True)
+        except (GoldsieveError, StoreError) as error:
+            click.echo(f"Error: {error}", err=True)
+        ctx.exit(1)
+
+
+cli = Cli("goldsieve", help="goldsieve: sales funnels declared in JSON, extended by plugins.")
 
 workspace_option = click.option(
     "--workspace", "-w", "workspace", type=click.Path(file_okay=False, path_type=Path),
@@ -233,14 +247,7 @@ def export_command(workspace: Path, what: str, fmt: str, funnel_id: str | None, 
 
 
 def main() -> None:
-    try:
-        cli.main(prog_name="goldsieve", standalone_mode=True)
-    except (GoldsieveError, StoreError) as error:
-        if isinstance(error, ValidationFailed):
-            for v in error.violations:
-                click.echo(f"Error: {v.path or '/'}: {v.message}", err=True)
-            sys.exit(1)
-        fail(str(error))
+    cli.main(prog_name="goldsieve")
 
 
 if __name__ == "__main__":

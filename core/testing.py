@@ -14,7 +14,6 @@ these fixtures just by depending on goldsieve:
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
@@ -144,9 +143,3 @@ def goldsieve_api(goldsieve_app, goldsieve_runtime, goldsieve_user) -> ApiClient
 
     token = issue_token(goldsieve_runtime.store, goldsieve_user["username"])
     return ApiClient(goldsieve_app.test_client(), token)
-
-
-def write_funnel(workspace, definition: dict) -> None:
-    """Replace a workspace's funnel file (for tests that build a funnel by hand)."""
-    (workspace.path / "funnels" / f"{definition['id']}.json").write_text(
-        json.dumps(definition, ensure_ascii=False, indent=2), encoding="utf-8")

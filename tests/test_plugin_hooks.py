@@ -198,3 +198,20 @@ def test_trace_plugins_logs_hook_calls(monkeypatch, caplog):
     with caplog.at_level(logging.INFO, logger="goldsieve.plugins"):
         templates(pm)
     assert "goldsieve_funnel_templates" in caplog.text
+
+
+ENTRY_POINT_PLUGIN = Widgets()
+
+
+def test_entry_point_plugins_are_loaded_and_a_broken_one_is_named(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    import goldsieve.plugin_manager as manager
+
+    good = EntryPoint("stars", f"{__name__}:ENTRY_POINT_PLUGIN", "goldsieve")
+    monkeypatch.setattr(manager.importlib.metadata, "entry_points", lambda group: [good])
+    assert "stars" in field_widgets(make_plugin_manager())
+    broken = EntryPoint("crm_extras", "crm_extras_not_installed:plugin", "goldsieve")
+    monkeypatch.setattr(manager.importlib.metadata, "entry_points", lambda group: [broken])
+    with pytest.raises(PluginLoadError, match="crm_extras.*ModuleNotFoundError"):
+        make_plugin_manager()

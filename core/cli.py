@@ -145,7 +145,7 @@ def demo_command(workspace: Path, deals: int, seed: int, no_serve: bool, host: s
     created = ensure_demo(workspace, deals=deals, seed=seed, progress=True)
     if not created:
         click.echo(f"Using the existing demo workspace {workspace}.")
-    print_logins(workspace)
+    print_logins(workspace, url=f"http://{host}:{port}")
     if not no_serve:
         serve(Workspace.load(workspace), host, port)
 

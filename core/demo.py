@@ -33,6 +33,7 @@ import click
 from .clock import stamp, utc_now
 from .engine import diff_data, merge_data
 from .funnel import LOST, OPEN, WON, Funnel, Stage
+from .importer import gc_paused
 from .transitions import transition_violations
 from .validation import violations
 from .workspace import CONFIG_NAME
@@ -205,7 +206,7 @@ class Filler:
             return text
         if kind in ("number", "integer"):
             if name == "amount":
-                # median 200k, about one deal in ten is worth a million or more
+                # median 200k; about one deal in fourteen is worth a million or more
                 return max(5000.0, round(math.exp(r.gauss(math.log(200_000), 1.1)), -3))
             low = max(schema.get("minimum", 0), schema.get("exclusiveMinimum", -1) + 1)
             high = schema.get("maximum", low + (20 if kind == "integer" else 50_000))
@@ -219,8 +220,10 @@ class Filler:
 
     def _survey(self, ctx: dict) -> str:
         r = self.rng
-        return (f"{r.choice((12, 25, 40, 80, 150, 300))} users in {r.choice(('sales', 'finance', 'the plants', 'the warehouses', 'HR'))} "
-                f"need {ctx['product'].lower()}; today they use {r.choice(('spreadsheets', 'a legacy system', 'paper forms'))}. "
+        users = r.choice((12, 25, 40, 80, 150, 300))
+        team = r.choice(("sales", "finance", "the plants", "the warehouses", "HR"))
+        today = r.choice(("spreadsheets", "a legacy system", "paper forms"))
+        return (f"{users} users in {team} need {ctx['product'].lower()}; today they use {today}. "
                 f"Go-live wanted in {r.choice(('Q1', 'Q2', 'Q3', 'Q4'))}, decided by the board.")
 
     def satisfy(self, value: Any, rule: dict) -> Any:
@@ -397,7 +400,7 @@ class Simulation:
             action = "advance" if u < p_advance else "lose" if u < p_advance + (1 - p_advance) * 0.8 else "stall"
             if action == "stall":  # goes silent; some get cleaned up much later, the rest rot
                 t_act = life.t + self.dwell(stage, 8)
-                if r.random() < 0.45 or t_act >= WORKDAYS:
+                if r.random() < 0.3 or t_act >= WORKDAYS:
                     break
                 manager = "mgr.zhao" if self.owner_team(life.owner) == "east" else "mgr.qian"
                 life.move(t_act, f.lost_stage, lost_reason=self.reason("_stalled", t_act),
@@ -434,7 +437,8 @@ class Simulation:
         """Activity while a deal sits in a stage: notes, details added, the gate's fields
         filled ahead of the move, a discount while negotiating."""
         r = self.rng
-        span = until - life.t
+        start = life.t
+        span = until - start
         plans: list[tuple[float, str]] = []
         if r.random() < min(0.6, span / 8):
             plans.append((r.random(), "note"))
@@ -445,7 +449,7 @@ class Simulation:
         if life.stage.id == "negotiation" and r.random() < 0.3:
             plans.append((r.uniform(0.2, 0.9), "discount"))
         for share, kind in sorted(plans):
-            t = max(life.t + share * span, life.t + MIN_GAP)
+            t = max(start + share * span, life.t + MIN_GAP)
             if t >= until:
                 break
             if kind == "note":
@@ -530,7 +534,7 @@ def write_deals(store, funnel: Funnel, count: int, seed: int, progress: bool = F
     sim = Simulation(funnel, seed, now or utc_now())
     bar = (click.progressbar(length=count, label="Creating demo deals") if progress
            else contextlib.nullcontext())
-    with bar:
+    with bar, gc_paused():
         times = sim.creation_times(count)
         for start in range(0, count, BATCH):
             batch = []
@@ -576,7 +580,8 @@ def print_logins(folder: Path, url: str = "http://127.0.0.1:8000") -> None:
     note = json.loads(note_file.read_text(encoding="utf-8"))
     click.echo(f"Demo workspace {Path(folder).resolve()}: {note.get('deals')} deals "
                f"from the {note.get('template')} template, history until {note.get('history_until')}.")
-    click.echo(f"Sign in at {url}/login (the address `goldsieve serve` uses by default) as:")
+    click.echo(f"Open {url}/ and sign in as one of these (API tokens: "
+               f"`goldsieve users token NAME --workspace {folder}`):")
     rows = [("username", "role", "team", "password")]
     rows += [(x["username"], x["role"], x.get("team") or "", x["password"]) for x in note["logins"]]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]

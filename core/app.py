@@ -30,7 +30,7 @@ def create_app(
     if runtime is None:
         ws = workspace if isinstance(workspace, Workspace) else Workspace.load(workspace)
         runtime = open_runtime(ws, clock=clock, plugins=plugins)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # assets are the ui blueprint's
     app.config.update(
         SECRET_KEY=_secret_key(runtime.workspace.path),
         JSON_SORT_KEYS=False,
@@ -39,11 +39,12 @@ def create_app(
     app.config.update(config or {})
     app.extensions["goldsieve"] = runtime
 
+    from goldsieve import ui
+
     from .api import bp as api_bp
-    from goldsieve.ui import bp as ui_bp
 
     app.register_blueprint(api_bp)
-    app.register_blueprint(ui_bp)
+    ui.init_app(app, token_blueprints=(api_bp,))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

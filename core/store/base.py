@@ -22,6 +22,7 @@ TABLES = (
     "users",
     "teams",
     "tokens",
+    "sessions",
     "tasks",
     "notifications",
     "outbox",

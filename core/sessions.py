@@ -1,0 +1,53 @@
+"""Browser sessions, kept in the store so that logging out (or an admin) can end them.
+
+The cookie carries only a random session id; the store keeps its SHA-256. A new id is made at
+every login, so an id planted before login (session fixation) is worth nothing after it.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from .clock import Clock, parse_stamp, stamp, utc_now
+from .store import Store
+from .store.filters import Eq
+from .users import find_user
+
+#: A session unused for this long must log in again.
+MAX_AGE_DAYS = 14
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+
+def start_session(store: Store, username: str, clock: Clock = utc_now) -> str:
+    """A new session for the user; returns the id to put in the cookie (shown only here)."""
+    session_id = secrets.token_urlsafe(32)
+    with store.transaction() as txn:
+        txn.insert("sessions", {"digest": _digest(session_id), "username": username,
+                                "created_at": stamp(clock())})
+    return session_id
+
+
+def session_user(store: Store, session_id: str | None, clock: Clock = utc_now) -> dict[str, Any] | None:
+    """The user of a live session, or ``None`` (unknown, ended or expired)."""
+    if not isinstance(session_id, str) or not session_id:
+        return None
+    rows = store.find("sessions", Eq("digest", _digest(session_id)), limit=1)
+    if not rows:
+        return None
+    age = clock() - parse_stamp(rows[0]["created_at"])
+    if age.days >= MAX_AGE_DAYS:
+        return None
+    return find_user(store, rows[0]["username"])
+
+
+def end_session(store: Store, session_id: str | None) -> None:
+    if not isinstance(session_id, str):
+        return
+    rows = store.find("sessions", Eq("digest", _digest(session_id)), limit=1)
+    if rows:
+        with store.transaction() as txn:
+            txn.delete("sessions", rows[0]["id"])

@@ -1,0 +1,83 @@
+"""Logging in and out, and requiring a login for every page but ``/login`` and static files."""
+from __future__ import annotations
+
+from flask import (Blueprint, current_app, g, redirect, render_template, request, session,
+                   url_for)
+
+from goldsieve.sessions import end_session, session_user, start_session
+from goldsieve.users import authenticate
+
+from .i18n import normalize
+
+bp = Blueprint("auth", __name__)
+
+#: Endpoints a visitor may reach without logging in (the API checks its own tokens).
+PUBLIC = {"auth.login", "auth.set_locale", "ui.static"}
+
+
+def runtime():
+    return current_app.extensions["goldsieve"]
+
+
+def load_user() -> None:
+    g.user = session_user(runtime().store, session.get("sid"), clock=runtime().engine.clock)
+
+
+def require_login():
+    endpoint = request.endpoint or ""
+    if g.user is not None or endpoint in PUBLIC or endpoint.startswith("api."):
+        return None
+    if request.endpoint is None:  # unknown URL: let it be a 404
+        return None
+    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if request.headers.get("HX-Request"):
+        response = current_app.response_class(status=401)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path on this site: never ``//evil`` or ``https://evil`` (open redirect)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return url_for("ui.start")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        user = authenticate(runtime().store, username, request.form.get("password", ""))
+        if user is not None:
+            end_session(runtime().store, session.get("sid"))
+            locale = session.get("locale")
+            session.clear()  # nothing from before the login survives it
+            session["sid"] = start_session(runtime().store, user["username"], clock=runtime().engine.clock)
+            if locale:
+                session["locale"] = locale
+            return redirect(safe_next(request.args.get("next")))
+        error = "invalid"
+    status = 401 if error else 200
+    return render_template("login.html", error=error, next=request.args.get("next")), status
+
+
+@bp.post("/logout")
+def logout():
+    end_session(runtime().store, session.get("sid"))
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/locale")
+def set_locale():
+    """Switch the page language; remembered for the session and, when logged in, for the user."""
+    locale = normalize(request.form.get("locale"))
+    if locale:
+        session["locale"] = locale
+        if g.user is not None:
+            user = {**g.user, "locale": locale}
+            with runtime().store.transaction() as txn:
+                txn.replace("users", user)
+    return redirect(safe_next(request.form.get("next")))

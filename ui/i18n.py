@@ -1,0 +1,83 @@
+"""Languages: English, Simplified and Traditional Chinese, through Flask-Babel.
+
+The language is the user's setting, else the browser's ``Accept-Language``, else the
+workspace's default. Babel names locales ``zh_Hans``; funnel files use BCP 47 (``zh-Hans``):
+:func:`text` bridges the two so a funnel title follows the page's language.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, g, request, session
+from flask_babel import Babel, format_currency, format_datetime, format_decimal, get_locale
+
+from goldsieve.funnel import localized
+
+LOCALES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
+TRADITIONAL_HINTS = ("hant", "tw", "hk", "mo")
+
+
+def from_accept_language(header_values: list[str]) -> str | None:
+    """The first supported locale among the browser's languages, in its order of preference."""
+    for value in header_values:
+        tag = value.lower().replace("_", "-")
+        if tag.startswith("zh"):
+            return "zh_Hant" if any(hint in tag for hint in TRADITIONAL_HINTS) else "zh_Hans"
+        if tag.startswith("en"):
+            return "en"
+    return None
+
+
+def normalize(locale: str | None) -> str | None:
+    """Accept ``zh-Hans``, ``zh_hans``, ``zh-CN``… from settings; ``None`` if unsupported."""
+    if not locale:
+        return None
+    return from_accept_language([locale])
+
+
+def select_locale() -> str:
+    user = g.get("user")
+    chosen = normalize(user.get("locale")) if user else None
+    chosen = chosen or normalize(session.get("locale"))
+    chosen = chosen or from_accept_language([value for value, _ in request.accept_languages])
+    return chosen or normalize(current_app.extensions["goldsieve"].workspace.locale) or "en"
+
+
+def bcp47() -> str:
+    """The page's language as a BCP 47 tag (``zh-Hans``), for ``<html lang>`` and funnel titles."""
+    return str(get_locale()).replace("_", "-")
+
+
+def text(value: str | dict[str, str] | None) -> str:
+    """A funnel-supplied title or help text in the page's language (with fallbacks)."""
+    return localized(value, bcp47())
+
+
+def money(amount: Any, currency: str) -> str:
+    """An amount in the funnel's currency, as the page's locale writes it (¥1,200,000.00)."""
+    if not isinstance(amount, (int, float)) or isinstance(amount, bool):
+        return ""
+    return format_currency(amount, currency)
+
+
+def number(value: Any) -> str:
+    return format_decimal(value) if isinstance(value, (int, float)) else ""
+
+
+def moment(value: str | None) -> str:
+    """An ISO 8601 UTC stamp as a local, readable date and time."""
+    from goldsieve.clock import parse_stamp
+
+    return format_datetime(parse_stamp(value), "medium") if value else ""
+
+
+def init_i18n(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale,
+          default_translation_directories=str(Path(__file__).parent / "translations"))
+    app.jinja_env.globals.update(text=text, bcp47=bcp47, LOCALES=LOCALES)
+    app.jinja_env.filters.update(text=text, money=money, number=number, moment=moment)
+
+
+def template_context() -> dict[str, Any]:
+    return {"current_locale": str(get_locale())}

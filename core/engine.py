@@ -222,12 +222,7 @@ class Engine:
         if target is None:
             raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”.")])
         data = merge_data(deal["data"], changes)
-        problems = violations(funnel.fields_validator, data)
-        problems += transition_violations(funnel, deal, target, data)
-        if target.kind == LOST:
-            problems += self._lost_reason_violations(funnel, lost_reason)
-        if not any(p.path == "/to" for p in problems):
-            problems += self._gate_violations(funnel, {**deal, "data": data}, target, user)
+        problems = self.check_move(user, deal, funnel, target, data, lost_reason)
         if problems:
             raise ValidationFailed(problems)
 
@@ -250,6 +245,21 @@ class Engine:
         self._write(new, deal["version"], events)
         self._observe(events, new, funnel)
         return new
+
+    def check_move(self, user: User, deal: Deal, funnel: Funnel, target: Stage, data: dict,
+                   lost_reason: str | None = None) -> list[Violation]:
+        """Everything that would stop ``deal`` from entering ``target`` with ``data``; writes nothing.
+
+        The move form uses it to ask for exactly the fields still missing; :meth:`move` uses it
+        to refuse, so the two can never disagree.
+        """
+        problems = violations(funnel.fields_validator, data)
+        problems += transition_violations(funnel, deal, target, data)
+        if target.kind == LOST:
+            problems += self._lost_reason_violations(funnel, lost_reason)
+        if not any(p.path == "/to" for p in problems):
+            problems += self._gate_violations(funnel, {**deal, "data": data}, target, user)
+        return problems
 
     def win(self, user: User, deal_id: int, **kwargs: Any) -> Deal:
         deal = self.get(user, deal_id)

@@ -81,6 +81,16 @@ def goldsieve_deal_event(event: dict[str, Any], deal: dict[str, Any], funnel: Fu
 def goldsieve_field_widgets() -> dict[str, Callable[..., str]]:
     """Form widgets this plugin adds, by name, for the funnel's ``ui.widgets`` hints.
 
-    :returns: a mapping of widget name to a callable that renders the HTML of one field.
+    :returns: a mapping of widget name to a callable
+        ``widget(name, value, schema, attrs) -> str | markupsafe.Markup`` that renders the
+        control of one field: ``name`` is the form name to post under; ``value`` the field's JSON
+        value (``None`` when absent; when a refused form is shown again, what was submitted);
+        ``schema`` the field's JSON Schema; ``attrs`` the HTML attributes goldsieve would give
+        the control (``id``, which the field's ``<label for>`` names, ``aria-describedby``,
+        ``aria-invalid``, constraints such as ``min`` or ``maxlength``, all strings, and
+        ``required`` as a bool). The result is inserted as trusted HTML, unescaped: escape
+        ``value`` yourself (``markupsafe.Markup.format`` does). The control posts strings under
+        ``name`` as the built-in widget of the field's type would; goldsieve parses and
+        validates them. A widget that raises is logged and the built-in widget is used.
     Combine: collected into one registry; two plugins registering the same name is an error.
     """

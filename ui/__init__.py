@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, g, render_template
 from htmx_flask import Htmx
 
-from . import auth
+from . import auth, board, deals
 from .i18n import init_i18n, template_context
 from .security import init_security
 
@@ -31,3 +31,5 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.context_processor(lambda: {"user": g.get("user"), **template_context()})
     app.register_blueprint(bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(board.bp)
+    app.register_blueprint(deals.bp)

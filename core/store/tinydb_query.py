@@ -1,0 +1,396 @@
+"""How the embedded store answers a filter: a TinyDB query tested on every document (a scan),
+or hash indexes that name the candidate ids, with a TinyDB query for the rest of the filter.
+
+An index maps a value to the ascending list of ids of the documents holding it at one path of
+one table. Indexes live in memory only: built from the data when the store opens, updated as
+each commit is applied, never written to the journal or the snapshot, so the set of indexes
+can change between runs without touching the files.
+
+Only JSON scalars are indexed (text, numbers, booleans, null). A document with a list or an
+object at an indexed path is left out of that index, which loses nothing: a list or object is
+never ``==`` a scalar, so it cannot match an ``Eq`` or ``In`` on scalars, and a filter on a
+non-scalar value is answered by a scan. Values that Python calls equal share a bucket (``1``,
+``1.0`` and ``True``), which is what ``Eq`` means in :func:`filters.matches`, the reference
+every plan must agree with.
+"""
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import reduce
+from itertools import repeat
+from typing import Any
+
+from tinydb import Query
+from tinydb.queries import QueryInstance
+
+from . import filters as F
+
+#: What a store indexes unless told otherwise: what the engine, the API and sign-in look up.
+DEFAULT_INDEXES: dict[str, tuple[str, ...]] = {
+    "deals": ("funnel", "stage", "owner", "status"),
+    "events": ("deal_id",),
+    "tokens": ("digest",),
+    "users": ("username",),
+}
+
+#: An ``In`` with more values than this is tested on the documents instead of by bisecting
+#: each of its buckets for every candidate.
+MAX_CHECK_BUCKETS = 8
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_SKIP = object()
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters -> TinyDB queries
+
+
+def _in_range(value: Any, low: Any, high: Any) -> bool:
+    try:
+        return (low is None or value >= low) and (high is None or value < high)
+    except TypeError:
+        return False
+
+
+def _contains(value: Any, folded: str) -> bool:
+    return isinstance(value, str) and folded in value.casefold()
+
+
+def _all(parts: list[QueryInstance], kind: str) -> QueryInstance:
+    # One flat node instead of nested ``a & b & c``: a long OR (say, of many team scopes)
+    # would otherwise nest one call per part and can hit the recursion limit.
+    combine = all if kind == "and" else any
+    hashes = [p._hash for p in parts]
+    hashval = None if None in hashes else (kind, frozenset(hashes))
+    return QueryInstance(lambda doc: combine(p(doc) for p in parts), hashval)
+
+
+def to_query(flt: F.Filter) -> QueryInstance:
+    """The TinyDB query equivalent to ``flt`` (reference: :func:`filters.matches`)."""
+    if isinstance(flt, F.Everything):
+        return Query().noop()
+    if isinstance(flt, F.Nothing):
+        return ~Query().noop()
+    if isinstance(flt, F.And):
+        return _all([to_query(p) for p in flt.parts], "and")
+    if isinstance(flt, F.Or):
+        return _all([to_query(p) for p in flt.parts], "or")
+    if isinstance(flt, F.Not):
+        return ~to_query(flt.part)
+    field = reduce(lambda q, key: q[key], flt.field.split("."), Query())
+    if isinstance(flt, F.Eq):
+        return field == flt.value
+    if isinstance(flt, F.In):
+        return field.one_of(tuple(flt.values))
+    if isinstance(flt, F.Range):
+        return field.test(_in_range, flt.low, flt.high)
+    if isinstance(flt, F.Contains):
+        return field.test(_contains, flt.text.casefold())
+    raise TypeError(f"not a filter: {flt!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Hash indexes
+
+
+class Index:
+    """Value -> ascending ids of the documents holding that value at ``path``."""
+
+    __slots__ = ("_keys", "buckets", "path")
+
+    def __init__(self, path: str):
+        self.path = path
+        self._keys = tuple(path.split("."))
+        self.buckets: dict[Any, list[int]] = {}
+
+    def value(self, doc: Mapping | None) -> Any:
+        """The indexed value of ``doc``, or ``_SKIP`` (no document, path absent, not a scalar)."""
+        value: Any = doc
+        for key in self._keys:
+            if not isinstance(value, dict):
+                return _SKIP
+            value = value.get(key, _SKIP)
+        return value if type(value) in _SCALARS else _SKIP
+
+    def add(self, id: int, value: Any) -> None:
+        bucket = self.buckets.get(value)
+        if bucket is None:
+            self.buckets[value] = [id]
+        elif bucket[-1] < id:
+            bucket.append(id)  # ids are handed out increasing: the common case
+        else:
+            insort(bucket, id)
+
+    def discard(self, id: int, value: Any) -> None:
+        bucket = self.buckets.get(value)
+        if bucket is None:
+            return
+        at = bisect_left(bucket, id)
+        if at < len(bucket) and bucket[at] == id:
+            del bucket[at]
+            if not bucket:
+                del self.buckets[value]
+
+    def change(self, id: int, old: Mapping | None, new: Mapping | None) -> None:
+        """Move ``id`` from ``old``'s bucket to ``new``'s (``None``: inserted, deleted)."""
+        before, after = self.value(old), self.value(new)
+        if before == after:  # the same bucket (or both unindexed: _SKIP is only equal to itself)
+            return
+        if before is not _SKIP:
+            self.discard(id, before)
+        if after is not _SKIP:
+            self.add(id, after)
+
+    def lookup(self, value: Any) -> list[int] | None:
+        """The bucket of ``value``, ``[]`` for none, ``None`` when an index cannot say."""
+        if type(value) not in _SCALARS:
+            return None
+        return self.buckets.get(value, [])
+
+
+def index_spec(
+    indexes: Mapping[str, Iterable[str]] | None, tables: Iterable[str]
+) -> dict[str, tuple[str, ...]]:
+    """The checked ``{table: (path, ...)}`` a store maintains; ``None`` means the defaults."""
+    spec = DEFAULT_INDEXES if indexes is None else indexes
+    known = tuple(tables)
+    checked: dict[str, tuple[str, ...]] = {}
+    for table, paths in spec.items():
+        if table not in known:
+            raise ValueError(f"cannot index table {table!r}; the tables are {', '.join(known)}")
+        if isinstance(paths, str):
+            raise TypeError(f"indexes[{table!r}] is a tuple of paths, not the string {paths!r}")
+        paths = tuple(dict.fromkeys(paths))
+        for path in paths:
+            if not isinstance(path, str) or not all(path.split(".")):
+                raise ValueError(f"indexes[{table!r}]: {path!r} is not a dotted field path")
+        if paths:
+            checked[table] = paths
+    return checked
+
+
+def build_indexes(
+    spec: Mapping[str, tuple[str, ...]], tables: Mapping[str, Mapping[str, Mapping]]
+) -> dict[str, dict[str, Index]]:
+    """Indexes of ``spec`` over ``tables`` (table -> str id -> document)."""
+    built: dict[str, dict[str, Index]] = {}
+    for table, paths in spec.items():
+        indexes = [Index(path) for path in paths]
+        ids = list(map(int, tables[table]))
+        docs = list(tables[table].values())
+        for index in indexes:
+            # The open's hot loop (a million events): appends only, sorted once at the end.
+            buckets, value_of = index.buckets, index.value
+            if len(index._keys) == 1:  # a top-level field: skip the path walk
+                values = map(dict.get, docs, repeat(index.path), repeat(_SKIP))
+            else:
+                values = map(value_of, docs)
+            for id, value in zip(ids, values):
+                if type(value) in _SCALARS:
+                    bucket = buckets.get(value)
+                    if bucket is None:
+                        buckets[value] = [id]
+                    else:
+                        bucket.append(id)
+            for bucket in buckets.values():
+                bucket.sort()  # a no-op pass in the usual case: the table is in id order
+        built[table] = {index.path: index for index in indexes}
+    return built
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans
+
+
+class Plan:
+    """Candidate ids from indexes and the part of the filter they leave to test on documents.
+
+    ``drive`` is the smallest lookup (its buckets' union gives the candidates, in id order);
+    each of ``checks`` is another lookup a candidate's id must be in (found by bisection,
+    without the document); ``rest`` is what only the document can answer, or ``None``.
+    """
+
+    def __init__(
+        self,
+        drive: list[list[int]],
+        checks: list[list[list[int]]],
+        rest: F.Filter | None,
+        used: list[str],
+    ):
+        self.drive, self.checks, self.rest, self.used = drive, checks, rest, used
+
+    def ids(self, after: int | None = None, descending: bool = False) -> Iterator[int]:
+        """Candidate ids that pass every check, in id order, past the ``after`` cursor.
+
+        Read the buckets only while holding the lock the store applies commits under.
+        """
+        streams = [_walk(bucket, after, descending) for bucket in self.drive]
+        ids = streams[0] if len(streams) == 1 else heapq.merge(*streams, reverse=descending)
+        for buckets in self.checks:
+            ids = filter(_member(buckets), ids)
+        return ids
+
+    def count(self) -> int:
+        """How many ids pass (``rest`` aside); touches no document."""
+        if not self.checks:
+            return sum(map(len, self.drive))
+        return sum(1 for _ in self.ids())
+
+    def describe(self) -> str:
+        if not self.used:
+            return "nothing can match"
+        drive, *checks = self.used
+        text = f"index {drive} ({sum(map(len, self.drive))} ids)"
+        if checks:
+            text += ", check " + ", ".join(checks)
+        if self.rest is not None:
+            text += ", then test the rest on each document"
+        return text
+
+
+NOTHING = Plan([], [], None, [])
+
+
+def plan(where: F.Filter | None, indexes: Mapping[str, Index] | None) -> Plan | None:
+    """How to answer ``where`` from ``indexes``, or ``None`` when a scan must.
+
+    An ``Eq`` or ``In`` on scalars of an indexed path, alone or as a part of an ``And``
+    (nested ones too), is answered by its index; an ``Or``, ``Not``, ``Range`` or ``Contains``
+    becomes part of ``rest``. Without a single such part, there is no plan.
+    """
+    if not indexes or where is None:
+        return None
+    lookups: list[tuple[int, list[list[int]], F.Eq | F.In]] = []
+    rest: list[F.Filter] = []
+    for part in _conjuncts(where):
+        if isinstance(part, F.Everything):
+            continue
+        if isinstance(part, F.Nothing):
+            return NOTHING
+        buckets = _lookup(part, indexes)
+        if buckets is None:
+            rest.append(part)
+        elif not buckets:
+            return NOTHING
+        else:
+            lookups.append((sum(map(len, buckets)), buckets, part))
+    if not lookups:
+        return None
+    lookups.sort(key=lambda lookup: lookup[0])
+    (_, drive, first), *others = lookups
+    checks, used = [], [first.field]
+    for _, buckets, part in others:
+        if len(buckets) <= MAX_CHECK_BUCKETS:
+            checks.append(buckets)
+            used.append(part.field)
+        else:
+            rest.append(part)
+    remainder = None if not rest else rest[0] if len(rest) == 1 else F.And(tuple(rest))
+    return Plan(drive, checks, remainder, used)
+
+
+def _conjuncts(flt: F.Filter) -> Iterator[F.Filter]:
+    if isinstance(flt, F.And):
+        for part in flt.parts:
+            yield from _conjuncts(part)
+    else:
+        yield flt
+
+
+def _lookup(part: F.Filter, indexes: Mapping[str, Index]) -> list[list[int]] | None:
+    """The non-empty buckets answering ``part``; ``None`` when no index can answer it."""
+    if isinstance(part, F.Eq):
+        index = indexes.get(part.field)
+        if index is None:
+            return None
+        bucket = index.lookup(part.value)
+        return None if bucket is None else [bucket] if bucket else []
+    if isinstance(part, F.In):
+        index = indexes.get(part.field)
+        if index is None:
+            return None
+        found: dict[int, list[int]] = {}  # by identity: In(("a", 1, True)) has two buckets
+        for value in part.values:
+            bucket = index.lookup(value)
+            if bucket is None:
+                return None
+            if bucket:
+                found[id(bucket)] = bucket
+        return list(found.values())
+    return None
+
+
+def _walk(bucket: list[int], after: int | None, descending: bool) -> Iterator[int]:
+    """The ids of a sorted bucket past ``after``, without copying it."""
+    if after is None:
+        return reversed(bucket) if descending else iter(bucket)
+    if descending:
+        return map(bucket.__getitem__, range(bisect_left(bucket, after) - 1, -1, -1))
+    return map(bucket.__getitem__, range(bisect_right(bucket, after), len(bucket)))
+
+
+def _member(buckets: list[list[int]]) -> Callable[[int], bool]:
+    """A test whether an id is in one of the sorted ``buckets``."""
+    if len(buckets) == 1:
+        [bucket] = buckets
+
+        def member_of_one(id: int) -> bool:
+            at = bisect_left(bucket, id)
+            return at < len(bucket) and bucket[at] == id
+
+        return member_of_one
+
+    def member(id: int) -> bool:
+        for bucket in buckets:
+            at = bisect_left(bucket, id)
+            if at < len(bucket) and bucket[at] == id:
+                return True
+        return False
+
+    return member
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers
+
+
+def select(
+    raw: Mapping[str, Mapping],
+    next_id: int,
+    where: F.Filter | None,
+    steps: Plan | None,
+    after: int | None = None,
+    descending: bool = False,
+) -> Iterator[Mapping]:
+    """The documents of ``raw`` (str id -> document, in id order) matching ``where``, in id
+    order past ``after``: by ``steps`` (a plan for ``where``), or by a scan when it is ``None``.
+
+    Consume it while holding the lock the store applies commits under.
+    """
+    if steps is None:
+        test = None if where is None or isinstance(where, F.Everything) else to_query(where)
+        docs = _scan(raw, next_id, after, descending)
+        return docs if test is None else filter(test, docs)
+    docs = map(raw.__getitem__, map(str, steps.ids(after, descending)))
+    return docs if steps.rest is None else filter(to_query(steps.rest), docs)
+
+
+def _scan(
+    raw: Mapping[str, Mapping], next_id: int, after: int | None, descending: bool
+) -> Iterator[Mapping]:
+    """Documents in id order past the cursor; probes ids directly when that is cheaper."""
+    if after is None:
+        yield from reversed(raw.values()) if descending else raw.values()
+        return
+    span = range(after - 1, 0, -1) if descending else range(after + 1, next_id)
+    if len(span) < len(raw):
+        for id in span:
+            doc = raw.get(str(id))
+            if doc is not None:
+                yield doc
+        return
+    for doc in reversed(raw.values()) if descending else raw.values():
+        if (doc["id"] < after) if descending else (doc["id"] > after):
+            yield doc

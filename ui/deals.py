@@ -1,0 +1,409 @@
+"""Deal pages: new deal, the deal page (inline save, history, notes, reopen), and the gate form.
+
+Every write goes through the engine, which validates again with the funnel's compiled
+validator and the gates; these views only turn form posts into engine calls and violations
+back into messages beside the fields.
+
+htmx contract (the board relies on it, see ``app.js``): ``GET /deals/<id>/move?to=<stage>`` and
+a refused ``POST /deals/<id>/move`` answer an htmx request with a fragment for ``#dialog`` (and
+``HX-Retarget: #dialog``, so a board may post a move directly and still get the form there); a
+successful htmx move answers 204 with ``HX-Trigger: {"deal-moved": {"id", "from", "to"}}``.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import (Blueprint, Response, abort, current_app, g, make_response, redirect,
+                   render_template, request, url_for)
+from flask_babel import gettext as _
+
+from goldsieve.engine import merge_data
+from goldsieve.errors import Forbidden, NotFound, ValidationFailed, Violation
+from goldsieve.funnel import Funnel, Stage
+from goldsieve.store import Conflict
+from goldsieve.validation import violations
+
+from . import forms
+from .auth import safe_next
+from .i18n import text
+
+bp = Blueprint("deals", __name__, url_prefix="/deals")
+
+MAX_TITLE = 200  # the engine's limit, mirrored as maxlength
+
+
+def engine():
+    return current_app.extensions["goldsieve"].engine
+
+
+def wants_fragment() -> bool:
+    """An htmx request that swaps a part of the page (not a boosted page or a history restore)."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def respond(body: str, status: int = 200, **headers: str) -> Response:
+    response = make_response(body, status)
+    response.headers.update(headers)
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound):
+    return render_template("deals/not_found.html"), 404
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(error: Forbidden):
+    return render_template("deals/not_found.html", forbidden=True), 403
+
+
+# --- helpers for templates --------------------------------------------------------------------
+
+
+def stage_label(funnel: Funnel, stage_id: str | None) -> str:
+    stage = funnel.stage(stage_id) if stage_id else None
+    return (text(stage.title) or stage.id) if stage else (stage_id or "")
+
+
+def field_label(funnel: Funnel, name: str) -> str:
+    if name == "title":
+        return _("Title")
+    schema = forms.properties(funnel).get(name, {})
+    return text(schema.get("title")) or name
+
+
+def reason_label(funnel: Funnel, reason: str | None) -> str:
+    return text(funnel.lost_reasons.get(reason)) if reason in funnel.lost_reasons else (reason or "")
+
+
+def show_value(value: Any) -> str:
+    """A field value in the history: readable, never HTML (the template escapes it)."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    if isinstance(value, list):
+        return ", ".join(show_value(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def status_label(status: str) -> str:
+    return {"open": _("Open"), "won": _("Won"), "lost": _("Lost")}.get(status, status)
+
+
+def page_context(deal: dict, funnel: Funnel, **extra: Any) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "deal": deal, "funnel": funnel, "stage_label": stage_label, "field_label": field_label,
+        "reason_label": reason_label, "show_value": show_value, "status_label": status_label,
+        "amount": deal["data"].get("amount"),
+    }
+    context.update(extra)
+    return context
+
+
+def deal_form_context(deal: dict, funnel: Funnel, *, errors: list[Violation] = (),
+                      posted=None, saved: bool = False, conflict: bool = False) -> dict[str, Any]:
+    by_field, others = forms.split_violations(funnel, errors)
+    title_errors = [v.message if v.code != "required" else _("A deal needs a title.")
+                    for v in others if v.path == "/title"]
+    return {
+        "form_fields": forms.render(funnel, forms.field_names(funnel), values=deal["data"],
+                                 errors=by_field, required=forms.schema_required(funnel),
+                                 posted=posted, prefix="deal"),
+        "title_value": posted.get("title", deal["title"]) if posted is not None else deal["title"],
+        "title_errors": title_errors,
+        "form_errors": [v.message for v in others if v.path != "/title"],
+        "saved": saved, "conflict": conflict, "max_title": MAX_TITLE,
+        # after a conflict the form keeps the version it was made from: posting it again is
+        # refused again, until a reload shows what the other person changed
+        "form_version": posted.get("version", "") if conflict and posted is not None else deal["version"],
+    }
+
+
+def render_deal_page(deal: dict, funnel: Funnel, status: int = 200, **extra: Any) -> Response:
+    form = extra.pop("form", None) or deal_form_context(deal, funnel)
+    context = page_context(deal, funnel, events=engine().history(g.user, deal["id"]), **form)
+    context.setdefault("note_error", None)
+    context.setdefault("action_errors", [])
+    context.update(extra)
+    return respond(render_template("deals/page.html", **context), status)
+
+
+# --- new deal ---------------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    runtime = current_app.extensions["goldsieve"]
+    funnel_id = request.args.get("funnel") or request.form.get("funnel")
+    if not funnel_id:
+        available = list(runtime.funnels)
+        if len(available) != 1:
+            raise NotFound("no funnel chosen")
+        funnel_id = available[0].id
+    funnel = runtime.funnels.get(funnel_id)
+    first = funnel.path({})[0]
+    required = forms.schema_required(funnel) | forms.gate_required(funnel, first, {})
+    names = forms.field_names(funnel)
+    # extra names a gate requires without declaring them as properties still get a field
+    needed = forms.sort_names(funnel, [n for n in names if n in required] + sorted(required - set(names)))
+    optional = [n for n in names if n not in needed]
+    errors: list[Violation] = []
+    posted = None
+    title = ""
+    status = 200
+    if request.method == "POST":
+        posted = request.form
+        title = request.form.get("title", "").strip()
+        parsed = forms.parse(funnel, request.form, names=[n for n in needed + optional
+                                                          if forms.input_name(n) in request.form])
+        data = {k: v for k, v in parsed.changes.items() if v is not None}
+        try:
+            if parsed.errors:
+                raise ValidationFailed([])
+            deal = engine().create(g.user, funnel.id, title, data)
+        except ValidationFailed as failed:
+            errors = failed.violations
+            if parsed.errors:  # still ask the engine, so every problem shows at once
+                try:
+                    engine().prepare(g.user, funnel.id, title, data)
+                except ValidationFailed as more:
+                    errors = more.violations
+            status = 422
+        else:
+            return redirect(url_for("deals.page", deal_id=deal["id"]), 303)
+    by_field, others = forms.split_violations(funnel, errors)
+    if posted is not None:
+        by_field.update(parsed.errors)
+    common = {"values": {}, "errors": by_field, "required": required, "posted": posted, "prefix": "new"}
+    body = render_template(
+        "deals/new.html", funnel=funnel, first=first, title=title, max_title=MAX_TITLE,
+        title_errors=[_("A deal needs a title.") if v.code == "required" else v.message
+                      for v in others if v.path == "/title"],
+        form_errors=[v.message for v in others if v.path != "/title"],
+        needed_fields=forms.render(funnel, needed, **common),
+        optional_fields=forms.render(funnel, optional, **common),
+    )
+    return respond(body, status)
+
+
+# --- the deal page, inline save ---------------------------------------------------------------
+
+
+@bp.get("/<int:deal_id>")
+def page(deal_id: int):
+    deal = engine().get(g.user, deal_id)
+    funnel = engine().funnel_of(deal)
+    form = deal_form_context(deal, funnel, saved=request.args.get("saved") == "1")
+    return render_deal_page(deal, funnel, form=form)
+
+
+@bp.post("/<int:deal_id>")
+def save(deal_id: int):
+    deal = engine().get(g.user, deal_id)
+    funnel = engine().funnel_of(deal)
+    version = form_version()
+    parsed = forms.parse(funnel, request.form, current=deal["data"])
+    title = request.form["title"].strip() if "title" in request.form else None
+    try:
+        if version is not None and version != deal["version"]:
+            raise Conflict("deals", deal_id, version, deal["version"])
+        if parsed.errors:
+            problems = violations(funnel.fields_validator, merge_data(deal["data"], parsed.changes))
+            problems = [p for p in problems if forms.field_of(p.path) not in parsed.errors]
+            problems += [Violation(f"/data/{name}", "parse", messages[0])
+                         for name, messages in parsed.errors.items()]
+            raise ValidationFailed(problems)
+        saved = engine().update(g.user, deal_id, parsed.changes, version=version, title=title)
+    except ValidationFailed as failed:
+        form = deal_form_context(deal, funnel, errors=failed.violations, posted=request.form)
+        return deal_form_response(deal, funnel, form, 422)
+    except Conflict:
+        form = deal_form_context(deal, funnel, posted=request.form, conflict=True)
+        return deal_form_response(deal, funnel, form, 409)
+    if not wants_fragment():
+        return redirect(url_for("deals.page", deal_id=deal_id, saved=1), 303)
+    form = deal_form_context(saved, funnel, saved=True)
+    return deal_form_response(saved, funnel, form, 200, refresh=True)
+
+
+def deal_form_response(deal: dict, funnel: Funnel, form: dict, status: int,
+                       refresh: bool = False) -> Response:
+    if not wants_fragment():
+        return render_deal_page(deal, funnel, status, form=form)
+    context = page_context(deal, funnel, **form)
+    if refresh:  # the summary and the history changed too: swap them out of band
+        context.update(events=engine().history(g.user, deal["id"]), oob=True)
+    return respond(render_template("deals/_form_response.html", refresh=refresh, **context), status)
+
+
+def form_version() -> int | None:
+    value = request.form.get("version", "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        abort(400)
+    return int(value)
+
+
+# --- notes and reopening ----------------------------------------------------------------------
+
+
+@bp.post("/<int:deal_id>/notes")
+def add_note(deal_id: int):
+    deal = engine().get(g.user, deal_id)
+    funnel = engine().funnel_of(deal)
+    try:
+        event = engine().add_note(g.user, deal_id, request.form.get("text", ""))
+    except ValidationFailed:
+        message = _("A note needs some text.")
+        if not wants_fragment():
+            return render_deal_page(deal, funnel, 422, note_error=message)
+        body = render_template("deals/_note_form.html", deal=deal, note_error=message)
+        return respond(body, 422, **{"HX-Retarget": "#note-form", "HX-Reswap": "outerHTML"})
+    if not wants_fragment():
+        return redirect(url_for("deals.page", deal_id=deal_id) + "#history", 303)
+    deal = engine().get(g.user, deal_id)
+    body = render_template("deals/_note_added.html",
+                           **page_context(deal, funnel, event=event, note_error=None))
+    return respond(body, 200)
+
+
+@bp.post("/<int:deal_id>/reopen")
+def reopen(deal_id: int):
+    deal = engine().get(g.user, deal_id)
+    funnel = engine().funnel_of(deal)
+    try:
+        engine().reopen(g.user, deal_id, version=form_version())
+    except ValidationFailed as failed:
+        return render_deal_page(deal, funnel, 422, action_errors=[v.message for v in failed.violations])
+    except Conflict:
+        return render_deal_page(deal, funnel, 409, action_errors=[conflict_message()])
+    return redirect(url_for("deals.page", deal_id=deal_id), 303)
+
+
+def conflict_message() -> str:
+    return _("Someone else changed this deal in the meantime. Reload it to see their changes.")
+
+
+# --- moving through a gate --------------------------------------------------------------------
+
+
+def preview_move(deal: dict, funnel: Funnel, target: Stage, changes: dict | None = None,
+                 lost_reason: str | None = None) -> list[Violation]:
+    """What :meth:`Engine.move` would object to, without writing anything."""
+    return engine().check_move(g.user, deal, funnel, target, merge_data(deal["data"], changes),
+                               lost_reason)
+
+
+def transition_message(violation: Violation, deal: dict, funnel: Funnel, target: Stage | None) -> str:
+    """A refusal at ``/to`` in the page's language (the engine's text is English)."""
+    code, label = violation.code, stage_label(funnel, target.id) if target else ""
+    if code == "closed":
+        return _("This deal is closed; reopen it before moving it.")
+    if code == "same_stage":
+        return _("The deal is already in “%(stage)s”.", stage=label)
+    if code == "not_applicable":
+        return _("“%(stage)s” does not apply to this deal (see its conditions).", stage=label)
+    if code == "back":
+        return _("This funnel does not allow moving a deal back.")
+    if code == "unknown_stage":
+        return _("There is no such stage.")
+    if code == "skip" and target is not None:
+        current = funnel.stage(deal["stage"])
+        following = next((s for s in funnel.path(deal["data"])
+                          if current and s.position > current.position), None)
+        if following is not None:
+            return _("The deal must pass through “%(stage)s” before “%(target)s”.",
+                     stage=stage_label(funnel, following.id), target=label)
+    return violation.message
+
+
+def render_move(deal: dict, funnel: Funnel, target: Stage | None, *, names: list[str],
+                problems: list[Violation], status: int = 200, posted=None,
+                parse_errors: dict[str, list[str]] | None = None,
+                hide_required: bool = False, conflict: bool = False) -> Response:
+    shown = [p for p in problems if not (hide_required and p.code == "required")]
+    by_field, others = forms.split_violations(funnel, shown)
+    by_field.update(parse_errors or {})
+    required = forms.schema_required(funnel)
+    if target is not None:
+        required |= forms.gate_required(funnel, target, deal["data"])
+    fragment = wants_fragment()
+    form = request.form if request.method == "POST" else request.args
+    context = page_context(
+        deal, funnel, target=target, fragment=fragment, conflict=conflict,
+        title_id="dialog-title" if fragment else "move-title",
+        fields=forms.render(funnel, names, values=deal["data"], errors=by_field,
+                            required=required & set(names), posted=posted,
+                            prefix="move"),
+        has_fields=bool(names),
+        top_errors=[transition_message(v, deal, funnel, target) if v.path == "/to" else v.message
+                    for v in others if v.path not in ("/lost_reason",)],
+        lost_reason_errors=[_("Choose one of the reasons.") for v in others if v.path == "/lost_reason"],
+        lost_reason=form.get("lost_reason", ""), note=form.get("note", ""),
+        next=safe_next_or_none(form.get("next")),
+        to=target.id if target else form.get("to", ""),
+    )
+    template = "deals/_move_form.html" if fragment else "deals/move.html"
+    headers = {"HX-Retarget": "#dialog", "HX-Reswap": "innerHTML"} if fragment else {}
+    return respond(render_template(template, **context), status, **headers)
+
+
+def safe_next_or_none(value: str | None) -> str | None:
+    return value if value and safe_next(value) == value else None
+
+
+@bp.get("/<int:deal_id>/move")
+def move_form(deal_id: int):
+    deal = engine().get(g.user, deal_id)
+    funnel = engine().funnel_of(deal)
+    target = funnel.stage(request.args.get("to", ""))
+    if target is None:
+        raise NotFound("no such stage")
+    problems = preview_move(deal, funnel, target)
+    names = forms.sort_names(funnel, [forms.field_of(p.path) for p in problems if forms.field_of(p.path)])
+    # before anything was submitted a missing field is asked for, not reproached
+    return render_move(deal, funnel, target, names=names, problems=problems, hide_required=True)
+
+
+@bp.post("/<int:deal_id>/move")
+def move(deal_id: int):
+    deal = engine().get(g.user, deal_id)
+    funnel = engine().funnel_of(deal)
+    form = request.form
+    to = form.get("to", "")
+    target = funnel.stage(to)
+    version = form_version()
+    lost_reason = form.get("lost_reason") or None
+    note = form.get("note", "").strip() or None
+    parsed = forms.parse(funnel, form, current=deal["data"])
+    try:
+        if version is not None and version != deal["version"]:
+            raise Conflict("deals", deal_id, version, deal["version"])
+        if parsed.errors:
+            problems = (preview_move(deal, funnel, target, parsed.changes, lost_reason) if target
+                        else [Violation("/to", "unknown_stage", "There is no such stage.")])
+            raise ValidationFailed([p for p in problems if forms.field_of(p.path) not in parsed.errors])
+        moved = engine().move(g.user, deal_id, to, parsed.changes, version=version,
+                              lost_reason=lost_reason, note=note)
+    except ValidationFailed as failed:
+        asked = parsed.names + list(parsed.errors)
+        asked += [forms.field_of(p.path) for p in failed.violations if forms.field_of(p.path)]
+        return render_move(deal, funnel, target, names=forms.sort_names(funnel, asked),
+                           problems=failed.violations, status=422, posted=form,
+                           parse_errors=parsed.errors)
+    except Conflict:
+        return render_move(deal, funnel, target, names=[], problems=[], status=409, conflict=True)
+    if wants_fragment():
+        trigger = {"deal-moved": {"id": deal_id, "from": deal["stage"], "to": moved["stage"]}}
+        return respond("", 204, **{"HX-Trigger": json.dumps(trigger)})
+    next_url = safe_next_or_none(form.get("next")) or url_for("deals.page", deal_id=deal_id)
+    return redirect(next_url, 303)

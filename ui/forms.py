@@ -1,0 +1,566 @@
+"""Forms generated from a funnel's JSON Schema: HTML controls out, typed JSON values back.
+
+The funnel's ``fields`` schema says *what* a field is; its ``ui`` hints (``order``, ``widgets``,
+``help``) say *how* it is shown (the react-jsonschema-form split). :func:`controls` decides, per
+field, which widget and which HTML attributes; ``forms/fields.html`` only renders that, with
+autoescaping. :func:`parse` reads a submitted form back into JSON values; the engine validates
+the result again with the funnel's compiled validator, so the HTML attributes mirrored here
+(``min``, ``maxlength``, ``pattern``…) are a convenience, never the check.
+
+Every rendered field always submits its name (an unchecked box its hidden ``false``, an empty
+multi-select or radio group its hidden empty value), so "the field was in the form" is simply
+"its name was posted", and an emptied field means "remove it" (``None``, a merge patch).
+
+Custom widgets come from the ``goldsieve_field_widgets`` hook: a funnel whose
+``ui.widgets[field]`` names one gets ``widget(name, value, schema, attrs) -> str | Markup``
+(see ``docs/plugins.md``); its output is trusted plugin HTML.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from goldsieve.errors import Violation
+from goldsieve.funnel import Funnel, Stage
+from goldsieve.plugin_manager import field_widgets
+
+from .i18n import text
+
+log = logging.getLogger(__name__)
+
+#: Form names the pages use for themselves; a deal field so named is posted as ``data.<name>``.
+RESERVED = frozenset({"csrf_token", "to", "version", "next", "lost_reason", "note", "title", "text"})
+DATA_PREFIX = "data."
+#: Built-in widget hints a funnel's ``ui.widgets`` may name (plugins add more); a hint that does
+#: not fit the field's type (``radio`` on a number without choices) is ignored.
+BUILTIN_WIDGETS = frozenset({"text", "textarea", "select", "radio", "checkboxes", "tel", "email",
+                             "url", "date", "datetime-local"})
+#: The ``<input type>`` of a string by its JSON Schema ``format``.
+_INPUT_TYPES = {"date": "date", "date-time": "datetime-local", "email": "email", "idn-email": "email",
+                "uri": "url", "url": "url", "iri": "url", "tel": "tel"}
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+
+Widget = Callable[[str, Any, dict, dict], Any]
+
+
+@dataclass
+class Option:
+    value: str  # as posted: a string enum member itself, any other JSON value as JSON text
+    label: str
+    selected: bool = False
+
+
+@dataclass
+class Control:
+    """One field of a form, decided: the template only prints it."""
+
+    name: str  # the deal field
+    input_name: str  # the name it is posted under
+    id: str
+    label: str
+    kind: str  # text textarea number checkbox select radio multiselect checkboxes list json plugin
+    attrs: dict[str, str] = field(default_factory=dict)  # for the <input>/<select>/<textarea>
+    value: str = ""
+    checked: bool = False
+    options: list[Option] = field(default_factory=list)
+    help: str = ""
+    errors: list[str] = field(default_factory=list)
+    required: bool = False
+    html: Markup | None = None  # a plugin widget's output
+
+    @property
+    def help_id(self) -> str:
+        return f"{self.id}-help"
+
+    @property
+    def error_id(self) -> str:
+        return f"{self.id}-error"
+
+
+@dataclass
+class Parsed:
+    """What a form submitted: ``changes`` (``None`` = remove), unparsable input by field."""
+
+    changes: dict[str, Any]
+    errors: dict[str, list[str]]
+    names: list[str]  # the fields the form carried, in form order
+
+
+# --- the schema, as a form sees it ------------------------------------------------------------
+
+
+def properties(funnel: Funnel) -> dict[str, dict]:
+    return funnel.fields_schema.get("properties", {}) or {}
+
+
+def ui_hints(funnel: Funnel) -> dict:
+    return funnel.definition.get("ui", {}) or {}
+
+
+def field_names(funnel: Funnel) -> list[str]:
+    """Every field of the funnel: ``ui.order`` first, then the rest in schema order."""
+    props = properties(funnel)
+    ordered = [name for name in ui_hints(funnel).get("order", []) if name in props]
+    return ordered + [name for name in props if name not in ordered]
+
+
+def sort_names(funnel: Funnel, names: Iterable[str]) -> list[str]:
+    """``names`` without duplicates, in the funnel's field order (unknown names last)."""
+    position = {name: i for i, name in enumerate(field_names(funnel))}
+    unique = list(dict.fromkeys(names))
+    return sorted(unique, key=lambda n: (position.get(n, len(position)), unique.index(n)))
+
+
+def schema_required(funnel: Funnel) -> set[str]:
+    return set(funnel.fields_schema.get("required", []) or [])
+
+
+def gate_required(funnel: Funnel, stage: Stage, data: dict) -> set[str]:
+    """The fields the gates on the way into ``stage`` list as required."""
+    return {name for gated in funnel.gates_to_enter(stage, data)
+            for name in (gated.gate or {}).get("required", [])}
+
+
+def input_name(name: str) -> str:
+    if name in RESERVED or name.startswith(DATA_PREFIX):
+        return DATA_PREFIX + name
+    return name
+
+
+def field_of(path: str) -> str | None:
+    """The deal field a violation's JSON pointer is about (``/data/amount/0`` → ``amount``)."""
+    if not path.startswith("/data/"):
+        return None
+    first = path[len("/data/"):].split("/", 1)[0]
+    return first.replace("~1", "/").replace("~0", "~")
+
+
+def split_violations(funnel: Funnel, found: Iterable[Violation]) -> tuple[dict[str, list[str]], list[Violation]]:
+    """Violations about a deal field, as messages by field, and the others (``/to``, ``/title``…)."""
+    by_field: dict[str, list[str]] = {}
+    others: list[Violation] = []
+    for violation in found:
+        name = field_of(violation.path)
+        if name is None:
+            others.append(violation)
+            continue
+        message = field_message(properties(funnel).get(name, {}), violation)
+        if message not in by_field.setdefault(name, []):
+            by_field[name].append(message)
+    return by_field, others
+
+
+def field_message(schema: dict, violation: Violation) -> str:
+    """A violation in the page's language where its code says all (the engine speaks English).
+
+    Bounds (``minimum``, ``maxLength``…) keep the engine's message: it names the bound that was
+    broken, which may be a gate's rather than the field schema's.
+    """
+    if violation.code == "required":
+        return _("This field is required.")
+    if violation.code == "enum":
+        return _("Choose one of the options.")
+    if violation.code == "format":
+        return {
+            "date": _("Enter a date."),
+            "date-time": _("Enter a date and time."),
+            "email": _("Enter an email address."),
+            "uri": _("Enter a web address (https://…)."),
+        }.get(schema.get("format"), violation.message)
+    return violation.message
+
+
+def _type(schema: dict) -> str:
+    declared = schema.get("type")
+    if isinstance(declared, list):
+        declared = next((t for t in declared if t != "null"), None)
+    if declared:
+        return declared
+    members = [value for value, _label in _choices(schema)]
+    if members and all(isinstance(m, bool) for m in members):
+        return "boolean"
+    if members and all(isinstance(m, int) and not isinstance(m, bool) for m in members):
+        return "integer"
+    if members and all(isinstance(m, (int, float)) and not isinstance(m, bool) for m in members):
+        return "number"
+    return "string"
+
+
+def _choices(schema: dict) -> list[tuple[Any, Any]]:
+    """The allowed values and their labels: ``enum``, or ``oneOf``/``anyOf`` of ``const`` + ``title``."""
+    if isinstance(schema.get("enum"), list):
+        return [(member, None) for member in schema["enum"]]
+    for key in ("oneOf", "anyOf"):
+        branches = schema.get(key)
+        if isinstance(branches, list) and branches and all(isinstance(b, dict) and "const" in b for b in branches):
+            return [(b["const"], b.get("title")) for b in branches]
+    return []
+
+
+def _encode(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def kind_of(schema: dict, hint: str | None, plugins: Mapping[str, Widget]) -> str:
+    if hint and hint in plugins:
+        return "plugin"
+    type_ = _type(schema)
+    if type_ == "boolean":
+        return "checkbox"
+    if type_ == "array":
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        if _choices(items):
+            return "checkboxes" if hint == "checkboxes" else "multiselect"
+        return "json" if _type(items) in ("object", "array") else "list"
+    if type_ == "object":
+        return "json"
+    if _choices(schema):
+        return "radio" if hint == "radio" else "select"
+    if type_ in ("number", "integer"):
+        return "number"
+    return "textarea" if hint == "textarea" else "text"
+
+
+def _input_type(schema: dict, hint: str | None) -> str:
+    if hint in ("tel", "email", "url", "date", "datetime-local", "text"):
+        return hint
+    return _INPUT_TYPES.get(schema.get("format", ""), "text")
+
+
+def html_pattern(pattern: Any) -> str | None:
+    """A JSON Schema ``pattern`` as an HTML ``pattern``, or ``None`` when it cannot be one.
+
+    JSON Schema patterns search (unanchored); HTML anchors its pattern as ``^(?:…)$`` and
+    compiles it with the ``v`` flag. ``[\\s\\S]*(?:p)[\\s\\S]*`` keeps the search meaning (a ``^``
+    or ``$`` inside still asserts the ends). Patterns the stricter ``v`` syntax would reject in a
+    character class are left out: a browser would log an error and the server checks anyway.
+    """
+    if not isinstance(pattern, str) or not pattern:
+        return None
+    for klass in re.findall(r"\[((?:\\.|[^\]\\])*)\]", pattern):
+        body = klass.removeprefix("^")
+        unescaped = re.sub(r"\\.", "", body)
+        if re.search(r"[()\[{}/|]", unescaped) or unescaped.startswith("-") or unescaped.endswith("-") \
+                or re.search(r"([!#$%&*+,.:;<=>?@^`~-])\1", unescaped):
+            return None
+    return f"[\\s\\S]*(?:{pattern})[\\s\\S]*"
+
+
+def _constraint_attrs(schema: dict, kind: str, input_type: str) -> dict[str, str]:
+    attrs: dict[str, str] = {}
+    if kind == "number":
+        integer = _type(schema) == "integer"
+        for key, attr in (("minimum", "min"), ("maximum", "max")):
+            if isinstance(schema.get(key), (int, float)) and not isinstance(schema.get(key), bool):
+                attrs[attr] = _number_text(schema[key])
+        step = schema.get("multipleOf")
+        attrs["step"] = _number_text(step) if isinstance(step, (int, float)) and step > 0 else ("1" if integer else "any")
+        attrs["inputmode"] = "numeric" if integer else "decimal"
+    elif kind in ("text", "textarea") and input_type not in ("date", "datetime-local"):
+        for key, attr in (("minLength", "minlength"), ("maxLength", "maxlength")):
+            if isinstance(schema.get(key), int):
+                attrs[attr] = str(schema[key])
+        pattern = html_pattern(schema.get("pattern")) if kind == "text" else None
+        if pattern:
+            attrs["pattern"] = pattern
+    return attrs
+
+
+def _number_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "field"
+    if slug != name:  # keep ids unique when two names differ only in such characters
+        slug += "-" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:6]
+    return slug
+
+
+# --- values to text and back ------------------------------------------------------------------
+
+
+def display(schema: dict, kind: str, value: Any) -> list[str]:
+    """A JSON value as the strings its control shows (and would post back)."""
+    if value is None:
+        return []
+    if kind == "checkbox":
+        return ["true" if value is True else "false"]
+    if kind in ("multiselect", "checkboxes"):
+        return [_encode(v) for v in value] if isinstance(value, list) else [_encode(value)]
+    if kind in ("select", "radio"):
+        return [_encode(value)]
+    if kind == "list":
+        items = value if isinstance(value, list) else [value]
+        return ["\n".join(_number_text(v) if isinstance(v, (int, float)) else str(v) for v in items)]
+    if kind == "json":
+        return [json.dumps(value, ensure_ascii=False, indent=2)]
+    if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [_number_text(value)]
+    if isinstance(value, str) and schema.get("format") == "date-time":
+        return [_to_local_input(value)]
+    if isinstance(value, (dict, list)):
+        return [json.dumps(value, ensure_ascii=False)]
+    return [str(value)]
+
+
+def _to_local_input(value: str) -> str:
+    """``2026-01-05T09:00:00Z`` → ``2026-01-05T09:00`` (UTC; ``datetime-local`` has no zone)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S" if moment.second else "%Y-%m-%dT%H:%M")
+
+
+def _from_local_input(text_: str) -> str | None:
+    if _LOCAL_DATETIME.match(text_):
+        moment = datetime.fromisoformat(text_)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+    try:  # a full RFC 3339 stamp (a plugin widget, a script) passes through
+        datetime.fromisoformat(text_)
+    except ValueError:
+        return None
+    return text_ if re.search(r"(Z|[+-]\d{2}:\d{2})$", text_) else None
+
+
+def _same_instant(a: Any, b: Any) -> bool:
+    try:
+        return (datetime.fromisoformat(str(a))
+                == datetime.fromisoformat(str(b)))
+    except ValueError:
+        return False
+
+
+def _parse_number(text_: str, integer: bool) -> int | float | None:
+    if integer and _INTEGER.match(text_):
+        return int(text_)
+    if not _NUMBER.match(text_):
+        return None
+    if _INTEGER.match(text_):
+        return int(text_)
+    number = float(text_)
+    if integer:
+        return int(number) if number.is_integer() else None
+    return number
+
+
+def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None) -> tuple[Any, str | None]:
+    """One field's posted strings as a JSON value (``None`` = absent), or an error message."""
+    if kind == "checkbox":
+        if "true" in posted:
+            return True, None
+        return (False, None) if posted else (None, None)
+    values = [v for v in posted if v != ""]
+    if kind in ("multiselect", "checkboxes"):
+        choices = {_encode(v): v for v, _label in _choices(schema.get("items", {}))}
+        if any(v not in choices for v in values):
+            return None, _("Choose among the options.")
+        picked = list(dict.fromkeys(choices[v] for v in values))
+        return (picked or None), None
+    raw = values[-1] if values else ""
+    if kind in ("select", "radio"):
+        if raw == "":
+            return None, None
+        choices = {_encode(v): v for v, _label in _choices(schema)}
+        return (choices[raw], None) if raw in choices else (None, _("Choose one of the options."))
+    if kind == "textarea":
+        value = raw.replace("\r\n", "\n")
+        if not value.strip():
+            return None, None
+        return (current if current == value else value), None
+    raw = raw.strip()
+    if raw == "":
+        return None, None
+    if kind == "number":
+        integer = _type(schema) == "integer"
+        number = _parse_number(raw, integer)
+        if number is None:
+            return None, _("Enter a whole number.") if integer else _("Enter a number.")
+        return number, None
+    if kind == "list":
+        item_schema = schema.get("items", {}) if isinstance(schema.get("items"), dict) else {}
+        item_type = _type(item_schema)
+        items: list[Any] = []
+        for line in (line.strip() for line in raw.splitlines()):
+            if not line:
+                continue
+            if item_type in ("number", "integer"):
+                number = _parse_number(line, item_type == "integer")
+                if number is None:
+                    return None, _("Enter one number per line.")
+                items.append(number)
+            else:
+                items.append(line)
+        return (items or None), None
+    if kind == "json":
+        try:
+            return json.loads(raw), None
+        except ValueError:
+            return None, _("Enter valid JSON.")
+    if schema.get("format") == "date-time":
+        stamp = _from_local_input(raw)
+        if stamp is None:
+            return None, _("Enter a date and time.")
+        return (current if _same_instant(current, stamp) else stamp), None
+    if isinstance(current, str) and current.strip() == raw:
+        return current, None  # don't record a change for whitespace the input trimmed
+    return raw, None
+
+
+def parse(funnel: Funnel, form: Mapping, current: dict | None = None,
+          names: Iterable[str] | None = None) -> Parsed:
+    """The deal fields a form posted, as typed changes; unparsable input as errors by field.
+
+    :param form: the submitted form (a werkzeug ``MultiDict``).
+    :param current: the deal's data, so that a value shown and posted back unchanged (a trimmed
+        string, a time written another way) does not count as a change.
+    :param names: the fields to read; by default every field whose name was posted.
+    """
+    props, hints, plugins = properties(funnel), ui_hints(funnel).get("widgets", {}), _plugins()
+    current = current or {}
+    if names is None:
+        names = [n for n in field_names(funnel) if input_name(n) in form]
+    changes: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    names = list(names)
+    for name in names:
+        schema = props.get(name, {})
+        # a plugin widget posts what the built-in widget of its type would
+        kind = kind_of(schema, hints.get(name) if hints.get(name) not in plugins else None, {})
+        posted = form.getlist(input_name(name)) if hasattr(form, "getlist") else [form.get(input_name(name), "")]
+        value, error = parse_value(schema, kind, posted, current.get(name))
+        if error:
+            errors[name] = [error]
+        else:
+            changes[name] = value
+    return Parsed(changes, errors, names)
+
+
+# --- controls ---------------------------------------------------------------------------------
+
+
+def _plugins() -> Mapping[str, Widget]:
+    runtime = current_app.extensions.get("goldsieve")
+    return field_widgets(runtime.pm) if runtime is not None else {}
+
+
+def controls(
+    funnel: Funnel,
+    names: Iterable[str],
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    required: Iterable[str] = (),
+    posted: Mapping | None = None,
+    prefix: str = "f",
+) -> list[Control]:
+    """The controls of ``names``, in that order.
+
+    :param values: the fields' current JSON values (the deal's data).
+    :param errors: messages by field name, shown beside each field.
+    :param required: fields a gate requires; the schema's ``required`` are always added.
+    :param posted: the submitted form, when re-showing it: what the person typed is shown again,
+        even where it could not be parsed, instead of ``values``.
+    :param prefix: makes ids unique when two forms of one deal share a page (the dialog).
+    """
+    props, hints = properties(funnel), ui_hints(funnel)
+    widgets, help_texts, plugins = hints.get("widgets", {}), hints.get("help", {}), _plugins()
+    values, errors = values or {}, errors or {}
+    required = set(required) | schema_required(funnel)
+    result = []
+    for name in names:
+        schema = props.get(name, {}) if isinstance(props.get(name), dict) else {}
+        hint = widgets.get(name)
+        kind = kind_of(schema, hint, plugins)
+        input_type = _input_type(schema, hint) if kind == "text" else ""
+        control = Control(
+            name=name, input_name=input_name(name), id=f"{prefix}-{_slug(name)}",
+            label=text(schema.get("title")) or name, kind=kind,
+            help=text(help_texts.get(name)) or text(schema.get("description")),
+            errors=list(errors.get(name, [])), required=name in required,
+        )
+        if posted is not None and control.input_name in posted:
+            shown = [v for v in posted.getlist(control.input_name) if v != ""]
+            if kind == "checkbox":
+                shown = ["true"] if "true" in shown else []
+        else:
+            shown = display(schema, kind, values.get(name))
+        control.value = shown[-1] if shown else ""
+        control.checked = "true" in shown
+        options = _choices(schema.get("items", {}) if kind in ("multiselect", "checkboxes") else schema)
+        control.options = [Option(_encode(v), text(label) if label is not None else _encode(v),
+                                  _encode(v) in shown) for v, label in options]
+        control.attrs = _attrs(control, schema, input_type)
+        if kind == "plugin":
+            value = values.get(name)
+            if posted is not None and control.input_name in posted:
+                builtin = kind_of(schema, None, {})
+                value, error = parse_value(schema, builtin, posted.getlist(control.input_name))
+                value = control.value if error else value
+            control.html = _plugin_html(plugins[hint], control, value, schema)
+            if control.html is None:  # the plugin failed: fall back to the built-in widget
+                control.kind = kind_of(schema, None, {})
+                control.attrs = _attrs(control, schema, _input_type(schema, None))
+        result.append(control)
+    return result
+
+
+def _attrs(control: Control, schema: dict, input_type: str) -> dict[str, str]:
+    kind = control.kind
+    attrs: dict[str, str] = {}
+    if kind not in ("radio", "checkboxes"):  # a group's inputs get their own ids
+        attrs["id"] = control.id
+        attrs["name"] = control.input_name
+    if kind == "text":
+        attrs["type"] = input_type
+    elif kind == "number":
+        attrs["type"] = "number"
+    elif kind == "checkbox":
+        attrs.update(type="checkbox", value="true")
+    elif kind == "multiselect":
+        attrs["multiple"] = ""
+    builtin = kind_of(schema, None, {}) if kind == "plugin" else kind  # a plugin gets them too
+    attrs.update(_constraint_attrs(schema, builtin, input_type or _input_type(schema, None)))
+    if control.required and kind not in ("checkbox", "checkboxes", "multiselect", "plugin"):
+        attrs["required"] = ""
+    elif control.required:
+        attrs["aria-required"] = "true"
+    described = [i for i, present in ((control.help_id, control.help), (control.error_id, control.errors)) if present]
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    if control.errors:
+        attrs["aria-invalid"] = "true"
+    if kind in ("text", "number") and control.value:
+        attrs["value"] = control.value
+    return attrs
+
+
+def _plugin_html(widget: Widget, control: Control, value: Any, schema: dict) -> Markup | None:
+    attrs = {k: v for k, v in control.attrs.items() if k != "name"}
+    attrs["required"] = control.required
+    try:
+        return Markup(widget(control.input_name, value, schema, attrs))
+    except Exception:
+        log.exception("field widget for %s failed; using the built-in widget", control.name)
+        return None
+
+
+def render(funnel: Funnel, names: Iterable[str], **kwargs: Any) -> Markup:
+    """The HTML of the controls of ``names`` (see :func:`controls` for the arguments)."""
+    return Markup(render_template("forms/fields.html", controls=controls(funnel, names, **kwargs)))

@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 from babel import Locale, numbers
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
-from flask_babel import format_percent, get_locale, ngettext
+from flask_babel import format_decimal, format_percent, get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -311,8 +311,10 @@ class Card:
     def __init__(self, deal: dict, view: BoardView, stage: Stage):
         data = deal["data"] if isinstance(deal.get("data"), dict) else {}
         entered = view.stamp(deal["stage_entered_at"])
-        updated = deal.get("updated_at")
-        active = entered if updated in (None, deal["stage_entered_at"]) else max(entered, view.stamp(updated))
+        updated = deal.get("updated_at")  # the last activity: every change and note sets it
+        active = entered
+        if updated and updated != deal["stage_entered_at"]:
+            active = max(entered, view.stamp(updated))
         style = view.cache.style(view.funnel, deal)
         company, amount = data.get("company"), data.get("amount")
         self.id = deal["id"]
@@ -406,7 +408,7 @@ class BoardView:
             column.count = totals.count(stage.id)
             column.total = totals.sums.get(stage.id, 0.0)
             column.weighted = column.total * stage.probability
-            column.count_text = format(column.count, ",")
+            column.count_text = format_decimal(column.count)
             column.total_text = self.money(column.total)
             column.weighted_text = self.money(column.weighted)
             column.weighted_label = _("Weighted (%(percent)s)",

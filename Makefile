@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 WORKSPACE ?= demo
 
-.PHONY: run test assets bench clean
+.PHONY: run test assets messages bench clean
 
 $(BIN)/goldsieve: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,21 @@ ui/static/vendor/htmx.min.js: ui/node_modules/.package-lock.json
 	mkdir -p ui/static/vendor
 	cp ui/node_modules/htmx.org/dist/htmx.min.js $@
 
-assets: ui/static/vendor/htmx.min.js
+# Translations: the catalogs (ui/translations/<locale>/LC_MESSAGES/messages.po) are source; the
+# compiled .mo files Flask-Babel reads are build output (git-ignored, packaged into the wheel),
+# rebuilt whenever their catalog changes.
+CATALOGS := $(wildcard ui/translations/*/LC_MESSAGES/messages.po)
+
+ui/translations/%.mo: ui/translations/%.po | $(BIN)/goldsieve
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+assets: ui/static/vendor/htmx.min.js $(CATALOGS:.po=.mo)
+
+# After changing UI strings: refresh the template and every catalog, then translate what is new
+# or marked fuzzy (tests/ui/test_i18n.py fails while a string has no translation).
+messages: | $(BIN)/goldsieve
+	$(BIN)/pybabel -q extract -F ui/babel.cfg --project=goldsieve --copyright-holder="the goldsieve authors" -o ui/translations/messages.pot ui/
+	$(BIN)/pybabel update -i ui/translations/messages.pot -d ui/translations --ignore-obsolete
 
 run: $(BIN)/goldsieve assets
 	$(BIN)/goldsieve demo --workspace $(WORKSPACE)
@@ -35,3 +49,4 @@ bench: $(BIN)/goldsieve
 
 clean:
 	rm -rf $(VENV) ui/node_modules ui/static/vendor build dist *.egg-info
+	rm -f ui/translations/*/LC_MESSAGES/*.mo

@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from goldsieve.store import Store, TinyStore
 
 needs_postgres = pytest.mark.skipif(
@@ -73,3 +72,13 @@ def store_factory(request, tmp_path):
 @pytest.fixture
 def store(store_factory) -> Store:
     return store_factory.open()
+
+
+def insert(store, table, *docs):
+    """Insert documents in one transaction; their new ids."""
+    with store.transaction() as txn:
+        return [txn.insert(table, doc) for doc in docs]
+
+
+def ids(rows):
+    return [row["id"] for row in rows]

@@ -5,9 +5,6 @@ import math
 import threading
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from goldsieve.store import (
     TABLES,
     And,
@@ -23,16 +20,10 @@ from goldsieve.store import (
     StoreError,
     matches,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-
-def insert(store, table, *docs):
-    with store.transaction() as txn:
-        return [txn.insert(table, doc) for doc in docs]
-
-
-def ids(rows):
-    return [row["id"] for row in rows]
-
+from .conftest import ids, insert
 
 # --- writing ---------------------------------------------------------------------------------
 

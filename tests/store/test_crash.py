@@ -13,9 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from goldsieve.store import TinyStore
-from goldsieve.store import journal
+from goldsieve.store import TinyStore, journal
 
 CHILD = Path(__file__).with_name("crash_child.py")
 ROUNDS = 25

@@ -10,10 +10,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-
 from goldsieve.store import (
     And,
     Contains,
@@ -26,19 +22,15 @@ from goldsieve.store import (
     Range,
     StoreError,
     TinyStore,
+    journal,
     matches,
 )
-from goldsieve.store import journal
 from goldsieve.store.tinydb_query import DEFAULT_INDEXES, build_indexes
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-
-def insert(store, table, *docs):
-    with store.transaction() as txn:
-        return [txn.insert(table, doc) for doc in docs]
-
-
-def ids(rows):
-    return [row["id"] for row in rows]
+from .conftest import ids, insert
 
 
 def fresh_buckets(store, table):

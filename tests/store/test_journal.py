@@ -9,9 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from goldsieve.store import StoreError, StoreLocked, TinyStore, open_store
-from goldsieve.store import journal
+from goldsieve.store import StoreError, StoreLocked, TinyStore, journal, open_store
 from goldsieve.store.tinydb_store import InPlaceTable
 
 

@@ -219,9 +219,10 @@ class Engine:
         deal = self._current(user, deal_id, version)
         funnel = self.funnel_of(deal)
         target = funnel.stage(to) if isinstance(to, str) else None
-        if target is None:
-            raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”.")])
         data = merge_data(deal["data"], changes)
+        if target is None:
+            raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”."),
+                                    *violations(funnel.fields_validator, data)])
         problems = self.check_move(user, deal, funnel, target, data, lost_reason)
         if problems:
             raise ValidationFailed(problems)
@@ -280,6 +281,13 @@ class Engine:
         if target is None:
             raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”.")])
         problems = reopen_violations(funnel, deal, target)
+        if not problems:
+            # a reopened deal enters its stage like any other: on its path, through its gates
+            if target not in funnel.path(deal["data"]):
+                problems.append(Violation("/to", "not_applicable",
+                                          f"“{target.label()}” does not apply to this deal."))
+            else:
+                problems += self._gate_violations(funnel, deal, target, user)
         if problems:
             raise ValidationFailed(problems)
         now = stamp(self.clock())

@@ -1,6 +1,7 @@
 """Turning JSON Schema errors on deal data into field-by-field violations."""
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -29,7 +30,9 @@ def violations(validator: Draft202012Validator, data: Any, prefix: str = "/data"
     A missing required property is reported at the property's own path (``/data/amount``),
     which is what a form needs to put the message beside the right input.
     """
-    found: list[Violation] = []
+    found: list[Violation] = list(_non_finite(data, prefix))
+    if found:  # NaN compares oddly with every bound: its other "errors" would only confuse
+        return found
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
         found.extend(_explain(error, prefix))
     # one message per (path, code) is enough for a person; keep the first
@@ -40,6 +43,18 @@ def violations(validator: Draft202012Validator, data: Any, prefix: str = "/data"
             seen.add((v.path, v.code))
             unique.append(v)
     return unique
+
+
+def _non_finite(value: Any, path: str) -> Iterable[Violation]:
+    """NaN and infinities: JSON Schema lets them through ``minimum``, JSON cannot store them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield Violation(path, "type", "Enter a finite number.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, _pointer(path, [key]))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, _pointer(path, [index]))
 
 
 def _explain(error: ValidationError, prefix: str) -> list[Violation]:

@@ -198,3 +198,26 @@ def test_notes_append_to_history(engine, rep):
     engine.add_note(rep, deal["id"], "  called the CTO  ")
     assert engine.history(rep, deal["id"])[-1]["note"] == "called the CTO"
     assert refused(lambda: engine.add_note(rep, deal["id"], " ")) == [("/text", "required")]
+
+
+def test_reopen_into_a_later_stage_still_passes_its_gates(engine, rep):
+    deal = new_deal(engine, rep)
+    engine.lose(rep, deal["id"], "price")
+    assert set(refused(lambda: engine.reopen(rep, deal["id"], to="negotiation"))) == {
+        ("/data/needs_survey", "required"), ("/data/amount", "required")}
+    assert refused(lambda: engine.reopen(rep, deal["id"], to="exec_visit")) == [("/to", "not_applicable")]
+    assert engine.get(rep, deal["id"])["status"] == "lost"
+
+
+def test_non_finite_numbers_are_refused_field_by_field(engine, rep):
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        assert refused(lambda: new_deal(engine, rep, amount=bad)) == [("/data/amount", "type")]
+    deal = new_deal(engine, rep)
+    assert refused(lambda: engine.update(rep, deal["id"], {"amount": float("nan")})) == [("/data/amount", "type")]
+    assert engine.store.count("deals") == 1
+
+
+def test_an_unknown_stage_is_reported_with_the_other_problems(engine, rep):
+    deal = new_deal(engine, rep)
+    assert refused(lambda: engine.move(rep, deal["id"], "nowhere", changes={"amount": -1})) == [
+        ("/to", "unknown_stage"), ("/data/amount", "minimum")]

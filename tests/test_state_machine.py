@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import shutil
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from goldsieve.errors import NotFound, ValidationFailed
+from goldsieve.runtime import open_runtime
+from goldsieve.store import Conflict, Eq, StoreLocked
+from goldsieve.testing import TEST_PASSWORD, FrozenClock
+from goldsieve.users import add_user, find_user
+from goldsieve.workspace import Workspace, init_workspace
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -26,13 +33,6 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-
-from goldsieve.errors import NotFound, ValidationFailed
-from goldsieve.runtime import open_runtime
-from goldsieve.store import Conflict, Eq, StoreLocked
-from goldsieve.testing import TEST_PASSWORD, FrozenClock
-from goldsieve.users import add_user, find_user
-from goldsieve.workspace import Workspace, init_workspace
 
 try:  # tests/ may or may not be a package
     from . import model_funnel as M
@@ -449,7 +449,8 @@ class FunnelMachine(RuleBasedStateMachine):
 
 
 FunnelMachine.TestCase.settings = settings(
-    max_examples=300,
+    # GOLDSIEVE_STATEFUL_EXAMPLES=2000 for a long hunt; the default keeps `make test` quick
+    max_examples=int(os.environ.get("GOLDSIEVE_STATEFUL_EXAMPLES", 150)),
     stateful_step_count=50,
     deadline=None,
     report_multiple_bugs=False,  # one minimal failure, found sooner, is enough to act on

@@ -158,3 +158,10 @@ def test_state_survives_a_restart(goldsieve_workspace, goldsieve_user, goldsieve
         deal = client.get(f"/api/v1/deals/{made['id']}", headers=headers).json
         assert (deal["stage"], deal["version"]) == ("qualified", 2)
         assert len(client.get(f"/api/v1/deals/{made['id']}/history", headers=headers).json["items"]) == 3
+
+
+def test_nan_in_a_request_is_422_not_500(api, goldsieve_runtime):
+    response = api.post("deals", headers={"Content-Type": "application/json"},
+                        data='{"funnel": "handmade", "title": "T", "data": {"company": "C", "amount": NaN}}')
+    assert response.status_code == 422 and response.json["errors"][0]["path"] == "/data/amount"
+    assert goldsieve_runtime.store.count("deals") == 0

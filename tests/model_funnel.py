@@ -185,12 +185,12 @@ def move_problems(deal: ModelDeal, to: Any, changes: dict | None, lost_reason: A
     """Why moving ``deal`` to ``to`` is refused ([] when it is allowed).
 
     Two choices of precedence that DESIGN.md leaves open ("return them all") and the engine
-    makes: an unknown stage is the only objection reported (nothing else can be judged), and
-    the gates of a stage the deal may not move to at all are not reported.
+    makes: an unknown stage is reported with the data's own problems (no gate can be judged),
+    and the gates of a stage the deal may not move to at all are not reported.
     """
-    if to not in KIND:
-        return [("/to", "unknown_stage")]
     data = merged(deal.data, changes)
+    if to not in KIND:
+        return sorted([("/to", "unknown_stage")] + field_problems(data))
     problems = field_problems(data)
     path = [s for s in STAGES if on_path(s, data)]
     here = STAGES.index(deal.stage)
@@ -214,20 +214,20 @@ def move_problems(deal: ModelDeal, to: Any, changes: dict | None, lost_reason: A
     if KIND[to] == "lost" and lost_reason not in LOST_REASONS:
         problems.append(("/lost_reason", "required" if lost_reason in (None, "") else "enum"))
     if not policy and KIND[to] != "lost":
-        # gates are cumulative along the deal's path; a lost stage needs only its own (none here)
-        for stage in path[: path.index(to) + 1]:
-            for name in GATE_REQUIRES.get(stage, []):
-                if name not in data:
-                    problems.append((f"/data/{name}", "required"))
+        problems += gate_problems(path, to, data)
     return sorted(problems)
 
 
-def reopen_problems(deal: ModelDeal, to: str | None) -> Problems:
-    """Reopening returns a closed deal to the stage it closed from; only closed deals reopen.
+def gate_problems(path: list[str], to: str, data: dict) -> Problems:
+    """Gates are cumulative along the deal's path; a lost stage needs only its own (none here)."""
+    return [(f"/data/{name}", "required")
+            for stage in path[: path.index(to) + 1]
+            for name in GATE_REQUIRES.get(stage, []) if name not in data]
 
-    The machine asks only for that stage, or a stage that is not open or does not exist: what
-    reopening *into another open stage* should require is an open question (see the report).
-    """
+
+def reopen_problems(deal: ModelDeal, to: str | None) -> Problems:
+    """Reopening returns a closed deal to an open stage (by default the one it closed from),
+    which it enters like any move: the stage must be on its path and its gates satisfied."""
     target = to or deal.closed_from or "lead"
     if target not in KIND:
         return [("/to", "unknown_stage")]
@@ -235,7 +235,10 @@ def reopen_problems(deal: ModelDeal, to: str | None) -> Problems:
         return [("/to", "not_closed")]
     if KIND[target] != "open":
         return [("/to", "not_open")]
-    return []
+    path = [s for s in STAGES if on_path(s, deal.data)]
+    if target not in path:
+        return [("/to", "not_applicable")]
+    return sorted(gate_problems(path, target, deal.data))
 
 
 def note_problems(text: Any) -> Problems:

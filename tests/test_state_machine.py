@@ -113,7 +113,8 @@ move_targets = st.sampled_from([*M.STAGES, "nowhere"])
 lost_reasons = st.sampled_from(["price", "competitor", None, "", "weather"])
 move_notes = st.sampled_from([None, None, "budget frozen", ""])
 notes = st.sampled_from(["called the CTO", "  padded  ", "", "   ", None])
-reopen_targets = st.sampled_from(["default", "default", "closed_from", "won", "lost", "nowhere"])
+reopen_targets = st.sampled_from(["default", "default", "closed_from", "won", "lost", "nowhere",
+                                 "lead", "qualified", "exec_visit", "quote", "negotiation"])
 ticks = st.one_of(
     st.integers(1, 999).map(lambda ms: timedelta(milliseconds=ms)),
     st.integers(1, 72).map(lambda h: timedelta(hours=h)),

@@ -50,3 +50,9 @@ bench: $(BIN)/goldsieve
 clean:
 	rm -rf $(VENV) ui/node_modules ui/static/vendor build dist *.egg-info
 	rm -f ui/translations/*/LC_MESSAGES/*.mo
+
+# The main pages as PNGs under docs/screenshots/ (desktop and phone, English and Chinese), taken
+# by Debian's Chromium from a demo workspace served as `goldsieve serve` would.
+.PHONY: screenshots
+screenshots: $(BIN)/goldsieve assets
+	$(BIN)/python tools/screenshots.py

@@ -1,7 +1,8 @@
 """The errors the kernel raises; each maps to one HTTP status and one CLI message."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -11,9 +12,12 @@ class Violation:
     path: str
     code: str
     message: str
+    #: the bound that was broken (``minimum``'s number, ``maxLength``'s length…), so a page can
+    #: say it again in its own language; not part of the API's error shape
+    limit: Any = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {"path": self.path, "code": self.code, "message": self.message}
 
 
 class GoldsieveError(Exception):

@@ -10,6 +10,8 @@ from jsonschema.exceptions import ValidationError
 from .errors import Violation
 
 _FORMATS = FormatChecker()
+BOUNDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+                    "minLength", "maxLength", "minItems", "maxItems", "pattern"})
 
 
 def compile_schema(schema: dict) -> Draft202012Validator:
@@ -66,4 +68,5 @@ def _explain(error: ValidationError, prefix: str) -> list[Violation]:
         ]
     if error.validator in ("anyOf", "oneOf", "allOf") and error.context:
         return [v for sub in error.context for v in _explain(sub, prefix)]
-    return [Violation(_pointer(prefix, error.path), str(error.validator), error.message)]
+    limit = error.validator_value if error.validator in BOUNDS else None
+    return [Violation(_pointer(prefix, error.path), str(error.validator), error.message, limit)]

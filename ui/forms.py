@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -163,10 +164,10 @@ def split_violations(funnel: Funnel, found: Iterable[Violation]) -> tuple[dict[s
 
 
 def field_message(schema: dict, violation: Violation) -> str:
-    """A violation in the page's language where its code says all (the engine speaks English).
+    """A violation in the page's language (the engine speaks English).
 
-    Bounds (``minimum``, ``maxLength``…) keep the engine's message: it names the bound that was
-    broken, which may be a gate's rather than the field schema's.
+    Bounds are said with the limit the violation carries, which may be a gate's rather than the
+    field schema's own.
     """
     if violation.code == "required":
         return _("This field is required.")
@@ -179,7 +180,17 @@ def field_message(schema: dict, violation: Violation) -> str:
             "email": _("Enter an email address."),
             "uri": _("Enter a web address (https://…)."),
         }.get(schema.get("format"), violation.message)
-    return violation.message
+    limit = format_decimal(violation.limit) if isinstance(violation.limit, (int, float)) else violation.limit
+    bounds = {
+        "minLength": lambda: _("Enter at least %(limit)s characters.", limit=limit),
+        "maxLength": lambda: _("Enter at most %(limit)s characters.", limit=limit),
+        "minimum": lambda: _("Enter a number of at least %(limit)s.", limit=limit),
+        "maximum": lambda: _("Enter a number of at most %(limit)s.", limit=limit),
+        "exclusiveMinimum": lambda: _("Enter a number greater than %(limit)s.", limit=limit),
+        "exclusiveMaximum": lambda: _("Enter a number less than %(limit)s.", limit=limit),
+        "pattern": lambda: _("Enter a value in the expected format."),
+    }
+    return bounds[violation.code]() if violation.code in bounds and violation.limit is not None else violation.message
 
 
 def _type(schema: dict) -> str:

@@ -171,7 +171,7 @@ def test_inline_save_200_422_409(rep_browser, engine, deal):
     page = Elements(html(bad))
     assert page.by_id("deal-roof_area")[1]["aria-invalid"] == "true"
     assert page.by_id("deal-panels")[1]["value"] == "two"
-    assert "Enter a whole number." in html(bad) and "minimum of 10" in html(bad)
+    assert "Enter a whole number." in html(bad) and "Enter a number of at least 10." in html(bad)
     assert stored(engine, deal["id"])["version"] == 2, "nothing written"
 
     stale = rep_browser.post(url, {"version": "1", "title": "Other", "customer": "Müller"}, htmx=True)
@@ -256,7 +256,7 @@ def test_a_bad_value_is_refused_beside_its_field_and_nothing_moves(rep_browser, 
     page = Elements(body)
     assert page.by_id("move-roof_area")[1]["aria-invalid"] == "true"
     error = body[body.index('id="move-roof_area-error"'):]
-    assert "minimum of 10" in error[:300]
+    assert "Enter a number of at least 10." in error[:300]
     assert page.by_id("move-roof_type")[1].get("aria-invalid") is None
     after = stored(engine, deal["id"])
     assert after["stage"] == "inquiry" and after["version"] == 1 and "roof_type" not in after["data"]

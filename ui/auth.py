@@ -5,6 +5,7 @@ from flask import (Blueprint, current_app, g, redirect, render_template, request
                    url_for)
 
 from goldsieve.sessions import end_session, session_user, start_session
+from goldsieve.throttle import LoginThrottle
 from goldsieve.users import authenticate
 
 from .i18n import normalize
@@ -37,6 +38,14 @@ def require_login():
     return redirect(target)
 
 
+def throttle() -> LoginThrottle:
+    """The app's login throttle, created on first use with the engine's clock."""
+    extensions = current_app.extensions
+    if "goldsieve.login_throttle" not in extensions:
+        extensions["goldsieve.login_throttle"] = LoginThrottle(runtime().engine.clock)
+    return extensions["goldsieve.login_throttle"]
+
+
 def safe_next(value: str | None) -> str:
     """Only a path on this site: never ``//evil`` or ``https://evil`` (open redirect)."""
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
@@ -49,8 +58,18 @@ def login():
     error = None
     if request.method == "POST":
         username = request.form.get("username", "").strip()
+        client = request.remote_addr or "unknown"
+        wait = throttle().retry_after(username, client)
+        if wait:
+            response = current_app.make_response((render_template(
+                "login.html", error="throttled", wait=wait, next=request.args.get("next")), 429))
+            response.headers["Retry-After"] = str(wait)
+            return response
         user = authenticate(runtime().store, username, request.form.get("password", ""))
-        if user is not None:
+        if user is None:
+            throttle().failed(username, client)
+        else:
+            throttle().succeeded(username)
             end_session(runtime().store, session.get("sid"))
             locale = session.get("locale")
             session.clear()  # nothing from before the login survives it

@@ -1,0 +1,48 @@
+"""Login throttling: guessing slows down per account and per client; the real user gets back in."""
+from __future__ import annotations
+
+from goldsieve.testing import TEST_PASSWORD
+
+from .conftest import csrf_token
+
+
+def attempt(browser, username, password, client="10.0.0.1"):
+    return browser.client.post("/login", data={"username": username, "password": password,
+                                               "csrf_token": csrf_token(browser.client)},
+                               environ_base={"REMOTE_ADDR": client})
+
+
+def test_an_account_is_slowed_after_five_failures_then_let_in_again(browser, goldsieve_make_user, goldsieve_clock, goldsieve_runtime):
+    goldsieve_make_user("rita", "rep")
+    for _ in range(5):
+        assert attempt(browser, "rita", "wrong-guess").status_code == 401
+    blocked = attempt(browser, "rita", TEST_PASSWORD)
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) == 30
+    assert "Too many failed attempts" in blocked.get_data(as_text=True)
+    assert goldsieve_runtime.store.count("sessions") == 0, "a throttled request logs nobody in"
+    # another account from another address is not affected
+    goldsieve_make_user("omar", "rep")
+    assert attempt(browser, "omar", TEST_PASSWORD, client="10.0.0.2").status_code == 302
+    goldsieve_clock.advance(seconds=31)
+    assert attempt(browser, "rita", TEST_PASSWORD).status_code == 302, "the wait is bounded"
+
+
+def test_waits_double_but_never_exceed_fifteen_minutes(browser, goldsieve_make_user, goldsieve_clock):
+    goldsieve_make_user("rita", "rep")
+    waits = []
+    for _ in range(12):
+        response = attempt(browser, "rita", "wrong-guess")
+        if response.status_code == 429:
+            waits.append(int(response.headers["Retry-After"]))
+            goldsieve_clock.advance(seconds=waits[-1])
+            response = attempt(browser, "rita", "wrong-guess")
+        assert response.status_code == 401
+    assert waits[:3] == [30, 60, 120] and max(waits) <= 15 * 60
+
+
+def test_a_client_address_is_slowed_across_accounts(browser, goldsieve_make_user):
+    goldsieve_make_user("rita", "rep")
+    for n in range(20):
+        assert attempt(browser, f"nobody{n}", "wrong-guess", client="10.9.9.9").status_code == 401
+    assert attempt(browser, "rita", TEST_PASSWORD, client="10.9.9.9").status_code == 429
+    assert attempt(browser, "rita", TEST_PASSWORD, client="10.0.0.3").status_code == 302

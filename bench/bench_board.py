@@ -39,6 +39,7 @@ from markupsafe import Markup
 from goldsieve.app import create_app
 from goldsieve.clock import parse_stamp, stamp
 from goldsieve.runtime import open_runtime
+from goldsieve.teams import add_team
 from goldsieve.users import add_user
 from goldsieve.validation import compile_schema
 from goldsieve.workspace import init_workspace
@@ -162,9 +163,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         workspace = init_workspace(Path(tmp) / "ws", FUNNEL)
         runtime = open_runtime(workspace, clock=lambda: NOW, entry_points=False)
-        manager = add_user(runtime.store, "boss", "manager", PASSWORD)
+        add_team(runtime.store, "sales")  # the manager sees her team: a real visibility scope
+        manager = add_user(runtime.store, "boss", "manager", PASSWORD, team="sales")
         for rep in REPS:
-            add_user(runtime.store, rep, "rep", PASSWORD)
+            add_user(runtime.store, rep, "rep", PASSWORD, team="sales")
         started = time.perf_counter()
         fill(runtime, manager, args.deals)
         fill_s = time.perf_counter() - started

@@ -193,6 +193,25 @@ def users_list(workspace: Path) -> None:
             click.echo(f"{user['username']:<20} {user['role']:<12} {user.get('team') or ''}".rstrip())
 
 
+@users.command("set")
+@workspace_option
+@click.argument("name")
+@click.option("--role", default=None, type=click.Choice(
+    ["admin", "executive", "manager", "rep", "marketing", "after_sales"]))
+@click.option("--team", default=None, help="The user's team (an empty string: no team).")
+def users_set(workspace: Path, name: str, role: str | None, team: str | None) -> None:
+    """Change a user's role and/or team."""
+    from .teams import UNCHANGED
+    from .users import update_user
+
+    if role is None and team is None:
+        raise click.UsageError("say what to change: --role ROLE and/or --team TEAM")
+    with _runtime(workspace) as rt:
+        user = update_user(rt.store, name, role=role,
+                           team=UNCHANGED if team is None else (team or None))
+    click.echo(f"{name}: {user['role']}, " + (f"team {user['team']}." if user.get("team") else "no team."))
+
+
 @users.command("token")
 @workspace_option
 @click.argument("name")
@@ -203,6 +222,59 @@ def users_token(workspace: Path, name: str) -> None:
     with _runtime(workspace) as rt:
         token = issue_token(rt.store, name)
     click.echo(f"API token for {name}: {token}")
+
+
+# --- teams ----------------------------------------------------------------------------------
+
+teams = click.Group("teams", help="Manage teams: a hierarchy, each team with a manager.")
+cli.add_command(teams)
+
+
+@teams.command("add")
+@workspace_option
+@click.argument("name")
+@click.option("--parent", default=None, help="The team this one belongs to.")
+@click.option("--manager", default=None, help="The user who manages the team.")
+def teams_add(workspace: Path, name: str, parent: str | None, manager: str | None) -> None:
+    """Add a team, optionally below a parent team and with a manager."""
+    from .teams import add_team
+
+    with _runtime(workspace) as rt:
+        add_team(rt.store, name, parent=parent, manager=manager)
+    click.echo(f"Added team {name}" + (f" in {parent}" if parent else "")
+               + (f", managed by {manager}" if manager else "") + ".")
+
+
+@teams.command("set")
+@workspace_option
+@click.argument("name")
+@click.option("--parent", default=None, help="Move below this team (an empty string: to the top).")
+@click.option("--manager", default=None, help="The new manager (an empty string: none).")
+def teams_set(workspace: Path, name: str, parent: str | None, manager: str | None) -> None:
+    """Change a team's parent and/or manager; a team cannot end up below itself."""
+    from .teams import UNCHANGED, update_team
+
+    if parent is None and manager is None:
+        raise click.UsageError("say what to change: --parent TEAM and/or --manager USER")
+    with _runtime(workspace) as rt:
+        team = update_team(rt.store, name,
+                           parent=UNCHANGED if parent is None else (parent or None),
+                           manager=UNCHANGED if manager is None else (manager or None))
+    click.echo(f"{name}: " + (f"in {team['parent']}" if team.get("parent") else "top level")
+               + (f", managed by {team['manager']}." if team.get("manager") else ", no manager."))
+
+
+@teams.command("list")
+@workspace_option
+def teams_list(workspace: Path) -> None:
+    """List teams as a tree: sub-teams indented below their parent, with managers."""
+    from .teams import tree
+
+    with _runtime(workspace) as rt:
+        for depth, team in tree(rt.store):
+            name = "  " * depth + team["name"]
+            manager = f"manager: {team['manager']}" if team.get("manager") else ""
+            click.echo(f"{name:<24} {manager}".rstrip())
 
 
 # --- data in and out ------------------------------------------------------------------------
@@ -237,13 +309,22 @@ def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tu
 @click.option("--what", type=click.Choice(["deals", "events"]), default="deals", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--funnel", "funnel_id", default=None)
+@click.option("--as", "as_user", default=None,
+              help="Export only what this user may see (default: everything).")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
-def export_command(workspace: Path, what: str, fmt: str, funnel_id: str | None, output) -> None:
+def export_command(workspace: Path, what: str, fmt: str, funnel_id: str | None,
+                   as_user: str | None, output) -> None:
     """Export deals or events as CSV or JSON lines."""
     from .exporter import export
+    from .users import find_user
 
     with _runtime(workspace) as rt:
-        export(rt, output, what=what, fmt=fmt, funnel_id=funnel_id)
+        user = None
+        if as_user is not None:
+            user = find_user(rt.store, as_user)
+            if user is None:
+                fail(f"there is no user {as_user!r}")
+        export(rt, output, what=what, fmt=fmt, funnel_id=funnel_id, user=user)
 
 
 def main() -> None:

@@ -58,6 +58,8 @@ USERS = (
     ("mkt.zhou", "marketing", None),
     ("care.sun", "after_sales", None),
 )
+#: team, manager: each manager sees their team's deals
+TEAMS = (("east", "mgr.zhao"), ("west", "mgr.qian"))
 #: share of the deals each rep owns and how well they convert
 REPS = {"rep.li": (0.3, 1.1), "rep.wang": (0.25, 0.95), "rep.zhang": (0.25, 1.0), "rep.liu": (0.2, 0.85)}
 #: median working days in a stage before the next step (lognormal around it)
@@ -349,6 +351,7 @@ def ensure_demo(folder: Path, deals: int = 300, seed: int = 7, progress: bool = 
     """
     from .plugin_manager import make_plugin_manager, templates
     from .runtime import open_runtime
+    from .teams import add_team, update_team
     from .users import add_user
     from .workspace import init_workspace
 
@@ -360,8 +363,12 @@ def ensure_demo(folder: Path, deals: int = 300, seed: int = 7, progress: bool = 
     workspace = init_workspace(folder, definition)
     try:
         with open_runtime(workspace) as runtime:
+            for team, _manager in TEAMS:
+                add_team(runtime.store, team)
             for username, role, team in USERS:
                 add_user(runtime.store, username, role, password_for(username), team=team)
+            for team, manager in TEAMS:
+                update_team(runtime.store, team, manager=manager)
             until = write_deals(runtime.store, runtime.funnels.get(definition["id"]), deals, seed,
                                 progress)
         note = {

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import pluggy
 
 from .clock import Clock, stamp, utc_now
-from .errors import NotFound, ValidationFailed, Violation
+from .errors import Forbidden, NotFound, ValidationFailed, Violation
 from .funnel import LOST, OPEN, WON, Funnel, Stage
 from .registry import FunnelRegistry
 from .store import Conflict, Store
@@ -55,7 +55,13 @@ def diff_data(before: dict, after: dict) -> dict[str, list]:
 
 
 class Engine:
-    """Create, read, update and move deals for a user, against one store and its funnels."""
+    """Create, read, update and move deals for a user, against one store and its funnels.
+
+    ``scope(user)`` is the filter of the deals a user may see, AND-ed into every query;
+    ``permit(user, action, deal)`` says whether they may do ``action`` (``create``, ``edit``,
+    ``move``, ``reassign``, ``reopen``, …). :func:`goldsieve.runtime.open_runtime` wires both to
+    the permissions hooks; an engine built without them lets everyone see and do everything.
+    """
 
     def __init__(
         self,
@@ -64,18 +70,30 @@ class Engine:
         hook: pluggy.HookRelay,
         clock: Clock = utc_now,
         scope: Callable[[User], Filter] | None = None,
+        permit: Callable[[User, str, Deal | None], bool] | None = None,
     ):
         self.store = store
         self.funnels = funnels
         self.hook = hook
         self.clock = clock
         self._scope = scope or (lambda user: Everything())
+        self._permit = permit or (lambda user, action, deal: True)
 
     # --- reading ------------------------------------------------------------------------
 
     def scope(self, user: User) -> Filter:
         """The filter of the deals this user may see; every query of deals is AND-ed with it."""
         return self._scope(user)
+
+    def may(self, user: User, action: str, deal: Deal | None = None) -> bool:
+        """Whether the user may do ``action`` (to ``deal``, which they can see)."""
+        return self._permit(user, action, deal)
+
+    def require(self, user: User, action: str, deal: Deal | None = None) -> None:
+        """:class:`Forbidden` unless the user may do ``action``."""
+        if not self._permit(user, action, deal):
+            what = f"deal {deal['id']}" if deal and deal.get("id") is not None else "deals"
+            raise Forbidden(f"{user.get('username')} may not {action.replace('_', ' ')} {what}")
 
     def get(self, user: User, deal_id: int) -> Deal:
         """A deal the user may see; :class:`NotFound` both when absent and when hidden."""
@@ -145,11 +163,7 @@ class Engine:
         """
         funnel = self.funnels.get(funnel_id)
         data = merge_data({}, data)
-        problems = self._title_violations(title)
-        problems += violations(funnel.fields_validator, data)
         owner = owner or user["username"]
-        if owner != user["username"] and not self._user_exists(owner):
-            problems.append(Violation("/owner", "unknown_user", f"There is no user “{owner}”."))
         first = funnel.path(data)[0]
         now = stamp(self.clock())
         deal: Deal = {
@@ -158,6 +172,14 @@ class Engine:
             "created_at": now, "updated_at": now, "stage_entered_at": now,
             "lost_reason": None, "created_by": user["username"],
         }
+        # who may is settled before what is wrong: a refusal says nothing about the data
+        self.require(user, "create", deal)
+        if owner != user["username"]:
+            self.require(user, "reassign", deal)
+        problems = self._title_violations(title)
+        problems += violations(funnel.fields_validator, data)
+        if owner != user["username"] and not self._user_exists(owner):
+            problems.append(Violation("/owner", "unknown_user", f"There is no user “{owner}”."))
         if not problems:
             problems += self._gate_violations(funnel, {**deal, "stage": None}, first, user)
         if problems:
@@ -180,7 +202,7 @@ class Engine:
     def update(self, user: User, deal_id: int, changes: dict, version: int | None = None,
                title: str | None = None) -> Deal:
         """Change a deal's fields (and title); the result must satisfy the funnel's ``fields``."""
-        deal = self._current(user, deal_id, version)
+        deal = self._current(user, deal_id, version, "edit")
         funnel = self.funnel_of(deal)
         data = merge_data(deal["data"], changes)
         problems = violations(funnel.fields_validator, data)
@@ -216,7 +238,7 @@ class Engine:
         Every objection — unknown stage, the funnel's transition rules, invalid data, each gate,
         a missing lost reason — is collected and raised together, and nothing is written.
         """
-        deal = self._current(user, deal_id, version)
+        deal = self._current(user, deal_id, version, "move")
         funnel = self.funnel_of(deal)
         target = funnel.stage(to) if isinstance(to, str) else None
         data = merge_data(deal["data"], changes)
@@ -274,7 +296,7 @@ class Engine:
     def reopen(self, user: User, deal_id: int, to: str | None = None,
                version: int | None = None) -> Deal:
         """Bring a won or lost deal back into an open stage (by default the one it closed from)."""
-        deal = self._current(user, deal_id, version)
+        deal = self._current(user, deal_id, version, "reopen")
         funnel = self.funnel_of(deal)
         to = to or deal.get("closed_from") or funnel.first_stage.id
         target = funnel.stage(to)
@@ -300,8 +322,9 @@ class Engine:
         return new
 
     def add_note(self, user: User, deal_id: int, text: str) -> dict:
-        """Append a note to the deal's history; notes count as activity."""
+        """Append a note to the deal's history; notes count as activity (and need ``edit``)."""
         deal = self.get(user, deal_id)
+        self.require(user, "edit", deal)
         if not isinstance(text, str) or not text.strip():
             raise ValidationFailed([Violation("/text", "required", "A note needs some text.")])
         now = stamp(self.clock())
@@ -313,8 +336,10 @@ class Engine:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _current(self, user: User, deal_id: int, version: int | None) -> Deal:
+    def _current(self, user: User, deal_id: int, version: int | None, action: str) -> Deal:
+        """The deal to change: visible (else 404), permitted (else 403), at ``version`` (409)."""
         deal = self.get(user, deal_id)
+        self.require(user, action, deal)
         if version is not None and version != deal["version"]:
             raise Conflict("deals", deal_id, version, deal["version"])
         return deal

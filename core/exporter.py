@@ -1,8 +1,9 @@
 """Exporting deals or events as CSV or JSON Lines, streamed from the store a batch at a time.
 
-Visibility scopes are not applied yet: the export is an administrator's tool and writes every
-deal (or event) of the workspace, optionally of one funnel. When access rules land, the scope
-of the exporting user belongs in the same store filter as the funnel.
+Exported for a user (``user=``, ``goldsieve export --as NAME``), only what that user may see is
+written: their visibility scope is AND-ed into the store filter with the funnel, and events are
+those of the deals in that scope. Without a user — the command line's operator, who holds the
+workspace's files anyway — every deal (or event) is written, optionally of one funnel.
 
 CSV: deals get the envelope columns of :data:`DEAL_COLUMNS`, then one column per field of the
 exported funnel(s) (the ``ui.order`` first, then the rest of the schema's properties); events get
@@ -20,7 +21,7 @@ import json
 from typing import Any, Iterable, TextIO
 
 from .funnel import Funnel
-from .store.filters import Eq
+from .store.filters import Eq, Everything, In, all_of
 
 DEAL_COLUMNS = ("id", "funnel", "funnel_version", "title", "stage", "status", "owner", "version",
                 "created_at", "updated_at", "stage_entered_at", "lost_reason")
@@ -29,9 +30,10 @@ EVENT_COLUMNS = ("id", "deal_id", "funnel", "funnel_version", "type", "at", "by"
 
 
 def export(runtime, out: TextIO, what: str = "deals", fmt: str = "csv",
-           funnel_id: str | None = None) -> int:
+           funnel_id: str | None = None, user: dict | None = None) -> int:
     """Write every deal or event (of one funnel, if given) to ``out``; returns the rows written.
 
+    :param user: export only what this user may see; ``None``: everything.
     :raises NotFound: ``funnel_id`` names no funnel of the workspace.
     :raises ValueError: ``what`` or ``fmt`` is not one of the choices.
     """
@@ -40,7 +42,7 @@ def export(runtime, out: TextIO, what: str = "deals", fmt: str = "csv",
     if fmt not in ("csv", "json"):
         raise ValueError(f"unknown format {fmt!r}: choose csv or json")
     funnels = [runtime.funnels.get(funnel_id)] if funnel_id else list(runtime.funnels)
-    rows = runtime.store.iterate(what, Eq("funnel", funnel_id) if funnel_id else None)
+    rows = runtime.store.iterate(what, scoped_filter(runtime, what, funnel_id, user))
     if fmt == "json":
         return _json_lines(out, rows)
     if what == "events":
@@ -48,6 +50,17 @@ def export(runtime, out: TextIO, what: str = "deals", fmt: str = "csv",
     fields = field_names(funnels)
     header = list(DEAL_COLUMNS) + [f"data.{n}" if n in DEAL_COLUMNS else n for n in fields]
     return _csv(out, header, (_deal_row(d, fields) for d in rows))
+
+
+def scoped_filter(runtime, what: str, funnel_id: str | None, user: dict | None):
+    """The store filter of the rows to export: the funnel's, within the user's scope."""
+    funnel = Eq("funnel", funnel_id) if funnel_id else None
+    scope = runtime.engine.scope(user) if user is not None else Everything()
+    if what == "deals" or isinstance(scope, Everything):
+        return all_of(scope, funnel)
+    # events carry no owner: they are in scope when their deal is (its ids, from the store)
+    visible = tuple(d["id"] for d in runtime.store.iterate("deals", all_of(scope, funnel)))
+    return all_of(In("deal_id", visible), funnel)
 
 
 def field_names(funnels: Iterable[Funnel]) -> list[str]:

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from .errors import Violation
     from .funnel import Funnel, Stage
     from .funnel_check import Finding
+    from .store import Store
+    from .store.filters import Filter
 
 hookspec = pluggy.HookspecMarker("goldsieve")
 
@@ -71,6 +73,48 @@ def goldsieve_deal_event(event: dict[str, Any], deal: dict[str, Any], funnel: Fu
     :param deal: the deal after the change.
     :param funnel: the funnel version the deal is on.
     Combine: every observer is called; one that raises is logged and never undoes the write.
+    """
+
+
+# --- permissions ----------------------------------------------------------------------------
+
+
+@hookspec
+def goldsieve_visibility(user: dict[str, Any], config: dict[str, Any], store: Store) -> Filter | None:
+    """The deals a user may see, as a filter the store runs inside its query.
+
+    :param user: the user asking (``username``, ``role``, ``team``, …).
+    :param config: the workspace configuration (``goldsieve.toml`` as a dict; ``[visibility]``
+        is its ``"visibility"`` table).
+    :param store: the workspace's store, to read what the rule depends on (teams, users);
+        read only — never write from this hook.
+    :returns: a :mod:`goldsieve.store.filters` filter over deal documents (``Eq("owner", …)``,
+        ``In("owner", (…))``, ``Everything()``, …), or ``None`` for no opinion.
+    Combine: every non-``None`` result is AND-ed, so a plugin can only narrow what another
+    grants; when no plugin returns a filter the user sees nothing (default deny). A deal
+    outside the result answers 404, exactly like one that does not exist.
+    """
+
+
+@hookspec
+def goldsieve_permission(
+    user: dict[str, Any], action: str, deal: dict[str, Any] | None, config: dict[str, Any],
+    store: Store,
+) -> bool | None:
+    """Whether a user may do something.
+
+    :param user: the user asking.
+    :param action: one of ``create``, ``edit`` (fields, title, notes), ``move``, ``reassign``
+        (give a deal an owner other than oneself), ``reopen`` (a won or lost deal),
+        ``bypass_gate``, ``change_funnel``, ``manage_users``.
+    :param deal: the deal concerned, as stored (for ``create``: the new deal, not yet saved,
+        without an ``id``); ``None`` for actions that concern no deal. A deal is only ever
+        asked about after the user's visibility filter let them see it.
+    :param config: the workspace configuration (``goldsieve.toml`` as a dict).
+    :param store: the workspace's store, read only.
+    :returns: ``True`` to allow, ``False`` to deny, ``None`` for no opinion.
+    Combine: any ``False`` wins (as does any value other than ``True`` or ``None``), and at
+    least one ``True`` is needed: with no opinion at all the action is denied (default deny).
     """
 
 

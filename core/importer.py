@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import click
 
-from .errors import GoldsieveError, ValidationFailed
+from .errors import Forbidden, GoldsieveError, ValidationFailed
 from .funnel import Funnel
 from .store.filters import Eq
 from .users import find_user
@@ -211,6 +211,10 @@ def _check_row(engine, user, funnel, columns, row, line, problem) -> dict | None
             failed.add(name)
     try:
         deal = engine.prepare(user, funnel.id, values["title"], data, values["owner"])
+    except Forbidden as refused:
+        problem(line, "owner" if values["owner"] not in (None, user["username"]) else "row",
+                str(refused))
+        return None
     except ValidationFailed as refused:
         for v in refused.violations:
             name = v.path[len("/data/"):] if v.path.startswith("/data/") else v.path.strip("/")

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 
 import pluggy
 
+from .access import allowed, visibility
 from .clock import Clock, utc_now
 from .engine import Engine
 from .plugin_manager import lint, make_plugin_manager
@@ -44,6 +45,9 @@ def open_runtime(
 ) -> Runtime:
     """Load plugins, check and load the funnels, open the store, build the engine.
 
+    The engine's scope and permission checks ask the permissions hooks
+    (``goldsieve_visibility``, ``goldsieve_permission``) with the workspace's configuration.
+
     The store is opened last, so a bad funnel or plugin never leaves the store locked.
     """
     pm = make_plugin_manager(
@@ -54,5 +58,10 @@ def open_runtime(
     )
     funnels = FunnelRegistry.from_files(workspace.funnel_files(), lint=lambda d: lint(pm, d))
     store = open_store(workspace.store_url, workspace.path)
-    engine = Engine(store, funnels, pm.hook, clock=clock)
+    config, hook = workspace.config, pm.hook
+    engine = Engine(
+        store, funnels, hook, clock=clock,
+        scope=lambda user: visibility(hook, user, config, store),
+        permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
+    )
     return Runtime(workspace, pm, store, funnels, engine)

@@ -8,7 +8,8 @@ these fixtures just by depending on goldsieve:
 - ``goldsieve_workspace``: a fresh workspace folder holding that funnel;
 - ``goldsieve_runtime`` / ``goldsieve_engine``: the assembled kernel on that workspace;
 - ``goldsieve_register``: register an ad-hoc plugin object for the current test;
-- ``goldsieve_user``: an admin user; ``goldsieve_make_user(name, role)`` makes more;
+- ``goldsieve_user``: an admin user; ``goldsieve_make_user(name, role, team)`` makes more,
+  ``goldsieve_make_team(name, parent, manager)`` the teams they belong to;
 - ``goldsieve_app`` and ``goldsieve_api``: the Flask app and an API client with a bearer token.
 """
 from __future__ import annotations
@@ -120,6 +121,16 @@ def goldsieve_make_user(goldsieve_runtime) -> Callable[..., dict]:
 
     def make(username: str, role: str = "rep", team: str | None = None) -> dict:
         return add_user(goldsieve_runtime.store, username, role, TEST_PASSWORD, team=team)
+
+    return make
+
+
+@pytest.fixture
+def goldsieve_make_team(goldsieve_runtime) -> Callable[..., dict]:
+    from goldsieve.teams import add_team
+
+    def make(name: str, parent: str | None = None, manager: str | None = None) -> dict:
+        return add_team(goldsieve_runtime.store, name, parent=parent, manager=manager)
 
     return make
 

@@ -16,6 +16,7 @@ from .clock import stamp, utc_now
 from .errors import ValidationFailed, Violation
 from .store import Store
 from .store.filters import Eq
+from .teams import UNCHANGED, find_team
 
 ROLES = ("admin", "executive", "manager", "rep", "marketing", "after_sales")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -44,6 +45,7 @@ def add_user(
         problems.append(Violation("/username", "unique", f"The user “{username}” already exists."))
     if role not in ROLES:
         problems.append(Violation("/role", "enum", f"Choose one of: {', '.join(ROLES)}."))
+    problems += _team_problems(store, team)
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         problems.append(Violation("/password", "minLength",
                                   f"A password has at least {MIN_PASSWORD} characters."))
@@ -57,6 +59,38 @@ def add_user(
     with store.transaction() as txn:
         txn.insert("users", user)
     return user
+
+
+def update_user(store: Store, username: str, *, role: str | None = None,
+                team: str | None = UNCHANGED) -> dict[str, Any]:
+    """Change a user's role and/or team (``team=None``: no team; leave out to keep it).
+
+    Unknown users, roles and teams are refused, and then nothing is written.
+    """
+    user = find_user(store, username) if isinstance(username, str) else None
+    if user is None:
+        raise ValidationFailed([Violation("/username", "unknown_user", f"There is no user “{username}”.")])
+    problems = []
+    if role is not None and role not in ROLES:
+        problems.append(Violation("/role", "enum", f"Choose one of: {', '.join(ROLES)}."))
+    if team is not UNCHANGED:
+        problems += _team_problems(store, team)
+    if problems:
+        raise ValidationFailed(problems)
+    changed = {**user, "role": role or user["role"]}
+    if team is not UNCHANGED:
+        changed["team"] = team
+    if changed != user:
+        with store.transaction() as txn:
+            txn.replace("users", changed)
+    return changed
+
+
+def _team_problems(store: Store, team: object) -> list[Violation]:
+    if team is not None and find_team(store, team) is None:
+        return [Violation("/team", "unknown_team",
+                          f"There is no team “{team}”; add it first with `goldsieve teams add`.")]
+    return []
 
 
 def authenticate(store: Store, username: str, password: str) -> dict[str, Any] | None:

@@ -16,7 +16,17 @@ DEFAULT_CONFIG = """\
 store = "tinydb:data"   # or "postgresql://user@host/db" to scale out
 locale = "en"           # en, zh-Hans or zh-Hant
 plugins = []            # extra plugin modules to load, by import name
+
+# Which deals each role sees: "own" (deals they own), "created" (deals they own or created),
+# "team" (their team's and its sub-teams'), "all". Unlisted roles keep their default:
+# admin and executive all, manager team, rep own, marketing created, after_sales own.
+# [visibility]
+# rep = "own"
+# manager = "team"
 """
+
+#: The values a role may have in ``[visibility]`` (read by the default permissions plugin).
+VISIBILITY_SCOPES = ("own", "created", "team", "all")
 
 
 class WorkspaceError(GoldsieveError):
@@ -42,6 +52,7 @@ class Workspace:
             config = tomllib.loads(config_file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise WorkspaceError(f"{config_file}: {error}") from None
+        check_visibility(config, config_file)
         return cls(folder, config)
 
     @property
@@ -61,6 +72,22 @@ class Workspace:
 
     def plugin_files(self) -> list[Path]:
         return sorted((self.path / "plugins").glob("*.py"))
+
+
+def check_visibility(config: dict[str, Any], source: object = CONFIG_NAME) -> None:
+    """Refuse a ``[visibility]`` table naming an unknown role or scope, at start-up."""
+    from .users import ROLES
+
+    table = config.get("visibility", {})
+    if not isinstance(table, dict):
+        raise WorkspaceError(f"{source}: visibility must be a table: [visibility] rep = \"own\"")
+    for role, scope in table.items():
+        if role not in ROLES:
+            raise WorkspaceError(f"{source}: [visibility] {role}: no such role; "
+                                 f"the roles are {', '.join(ROLES)}")
+        if scope not in VISIBILITY_SCOPES:
+            raise WorkspaceError(f"{source}: [visibility] {role} = {scope!r}: "
+                                 f"choose one of {', '.join(VISIBILITY_SCOPES)}")
 
 
 def init_workspace(folder: Path, template: dict[str, Any]) -> Workspace:

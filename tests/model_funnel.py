@@ -243,3 +243,26 @@ def reopen_problems(deal: ModelDeal, to: str | None) -> Problems:
 
 def note_problems(text: Any) -> Problems:
     return [] if isinstance(text, str) and text.strip() else [("/text", "required")]
+
+
+# --- access (issue 4), for the state machine's two users ------------------------------------
+# The default permissions: an admin sees every deal and may do everything; a rep sees the deals
+# they own, may create (for themselves only), edit, move and annotate them, and may not reopen.
+# Refusals come in this order: a deal the user cannot see is "notfound" (before anything else),
+# then "forbidden", then a stale version, then the data's problems.
+
+
+def visible(role: str, by: str, deal: ModelDeal) -> bool:
+    return role == "admin" or deal.owner == by
+
+
+def denial(role: str, by: str, action: str, deal: ModelDeal | None = None,
+           owner: str | None = None) -> str | None:
+    """``"notfound"``, ``"forbidden"`` or ``None`` (allowed) for ``by`` doing ``action``."""
+    if deal is not None and not visible(role, by, deal):
+        return "notfound"
+    if role == "admin":
+        return None
+    if action == "reopen" or (action == "create" and (owner or by) != by):
+        return "forbidden"
+    return None

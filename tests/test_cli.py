@@ -77,6 +77,7 @@ def test_check_without_paths_checks_the_current_workspace(workspace, monkeypatch
 
 
 def test_users_add_list_and_token(workspace):
+    assert run("teams", "add", "north", "-w", str(workspace)).exit_code == 0
     result = run("users", "add", "ann", "--role", "manager", "--team", "north", "-w", str(workspace),
                  input="s3cret-enough\ns3cret-enough\n")
     assert result.exit_code == 0, result.output

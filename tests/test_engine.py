@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from goldsieve.errors import NotFound, ValidationFailed
+from goldsieve.errors import Forbidden, NotFound, ValidationFailed
 from goldsieve.store import Conflict
 
 SURVEY = {"needs_survey": "two warehouses, 40 users"}
@@ -12,6 +12,12 @@ SURVEY = {"needs_survey": "two warehouses, 40 users"}
 @pytest.fixture
 def rep(goldsieve_make_user):
     return goldsieve_make_user("rita", "rep")
+
+
+@pytest.fixture
+def admin(goldsieve_user):
+    """Reopening a closed deal is for managers and admins (issue 4)."""
+    return goldsieve_user
 
 
 @pytest.fixture
@@ -97,21 +103,23 @@ def test_lost_needs_a_listed_reason(engine, rep):
     assert (last["to_stage"], last["lost_reason"], last["note"]) == ("lost", "price", "budget frozen")
 
 
-def test_closed_deals_do_not_move_until_reopened(engine, rep):
+def test_closed_deals_do_not_move_until_reopened(engine, rep, admin):
     deal = new_deal(engine, rep)
     engine.lose(rep, deal["id"], "competitor")
     assert refused(lambda: engine.move(rep, deal["id"], "qualified", changes=SURVEY)) == [("/to", "closed")]
-    reopened = engine.reopen(rep, deal["id"])
+    with pytest.raises(Forbidden):
+        engine.reopen(rep, deal["id"])
+    reopened = engine.reopen(admin, deal["id"])
     assert (reopened["stage"], reopened["status"], reopened["lost_reason"]) == ("lead", "open", None)
     assert engine.history(rep, deal["id"])[-1]["type"] == "reopened"
 
 
-def test_reopen_is_refused_when_the_funnel_forbids_it(engine, rep, goldsieve_funnel):
+def test_reopen_is_refused_when_the_funnel_forbids_it(engine, rep, admin, goldsieve_funnel):
     engine.funnels.add({**goldsieve_funnel, "version": 4,
                         "transitions": {"skip": False, "back": True, "reopen": False}})
     deal = new_deal(engine, rep)
     engine.lose(rep, deal["id"], "price")
-    assert refused(lambda: engine.reopen(rep, deal["id"])) == [("/to", "no_reopen")]
+    assert refused(lambda: engine.reopen(admin, deal["id"])) == [("/to", "no_reopen")]
 
 
 def test_back_moves_follow_the_policy(engine, rep, goldsieve_funnel):
@@ -200,12 +208,12 @@ def test_notes_append_to_history(engine, rep):
     assert refused(lambda: engine.add_note(rep, deal["id"], " ")) == [("/text", "required")]
 
 
-def test_reopen_into_a_later_stage_still_passes_its_gates(engine, rep):
+def test_reopen_into_a_later_stage_still_passes_its_gates(engine, rep, admin):
     deal = new_deal(engine, rep)
     engine.lose(rep, deal["id"], "price")
-    assert set(refused(lambda: engine.reopen(rep, deal["id"], to="negotiation"))) == {
+    assert set(refused(lambda: engine.reopen(admin, deal["id"], to="negotiation"))) == {
         ("/data/needs_survey", "required"), ("/data/amount", "required")}
-    assert refused(lambda: engine.reopen(rep, deal["id"], to="exec_visit")) == [("/to", "not_applicable")]
+    assert refused(lambda: engine.reopen(admin, deal["id"], to="exec_visit")) == [("/to", "not_applicable")]
     assert engine.get(rep, deal["id"])["status"] == "lost"
 
 

@@ -16,10 +16,11 @@ from click.testing import CliRunner
 from goldsieve import hookimpl, hookspecs
 from goldsieve.checking import check_paths
 from goldsieve.cli import cli
-from goldsieve.errors import DefinitionError, ValidationFailed, Violation
+from goldsieve.errors import DefinitionError, Forbidden, NotFound, ValidationFailed, Violation
 from goldsieve.funnel_check import Finding
 from goldsieve.plugin_manager import PluginLoadError, field_widgets, make_plugin_manager, templates
 from goldsieve.runtime import open_runtime
+from goldsieve.store.filters import Eq, Everything, Nothing
 
 DOCS = Path(__file__).parents[1] / "docs" / "plugins.md"
 HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
@@ -142,6 +143,83 @@ def test_hook_goldsieve_deal_event(goldsieve_engine, goldsieve_user, goldsieve_r
     assert all(isinstance(event_id, int) for _, event_id, _ in seen), "observers see committed events"
 
 
+class PilotRegionOnly:
+    """The example from docs/plugins.md: interns see only the pilot region's deals."""
+
+    @hookimpl
+    def goldsieve_visibility(self, user):
+        if user.get("role") == "rep" and user["username"].startswith("intern."):
+            return Eq("data.region", "pilot")
+        return None
+
+
+def test_hook_goldsieve_visibility(goldsieve_engine, goldsieve_make_user, goldsieve_register,
+                                   goldsieve_user):
+    intern = goldsieve_make_user("intern.ivy", "rep")
+    pilot = goldsieve_engine.create(intern, "handmade", "Pilot", {"company": "A", "region": "pilot"})
+    other = goldsieve_engine.create(intern, "handmade", "Other", {"company": "B", "region": "south"})
+    assert {d["id"] for d in goldsieve_engine.list(intern)} == {pilot["id"], other["id"]}
+    goldsieve_register(PilotRegionOnly())
+    # AND-ed with the built-in "own deals": narrower, inside the store query
+    assert [d["id"] for d in goldsieve_engine.list(intern)] == [pilot["id"]]
+    with pytest.raises(NotFound):
+        goldsieve_engine.get(intern, other["id"])
+    assert len(goldsieve_engine.list(goldsieve_user)) == 2, "an admin is not an intern"
+
+    class SeeEverything:
+        @hookimpl
+        def goldsieve_visibility(self):
+            return Everything()
+
+    goldsieve_register(SeeEverything())
+    assert [d["id"] for d in goldsieve_engine.list(intern)] == [pilot["id"]], "cannot widen"
+
+
+def test_without_a_visibility_filter_nobody_sees_anything(goldsieve_runtime, goldsieve_user):
+    engine = goldsieve_runtime.engine
+    deal = engine.create(goldsieve_user, "handmade", "T", {"company": "C"})
+    goldsieve_runtime.pm.set_blocked("goldsieve.plugins.permissions")
+    assert engine.scope(goldsieve_user) == Nothing()
+    assert engine.list(goldsieve_user) == []
+    with pytest.raises(NotFound):
+        engine.get(goldsieve_user, deal["id"])
+
+
+class NoBigDeals:
+    """The example from docs/plugins.md: nobody but an admin touches a deal above ten million."""
+
+    @hookimpl
+    def goldsieve_permission(self, user, action, deal):
+        big = deal is not None and deal["data"].get("amount", 0) > 10_000_000
+        if big and action in ("edit", "move") and user.get("role") != "admin":
+            return False
+        return None
+
+
+def test_hook_goldsieve_permission(goldsieve_engine, goldsieve_make_user, goldsieve_register,
+                                   goldsieve_user):
+    rep = goldsieve_make_user("rita", "rep")
+    big = goldsieve_engine.create(rep, "handmade", "Big", {"company": "A", "amount": 20_000_000})
+    goldsieve_register(NoBigDeals())
+    with pytest.raises(Forbidden):
+        goldsieve_engine.update(rep, big["id"], {"amount": 30_000_000})
+    with pytest.raises(Forbidden):
+        goldsieve_engine.move(rep, big["id"], "lost", lost_reason="price")
+    assert goldsieve_engine.get(rep, big["id"])["version"] == 1, "nothing written"
+    assert goldsieve_engine.update(goldsieve_user, big["id"], {"amount": 1})["version"] == 2
+
+    class RepsMayReopen:  # the built-in rules never deny: another plugin can grant more
+        @hookimpl
+        def goldsieve_permission(self, user, action):
+            return True if action == "reopen" and user.get("role") == "rep" else None
+
+    goldsieve_engine.lose(rep, big["id"], "price")
+    with pytest.raises(Forbidden):
+        goldsieve_engine.reopen(rep, big["id"])
+    goldsieve_register(RepsMayReopen())
+    assert goldsieve_engine.reopen(rep, big["id"])["status"] == "open"
+
+
 class Widgets:
     @hookimpl
     def goldsieve_field_widgets(self):
@@ -168,7 +246,7 @@ def test_workspace_plugin_files_are_loaded(goldsieve_workspace, goldsieve_clock)
         encoding="utf-8")
     with open_runtime(goldsieve_workspace, clock=goldsieve_clock, entry_points=False) as runtime:
         assert "workspace:no_friday.py" in dict(runtime.pm.list_name_plugin())
-        user = {"username": "ann"}
+        user = {"username": "ann", "role": "rep"}
         deal = runtime.engine.create(user, "handmade", "T", {"company": "C", "needs_survey": "s"})
         with pytest.raises(ValidationFailed, match="no moves today"):
             runtime.engine.move(user, deal["id"], "qualified")

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from goldsieve.errors import NotFound, ValidationFailed
+from goldsieve.errors import Forbidden, NotFound, ValidationFailed
 from goldsieve.runtime import open_runtime
 from goldsieve.store import Conflict, Eq, StoreLocked
 from goldsieve.testing import TEST_PASSWORD, FrozenClock
@@ -122,13 +122,18 @@ ticks = st.one_of(
 
 
 def attempt(call):
-    """Run an engine call: ("ok", result), ("refused", sorted (path, code)) or ("conflict", error)."""
+    """Run an engine call: ("ok", result), ("refused", sorted (path, code)), ("conflict", error),
+    ("notfound", error) or ("forbidden", error)."""
     try:
         return "ok", call()
     except ValidationFailed as error:
         return "refused", sorted((v.path, v.code) for v in error.violations)
     except Conflict as error:
         return "conflict", error
+    except NotFound as error:
+        return "notfound", error
+    except Forbidden as error:
+        return "forbidden", error
 
 
 class FunnelMachine(RuleBasedStateMachine):
@@ -170,12 +175,15 @@ class FunnelMachine(RuleBasedStateMachine):
         return {"none": None, "current": deal.version, "stale": deal.version - 1,
                 "future": deal.version + 1}[mode]
 
-    def expect(self, outcome, problems: M.Problems | None, conflict: bool = False):
+    def expect(self, outcome, problems: M.Problems | None, conflict: bool = False,
+               denied: str | None = None):
         kind, value = outcome
         event(f"outcome: {kind}")
         for path, code in value if kind == "refused" else []:
             event(f"violation: {path} {code}")
-        if conflict:
+        if denied:
+            assert kind == denied, f"expected {denied}, engine said {kind}: {value}"
+        elif conflict:
             assert kind == "conflict", f"expected a version conflict, got {kind}: {value}"
         elif problems:
             assert kind == "refused", f"expected refusal {problems}, engine said {kind}: {value}"
@@ -215,9 +223,10 @@ class FunnelMachine(RuleBasedStateMachine):
 
     def do_create(self, by, title, data, owner):
         problems = M.create_problems(set(USERS), by, title, data, owner)
+        denied = M.denial(USERS[by], by, "create", owner=owner)
         outcome = attempt(lambda: self.engine.create(self.user[by], M.FUNNEL_ID, title, data, owner))
-        deal = self.expect(outcome, problems)
-        if problems:
+        deal = self.expect(outcome, problems, denied=denied)
+        if problems or denied:
             return multiple()
         assert deal["id"] not in self.model and deal["id"] > max(self.model, default=0)
         now = self.now()
@@ -237,9 +246,10 @@ class FunnelMachine(RuleBasedStateMachine):
         version = self.version_arg(deal, mode)
         conflict = version not in (None, deal.version)
         problems = M.update_problems(deal, change, title)
+        denied = M.denial(USERS[by], by, "edit", deal)
         outcome = attempt(lambda: self.engine.update(self.user[by], deal_id, change, version, title))
-        returned = self.expect(outcome, problems, conflict)
-        if conflict or problems:
+        returned = self.expect(outcome, problems, conflict, denied)
+        if denied or conflict or problems:
             return
         data = M.merged(deal.data, change)
         changed = M.changes_between(deal.data, data)
@@ -272,9 +282,10 @@ class FunnelMachine(RuleBasedStateMachine):
         version = self.version_arg(deal, mode)
         conflict = version not in (None, deal.version)
         problems = M.move_problems(deal, to, change, reason)
+        denied = M.denial(USERS[by], by, "move", deal)
         outcome = attempt(lambda: call(version))
-        returned = self.expect(outcome, problems, conflict)
-        if conflict or problems:
+        returned = self.expect(outcome, problems, conflict, denied)
+        if denied or conflict or problems:
             return
         now = self.now()
         data = M.merged(deal.data, change)
@@ -334,9 +345,10 @@ class FunnelMachine(RuleBasedStateMachine):
         version = self.version_arg(deal, mode)
         conflict = version not in (None, deal.version)
         problems = M.reopen_problems(deal, to)
+        denied = M.denial(USERS[by], by, "reopen", deal)
         outcome = attempt(lambda: self.engine.reopen(self.user[by], deal_id, to=to, version=version))
-        returned = self.expect(outcome, problems, conflict)
-        if conflict or problems:
+        returned = self.expect(outcome, problems, conflict, denied)
+        if denied or conflict or problems:
             return
         back_to = to or deal.closed_from
         event(f"reopened: {deal.stage} -> {back_to}")
@@ -349,9 +361,10 @@ class FunnelMachine(RuleBasedStateMachine):
     def add_note(self, deal_id, by, text):
         deal = self.model[deal_id]
         problems = M.note_problems(text)
+        denied = M.denial(USERS[by], by, "edit", deal)
         outcome = attempt(lambda: self.engine.add_note(self.user[by], deal_id, text))
-        returned = self.expect(outcome, problems)
-        if not problems:
+        returned = self.expect(outcome, problems, denied=denied)
+        if not problems and not denied:
             self.write(deal, M.event("note_added", by, self.now(), note=text.strip()))
             assert {k: returned.get(k) for k in deal.events[-1]} == deal.events[-1]
 
@@ -447,6 +460,9 @@ class FunnelMachine(RuleBasedStateMachine):
         assert pages == newest_first
         for deal_id, deal in self.model.items():
             assert store.count("events", Eq("deal_id", deal_id)) == len(deal.events)
+        for name, role in USERS.items():  # each user's list is their visibility scope
+            seen = [d["id"] for d in self.engine.list(self.user[name], limit=10_000)]
+            assert seen == expected(lambda d, name=name, role=role: M.visible(role, name, d)), name
 
 
 FunnelMachine.TestCase.settings = settings(

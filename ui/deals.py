@@ -103,6 +103,7 @@ def page_context(deal: dict, funnel: Funnel, **extra: Any) -> dict[str, Any]:
         "deal": deal, "funnel": funnel, "stage_label": stage_label, "field_label": field_label,
         "reason_label": reason_label, "show_value": show_value, "status_label": status_label,
         "amount": deal["data"].get("amount"),
+        "may": lambda action: engine().may(g.user, action, deal),
     }
     context.update(extra)
     return context
@@ -365,6 +366,7 @@ def safe_next_or_none(value: str | None) -> str | None:
 def move_form(deal_id: int):
     deal = engine().get(g.user, deal_id)
     funnel = engine().funnel_of(deal)
+    engine().require(g.user, "move", deal)
     target = funnel.stage(request.args.get("to", ""))
     if target is None:
         raise NotFound("no such stage")

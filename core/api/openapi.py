@@ -16,7 +16,8 @@ def _json(schema: str | dict) -> dict:
 
 def _responses(ok: int, schema: str | dict, *failures: int) -> dict:
     out = {str(ok): {"description": "success", **_json(schema)}}
-    reasons = {401: "missing or invalid token", 404: "no such thing, or not visible to you",
+    reasons = {401: "missing or invalid token", 403: "you may see it but not do this",
+               404: "no such thing, or not visible to you",
                409: "stale version", 422: "invalid request; every problem listed"}
     for code in failures:
         out[str(code)] = {"description": reasons[code], **_json("Error")}
@@ -55,13 +56,13 @@ def build_spec() -> dict:
         "get": {"summary": "A page of the deals you may see, newest first", "security": secured,
                 "parameters": query, "responses": _responses(200, "DealPage", 401, 422)},
         "post": {"summary": "Create a deal in its funnel's first stage", "security": secured,
-                 "requestBody": _json("DealCreate"), "responses": _responses(201, "Deal", 401, 404, 422)},
+                 "requestBody": _json("DealCreate"), "responses": _responses(201, "Deal", 401, 403, 404, 422)},
     })
     spec.path("/api/v1/deals/{deal_id}", operations={
         "get": {"summary": "One deal", "security": secured, "parameters": [DEAL_ID],
                 "responses": _responses(200, "Deal", 401, 404)},
         "patch": {"summary": "Change a deal's fields", "security": secured, "parameters": [DEAL_ID],
-                  "requestBody": _json("DealPatch"), "responses": _responses(200, "Deal", 401, 404, 409, 422)},
+                  "requestBody": _json("DealPatch"), "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)},
     })
     spec.path("/api/v1/deals/{deal_id}/history", operations={"get": {
         "summary": "The deal's events, oldest first", "security": secured, "parameters": [DEAL_ID],
@@ -69,11 +70,11 @@ def build_spec() -> dict:
     spec.path("/api/v1/deals/{deal_id}/move", operations={"post": {
         "summary": "Move a deal to a stage through its gates", "security": secured,
         "parameters": [DEAL_ID], "requestBody": _json("Move"),
-        "responses": _responses(200, "Deal", 401, 404, 409, 422)}})
+        "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)}})
     spec.path("/api/v1/deals/{deal_id}/reopen", operations={"post": {
         "summary": "Reopen a won or lost deal", "security": secured, "parameters": [DEAL_ID],
-        "requestBody": _json("Reopen"), "responses": _responses(200, "Deal", 401, 404, 409, 422)}})
+        "requestBody": _json("Reopen"), "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)}})
     spec.path("/api/v1/deals/{deal_id}/notes", operations={"post": {
         "summary": "Add a note to the deal's history", "security": secured, "parameters": [DEAL_ID],
-        "requestBody": _json("Note"), "responses": _responses(201, "Event", 401, 404, 422)}})
+        "requestBody": _json("Note"), "responses": _responses(201, "Event", 401, 403, 404, 422)}})
     return spec.to_dict()

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from babel.numbers import format_currency
 
-from goldsieve.store.filters import Eq, all_of
+from goldsieve.store.filters import Eq, Everything, all_of
 from goldsieve.ui import board
 from goldsieve.users import find_user
 
@@ -166,7 +166,9 @@ def test_column_head_counts_and_sums_every_visible_deal(rep_browser, rita, boss,
                                                         goldsieve_runtime):
     for n, amount in enumerate([100, 250.5, None, 1_000_000]):
         data = {"company": "Acme"} if amount is None else {"company": "Acme", "amount": amount}
-        goldsieve_engine.create(boss if n % 2 else rita, "handmade", f"Deal {n}", data)
+        # half of them created by her manager for her: hers all the same
+        goldsieve_engine.create(boss if n % 2 else rita, "handmade", f"Deal {n}", data, owner="rita")
+    goldsieve_engine.create(boss, "handmade", "Not hers", {"company": "Acme", "amount": 5})
     lead = head(page(rep_browser), "lead")
     assert lead["count"] == "4" and lead["count_text"] == "4"
     assert float(lead["total"]) == 1_000_350.5
@@ -181,7 +183,7 @@ def test_column_head_counts_and_sums_every_visible_deal(rep_browser, rita, boss,
     assert "Weighted (5%)" in columns(page(rep_browser))["lead"]
 
 
-def test_totals_follow_every_write(rep_browser, rita, goldsieve_engine):
+def test_totals_follow_every_write(rep_browser, rita, goldsieve_engine, goldsieve_user):
     deals = [goldsieve_engine.create(rita, "handmade", f"D{n}", {"company": "A", "amount": 1000})
              for n in range(3)]
     assert head(page(rep_browser), "lead")["count"] == "3"
@@ -192,7 +194,7 @@ def test_totals_follow_every_write(rep_browser, rita, goldsieve_engine):
     assert (head(html, "lead")["count"], float(head(html, "lead")["total"])) == ("1", 2500)
     assert (head(html, "qualified")["count"], float(head(html, "qualified")["total"])) == ("1", 1000)
     assert float(head(html, "qualified")["weighted"]) == 200
-    goldsieve_engine.reopen(rita, deals[2]["id"])
+    goldsieve_engine.reopen(goldsieve_user, deals[2]["id"])  # an admin's job
     assert head(page(rep_browser), "lead")["count"] == "2"
 
 
@@ -205,16 +207,19 @@ def test_totals_rebuild_after_many_writes(rep_browser, rita, goldsieve_engine, m
 
 
 def test_board_reads_through_the_users_scope(rep_browser, rita, boss, goldsieve_engine, monkeypatch):
-    """When a permission rule narrows what a user sees, the cards and the totals narrow too."""
+    """The cards and the totals are those of the user's scope, and follow it when it changes."""
     mine = goldsieve_engine.create(rita, "handmade", "Mine", {"company": "A", "amount": 10})
     theirs = goldsieve_engine.create(boss, "handmade", "Theirs", {"company": "B", "amount": 20})
-    assert head(page(rep_browser), "lead")["count"] == "2"
-    monkeypatch.setattr(goldsieve_engine, "_scope", lambda user: Eq("owner", user["username"]))
-    html = page(rep_browser)
+    html = page(rep_browser)  # a rep sees the deals she owns
     assert card_ids(html) == [mine["id"]]
     assert (head(html, "lead")["count"], float(head(html, "lead")["total"])) == ("1", 10)
     goldsieve_engine.update(boss, theirs["id"], {"amount": 30})  # replayed, and still hidden
     assert head(page(rep_browser), "lead")["count"] == "1"
+    # a wider scope is another totals view, never the narrower one's numbers
+    monkeypatch.setattr(goldsieve_engine, "_scope", lambda user: Everything())
+    html = page(rep_browser)
+    assert set(card_ids(html)) == {mine["id"], theirs["id"]}
+    assert (head(html, "lead")["count"], float(head(html, "lead")["total"])) == ("2", 40)
 
 
 # --- paging -----------------------------------------------------------------------------------
@@ -253,9 +258,11 @@ def test_load_more_without_javascript_is_a_page(rep_browser, rita, goldsieve_eng
 # --- filters ------------------------------------------------------------------------------------
 
 
-def test_owner_filter(rep_browser, rita, boss, goldsieve_engine):
+def test_owner_filter(rep_browser, rita, boss, goldsieve_engine, goldsieve_user):
     mine = goldsieve_engine.create(rita, "handmade", "Mine", {"company": "A", "amount": 10})
     theirs = goldsieve_engine.create(boss, "handmade", "Theirs", {"company": "B", "amount": 20})
+    assert card_ids(page(rep_browser, "/board/handmade?owner=boss")) == [], "not in a rep's scope"
+    assert rep_browser.login("admin").status_code == 302  # who sees both
     html = page(rep_browser)
     assert '<select id="filter-owner" name="owner"' in html
     assert '<option value="boss">boss</option>' in html and '<option value="rita">rita</option>' in html

@@ -246,7 +246,7 @@ def absent(page: str, *texts: str) -> list[str]:
 @pytest.fixture
 def deal(goldsieve_engine, goldsieve_make_user):
     goldsieve_make_user("rita", "rep")
-    return goldsieve_engine.create({"username": "rita"}, "solar", "Müller family",
+    return goldsieve_engine.create({"username": "rita", "role": "rep"}, "solar", "Müller family",
                                    {"customer": "Müller", "amount": 1234567})
 
 

@@ -10,6 +10,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .clock import Clock, utc_now
+from .plugin_manager import PluginLoadError, blueprints
 from .runtime import Runtime, open_runtime
 from .workspace import Workspace
 
@@ -45,6 +46,10 @@ def create_app(
 
     app.register_blueprint(api_bp)
     ui.init_app(app, token_blueprints=(api_bp,))
+    for blueprint in blueprints(runtime.pm):  # plugins' pages come after the built-in ones
+        if blueprint.name in app.blueprints:
+            raise PluginLoadError(f"two blueprints are named {blueprint.name!r}")
+        app.register_blueprint(blueprint)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import pluggy
 
+from .audit import audit_entry, record
 from .clock import Clock, stamp, utc_now
 from .errors import Forbidden, NotFound, ValidationFailed, Violation
 from .funnel import LOST, OPEN, WON, Funnel, Stage
@@ -196,6 +197,7 @@ class Engine:
                                     to_stage=deal["stage"], changes=diff_data({}, deal["data"]))
                 txn.insert("events", event)
                 events.append(event)
+                record(txn, self._audit(user, "deal_created", {}, deal))
         for deal, event in zip(deals, events):
             self._observe([event], deal, self.funnel_of(deal))
 
@@ -219,7 +221,7 @@ class Engine:
         new = {**deal, "data": data, "title": title or deal["title"],
                "version": deal["version"] + 1, "updated_at": now}
         event = self._event(new, user, "updated", now, changes=changed)
-        self._write(new, deal["version"], [event])
+        self._write(new, deal["version"], [event], self._audit(user, "deal_updated", deal, new))
         self._observe([event], new, funnel)
         return new
 
@@ -265,7 +267,7 @@ class Engine:
             new, user, "stage_changed", now, from_stage=deal["stage"], to_stage=target.id,
             lost_reason=new["lost_reason"], note=note or None,
         ))
-        self._write(new, deal["version"], events)
+        self._write(new, deal["version"], events, self._audit(user, "deal_moved", deal, new))
         self._observe(events, new, funnel)
         return new
 
@@ -317,7 +319,7 @@ class Engine:
                "version": deal["version"] + 1, "updated_at": now, "stage_entered_at": now}
         new.pop("closed_from", None)
         event = self._event(new, user, "reopened", now, from_stage=deal["stage"], to_stage=target.id)
-        self._write(new, deal["version"], [event])
+        self._write(new, deal["version"], [event], self._audit(user, "deal_reopened", deal, new))
         self._observe([event], new, funnel)
         return new
 
@@ -330,7 +332,8 @@ class Engine:
         now = stamp(self.clock())
         new = {**deal, "version": deal["version"] + 1, "updated_at": now}
         event = self._event(new, user, "note_added", now, note=text.strip())
-        self._write(new, deal["version"], [event])
+        self._write(new, deal["version"], [event],
+                    self._audit(user, "deal_note_added", deal, new, note=[None, text.strip()]))
         self._observe([event], new, self.funnel_of(deal))
         return event
 
@@ -344,11 +347,30 @@ class Engine:
             raise Conflict("deals", deal_id, version, deal["version"])
         return deal
 
-    def _write(self, deal: Deal, expected_version: int, events: list[dict]) -> None:
+    def _write(self, deal: Deal, expected_version: int, events: list[dict], audit: dict) -> None:
+        """Write the deal, its events and its audit row: all in one transaction, or none."""
         with self.store.transaction() as txn:
             txn.replace("deals", deal, expect_version=expected_version)
             for event in events:
                 txn.insert("events", event)
+            record(txn, audit)
+
+    #: The deal keys whose before → after the audit log keeps (besides every data field).
+    AUDITED = ("title", "stage", "status", "owner", "lost_reason")
+
+    @classmethod
+    def _audit(cls, user: User, action: str, before: Deal, after: Deal,
+               **extra_changes: list) -> dict:
+        """The audit row of a deal write: every changed data field (``data.<name>``) and the
+        deal's own audited keys, before → after, stamped with the write's ``updated_at``."""
+        changes = {f"data.{k}": v for k, v in
+                   diff_data(before.get("data") or {}, after.get("data") or {}).items()}
+        for key in cls.AUDITED:
+            if before.get(key) != after.get(key):
+                changes[key] = [before.get(key), after.get(key)]
+        changes.update(extra_changes)
+        return audit_entry(user["username"], action, "deal", after.get("id"), changes,
+                           after["updated_at"])
 
     def _event(self, deal: Deal, user: User, type_: str, at: str, **fields: Any) -> dict:
         event = {

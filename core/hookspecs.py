@@ -138,3 +138,16 @@ def goldsieve_field_widgets() -> dict[str, Callable[..., str]]:
         validates them. A widget that raises is logged and the built-in widget is used.
     Combine: collected into one registry; two plugins registering the same name is an error.
     """
+
+
+@hookspec
+def goldsieve_blueprints() -> list[Any]:
+    """Flask blueprints this plugin adds to the web app.
+
+    :returns: a list of :class:`flask.Blueprint` objects; ``create_app`` registers them after the
+        built-in ones. Every view is behind the login (pages) unless marked
+        :func:`goldsieve.ui.access.public`; a view taking a ``deal_id`` must read the deal with
+        ``engine.get(g.user, deal_id)`` so visibility applies (a hidden deal answers 404).
+    Combine: collected; every plugin's blueprints are registered, and two blueprints with the
+    same name are an error at start-up.
+    """

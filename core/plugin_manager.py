@@ -111,3 +111,8 @@ def lint(pm: pluggy.PluginManager, definition: dict) -> list:
 def field_widgets(pm: pluggy.PluginManager) -> dict[str, Any]:
     """Every form widget the plugins register, by name; a duplicate name is an error."""
     return collect_registry(pm.hook.goldsieve_field_widgets(), "widget")
+
+
+def blueprints(pm: pluggy.PluginManager) -> list[Any]:
+    """Every Flask blueprint the plugins add, in registration order."""
+    return [bp for batch in pm.hook.goldsieve_blueprints() for bp in batch or []]

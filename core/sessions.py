@@ -9,6 +9,7 @@ import hashlib
 import secrets
 from typing import Any
 
+from .audit import audit_entry, record
 from .clock import Clock, parse_stamp, stamp, utc_now
 from .store import Store
 from .store.filters import Eq
@@ -22,12 +23,16 @@ def _digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
-def start_session(store: Store, username: str, clock: Clock = utc_now) -> str:
-    """A new session for the user; returns the id to put in the cookie (shown only here)."""
+def start_session(store: Store, username: str, clock: Clock = utc_now,
+                  client: str | None = None) -> str:
+    """A new session for the user (the login, audited with it); returns the id to put in
+    the cookie (shown only here)."""
     session_id = secrets.token_urlsafe(32)
+    now = stamp(clock())
     with store.transaction() as txn:
         txn.insert("sessions", {"digest": _digest(session_id), "username": username,
-                                "created_at": stamp(clock())})
+                                "created_at": now})
+        record(txn, audit_entry(username, "login", "user", username, {}, now, client=client))
     return session_id
 
 
@@ -44,10 +49,14 @@ def session_user(store: Store, session_id: str | None, clock: Clock = utc_now) -
     return find_user(store, rows[0]["username"])
 
 
-def end_session(store: Store, session_id: str | None) -> None:
+def end_session(store: Store, session_id: str | None, clock: Clock = utc_now,
+                action: str = "logout") -> None:
+    """End a session; audited as ``action`` (``logout``, or ``session_replaced`` at a login)."""
     if not isinstance(session_id, str):
         return
     rows = store.find("sessions", Eq("digest", _digest(session_id)), limit=1)
     if rows:
+        username = rows[0]["username"]
         with store.transaction() as txn:
             txn.delete("sessions", rows[0]["id"])
+            record(txn, audit_entry(username, action, "user", username, {}, stamp(clock())))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from .audit import audit_entry, diff, record
 from .clock import stamp, utc_now
 from .errors import ValidationFailed, Violation
 from .store import Store
@@ -60,7 +61,7 @@ def _manager_problems(store: Store, manager: str | None) -> list[Violation]:
 
 
 def add_team(store: Store, name: str, parent: str | None = None,
-             manager: str | None = None) -> dict[str, Any]:
+             manager: str | None = None, *, actor: str | None = None) -> dict[str, Any]:
     """Create a team below ``parent`` (if given) led by ``manager`` (an existing user)."""
     problems = _name_problems(store, name)
     if not problems:
@@ -71,11 +72,13 @@ def add_team(store: Store, name: str, parent: str | None = None,
     team = {"name": name, "parent": parent, "manager": manager, "created_at": stamp(utc_now())}
     with store.transaction() as txn:
         txn.insert("teams", team)
+        record(txn, audit_entry(actor or "cli", "team_added", "team", name,
+                                diff({}, team, ("parent", "manager")), team["created_at"]))
     return team
 
 
 def update_team(store: Store, name: str, *, parent: str | None = UNCHANGED,
-                manager: str | None = UNCHANGED) -> dict[str, Any]:
+                manager: str | None = UNCHANGED, actor: str | None = None) -> dict[str, Any]:
     """Move a team below another parent (``None``: to the top) and/or change its manager."""
     team = find_team(store, name)
     if team is None:
@@ -95,6 +98,8 @@ def update_team(store: Store, name: str, *, parent: str | None = UNCHANGED,
     if changed != team:
         with store.transaction() as txn:
             txn.replace("teams", changed)
+            record(txn, audit_entry(actor or "cli", "team_changed", "team", name,
+                                    diff(team, changed, ("parent", "manager"))))
     return changed
 
 

@@ -12,12 +12,15 @@ from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .audit import audit_entry, diff, record
 from .clock import stamp, utc_now
 from .errors import ValidationFailed, Violation
 from .store import Store
 from .store.filters import Eq
 from .teams import UNCHANGED, find_team
 
+#: The ``by`` of audit rows for changes made on the command line.
+CLI = "cli"
 ROLES = ("admin", "executive", "manager", "rep", "marketing", "after_sales")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MIN_PASSWORD = 8
@@ -34,9 +37,12 @@ def find_user(store: Store, username: str) -> dict[str, Any] | None:
 
 def add_user(
     store: Store, username: str, role: str, password: str, team: str | None = None,
-    locale: str | None = None,
+    locale: str | None = None, *, actor: str | None = None,
 ) -> dict[str, Any]:
-    """Create a user; every problem with the input is reported at once, and nothing is written."""
+    """Create a user; every problem with the input is reported at once, and nothing is written.
+
+    ``actor`` is who does it, for the audit log (``None``: the command line).
+    """
     problems = []
     if not isinstance(username, str) or not USERNAME.match(username):
         problems.append(Violation("/username", "pattern",
@@ -58,11 +64,15 @@ def add_user(
     }
     with store.transaction() as txn:
         txn.insert("users", user)
+        record(txn, audit_entry(
+            actor or CLI, "user_added", "user", username,
+            {k: [None, user[k]] for k in ("role", "team", "locale", "password_hash") if user[k]},
+            user["created_at"]))
     return user
 
 
 def update_user(store: Store, username: str, *, role: str | None = None,
-                team: str | None = UNCHANGED) -> dict[str, Any]:
+                team: str | None = UNCHANGED, actor: str | None = None) -> dict[str, Any]:
     """Change a user's role and/or team (``team=None``: no team; leave out to keep it).
 
     Unknown users, roles and teams are refused, and then nothing is written.
@@ -83,6 +93,19 @@ def update_user(store: Store, username: str, *, role: str | None = None,
     if changed != user:
         with store.transaction() as txn:
             txn.replace("users", changed)
+            record(txn, audit_entry(actor or CLI, "user_changed", "user", username,
+                                    diff(user, changed, ("role", "team"))))
+    return changed
+
+
+def set_locale(store: Store, user: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Remember the user's page language (an audited change made by the user themself)."""
+    changed = {**user, "locale": locale}
+    if changed != user:
+        with store.transaction() as txn:
+            txn.replace("users", changed)
+            record(txn, audit_entry(user["username"], "locale_changed", "user", user["username"],
+                                    diff(user, changed, ("locale",))))
     return changed
 
 
@@ -105,14 +128,18 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(store: Store, username: str) -> str:
+def issue_token(store: Store, username: str, *, actor: str | None = None) -> str:
     """A new API token for the user; only its hash is stored, so it is shown once."""
     if find_user(store, username) is None:
         raise ValidationFailed([Violation("/username", "unknown_user", f"There is no user “{username}”.")])
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = stamp(utc_now())
     with store.transaction() as txn:
-        txn.insert("tokens", {"username": username, "digest": _digest(token),
-                              "created_at": stamp(utc_now())})
+        token_id = txn.insert("tokens", {"username": username, "digest": _digest(token),
+                                         "created_at": now})
+        # the audit row names the token by its row id; neither the token nor its digest
+        record(txn, audit_entry(actor or CLI, "token_issued", "user", username,
+                                {"token": [None, token_id]}, now))
     return token
 
 

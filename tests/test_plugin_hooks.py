@@ -233,6 +233,38 @@ def test_hook_goldsieve_field_widgets():
         field_widgets(make_plugin_manager(extra=[Widgets(), Widgets()], entry_points=False))
 
 
+class Pages:
+    def __init__(self, name="extra"):
+        from flask import Blueprint
+        from goldsieve.ui.access import public
+
+        self.bp = Blueprint(name, __name__, url_prefix="/extra")
+        self.bp.add_url_rule("/private", "private", lambda: "private page")
+        self.bp.add_url_rule("/open", "open", public(lambda: "open page"))
+
+    @hookimpl
+    def goldsieve_blueprints(self):
+        return [self.bp]
+
+
+def test_hook_goldsieve_blueprints(goldsieve_workspace, goldsieve_clock):
+    from goldsieve.app import create_app
+
+    with open_runtime(goldsieve_workspace, clock=goldsieve_clock, entry_points=False,
+                      plugins=[Pages()]) as runtime:
+        app = create_app(runtime=runtime, config={"TESTING": True})
+        endpoints = list(app.view_functions)
+        assert endpoints.index("extra.private") > endpoints.index("deals.page")  # after built-ins
+        client = app.test_client()
+        assert client.get("/extra/open").get_data(as_text=True) == "open page"
+        response = client.get("/extra/private")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    with open_runtime(goldsieve_workspace, clock=goldsieve_clock, entry_points=False,
+                      plugins=[Pages(), Pages()]) as runtime, \
+            pytest.raises(PluginLoadError, match="extra"):
+        create_app(runtime=runtime, config={"TESTING": True})
+
+
 # --- loading --------------------------------------------------------------------------------
 
 

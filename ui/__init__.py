@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, g, render_template
 from htmx_flask import Htmx
 
-from . import auth, board, deals
+from . import access, admin, auth, board, deals
 from .i18n import init_i18n, template_context
 from .security import init_security
 
@@ -27,9 +27,10 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     init_security(app, token_blueprints)
     init_i18n(app)
     app.before_request(auth.load_user)
-    app.before_request(auth.require_login)
+    app.before_request(access.require_login)
     app.context_processor(lambda: {"user": g.get("user"), **template_context()})
     app.register_blueprint(bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(deals.bp)
+    app.register_blueprint(admin.bp)

@@ -4,9 +4,11 @@ from __future__ import annotations
 from flask import (Blueprint, current_app, g, redirect, render_template, request, session,
                    url_for)
 
+from goldsieve.audit import append, audit_entry
+from goldsieve.clock import stamp
 from goldsieve.sessions import end_session, session_user, start_session
 from goldsieve.throttle import LoginThrottle
-from goldsieve.users import authenticate
+from goldsieve.users import authenticate, set_locale as remember_locale
 
 from .i18n import normalize
 
@@ -66,14 +68,19 @@ def login():
             response.headers["Retry-After"] = str(wait)
             return response
         user = authenticate(runtime().store, username, request.form.get("password", ""))
+        clock = runtime().engine.clock
         if user is None:
             throttle().failed(username, client)
+            # by = the name tried (it may not exist); the password is never recorded
+            append(runtime().store, audit_entry(username[:64], "login_failed", "user",
+                                                username[:64], {}, stamp(clock()), client=client))
         else:
             throttle().succeeded(username)
-            end_session(runtime().store, session.get("sid"))
+            end_session(runtime().store, session.get("sid"), clock=clock, action="session_replaced")
             locale = session.get("locale")
             session.clear()  # nothing from before the login survives it
-            session["sid"] = start_session(runtime().store, user["username"], clock=runtime().engine.clock)
+            session["sid"] = start_session(runtime().store, user["username"], clock=clock,
+                                           client=client)
             if locale:
                 session["locale"] = locale
             return redirect(safe_next(request.args.get("next")))
@@ -84,7 +91,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    end_session(runtime().store, session.get("sid"))
+    end_session(runtime().store, session.get("sid"), clock=runtime().engine.clock)
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -96,7 +103,5 @@ def set_locale():
     if locale:
         session["locale"] = locale
         if g.user is not None:
-            user = {**g.user, "locale": locale}
-            with runtime().store.transaction() as txn:
-                txn.replace("users", user)
+            g.user = remember_locale(runtime().store, g.user, locale)
     return redirect(safe_next(request.form.get("next")))

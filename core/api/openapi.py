@@ -36,7 +36,7 @@ def build_spec() -> dict:
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in ("Error", "Deal", "DealPage", "DealCreate", "DealPatch", "Move", "Reopen",
-                 "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health"):
+                 "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry", "AuditPage"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
 
     secured = [{"bearer": []}]
@@ -77,4 +77,9 @@ def build_spec() -> dict:
     spec.path("/api/v1/deals/{deal_id}/notes", operations={"post": {
         "summary": "Add a note to the deal's history", "security": secured, "parameters": [DEAL_ID],
         "requestBody": _json("Note"), "responses": _responses(201, "Event", 401, 403, 404, 422)}})
+    spec.path("/api/v1/audit", operations={"get": {
+        "summary": "The audit log, newest first (admin only)", "security": secured,
+        "parameters": [{"name": n, "in": "query", "schema": {"type": t}}
+                       for n, t in (("cursor", "string"), ("limit", "integer"))],
+        "responses": _responses(200, "AuditPage", 401, 403, 422)}})
     return spec.to_dict()

@@ -11,7 +11,8 @@ from ..errors import Forbidden, NotFound, ValidationFailed, Violation
 from ..store import Conflict
 from ..users import user_for_token
 from .errors import error_response, marshmallow_violations
-from .schemas import (DealCreateSchema, DealPatchSchema, DealSchema, EventSchema,
+from ..audit import find_audit
+from .schemas import (AuditEntrySchema, DealCreateSchema, DealPatchSchema, DealSchema, EventSchema,
                       FunnelSummarySchema, MoveSchema, NoteSchema, ReopenSchema)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -127,8 +128,8 @@ def create_deal():
     return response, 201
 
 
-@bp.get("/deals")
-def list_deals():
+def paging() -> tuple[int | None, int]:
+    """The ``cursor`` and ``limit`` query arguments, checked (422 lists both problems)."""
     args = request.args
     problems = []
     try:
@@ -143,13 +144,31 @@ def list_deals():
         problems.append(Violation("/cursor", "invalid", "Use the next_cursor of a previous page."))
     if problems:
         raise ValidationFailed(problems)
+    return (int(cursor) if cursor else None), limit
+
+
+@bp.get("/deals")
+def list_deals():
+    args = request.args
+    cursor, limit = paging()
     deals = runtime().engine.list(
         g.user, funnel=args.get("funnel"), stage=args.get("stage"), owner=args.get("owner"),
         status=args.get("status"), text=args.get("q"),
-        after=int(cursor) if cursor else None, limit=limit,
+        after=cursor, limit=limit,
     )
     next_cursor = str(deals[-1]["id"]) if len(deals) == limit else None
     return jsonify(items=[dump_deal(d) for d in deals], next_cursor=next_cursor)
+
+
+@bp.get("/audit")
+def list_audit():
+    """The audit log, newest first; only for those who may manage users (admins)."""
+    if not runtime().engine.may(g.user, "manage_users"):
+        raise Forbidden("Only administrators may read the audit log.")
+    cursor, limit = paging()
+    rows = find_audit(runtime().store, after=cursor, limit=limit)
+    next_cursor = str(rows[-1]["id"]) if len(rows) == limit else None
+    return jsonify(items=AuditEntrySchema(many=True).dump(rows), next_cursor=next_cursor)
 
 
 @bp.get("/deals/<int:deal_id>")

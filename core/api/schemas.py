@@ -113,3 +113,24 @@ class FunnelListSchema(Schema):
 class HealthSchema(Schema):
     status = fields.String(required=True)
     version = fields.String(required=True)
+
+
+class AuditTargetSchema(Schema):
+    type = fields.String(required=True)
+    id = fields.Raw(allow_none=True, metadata={"description": "deal id, username or team name"})
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer(required=True)
+    at = fields.String(required=True)
+    by = fields.String(allow_none=True, required=True)
+    action = fields.String(required=True)
+    target = fields.Nested(AuditTargetSchema, required=True)
+    changes = fields.Dict(keys=fields.String(), values=fields.List(fields.Raw()), required=True,
+                          metadata={"description": "field -> [before, after]; secrets are ***"})
+    client = fields.String(allow_none=True)
+
+
+class AuditPageSchema(Schema):
+    items = fields.List(fields.Nested(AuditEntrySchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)

@@ -463,7 +463,10 @@ def _fragment(target: str | None = None) -> bool:
 
 
 def _page(view: BoardView, columns: list[Column]):
-    owners = {user["username"] for user in runtime().store.find("users")}
+    # only people whose deals this user may see: the filter must not list colleagues' names
+    scope = runtime().engine.scope(g.user)
+    owners = {user["username"] for user in runtime().store.find("users")
+              if matches(scope, {"owner": user["username"]})}
     owners = sorted(owners | {view.owner} if view.owner else owners)  # keep a stale filter visible
     return render_template("board/page.html", columns=columns, owners=owners,
                            new_url=f"{request.script_root}/deals/new?funnel={view.funnel.id}",

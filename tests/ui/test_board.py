@@ -262,6 +262,9 @@ def test_owner_filter(rep_browser, rita, boss, goldsieve_engine, goldsieve_user)
     mine = goldsieve_engine.create(rita, "handmade", "Mine", {"company": "A", "amount": 10})
     theirs = goldsieve_engine.create(boss, "handmade", "Theirs", {"company": "B", "amount": 20})
     assert card_ids(page(rep_browser, "/board/handmade?owner=boss")) == [], "not in a rep's scope"
+    own = page(rep_browser)
+    assert '<option value="rita">rita</option>' in own
+    assert 'value="boss"' not in own and 'value="admin"' not in own, "no colleagues' names for a rep"
     assert rep_browser.login("admin").status_code == 302  # who sees both
     html = page(rep_browser)
     assert '<select id="filter-owner" name="owner"' in html

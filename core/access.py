@@ -15,10 +15,6 @@ import pluggy
 from .store import Store
 from .store.filters import Filter, Nothing, all_of
 
-#: What a permission can be asked about (DESIGN.md, "Hooks"; issue 4).
-ACTIONS = ("create", "edit", "move", "reassign", "reopen", "bypass_gate", "change_funnel",
-           "manage_users")
-
 _FILTER_TYPES = typing.get_args(Filter)
 
 

@@ -27,11 +27,6 @@ log = logging.getLogger(__name__)
 User = dict[str, Any]
 Deal = dict[str, Any]
 
-#: The deal keys a client may never set directly: the engine owns them.
-SERVER_OWNED = frozenset(
-    {"id", "funnel_version", "stage", "status", "version", "created_at", "updated_at",
-     "stage_entered_at", "lost_reason", "created_by"}
-)
 MAX_TITLE = 200
 
 

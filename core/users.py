@@ -148,8 +148,3 @@ def user_for_token(store: Store, token: str) -> dict[str, Any] | None:
         return None
     rows = store.find("tokens", Eq("digest", _digest(token)), limit=1)
     return find_user(store, rows[0]["username"]) if rows else None
-
-
-def public(user: dict[str, Any]) -> dict[str, Any]:
-    """A user without secrets, for lists and API answers."""
-    return {k: user.get(k) for k in ("id", "username", "role", "team", "locale", "created_at")}

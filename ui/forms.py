@@ -42,10 +42,6 @@ log = logging.getLogger(__name__)
 #: Form names the pages use for themselves; a deal field so named is posted as ``data.<name>``.
 RESERVED = frozenset({"csrf_token", "to", "version", "next", "lost_reason", "note", "title", "text"})
 DATA_PREFIX = "data."
-#: Built-in widget hints a funnel's ``ui.widgets`` may name (plugins add more); a hint that does
-#: not fit the field's type (``radio`` on a number without choices) is ignored.
-BUILTIN_WIDGETS = frozenset({"text", "textarea", "select", "radio", "checkboxes", "tel", "email",
-                             "url", "date", "datetime-local"})
 #: The ``<input type>`` of a string by its JSON Schema ``format``.
 _INPUT_TYPES = {"date": "date", "date-time": "datetime-local", "email": "email", "idn-email": "email",
                 "uri": "url", "url": "url", "iri": "url", "tel": "tel"}

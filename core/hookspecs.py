@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import pluggy
 
 if TYPE_CHECKING:
+    from .channels import Channel
     from .errors import Violation
     from .funnel import Funnel, Stage
     from .funnel_check import Finding
@@ -73,6 +74,21 @@ def goldsieve_deal_event(event: dict[str, Any], deal: dict[str, Any], funnel: Fu
     :param deal: the deal after the change.
     :param funnel: the funnel version the deal is on.
     Combine: every observer is called; one that raises is logged and never undoes the write.
+    """
+
+
+# --- automation -----------------------------------------------------------------------------
+
+
+@hookspec
+def goldsieve_channels() -> list[type[Channel]]:
+    """Notification channel types this plugin provides, for ``[channels.NAME]`` tables.
+
+    :returns: a list of :class:`goldsieve.channels.Channel` subclasses, each with a unique
+        ``type`` (what a table's ``type = "…"`` names); the class checks its table in
+        ``__init__`` and builds the service's request in ``request``.
+    Combine: collected; every plugin's types are offered, and two classes with the same
+    ``type`` are an error at start-up.
     """
 
 

@@ -23,6 +23,7 @@ log = logging.getLogger("goldsieve.plugins")
 
 #: Built-in features, registered exactly as a third-party plugin would be.
 DEFAULT_PLUGINS = (
+    "goldsieve.plugins.channels",
     "goldsieve.plugins.gates",
     "goldsieve.plugins.permissions",
     "goldsieve.plugins.templates",

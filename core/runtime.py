@@ -4,12 +4,13 @@ Flask-free, so the CLI, the worker and tests use the very same assembly as the w
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import pluggy
 
 from .access import allowed, visibility
+from .channels import Channel, load_channels
 from .clock import Clock, utc_now
 from .engine import Engine
 from .plugin_manager import lint, make_plugin_manager
@@ -25,6 +26,8 @@ class Runtime:
     store: Store
     funnels: FunnelRegistry
     engine: Engine
+    #: the workspace's notification channels by name (``[channels.NAME]`` of goldsieve.toml)
+    channels: dict[str, Channel] = field(default_factory=dict)
 
     def close(self) -> None:
         self.store.close()
@@ -48,7 +51,8 @@ def open_runtime(
     The engine's scope and permission checks ask the permissions hooks
     (``goldsieve_visibility``, ``goldsieve_permission``) with the workspace's configuration.
 
-    The store is opened last, so a bad funnel or plugin never leaves the store locked.
+    The channels of ``goldsieve.toml`` are checked here, at start-up, not at the first delivery.
+    The store is opened last, so a bad funnel, plugin or channel never leaves the store locked.
     """
     pm = make_plugin_manager(
         modules=workspace.plugin_modules,
@@ -56,6 +60,7 @@ def open_runtime(
         extra=plugins,
         entry_points=entry_points,
     )
+    channels = load_channels(pm, workspace.config)
     funnels = FunnelRegistry.from_files(workspace.funnel_files(), lint=lambda d: lint(pm, d))
     store = open_store(workspace.store_url, workspace.path)
     config, hook = workspace.config, pm.hook
@@ -64,4 +69,4 @@ def open_runtime(
         scope=lambda user: visibility(hook, user, config, store),
         permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
     )
-    return Runtime(workspace, pm, store, funnels, engine)
+    return Runtime(workspace, pm, store, funnels, engine, channels)

@@ -22,6 +22,11 @@ from goldsieve.plugin_manager import PluginLoadError, field_widgets, make_plugin
 from goldsieve.runtime import open_runtime
 from goldsieve.store.filters import Eq, Everything, Nothing
 
+try:  # tests/ may or may not be a package
+    from .receiver import receiver  # noqa: F401  (a fixture)
+except ImportError:
+    from receiver import receiver  # noqa: F401
+
 DOCS = Path(__file__).parents[1] / "docs" / "plugins.md"
 HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
                if name.startswith("goldsieve_"))
@@ -263,6 +268,60 @@ def test_hook_goldsieve_blueprints(goldsieve_workspace, goldsieve_clock):
                       plugins=[Pages(), Pages()]) as runtime, \
             pytest.raises(PluginLoadError, match="extra"):
         create_app(runtime=runtime, config={"TESTING": True})
+
+
+TEAMS_PLUGIN = """
+import json
+from goldsieve import hookimpl
+from goldsieve.channels import Channel
+
+
+class TeamsChannel(Channel):
+    type = "teams"
+    options = {"theme": {"type": "string", "pattern": "^[0-9A-F]{6}$", "default": "0076D7"}}
+
+    def request(self, message, now):
+        card = {"@type": "MessageCard", "themeColor": self.settings["theme"],
+                "summary": message.title, "text": message.text}
+        return self.url, json.dumps(card).encode(), {"Content-Type": "application/json"}
+
+
+@hookimpl
+def goldsieve_channels():
+    return [TeamsChannel]
+"""
+
+
+class SecondSlack:
+    @hookimpl
+    def goldsieve_channels(self):
+        from goldsieve.plugins.channels import SlackChannel
+
+        return [type("OtherSlack", (SlackChannel,), {})]
+
+
+def test_hook_goldsieve_channels(goldsieve_workspace, goldsieve_clock, receiver):
+    from goldsieve.channels import ChannelConfigError, Message
+    from goldsieve.workspace import Workspace
+
+    (goldsieve_workspace.path / "plugins" / "teams.py").write_text(TEAMS_PLUGIN, encoding="utf-8")
+    config = goldsieve_workspace.path / "goldsieve.toml"
+    config.write_text(config.read_text(encoding="utf-8") + (
+        f'\n[channels.sales_room]\ntype = "teams"\nurl = "{receiver.url("/webhookb2/x")}"\n'
+        'theme = "FF8800"\n'), encoding="utf-8")
+    workspace = Workspace.load(goldsieve_workspace.path)
+    with open_runtime(workspace, clock=goldsieve_clock, entry_points=False) as runtime:
+        teams = runtime.channels["sales_room"]
+        teams.send(Message(event="won", text="Acme won", deal={"id": 1, "title": "Acme"},
+                           funnel="software", at="2026-01-05T09:00:00.000Z", key="k-1"))
+    assert receiver.last.path == "/webhookb2/x"
+    assert receiver.last.json == {"@type": "MessageCard", "themeColor": "FF8800",
+                                  "summary": "Acme", "text": "Acme won"}
+    config.write_text(config.read_text(encoding="utf-8").replace("FF8800", "orange"), encoding="utf-8")
+    with pytest.raises(ChannelConfigError, match=r"\[channels.sales_room\] theme: 'orange' does not match"):
+        open_runtime(Workspace.load(goldsieve_workspace.path), entry_points=False)
+    with pytest.raises(PluginLoadError, match="channel type 'slack'"):
+        open_runtime(goldsieve_workspace, plugins=[SecondSlack()], entry_points=False)
 
 
 # --- loading --------------------------------------------------------------------------------

@@ -124,7 +124,11 @@ class Channel:
         raise NotImplementedError
 
     def send(self, message: Message, *, timeout: float = 10.0) -> None:
-        """POST ``message`` to the service; raise :class:`DeliveryError` unless it accepted it."""
+        """POST ``message`` to the service; raise :class:`DeliveryError` unless it accepted it.
+
+        ``timeout`` bounds each wait on the network — connecting, and each read of the answer —
+        as the standard library's socket timeouts do; a receiver that stalls fails after it.
+        """
         url, body, headers = self.request(message, utc_now())
         status, reply = self._post(url, body, headers, timeout)
         self.check_reply(status, reply)

@@ -23,6 +23,13 @@ plugins = []            # extra plugin modules to load, by import name
 # [visibility]
 # rep = "own"
 # manager = "team"
+
+# Where automation rules send notifications: one table per channel, named in the rules.
+# Types: dingtalk, wecom, feishu, slack, webhook (docs/channels.md has an example of each).
+# [channels.sales]
+# type = "dingtalk"
+# url = "https://…/robot/send?access_token=…"
+# secret_env = "SALES_ROBOT_SECRET"   # the signing secret, read from the environment
 """
 
 #: The values a role may have in ``[visibility]`` (read by the default permissions plugin).

@@ -24,6 +24,7 @@ log = logging.getLogger("goldsieve.plugins")
 #: Built-in features, registered exactly as a third-party plugin would be.
 DEFAULT_PLUGINS = (
     "goldsieve.plugins.gates",
+    "goldsieve.plugins.lint",
     "goldsieve.plugins.permissions",
     "goldsieve.plugins.templates",
 )

@@ -40,17 +40,27 @@ class _Field:
     sources: list[str] = field(default_factory=list)
 
 
-def contradictions(conditions: Iterable[tuple[str, dict]]) -> list[Contradiction]:
+def contradictions(conditions: Iterable[tuple[str, dict]], fields_schema: dict | None = None) -> list[Contradiction]:
     """The fields no deal's data can fill so that all ``conditions`` hold, each with why.
 
-    :param conditions: (JSON pointer, JSON Schema) pairs, e.g. ``("/fields", fields)`` and
+    :param conditions: (JSON pointer, JSON Schema) pairs such as
         ``("/stages/3/applies_when", condition)``; the pointers name the sources in the result.
+    :param fields_schema: the funnel's ``fields`` (at ``/fields``): each field the conditions
+        name must also be valid against its own schema there. Only those fields are read, so the
+        cost follows the size of the conditions, not of the funnel.
     :returns: one contradiction per field that cannot be satisfied, in the order first named;
         an empty list when the conditions may all hold (or this module cannot tell).
     """
     fields: dict[str, _Field] = {}
     for pointer, schema in conditions:
         _collect(schema, pointer, fields)
+    if fields_schema is not None:
+        declared = fields_schema.get("properties", {})
+        for name in fields.keys() & set(fields_schema.get("required", [])):
+            fields[name].required = True
+        for name, demand in fields.items():
+            if isinstance(declared.get(name), dict):
+                _narrow(demand, declared[name], f"/fields/properties/{_escape(name)}")
     found = []
     for name, demand in fields.items():
         why = _clash(demand)

@@ -121,8 +121,8 @@ def _unreachable_stages(definition: dict) -> Iterator[tuple[str, Finding]]:
         if "applies_when" not in stage or stage["kind"] == "lost":
             continue
         where = f"/stages/{i}/applies_when"
-        found = contradictions([("/fields", definition["fields"]), (where, stage["applies_when"]),
-                                *_gates_before(definition, i)])
+        found = contradictions([(where, stage["applies_when"]), *_gates_before(definition, i)],
+                               definition["fields"])
         if found:
             first = found[0]
             yield stage["id"], _warning(
@@ -153,12 +153,12 @@ def _dead_automations(definition: dict, unreachable: set[str]) -> Iterator[Findi
             why = (f"{here}/field", f"`{automation['field']}` is hidden from every form (`ui.hidden`), "
                    "so reps never change it", "show the field, or trigger on something reps do")
         elif "if" in automation:
-            conditions = [("/fields", definition["fields"]), (f"{here}/if", automation["if"])]
+            conditions = [(f"{here}/if", automation["if"])]
             if stage is not None and on == "stage_entered" and stage["kind"] != "lost":
                 conditions += _gates_before(definition, index)
                 if "applies_when" in stage:
                     conditions.append((f"/stages/{index}/applies_when", stage["applies_when"]))
-            found = contradictions(conditions)
+            found = contradictions(conditions, definition["fields"])
             if found:
                 why = (f"{here}/if", f"`{found[0].name}` cannot meet {_and(found[0].sources)} at once "
                        f"({found[0].why})", "loosen `if`, or the field or gate it clashes with")

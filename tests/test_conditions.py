@@ -5,13 +5,22 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from goldsieve.conditions import contradictions
+from goldsieve.conditions import Contradiction, contradictions
 
 FIELD = "/fields"
 
 
 def fields(**props: dict) -> tuple[str, dict]:
     return FIELD, {"type": "object", "properties": props}
+
+
+def check(conditions: list[tuple[str, dict]]):
+    """Both ways in: the field schema as one more condition, and as the funnel's ``fields``."""
+    as_condition = contradictions(conditions)
+    schema = next((s for p, s in conditions if p == FIELD), None)
+    as_fields = contradictions([(p, s) for p, s in conditions if p != FIELD], schema)
+    assert [(c.name, c.why) for c in as_condition] == [(c.name, c.why) for c in as_fields]
+    return as_fields
 
 
 def need(**props: dict) -> tuple[str, dict]:
@@ -50,7 +59,7 @@ SAMPLES = [None, True, False, -1, 0, 1, 1.5, 2, 3, 4, 5, 10, 11, 20, 30, "", "a"
 
 @pytest.mark.parametrize("conditions, name", CLASHING)
 def test_contradictions_are_found(conditions, name):
-    found = contradictions(conditions)
+    found = check(conditions)
     assert [c.name for c in found] == [name]
     assert found[0].sources and all(s.startswith(("/fields/", "/if/")) for s in found[0].sources)
     # and they are real: no sample value satisfies every condition
@@ -60,10 +69,19 @@ def test_contradictions_are_found(conditions, name):
 
 @pytest.mark.parametrize("conditions", POSSIBLE)
 def test_what_may_hold_is_not_a_contradiction(conditions):
-    assert contradictions(conditions) == []
+    assert check(conditions) == []
 
 
 def test_the_message_names_the_bounds():
     found = contradictions([fields(amount={"type": "number", "maximum": 500}), need(amount={"minimum": 1000})])
     assert found[0].why == "no number is at least 1000 and at most 500"
     assert found[0].sources == ("/fields/properties/amount", "/if/properties/amount")
+    assert contradictions([need(amount={"minimum": 1000})],
+                          {"properties": {"amount": {"type": "number", "maximum": 500}}}) == [
+        Contradiction("amount", found[0].why, ("/if/properties/amount", "/fields/properties/amount"))]
+
+
+def test_fields_required_by_the_funnel_may_contradict_without_the_condition_requiring_them():
+    schema = {"properties": {"n": {"type": "number", "maximum": 1}}, "required": ["n"]}
+    assert [c.name for c in contradictions([("/if", {"properties": {"n": {"minimum": 2}}})], schema)] == ["n"]
+    assert contradictions([("/if", {"properties": {"n": {"minimum": 2}}})], {**schema, "required": []}) == []

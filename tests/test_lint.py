@@ -7,6 +7,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from goldsieve.checking import check_paths
 from goldsieve.cli import cli
@@ -257,3 +259,49 @@ def test_lint_does_not_run_on_an_invalid_definition(tmp_path):
     path.write_text(json.dumps(d), encoding="utf-8")
     findings, _ = check_paths([path])
     assert [(f.pointer, f.severity) for _, f in findings] == [("/stages/3/gate/required/2", "error")]
+
+
+# --- funnels no test wrote by hand ----------------------------------------------------------------
+
+
+def resolve(document: object, pointer: str) -> object:
+    for part in pointer.split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        document = document[int(part)] if isinstance(document, list) else document[part]
+    return document
+
+
+@st.composite
+def generated_funnels(draw) -> tuple[dict, list[float], int | None]:
+    """A valid funnel with N open stages, random probabilities, and maybe one conditional stage
+    whose condition asks for more than the amount field allows."""
+    count = draw(st.integers(1, 12))
+    probabilities = draw(st.lists(st.sampled_from([0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9]),
+                                  min_size=count, max_size=count))
+    cap = draw(st.integers(1, 10)) * 100000
+    dead = draw(st.none() | st.integers(1, count - 1)) if count > 1 else None
+    stages = [{"id": f"s{i}", "title": f"Stage {i}", "kind": "open", "probability": p, "rot_days": 5}
+              for i, p in enumerate(probabilities)]
+    if dead is not None:
+        stages[dead]["applies_when"] = {"properties": {"amount": {"minimum": cap + draw(st.integers(1, 10**6))}},
+                                        "required": ["amount"]}
+    stages += [{"id": "won", "title": "Won", "kind": "won", "probability": 1},
+               {"id": "lost", "title": "Lost", "kind": "lost", "probability": 0}]
+    definition = {"id": "gen", "title": "Generated", "version": 1,
+                  "fields": {"type": "object", "properties": {"amount": {"type": "number", "maximum": cap}}},
+                  "stages": stages, "lost_reasons": [{"id": "price", "title": "Price"}]}
+    return definition, probabilities, dead
+
+
+@settings(max_examples=60, deadline=None)
+@given(generated_funnels())
+def test_lint_on_generated_funnels(generated):
+    definition, probabilities, dead = generated
+    found = warnings(definition)
+    for pointer, _ in found:
+        resolve(definition, pointer)  # every pointer points into the definition
+    expected = [] if 5 <= len(probabilities) <= 7 else ["/stages"]
+    expected += [f"/stages/{i}/probability" for i in range(1, len(probabilities))
+                 if probabilities[i] < probabilities[i - 1]]
+    expected += [] if dead is None else [f"/stages/{dead}/applies_when"]
+    assert sorted(p for p, _ in found) == sorted(expected)

@@ -56,17 +56,30 @@ def _runtime(workspace: Path):
 @click.option("--ids", is_flag=True, help="Print only the template ids, one per line.")
 def templates_command(ids: bool) -> None:
     """List the industry templates that plugins provide."""
+    from .funnel import Funnel
     from .plugin_manager import make_plugin_manager, templates
 
     for template_id, definition in sorted(templates(make_plugin_manager()).items()):
         if ids:
             click.echo(template_id)
-        else:
-            from .funnel import Funnel
+            continue
+        funnel = Funnel(definition)
+        counted = f"{len(funnel.stages)} stages ({len(funnel.open_stages())} open)"
+        click.echo(f"{template_id:<12} {counted:<20} {funnel.label('en')} / {funnel.label('zh-Hans')}")
+        click.echo(f"{'':<12} {' → '.join(s.id for s in funnel.stages)}")
 
-            funnel = Funnel(definition)
-            stages = " → ".join(s.id for s in funnel.stages)
-            click.echo(f"{template_id:<12} {funnel.label('en')} / {funnel.label('zh-Hans')}: {stages}")
+
+def _template(template_id: str) -> dict:
+    """The template a ``--template`` option names; a usage error listing the others if none."""
+    from .plugin_manager import make_plugin_manager, templates
+
+    available = templates(make_plugin_manager())
+    if template_id not in available:
+        raise click.BadParameter(
+            f"unknown template {template_id!r}; choose one of: {', '.join(sorted(available))}",
+            param_hint="--template",
+        )
+    return available[template_id]
 
 
 @cli.command("init")
@@ -75,16 +88,9 @@ def templates_command(ids: bool) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init_command(template_id: str, directory: Path) -> None:
     """Create a workspace in DIRECTORY from a template."""
-    from .plugin_manager import make_plugin_manager, templates
     from .workspace import init_workspace
 
-    available = templates(make_plugin_manager())
-    if template_id not in available:
-        raise click.BadParameter(
-            f"unknown template {template_id!r}; choose one of: {', '.join(sorted(available))}",
-            param_hint="--template",
-        )
-    init_workspace(directory, available[template_id])
+    init_workspace(directory, _template(template_id))
     click.echo(f"Created workspace {directory} with the {template_id} funnel.")
     click.echo(f"Next: goldsieve users add NAME --role admin --workspace {directory}")
 
@@ -134,15 +140,19 @@ def serve_command(workspace: Path, host: str, port: int, threads: int) -> None:
 @workspace_option
 @click.option("--deals", default=300, show_default=True, type=click.IntRange(0, 1_000_000))
 @click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--template", "-t", "template_id", default="software", show_default=True,
+              help="The industry template whose funnel the demo sells through (see `goldsieve templates`).")
 @click.option("--no-serve", is_flag=True, help="Create the workspace, print the logins, exit.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def demo_command(workspace: Path, deals: int, seed: int, no_serve: bool, host: str, port: int) -> None:
+def demo_command(workspace: Path, deals: int, seed: int, template_id: str, no_serve: bool, host: str,
+                 port: int) -> None:
     """A demo workspace: users of every role and deals with nine months of history."""
     from .demo import ensure_demo, print_logins
     from .serving import serve
 
-    created = ensure_demo(workspace, deals=deals, seed=seed, progress=True)
+    _template(template_id)
+    created = ensure_demo(workspace, deals=deals, seed=seed, progress=True, template=template_id)
     if not created:
         click.echo(f"Using the existing demo workspace {workspace}.")
     print_logins(workspace, url=f"http://{host}:{port}")

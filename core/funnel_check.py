@@ -181,13 +181,12 @@ def _semantic_findings(d: dict[str, Any]) -> Iterator[Finding]:
 
     reasons = d.get("lost_reasons", [])
     yield from _duplicates([r["id"] for r in reasons], "/lost_reasons", "lost reason")
-    if not reasons and any(s["kind"] == "lost" for s in stages):
-        yield Finding("", "no `lost_reasons`: a deal can only be lost with a reason",
-                      "add `lost_reasons`, e.g. [{\"id\": \"price\", \"title\": \"Price too high\"}]", WARNING)
 
     ui = d.get("ui", {})
     for i, name in enumerate(ui.get("order", [])):
         yield from _known(name, f"/ui/order/{i}", field_names, "field")
+    for i, name in enumerate(ui.get("hidden", [])):
+        yield from _known(name, f"/ui/hidden/{i}", field_names, "field")
     for key in ("widgets", "help"):
         for name in ui.get(key, {}):
             yield from _known(name, _join(f"/ui/{key}", name), field_names, "field")
@@ -218,7 +217,6 @@ def _check_stages(stages: list[dict]) -> Iterator[Finding]:
                           if kind != "open" else "add the stages a deal goes through")
     last_open = max((i for i, k in enumerate(kinds) if k == "open"), default=-1)
     first_open = kinds.index("open") if "open" in kinds else None
-    previous: tuple[int, float] | None = None
     for i, stage in enumerate(stages):
         here = f"/stages/{i}"
         if stage["kind"] != "open":
@@ -238,12 +236,6 @@ def _check_stages(stages: list[dict]) -> Iterator[Finding]:
         if i == first_open and "applies_when" in stage:
             yield Finding(f"{here}/applies_when", "every new deal starts in the first open stage, "
                           "so its `applies_when` has no effect", None, WARNING)
-        if stage["kind"] == "open" and "probability" in stage:
-            if previous is not None and stage["probability"] < previous[1]:
-                yield Finding(f"{here}/probability", f"lower than the probability of the stage before it "
-                              f"(/stages/{previous[0]}: {previous[1]})",
-                              "a later stage is normally closer to winning", WARNING)
-            previous = (i, stage["probability"])
 
 
 def _check_automations(automations: list[dict], stage_ids: list[str], field_names: list[str]) -> Iterator[Finding]:

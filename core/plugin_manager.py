@@ -25,6 +25,7 @@ log = logging.getLogger("goldsieve.plugins")
 DEFAULT_PLUGINS = (
     "goldsieve.plugins.channels",
     "goldsieve.plugins.gates",
+    "goldsieve.plugins.lint",
     "goldsieve.plugins.permissions",
     "goldsieve.plugins.templates",
 )

@@ -46,10 +46,15 @@ def test_init_refuses_a_used_folder_and_an_unknown_template(workspace, tmp_path)
     assert not (tmp_path / "x").exists()
 
 
-def test_templates_lists_both_languages():
+def test_templates_lists_id_title_and_stage_count():
     result = run("templates")
-    assert "software" in result.output and "fmcg" in result.output and "软件" in result.output
-    assert run("templates", "--ids").output.split() == ["fmcg", "software"]
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    software = next(line for line in lines if line.startswith("software "))
+    assert "9 stages (7 open)" in software and "Software B2B" in software and "软件" in software
+    medical = next(line for line in lines if line.startswith("medical "))
+    assert "8 stages (6 open)" in medical and "Medical devices / 医疗器械" in medical
+    assert run("templates", "--ids").output.split() == ["equipment", "fmcg", "medical", "software", "trade"]
 
 
 def test_check_exit_codes(tmp_path):

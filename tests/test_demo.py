@@ -98,7 +98,7 @@ def test_print_logins_lists_every_user_with_password(demo, capsys):
         assert username in out and password_for(username) in out and role in out
 
 
-@pytest.mark.parametrize("template", ["software", "fmcg"])
+@pytest.mark.parametrize("template", ["software", "fmcg", "medical", "equipment", "trade"])
 def test_every_move_replays_through_the_funnel_rules_and_gates(build, template):
     demo = build(template=template)
     funnel = demo["funnel"]

@@ -203,10 +203,19 @@ def test_translated_field_titles_are_fine_but_bad_translations_are_not():
 
 def test_warnings_do_not_count_as_errors():
     d = load()
-    d["stages"][1]["probability"] = 0.01  # lower than the stage before it
+    won = stage_index(d, "won")
+    d["stages"][won]["rot_days"] = 3  # a closed deal never goes stale
     findings = check_definition(d)
     assert findings and all(f.severity == "warning" for f in findings)
-    assert findings[0].pointer == "/stages/1/probability"
+    assert findings[0].pointer == f"/stages/{won}/rot_days"
+
+
+def test_design_advice_is_left_to_lint():
+    """Falling probabilities and missing lost reasons are lint's (plugins/lint.py), not validation's."""
+    d = load()
+    d["stages"][1]["probability"] = 0.01
+    del d["lost_reasons"]
+    assert check_definition(d) == []
 
 
 @pytest.mark.parametrize("value", [None, [], "funnel", 3, True, [{"id": "x"}]])

@@ -94,8 +94,8 @@ class RefuseEverything:
 def test_hook_goldsieve_lint_funnel(goldsieve_workspace):
     (goldsieve_workspace.path / "plugins" / "house_rules.py").write_text(HOUSE_RULES, encoding="utf-8")
     findings, files = check_paths([goldsieve_workspace.path])
-    assert [(f.pointer, f.message, f.severity) for _, f in findings] == [
-        ("/stages", "more than six stages", "warning")]
+    house = [(f.pointer, f.message, f.severity) for _, f in findings if f.message == "more than six stages"]
+    assert house == [("/stages", "more than six stages", "warning")]
     result = CliRunner().invoke(cli, ["check", "--strict", str(goldsieve_workspace.path)])
     assert result.exit_code == 1 and "/stages: error: more than six stages" in result.output
     with pytest.raises(DefinitionError, match="forbids funnels"):

@@ -106,17 +106,23 @@ def ui_hints(funnel: Funnel) -> dict:
     return funnel.definition.get("ui", {}) or {}
 
 
+def hidden(funnel: Funnel) -> set[str]:
+    """Fields no form shows (``ui.hidden``): the API, an import or an automation fills them."""
+    return set(ui_hints(funnel).get("hidden", []))
+
+
 def field_names(funnel: Funnel) -> list[str]:
-    """Every field of the funnel: ``ui.order`` first, then the rest in schema order."""
-    props = properties(funnel)
-    ordered = [name for name in ui_hints(funnel).get("order", []) if name in props]
-    return ordered + [name for name in props if name not in ordered]
+    """Every field the forms show: ``ui.order`` first, then the rest in schema order."""
+    props, skip = properties(funnel), hidden(funnel)
+    ordered = [name for name in ui_hints(funnel).get("order", []) if name in props and name not in skip]
+    return ordered + [name for name in props if name not in ordered and name not in skip]
 
 
 def sort_names(funnel: Funnel, names: Iterable[str]) -> list[str]:
-    """``names`` without duplicates, in the funnel's field order (unknown names last)."""
+    """``names`` without duplicates and hidden fields, in the funnel's field order (unknown names last)."""
     position = {name: i for i, name in enumerate(field_names(funnel))}
-    unique = list(dict.fromkeys(names))
+    skip = hidden(funnel)
+    unique = [name for name in dict.fromkeys(names) if name not in skip]
     return sorted(unique, key=lambda n: (position.get(n, len(position)), unique.index(n)))
 
 
@@ -145,12 +151,17 @@ def field_of(path: str) -> str | None:
 
 
 def split_violations(funnel: Funnel, found: Iterable[Violation]) -> tuple[dict[str, list[str]], list[Violation]]:
-    """Violations about a deal field, as messages by field, and the others (``/to``, ``/title``…)."""
+    """Violations about a deal field, as messages by field, and the others (``/to``, ``/title``…).
+
+    A violation about a hidden field is one of the others: the form has no control to show it
+    beside, and the person must still learn why the move was refused.
+    """
     by_field: dict[str, list[str]] = {}
     others: list[Violation] = []
+    skip = hidden(funnel)
     for violation in found:
         name = field_of(violation.path)
-        if name is None:
+        if name is None or name in skip:
             others.append(violation)
             continue
         message = field_message(properties(funnel).get(name, {}), violation)

@@ -13,7 +13,7 @@ from goldsieve.errors import ValidationFailed
 from goldsieve.users import change_password
 
 from .auth import begin_session, runtime, throttle
-from .people_errors import by_field
+from .people_forms import by_field
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 
-from goldsieve.errors import ValidationFailed
-from goldsieve.teams import UNCHANGED, add_team, find_team, tree, update_team
+from goldsieve.teams import add_team, find_team, tree, update_team
 
 from .admin import admins_only
 from .auth import runtime
-from .people_errors import by_field
+from .people_forms import optional, submit
 
 bp = Blueprint("admin_teams", __name__, url_prefix="/admin/teams")
 bp.before_request(admins_only)
@@ -42,11 +41,6 @@ def _choices() -> dict[str, Any]:
     return {"flat": tree(store), "people": {u["username"]: u for u in users}}
 
 
-def _optional(field: str) -> Any:
-    """A select's value: absent leaves the team as it is, empty means none."""
-    return request.form.get(field) or None if field in request.form else UNCHANGED
-
-
 @bp.get("")
 def index(errors: dict | None = None, status: int = 200):
     """The team tree with each manager, and the form that adds a team."""
@@ -58,14 +52,14 @@ def index(errors: dict | None = None, status: int = 200):
 
 @bp.post("")
 def add():
-    try:
-        team = add_team(runtime().store, request.form.get("name", "").strip(),
-                        parent=request.form.get("parent") or None,
-                        manager=request.form.get("manager") or None, actor=g.user["username"])
-    except ValidationFailed as refused:
-        return index(by_field(refused.violations), 422)
-    flash(_("Added the team %(name)s.", name=team["name"]))
-    return redirect(url_for(".index"), 303)
+    name = request.form.get("name", "").strip()
+
+    def write() -> None:
+        add_team(runtime().store, name, parent=request.form.get("parent") or None,
+                 manager=request.form.get("manager") or None, actor=g.user["username"])
+
+    return submit(write, lambda errors: index(errors, 422),
+                  _("Added the team %(name)s.", name=name), url_for(".index"))
 
 
 @bp.get("/<name>")
@@ -81,10 +75,10 @@ def edit(name: str, errors: dict | None = None, status: int = 200):
 def save(name: str):
     if find_team(runtime().store, name) is None:
         abort(404)
-    try:
-        update_team(runtime().store, name, parent=_optional("parent"),
-                    manager=_optional("manager"), actor=g.user["username"])
-    except ValidationFailed as refused:
-        return edit(name, by_field(refused.violations), 422)
-    flash(_("Saved the team %(name)s.", name=name))
-    return redirect(url_for(".edit", name=name), 303)
+
+    def write() -> None:
+        update_team(runtime().store, name, parent=optional("parent"),
+                    manager=optional("manager"), actor=g.user["username"])
+
+    return submit(write, lambda errors: edit(name, errors, 422),
+                  _("Saved the team %(name)s.", name=name), url_for(".edit", name=name))

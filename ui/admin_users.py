@@ -8,19 +8,20 @@ writes the audit row with the admin as actor; these views only translate forms.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from goldsieve.errors import ValidationFailed, Violation
-from goldsieve.teams import UNCHANGED, tree
+from goldsieve.teams import tree
 from goldsieve.users import (ROLES, add_user, find_user, password_problems, set_active,
                              set_password, update_user)
 
 from .admin import admins_only
 from .auth import runtime
-from .people_errors import by_field
+from .people_forms import optional, submit
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 bp.before_request(admins_only)
@@ -59,16 +60,16 @@ def index(errors: dict | None = None, status: int = 200):
 @bp.post("")
 def add():
     form = request.form
-    try:
-        _check_repeat(form.get("username", "").strip())
-        user = add_user(runtime().store, form.get("username", "").strip(), form.get("role", ""),
-                        form.get("password", ""), team=form.get("team") or None,
-                        display_name=form.get("display_name") or None,
-                        actor=g.user["username"])
-    except ValidationFailed as refused:
-        return index(by_field(refused.violations), 422)
-    flash(_("Added the user %(name)s.", name=user["username"]))
-    return redirect(url_for(".index"), 303)
+    username = form.get("username", "").strip()
+
+    def write() -> None:
+        _check_repeat(username)
+        add_user(runtime().store, username, form.get("role", ""), form.get("password", ""),
+                 team=form.get("team") or None, display_name=form.get("display_name") or None,
+                 actor=g.user["username"])
+
+    return submit(write, lambda errors: index(errors, 422),
+                  _("Added the user %(name)s.", name=username), url_for(".index"))
 
 
 @bp.get("/<username>")
@@ -82,30 +83,31 @@ def edit(username: str, errors: dict | None = None, status: int = 200):
 @bp.post("/<username>")
 def save(username: str):
     _user_or_404(username)
-    form = request.form
-    try:
-        update_user(runtime().store, username, role=form.get("role") or None,
-                    team=form.get("team") or None if "team" in form else UNCHANGED,
-                    display_name=form.get("display_name", "") if "display_name" in form else UNCHANGED,
+
+    def write() -> None:
+        update_user(runtime().store, username, role=request.form.get("role") or None,
+                    team=optional("team"), display_name=optional("display_name"),
                     actor=g.user["username"])
-    except ValidationFailed as refused:
-        return edit(username, by_field(refused.violations), 422)
-    flash(_("Saved the user %(name)s.", name=username))
-    return redirect(url_for(".edit", username=username), 303)
+
+    return _submit_edit(username, write, _("Saved the user %(name)s.", name=username))
 
 
 @bp.post("/<username>/password")
 def reset_password(username: str):
     """Set a new password for the user; their sessions end, so they log in with it."""
     _user_or_404(username)
-    try:
+
+    def write() -> None:
         _check_repeat(username)
         set_password(runtime().store, username, request.form.get("password", ""),
                      actor=g.user["username"])
-    except ValidationFailed as refused:
-        return edit(username, by_field(refused.violations), 422)
-    flash(_("Set a new password for %(name)s.", name=username))
-    return redirect(url_for(".edit", username=username), 303)
+
+    return _submit_edit(username, write, _("Set a new password for %(name)s.", name=username))
+
+
+def _submit_edit(username: str, write: Callable[[], None], done: str):
+    return submit(write, lambda errors: edit(username, errors, 422), done,
+                  url_for(".edit", username=username))
 
 
 @bp.post("/<username>/active")
@@ -115,12 +117,13 @@ def set_state(username: str):
     active = request.form.get("active")
     if active not in ("0", "1"):
         return edit(username, {"active": [_("Choose one of the options.")]}, 422)
-    try:
-        set_active(runtime().store, username, active == "1", actor=g.user["username"])
-    except ValidationFailed as refused:
-        return edit(username, by_field(refused.violations), 422)
-    flash(_("Reactivated %(name)s.", name=username) if active == "1"
-          else _("Deactivated %(name)s.", name=username))
-    if g.user["username"] == username and active == "0":
-        return redirect(url_for("auth.login"), 303)  # their own session has just ended
-    return redirect(url_for(".edit", username=username), 303)
+    if active == "1":
+        done = _("Reactivated %(name)s.", name=username)
+    else:
+        done = _("Deactivated %(name)s.", name=username)
+    # an admin who deactivates themself has just ended their own session
+    target = (url_for("auth.login") if active == "0" and username == g.user["username"]
+              else url_for(".edit", username=username))
+    return submit(lambda: set_active(runtime().store, username, active == "1",
+                                     actor=g.user["username"]),
+                  lambda errors: edit(username, errors, 422), done, target)

@@ -29,15 +29,13 @@ def field_errors(html: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def admin(goldsieve_app, goldsieve_user) -> Browser:
-    goldsieve_app.config["WTF_CSRF_ENABLED"] = True
-    browser = Browser(goldsieve_app.test_client())
+def admin(browser, goldsieve_user) -> Browser:
     assert browser.login("admin").status_code == 302
     return browser
 
 
 @pytest.fixture
-def login_as(goldsieve_app):
+def login_as(goldsieve_app, browser):  # browser: the app checks CSRF tokens
     def login(name: str, password: str = TEST_PASSWORD) -> Browser:
         browser = Browser(goldsieve_app.test_client())
         assert browser.login(name, password).status_code == 302, name

@@ -1,4 +1,5 @@
-"""What the kernel refuses about users, teams and passwords, said again in the page's language.
+"""What the admin and account forms share: the kernel's refusals about users, teams and
+passwords said again in the page's language, and the post → refused-or-redirect round.
 
 ``core/users.py`` and ``core/teams.py`` speak English (the CLI prints their messages); the pages
 re-say each violation by its code, and fall back to the kernel's text for a code they do not
@@ -6,11 +7,14 @@ know, so a new rule is never silent.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from flask import flash, redirect, request
 from flask_babel import gettext as _
 
-from goldsieve.errors import Violation
+from goldsieve.errors import ValidationFailed, Violation
+from goldsieve.teams import UNCHANGED
 
 
 def message(violation: Violation) -> str:
@@ -43,3 +47,21 @@ def by_field(violations: Iterable[Violation]) -> dict[str, list[str]]:
     for violation in violations:
         fields.setdefault(violation.path.lstrip("/") or "form", []).append(message(violation))
     return fields
+
+
+def optional(field: str) -> Any:
+    """A form value that may be cleared: absent leaves it as it is, empty means none."""
+    return (request.form.get(field) or None) if field in request.form else UNCHANGED
+
+
+def submit(write: Callable[[], Any], refused: Callable[[dict[str, list[str]]], Any],
+           done: str, target: str):
+    """Run a form's write. Refused: ``refused(messages by field)`` — the form again, 422, and
+    nothing written (the kernel checks everything first). Done: say ``done`` on the next page
+    and redirect there with 303, so reloading it posts nothing twice."""
+    try:
+        write()
+    except ValidationFailed as error:
+        return refused(by_field(error.violations))
+    flash(done)
+    return redirect(target, 303)

@@ -152,7 +152,7 @@ def demo_command(workspace: Path, deals: int, seed: int, no_serve: bool, host: s
 
 # --- users ----------------------------------------------------------------------------------
 
-users = click.Group("users", help="Manage users and their API tokens.")
+users = click.Group("users", help="Manage users: roles, teams, passwords, deactivation, API tokens.")
 cli.add_command(users)
 
 

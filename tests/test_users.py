@@ -57,6 +57,14 @@ def test_policy_refuses_with_one_clear_reason(password, code):
     assert problems[0].message
 
 
+def test_long_passwords_are_judged_by_their_start():
+    """Up to 256 characters are allowed; the estimator reads the first 40 (its cost grows
+    steeply with the length, and it refuses more than 72 characters outright)."""
+    strong = "Tr0ub4dor&3x-saddle-lantern-quartz-ridge"
+    assert password_problems(strong + "a" * 216, "rita") == []
+    assert [p.code for p in password_problems("a" * 40 + strong, "rita")] == ["guessable"]
+
+
 def test_policy_refuses_a_password_inside_the_user_name():
     assert [p.code for p in password_problems("maximilian-s", "maximilian-schmidt")] == ["username"]
 

@@ -15,7 +15,7 @@ from .audit import audit_entry, record
 from .clock import Clock, parse_stamp, stamp, utc_now
 from .store import Store
 from .store.filters import Eq
-from .users import find_user, is_active
+from .users import find_user, is_active, replace_user
 
 #: A session unused for this long must log in again.
 MAX_AGE_DAYS = 14
@@ -39,7 +39,7 @@ def start_session(store: Store, username: str, clock: Clock = utc_now,
         txn.insert("sessions", {"digest": _digest(session_id), "username": username,
                                 "created_at": now})
         if user is not None and action == "login":
-            txn.replace("users", {**user, "last_login_at": now})
+            replace_user(txn, user, {"last_login_at": now})
         record(txn, audit_entry(username, action, "user", username, {}, now, client=client))
     return session_id
 

@@ -26,6 +26,7 @@ from .audit import audit_entry, diff, record
 from .clock import stamp, utc_now
 from .errors import ValidationFailed, Violation
 from .store import Store
+from .store.base import Transaction
 from .store.filters import Eq
 from .teams import UNCHANGED, find_team
 
@@ -112,16 +113,17 @@ def update_user(store: Store, username: str, *, role: str | None = None,
         problems += _display_name_problems(display_name)
     if problems:
         raise ValidationFailed(problems)
-    changed = {**user, "role": role or user["role"]}
+    changes = {"role": role or user["role"]}
     if team is not UNCHANGED:
-        changed["team"] = team
+        changes["team"] = team
     if display_name is not UNCHANGED:
-        changed["display_name"] = _clean(display_name)
-    if changed != user:
-        with store.transaction() as txn:
-            txn.replace("users", changed)
-            record(txn, audit_entry(actor or CLI, "user_changed", "user", username,
-                                    diff(user, changed, ("role", "team", "display_name"))))
+        changes["display_name"] = _clean(display_name)
+    if all(user.get(k) == v for k, v in changes.items()):
+        return user
+    with store.transaction() as txn:
+        before, changed = replace_user(txn, user, changes)
+        record(txn, audit_entry(actor or CLI, "user_changed", "user", username,
+                                diff(before, changed, ("role", "team", "display_name"))))
     return changed
 
 
@@ -139,11 +141,11 @@ def set_active(store: Store, username: str, active: bool, *,
         problems = _last_admin_problems(store, user, "/active")
         if problems:
             raise ValidationFailed(problems)
-    changed = {**user, "active": active}
-    sessions = [] if active else store.find("sessions", Eq("username", username))
-    tokens = [] if active else store.find("tokens", Eq("username", username))
     with store.transaction() as txn:
-        txn.replace("users", changed)
+        _, changed = replace_user(txn, user, {"active": active})
+        # read inside the transaction: a login committed just before is ended too
+        sessions = [] if active else store.find("sessions", Eq("username", username))
+        tokens = [] if active else store.find("tokens", Eq("username", username))
         for row in sessions:
             txn.delete("sessions", row["id"])
         for row in tokens:
@@ -213,16 +215,27 @@ def change_password(store: Store, username: str, current: str, new: str,
 
 def _write_password(store: Store, user: dict[str, Any], password: str, actor: str,
                     action: str) -> dict[str, Any]:
-    changed = {**user, "password_hash": generate_password_hash(password, method="scrypt")}
-    sessions = store.find("sessions", Eq("username", user["username"]))
+    password_hash = generate_password_hash(password, method="scrypt")
     with store.transaction() as txn:
-        txn.replace("users", changed)
+        before, changed = replace_user(txn, user, {"password_hash": password_hash})
+        sessions = store.find("sessions", Eq("username", user["username"]))
         for row in sessions:
             txn.delete("sessions", row["id"])
         record(txn, audit_entry(actor, action, "user", user["username"],
-                                diff(user, changed, ("password_hash",)),
+                                diff(before, changed, ("password_hash",)),
                                 ended_sessions=len(sessions)))
     return changed
+
+
+def replace_user(txn: Transaction, user: dict[str, Any], changes: dict[str, Any]
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Apply ``changes`` to the user as stored now, read inside the transaction: a write that
+    committed since ``user`` was read (a deactivation, say) keeps its other fields.
+    Returns the user before and after."""
+    before = txn.get("users", user["id"]) or user
+    after = {**before, **changes}
+    txn.replace("users", after)
+    return before, after
 
 
 def _existing_user(store: Store, username: object) -> dict[str, Any]:
@@ -260,12 +273,12 @@ def _display_name_problems(display_name: object) -> list[Violation]:
 
 def set_locale(store: Store, user: dict[str, Any], locale: str) -> dict[str, Any]:
     """Remember the user's page language (an audited change made by the user themself)."""
-    changed = {**user, "locale": locale}
-    if changed != user:
-        with store.transaction() as txn:
-            txn.replace("users", changed)
-            record(txn, audit_entry(user["username"], "locale_changed", "user", user["username"],
-                                    diff(user, changed, ("locale",))))
+    if user.get("locale") == locale:
+        return user
+    with store.transaction() as txn:
+        before, changed = replace_user(txn, user, {"locale": locale})
+        record(txn, audit_entry(user["username"], "locale_changed", "user", user["username"],
+                                diff(before, changed, ("locale",))))
     return changed
 
 

@@ -11,8 +11,8 @@ from goldsieve.errors import ValidationFailed
 from goldsieve.sessions import session_user, start_session
 from goldsieve.testing import TEST_PASSWORD
 from goldsieve.users import (MIN_PASSWORD, add_user, authenticate, change_password, find_user,
-                             issue_token, password_problems, set_active, set_password,
-                             update_user, user_for_token)
+                             issue_token, password_problems, set_active, set_locale,
+                             set_password, update_user, user_for_token)
 
 
 def codes(error: ValidationFailed) -> list[tuple[str, str]]:
@@ -128,6 +128,18 @@ def test_a_session_or_token_of_a_deactivated_user_is_refused_even_if_it_survived
         txn.replace("users", {**find_user(store, "rita"), "active": False})
     assert session_user(store, session, goldsieve_clock) is None
     assert user_for_token(store, token) is None
+
+
+def test_a_write_from_a_stale_read_does_not_undo_a_deactivation(store, goldsieve_user, rita):
+    """A page read the user, then an admin deactivated them, then the page saved the language:
+    the save applies to the user as stored now."""
+    stale = find_user(store, "rita")
+    set_active(store, "rita", False, actor="admin")
+    set_locale(store, stale, "zh_Hans")
+    update_user(store, "rita", display_name="Rita", actor="admin")
+    current = find_user(store, "rita")
+    assert (current["active"], current["locale"], current["display_name"]) == (False, "zh_Hans",
+                                                                              "Rita")
 
 
 def test_reactivation_lets_the_user_log_in_again(store, goldsieve_user, rita):

@@ -162,7 +162,7 @@ def demo_command(workspace: Path, deals: int, seed: int, template_id: str, no_se
 
 # --- users ----------------------------------------------------------------------------------
 
-users = click.Group("users", help="Manage users and their API tokens.")
+users = click.Group("users", help="Manage users: roles, teams, passwords, deactivation, API tokens.")
 cli.add_command(users)
 
 
@@ -183,24 +183,34 @@ def _read_password() -> str:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(
     ["admin", "executive", "manager", "rep", "marketing", "after_sales"]))
-@click.option("--team", default=None)
-def users_add(workspace: Path, name: str, role: str, team: str | None) -> None:
-    """Add a user; the password is asked twice (or read from standard input)."""
+@click.option("--team", default=None, help="The user's team.")
+@click.option("--display-name", default=None, help="The name pages show beside the user name.")
+def users_add(workspace: Path, name: str, role: str, team: str | None,
+              display_name: str | None) -> None:
+    """Add a user; the password is asked twice (or read from standard input).
+
+    A password has at least 10 characters, does not contain the user name and is not a
+    commonly used or easily guessed one.
+    """
     from .users import add_user
 
     password = _read_password()
     with _runtime(workspace) as rt:
-        add_user(rt.store, name, role, password, team=team)
+        add_user(rt.store, name, role, password, team=team, display_name=display_name)
     click.echo(f"Added {name} ({role}).")
 
 
 @users.command("list")
 @workspace_option
 def users_list(workspace: Path) -> None:
-    """List users."""
+    """List users: name, role, team, and whether they are deactivated."""
+    from .users import is_active
+
     with _runtime(workspace) as rt:
         for user in rt.store.find("users"):
-            click.echo(f"{user['username']:<20} {user['role']:<12} {user.get('team') or ''}".rstrip())
+            state = "" if is_active(user) else "(deactivated)"
+            click.echo(f"{user['username']:<20} {user['role']:<12} {user.get('team') or '':<16} "
+                       f"{state}".rstrip())
 
 
 @users.command("set")
@@ -209,17 +219,43 @@ def users_list(workspace: Path) -> None:
 @click.option("--role", default=None, type=click.Choice(
     ["admin", "executive", "manager", "rep", "marketing", "after_sales"]))
 @click.option("--team", default=None, help="The user's team (an empty string: no team).")
-def users_set(workspace: Path, name: str, role: str | None, team: str | None) -> None:
-    """Change a user's role and/or team."""
-    from .teams import UNCHANGED
-    from .users import update_user
+@click.option("--display-name", default=None, help="The name pages show (an empty string: none).")
+@click.option("--active/--inactive", default=None,
+              help="Reactivate, or deactivate: no login, and their sessions and tokens end.")
+def users_set(workspace: Path, name: str, role: str | None, team: str | None,
+              display_name: str | None, active: bool | None) -> None:
+    """Change a user's role, team, display name and/or whether they may log in.
 
-    if role is None and team is None:
-        raise click.UsageError("say what to change: --role ROLE and/or --team TEAM")
+    The last active admin can be neither demoted nor deactivated.
+    """
+    from .teams import UNCHANGED
+    from .users import set_active, update_user
+
+    if role is None and team is None and display_name is None and active is None:
+        raise click.UsageError("say what to change: --role ROLE, --team TEAM, --display-name "
+                               "NAME and/or --active/--inactive")
     with _runtime(workspace) as rt:
         user = update_user(rt.store, name, role=role,
-                           team=UNCHANGED if team is None else (team or None))
-    click.echo(f"{name}: {user['role']}, " + (f"team {user['team']}." if user.get("team") else "no team."))
+                           team=UNCHANGED if team is None else (team or None),
+                           display_name=UNCHANGED if display_name is None else display_name)
+        if active is not None:
+            user = set_active(rt.store, name, active)
+    click.echo(f"{name}: {user['role']}, " + (f"team {user['team']}" if user.get("team") else "no team")
+               + ("." if user.get("active", True) else ", deactivated."))
+
+
+@users.command("password")
+@workspace_option
+@click.argument("name")
+def users_password(workspace: Path, name: str) -> None:
+    """Reset a user's password (asked twice, or read from standard input); the user's
+    sessions end. The same policy as for `users add` applies."""
+    from .users import set_password
+
+    password = _read_password()
+    with _runtime(workspace) as rt:
+        set_password(rt.store, name, password)
+    click.echo(f"New password set for {name}; their sessions have ended.")
 
 
 @users.command("token")

@@ -90,8 +90,13 @@ NOTES = (
     "Follow-up call done.", "Customer asked for references.", "Discussed the rollout plan.",
     "Waiting for budget approval.", "Sent answers to their questions by email.",
 )
+#: Every demo user's password: a demo is for trying things out, and one phrase is easy to share;
+#: it passes the password policy (long, no user name in it, not a common password).
+DEMO_PASSWORD = "panning-for-gold"
+
+
 def password_for(username: str) -> str:
-    return f"{username}-demo"
+    return DEMO_PASSWORD
 
 
 # --- one deal's life ------------------------------------------------------------------------

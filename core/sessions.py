@@ -1,7 +1,9 @@
 """Browser sessions, kept in the store so that logging out (or an admin) can end them.
 
 The cookie carries only a random session id; the store keeps its SHA-256. A new id is made at
-every login, so an id planted before login (session fixation) is worth nothing after it.
+every login, so an id planted before login (session fixation) is worth nothing after it, and
+again when the user changes their password (their other sessions end then). A session of a
+deactivated user is worth nothing either.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from .audit import audit_entry, record
 from .clock import Clock, parse_stamp, stamp, utc_now
 from .store import Store
 from .store.filters import Eq
-from .users import find_user
+from .users import find_user, is_active, replace_user
 
 #: A session unused for this long must log in again.
 MAX_AGE_DAYS = 14
@@ -24,15 +26,21 @@ def _digest(session_id: str) -> str:
 
 
 def start_session(store: Store, username: str, clock: Clock = utc_now,
-                  client: str | None = None) -> str:
-    """A new session for the user (the login, audited with it); returns the id to put in
-    the cookie (shown only here)."""
+                  client: str | None = None, action: str = "login") -> str:
+    """A new session for the user, audited as ``action`` (``login``, or ``session_rotated``
+    after a password change); returns the id to put in the cookie (shown only here).
+
+    A login also stamps the user's ``last_login_at``, which the admin's user list shows.
+    """
     session_id = secrets.token_urlsafe(32)
     now = stamp(clock())
+    user = find_user(store, username)
     with store.transaction() as txn:
         txn.insert("sessions", {"digest": _digest(session_id), "username": username,
                                 "created_at": now})
-        record(txn, audit_entry(username, "login", "user", username, {}, now, client=client))
+        if user is not None and action == "login":
+            replace_user(txn, user, {"last_login_at": now})
+        record(txn, audit_entry(username, action, "user", username, {}, now, client=client))
     return session_id
 
 
@@ -46,7 +54,8 @@ def session_user(store: Store, session_id: str | None, clock: Clock = utc_now) -
     age = clock() - parse_stamp(rows[0]["created_at"])
     if age.days >= MAX_AGE_DAYS:
         return None
-    return find_user(store, rows[0]["username"])
+    user = find_user(store, rows[0]["username"])
+    return user if user and is_active(user) else None
 
 
 def end_session(store: Store, session_id: str | None, clock: Clock = utc_now,

@@ -104,11 +104,46 @@ def test_users_add_list_and_token(workspace):
 def test_users_add_refuses_bad_input_and_writes_nothing(workspace):
     mismatch = run("users", "add", "bob", "--role", "rep", "-w", str(workspace), input="one-password\nother-password\n")
     short = run("users", "add", "bob", "--role", "rep", "-w", str(workspace), input="short\n")
+    common = run("users", "add", "bob", "--role", "rep", "-w", str(workspace), input="password123\n")
+    named = run("users", "add", "bob", "--role", "rep", "-w", str(workspace), input="bob-is-my-name\n")
     role = run("users", "add", "bob", "--role", "king", "-w", str(workspace), input="long-enough-pw\n")
     assert (mismatch.exit_code, short.exit_code, role.exit_code) == (1, 1, 2)
-    assert "differ" in mismatch.output and "8 characters" in short.output
+    assert (common.exit_code, named.exit_code) == (1, 1)
+    assert "differ" in mismatch.output and "10 characters" in short.output
+    assert "commonly used" in common.output and "user name" in named.output
     assert "bob" not in run("users", "list", "-w", str(workspace)).output
     assert run("users", "token", "nobody", "-w", str(workspace)).exit_code == 1
+
+
+def test_users_password_and_deactivation(workspace):
+    w = ("-w", str(workspace))
+    assert run("users", "add", "root", "--role", "admin", *w, input="long-enough-pw\n").exit_code == 0
+    assert run("users", "add", "ann", "--role", "rep", "--display-name", "Ann Lee", *w,
+               input="long-enough-pw\n").exit_code == 0
+    token = run("users", "token", "ann", *w).output.split()[-1]
+    weak = run("users", "password", "ann", *w, input="qwertyuiop\n")
+    assert weak.exit_code == 1 and "commonly used" in weak.output
+    assert run("users", "password", "ann", *w, input="a-new-passphrase\n").exit_code == 0
+    off = run("users", "set", "ann", "--inactive", *w)
+    assert off.exit_code == 0 and "deactivated" in off.output
+    assert "(deactivated)" in run("users", "list", *w).output
+    last = run("users", "set", "root", "--role", "rep", *w)
+    assert last.exit_code == 1 and "last active admin" in last.output
+    assert run("users", "set", "root", *w).exit_code == 2  # nothing to change: usage error
+    with open_runtime(Workspace.load(workspace)) as runtime:
+        from goldsieve.users import authenticate, find_user, user_for_token
+
+        assert authenticate(runtime.store, "ann", "a-new-passphrase") is None  # deactivated
+        assert user_for_token(runtime.store, token) is None
+        assert runtime.store.find("tokens") == []
+        assert find_user(runtime.store, "ann")["display_name"] == "Ann Lee"
+        assert find_user(runtime.store, "root")["role"] == "admin"
+    assert run("users", "set", "ann", "--active", *w).exit_code == 0
+    with open_runtime(Workspace.load(workspace)) as runtime:
+        from goldsieve.users import authenticate, user_for_token
+
+        assert authenticate(runtime.store, "ann", "a-new-passphrase")["username"] == "ann"
+        assert user_for_token(runtime.store, token) is None  # revoked tokens stay revoked
 
 
 def test_errors_are_one_line_without_traceback(tmp_path):

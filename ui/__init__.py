@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, g, render_template
 from htmx_flask import Htmx
 
-from . import access, admin, auth, board, deals
+from . import access, account, admin, admin_teams, admin_users, auth, board, deals
 from .i18n import init_i18n, template_context
 from .security import init_security
 
@@ -28,9 +28,19 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     init_i18n(app)
     app.before_request(auth.load_user)
     app.before_request(access.require_login)
-    app.context_processor(lambda: {"user": g.get("user"), **template_context()})
+    app.context_processor(lambda: {"user": g.get("user"), "may_admin": _may_admin(),
+                                   **template_context()})
     app.register_blueprint(bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(deals.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_users.bp)
+    app.register_blueprint(admin_teams.bp)
+    app.register_blueprint(account.bp)
+
+
+def _may_admin() -> bool:
+    """Whether the top bar links to the admin pages (they check again themselves)."""
+    user = g.get("user")
+    return user is not None and current_app.extensions["goldsieve"].engine.may(user, "manage_users")

@@ -55,6 +55,17 @@ def safe_next(value: str | None) -> str:
     return url_for("ui.start")
 
 
+def begin_session(username: str, client: str, action: str = "login") -> None:
+    """Give this browser a new session id (at a login, or after a password change): nothing
+    from before survives it but the chosen language."""
+    locale = session.get("locale")
+    session.clear()
+    session["sid"] = start_session(runtime().store, username, clock=runtime().engine.clock,
+                                   client=client, action=action)
+    if locale:
+        session["locale"] = locale
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     error = None
@@ -77,12 +88,7 @@ def login():
         else:
             throttle().succeeded(username)
             end_session(runtime().store, session.get("sid"), clock=clock, action="session_replaced")
-            locale = session.get("locale")
-            session.clear()  # nothing from before the login survives it
-            session["sid"] = start_session(runtime().store, user["username"], clock=clock,
-                                           client=client)
-            if locale:
-                session["locale"] = locale
+            begin_session(user["username"], client)
             return redirect(safe_next(request.args.get("next")))
         error = "invalid"
     status = 401 if error else 200

@@ -44,7 +44,8 @@ class Org:
         return {i for ids in self.deals.values() for i in ids} - self.visible(name)
 
     def counts(self) -> dict[str, int]:
-        return {c: self.store.count(c) for c in ("deals", "events", "users", "sessions")}
+        return {c: self.store.count(c)
+                for c in ("deals", "events", "users", "sessions", "teams", "tokens", "audit")}
 
     def api(self, app, name: str | None) -> ApiClient:
         token = issue_token(self.store, name) if name else None

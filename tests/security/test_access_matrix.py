@@ -51,7 +51,20 @@ ROUTES = {
     "api.add_note": API,
     "api.list_audit": API,
     "admin.audit": PAGE,  # the audit log page (admins)
+    "admin_users.index": PAGE,
+    "admin_users.add": PAGE,
+    "admin_users.edit": PAGE,
+    "admin_users.save": PAGE,
+    "admin_users.reset_password": PAGE,
+    "admin_users.set_state": PAGE,
+    "admin_teams.index": PAGE,
+    "admin_teams.add": PAGE,
+    "admin_teams.edit": PAGE,
+    "admin_teams.save": PAGE,
+    "account.password": PAGE,  # the user's own password: any logged-in user
 }
+#: endpoints only an admin (``manage_users``) may reach: everyone else gets 403 on every method
+ADMIN_ONLY = {endpoint for endpoint in ROUTES if endpoint.startswith("admin")}
 
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
 #: a body that would change something if a hidden deal were let through
@@ -73,7 +86,8 @@ def rules(app):
 
 
 def url_for_rule(rule, deal_id: int = 1) -> str:
-    values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css"}
+    values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css",
+              "username": "rita", "name": "north"}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 
@@ -172,6 +186,52 @@ def test_anonymous_visitors_reach_only_public_routes(app, org):
                     assert not response.headers["Location"].startswith("/login"), where
     assert org.counts()["deals"] == before["deals"]
     assert org.counts()["events"] == before["events"]
+
+
+# --- admin pages ----------------------------------------------------------------------------
+
+
+#: a body that would write through every admin form if a non-admin were let through
+ADMIN_FORM = {"username": "pwned", "role": "admin", "team": "", "display_name": "pwned",
+              "password": "a-long-passphrase", "repeat_password": "a-long-passphrase",
+              "active": "0", "name": "pwned", "parent": "", "manager": ""}
+
+
+def test_every_admin_route_is_classified_admin_only(app):
+    under_admin = {rule.endpoint for rule in rules(app) if rule.rule.startswith("/admin")}
+    assert under_admin == ADMIN_ONLY
+
+
+def test_non_admins_get_403_on_every_admin_route_and_nothing_is_written(app, org):
+    before = org.counts()
+    rita = org.user("rita")
+    admin_rules = [rule for rule in rules(app) if rule.endpoint in ADMIN_ONLY]
+    for name in SEES:
+        if name == "admin":
+            continue
+        browser = org.browser(app, name)
+        for rule in admin_rules:
+            for method in methods_of(rule):
+                for htmx in ({}, {"HX-Request": "true"}):
+                    response = browser.client.open(
+                        url_for_rule(rule), method=method, data=ADMIN_FORM,
+                        headers={"X-CSRFToken": browser.token, **htmx})
+                    assert response.status_code in (403, 405), (rule.endpoint, method, name)
+    after = org.counts()
+    assert {k: after[k] for k in ("users", "teams", "tokens")} == {
+        k: before[k] for k in ("users", "teams", "tokens")}
+    kept = ("role", "team", "display_name", "active", "password_hash")
+    assert {k: org.user("rita").get(k) for k in kept} == {k: rita.get(k) for k in kept}
+    assert not any(row["action"].startswith(("user_", "team_", "password_"))
+                   for row in org.store.find("audit") if row["by"] != "cli")
+
+
+def test_admins_reach_every_admin_page(app, org):
+    """The control: the 403s above are the role, not a broken page."""
+    browser = org.browser(app, "admin")
+    for rule in rules(app):
+        if rule.endpoint in ADMIN_ONLY and "GET" in rule.methods:
+            assert browser.get(url_for_rule(rule)).status_code == 200, rule.endpoint
 
 
 # --- deals a user may not see ----------------------------------------------------------------

@@ -11,7 +11,11 @@ STATE_CHANGING = ("POST", "PATCH", "PUT", "DELETE")
 #: a body that would write if the token were not checked: a valid login, a save, a note, a move…
 FORM = {"username": "admin", "password": None, "title": "csrf", "text": "csrf note",
         "to": "lost", "lost_reason": "price", "data.amount": "5", "data.company": "X",
-        "funnel": "handmade", "locale": "zh-Hans", "version": "1"}
+        "funnel": "handmade", "locale": "zh-Hans", "version": "1",
+        # the admin and account forms: a new user, a team, a role, a reset, a deactivation
+        "role": "admin", "team": "", "display_name": "csrf", "repeat_password": None,
+        "active": "0", "name": "csrf-team", "parent": "", "manager": "",
+        "current_password": None, "new_password": "a-long-passphrase"}
 
 
 def state_changing(app):
@@ -22,13 +26,16 @@ def state_changing(app):
 def form():
     from goldsieve.testing import TEST_PASSWORD
 
-    return {**FORM, "password": TEST_PASSWORD}
+    return {**FORM, "password": TEST_PASSWORD, "repeat_password": TEST_PASSWORD,
+            "current_password": TEST_PASSWORD}
 
 
 def test_the_csrf_check_covers_every_state_changing_page_route(app):
     endpoints = {rule.endpoint for rule, _ in state_changing(app)}
     assert {"auth.login", "auth.logout", "auth.set_locale", "deals.new", "deals.save",
-            "deals.add_note", "deals.reopen", "deals.move"} <= endpoints
+            "deals.add_note", "deals.reopen", "deals.move", "admin_users.add", "admin_users.save",
+            "admin_users.reset_password", "admin_users.set_state", "admin_teams.add",
+            "admin_teams.save", "account.password"} <= endpoints
 
 
 @pytest.mark.parametrize("who", ["admin", "rita", None])
@@ -65,3 +72,12 @@ def test_the_same_requests_with_the_token_do_write(app, org):
     events = org.counts()["events"]
     assert browser.post(f"/deals/{deal_id}/notes", {"text": "with token"}).status_code in (200, 303)
     assert org.counts()["events"] == events + 1
+    admin = org.browser(app, "admin")
+    users, teams = org.counts()["users"], org.counts()["teams"]
+    assert admin.post("/admin/users", {**form(), "username": "csrf-user", "role": "rep",
+                                       "password": "a-long-passphrase",
+                                       "repeat_password": "a-long-passphrase"}).status_code == 303
+    assert admin.post("/admin/teams", form()).status_code == 303
+    assert admin.post("/admin/users/rob/active", {"active": "0"}).status_code == 303
+    assert (org.counts()["users"], org.counts()["teams"]) == (users + 1, teams + 1)
+    assert find_user(org.store, "rob")["active"] is False

@@ -179,3 +179,50 @@ def test_payloads_in_refused_forms_are_inert(app, org, planted):
                                                "data.company": "", "data.amount": payload})
         assert response.status_code == 422, payload
         assert inert(response.get_data(as_text=True)) == [], payload
+
+
+# --- the admin pages: display names and team names --------------------------------------------
+
+
+def test_display_names_are_inert_on_the_admin_pages_and_the_audit_log(app, org):
+    """Display names are free text: every payload is stored as typed and shown as text on the
+    user list, each user's page, the team tree (as a manager), its selects and the audit log."""
+    from goldsieve.teams import update_team
+    from goldsieve.users import add_user
+
+    names = []
+    for n, payload in enumerate(PAYLOADS):
+        name = f"xss{n}"
+        add_user(org.store, name, "rep", "a-long-passphrase", display_name=payload[:100],
+                 actor="admin")
+        names.append(name)
+    update_team(org.store, "north", manager=names[0], actor="admin")
+    browser = org.browser(app, "admin")
+    pages = ["/admin/users", "/admin/teams", "/admin/teams/north", "/admin/audit"]
+    pages += [f"/admin/users/{name}" for name in names]
+    for path in pages:
+        for headers in ({}, {"HX-Request": "true"}):
+            response = browser.get(path, headers=headers)
+            assert response.status_code == 200, path
+            assert inert(response.get_data(as_text=True)) == [], path
+    listing = browser.get("/admin/users").get_data(as_text=True)
+    assert str(escape(PAYLOADS[0])) in listing  # shown, as text
+
+
+def test_payloads_as_user_or_team_names_are_refused_inert_and_write_nothing(app, org):
+    browser = org.browser(app, "admin")
+    before = org.counts()
+    for payload in PAYLOADS:
+        user = browser.post("/admin/users", {
+            "username": payload, "display_name": payload, "role": "rep", "team": payload,
+            "password": "a-long-passphrase", "repeat_password": "a-long-passphrase"})
+        assert user.status_code == 422, payload
+        assert inert(user.get_data(as_text=True)) == [], payload
+        team = browser.post("/admin/teams", {"name": payload, "parent": payload,
+                                             "manager": payload})
+        assert team.status_code == 422, payload
+        assert inert(team.get_data(as_text=True)) == [], payload
+        edit = browser.post("/admin/teams/north", {"parent": payload, "manager": payload})
+        assert edit.status_code == 422, payload
+        assert inert(edit.get_data(as_text=True)) == [], payload
+    assert org.counts() == before

@@ -18,15 +18,17 @@ locale = "en"           # en, zh-Hans or zh-Hant
 plugins = []            # extra plugin modules to load, by import name
 
 # Which deals each role sees: "own" (deals they own), "created" (deals they own or created),
+# "handed" (deals they own or that were handed over to them),
 # "team" (their team's and its sub-teams'), "all". Unlisted roles keep their default:
-# admin and executive all, manager team, rep own, marketing created, after_sales own.
+# admin and executive all, manager team, rep own, marketing created, after_sales handed
+# (the deals handed over to them, and their own).
 # [visibility]
 # rep = "own"
 # manager = "team"
 """
 
 #: The values a role may have in ``[visibility]`` (read by the default permissions plugin).
-VISIBILITY_SCOPES = ("own", "created", "team", "all")
+VISIBILITY_SCOPES = ("own", "created", "handed", "team", "all")
 
 
 class WorkspaceError(GoldsieveError):

@@ -130,6 +130,28 @@ def serve_command(workspace: Path, host: str, port: int, threads: int) -> None:
     serve(Workspace.load(workspace), host, port, threads)
 
 
+@cli.command("worker")
+@workspace_option
+@click.option("--once", is_flag=True, help="Run one round (scans, then due deliveries) and exit.")
+@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds between rounds.")
+def worker_command(workspace: Path, once: bool, interval: float) -> None:
+    """Mark stale deals and overdue tasks, and deliver the outbox (retries included)."""
+    from .worker import Worker
+
+    with _runtime(workspace) as rt:
+        worker = Worker(rt, interval=interval)
+        if once:
+            done = worker.run_once()
+            click.echo(f"{done['stale']} stale, {done['overdue']} overdue, {done['delivered']} delivered")
+            return
+        click.echo(f"goldsieve worker {worker.name} is running (Ctrl+C stops it)")
+        try:
+            worker.run_forever()
+        except KeyboardInterrupt:
+            pass
+
+
 @cli.command("demo")
 @workspace_option
 @click.option("--deals", default=300, show_default=True, type=click.IntRange(0, 1_000_000))

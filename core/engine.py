@@ -186,7 +186,7 @@ class Engine:
             "funnel": funnel.id, "funnel_version": funnel.version, "title": title,
             "stage": first.id, "status": OPEN, "owner": owner, "data": data, "version": 1,
             "created_at": now, "updated_at": now, "stage_entered_at": now,
-            "lost_reason": None, "created_by": user["username"],
+            "lost_reason": None, "created_by": user["username"], "stale_since": None,
         }
         # who may is settled before what is wrong: a refusal says nothing about the data
         self.require(user, "create", deal)

@@ -172,10 +172,13 @@ class Engine:
         title: str,
         data: dict | None = None,
         owner: str | None = None,
+        by_rule: bool = False,
     ) -> Deal:
         """Check a new deal and return it unsaved; :class:`ValidationFailed` lists every problem.
 
         Split from :meth:`insert_new` so an import can check every row before writing any.
+        ``by_rule``: the owner was chosen by the funnel's assignment rule (lead intake), so the
+        creator needs no ``reassign`` permission to give it to them.
         """
         funnel = self.funnels.get(funnel_id)
         data = merge_data({}, data)
@@ -190,7 +193,7 @@ class Engine:
         }
         # who may is settled before what is wrong: a refusal says nothing about the data
         self.require(user, "create", deal)
-        if owner != user["username"]:
+        if owner != user["username"] and not by_rule:
             self.require(user, "reassign", deal)
         problems = self._title_violations(title)
         problems += violations(funnel.fields_validator, data)

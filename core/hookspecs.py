@@ -142,7 +142,8 @@ def goldsieve_permission(
     :param user: the user asking.
     :param action: one of ``create``, ``edit`` (fields, title, notes), ``move``, ``reassign``
         (give a deal an owner other than oneself), ``reopen`` (a won or lost deal),
-        ``bypass_gate``, ``change_funnel``, ``manage_users``.
+        ``bypass_gate``, ``change_funnel``, ``manage_users``, ``intake`` (create leads that the funnel's
+        assignment rule gives an owner).
     :param deal: the deal concerned, as stored (for ``create``: the new deal, not yet saved,
         without an ``id``); ``None`` for actions that concern no deal. A deal is only ever
         asked about after the user's visibility filter let them see it.

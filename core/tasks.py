@@ -37,12 +37,12 @@ def due_in(now: datetime, days: float | None) -> datetime | None:
     return now + timedelta(days=days) if days is not None else None
 
 
-def visible_deal_ids(engine: "Engine", user: dict[str, Any], ids: set[int]) -> set[int]:
-    """Which of these deals ``user`` may see, asked of the store with the user's scope."""
+def visible_deals(engine: "Engine", user: dict[str, Any], ids: set[int]) -> dict[int, dict[str, Any]]:
+    """Those of these deals ``user`` may see, by id, asked of the store with the user's scope."""
     if not ids:
-        return set()
+        return {}
     rows = engine.store.find("deals", all_of(engine.scope(user), In("id", tuple(sorted(ids)))))
-    return {row["id"] for row in rows}
+    return {row["id"]: row for row in rows}
 
 
 def my_tasks(engine: "Engine", user: dict[str, Any], *, open_only: bool = True,
@@ -50,7 +50,7 @@ def my_tasks(engine: "Engine", user: dict[str, Any], *, open_only: bool = True,
     """The user's tasks on deals they can see, open ones first by due date."""
     where = all_of(Eq("assignee", user["username"]), Eq("done_at", None) if open_only else None)
     tasks = engine.store.find("tasks", where, limit=limit, descending=True)
-    seen = visible_deal_ids(engine, user, {t["deal_id"] for t in tasks})
+    seen = visible_deals(engine, user, {t["deal_id"] for t in tasks})
     tasks = [t for t in tasks if t["deal_id"] in seen]
     return sorted(tasks, key=lambda t: (t["done_at"] is not None, t["due"] is None, t["due"] or "", t["id"]))
 

@@ -32,8 +32,9 @@ narrow these scopes; to widen them, block this plugin and register your own.
 
 - ``create``, ``edit`` (fields, title, notes), ``move`` (closing as won or lost included):
   every role but executive. The executive is an observer: sees everything, changes nothing.
-- ``reassign`` (giving a deal an owner other than oneself), ``reopen`` (a won or lost deal):
-  manager and admin.
+- ``reassign`` (giving a deal an owner other than oneself, handing it over to after-sales),
+  ``reopen`` (a won or lost deal): manager and admin.
+- ``intake`` (leads that get their owner from the funnel's assignment rule): marketing and admin.
 - ``bypass_gate``, ``change_funnel``, ``manage_users``: admin.
 
 This plugin only ever allows (``True``) or has no opinion (``None``); it never denies, so
@@ -54,13 +55,14 @@ DEFAULT_VISIBILITY = {
 }
 
 WRITERS = frozenset({"admin", "manager", "rep", "marketing", "after_sales"})
+INTAKE = frozenset({"admin", "marketing"})
 MANAGERS = frozenset({"admin", "manager"})
 ADMINS = frozenset({"admin"})
 #: action -> the roles allowed to do it
 GRANTS = {
     "create": WRITERS, "edit": WRITERS, "move": WRITERS,
     "reassign": MANAGERS, "reopen": MANAGERS,
-    "bypass_gate": ADMINS, "change_funnel": ADMINS, "manage_users": ADMINS,
+    "intake": INTAKE, "bypass_gate": ADMINS, "change_funnel": ADMINS, "manage_users": ADMINS,
 }
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, g, render_template
 from htmx_flask import Htmx
 
-from . import access, admin, auth, board, deals
+from goldsieve.tasks import unread_count
+
+from . import access, admin, auth, board, deals, inbox
 from .i18n import init_i18n, template_context
 from .security import init_security
 
@@ -28,9 +30,16 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     init_i18n(app)
     app.before_request(auth.load_user)
     app.before_request(access.require_login)
-    app.context_processor(lambda: {"user": g.get("user"), **template_context()})
+    app.context_processor(lambda: {"user": g.get("user"), "unread": _unread(), **template_context()})
     app.register_blueprint(bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(deals.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(inbox.bp)
+
+
+def _unread() -> int:
+    """The header's unread count (one indexed count per page)."""
+    user = g.get("user")
+    return unread_count(current_app.extensions["goldsieve"].store, user) if user else 0

@@ -22,6 +22,7 @@ from goldsieve.engine import merge_data
 from goldsieve.errors import Forbidden, NotFound, ValidationFailed, Violation
 from goldsieve.funnel import Funnel, Stage
 from goldsieve.store import Conflict
+from goldsieve.tasks import deal_tasks
 from goldsieve.validation import violations
 
 from . import forms
@@ -130,7 +131,8 @@ def deal_form_context(deal: dict, funnel: Funnel, *, errors: list[Violation] = (
 
 def render_deal_page(deal: dict, funnel: Funnel, status: int = 200, **extra: Any) -> Response:
     form = extra.pop("form", None) or deal_form_context(deal, funnel)
-    context = page_context(deal, funnel, events=engine().history(g.user, deal["id"]), **form)
+    context = page_context(deal, funnel, events=engine().history(g.user, deal["id"]),
+                           tasks=deal_tasks(engine(), g.user, deal["id"]), **form)
     context.setdefault("note_error", None)
     context.setdefault("action_errors", [])
     context.update(extra)

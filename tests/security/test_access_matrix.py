@@ -51,6 +51,19 @@ ROUTES = {
     "api.add_note": API,
     "api.list_audit": API,
     "admin.audit": PAGE,  # the audit log page (admins)
+    "admin.outbox": PAGE,  # pending and dead deliveries (admins)
+    "admin.retry_delivery": PAGE,
+    "inbox.show": PAGE,  # the user's own notifications
+    "inbox.count": PAGE,
+    "inbox.read": PAGE,
+    "inbox.read_all": PAGE,
+    "inbox.tasks": PAGE,  # the user's tasks on deals they can see
+    "inbox.done": PAGE,
+    "api.list_tasks": API,
+    "api.finish_task": API,
+    "api.list_notifications": API,
+    "api.read_notification": API,
+    "api.create_lead": API,  # intake permission (marketing, admin)
 }
 
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
@@ -73,7 +86,8 @@ def rules(app):
 
 
 def url_for_rule(rule, deal_id: int = 1) -> str:
-    values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css"}
+    values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css",
+              "task_id": 1, "notification_id": 1, "row_id": 1}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 

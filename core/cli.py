@@ -310,14 +310,16 @@ def teams_list(workspace: Path) -> None:
               help="Read a column into a differently named field (repeatable).")
 @click.option("--as", "as_user", default=None, help="The user recorded as creator (default: first admin).")
 @click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
+@click.option("--assign", is_flag=True,
+              help="The rows are leads: each gets its owner from the funnel's assignment rule.")
 def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tuple[str, ...],
-                   as_user: str | None, dry_run: bool) -> None:
+                   as_user: str | None, dry_run: bool, assign: bool) -> None:
     """Import deals from CSV: every row is checked first, then all are written, or none."""
     from .importer import import_csv, parse_mappings
 
     with _runtime(workspace) as rt:
         result = import_csv(rt, csv_file, funnel_id, parse_mappings(mappings), as_user=as_user,
-                            dry_run=dry_run, progress=True)
+                            dry_run=dry_run, progress=True, assign=assign)
     for line in result.problems:
         click.echo(line, err=True)
     if result.problems:

@@ -32,19 +32,22 @@ def assigned_owner(engine: "Engine", hook: pluggy.HookRelay, funnel_id: str, tit
 
 def take_leads(engine: "Engine", hook: pluggy.HookRelay, user: dict[str, Any], funnel_id: str,
                leads: Iterable[Lead]) -> list[dict[str, Any]]:
-    """Check every lead (nothing is written if any is refused), then create each, assigned.
+    """Check every lead (nothing is written if any is refused), then create each, assigned."""
+    engine.require(user, "intake")
+    deals = [engine.prepare(user, funnel_id, title, data) for title, data in leads]
+    insert_assigned(engine, hook, user, deals)
+    return deals
 
-    Each lead is written before the next one is assigned, so that a round robin counts the
-    leads of the same batch: one transaction per lead, after all of them passed the checks.
+
+def insert_assigned(engine: "Engine", hook: pluggy.HookRelay, user: dict[str, Any],
+                    deals: list[dict[str, Any]]) -> None:
+    """Give prepared deals their owners by the funnel's rule and write them.
+
+    Each deal is written before the next one is assigned, so that a round robin counts the
+    deals of the same batch: one transaction per deal, after all of them passed the checks.
     """
     engine.require(user, "intake")
-    leads = list(leads)
-    for title, data in leads:
-        engine.prepare(user, funnel_id, title, data)
-    created = []
-    for title, data in leads:
-        owner = assigned_owner(engine, hook, funnel_id, title, data) or user["username"]
-        deal = engine.prepare(user, funnel_id, title, data, owner=owner, by_rule=True)
+    for deal in deals:
+        deal["owner"] = assigned_owner(engine, hook, deal["funnel"], deal["title"], deal["data"]) \
+            or user["username"]
         engine.insert_new(user, [deal])
-        created.append(deal)
-    return created

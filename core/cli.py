@@ -134,13 +134,15 @@ def serve_command(workspace: Path, host: str, port: int, threads: int) -> None:
 @workspace_option
 @click.option("--once", is_flag=True, help="Run one round (scans, then due deliveries) and exit.")
 @click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(0.1, 3600),
-              help="Seconds between rounds.")
-def worker_command(workspace: Path, once: bool, interval: float) -> None:
+              help="Seconds between delivery rounds.")
+@click.option("--scan-interval", default=300.0, show_default=True, type=click.FloatRange(1, 86400),
+              help="Seconds between scans for stale deals and overdue tasks.")
+def worker_command(workspace: Path, once: bool, interval: float, scan_interval: float) -> None:
     """Mark stale deals and overdue tasks, and deliver the outbox (retries included)."""
     from .worker import Worker
 
     with _runtime(workspace) as rt:
-        worker = Worker(rt, interval=interval)
+        worker = Worker(rt, interval=interval, scan_interval=scan_interval)
         if once:
             done = worker.run_once()
             click.echo(f"{done['stale']} stale, {done['overdue']} overdue, {done['delivered']} delivered")

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from .scanner import scan_overdue, scan_stale
@@ -26,22 +27,31 @@ MAX_ROUNDS = 20
 
 
 class Worker:
-    """One worker: a round scans, then delivers what is due; rounds repeat every ``interval``
-    seconds, and at once when a commit wrote outbox rows."""
+    """One worker: a round delivers what is due, and scans when ``scan_interval`` has passed
+    since the last scan; rounds repeat every ``interval`` seconds, and at once when a commit
+    wrote outbox rows. Staleness is counted in days, so scanning every few minutes is plenty,
+    while deliveries should leave within seconds."""
 
-    def __init__(self, runtime: "Runtime", *, interval: float = 30.0, name: str | None = None):
+    def __init__(self, runtime: "Runtime", *, interval: float = 30.0, scan_interval: float = 300.0,
+                 name: str | None = None):
         self.runtime = runtime
         self.interval = interval
+        self.scan_interval = scan_interval
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self._last_scan: float | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def run_once(self) -> dict[str, int]:
-        """One round: mark stale deals and overdue tasks, then deliver everything due now."""
+    def run_once(self, scan: bool = True) -> dict[str, int]:
+        """One round: (with ``scan``) mark stale deals and overdue tasks, then deliver everything
+        due now."""
         engine = self.runtime.engine
         now = engine.clock()
-        done = {"stale": scan_stale(engine, now), "overdue": scan_overdue(engine, now), "delivered": 0}
+        done = {"stale": 0, "overdue": 0, "delivered": 0}
+        if scan:
+            done.update(stale=scan_stale(engine, now), overdue=scan_overdue(engine, now))
+            self._last_scan = time.monotonic()
         for _ in range(MAX_ROUNDS):
             delivered = self.runtime.dispatcher.deliver_due(self.name)
             done["delivered"] += delivered
@@ -56,8 +66,9 @@ class Worker:
         """Rounds until :meth:`stop`; a round that fails is logged and the next one comes."""
         while not self._stop.is_set():
             self._wake.clear()
+            due = self._last_scan is None or time.monotonic() - self._last_scan >= self.scan_interval
             try:
-                self.run_once()
+                self.run_once(scan=due)
             except Exception:
                 log.exception("a background round failed; retrying in %s s", self.interval)
             self._wake.wait(self.interval)

@@ -25,6 +25,18 @@ plugins = []            # extra plugin modules to load, by import name
 # [visibility]
 # rep = "own"
 # manager = "team"
+
+# The address people reach this workspace at: automation's messages link to the deal.
+# base_url = "https://crm.example.com"
+
+# A public lead form at /f/<token>: leads enter the funnel's first stage, created by `as`
+# (a marketing user) and owned by whom the funnel's `assignment` rule picks.
+# [forms.fair]
+# funnel = "software"
+# token = "a-long-random-secret"   # at least 16 characters
+# as = "mark"
+# fields = ["amount"]             # optional fields to ask besides the required ones
+# title = "Fair: {company}"
 """
 
 #: The values a role may have in ``[visibility]`` (read by the default permissions plugin).

@@ -10,7 +10,7 @@ from htmx_flask import Htmx
 
 from goldsieve.tasks import unread_count
 
-from . import access, admin, auth, board, deals, inbox
+from . import access, admin, auth, board, deals, inbox, lead_form
 from .i18n import init_i18n, template_context
 from .security import init_security
 
@@ -37,6 +37,7 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.register_blueprint(deals.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(lead_form.bp)
 
 
 def _unread() -> int:

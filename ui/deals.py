@@ -142,6 +142,18 @@ def render_deal_page(deal: dict, funnel: Funnel, status: int = 200, **extra: Any
 # --- new deal ---------------------------------------------------------------------------------
 
 
+def new_deal_fields(funnel: Funnel) -> tuple[set[str], list[str], list[str]]:
+    """What a new deal's form asks: the required names, the fields needed to enter the first
+    stage (declared or not), and the optional ones."""
+    first = funnel.path({})[0]
+    required = forms.schema_required(funnel) | forms.gate_required(funnel, first, {})
+    names = forms.field_names(funnel)
+    # extra names a gate requires without declaring them as properties still get a field
+    needed = forms.sort_names(funnel, [n for n in names if n in required] + sorted(required - set(names)))
+    return required, needed, [n for n in names if n not in needed]
+
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     runtime = current_app.extensions["goldsieve"]
@@ -153,11 +165,7 @@ def new():
         funnel_id = available[0].id
     funnel = runtime.funnels.get(funnel_id)
     first = funnel.path({})[0]
-    required = forms.schema_required(funnel) | forms.gate_required(funnel, first, {})
-    names = forms.field_names(funnel)
-    # extra names a gate requires without declaring them as properties still get a field
-    needed = forms.sort_names(funnel, [n for n in names if n in required] + sorted(required - set(names)))
-    optional = [n for n in names if n not in needed]
+    required, needed, optional = new_deal_fields(funnel)
     errors: list[Violation] = []
     posted = None
     title = ""

@@ -125,22 +125,33 @@ class Store(abc.ABC):
         when the lease ends. Claimable rows carry ``version`` and ``lease_until``. Several
         processes may claim at once and never get the same row while its lease lasts.
 
-        This generic version claims each row with an optimistic version check and skips the
-        rows another claimer got first; a server backend overrides it with one locking query
+        This generic version claims with optimistic version checks: all rows in one transaction
+        (one durable write), and when another claimer got one of them first, row by row,
+        skipping the rows taken. A server backend overrides it with one locking query
         (PostgreSQL: ``FOR UPDATE SKIP LOCKED``).
         """
         free = all_of(where, Range("lease_until", None, stamp(now + timedelta(milliseconds=1))))
         until = stamp(now + timedelta(seconds=lease_seconds))
+        leased = [{**row, "lease_until": until, "lease_owner": owner, "version": row["version"] + 1}
+                  for row in self.find(table, free, limit=limit)]
+        try:
+            self._lease(table, leased)
+            return leased
+        except Conflict:
+            pass
         claimed: list[Doc] = []
-        for row in self.find(table, free, limit=limit):
-            leased = {**row, "lease_until": until, "lease_owner": owner, "version": row["version"] + 1}
+        for row in leased:
             try:
-                with self.transaction() as txn:
-                    txn.replace(table, leased, expect_version=row["version"])
+                self._lease(table, [row])
             except Conflict:
                 continue
-            claimed.append(leased)
+            claimed.append(row)
         return claimed
+
+    def _lease(self, table: str, rows: list[Doc]) -> None:
+        with self.transaction() as txn:
+            for row in rows:
+                txn.replace(table, row, expect_version=row["version"] - 1)
 
     @abc.abstractmethod
     def close(self) -> None:

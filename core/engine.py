@@ -403,6 +403,7 @@ class Engine:
         new = {**deal, "stale_since": since, "version": deal["version"] + 1}
         event = self._event(new, SYSTEM, "stale", since, to_stage=deal["stage"])
         self._write(new, deal["version"], [event], None)
+        self._observe([event], new, self.funnel_of(deal))
         return new
 
     def record_event(self, deal: Deal, event: dict, also: Callable[[Transaction], None] | None = None,
@@ -413,11 +414,10 @@ class Engine:
         goes. Raises :class:`Conflict` when the deal changed meanwhile.
         """
         full = self._event(deal, user, event.pop("type"), event.pop("at"), **event)
-        if not activity:
-            self._write(deal, None, [full], None, also=also)
-            return deal
-        new = {**deal, "version": deal["version"] + 1, "updated_at": full["at"], "stale_since": None}
-        self._write(new, deal["version"], [full], None, also=also)
+        new = deal
+        if activity:
+            new = {**deal, "version": deal["version"] + 1, "updated_at": full["at"], "stale_since": None}
+        self._write(new, deal["version"] if activity else None, [full], None, also=also)
         self._observe([full], new, self.funnel_of(deal))
         return new
 

@@ -95,6 +95,7 @@ def test_tasks_on_the_deal_page_can_be_done(goldsieve_app, goldsieve_runtime, pe
     assert goldsieve_runtime.store.get("tasks", task_id)["done_by"] == "rita"
     history = goldsieve_runtime.engine.history(find_user(goldsieve_runtime.store, "rita"), deal["id"])
     assert history[-1]["type"] == "task_done" and history[-1]["note"] == "Send the offer"
+    assert "Task done" in rita.get(f"/deals/{deal['id']}").get_data(as_text=True)
     # someone who cannot see the deal cannot touch its tasks
     assert browser_for(goldsieve_app, "rob").post(f"/tasks/{task_id}/done").status_code == 404
 

@@ -220,6 +220,11 @@ def test_hook_goldsieve_assign_owner(goldsieve_runtime, goldsieve_register, gold
                                            store=goldsieve_runtime.store)
 
     assert ask({"rule": "round_robin", "team": "east"}) == "ann"
+    engine = goldsieve_runtime.engine
+    ann = goldsieve_runtime.store.find("users", Eq("username", "ann"))[0]
+    engine.create(ann, "handmade", "Ann's", {"company": "A"})
+    assert ask({"rule": "round_robin", "team": "east"}) == "bo"  # ann holds one: bo's turn
+    assert ask({"rule": "least_loaded", "team": "east"}) == "bo"
     assert ask({"rule": "by_field", "field": "region", "map": {"north": "user:li"},
                 "default": "team:east"}, region="north") == "li"
     assert ask({"rule": "always_li"}) is None  # nobody handles it yet

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .automation_check import automation_findings
 from .funnel_check import Finding, load_file
-from .plugin_manager import lint, make_plugin_manager
+from .plugin_manager import actions, lint, make_plugin_manager
 from .workspace import CONFIG_NAME, Workspace
 
 
@@ -21,22 +22,27 @@ def check_paths(paths: list[Path]) -> tuple[list[tuple[Path, Finding]], list[Pat
     """Every finding of every funnel file under ``paths``, and the files that were checked.
 
     Lint runs only on definitions without validation errors: its rules may assume a valid shape.
-    A workspace's own plugins take part, so its custom lint rules run where they apply.
+    A workspace's own plugins take part, so its custom lint rules and actions count where they
+    apply; its ``[channels]`` are the channels a workspace's automations may name (a lone file
+    is checked without: any channel name passes).
     """
-    files: list[Path] = []
+    files: list[tuple[Path, set[str] | None]] = []
     plugin_files: list[Path] = []
     modules: list[str] = []
     for path in paths:
-        files += funnel_files(path)
+        channels = None
         if path.is_dir() and (path / CONFIG_NAME).is_file():
             workspace = Workspace.load(path)
             plugin_files += workspace.plugin_files()
             modules += workspace.plugin_modules
+            channels = set(workspace.config.get("channels") or {})
+        files += [(file, channels) for file in funnel_files(path)]
     pm = make_plugin_manager(modules=modules, files=plugin_files)
+    registry = actions(pm)
     results: list[tuple[Path, Finding]] = []
-    for file in files:
+    for file, channels in files:
         definition, found = load_file(file)
         if definition is not None and not any(f.severity == "error" for f in found):
-            found += lint(pm, definition)
+            found += lint(pm, definition) + automation_findings(definition, registry, channels)
         results += [(file, f) for f in found]
-    return results, files
+    return results, [file for file, _ in files]

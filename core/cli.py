@@ -136,6 +136,30 @@ def serve_command(workspace: Path, host: str, port: int, threads: int) -> None:
     serve(Workspace.load(workspace), host, port, threads)
 
 
+@cli.command("worker")
+@workspace_option
+@click.option("--once", is_flag=True, help="Run one round (scans, then due deliveries) and exit.")
+@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds between delivery rounds.")
+@click.option("--scan-interval", default=300.0, show_default=True, type=click.FloatRange(1, 86400),
+              help="Seconds between scans for stale deals and overdue tasks.")
+def worker_command(workspace: Path, once: bool, interval: float, scan_interval: float) -> None:
+    """Mark stale deals and overdue tasks, and deliver the outbox (retries included)."""
+    from .worker import Worker
+
+    with _runtime(workspace) as rt:
+        worker = Worker(rt, interval=interval, scan_interval=scan_interval)
+        if once:
+            done = worker.run_once()
+            click.echo(f"{done['stale']} stale, {done['overdue']} overdue, {done['delivered']} delivered")
+            return
+        click.echo(f"goldsieve worker {worker.name} is running (Ctrl+C stops it)")
+        try:
+            worker.run_forever()
+        except KeyboardInterrupt:
+            pass
+
+
 @cli.command("demo")
 @workspace_option
 @click.option("--deals", default=300, show_default=True, type=click.IntRange(0, 1_000_000))
@@ -380,14 +404,16 @@ def channels_test(workspace: Path, name: str, timeout: float) -> None:
               help="Read a column into a differently named field (repeatable).")
 @click.option("--as", "as_user", default=None, help="The user recorded as creator (default: first admin).")
 @click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
+@click.option("--assign", is_flag=True,
+              help="The rows are leads: each gets its owner from the funnel's assignment rule.")
 def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tuple[str, ...],
-                   as_user: str | None, dry_run: bool) -> None:
+                   as_user: str | None, dry_run: bool, assign: bool) -> None:
     """Import deals from CSV: every row is checked first, then all are written, or none."""
     from .importer import import_csv, parse_mappings
 
     with _runtime(workspace) as rt:
         result = import_csv(rt, csv_file, funnel_id, parse_mappings(mappings), as_user=as_user,
-                            dry_run=dry_run, progress=True)
+                            dry_run=dry_run, progress=True, assign=assign)
     for line in result.problems:
         click.echo(line, err=True)
     if result.problems:

@@ -17,7 +17,8 @@ from .clock import Clock, stamp, utc_now
 from .errors import Forbidden, NotFound, ValidationFailed, Violation
 from .funnel import LOST, OPEN, WON, Funnel, Stage
 from .registry import FunnelRegistry
-from .store import Conflict, Store
+from .outbox import MAX_DEPTH, rows_for
+from .store import Conflict, Store, Transaction
 from .store.filters import Contains, Eq, Everything, Filter, all_of, matches
 from .transitions import reopen_violations, transition_violations
 from .validation import violations
@@ -50,6 +51,15 @@ def diff_data(before: dict, after: dict) -> dict[str, list]:
     }
 
 
+#: The user automation acts as; see :meth:`Engine.scope`.
+SYSTEM: User = {"username": "goldsieve", "role": "system"}
+
+
+def is_system(user: User) -> bool:
+    """Whether ``user`` is automation's own user (never a row of ``users``: nobody logs in as it)."""
+    return user.get("role") == "system" and user.get("username") == "goldsieve"
+
+
 class Engine:
     """Create, read, update and move deals for a user, against one store and its funnels.
 
@@ -74,20 +84,30 @@ class Engine:
         self.clock = clock
         self._scope = scope or (lambda user: Everything())
         self._permit = permit or (lambda user, action, deal: True)
+        #: called after a commit that wrote outbox rows, to wake the delivery thread
+        self.on_outbox: Callable[[], None] = lambda: None
 
     # --- reading ------------------------------------------------------------------------
 
     def scope(self, user: User) -> Filter:
-        """The filter of the deals this user may see; every query of deals is AND-ed with it."""
-        return self._scope(user)
+        """The filter of the deals this user may see; every query of deals is AND-ed with it.
+
+        Automation acts as :data:`goldsieve.actions.SYSTEM`, which sees and may do everything:
+        it only carries out what the funnel's rules declare.
+        """
+        return Everything() if is_system(user) else self._scope(user)
 
     def may(self, user: User, action: str, deal: Deal | None = None) -> bool:
         """Whether the user may do ``action`` (to ``deal``, which they can see)."""
-        return self._permit(user, action, deal)
+        return is_system(user) or self._permit(user, action, deal)
+
+    def can_see(self, user: User, deal: Deal) -> bool:
+        """Whether ``user`` may see this (stored) deal."""
+        return matches(self.scope(user), deal)
 
     def require(self, user: User, action: str, deal: Deal | None = None) -> None:
         """:class:`Forbidden` unless the user may do ``action``."""
-        if not self._permit(user, action, deal):
+        if not self.may(user, action, deal):
             what = f"deal {deal['id']}" if deal and deal.get("id") is not None else "deals"
             raise Forbidden(f"{user.get('username')} may not {action.replace('_', ' ')} {what}")
 
@@ -95,7 +115,7 @@ class Engine:
         """A deal the user may see; :class:`NotFound` both when absent and when hidden."""
         deal = self.store.get("deals", deal_id) if isinstance(deal_id, int) else None
         # one row by primary key: evaluating the scope on it equals filtering in the query
-        if deal is None or not matches(self.scope(user), deal):
+        if deal is None or not self.can_see(user, deal):
             raise NotFound(f"deal {deal_id} not found")
         return deal
 
@@ -152,10 +172,13 @@ class Engine:
         title: str,
         data: dict | None = None,
         owner: str | None = None,
+        by_rule: bool = False,
     ) -> Deal:
         """Check a new deal and return it unsaved; :class:`ValidationFailed` lists every problem.
 
         Split from :meth:`insert_new` so an import can check every row before writing any.
+        ``by_rule``: the owner was chosen by the funnel's assignment rule (lead intake), so the
+        creator needs no ``reassign`` permission to give it to them.
         """
         funnel = self.funnels.get(funnel_id)
         data = merge_data({}, data)
@@ -166,11 +189,11 @@ class Engine:
             "funnel": funnel.id, "funnel_version": funnel.version, "title": title,
             "stage": first.id, "status": OPEN, "owner": owner, "data": data, "version": 1,
             "created_at": now, "updated_at": now, "stage_entered_at": now,
-            "lost_reason": None, "created_by": user["username"],
+            "lost_reason": None, "created_by": user["username"], "stale_since": None,
         }
         # who may is settled before what is wrong: a refusal says nothing about the data
         self.require(user, "create", deal)
-        if owner != user["username"]:
+        if owner != user["username"] and not by_rule:
             self.require(user, "reassign", deal)
         problems = self._title_violations(title)
         problems += violations(funnel.fields_validator, data)
@@ -185,6 +208,7 @@ class Engine:
     def insert_new(self, user: User, deals: list[Deal]) -> None:
         """Write prepared deals and their ``created`` events in one transaction."""
         events = []
+        owed = 0
         with self.store.transaction() as txn:
             for deal in deals:
                 txn.insert("deals", deal)
@@ -193,11 +217,16 @@ class Engine:
                 txn.insert("events", event)
                 events.append(event)
                 record(txn, self._audit(user, "deal_created", {}, deal))
+                for row in rows_for(self.funnel_of(deal), deal, [event]):
+                    txn.insert("outbox", row)
+                    owed += 1
+        if owed:
+            self.on_outbox()
         for deal, event in zip(deals, events):
             self._observe([event], deal, self.funnel_of(deal))
 
     def update(self, user: User, deal_id: int, changes: dict, version: int | None = None,
-               title: str | None = None) -> Deal:
+               title: str | None = None, cause: dict | None = None) -> Deal:
         """Change a deal's fields (and title); the result must satisfy the funnel's ``fields``."""
         deal = self._current(user, deal_id, version, "edit")
         funnel = self.funnel_of(deal)
@@ -214,9 +243,9 @@ class Engine:
             return deal
         now = stamp(self.clock())
         new = {**deal, "data": data, "title": title or deal["title"],
-               "version": deal["version"] + 1, "updated_at": now}
+               "version": deal["version"] + 1, "updated_at": now, "stale_since": None}
         event = self._event(new, user, "updated", now, changes=changed)
-        self._write(new, deal["version"], [event], self._audit(user, "deal_updated", deal, new))
+        self._write(new, deal["version"], [event], self._audit(user, "deal_updated", deal, new), cause)
         self._observe([event], new, funnel)
         return new
 
@@ -250,7 +279,7 @@ class Engine:
         new = {
             **deal, "data": data, "stage": target.id, "status": target.kind,
             "version": deal["version"] + 1, "updated_at": now, "stage_entered_at": now,
-            "lost_reason": lost_reason if target.kind == LOST else None,
+            "lost_reason": lost_reason if target.kind == LOST else None, "stale_since": None,
         }
         if target.kind in (WON, LOST):
             new["closed_from"] = deal["stage"]
@@ -310,7 +339,7 @@ class Engine:
         if problems:
             raise ValidationFailed(problems)
         now = stamp(self.clock())
-        new = {**deal, "stage": target.id, "status": OPEN, "lost_reason": None,
+        new = {**deal, "stage": target.id, "status": OPEN, "lost_reason": None, "stale_since": None,
                "version": deal["version"] + 1, "updated_at": now, "stage_entered_at": now}
         new.pop("closed_from", None)
         event = self._event(new, user, "reopened", now, from_stage=deal["stage"], to_stage=target.id)
@@ -325,12 +354,72 @@ class Engine:
         if not isinstance(text, str) or not text.strip():
             raise ValidationFailed([Violation("/text", "required", "A note needs some text.")])
         now = stamp(self.clock())
-        new = {**deal, "version": deal["version"] + 1, "updated_at": now}
+        new = {**deal, "version": deal["version"] + 1, "updated_at": now, "stale_since": None}
         event = self._event(new, user, "note_added", now, note=text.strip())
         self._write(new, deal["version"], [event],
                     self._audit(user, "deal_note_added", deal, new, note=[None, text.strip()]))
         self._observe([event], new, self.funnel_of(deal))
         return event
+
+    def assign(self, user: User, deal_id: int, owner: str, cause: dict | None = None) -> Deal:
+        """Give a deal to another owner (``reassign``); the owner must be a user."""
+        deal = self._current(user, deal_id, None, "reassign")
+        if not self._user_exists(owner):
+            raise ValidationFailed([Violation("/owner", "unknown_user", f"There is no user “{owner}”.")])
+        if owner == deal["owner"]:
+            return deal
+        now = stamp(self.clock())
+        new = {**deal, "owner": owner, "version": deal["version"] + 1, "updated_at": now,
+               "stale_since": None}
+        event = self._event(new, user, "owner_changed", now, changes={"owner": [deal["owner"], owner]})
+        self._write(new, deal["version"], [event], self._audit(user, "deal_reassigned", deal, new), cause)
+        self._observe([event], new, self.funnel_of(deal))
+        return new
+
+    def hand_off(self, user: User, deal_id: int, to: str, cause: dict | None = None) -> Deal:
+        """Hand a deal over to an after-sales user: ``handed_to`` makes it visible to them.
+
+        The sales owner keeps the deal; the default permissions plugin lets after-sales users
+        see the deals handed to them.
+        """
+        deal = self._current(user, deal_id, None, "reassign")
+        if not self._user_exists(to):
+            raise ValidationFailed([Violation("/to", "unknown_user", f"There is no user “{to}”.")])
+        if deal.get("handed_to") == to:
+            return deal
+        now = stamp(self.clock())
+        new = {**deal, "handed_to": to, "version": deal["version"] + 1, "updated_at": now}
+        event = self._event(new, user, "handed_off", now, changes={"handed_to": [deal.get("handed_to"), to]})
+        self._write(new, deal["version"], [event], self._audit(user, "deal_handed_off", deal, new), cause)
+        self._observe([event], new, self.funnel_of(deal))
+        return new
+
+    def mark_stale(self, deal: Deal, since: str) -> Deal:
+        """Mark an open deal stale (once per idle episode) and fire its stage's ``stale`` rules.
+
+        Not an activity: ``updated_at`` stays, so the idle time keeps counting; the next
+        activity clears the mark. Raises :class:`Conflict` when the deal changed meanwhile.
+        """
+        new = {**deal, "stale_since": since, "version": deal["version"] + 1}
+        event = self._event(new, SYSTEM, "stale", since, to_stage=deal["stage"])
+        self._write(new, deal["version"], [event], None)
+        self._observe([event], new, self.funnel_of(deal))
+        return new
+
+    def record_event(self, deal: Deal, event: dict, also: Callable[[Transaction], None] | None = None,
+                     activity: bool = False, user: User = SYSTEM) -> Deal:
+        """Append an event about a deal (a task's), with the caller's writes and the rules it fires.
+
+        With ``activity`` the deal counts as worked on: ``updated_at`` moves, the stale mark
+        goes. Raises :class:`Conflict` when the deal changed meanwhile.
+        """
+        full = self._event(deal, user, event.pop("type"), event.pop("at"), **event)
+        new = deal
+        if activity:
+            new = {**deal, "version": deal["version"] + 1, "updated_at": full["at"], "stale_since": None}
+        self._write(new, deal["version"] if activity else None, [full], None, also=also)
+        self._observe([full], new, self.funnel_of(deal))
+        return new
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -342,13 +431,36 @@ class Engine:
             raise Conflict("deals", deal_id, version, deal["version"])
         return deal
 
-    def _write(self, deal: Deal, expected_version: int, events: list[dict], audit: dict) -> None:
-        """Write the deal, its events and its audit row: all in one transaction, or none."""
+    def _write(self, deal: Deal, expected_version: int | None, events: list[dict], audit: dict | None,
+               cause: dict | None = None, also: Callable[[Transaction], None] | None = None) -> None:
+        """Write the deal, its events, its audit row and the deliveries its rules owe: all in one
+        transaction, or none.
+
+        ``cause`` is the outbox row whose action makes this change: its events say so, and the
+        rules it fires are one level deeper (see :data:`goldsieve.outbox.MAX_DEPTH`). ``also``
+        adds writes of the caller's (a task) to the same transaction. With ``expected_version``
+        ``None`` the deal itself is not written (an event about it is).
+        """
+        depth = cause["depth"] + 1 if cause else 0
+        if depth > MAX_DEPTH:
+            log.warning("automation cascade on deal %s stopped at depth %s (rule %s)",
+                        deal["id"], depth, cause and cause.get("rule"))
         with self.store.transaction() as txn:
-            txn.replace("deals", deal, expect_version=expected_version)
+            if expected_version is not None:
+                txn.replace("deals", deal, expect_version=expected_version)
             for event in events:
+                if cause:
+                    event["cause"] = cause["key"]
                 txn.insert("events", event)
-            record(txn, audit)
+            if audit is not None:
+                record(txn, audit)
+            if also is not None:
+                also(txn)
+            owed = rows_for(self.funnel_of(deal), deal, events, depth)
+            for row in owed:
+                txn.insert("outbox", row)
+        if owed:
+            self.on_outbox()
 
     #: The deal keys whose before → after the audit log keeps (besides every data field).
     AUDITED = ("title", "stage", "status", "owner", "lost_reason")

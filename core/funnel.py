@@ -13,6 +13,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from .rules import Rule
 from .validation import compile_schema
 
 OPEN, WON, LOST = "open", "won", "lost"
@@ -43,6 +44,7 @@ class Stage:
     gate: dict | None = None
     applies_when: dict | None = None
     rot_days: int | None = None
+    rot_days_business: bool = False
     raw: dict = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -80,6 +82,7 @@ class Funnel:
                 gate=s.get("gate"),
                 applies_when=s.get("applies_when"),
                 rot_days=s.get("rot_days"),
+                rot_days_business=s.get("rot_days_business", False),
                 raw=s,
             )
             for i, s in enumerate(definition["stages"])
@@ -94,6 +97,9 @@ class Funnel:
         }
         self.fields_schema: dict = definition.get("fields", {"type": "object"})
         self.fields_validator = compile_schema(self.fields_schema)
+        # compiled once per funnel version: each write only evaluates them
+        self.rules: list[Rule] = [Rule.from_definition(a) for a in definition.get("automations", [])]
+        self.assignment: dict[str, Any] = definition.get("assignment", {})
 
     def label(self, locale: str = "en") -> str:
         return localized(self.title, locale) or self.id

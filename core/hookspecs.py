@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import pluggy
 
 if TYPE_CHECKING:
+    from .actions import Action
     from .channels import Channel
     from .errors import Violation
     from .funnel import Funnel, Stage
@@ -92,6 +93,38 @@ def goldsieve_channels() -> list[type[Channel]]:
     """
 
 
+@hookspec
+def goldsieve_actions() -> list[Action]:
+    """Actions a funnel's automations may name in ``do``.
+
+    :returns: a list of :class:`goldsieve.actions.Action`: a ``name``, the JSON Schema of its
+        parameters (the keys of the rule's action object besides ``action``, which
+        ``goldsieve check`` validates), and ``run(context)``, called from the outbox after the
+        triggering change was committed. Store writes go inside ``context.transaction()``, which
+        marks the delivery done in the same transaction; raising retries it with backoff.
+    Combine: collected into one registry; two plugins registering the same name is an error.
+    """
+
+
+# --- assignment -----------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def goldsieve_assign_owner(deal: dict[str, Any], funnel: Funnel, rule: dict[str, Any],
+                           store: Store) -> str | None:
+    """Who should own a deal, by an assignment rule (a lead coming in, the ``assign`` action).
+
+    :param deal: the deal (for a new lead: not yet saved, without an ``id``).
+    :param funnel: the funnel version the deal is on.
+    :param rule: the rule: the funnel's ``assignment`` or the ``assign`` action's parameters,
+        e.g. ``{"rule": "round_robin", "team": "east"}``.
+    :param store: the workspace's store, read only.
+    :returns: a username, or ``None`` when this plugin does not handle the rule.
+    Combine: ``firstresult``: the first plugin that answers decides (plugins registered later
+    are asked first, so a workspace plugin can override the built-in rules).
+    """
+
+
 # --- permissions ----------------------------------------------------------------------------
 
 
@@ -122,7 +155,8 @@ def goldsieve_permission(
     :param user: the user asking.
     :param action: one of ``create``, ``edit`` (fields, title, notes), ``move``, ``reassign``
         (give a deal an owner other than oneself), ``reopen`` (a won or lost deal),
-        ``bypass_gate``, ``change_funnel``, ``manage_users``.
+        ``bypass_gate``, ``change_funnel``, ``manage_users``, ``intake`` (create leads that the funnel's
+        assignment rule gives an owner).
     :param deal: the deal concerned, as stored (for ``create``: the new deal, not yet saved,
         without an ``id``); ``None`` for actions that concern no deal. A deal is only ever
         asked about after the user's visibility filter let them see it.

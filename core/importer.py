@@ -24,6 +24,7 @@ import click
 
 from .errors import Forbidden, GoldsieveError, ValidationFailed
 from .funnel import Funnel
+from .intake import insert_assigned
 from .store.filters import Eq
 from .users import find_user
 
@@ -66,12 +67,15 @@ def import_csv(
     as_user: str | None = None,
     dry_run: bool = False,
     progress: bool = False,
+    assign: bool = False,
 ) -> ImportResult:
     """Check every row of a CSV file as a new deal of ``funnel_id``; write them all unless a
     problem was found or it is a dry run.
 
     :param as_user: the user recorded as creator (and default owner); by default the first
         admin. :class:`ImportFailed` when there is none.
+    :param assign: the rows are leads: each gets its owner from the funnel's ``assignment``
+        rule (the acting user needs the ``intake`` permission; an ``owner`` column is refused).
     :raises NotFound: the funnel does not exist.
     """
     engine, store = runtime.engine, runtime.store
@@ -97,6 +101,12 @@ def import_csv(
         columns = _columns(header, mapping, funnel, problem)
         if columns is None:
             return result
+        if assign and any(target == "owner" for target, _ in columns):
+            problem(1, "owner", "--assign gives every row its owner by the funnel's rule; "
+                                "drop the owner column")
+            return result
+        if assign:
+            engine.require(user, "intake")
         bar = (click.progressbar(length=max(text.count("\n") - 1, 1), label=f"Checking {path.name}")
                if progress else contextlib.nullcontext())
         with bar, gc_paused():
@@ -117,7 +127,10 @@ def import_csv(
         if progress:
             click.echo(f"Writing {len(prepared)} deals…", err=True)
         with gc_paused():
-            engine.insert_new(user, prepared)
+            if assign:
+                insert_assigned(engine, runtime.pm.hook, user, prepared)
+            else:
+                engine.insert_new(user, prepared)
     result.count = len(prepared)
     return result
 

@@ -28,6 +28,8 @@ DEFAULT_PLUGINS = (
     "goldsieve.plugins.lint",
     "goldsieve.plugins.permissions",
     "goldsieve.plugins.templates",
+    "goldsieve.plugins.actions",
+    "goldsieve.plugins.assignment",
 )
 ENTRY_POINT_GROUP = "goldsieve"
 
@@ -113,6 +115,12 @@ def lint(pm: pluggy.PluginManager, definition: dict) -> list:
 def field_widgets(pm: pluggy.PluginManager) -> dict[str, Any]:
     """Every form widget the plugins register, by name; a duplicate name is an error."""
     return collect_registry(pm.hook.goldsieve_field_widgets(), "widget")
+
+
+def actions(pm: pluggy.PluginManager) -> dict[str, Any]:
+    """Every automation action the plugins register, by name; a duplicate name is an error."""
+    return collect_registry(({a.name: a for a in batch or []} for batch in pm.hook.goldsieve_actions()),
+                            "action")
 
 
 def blueprints(pm: pluggy.PluginManager) -> list[Any]:

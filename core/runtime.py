@@ -4,16 +4,18 @@ Flask-free, so the CLI, the worker and tests use the very same assembly as the w
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import pluggy
 
 from .access import allowed, visibility
+from .automation_check import automation_findings
 from .channels import Channel, load_channels
 from .clock import Clock, utc_now
+from .delivery import Dispatcher
 from .engine import Engine
-from .plugin_manager import lint, make_plugin_manager
+from .plugin_manager import actions, lint, make_plugin_manager
 from .registry import FunnelRegistry
 from .store import Store, open_store
 from .workspace import Workspace
@@ -26,8 +28,8 @@ class Runtime:
     store: Store
     funnels: FunnelRegistry
     engine: Engine
-    #: the workspace's notification channels by name (``[channels.NAME]`` of goldsieve.toml)
-    channels: dict[str, Channel] = field(default_factory=dict)
+    channels: dict[str, Channel]
+    dispatcher: Dispatcher
 
     def close(self) -> None:
         self.store.close()
@@ -60,8 +62,11 @@ def open_runtime(
         extra=plugins,
         entry_points=entry_points,
     )
+    registry = actions(pm)
     channels = load_channels(pm, workspace.config)
-    funnels = FunnelRegistry.from_files(workspace.funnel_files(), lint=lambda d: lint(pm, d))
+    funnels = FunnelRegistry.from_files(
+        workspace.funnel_files(),
+        lint=lambda d: lint(pm, d) + automation_findings(d, registry, set(channels)))
     store = open_store(workspace.store_url, workspace.path)
     config, hook = workspace.config, pm.hook
     engine = Engine(
@@ -69,4 +74,5 @@ def open_runtime(
         scope=lambda user: visibility(hook, user, config, store),
         permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
     )
-    return Runtime(workspace, pm, store, funnels, engine, channels)
+    dispatcher = Dispatcher(engine, registry, channels, config, hook, clock=clock)
+    return Runtime(workspace, pm, store, funnels, engine, channels, dispatcher)

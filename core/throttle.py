@@ -60,3 +60,28 @@ class LoginThrottle:
     def succeeded(self, username: str) -> None:
         with self._lock:
             self._failures.pop(("account", username.casefold()), None)
+
+
+class RateLimit:
+    """At most ``limit`` events per key within ``window`` (a sliding window), in memory.
+
+    For public forms: a client address that posts more often is refused until its oldest post
+    leaves the window. Like :class:`LoginThrottle`, per process.
+    """
+
+    def __init__(self, limit: int, window: timedelta, clock: Clock = utc_now):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._events: dict[str, deque[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Count one event for ``key`` if it is under the limit; ``False`` (not counted) if not."""
+        now = self.clock()
+        with self._lock:
+            times = self._events.setdefault(key, deque())
+            while times and now - times[0] >= self.window:
+                times.popleft()
+            if len(times) >= self.limit:
+                return False
+            times.append(now)
+            return True

@@ -18,8 +18,10 @@ locale = "en"           # en, zh-Hans or zh-Hant
 plugins = []            # extra plugin modules to load, by import name
 
 # Which deals each role sees: "own" (deals they own), "created" (deals they own or created),
+# "handed" (deals they own or that were handed over to them),
 # "team" (their team's and its sub-teams'), "all". Unlisted roles keep their default:
-# admin and executive all, manager team, rep own, marketing created, after_sales own.
+# admin and executive all, manager team, rep own, marketing created, after_sales handed
+# (the deals handed over to them, and their own).
 # [visibility]
 # rep = "own"
 # manager = "team"
@@ -30,10 +32,22 @@ plugins = []            # extra plugin modules to load, by import name
 # type = "dingtalk"
 # url = "https://…/robot/send?access_token=…"
 # secret_env = "SALES_ROBOT_SECRET"   # the signing secret, read from the environment
+
+# The address people reach this workspace at: automation's messages link to the deal.
+# base_url = "https://crm.example.com"
+
+# A public lead form at /f/<token>: leads enter the funnel's first stage, created by `as`
+# (a marketing user) and owned by whom the funnel's `assignment` rule picks.
+# [forms.fair]
+# funnel = "software"
+# token = "a-long-random-secret"   # at least 16 characters
+# as = "mark"
+# fields = ["amount"]             # optional fields to ask besides the required ones
+# title = "Fair: {company}"
 """
 
 #: The values a role may have in ``[visibility]`` (read by the default permissions plugin).
-VISIBILITY_SCOPES = ("own", "created", "team", "all")
+VISIBILITY_SCOPES = ("own", "created", "handed", "team", "all")
 
 
 class WorkspaceError(GoldsieveError):

@@ -10,6 +10,8 @@ The scopes:
 
 - ``own``: the deals the user owns;
 - ``created``: the deals the user owns or created (``created_by``);
+- ``handed``: the deals the user owns or that were handed over to them (``handed_to``, set by
+  the ``handoff`` automation action);
 - ``team``: the user's own deals and every deal owned by a member of their team, of a team they
   manage, or of any team below those (sub-teams at any depth);
 - ``all``: every deal.
@@ -17,9 +19,8 @@ The scopes:
 Defaults: admin and executive ``all``; manager ``team``; rep ``own``; marketing ``created`` —
 the leads they entered, whichever stage they have reached since and whoever owns them now, plus
 any deal they own (a lead they entered without naming an owner is theirs, and whoever owns a
-deal must be able to see it). after_sales ``own``: they are meant to see the deals handed over
-to them after the sale, and until handover exists (the automation issue), a handover is making
-them the owner, so for now they see the deals they own.
+deal must be able to see it). after_sales ``handed``: the deals handed over to them after the
+sale, and any they own.
 
 Every scope is a store filter (``Eq``/``In``/``Or`` on ``owner`` and ``created_by``), computed
 from the ``users`` and ``teams`` tables when asked and run inside the store's query. A role this
@@ -31,8 +32,9 @@ narrow these scopes; to widen them, block this plugin and register your own.
 
 - ``create``, ``edit`` (fields, title, notes), ``move`` (closing as won or lost included):
   every role but executive. The executive is an observer: sees everything, changes nothing.
-- ``reassign`` (giving a deal an owner other than oneself), ``reopen`` (a won or lost deal):
-  manager and admin.
+- ``reassign`` (giving a deal an owner other than oneself, handing it over to after-sales),
+  ``reopen`` (a won or lost deal): manager and admin.
+- ``intake`` (leads that get their owner from the funnel's assignment rule): marketing and admin.
 - ``bypass_gate``, ``change_funnel``, ``manage_users``: admin.
 
 This plugin only ever allows (``True``) or has no opinion (``None``); it never denies, so
@@ -49,17 +51,18 @@ from goldsieve.teams import team_scope
 
 DEFAULT_VISIBILITY = {
     "admin": "all", "executive": "all", "manager": "team", "rep": "own",
-    "marketing": "created", "after_sales": "own",
+    "marketing": "created", "after_sales": "handed",
 }
 
 WRITERS = frozenset({"admin", "manager", "rep", "marketing", "after_sales"})
+INTAKE = frozenset({"admin", "marketing"})
 MANAGERS = frozenset({"admin", "manager"})
 ADMINS = frozenset({"admin"})
 #: action -> the roles allowed to do it
 GRANTS = {
     "create": WRITERS, "edit": WRITERS, "move": WRITERS,
     "reassign": MANAGERS, "reopen": MANAGERS,
-    "bypass_gate": ADMINS, "change_funnel": ADMINS, "manage_users": ADMINS,
+    "intake": INTAKE, "bypass_gate": ADMINS, "change_funnel": ADMINS, "manage_users": ADMINS,
 }
 
 
@@ -81,6 +84,8 @@ def goldsieve_visibility(user: dict[str, Any], config: dict[str, Any], store: St
         return Eq("owner", me)
     if scope == "created":
         return any_of(Eq("owner", me), Eq("created_by", me))
+    if scope == "handed":
+        return any_of(Eq("owner", me), Eq("handed_to", me))
     if scope == "team":
         return In("owner", tuple(sorted(team_scope(store, user))))
     raise ValueError(f"unknown visibility scope {scope!r} for the role {user.get('role')!r}")

@@ -153,7 +153,7 @@ def test_a_visibility_override_in_goldsieve_toml(org, goldsieve_runtime, goldsie
 
 
 @pytest.mark.parametrize("table, message", [
-    ('rep = "everyone"', "choose one of own, created, team, all"),
+    ('rep = "everyone"', "choose one of own, created, handed, team, all"),
     ('king = "all"', "king: no such role"),
 ])
 def test_a_bad_visibility_setting_stops_start_up(goldsieve_workspace, table, message):
@@ -177,9 +177,15 @@ def test_marketing_sees_the_leads_they_entered_whoever_owns_them(org, goldsieve_
     assert lead["id"] not in {d["id"] for d in org.engine.list(org.users["rob"])}
 
 
-def test_after_sales_see_the_deals_they_own(org):
-    deal = org.engine.create(org.users["admin"], FUNNEL, "Handed over", {"company": "H"}, owner="cara")
+def test_after_sales_see_the_deals_they_own_and_those_handed_to_them(org):
+    deal = org.engine.create(org.users["admin"], FUNNEL, "Owned", {"company": "H"}, owner="cara")
+    handed = org.engine.create(org.users["admin"], FUNNEL, "Handed over", {"company": "H"}, owner="rita")
     assert [d["id"] for d in org.engine.list(org.users["cara"])] == [deal["id"]]
+    org.engine.hand_off(org.users["admin"], handed["id"], "cara")
+    assert {d["id"] for d in org.engine.list(org.users["cara"])} == {deal["id"], handed["id"]}
+    # handing over needs `reassign`: a rep may not hand their deal to someone
+    with pytest.raises(Forbidden):
+        org.engine.hand_off(org.users["rita"], handed["id"], "cara")
 
 
 def test_actions_by_role(org):

@@ -148,6 +148,96 @@ def test_hook_goldsieve_deal_event(goldsieve_engine, goldsieve_user, goldsieve_r
     assert all(isinstance(event_id, int) for _, event_id, _ in seen), "observers see committed events"
 
 
+REMIND_PLUGIN = """
+from goldsieve import hookimpl
+from goldsieve.actions import Action
+
+
+def remind(context):
+    with context.transaction() as txn:
+        txn.insert("notifications", {"user": context.deal["owner"], "deal_id": context.deal["id"],
+                                     "funnel": context.deal["funnel"], "read_at": None,
+                                     "text": context.render(context.params["text"], ""),
+                                     "at": context.row["at"], "key": context.key})
+
+
+@hookimpl
+def goldsieve_actions():
+    schema = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"],
+              "additionalProperties": False}
+    return [Action("remind_owner", schema, remind)]
+"""
+
+
+def test_hook_goldsieve_actions(goldsieve_workspace, goldsieve_clock):
+    import json
+
+    from goldsieve.plugin_manager import actions
+    from goldsieve.users import add_user
+
+    (goldsieve_workspace.path / "plugins" / "remind.py").write_text(REMIND_PLUGIN)
+    [funnel_file] = goldsieve_workspace.funnel_files()
+    definition = json.loads(funnel_file.read_text())
+    definition["automations"].append({"id": "hello", "on": "deal_created",
+                                      "do": [{"action": "remind_owner", "text": "Call {company}"}]})
+    funnel_file.write_text(json.dumps(definition))
+    with open_runtime(goldsieve_workspace, clock=goldsieve_clock, entry_points=False) as runtime:
+        assert {"notify", "webhook", "create_task", "assign", "set_field", "handoff",
+                "remind_owner"} <= set(runtime.dispatcher.actions)
+        rep = add_user(runtime.store, "rita", "rep", "long-enough-pw")
+        deal = runtime.engine.create(rep, "handmade", "T", {"company": "Acme"})
+        runtime.dispatcher.deliver_due("test")
+        [note] = runtime.store.find("notifications")
+        assert (note["user"], note["text"], note["deal_id"]) == ("rita", "Call Acme", deal["id"])
+    # the parameters are checked against the action's schema before anything runs
+    definition["automations"][-1]["do"][0] = {"action": "remind_owner", "txt": "typo"}
+    funnel_file.write_text(json.dumps(definition))
+    findings, _ = check_paths([goldsieve_workspace.path])
+    assert {f.pointer for _, f in findings} == {"/automations/2/do/0", "/automations/2/do/0/txt"}
+    # a second plugin with an action of the same name is refused
+    class Clash:
+        @hookimpl
+        def goldsieve_actions(self):
+            from goldsieve.actions import Action
+            return [Action("notify", {"type": "object"}, lambda context: None)]
+
+    with pytest.raises(PluginLoadError, match="notify"):
+        actions(make_plugin_manager(extra=[Clash()], entry_points=False))
+
+
+class EveryLeadToLi:
+    @hookimpl
+    def goldsieve_assign_owner(self, deal, funnel, rule, store):
+        return "li" if rule.get("rule") == "always_li" else None
+
+
+def test_hook_goldsieve_assign_owner(goldsieve_runtime, goldsieve_register, goldsieve_make_user,
+                                     goldsieve_make_team):
+    hook = goldsieve_runtime.pm.hook
+    funnel = goldsieve_runtime.funnels.get("handmade")
+    goldsieve_make_team("east")
+    for name in ("ann", "bo"):
+        goldsieve_make_user(name, "rep", team="east")
+    goldsieve_make_user("li", "rep")
+
+    def ask(rule, **data):
+        return hook.goldsieve_assign_owner(deal={"data": data}, funnel=funnel, rule=rule,
+                                           store=goldsieve_runtime.store)
+
+    assert ask({"rule": "round_robin", "team": "east"}) == "ann"
+    engine = goldsieve_runtime.engine
+    ann = goldsieve_runtime.store.find("users", Eq("username", "ann"))[0]
+    engine.create(ann, "handmade", "Ann's", {"company": "A"})
+    assert ask({"rule": "round_robin", "team": "east"}) == "bo"  # ann holds one: bo's turn
+    assert ask({"rule": "least_loaded", "team": "east"}) == "bo"
+    assert ask({"rule": "by_field", "field": "region", "map": {"north": "user:li"},
+                "default": "team:east"}, region="north") == "li"
+    assert ask({"rule": "always_li"}) is None  # nobody handles it yet
+    goldsieve_register(EveryLeadToLi())
+    assert ask({"rule": "always_li"}) == "li"
+    assert ask({"rule": "round_robin", "team": "east"}) == "bo"  # the built-in still answers
+
+
 class PilotRegionOnly:
     """The example from docs/plugins.md: interns see only the pilot region's deals."""
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, g, render_template
 from htmx_flask import Htmx
 
-from . import access, account, admin, admin_teams, admin_users, auth, board, deals
+from goldsieve.tasks import unread_count
+
+from . import access, account, admin, admin_teams, admin_users, auth, board, deals, inbox, lead_form
 from .i18n import init_i18n, template_context
 from .security import init_security
 
@@ -29,7 +31,7 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.before_request(auth.load_user)
     app.before_request(access.require_login)
     app.context_processor(lambda: {"user": g.get("user"), "may_admin": _may_admin(),
-                                   **template_context()})
+                                   "unread": _unread(), **template_context()})
     app.register_blueprint(bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(board.bp)
@@ -38,9 +40,17 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(admin_teams.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(lead_form.bp)
 
 
 def _may_admin() -> bool:
     """Whether the top bar links to the admin pages (they check again themselves)."""
     user = g.get("user")
     return user is not None and current_app.extensions["goldsieve"].engine.may(user, "manage_users")
+
+
+def _unread() -> int:
+    """The header's unread count (one indexed count per page)."""
+    user = g.get("user")
+    return unread_count(current_app.extensions["goldsieve"].store, user) if user else 0

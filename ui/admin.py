@@ -1,13 +1,17 @@
-"""Admin pages: the audit log (who changed what, when, before → after), for admins only.
+"""Admin pages, for admins only: the audit log (who changed what, when, before → after) and the
+outbox's pending and dead deliveries, with a retry button for the dead ones.
 
 Every admin blueprint (this one, users, teams) guards all its routes with :func:`admins_only`,
 so a route added to one of them later cannot forget the check.
 """
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from goldsieve.audit import find_audit
+from goldsieve.delivery import deliveries
+from goldsieve.errors import NotFound
+from goldsieve.outbox import DEAD, PENDING
 
 from .auth import runtime
 
@@ -26,11 +30,36 @@ def admins_only():
 bp.before_request(admins_only)
 
 
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound):
+    return render_template("deals/not_found.html"), 404
+
+
+def cursor_arg() -> int | None:
+    """The keyset cursor of a paged list (``?cursor=<last id>``), ignored unless a number."""
+    cursor = request.args.get("cursor", "")
+    return int(cursor) if cursor.isdigit() else None
+
+
 @bp.get("/audit")
 def audit():
     """A page of the audit log, newest first; "Older" pages on with ``?cursor=<last id>``."""
-    cursor = request.args.get("cursor", "")
-    after = int(cursor) if cursor.isdigit() else None
-    rows = find_audit(runtime().store, after=after, limit=PAGE_SIZE)
+    rows = find_audit(runtime().store, after=cursor_arg(), limit=PAGE_SIZE)
     older = rows[-1]["id"] if len(rows) == PAGE_SIZE else None
     return render_template("admin/audit.html", rows=rows, older=older)
+
+
+@bp.get("/outbox")
+def outbox():
+    """Pending or (``?status=dead``) dead deliveries, newest first."""
+    status = DEAD if request.args.get("status") == DEAD else PENDING
+    rows = deliveries(runtime().store, status, after=cursor_arg(), limit=PAGE_SIZE)
+    older = rows[-1]["id"] if len(rows) == PAGE_SIZE else None
+    return render_template("admin/outbox.html", rows=rows, status=status, older=older)
+
+
+@bp.post("/outbox/<int:row_id>/retry")
+def retry_delivery(row_id: int):
+    """Give a dead delivery a fresh set of attempts."""
+    runtime().dispatcher.retry(row_id)
+    return redirect(url_for("admin.outbox", status=DEAD), code=303)

@@ -22,6 +22,7 @@ from goldsieve.engine import merge_data
 from goldsieve.errors import Forbidden, NotFound, ValidationFailed, Violation
 from goldsieve.funnel import Funnel, Stage
 from goldsieve.store import Conflict
+from goldsieve.tasks import deal_tasks
 from goldsieve.validation import violations
 
 from . import forms
@@ -130,7 +131,8 @@ def deal_form_context(deal: dict, funnel: Funnel, *, errors: list[Violation] = (
 
 def render_deal_page(deal: dict, funnel: Funnel, status: int = 200, **extra: Any) -> Response:
     form = extra.pop("form", None) or deal_form_context(deal, funnel)
-    context = page_context(deal, funnel, events=engine().history(g.user, deal["id"]), **form)
+    context = page_context(deal, funnel, events=engine().history(g.user, deal["id"]),
+                           tasks=deal_tasks(engine(), g.user, deal["id"]), **form)
     context.setdefault("note_error", None)
     context.setdefault("action_errors", [])
     context.update(extra)
@@ -138,6 +140,18 @@ def render_deal_page(deal: dict, funnel: Funnel, status: int = 200, **extra: Any
 
 
 # --- new deal ---------------------------------------------------------------------------------
+
+
+def new_deal_fields(funnel: Funnel) -> tuple[set[str], list[str], list[str]]:
+    """What a new deal's form asks: the required names, the fields needed to enter the first
+    stage (declared or not), and the optional ones."""
+    first = funnel.path({})[0]
+    required = forms.schema_required(funnel) | forms.gate_required(funnel, first, {})
+    names = forms.field_names(funnel)
+    # extra names a gate requires without declaring them as properties still get a field
+    needed = forms.sort_names(funnel, [n for n in names if n in required] + sorted(required - set(names)))
+    return required, needed, [n for n in names if n not in needed]
+
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -151,11 +165,7 @@ def new():
         funnel_id = available[0].id
     funnel = runtime.funnels.get(funnel_id)
     first = funnel.path({})[0]
-    required = forms.schema_required(funnel) | forms.gate_required(funnel, first, {})
-    names = forms.field_names(funnel)
-    # extra names a gate requires without declaring them as properties still get a field
-    needed = forms.sort_names(funnel, [n for n in names if n in required] + sorted(required - set(names)))
-    optional = [n for n in names if n not in needed]
+    required, needed, optional = new_deal_fields(funnel)
     errors: list[Violation] = []
     posted = None
     title = ""

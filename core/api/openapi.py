@@ -36,7 +36,8 @@ def build_spec() -> dict:
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in ("Error", "Deal", "DealPage", "DealCreate", "DealPatch", "Move", "Reopen",
-                 "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry", "AuditPage"):
+                 "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry", "AuditPage",
+                 "Task", "TaskPage", "Notification", "NotificationPage", "Lead"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
 
     secured = [{"bearer": []}]
@@ -82,4 +83,26 @@ def build_spec() -> dict:
         "parameters": [{"name": n, "in": "query", "schema": {"type": t}}
                        for n, t in (("cursor", "string"), ("limit", "integer"))],
         "responses": _responses(200, "AuditPage", 401, 403, 422)}})
+    spec.path("/api/v1/tasks", operations={"get": {
+        "summary": "Your tasks on deals you can see", "security": secured,
+        "parameters": [{"name": "done", "in": "query", "schema": {"type": "string"}}],
+        "responses": _responses(200, "TaskPage", 401)}})
+    spec.path("/api/v1/tasks/{task_id}/done", operations={"post": {
+        "summary": "Mark a task done (counts as activity on its deal)", "security": secured,
+        "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": _responses(200, "Task", 401, 403, 404, 422)}})
+    spec.path("/api/v1/notifications", operations={"get": {
+        "summary": "Your notifications, newest first", "security": secured,
+        "parameters": [{"name": n, "in": "query", "schema": {"type": t}}
+                       for n, t in (("unread", "string"), ("cursor", "string"), ("limit", "integer"))],
+        "responses": _responses(200, "NotificationPage", 401, 422)}})
+    spec.path("/api/v1/notifications/{notification_id}/read", operations={"post": {
+        "summary": "Mark one of your notifications read", "security": secured,
+        "parameters": [{"name": "notification_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}],
+        "responses": _responses(200, {"type": "object"}, 401, 404)}})
+    spec.path("/api/v1/leads", operations={"post": {
+        "summary": "A lead: created in the funnel's first stage, owned by whom its assignment rule picks",
+        "security": secured, "requestBody": _json("Lead"),
+        "responses": _responses(201, "Deal", 401, 403, 404, 422)}})
     return spec.to_dict()

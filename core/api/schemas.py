@@ -134,3 +134,42 @@ class AuditEntrySchema(Schema):
 class AuditPageSchema(Schema):
     items = fields.List(fields.Nested(AuditEntrySchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
+
+
+class TaskSchema(Schema):
+    id = fields.Integer(required=True)
+    deal_id = fields.Integer(required=True)
+    funnel = fields.String(required=True)
+    title = fields.String(required=True)
+    assignee = fields.String(required=True)
+    due = fields.String(allow_none=True, required=True)
+    done_at = fields.String(allow_none=True, required=True)
+    done_by = fields.String(allow_none=True)
+    overdue_at = fields.String(allow_none=True)
+    created_at = fields.String(required=True)
+    created_by = fields.String(required=True)
+
+
+class TaskPageSchema(Schema):
+    items = fields.List(fields.Nested(TaskSchema), required=True)
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer(required=True)
+    deal_id = fields.Integer(required=True)
+    funnel = fields.String(required=True)
+    text = fields.String(required=True)
+    at = fields.String(required=True)
+    read_at = fields.String(allow_none=True, required=True)
+
+
+class NotificationPageSchema(Schema):
+    items = fields.List(fields.Nested(NotificationSchema), required=True)
+    unread = fields.Integer(required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class LeadSchema(StrictSchema):
+    funnel = fields.String(required=True)
+    title = fields.String(required=True)
+    data = fields.Dict(load_default=dict)

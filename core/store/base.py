@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import abc
 from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
 from typing import Any, Iterator
 
-from .filters import Filter
+from ..clock import stamp
+from .filters import Filter, Range, all_of
 
 Doc = dict[str, Any]
 
@@ -113,6 +115,43 @@ class Store(abc.ABC):
             if len(rows) < batch:
                 return
             after = rows[-1]["id"]
+
+    def claim(self, table: str, where: Filter | None, *, limit: int, lease_seconds: float,
+              owner: str, now: datetime) -> list[Doc]:
+        """Lease up to ``limit`` rows matching ``where`` to ``owner`` and return them, leased.
+
+        A row is free when its ``lease_until`` is ``""`` or past; claiming sets ``lease_until``
+        to ``now + lease_seconds`` and ``lease_owner``, so a claimer that dies lets its rows go
+        when the lease ends. Claimable rows carry ``version`` and ``lease_until``. Several
+        processes may claim at once and never get the same row while its lease lasts.
+
+        This generic version claims with optimistic version checks: all rows in one transaction
+        (one durable write), and when another claimer got one of them first, row by row,
+        skipping the rows taken. A server backend overrides it with one locking query
+        (PostgreSQL: ``FOR UPDATE SKIP LOCKED``).
+        """
+        free = all_of(where, Range("lease_until", None, stamp(now + timedelta(milliseconds=1))))
+        until = stamp(now + timedelta(seconds=lease_seconds))
+        leased = [{**row, "lease_until": until, "lease_owner": owner, "version": row["version"] + 1}
+                  for row in self.find(table, free, limit=limit)]
+        try:
+            self._lease(table, leased)
+            return leased
+        except Conflict:
+            pass
+        claimed: list[Doc] = []
+        for row in leased:
+            try:
+                self._lease(table, [row])
+            except Conflict:
+                continue
+            claimed.append(row)
+        return claimed
+
+    def _lease(self, table: str, rows: list[Doc]) -> None:
+        with self.transaction() as txn:
+            for row in rows:
+                txn.replace(table, row, expect_version=row["version"] - 1)
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -33,6 +33,9 @@ DEFAULT_INDEXES: dict[str, tuple[str, ...]] = {
     "events": ("deal_id",),
     "tokens": ("digest",),
     "users": ("username",),
+    "outbox": ("status",),
+    "tasks": ("assignee", "deal_id"),
+    "notifications": ("user",),
 }
 
 #: An ``In`` with more values than this is tested on the documents instead of by bisecting

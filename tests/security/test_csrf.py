@@ -35,7 +35,8 @@ def test_the_csrf_check_covers_every_state_changing_page_route(app):
     assert {"auth.login", "auth.logout", "auth.set_locale", "deals.new", "deals.save",
             "deals.add_note", "deals.reopen", "deals.move", "admin_users.add", "admin_users.save",
             "admin_users.reset_password", "admin_users.set_state", "admin_teams.add",
-            "admin_teams.save", "account.password"} <= endpoints
+            "admin_teams.save", "account.password", "inbox.read", "inbox.read_all",
+            "inbox.done", "admin.retry_delivery"} <= endpoints
 
 
 @pytest.mark.parametrize("who", ["admin", "rita", None])

@@ -449,3 +449,44 @@ def test_writers_in_threads_are_serialized(store):
     for thread in threads:
         thread.join()
     assert store.get("deals", id)["version"] == 100
+
+
+def test_claim_leases_rows_to_one_claimer_until_the_lease_ends(store):
+    from datetime import datetime, timedelta, timezone
+
+    from goldsieve.store.filters import Eq
+
+    now = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+    with store.transaction() as txn:
+        for i in range(5):
+            txn.insert("outbox", {"status": "pending" if i != 4 else "done", "lease_until": "",
+                                  "version": 1, "n": i})
+    pending = Eq("status", "pending")
+    first = store.claim("outbox", pending, limit=3, lease_seconds=60, owner="a", now=now)
+    second = store.claim("outbox", pending, limit=3, lease_seconds=60, owner="b", now=now)
+    assert [r["n"] for r in first] == [0, 1, 2] and [r["n"] for r in second] == [3]
+    assert all(r["lease_owner"] == "a" and r["version"] == 2 for r in first)
+    assert store.get("outbox", first[0]["id"]) == first[0]  # the lease is stored
+    assert store.claim("outbox", pending, limit=10, lease_seconds=60, owner="c", now=now) == []
+    later = store.claim("outbox", pending, limit=10, lease_seconds=60, owner="c",
+                        now=now + timedelta(seconds=61))
+    assert sorted(r["n"] for r in later) == [0, 1, 2, 3]  # a dead claimer's rows come back
+
+
+def test_claim_skips_a_row_another_claimer_changed_meanwhile(store, monkeypatch):
+    from datetime import datetime, timezone
+
+    with store.transaction() as txn:
+        ids = [txn.insert("outbox", {"lease_until": "", "version": 1}) for _ in range(2)]
+    real_find = store.find
+
+    def find_then_race(*args, **kwargs):
+        rows = real_find(*args, **kwargs)
+        with store.transaction() as txn:  # someone claims the first row between find and replace
+            txn.replace("outbox", {**rows[0], "lease_until": "9999", "version": 2})
+        return rows
+
+    monkeypatch.setattr(store, "find", find_then_race)
+    got = store.claim("outbox", None, limit=5, lease_seconds=60, owner="a",
+                      now=datetime(2026, 1, 5, tzinfo=timezone.utc))
+    assert [r["id"] for r in got] == [ids[1]]

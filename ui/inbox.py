@@ -1,0 +1,84 @@
+"""The inbox and "My tasks": what automation puts in front of people, phone-friendly.
+
+The inbox lists the user's own notifications (the unread count in the header polls
+``/inbox/count`` with htmx); "My tasks" groups the user's open tasks on deals they can see into
+overdue, today and upcoming. Marking read and marking done are POSTs (CSRF) that answer an htmx
+request with the updated fragment and a plain form post with a redirect back.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+
+from goldsieve.errors import NotFound, ValidationFailed
+from goldsieve.tasks import bucket, complete_task, inbox, mark_read, my_tasks, unread_count, visible_deals
+
+from .auth import safe_next
+from .deals import respond, wants_fragment
+
+bp = Blueprint("inbox", __name__)
+PAGE_SIZE = 50
+SECTIONS = ("overdue", "today", "upcoming")
+
+
+def runtime():
+    return current_app.extensions["goldsieve"]
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound):
+    return render_template("deals/not_found.html"), 404
+
+
+@bp.get("/inbox")
+def show():
+    cursor = request.args.get("cursor", "")
+    rows = inbox(runtime().store, g.user, after=int(cursor) if cursor.isdigit() else None, limit=PAGE_SIZE)
+    older = rows[-1]["id"] if len(rows) == PAGE_SIZE else None
+    return render_template("inbox/page.html", rows=rows, older=older,
+                           unread=unread_count(runtime().store, g.user))
+
+
+@bp.get("/inbox/count")
+def count():
+    """The unread badge, polled by the header."""
+    return render_template("inbox/_count.html", unread=unread_count(runtime().store, g.user))
+
+
+@bp.post("/inbox/<int:notification_id>/read")
+def read(notification_id: int):
+    mark_read(runtime().store, g.user, notification_id, runtime().engine.clock())
+    return _back(url_for("inbox.show"))
+
+
+@bp.post("/inbox/read")
+def read_all():
+    mark_read(runtime().store, g.user, None, runtime().engine.clock())
+    return _back(url_for("inbox.show"))
+
+
+@bp.get("/tasks")
+def tasks():
+    now = runtime().engine.clock()
+    grouped: dict[str, list] = {name: [] for name in SECTIONS}
+    for task in my_tasks(runtime().engine, g.user):
+        grouped[bucket(task, now)].append(task)
+    deals = visible_deals(runtime().engine, g.user, {t["deal_id"] for s in grouped.values() for t in s})
+    return render_template("inbox/tasks.html", grouped=grouped, deals=deals)
+
+
+@bp.post("/tasks/<int:task_id>/done")
+def done(task_id: int):
+    try:
+        complete_task(runtime().engine, g.user, task_id)
+    except ValidationFailed:
+        pass  # already done (a double tap): the page shows it so
+    return _back(url_for("inbox.tasks"))
+
+
+def _back(default: str):
+    """htmx: an empty answer the row swaps itself out with, and an ``inbox-changed`` event (the
+    header badge and the deal page listen); a plain post: back to ``next``, else ``default``."""
+    if wants_fragment():
+        return respond("", 200, **{"HX-Trigger": "inbox-changed"})
+    nxt = request.form.get("next")
+    return redirect(safe_next(nxt) if nxt else default, code=303)

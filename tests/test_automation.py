@@ -43,11 +43,13 @@ class FakeChannel(Channel):
     """A channel that records what it is sent and fails the first ``failures`` sends."""
 
     type = "fake"
+    options = {"failures": {"type": "integer", "minimum": 0, "default": 0},
+               "retryable": {"type": "boolean", "default": True}}
 
     def __init__(self, name: str, config: dict) -> None:
-        super().__init__(name, config)
-        self.failures = config.get("failures", 0)
-        self.retryable = config.get("retryable", True)
+        super().__init__(name, {"url": "http://127.0.0.1:9/unused", **config})
+        self.failures = self.settings["failures"]
+        self.retryable = self.settings["retryable"]
         self.calls: list = []
         self.delivered: dict[str, object] = {}
 

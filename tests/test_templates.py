@@ -10,7 +10,9 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
+from goldsieve.automation_check import automation_findings
 from goldsieve.cli import cli
+from goldsieve.plugin_manager import actions, make_plugin_manager
 from goldsieve.plugins import templates as builtin
 from goldsieve.schemas import meta_schema, template_files
 from goldsieve.users import ROLES
@@ -123,15 +125,16 @@ def test_each_template_automates_with_the_built_in_actions_only(template_id):
     automations = TEMPLATES[template_id]["automations"]
     assert len(automations) >= 4
     assert {a["on"] for a in automations} <= set(TRIGGERS)
+    builtin_actions = actions(make_plugin_manager(entry_points=False))
+    used = {action["action"] for automation in automations for action in automation["do"]}
+    assert used <= {"notify", "create_task", "handoff"} <= set(builtin_actions)
+    # every action's parameters, recipients and placeholders pass the same check as `goldsieve check`
+    assert automation_findings(TEMPLATES[template_id], builtin_actions, channels=set()) == []
     for automation in automations:
         for action in automation["do"]:
             if action["action"] == "notify":
-                assert set(action) == {"action", "to"}
                 target = action["to"]
                 assert target in ("owner", "manager") or (target.startswith("role:") and target[5:] in ROLES)
-            else:
-                assert action["action"] == "create_task" and set(action) == {"action", "title", "due_days"}
-                assert action["title"].strip() and isinstance(action["due_days"], int) and action["due_days"] >= 0
         assert "channel" not in str(automation["do"])  # channels are workspace configuration
 
 

@@ -10,10 +10,11 @@ from typing import Any, Iterable
 import pluggy
 
 from .access import allowed, visibility
-from .clock import Clock, utc_now
+from .clock import Clock, stamp, utc_now
 from .engine import Engine
+from .funnel_versions import load_stored, record_first_versions
 from .plugin_manager import lint, make_plugin_manager
-from .registry import FunnelRegistry
+from .registry import FunnelRegistry, read_drafts
 from .store import Store, open_store
 from .workspace import Workspace
 
@@ -25,6 +26,16 @@ class Runtime:
     store: Store
     funnels: FunnelRegistry
     engine: Engine
+    #: the id of the last ``funnel_versions`` row loaded into ``funnels``
+    funnels_seen: int | None = None
+
+    def refresh_funnels(self) -> None:
+        """Load the versions other processes applied since (one keyset query on a small table).
+
+        The web app calls it before each request, so a server sharing a PostgreSQL store with
+        ``goldsieve funnel apply`` runs a new version from the next request on.
+        """
+        self.funnels_seen = load_stored(self.store, self.funnels, self.funnels_seen)
 
     def close(self) -> None:
         self.store.close()
@@ -43,7 +54,10 @@ def open_runtime(
     plugins: Iterable[Any] = (),
     entry_points: bool = True,
 ) -> Runtime:
-    """Load plugins, check and load the funnels, open the store, build the engine.
+    """Load plugins, check the funnel files, open the store, load the funnels, build the engine.
+
+    The funnels that run are the stored versions; a funnel file only counts on the first start
+    that sees its funnel (see :mod:`goldsieve.funnel_versions`).
 
     The engine's scope and permission checks ask the permissions hooks
     (``goldsieve_visibility``, ``goldsieve_permission``) with the workspace's configuration.
@@ -56,12 +70,21 @@ def open_runtime(
         extra=plugins,
         entry_points=entry_points,
     )
-    funnels = FunnelRegistry.from_files(workspace.funnel_files(), lint=lambda d: lint(pm, d))
+    drafts = read_drafts(workspace.funnel_files(), lint=lambda d: lint(pm, d))
     store = open_store(workspace.store_url, workspace.path)
+    funnels = FunnelRegistry()
+    try:
+        seen = load_stored(store, funnels)
+        record_first_versions(store, funnels, drafts, stamp(clock()))
+    except BaseException:
+        store.close()
+        raise
     config, hook = workspace.config, pm.hook
     engine = Engine(
         store, funnels, hook, clock=clock,
         scope=lambda user: visibility(hook, user, config, store),
         permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
     )
-    return Runtime(workspace, pm, store, funnels, engine)
+    runtime = Runtime(workspace, pm, store, funnels, engine, seen)
+    runtime.refresh_funnels()  # the versions the first start just recorded
+    return runtime

@@ -27,6 +27,7 @@ TABLES = (
     "notifications",
     "outbox",
     "audit",
+    "funnel_versions",
 )
 
 

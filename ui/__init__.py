@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, g, render_template
 from htmx_flask import Htmx
 
-from . import access, admin, auth, board, deals
+from . import access, admin, auth, board, deals, designer
 from .i18n import init_i18n, template_context
 from .security import init_security
 
@@ -19,7 +19,8 @@ bp = Blueprint("ui", __name__, template_folder="templates", static_folder="stati
 @bp.get("/")
 def start():
     runtime = current_app.extensions["goldsieve"]
-    return render_template("start.html", funnels=list(runtime.funnels))
+    return render_template("start.html", funnels=list(runtime.funnels),
+                           may_design=runtime.engine.may(g.user, "change_funnel"))
 
 
 def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
@@ -34,3 +35,4 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.register_blueprint(board.bp)
     app.register_blueprint(deals.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(designer.bp)

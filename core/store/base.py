@@ -28,6 +28,7 @@ TABLES = (
     "outbox",
     "audit",
     "funnel_versions",
+    "funnel_drafts",
 )
 
 

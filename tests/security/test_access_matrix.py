@@ -51,6 +51,12 @@ ROUTES = {
     "api.add_note": API,
     "api.list_audit": API,
     "admin.audit": PAGE,  # the audit log page (admins)
+    "designer.index": PAGE,  # the funnel designer (change_funnel): its drafts are the user's own
+    "designer.start": PAGE,
+    "designer.edit": PAGE,
+    "designer.change": PAGE,
+    "designer.plan": PAGE,
+    "designer.apply": PAGE,
 }
 
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
@@ -73,7 +79,8 @@ def rules(app):
 
 
 def url_for_rule(rule, deal_id: int = 1) -> str:
-    values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css"}
+    values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css",
+              "draft_id": 1}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 

@@ -28,7 +28,8 @@ def form():
 def test_the_csrf_check_covers_every_state_changing_page_route(app):
     endpoints = {rule.endpoint for rule, _ in state_changing(app)}
     assert {"auth.login", "auth.logout", "auth.set_locale", "deals.new", "deals.save",
-            "deals.add_note", "deals.reopen", "deals.move"} <= endpoints
+            "deals.add_note", "deals.reopen", "deals.move", "designer.start", "designer.change",
+            "designer.apply"} <= endpoints
 
 
 @pytest.mark.parametrize("who", ["admin", "rita", None])

@@ -105,7 +105,8 @@ def rename_stage(draft: Draft, stage_id: str, new_id: str) -> None:
 
 
 def remove_stage(draft: Draft, stage_id: str, map_to: str | None) -> None:
-    """Remove a stage; its in-flight deals go to ``map_to`` (the plan reports any left behind)."""
+    """Remove a stage and its conversion target; its in-flight deals go to ``map_to`` (the plan
+    reports any left behind). Automations naming it stay, for the check to point at."""
     stages = _stages(draft)
     i = _index(draft, stage_id)
     if map_to:
@@ -114,6 +115,7 @@ def remove_stage(draft: Draft, stage_id: str, map_to: str | None) -> None:
             raise EditError("a removed stage cannot send its deals to itself")
         _send(draft, stage_id, map_to)
     del stages[i]
+    draft["definition"].get("targets", {}).pop(stage_id, None)
 
 
 def split_stage(draft: Draft, stage_id: str, new_ids: list[str]) -> None:

@@ -65,6 +65,7 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     stranded: list[DealRef] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -275,6 +276,7 @@ def render(plan: Plan) -> list[str]:
                 lines.append(f"      … and {change.failing_count - len(change.failing)} more")
     if not plan.changes and plan.from_version is not None:
         lines.append("  no changes to stages, gates or fields")
+    lines += [f"Warning: {warning}" for warning in plan.warnings]
     lines += [f"Error: {error}" for error in plan.errors]
     if plan.stranded:
         lines.append(f"Error: {len(plan.stranded)} deal{_s(len(plan.stranded))} would be stranded:")

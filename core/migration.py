@@ -27,7 +27,7 @@ from .funnel_plan import Plan, make_plan
 from .funnel_versions import record as record_version
 from .plugin_manager import lint
 from .runtime import Runtime
-from .store import Eq, all_of
+from .store import Eq, In, all_of
 
 
 class PlanRefused(GoldsieveError):
@@ -117,7 +117,24 @@ def _plan(runtime: Runtime, new: Funnel) -> tuple[Plan, list[dict]]:
     if migration and migration["from_version"] == old.version:
         moving = list(store.iterate("deals", all_of(open_deals, Eq("funnel_version", old.version))))
     staying = store.count("deals", open_deals) - len(moving)
-    return make_plan(old, new, moving, staying), moving
+    result = make_plan(old, new, moving, staying)
+    if not migration:
+        result.warnings = _left_behind(runtime, old, new, open_deals)
+    return result, moving
+
+
+def _left_behind(runtime: Runtime, old: Funnel, new: Funnel, open_deals) -> list[str]:
+    """Without a migration, deals on stages the new version lacks drop off its board: say so."""
+    gone = [s.id for s in old.stages if new.stage(s.id) is None]
+    if not gone:
+        return []
+    count = runtime.store.count("deals", all_of(open_deals, Eq("funnel_version", old.version),
+                                                In("stage", tuple(gone))))
+    if not count:
+        return []
+    return [f"{count} open deal(s) stay on version {old.version} in stages version "
+            f"{new.version} does not have ({', '.join(gone)}); the board of version "
+            f"{new.version} will not show them: add `migration` to move them"]
 
 
 def _write_draft(runtime: Runtime, definition: dict[str, Any], text: str | None) -> None:

@@ -217,7 +217,6 @@ def _field_changes(old: Funnel, new: Funnel, deals: list[dict]) -> Iterable[Chan
     old_props = old.fields_schema.get("properties", {})
     new_props = new.fields_schema.get("properties", {})
     newly_required = set(new.fields_schema.get("required", [])) - set(old.fields_schema.get("required", []))
-    problems = {deal["id"]: violations(new.fields_validator, deal["data"]) for deal in deals}
     changes = []
     for name in new_props:
         if name not in old_props:
@@ -227,6 +226,9 @@ def _field_changes(old: Funnel, new: Funnel, deals: list[dict]) -> Iterable[Chan
                                   f" → {new_props[name].get('type', 'any')}"))
     changes += [Change("field_removed", name, name) for name in old_props if name not in new_props]
     changes += [Change("field_required", name, f"{name} is now required") for name in sorted(newly_required)]
+    if not changes:  # validating every deal is the plan's dearest step: only when fields changed
+        return []
+    problems = {deal["id"]: violations(new.fields_validator, deal["data"]) for deal in deals}
     for change in changes:
         for deal in deals:
             has = change.subject in deal["data"]
@@ -247,7 +249,7 @@ def _stranded(new: Funnel, deal: dict, target: dict[str, str]) -> DealRef | None
                f"map it in migration.map") if to == deal["stage"] else f"{to} does not exist"
     elif landing.kind != OPEN:
         why = f"{deal['stage']} is mapped to {to}, which is not an open stage"
-    elif landing not in new.path(deal["data"]):
+    elif not landing.applies_to(deal["data"]):
         why = f"{deal['stage']} is mapped to {to}, which is not on this deal's path (applies_when)"
     else:
         return None

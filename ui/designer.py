@@ -187,13 +187,25 @@ def render_editor(draft: dict, error: str | None = None) -> str:
                            required=forms.schema_required(funnel), prefix="preview") if funnel else None
     context: dict[str, Any] = {
         "draft": draft, "definition": draft["definition"], "findings": found, "error": error,
-        "preview": preview, "field_types": funnel_edit.FIELD_TYPES, "operators": funnel_edit.OPERATORS,
+        "preview": preview, "gate_previews": gate_previews(funnel) if funnel else [],
+        "field_types": funnel_edit.FIELD_TYPES, "operators": funnel_edit.OPERATORS,
         "kinds": funnel_edit.KINDS, "triggers": triggers(), "actions": funnel_edit.ACTIONS,
         "simple_rule": funnel_edit.simple_rule, "simple_condition": funnel_edit.simple_condition,
         "field_kind": _field_kind,
     }
     template = "designer/_editor.html" if wants_fragment() else "designer/edit.html"
     return render_template(template, **context)
+
+
+def gate_previews(funnel: Funnel) -> list[tuple[str, Any]]:
+    """Each gated stage's title and the form a move into it asks for (its own gate's fields)."""
+    previews = []
+    for stage in funnel.stages:
+        names = forms.sort_names(funnel, (stage.gate or {}).get("required", []))
+        if names:
+            previews.append((stage.label(), forms.render(funnel, names, values={}, required=names,
+                                                         prefix=f"gate-{stage.id}")))
+    return previews
 
 
 def _field_kind(schema: dict) -> str:

@@ -39,6 +39,8 @@ def create_app(
     )
     app.config.update(config or {})
     app.extensions["goldsieve"] = runtime
+    # versions another process applied (a shared PostgreSQL store) run from the next request on
+    app.before_request(runtime.refresh_funnels)
 
     from goldsieve import ui
 

@@ -121,6 +121,60 @@ def check_command(paths: tuple[Path, ...], strict: bool) -> None:
     sys.exit(1 if errors else 0)
 
 
+funnel = click.Group("funnel", help="Change a funnel: plan a new version, then apply it.")
+cli.add_command(funnel)
+funnel_file = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+@funnel.command("plan")
+@workspace_option
+@funnel_file
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def funnel_plan(workspace: Path, file: Path, as_json: bool) -> None:
+    """Show what applying FILE would change and which in-flight deals it affects.
+
+    Exit 0 when `apply` would go ahead, 1 when it would refuse (errors, stranded deals).
+    """
+    import json
+
+    from . import migration
+    from .funnel_plan import render
+
+    with _runtime(workspace) as rt:
+        definition, _ = migration.read_definition(file)
+        result = migration.plan(rt, definition, str(file))
+    if as_json:
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+    else:
+        for line in render(result):
+            click.echo(line, err=line.startswith("Error"))
+    sys.exit(0 if result.ok else 1)
+
+
+@funnel.command("apply")
+@workspace_option
+@funnel_file
+@click.option("--as", "as_user", default="cli", show_default=True,
+              help="The name recorded as who applied the version.")
+def funnel_apply(workspace: Path, file: Path, as_user: str) -> None:
+    """Record FILE as a new version, migrate in-flight deals, update funnels/.
+
+    All in one transaction, or nothing: a plan with errors or stranded deals is refused.
+    With the embedded store, stop `goldsieve serve` first (it holds the store); a server on
+    PostgreSQL runs the new version from its next request on.
+    """
+    from . import migration
+    from .funnel_plan import render
+
+    with _runtime(workspace) as rt:
+        definition, text = migration.read_definition(file)
+        result = migration.apply(rt, definition, as_user, text, str(file))
+    for line in render(result):
+        click.echo(line)
+    click.echo(f"applied version {result.to_version} of {result.funnel}; "
+               f"migrated {result.in_flight if result.migrates else 0} deals")
+
+
 # --- serving --------------------------------------------------------------------------------
 
 

@@ -212,7 +212,7 @@ class Engine:
         with self.store.transaction() as txn:
             for deal in deals:
                 txn.insert("deals", deal)
-                event = self._event(deal, user, "created", deal["created_at"],
+                event = self.new_event(deal, user, "created", deal["created_at"],
                                     to_stage=deal["stage"], changes=diff_data({}, deal["data"]))
                 txn.insert("events", event)
                 events.append(event)
@@ -223,7 +223,7 @@ class Engine:
         if owed:
             self.on_outbox()
         for deal, event in zip(deals, events):
-            self._observe([event], deal, self.funnel_of(deal))
+            self.observe([event], deal, self.funnel_of(deal))
 
     def update(self, user: User, deal_id: int, changes: dict, version: int | None = None,
                title: str | None = None, cause: dict | None = None) -> Deal:
@@ -244,9 +244,9 @@ class Engine:
         now = stamp(self.clock())
         new = {**deal, "data": data, "title": title or deal["title"],
                "version": deal["version"] + 1, "updated_at": now, "stale_since": None}
-        event = self._event(new, user, "updated", now, changes=changed)
+        event = self.new_event(new, user, "updated", now, changes=changed)
         self._write(new, deal["version"], [event], self._audit(user, "deal_updated", deal, new), cause)
-        self._observe([event], new, funnel)
+        self.observe([event], new, funnel)
         return new
 
     def move(
@@ -286,13 +286,13 @@ class Engine:
         events = []
         changed = diff_data(deal["data"], data)
         if changed:
-            events.append(self._event(new, user, "updated", now, changes=changed))
-        events.append(self._event(
+            events.append(self.new_event(new, user, "updated", now, changes=changed))
+        events.append(self.new_event(
             new, user, "stage_changed", now, from_stage=deal["stage"], to_stage=target.id,
             lost_reason=new["lost_reason"], note=note or None,
         ))
         self._write(new, deal["version"], events, self._audit(user, "deal_moved", deal, new))
-        self._observe(events, new, funnel)
+        self.observe(events, new, funnel)
         return new
 
     def check_move(self, user: User, deal: Deal, funnel: Funnel, target: Stage, data: dict,
@@ -342,9 +342,9 @@ class Engine:
         new = {**deal, "stage": target.id, "status": OPEN, "lost_reason": None, "stale_since": None,
                "version": deal["version"] + 1, "updated_at": now, "stage_entered_at": now}
         new.pop("closed_from", None)
-        event = self._event(new, user, "reopened", now, from_stage=deal["stage"], to_stage=target.id)
+        event = self.new_event(new, user, "reopened", now, from_stage=deal["stage"], to_stage=target.id)
         self._write(new, deal["version"], [event], self._audit(user, "deal_reopened", deal, new))
-        self._observe([event], new, funnel)
+        self.observe([event], new, funnel)
         return new
 
     def add_note(self, user: User, deal_id: int, text: str) -> dict:
@@ -355,10 +355,10 @@ class Engine:
             raise ValidationFailed([Violation("/text", "required", "A note needs some text.")])
         now = stamp(self.clock())
         new = {**deal, "version": deal["version"] + 1, "updated_at": now, "stale_since": None}
-        event = self._event(new, user, "note_added", now, note=text.strip())
+        event = self.new_event(new, user, "note_added", now, note=text.strip())
         self._write(new, deal["version"], [event],
                     self._audit(user, "deal_note_added", deal, new, note=[None, text.strip()]))
-        self._observe([event], new, self.funnel_of(deal))
+        self.observe([event], new, self.funnel_of(deal))
         return event
 
     def assign(self, user: User, deal_id: int, owner: str, cause: dict | None = None) -> Deal:
@@ -371,9 +371,9 @@ class Engine:
         now = stamp(self.clock())
         new = {**deal, "owner": owner, "version": deal["version"] + 1, "updated_at": now,
                "stale_since": None}
-        event = self._event(new, user, "owner_changed", now, changes={"owner": [deal["owner"], owner]})
+        event = self.new_event(new, user, "owner_changed", now, changes={"owner": [deal["owner"], owner]})
         self._write(new, deal["version"], [event], self._audit(user, "deal_reassigned", deal, new), cause)
-        self._observe([event], new, self.funnel_of(deal))
+        self.observe([event], new, self.funnel_of(deal))
         return new
 
     def hand_off(self, user: User, deal_id: int, to: str, cause: dict | None = None) -> Deal:
@@ -389,9 +389,9 @@ class Engine:
             return deal
         now = stamp(self.clock())
         new = {**deal, "handed_to": to, "version": deal["version"] + 1, "updated_at": now}
-        event = self._event(new, user, "handed_off", now, changes={"handed_to": [deal.get("handed_to"), to]})
+        event = self.new_event(new, user, "handed_off", now, changes={"handed_to": [deal.get("handed_to"), to]})
         self._write(new, deal["version"], [event], self._audit(user, "deal_handed_off", deal, new), cause)
-        self._observe([event], new, self.funnel_of(deal))
+        self.observe([event], new, self.funnel_of(deal))
         return new
 
     def mark_stale(self, deal: Deal, since: str) -> Deal:
@@ -401,9 +401,9 @@ class Engine:
         activity clears the mark. Raises :class:`Conflict` when the deal changed meanwhile.
         """
         new = {**deal, "stale_since": since, "version": deal["version"] + 1}
-        event = self._event(new, SYSTEM, "stale", since, to_stage=deal["stage"])
+        event = self.new_event(new, SYSTEM, "stale", since, to_stage=deal["stage"])
         self._write(new, deal["version"], [event], None)
-        self._observe([event], new, self.funnel_of(deal))
+        self.observe([event], new, self.funnel_of(deal))
         return new
 
     def record_event(self, deal: Deal, event: dict, also: Callable[[Transaction], None] | None = None,
@@ -413,12 +413,12 @@ class Engine:
         With ``activity`` the deal counts as worked on: ``updated_at`` moves, the stale mark
         goes. Raises :class:`Conflict` when the deal changed meanwhile.
         """
-        full = self._event(deal, user, event.pop("type"), event.pop("at"), **event)
+        full = self.new_event(deal, user, event.pop("type"), event.pop("at"), **event)
         new = deal
         if activity:
             new = {**deal, "version": deal["version"] + 1, "updated_at": full["at"], "stale_since": None}
         self._write(new, deal["version"] if activity else None, [full], None, also=also)
-        self._observe([full], new, self.funnel_of(deal))
+        self.observe([full], new, self.funnel_of(deal))
         return new
 
     # --- helpers ------------------------------------------------------------------------
@@ -479,7 +479,8 @@ class Engine:
         return audit_entry(user["username"], action, "deal", after.get("id"), changes,
                            after["updated_at"])
 
-    def _event(self, deal: Deal, user: User, type_: str, at: str, **fields: Any) -> dict:
+    def new_event(self, deal: Deal, user: User, type_: str, at: str, **fields: Any) -> dict:
+        """An event of ``deal`` in the shape every event has (DESIGN.md, "an event")."""
         event = {
             "deal_id": deal.get("id"), "funnel": deal["funnel"],
             "funnel_version": deal["funnel_version"], "type": type_, "at": at,
@@ -489,7 +490,7 @@ class Engine:
         event.update(fields)
         return event
 
-    def _observe(self, events: list[dict], deal: Deal, funnel: Funnel) -> None:
+    def observe(self, events: list[dict], deal: Deal, funnel: Funnel) -> None:
         """Call the after-commit observers; a failing observer is logged, the write stands."""
         for event in events:
             for impl in self.hook.goldsieve_deal_event.get_hookimpls():

@@ -11,6 +11,24 @@ from .funnel_check import Finding, load_file
 Lint = Callable[[dict], list[Finding]]
 
 
+def read_drafts(paths: Iterable[Path], lint: Lint | None = None) -> list[tuple[Path, dict]]:
+    """Read and check funnel files, refusing any definition error (warnings pass).
+
+    The files are drafts (see :mod:`goldsieve.funnel_versions`): this checks them, the store
+    decides which versions run.
+    """
+    drafts = []
+    for path in paths:
+        definition, found = load_file(path)
+        if definition is not None and not any(f.severity == "error" for f in found):
+            found += lint(definition) if lint else []
+        errors = [f for f in found if f.severity == "error"]
+        if errors:
+            raise DefinitionError(str(path), errors)
+        drafts.append((path, definition))
+    return drafts
+
+
 class FunnelRegistry:
     """Every loaded version of every funnel; ``get(id)`` is the newest."""
 
@@ -19,20 +37,6 @@ class FunnelRegistry:
         self._latest: dict[str, Funnel] = {}
         for definition in definitions:
             self.add(definition)
-
-    @classmethod
-    def from_files(cls, paths: Iterable[Path], lint: Lint | None = None) -> "FunnelRegistry":
-        """Load funnel files, refusing to start on any definition error (warnings pass)."""
-        registry = cls()
-        for path in paths:
-            definition, found = load_file(path)
-            if definition is not None and not any(f.severity == "error" for f in found):
-                found += lint(definition) if lint else []
-            errors = [f for f in found if f.severity == "error"]
-            if errors:
-                raise DefinitionError(str(path), errors)
-            registry.add(definition)
-        return registry
 
     def add(self, definition: dict) -> Funnel:
         funnel = Funnel(definition)
@@ -45,8 +49,9 @@ class FunnelRegistry:
     def get(self, funnel_id: str, version: int | None = None) -> Funnel:
         """The funnel at a version (the newest when ``None``); :class:`NotFound` if unknown.
 
-        A deal on a version this process has not loaded runs on the newest version: versioned
-        archives and migrations are the funnel-versions feature's job.
+        Every version a deal can be on is stored (:mod:`goldsieve.funnel_versions`); a version
+        this process has not loaded yet, which another process just applied, falls back to the
+        newest until the next refresh.
         """
         if version is not None and (funnel_id, version) in self._versions:
             return self._versions[(funnel_id, version)]
@@ -54,6 +59,11 @@ class FunnelRegistry:
             return self._latest[funnel_id]
         except KeyError:
             raise NotFound(f"funnel {funnel_id} not found") from None
+
+    def versions(self, funnel_id: str) -> list[Funnel]:
+        """Every loaded version of a funnel, oldest first."""
+        return sorted((f for (i, _), f in self._versions.items() if i == funnel_id),
+                      key=lambda f: f.version)
 
     def __iter__(self):
         return iter(sorted(self._latest.values(), key=lambda f: f.id))

@@ -12,11 +12,12 @@ import pluggy
 from .access import allowed, visibility
 from .automation_check import automation_findings
 from .channels import Channel, load_channels
-from .clock import Clock, utc_now
+from .clock import Clock, stamp, utc_now
 from .delivery import Dispatcher
 from .engine import Engine
+from .funnel_versions import load_stored, record_first_versions
 from .plugin_manager import actions, lint, make_plugin_manager
-from .registry import FunnelRegistry
+from .registry import FunnelRegistry, read_drafts
 from .store import Store, open_store
 from .workspace import Workspace
 
@@ -30,6 +31,16 @@ class Runtime:
     engine: Engine
     channels: dict[str, Channel]
     dispatcher: Dispatcher
+    #: the id of the last ``funnel_versions`` row loaded into ``funnels``
+    funnels_seen: int | None = None
+
+    def refresh_funnels(self) -> None:
+        """Load the versions other processes applied since (one keyset query on a small table).
+
+        The web app calls it before each request, so a server sharing a PostgreSQL store with
+        ``goldsieve funnel apply`` runs a new version from the next request on.
+        """
+        self.funnels_seen = load_stored(self.store, self.funnels, self.funnels_seen)
 
     def close(self) -> None:
         self.store.close()
@@ -48,7 +59,10 @@ def open_runtime(
     plugins: Iterable[Any] = (),
     entry_points: bool = True,
 ) -> Runtime:
-    """Load plugins, check and load the funnels, open the store, build the engine.
+    """Load plugins, check the funnel files, open the store, load the funnels, build the engine.
+
+    The funnels that run are the stored versions; a funnel file only counts on the first start
+    that sees its funnel (see :mod:`goldsieve.funnel_versions`).
 
     The engine's scope and permission checks ask the permissions hooks
     (``goldsieve_visibility``, ``goldsieve_permission``) with the workspace's configuration.
@@ -64,10 +78,17 @@ def open_runtime(
     )
     registry = actions(pm)
     channels = load_channels(pm, workspace.config)
-    funnels = FunnelRegistry.from_files(
+    drafts = read_drafts(
         workspace.funnel_files(),
         lint=lambda d: lint(pm, d) + automation_findings(d, registry, set(channels)))
     store = open_store(workspace.store_url, workspace.path)
+    funnels = FunnelRegistry()
+    try:
+        seen = load_stored(store, funnels)
+        record_first_versions(store, funnels, drafts, stamp(clock()))
+    except BaseException:
+        store.close()
+        raise
     config, hook = workspace.config, pm.hook
     engine = Engine(
         store, funnels, hook, clock=clock,
@@ -75,4 +96,6 @@ def open_runtime(
         permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
     )
     dispatcher = Dispatcher(engine, registry, channels, config, hook, clock=clock)
-    return Runtime(workspace, pm, store, funnels, engine, channels, dispatcher)
+    runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, seen)
+    runtime.refresh_funnels()  # the versions the first start just recorded
+    return runtime

@@ -10,7 +10,7 @@ from htmx_flask import Htmx
 
 from goldsieve.tasks import unread_count
 
-from . import access, account, admin, admin_teams, admin_users, auth, board, deals, inbox, lead_form
+from . import access, account, admin, admin_teams, admin_users, auth, board, deals, designer, inbox, lead_form
 from .i18n import init_i18n, template_context
 from .security import init_security
 
@@ -21,7 +21,8 @@ bp = Blueprint("ui", __name__, template_folder="templates", static_folder="stati
 @bp.get("/")
 def start():
     runtime = current_app.extensions["goldsieve"]
-    return render_template("start.html", funnels=list(runtime.funnels))
+    return render_template("start.html", funnels=list(runtime.funnels),
+                           may_design=runtime.engine.may(g.user, "change_funnel"))
 
 
 def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
@@ -42,6 +43,7 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(lead_form.bp)
+    app.register_blueprint(designer.bp)
 
 
 def _may_admin() -> bool:

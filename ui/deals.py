@@ -69,9 +69,22 @@ def stage_label(funnel: Funnel, stage_id: str | None) -> str:
     return (text(stage.title) or stage.id) if stage else (stage_id or "")
 
 
+def event_stage(event: dict, stage_id: str | None, before: bool = False) -> str:
+    """A stage's title in the version the event happened on, so history keeps its old words.
+
+    A ``migrated`` event spans two versions: ``before`` asks for the one it came from.
+    """
+    version = event["funnel_version"]
+    if before and event["type"] == "migrated":
+        version = event["changes"]["funnel_version"][0]
+    return stage_label(engine().funnels.get(event["funnel"], version), stage_id)
+
+
 def field_label(funnel: Funnel, name: str) -> str:
     if name == "title":
         return _("Title")
+    if name == "funnel_version":
+        return _("Funnel version")
     schema = forms.properties(funnel).get(name, {})
     return text(schema.get("title")) or name
 
@@ -102,6 +115,7 @@ def status_label(status: str) -> str:
 def page_context(deal: dict, funnel: Funnel, **extra: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "deal": deal, "funnel": funnel, "stage_label": stage_label, "field_label": field_label,
+        "event_stage": event_stage,
         "reason_label": reason_label, "show_value": show_value, "status_label": status_label,
         "amount": deal["data"].get("amount"),
         "may": lambda action: engine().may(g.user, action, deal),

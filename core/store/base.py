@@ -29,6 +29,8 @@ TABLES = (
     "notifications",
     "outbox",
     "audit",
+    "funnel_versions",
+    "funnel_drafts",
 )
 
 

@@ -76,6 +76,12 @@ ROUTES = {
     "api.read_notification": API,
     "api.create_lead": API,  # intake permission (marketing, admin)
     "leads.form": PUBLIC,  # the public lead form, /f/<token> of a [forms.*] table
+    "designer.index": PAGE,  # the funnel designer (change_funnel): its drafts are the user's own
+    "designer.start": PAGE,
+    "designer.edit": PAGE,
+    "designer.change": PAGE,
+    "designer.plan": PAGE,
+    "designer.apply": PAGE,
 }
 #: endpoints only an admin (``manage_users``) may reach: everyone else gets 403 on every method
 ADMIN_ONLY = {endpoint for endpoint in ROUTES if endpoint.startswith("admin")}
@@ -102,7 +108,7 @@ def rules(app):
 def url_for_rule(rule, deal_id: int = 1) -> str:
     values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css",
               "username": "rita", "name": "north", "task_id": 1, "notification_id": 1, "row_id": 1,
-              "token": "no-such-lead-form-token"}
+              "token": "no-such-lead-form-token", "draft_id": 1}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 

@@ -36,7 +36,8 @@ def test_the_csrf_check_covers_every_state_changing_page_route(app):
             "deals.add_note", "deals.reopen", "deals.move", "admin_users.add", "admin_users.save",
             "admin_users.reset_password", "admin_users.set_state", "admin_teams.add",
             "admin_teams.save", "account.password", "inbox.read", "inbox.read_all",
-            "inbox.done", "admin.retry_delivery"} <= endpoints
+            "inbox.done", "admin.retry_delivery", "designer.start",
+            "designer.change", "designer.apply"} <= endpoints
 
 
 @pytest.mark.parametrize("who", ["admin", "rita", None])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, g, render_template
 from htmx_flask import Htmx
 
-from . import access, admin, auth, board, deals
+from . import access, admin, analytics, auth, board, deals
 from .i18n import init_i18n, template_context
 from .security import init_security
 
@@ -34,3 +34,4 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.register_blueprint(board.bp)
     app.register_blueprint(deals.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(analytics.bp)

@@ -8,7 +8,11 @@ QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 
 
 class BadWindow(ValueError):
-    """A window parameter that cannot be read; the message says which and why."""
+    """A window parameter that cannot be read: ``param`` names it, the message says why."""
+
+    def __init__(self, param: str, message: str):
+        self.param = param
+        super().__init__(f"{param}: {message}")
 
 
 def midnight(day: date) -> datetime:
@@ -29,7 +33,7 @@ def parse_quarter(text: str) -> tuple[int, int]:
     """``2026Q4`` (or ``2026-q4``) → ``(2026, 4)``; :class:`BadWindow` otherwise."""
     found = QUARTER.match(text.strip()) if isinstance(text, str) else None
     if not found:
-        raise BadWindow(f"quarter: “{text}” is not a quarter like 2026Q4")
+        raise BadWindow("quarter", f"“{text}” is not a quarter like 2026Q4")
     return int(found.group(1)), int(found.group(2))
 
 
@@ -46,7 +50,7 @@ def parse_day(text: str, name: str) -> datetime:
     try:
         return midnight(date.fromisoformat(text.strip()))
     except (ValueError, AttributeError):
-        raise BadWindow(f"{name}: “{text}” is not a date like 2026-10-01") from None
+        raise BadWindow(name, f"“{text}” is not a date like 2026-10-01") from None
 
 
 def window(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
@@ -64,14 +68,18 @@ def window(start: str | None, end: str | None, now: datetime) -> tuple[datetime,
     if last is None:
         last = quarter_window(*quarter_of(first))[1]
     if last <= first:
-        raise BadWindow(f"to: {last.date()} is not after from: {first.date()}")
+        raise BadWindow("to", f"{last.date()} is not after from ({first.date()})")
     return first, last
+
+
+def check_interval(interval: str) -> None:
+    if interval not in ("week", "month"):
+        raise BadWindow("interval", f"“{interval}” is neither week nor month")
 
 
 def buckets(start: datetime, end: datetime, interval: str) -> list[tuple[datetime, datetime]]:
     """Consecutive weeks (Monday to Monday) or calendar months covering [start, end)."""
-    if interval not in ("week", "month"):
-        raise BadWindow(f"interval: “{interval}” is neither week nor month")
+    check_interval(interval)
     if interval == "week":
         cursor = midnight((start - timedelta(days=start.weekday())).date())
     else:

@@ -98,3 +98,16 @@ def test_percentile_is_nearest_rank_and_summary_of_nothing_is_none():
     assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9) == 9
     assert percentile([3, 1, 2], 0.9) == 3
     assert summary([]) == {"count": 0, "median": None, "mean": None, "p90": None}
+
+
+def test_trend_buckets_are_reports_of_their_own_weeks():
+    from goldsieve.analytics.trend import trend
+
+    weeks = trend(histories(), MINI, day(1), day(15), "week")
+    # Jan 1 2026 is a Thursday: [Jan 1, Jan 5), [Jan 5, Jan 12), [Jan 12, Jan 15)
+    assert [(w["from"][:10], w["to"][:10]) for w in weeks] == [
+        ("2026-01-01", "2026-01-05"), ("2026-01-05", "2026-01-12"), ("2026-01-12", "2026-01-15")]
+    first = {s["stage"]: (s["entered"], s["advanced"]) for s in weeks[0]["stages"]}
+    # week 1: lead entered by 1, 2, 3; only 1 advanced (d3) before Jan 5; 3 leaves on d5
+    assert first == {"lead": (3, 1), "qualified": (2, 0), "quote": (0, 0)}
+    assert (weeks[0]["won"], weeks[0]["lost"], weeks[1]["won"], weeks[2]["lost"]) == (0, 1, 1, 1)

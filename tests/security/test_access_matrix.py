@@ -51,6 +51,12 @@ ROUTES = {
     "api.add_note": API,
     "api.list_audit": API,
     "admin.audit": PAGE,  # the audit log page (admins)
+    "analytics.index": PAGE,
+    "analytics.page": PAGE,
+    "analytics.lost_deals": PAGE,
+    "analytics.export_csv": PAGE,
+    "api.analytics_funnel": API,
+    "api.analytics_trend": API,
 }
 
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
@@ -73,7 +79,8 @@ def rules(app):
 
 
 def url_for_rule(rule, deal_id: int = 1) -> str:
-    values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css"}
+    values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css",
+              "table": "stages"}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 

@@ -1,0 +1,61 @@
+"""Analytics over the REST API: the same numbers as the pages, for the token's user.
+
+``GET /api/v1/analytics/funnel`` and ``/analytics/trend`` take ``funnel`` (required), ``from``
+and ``to`` (``YYYY-MM-DD``, ``to`` exclusive; this quarter by default); the trend also
+``interval`` (``week`` or ``month``). Every count covers only the deals the user may see.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import g, jsonify, request
+
+from ..analytics import load_histories
+from ..analytics.metrics import funnel_metrics
+from ..analytics.trend import trend
+from ..analytics.windows import BadWindow, check_interval, window
+from ..errors import ValidationFailed, Violation
+from ..funnel import Funnel
+from .routes import bp, runtime
+
+
+def asked_funnel() -> Funnel:
+    """The ``funnel`` parameter as a funnel: 422 when missing, 404 when unknown."""
+    funnel_id = request.args.get("funnel")
+    if not funnel_id:
+        raise ValidationFailed([Violation("/funnel", "required", "Name a funnel: ?funnel=<id>.")])
+    return runtime().funnels.get(funnel_id)
+
+
+def asked_window() -> tuple[datetime, datetime]:
+    try:
+        return window(request.args.get("from"), request.args.get("to"), runtime().engine.clock())
+    except BadWindow as error:
+        raise ValidationFailed([Violation(f"/{error.param}", "invalid", str(error))]) from None
+
+
+def visible_histories(funnel: Funnel, end: datetime) -> list:
+    engine = runtime().engine
+    return list(load_histories(engine.store, engine.funnels, funnel.id, engine.scope(g.user), end).values())
+
+
+@bp.get("/analytics/funnel")
+def analytics_funnel():
+    funnel = asked_funnel()
+    start, end = asked_window()
+    report = funnel_metrics(visible_histories(funnel, end), funnel, start, end, runtime().engine.clock())
+    return jsonify(report.as_dict())
+
+
+@bp.get("/analytics/trend")
+def analytics_trend():
+    funnel = asked_funnel()
+    start, end = asked_window()
+    interval = request.args.get("interval", "week")
+    try:
+        check_interval(interval)
+    except BadWindow as error:
+        raise ValidationFailed([Violation("/interval", "invalid", str(error))]) from None
+    buckets = trend(visible_histories(funnel, end), funnel, start, end, interval)
+    return jsonify(funnel=funnel.id, interval=interval, **{"from": start.isoformat(), "to": end.isoformat()},
+                   buckets=buckets)

@@ -45,22 +45,25 @@ class Stay:
 
 @dataclass(slots=True)
 class DealHistory:
-    """One deal's stays in order and its amount over time (for "amount at that moment")."""
+    """One deal's stays in order, its amount over time (for "amount at that moment") and, when
+    the funnel has one, its expected closing date over time (for the forecast)."""
 
     deal_id: int
     created_at: datetime
     stays: list[Stay] = field(default_factory=list)
     amounts: list[tuple[datetime, Any]] = field(default_factory=list)
+    close_dates: list[tuple[datetime, Any]] = field(default_factory=list)
 
     def amount_at(self, moment: datetime, inclusive: bool = False) -> float:
         """The deal's amount just before ``moment`` (or at it: a move writes the amount and the
         stage change at one instant, so a won amount is read inclusively); 0 when unset."""
-        value: Any = None
-        for at, amount in self.amounts:
-            if at > moment or (at == moment and not inclusive):
-                break
-            value = amount
+        value = _value_at(self.amounts, moment, inclusive)
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+    def close_date_at(self, moment: datetime) -> str | None:
+        """The expected closing date (``YYYY-MM-DD`` text) the deal had just before ``moment``."""
+        value = _value_at(self.close_dates, moment, False)
+        return value if isinstance(value, str) else None
 
     def stay_at(self, moment: datetime) -> Stay | None:
         """The stay the deal was in at ``moment`` (``None`` before it was created)."""
@@ -68,6 +71,15 @@ class DealHistory:
             if stay.open_at(moment):
                 return stay
         return None
+
+
+def _value_at(changes: list[tuple[datetime, Any]], moment: datetime, inclusive: bool) -> Any:
+    value: Any = None
+    for at, after in changes:
+        if at > moment or (at == moment and not inclusive):
+            break
+        value = after
+    return value
 
 
 class StageMapper:
@@ -100,7 +112,7 @@ class StageMapper:
 
 
 def build_history(deal_id: int, events: Iterable[dict], to_latest: StageMapper,
-                  amount_field: str = "amount") -> DealHistory | None:
+                  amount_field: str = "amount", close_field: str | None = None) -> DealHistory | None:
     """The stays of one deal from its events, oldest first; ``None`` without a ``created`` event."""
     history: DealHistory | None = None
     current: Stay | None = None
@@ -122,7 +134,9 @@ def build_history(deal_id: int, events: Iterable[dict], to_latest: StageMapper,
         elif kind == "migrated" and current is not None:
             current.stage = to_latest(event.get("funnel_version"), event.get("to_stage"))
         if history is not None and kind in ("created", "updated"):
-            change = (event.get("changes") or {}).get(amount_field)
-            if isinstance(change, (list, tuple)) and len(change) == 2:
-                history.amounts.append((at, change[1]))
+            changes = event.get("changes") or {}
+            for name, kept in ((amount_field, history.amounts), (close_field, history.close_dates)):
+                change = changes.get(name) if name else None
+                if isinstance(change, (list, tuple)) and len(change) == 2:
+                    kept.append((at, change[1]))
     return history

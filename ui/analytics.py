@@ -18,8 +18,11 @@ from flask_babel import gettext as _
 
 from goldsieve.analytics import load_histories
 from goldsieve.analytics.metrics import FunnelMetrics, funnel_metrics
+from goldsieve.analytics.advisor import advice_window, advise
+from goldsieve.analytics.forecast import backtest, forecast
 from goldsieve.analytics.trend import trend
-from goldsieve.analytics.windows import BadWindow, check_interval, window
+from goldsieve.analytics.windows import (BadWindow, check_interval, parse_quarter, quarter_label,
+                                         quarter_of, window)
 from goldsieve.errors import NotFound
 from goldsieve.funnel import OPEN, Funnel
 from goldsieve.store.filters import In, all_of
@@ -65,12 +68,15 @@ def _asked(funnel_id: str) -> Request:
     return Request(funnel, start, end, interval)
 
 
-def _report(asked: Request) -> tuple[FunnelMetrics, list]:
+def _histories(funnel: Funnel, before: datetime) -> list:
     engine = runtime().engine
-    histories = load_histories(engine.store, engine.funnels, asked.funnel.id, engine.scope(g.user),
-                               asked.end)
-    found = list(histories.values())
-    report = funnel_metrics(found, asked.funnel, asked.start, asked.end, engine.clock())
+    return list(load_histories(engine.store, engine.funnels, funnel.id, engine.scope(g.user),
+                               before).values())
+
+
+def _report(asked: Request) -> tuple[FunnelMetrics, list]:
+    found = _histories(asked.funnel, asked.end)
+    report = funnel_metrics(found, asked.funnel, asked.start, asked.end, runtime().engine.clock())
     return report, found
 
 
@@ -91,7 +97,7 @@ def page(funnel_id: str):
     path = [row for row in report.stages if row.kind != "lost"]
     entered_bars, entered_height = charts.bars(
         [(titles[r.stage], r.entered, _percent(r.conversion)) for r in path])
-    weeks = trend(histories, funnel, asked.start, asked.end, asked.interval)
+    weeks = trend(histories, funnel, asked.start, asked.end, asked.interval, runtime().engine.clock())
     open_stages = [s.id for s in funnel.stages if s.kind == OPEN]
     trend_lines = charts.lines([
         (titles[stage], [next(x["conversion"] for x in bucket["stages"] if x["stage"] == stage)
@@ -105,6 +111,54 @@ def page(funnel_id: str):
         reason_titles={r: text(funnel.lost_reasons.get(r, r)) for r in reasons},
         funnels=list(runtime().funnels), charts=charts,
     )
+
+
+@bp.get("/<funnel_id>/forecast")
+def forecast_page(funnel_id: str):
+    """The quarter's forecast (``?quarter=2026Q4``, this quarter by default) and its backtest."""
+    asked = _asked(funnel_id)
+    now = runtime().engine.clock()
+    try:
+        year, quarter = parse_quarter(request.args["quarter"]) if request.args.get("quarter") else quarter_of(now)
+    except BadWindow as error:
+        abort(400, description=str(error))
+    found = _histories(asked.funnel, now)
+    outlook = forecast(found, asked.funnel, year, quarter, now)
+    checks = backtest(found, asked.funnel, year, quarter)
+    titles = {s.id: text(s.title) or s.id for s in asked.funnel.stages}
+    by_stage = _forecast_by_stage(outlook, asked.funnel)
+    top = max([outlook.p90, outlook.won_so_far + outlook.weighted_pipeline]
+              + [max(r["actual"], r["p90"], r["weighted"]) for r in checks]) or 1
+    return render_template("analytics/forecast.html", funnel=asked.funnel, asked=asked,
+                           outlook=outlook, checks=checks, titles=titles, by_stage=by_stage,
+                           top=top, charts=charts, funnels=list(runtime().funnels),
+                           quarter=quarter_label(year, quarter))
+
+
+def _forecast_by_stage(outlook, funnel: Funnel) -> list[dict]:
+    rows = []
+    for stage in funnel.open_stages():
+        deals = [d for d in outlook.deals if d.stage == stage.id]
+        rows.append({"stage": stage.id, "deals": len(deals), "amount": sum(d.amount for d in deals),
+                     "weighted": sum(d.weighted for d in deals if d.in_quarter),
+                     "expected": sum(d.amount * d.chance for d in deals)})
+    return rows
+
+
+@bp.get("/<funnel_id>/advice")
+def advice_page(funnel_id: str):
+    """The stage advisor over the half year up to now (or the ``from``/``to`` asked for)."""
+    asked = _asked(funnel_id)
+    now = runtime().engine.clock()
+    start, end = (asked.start, asked.end) if request.args.get("from") or request.args.get("to") \
+        else advice_window(now)
+    found = _histories(asked.funnel, end)
+    report = funnel_metrics(found, asked.funnel, start, end, now)
+    titles = {s.id: text(s.title) or s.id for s in asked.funnel.stages}
+    return render_template("analytics/advice.html", funnel=asked.funnel, asked=asked, start=start,
+                           end=end, suggestions=advise(report, asked.funnel, found), titles=titles,
+                           reason_titles={r: text(t) for r, t in asked.funnel.lost_reasons.items()},
+                           funnels=list(runtime().funnels))
 
 
 @bp.get("/<funnel_id>/lost")
@@ -157,7 +211,8 @@ def _lost_table(report: FunnelMetrics, histories: list, asked: Request) -> list[
 
 def _trend_table(report: FunnelMetrics, histories: list, asked: Request) -> list[list]:
     rows = [["from", "to", "stage", "entered", "advanced", "conversion"]]
-    for bucket in trend(histories, asked.funnel, asked.start, asked.end, asked.interval):
+    for bucket in trend(histories, asked.funnel, asked.start, asked.end, asked.interval,
+                        runtime().engine.clock()):
         rows += [[bucket["from"], bucket["to"], s["stage"], s["entered"], s["advanced"], s["conversion"]]
                  for s in bucket["stages"]]
     return rows

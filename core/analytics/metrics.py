@@ -69,7 +69,8 @@ class StageMetrics:
 
     @property
     def conversion(self) -> float | None:
-        return ratio(self.advanced, self.entered)
+        """Share of the entered deals that moved on; none for won and lost stages (nowhere to go)."""
+        return ratio(self.advanced, self.entered) if self.kind == OPEN else None
 
     @property
     def to_won(self) -> float | None:
@@ -159,13 +160,16 @@ def last_close(history: DealHistory, start: datetime, end: datetime,
 
 
 def funnel_metrics(histories: Iterable[DealHistory], funnel: Funnel, start: datetime,
-                   end: datetime, now: datetime | None = None) -> FunnelMetrics:
+                   end: datetime, now: datetime | None = None,
+                   judged_at: datetime | None = None) -> FunnelMetrics:
     """Every number of the funnel report for the window [start, end).
 
     ``now`` caps the moment ages are measured at, so a window ending in the future (this
-    quarter) reports today's ages, not the quarter end's.
+    quarter) reports today's ages, not the quarter end's. ``judged_at`` (default ``end``) is when
+    the entered deals' outcomes are read: a trend judges a week's entries as known later.
     """
     as_of = min(end, now) if now else end
+    judged_at = judged_at or end
     targets = targets_by_stage(funnel)
     rows = {s.id: StageMetrics(s.id, s.kind, target=targets.get(s.id)) for s in funnel.stages}
     lost_deals: dict[str, defaultdict[str, list[int]]] = {s: defaultdict(list) for s in rows}
@@ -180,7 +184,8 @@ def funnel_metrics(histories: Iterable[DealHistory], funnel: Funnel, start: date
             continue
         count += 1
         at_end = history.stay_at(end)
-        status = funnel.stage(at_end.stage).kind if at_end and funnel.stage(at_end.stage) else None
+        judged = history.stay_at(judged_at) if judged_at != end else at_end
+        status = funnel.stage(judged.stage).kind if judged and funnel.stage(judged.stage) else None
         last_entry: dict[str, Stay] = {}
         for stay in history.stays:
             if start <= stay.entered_at < end:
@@ -192,7 +197,7 @@ def funnel_metrics(histories: Iterable[DealHistory], funnel: Funnel, start: date
             if row is None:
                 continue
             row.entered += 1
-            result = outcome(stay, end, funnel)
+            result = outcome(stay, judged_at, funnel)
             setattr(row, result, getattr(row, result) + 1)
             if result == "lost":
                 reason = stay.lost_reason or "unknown"

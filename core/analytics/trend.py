@@ -11,14 +11,17 @@ from .windows import buckets
 
 
 def trend(histories: Iterable[DealHistory], funnel: Funnel, start: datetime, end: datetime,
-          interval: str) -> list[dict]:
-    """Per week or month of [start, end): entered, advanced and conversion per open stage, and
-    the win rate. Each bucket is judged as of its own end, like a report run on that day."""
+          interval: str, now: datetime | None = None) -> list[dict]:
+    """Per week or month of [start, end) (up to ``now``): entered, advanced and conversion per
+    open stage — the deals entering in that bucket, their outcome as known at the end of the
+    whole trend (a week's entries rarely move on within the week) — and the win rate of the
+    deals closed in the bucket."""
     histories = list(histories)
+    last = min(end, now) if now else end
     found = []
-    for low, high in buckets(start, end, interval):
-        low, high = max(low, start), min(high, end)
-        report = funnel_metrics(histories, funnel, low, high)
+    for low, high in buckets(start, last, interval):
+        low, high = max(low, start), min(high, last)
+        report = funnel_metrics(histories, funnel, low, high, judged_at=last)
         found.append({
             "from": low.isoformat(), "to": high.isoformat(), "win_rate": report.win_rate,
             "won": report.won, "lost": report.closed_lost,

@@ -11,9 +11,11 @@ from datetime import datetime
 from flask import g, jsonify, request
 
 from ..analytics import load_histories
+from ..analytics.advisor import advice_window, advise
+from ..analytics.forecast import backtest, forecast
 from ..analytics.metrics import funnel_metrics
 from ..analytics.trend import trend
-from ..analytics.windows import BadWindow, check_interval, window
+from ..analytics.windows import BadWindow, check_interval, parse_quarter, quarter_of, window
 from ..errors import ValidationFailed, Violation
 from ..funnel import Funnel
 from .routes import bp, runtime
@@ -56,6 +58,32 @@ def analytics_trend():
         check_interval(interval)
     except BadWindow as error:
         raise ValidationFailed([Violation("/interval", "invalid", str(error))]) from None
-    buckets = trend(visible_histories(funnel, end), funnel, start, end, interval)
+    buckets = trend(visible_histories(funnel, end), funnel, start, end, interval, runtime().engine.clock())
     return jsonify(funnel=funnel.id, interval=interval, **{"from": start.isoformat(), "to": end.isoformat()},
                    buckets=buckets)
+
+
+@bp.get("/forecast")
+def forecast_quarter():
+    """``?funnel=&quarter=2026Q4`` (this quarter by default): both forecasts and the backtest."""
+    funnel = asked_funnel()
+    now = runtime().engine.clock()
+    try:
+        year, quarter = parse_quarter(request.args["quarter"]) if request.args.get("quarter") else quarter_of(now)
+    except BadWindow as error:
+        raise ValidationFailed([Violation("/quarter", "invalid", str(error))]) from None
+    histories = visible_histories(funnel, now)
+    outlook = forecast(histories, funnel, year, quarter, now)
+    return jsonify(funnel=funnel.id, **outlook.as_dict(), backtest=backtest(histories, funnel, year, quarter))
+
+
+@bp.get("/analytics/advice")
+def analytics_advice():
+    """The stage advisor over the half year up to now, or ``from``/``to`` when given."""
+    funnel = asked_funnel()
+    now = runtime().engine.clock()
+    start, end = asked_window() if request.args.get("from") or request.args.get("to") else advice_window(now)
+    histories = visible_histories(funnel, end)
+    report = funnel_metrics(histories, funnel, start, end, now)
+    return jsonify(funnel=funnel.id, **{"from": start.isoformat(), "to": end.isoformat()},
+                   suggestions=[s.as_dict() for s in advise(report, funnel, histories)])

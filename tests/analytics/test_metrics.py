@@ -108,6 +108,8 @@ def test_trend_buckets_are_reports_of_their_own_weeks():
     assert [(w["from"][:10], w["to"][:10]) for w in weeks] == [
         ("2026-01-01", "2026-01-05"), ("2026-01-05", "2026-01-12"), ("2026-01-12", "2026-01-15")]
     first = {s["stage"]: (s["entered"], s["advanced"]) for s in weeks[0]["stages"]}
-    # week 1: lead entered by 1, 2, 3; only 1 advanced (d3) before Jan 5; 3 leaves on d5
-    assert first == {"lead": (3, 1), "qualified": (2, 0), "quote": (0, 0)}
+    # week 1's entries judged as known on Jan 15: lead by 1, 2, 3 (1 and 3 advanced, 2 lost);
+    # qualified by 1 (advanced) and 6 (lost on Jan 12)
+    assert first == {"lead": (3, 2), "qualified": (2, 1), "quote": (0, 0)}
+    assert len(trend(histories(), MINI, day(1), day(15), "week", now=day(6))) == 2  # not past now
     assert (weeks[0]["won"], weeks[0]["lost"], weeks[1]["won"], weeks[2]["lost"]) == (0, 1, 1, 1)

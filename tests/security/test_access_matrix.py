@@ -55,8 +55,12 @@ ROUTES = {
     "analytics.page": PAGE,
     "analytics.lost_deals": PAGE,
     "analytics.export_csv": PAGE,
+    "analytics.forecast_page": PAGE,
+    "analytics.advice_page": PAGE,
     "api.analytics_funnel": API,
     "api.analytics_trend": API,
+    "api.analytics_advice": API,
+    "api.forecast_quarter": API,
 }
 
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")

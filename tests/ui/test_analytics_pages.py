@@ -78,3 +78,15 @@ def test_unknown_funnel_and_table_are_404(rep_browser):
 def test_the_nav_links_to_analytics(rep_browser):
     assert rep_browser.get("/analytics/").headers["Location"].endswith("/analytics/handmade")
     assert 'href="/analytics/"' in rep_browser.get("/").get_data(as_text=True)
+
+
+def test_forecast_page_shows_the_interval_and_four_quarters(rep_browser, history):
+    html = rep_browser.get("/analytics/handmade/forecast?quarter=2026Q1").get_data(as_text=True)
+    assert "p10–p90" in html
+    assert re.findall(r'data-quarter="([^"]+)"', html) == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
+    assert rep_browser.get("/analytics/handmade/forecast?quarter=2026Q5").status_code == 400
+
+
+def test_advice_page_renders_for_a_rep(rep_browser, history):
+    response = rep_browser.get("/analytics/handmade/advice")
+    assert response.status_code == 200 and "Stage advisor" in response.get_data(as_text=True)

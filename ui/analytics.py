@@ -16,13 +16,13 @@ from flask import Blueprint, Response, abort, current_app, g, redirect, render_t
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 
-from goldsieve.analytics import load_histories
 from goldsieve.analytics.metrics import FunnelMetrics, funnel_metrics
 from goldsieve.analytics.advisor import advice_window, advise
 from goldsieve.analytics.forecast import backtest, forecast
 from goldsieve.analytics.trend import trend
 from goldsieve.analytics.windows import (BadWindow, check_interval, parse_quarter, quarter_label,
                                          quarter_of, window)
+from goldsieve.api.analytics import visible_histories
 from goldsieve.errors import NotFound
 from goldsieve.funnel import OPEN, Funnel
 from goldsieve.store.filters import In, all_of
@@ -68,14 +68,8 @@ def _asked(funnel_id: str) -> Request:
     return Request(funnel, start, end, interval)
 
 
-def _histories(funnel: Funnel, before: datetime) -> list:
-    engine = runtime().engine
-    return list(load_histories(engine.store, engine.funnels, funnel.id, engine.scope(g.user),
-                               before).values())
-
-
 def _report(asked: Request) -> tuple[FunnelMetrics, list]:
-    found = _histories(asked.funnel, asked.end)
+    found = visible_histories(asked.funnel, asked.end)
     report = funnel_metrics(found, asked.funnel, asked.start, asked.end, runtime().engine.clock())
     return report, found
 
@@ -122,7 +116,7 @@ def forecast_page(funnel_id: str):
         year, quarter = parse_quarter(request.args["quarter"]) if request.args.get("quarter") else quarter_of(now)
     except BadWindow as error:
         abort(400, description=str(error))
-    found = _histories(asked.funnel, now)
+    found = visible_histories(asked.funnel, now)
     outlook = forecast(found, asked.funnel, year, quarter, now)
     checks = backtest(found, asked.funnel, year, quarter)
     titles = {s.id: text(s.title) or s.id for s in asked.funnel.stages}
@@ -152,7 +146,7 @@ def advice_page(funnel_id: str):
     now = runtime().engine.clock()
     start, end = (asked.start, asked.end) if request.args.get("from") or request.args.get("to") \
         else advice_window(now)
-    found = _histories(asked.funnel, end)
+    found = visible_histories(asked.funnel, end)
     report = funnel_metrics(found, asked.funnel, start, end, now)
     titles = {s.id: text(s.title) or s.id for s in asked.funnel.stages}
     return render_template("analytics/advice.html", funnel=asked.funnel, asked=asked, start=start,

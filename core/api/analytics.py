@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 
-from ..analytics import load_histories
+from ..analytics.cache import HistoryCache
 from ..analytics.advisor import advice_window, advise
 from ..analytics.forecast import backtest, forecast
 from ..analytics.metrics import funnel_metrics
@@ -36,9 +36,18 @@ def asked_window() -> tuple[datetime, datetime]:
         raise ValidationFailed([Violation(f"/{error.param}", "invalid", str(error))]) from None
 
 
+def history_cache() -> HistoryCache:
+    """The app's cache of deal histories (one per app: the pages and the API share it)."""
+    cache = current_app.extensions.get("goldsieve_analytics")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "goldsieve_analytics", HistoryCache(runtime().store, runtime().funnels))
+    return cache
+
+
 def visible_histories(funnel: Funnel, end: datetime) -> list:
-    engine = runtime().engine
-    return list(load_histories(engine.store, engine.funnels, funnel.id, engine.scope(g.user), end).values())
+    """Histories of the funnel's deals the user may see that were created before ``end``."""
+    return history_cache().histories(funnel.id, runtime().engine.scope(g.user), end)
 
 
 @bp.get("/analytics/funnel")

@@ -74,3 +74,9 @@ def test_advice_lists_suggestions_with_numbers(goldsieve_api, deals):
     body = goldsieve_api.get("analytics/advice?funnel=handmade").get_json()
     # the design funnel has five open stages and too few deals for any other rule
     assert body["suggestions"] == []
+
+
+def test_the_openapi_document_lists_the_analytics_endpoints(goldsieve_api):
+    paths = goldsieve_api.as_token(None).get("openapi.json").get_json()["paths"]
+    assert {"/api/v1/analytics/funnel", "/api/v1/analytics/trend", "/api/v1/forecast",
+            "/api/v1/analytics/advice"} <= set(paths)

@@ -51,6 +51,8 @@ class Model:
     as_of: datetime
     cells: dict[tuple[str, int], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     to_win: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    sorted_to_win: dict[str, list[float]] = field(default_factory=dict)
+    sorted_all: list[float] = field(default_factory=list)
 
     def p_win(self, funnel: Funnel, stage: str, age: float) -> tuple[float, str]:
         """The chance and where it came from: ``history`` (stage and age), ``stage`` or ``funnel``."""
@@ -63,12 +65,31 @@ class Model:
         found = funnel.stage(stage)
         return (found.probability if found else 0.0), "funnel"
 
-    def remaining(self, stage: str, age: float) -> list[float]:
-        """Days still to go for past winners from ``stage`` that were there at least ``age`` days."""
-        past = self.to_win.get(stage) or [d for durations in self.to_win.values() for d in durations]
-        later = [d - age for d in past if d >= age]
-        # older than every past winner: if it is won at all, it is won now
-        return later or ([0.0] if past else [])
+    def ahead(self, stage: str, age: float, low: float, high: float) -> tuple[float | None, float]:
+        """For past winners from ``stage`` (any stage when it has none) that were there at least
+        ``age`` days: the median of the days they still took, and the share of them that took
+        between ``low`` and ``high`` more days. ``(None, 1.0)`` without any past winner; a deal
+        older than every past winner would be won now, if at all.
+
+        By bisection on sorted durations: a forecast asks this for every open deal.
+        """
+        past = self.sorted_to_win.get(stage) or self.sorted_all
+        if not past:
+            return None, 1.0
+        first = bisect_left(past, age)
+        count = len(past) - first
+        if not count:
+            return 0.0, 1.0 if low <= 0 < high else 0.0
+        median = (past[first + (count - 1) // 2] + past[first + count // 2]) / 2 - age
+        inside = (bisect_left(past, high + age, lo=first)
+                  - bisect_left(past, max(low, 0.0) + age, lo=first))
+        return median, inside / count
+
+    def freeze(self) -> "Model":
+        """Sort the durations once learning is done."""
+        self.sorted_to_win = {stage: sorted(d) for stage, d in self.to_win.items()}
+        self.sorted_all = sorted(d for durations in self.to_win.values() for d in durations)
+        return self
 
 
 def learn(histories: Iterable[DealHistory], funnel: Funnel, as_of: datetime) -> Model:
@@ -91,7 +112,7 @@ def learn(histories: Iterable[DealHistory], funnel: Funnel, as_of: datetime) -> 
                     cell[1] += 1
             if kind == WON:
                 model.to_win[stay.stage].append(days(stay.entered_at, final.entered_at))
-    return model
+    return model.freeze()
 
 
 @dataclass
@@ -124,17 +145,16 @@ def open_deals(histories: Iterable[DealHistory], funnel: Funnel, model: Model, s
             continue
         age = days(stay.entered_at, as_of)
         amount = history.amount_at(as_of)
-        ahead = sorted(model.remaining(stage.id, age))
+        median, share = model.ahead(stage.id, age, days(as_of, start), days(as_of, end))
         expected = _close_date(history.close_date_at(as_of))
-        if expected is None and ahead:
-            expected = as_of + timedelta(days=statistics.median(ahead))
+        if expected is None and median is not None:
+            expected = as_of + timedelta(days=median)
         if expected is not None:
             expected = max(expected, as_of)  # overdue: expected now
         p_win, source = model.p_win(funnel, stage.id, age)
         found.append(OpenDeal(
             history.deal_id, stage.id, age, amount, amount * stage.probability, expected,
-            expected is not None and start <= expected < end, p_win, source,
-            _share_between(ahead, days(as_of, start), days(as_of, end)) if ahead else 1.0,
+            expected is not None and start <= expected < end, p_win, source, share,
         ))
     return found
 
@@ -144,11 +164,6 @@ def _close_date(text: str | None) -> datetime | None:
         return midnight(date.fromisoformat(text)) if text else None
     except ValueError:
         return None
-
-
-def _share_between(sorted_days: list[float], low: float, high: float) -> float:
-    """Share of the values in [low, high)."""
-    return (bisect_left(sorted_days, high) - bisect_left(sorted_days, low)) / len(sorted_days)
 
 
 def _bernoulli_runs(rng: random.Random, chance: float, runs: int) -> Iterable[int]:

@@ -10,14 +10,15 @@ number exact after every write: events are only ever appended (DESIGN.md, princi
 each write appends at least one, in the same transaction as the deal.
 
 Visibility stays in the store: for a user who may not see everything, the ids of the deals they
-may see come from a store query with their scope, exactly as without the cache; the cache only
-spares re-reading the events of those deals. Histories contain events after a report's end, so
+may see come from a store query with their scope, exactly as without the cache (the answer is
+remembered until the next write of any deal, user or team); the cache only spares re-reading
+the events of those deals. Histories contain events after a report's end, so
 the report functions read everything "as of" their window (see :mod:`.metrics`).
 """
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from datetime import datetime
 
 from ..registry import FunnelRegistry
@@ -26,6 +27,8 @@ from ..store.filters import Eq, Everything, Filter, In, all_of
 from .loading import BATCH, close_date_field, visible_deal_ids
 from .stays import DealHistory, StageMapper, build_history
 
+#: scopes whose visible deal ids are remembered
+MAX_SCOPES = 64
 #: more new events than this and rebuilding the funnel is cheaper than replaying deal by deal
 REPLAY_MAX = 20_000
 
@@ -43,17 +46,43 @@ class HistoryCache:
     def __init__(self, store: Store, funnels: FunnelRegistry):
         self.store, self.funnels = store, funnels
         self._funnels: dict[str, _FunnelHistories] = {}
+        self._ids: OrderedDict[tuple, tuple[tuple[int, int], list[int]]] = OrderedDict()
         self._lock = threading.Lock()
 
     def histories(self, funnel_id: str, scope: Filter, before: datetime) -> list[DealHistory]:
         """The visible deals' histories (deals created before ``before``), current as of now."""
         self.funnels.get(funnel_id)  # NotFound for an unknown funnel, before any work
-        ids = None if isinstance(scope, Everything) else visible_deal_ids(self.store, funnel_id, scope, before)
+        ids = None if isinstance(scope, Everything) else self._visible(funnel_id, scope)
         with self._lock:
             found = self._current(funnel_id).by_deal
             if ids is None:
                 return [h for h in found.values() if h.created_at < before]
-            return [found[i] for i in ids if i in found]
+            return [h for i in ids if (h := found.get(i)) is not None and h.created_at < before]
+
+    def _visible(self, funnel_id: str, scope: Filter) -> list[int]:
+        """The ids the store query with ``scope`` returns, remembered until anything is written.
+
+        Who sees which deal changes only by a write: of a deal (which appends an event) or of a
+        user or team (which appends an audit row, in the same transaction). So the answer is kept
+        together with the newest event and audit ids, and asked again once either moved.
+        """
+        key = (funnel_id, scope)
+        try:
+            hash(key)
+        except TypeError:  # a filter holding a list: not hashable, ask every time
+            return visible_deal_ids(self.store, funnel_id, scope, None)
+        written = (self._newest_event(), self._newest("audit"))
+        with self._lock:
+            known = self._ids.get(key)
+        if known is not None and known[0] == written:
+            return known[1]
+        ids = visible_deal_ids(self.store, funnel_id, scope, None)
+        with self._lock:
+            self._ids[key] = (written, ids)
+            self._ids.move_to_end(key)
+            while len(self._ids) > MAX_SCOPES:
+                self._ids.popitem(last=False)
+        return ids
 
     def _current(self, funnel_id: str) -> _FunnelHistories:
         entry = self._funnels.get(funnel_id)
@@ -65,7 +94,10 @@ class HistoryCache:
         return entry
 
     def _newest_event(self) -> int:
-        latest = self.store.find("events", limit=1, descending=True)
+        return self._newest("events")
+
+    def _newest(self, table: str) -> int:
+        latest = self.store.find(table, limit=1, descending=True)
         return latest[0]["id"] if latest else 0
 
     def _mapper(self, funnel_id: str) -> tuple[StageMapper, str | None]:

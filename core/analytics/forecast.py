@@ -36,6 +36,7 @@ from .windows import midnight, previous_quarter, quarter_label, quarter_window
 AGE_BUCKETS = (0, 7, 30, 90)  # lower bounds, in days in the stage
 MIN_SAMPLE = 5  # closed deals below which a (stage, age) cell falls back to the stage, then to `probability`
 RUNS = 2000
+NORMAL_FROM = 200  # expected wins per draw above which the normal law replaces the draws
 SEED = 6
 BACKTEST_QUARTERS = 4
 
@@ -194,6 +195,20 @@ def simulate(deals: list[OpenDeal], runs: int = RUNS, seed: int = SEED) -> list[
     return sorted(totals)
 
 
+def spread(deals: list[OpenDeal], runs: int = RUNS) -> tuple[float, float, float, float]:
+    """Mean, p10, p50 and p90 of the won amount: drawn when the draws are cheap, else (more than
+    ``NORMAL_FROM`` expected wins per draw) from the normal law the sum of that many independent
+    wins follows (central limit), with the exact mean and variance."""
+    mean = sum(d.amount * d.chance for d in deals)
+    if sum(d.chance for d in deals if d.amount) <= NORMAL_FROM:
+        totals = simulate(deals, runs) if deals else [0.0]
+        return (statistics.fmean(totals), percentile(totals, 0.1), percentile(totals, 0.5),
+                percentile(totals, 0.9))
+    sigma = math.sqrt(sum(d.amount ** 2 * d.chance * (1 - d.chance) for d in deals))
+    low, high = statistics.NormalDist(mean, sigma).inv_cdf(0.1), statistics.NormalDist(mean, sigma).inv_cdf(0.9)
+    return mean, max(0.0, low), mean, high
+
+
 def won_between(histories: Iterable[DealHistory], funnel: Funnel, start: datetime, end: datetime,
                 created_from: datetime | None = None) -> float:
     """Amount of the deals whose last close in [start, end) was a win (optionally: created from)."""
@@ -258,13 +273,12 @@ def forecast(histories: Iterable[DealHistory], funnel: Funnel, year: int, quarte
     won = won_between(histories, funnel, start, as_of)
     left = (end - max(as_of, start)).total_seconds() / (end - start).total_seconds()
     new = new_deal_rate(histories, funnel, year, quarter) * left
-    totals = simulate(deals, runs) if deals else [0.0]
+    mean, p10, p50, p90 = spread(deals, runs)
     weighted = [d for d in deals if d.in_quarter]
     base = won + new
     return Forecast(
         quarter_label(year, quarter), as_of, won, sum(d.weighted for d in weighted), len(weighted),
-        sum(d.amount * d.chance for d in deals), new, base + statistics.fmean(totals),
-        base + percentile(totals, 0.1), base + percentile(totals, 0.5), base + percentile(totals, 0.9),
+        sum(d.amount * d.chance for d in deals), new, base + mean, base + p10, base + p50, base + p90,
         deals, model,
     )
 

@@ -30,9 +30,10 @@ def close_date_field(funnel: Funnel) -> str | None:
                  if properties.get(name, {}).get("format") == "date"), None)
 
 
-def visible_deal_ids(store: Store, funnel_id: str, scope: Filter, before: datetime) -> list[int]:
-    """Ids of the funnel's deals the scope lets through that were created before ``before``."""
-    where = all_of(scope, Eq("funnel", funnel_id), Range("created_at", None, stamp(before)))
+def visible_deal_ids(store: Store, funnel_id: str, scope: Filter, before: datetime | None) -> list[int]:
+    """Ids of the funnel's deals the scope lets through (created before ``before``, if given)."""
+    where = all_of(scope, Eq("funnel", funnel_id),
+                   Range("created_at", None, stamp(before)) if before else None)
     return [deal["id"] for deal in store.iterate("deals", where, batch=5000)]
 
 

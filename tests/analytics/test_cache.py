@@ -6,6 +6,7 @@ from datetime import timedelta
 from goldsieve.analytics import funnel_report
 from goldsieve.analytics.cache import HistoryCache
 from goldsieve.analytics.metrics import funnel_metrics
+from goldsieve.store.filters import Eq
 
 
 def numbers(report):
@@ -44,3 +45,25 @@ def test_cached_numbers_equal_fresh_ones_after_each_write(goldsieve_engine, gold
     lead = funnel_metrics(cache.histories("handmade", engine.scope(rita), clock.now), funnel, start,
                           clock.now).stage("lead")
     assert (lead.entered, lead.advanced, lead.current) == (1, 1, 0)
+
+
+def test_a_team_change_changes_what_a_manager_sees_at_once(goldsieve_engine, goldsieve_clock,
+                                                           goldsieve_make_user, goldsieve_make_team):
+    from goldsieve.users import update_user
+
+    engine, clock = goldsieve_engine, goldsieve_clock
+    goldsieve_make_user("mia", "manager")
+    goldsieve_make_team("east", manager="mia")
+    rita, rob = goldsieve_make_user("rita", "rep", "east"), goldsieve_make_user("rob", "rep")
+    for rep in (rita, rob):
+        engine.create(rep, "handmade", "d", {"company": "A"})
+        clock.advance(hours=1)
+    cache = HistoryCache(engine.store, engine.funnels)
+
+    def seen():
+        mia = engine.store.find("users", Eq("username", "mia"))[0]
+        return len(cache.histories("handmade", engine.scope(mia), clock.now))
+
+    assert seen() == 1
+    update_user(engine.store, "rob", team="east")  # no deal event: only the audit log moves
+    assert seen() == 2

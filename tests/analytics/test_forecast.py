@@ -101,3 +101,18 @@ def test_backtest_of_the_four_quarters_before(found):
     assert (q1["actual"], q1["weighted"], q1["empirical"]) == (400.0, 0.0, 0.0)
     assert (q1["weighted_error"], q1["empirical_error_share"], q1["within_p10_p90"]) == (-400.0, -1.0, False)
     assert all(r["actual"] == 0 for r in rows[:-1])
+
+
+def test_many_deals_use_the_normal_law_which_agrees_with_the_draws():
+    from goldsieve.analytics.forecast import NORMAL_FROM, OpenDeal, simulate, spread
+    from goldsieve.analytics.metrics import percentile
+
+    deals = [OpenDeal(n, "quote", 1.0, 100.0 + n % 50, 0.0, None, False, 0.5, "history", 0.9)
+             for n in range(1000)]
+    assert sum(d.chance for d in deals) > NORMAL_FROM
+    mean, p10, p50, p90 = spread(deals)
+    drawn = simulate(deals)
+    assert mean == pytest.approx(sum(d.amount * 0.45 for d in deals))
+    assert p10 == pytest.approx(percentile(drawn, 0.1), rel=0.01)
+    assert p90 == pytest.approx(percentile(drawn, 0.9), rel=0.01)
+    assert p10 < p50 < p90

@@ -1,7 +1,7 @@
 """Properties of the funnel report on random histories: counts conserve, rates stay in 0..1."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -60,3 +60,19 @@ def test_counts_conserve_and_rates_are_shares(drawn, start_day, length):
     assert report.open_deals == open_at_end
     assert report.win_rate is None or 0 <= report.win_rate <= 1
     assert report.won + report.closed_lost <= report.deals
+
+
+@settings(max_examples=80, deadline=None)
+@given(deals, st.integers(0, 20), st.integers(1, 40), st.sampled_from(["week", "month"]))
+def test_the_trend_equals_a_report_per_bucket(drawn, start_day, length, interval):
+    from goldsieve.analytics.trend import trend
+
+    found = histories(log_of(drawn))
+    start = day(1) + timedelta(days=start_day)
+    end = start + timedelta(days=length)
+    for bucket in trend(found, MINI, start, end, interval):
+        low, high = (datetime.fromisoformat(bucket[k]) for k in ("from", "to"))
+        report = funnel_metrics(found, MINI, low, high, judged_at=end)
+        assert (bucket["won"], bucket["lost"], bucket["win_rate"]) == (report.won, report.closed_lost, report.win_rate)
+        assert bucket["stages"] == [{"stage": r.stage, "entered": r.entered, "advanced": r.advanced,
+                                     "conversion": r.conversion} for r in report.stages if r.kind == "open"]

@@ -75,3 +75,13 @@ def test_api_agrees_with_a_recount_of_the_exported_events(demo):
         assert row["entered"] == expected["entered"][stage], stage
         assert row["current"] == expected["current"][stage], stage
         assert row["lost_by_reason"] == dict(expected["lost"][stage]), stage
+
+
+def test_the_advisor_has_a_grounded_suggestion_on_the_demo(demo):
+    app, runtime, _window = demo
+    token = issue_token(runtime.store, "admin")
+    body = app.test_client().get("/api/v1/analytics/advice?funnel=software",
+                                 headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["suggestions"], body
+    for suggestion in body["suggestions"]:
+        assert suggestion["numbers"] and suggestion["message"]

@@ -499,6 +499,38 @@ def export_command(workspace: Path, what: str, fmt: str, funnel_id: str | None,
         export(rt, output, what=what, fmt=fmt, funnel_id=funnel_id, user=user)
 
 
+@cli.command("report")
+@workspace_option
+@click.option("--funnel", "funnel_id", required=True)
+@click.option("--from", "start", default=None, help="First day, YYYY-MM-DD (default: this quarter's).")
+@click.option("--to", "end", default=None, help="Day after the last, YYYY-MM-DD (default: the quarter's end).")
+@click.option("--as", "as_user", default=None,
+              help="Count only what this user may see (default: everything).")
+def report_command(workspace: Path, funnel_id: str, start: str | None, end: str | None,
+                   as_user: str | None) -> None:
+    """Print the funnel's numbers for a window as JSON (the same as the analytics API)."""
+    import json
+
+    from .analytics import funnel_report
+    from .analytics.windows import BadWindow, window
+    from .store.filters import Everything
+    from .users import find_user
+
+    with _runtime(workspace) as rt:
+        try:
+            first, last = window(start, end, rt.engine.clock())
+        except BadWindow as error:
+            fail(str(error))
+        scope = Everything()
+        if as_user is not None:
+            user = find_user(rt.store, as_user)
+            if user is None:
+                fail(f"there is no user {as_user!r}")
+            scope = rt.engine.scope(user)
+        found = funnel_report(rt.store, rt.funnels, funnel_id, scope, first, last, rt.engine.clock())
+        click.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
+
+
 def main() -> None:
     cli.main(prog_name="goldsieve")
 

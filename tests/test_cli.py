@@ -182,3 +182,17 @@ def test_serve_runs_a_real_server_and_a_second_process_is_refused(workspace):
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=20)
+
+
+def test_report_prints_the_funnel_numbers_for_a_user(tmp_path):
+    folder = tmp_path / "demo"
+    assert run("demo", "--workspace", str(folder), "--deals", "60", "--no-serve").exit_code == 0
+    everyone = json.loads(run("report", "-w", str(folder), "--funnel", "software",
+                              "--from", "2020-01-01", "--to", "2100-01-01").output)
+    rep = json.loads(run("report", "-w", str(folder), "--funnel", "software", "--as", "rep.li",
+                         "--from", "2020-01-01", "--to", "2100-01-01").output)
+    assert everyone["deals"] == 60 and 0 < rep["deals"] < 60
+    assert everyone["stages"][0]["entered"] == 60  # every demo deal starts in the first stage
+    bad = run("report", "-w", str(folder), "--funnel", "software", "--from", "someday")
+    assert bad.exit_code == 1 and "from" in bad.output
+    assert run("report", "-w", str(folder), "--funnel", "nope").exit_code == 1

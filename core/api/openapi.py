@@ -105,4 +105,24 @@ def build_spec() -> dict:
         "summary": "A lead: created in the funnel's first stage, owned by whom its assignment rule picks",
         "security": secured, "requestBody": _json("Lead"),
         "responses": _responses(201, "Deal", 401, 403, 404, 422)}})
+    _analytics_paths(spec, secured)
     return spec.to_dict()
+
+
+def _analytics_paths(spec: APISpec, secured: list) -> None:
+    """The analytics endpoints (docs/analytics.md defines every number they return)."""
+    def params(*names: str) -> list[dict]:
+        return [{"name": n, "in": "query", "required": n == "funnel", "schema": {"type": "string"}}
+                for n in names]
+
+    for path, summary, names in (
+        ("/api/v1/analytics/funnel", "Per-stage conversion, losses, dwell and current deals in [from, to)",
+         ("funnel", "from", "to")),
+        ("/api/v1/analytics/trend", "Conversion per stage by week or month", ("funnel", "from", "to", "interval")),
+        ("/api/v1/forecast", "The quarter's forecast (weighted and empirical, p10-p90) and its backtest",
+         ("funnel", "quarter")),
+        ("/api/v1/analytics/advice", "Stage advisor suggestions with their numbers", ("funnel", "from", "to")),
+    ):
+        spec.path(path, operations={"get": {
+            "summary": summary, "security": secured, "parameters": params(*names),
+            "responses": _responses(200, {"type": "object"}, 401, 404, 422)}})

@@ -82,6 +82,16 @@ ROUTES = {
     "designer.change": PAGE,
     "designer.plan": PAGE,
     "designer.apply": PAGE,
+    "analytics.index": PAGE,
+    "analytics.page": PAGE,
+    "analytics.lost_deals": PAGE,
+    "analytics.export_csv": PAGE,
+    "analytics.forecast_page": PAGE,
+    "analytics.advice_page": PAGE,
+    "api.analytics_funnel": API,
+    "api.analytics_trend": API,
+    "api.analytics_advice": API,
+    "api.forecast_quarter": API,
 }
 #: endpoints only an admin (``manage_users``) may reach: everyone else gets 403 on every method
 ADMIN_ONLY = {endpoint for endpoint in ROUTES if endpoint.startswith("admin")}
@@ -108,7 +118,7 @@ def rules(app):
 def url_for_rule(rule, deal_id: int = 1) -> str:
     values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css",
               "username": "rita", "name": "north", "task_id": 1, "notification_id": 1, "row_id": 1,
-              "token": "no-such-lead-form-token", "draft_id": 1}
+              "token": "no-such-lead-form-token", "draft_id": 1, "table": "stages"}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 

@@ -1,0 +1,142 @@
+"""A deal's past as stays: the event log turned into "was in stage s from t1 to t2, then went to u".
+
+Every number in the reports is a count or a duration over stays, so this is the one place that
+reads event types. ``created`` opens the first stay; ``stage_changed`` and ``reopened`` close the
+current stay and open the next (a reopen is an entry like any other); ``migrated`` moves the deal
+onto another funnel version's stage without leaving it, so it relabels the open stay. Every other
+type — ``updated`` aside, which carries the amount — is ignored, so new event types (automation)
+change nothing here.
+
+Stage ids are those of the funnel's newest version: a stage of an older version is sent through
+the ``migration.map`` of every later version the registry holds, so a deal on version 2 and one on
+version 3 are counted in the same row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+from ..clock import parse_stamp
+from ..registry import FunnelRegistry
+
+ENTERING = frozenset({"stage_changed", "reopened"})
+
+
+@dataclass(slots=True)
+class Stay:
+    """One deal in one stage, from ``entered_at`` until ``left_at`` (``None`` while still there)."""
+
+    deal_id: int
+    stage: str
+    entered_at: datetime
+    left_at: datetime | None = None
+    left_to: str | None = None
+    lost_reason: str | None = None
+
+    def open_at(self, moment: datetime) -> bool:
+        """Whether the deal was in this stage at ``moment``."""
+        return self.entered_at < moment and (self.left_at is None or self.left_at >= moment)
+
+    def left_by(self, moment: datetime) -> str | None:
+        """Where the deal went from here, as known at ``moment`` (``None``: still here then)."""
+        return self.left_to if self.left_at is not None and self.left_at < moment else None
+
+
+@dataclass(slots=True)
+class DealHistory:
+    """One deal's stays in order, its amount over time (for "amount at that moment") and, when
+    the funnel has one, its expected closing date over time (for the forecast)."""
+
+    deal_id: int
+    created_at: datetime
+    stays: list[Stay] = field(default_factory=list)
+    amounts: list[tuple[datetime, Any]] = field(default_factory=list)
+    close_dates: list[tuple[datetime, Any]] = field(default_factory=list)
+
+    def amount_at(self, moment: datetime, inclusive: bool = False) -> float:
+        """The deal's amount just before ``moment`` (or at it: a move writes the amount and the
+        stage change at one instant, so a won amount is read inclusively); 0 when unset."""
+        value = _value_at(self.amounts, moment, inclusive)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+    def close_date_at(self, moment: datetime) -> str | None:
+        """The expected closing date (``YYYY-MM-DD`` text) the deal had just before ``moment``."""
+        value = _value_at(self.close_dates, moment, False)
+        return value if isinstance(value, str) else None
+
+    def stay_at(self, moment: datetime) -> Stay | None:
+        """The stay the deal was in at ``moment`` (``None`` before it was created)."""
+        for stay in reversed(self.stays):
+            if stay.open_at(moment):
+                return stay
+        return None
+
+
+def _value_at(changes: list[tuple[datetime, Any]], moment: datetime, inclusive: bool) -> Any:
+    value: Any = None
+    for at, after in changes:
+        if at > moment or (at == moment and not inclusive):
+            break
+        value = after
+    return value
+
+
+class StageMapper:
+    """Sends ``(version, stage id)`` to the stage id of the newest version of one funnel."""
+
+    def __init__(self, funnels: FunnelRegistry, funnel_id: str):
+        latest = funnels.get(funnel_id)
+        self.latest = latest.version
+        self._maps: list[tuple[int, dict[str, str]]] = []
+        for version in range(1, latest.version + 1):
+            funnel = funnels.get(funnel_id, version)
+            if funnel.version != version:  # not loaded: the registry answered with the newest
+                continue
+            mapping = (funnel.definition.get("migration") or {}).get("map") or {}
+            if mapping:
+                self._maps.append((version, mapping))
+        self._cache: dict[tuple[Any, Any], Any] = {}
+
+    def __call__(self, version: Any, stage: Any) -> Any:
+        key = (version, stage)
+        found = self._cache.get(key)
+        if found is None:
+            found = stage
+            start = version if isinstance(version, int) else self.latest
+            for later, mapping in self._maps:
+                if later > start:
+                    found = mapping.get(found, found)
+            self._cache[key] = found
+        return found
+
+
+def build_history(deal_id: int, events: Iterable[dict], to_latest: StageMapper,
+                  amount_field: str = "amount", close_field: str | None = None) -> DealHistory | None:
+    """The stays of one deal from its events, oldest first; ``None`` without a ``created`` event."""
+    history: DealHistory | None = None
+    current: Stay | None = None
+    for event in events:
+        kind = event.get("type")
+        at = parse_stamp(event["at"])
+        if kind == "created":
+            history = DealHistory(deal_id, at)
+            current = Stay(deal_id, to_latest(event.get("funnel_version"), event.get("to_stage")), at)
+            history.stays.append(current)
+        elif history is None:
+            continue
+        elif kind in ENTERING and current is not None:
+            to = to_latest(event.get("funnel_version"), event.get("to_stage"))
+            current.left_at, current.left_to = at, to
+            current.lost_reason = event.get("lost_reason")
+            current = Stay(deal_id, to, at)
+            history.stays.append(current)
+        elif kind == "migrated" and current is not None:
+            current.stage = to_latest(event.get("funnel_version"), event.get("to_stage"))
+        if history is not None and kind in ("created", "updated"):
+            changes = event.get("changes") or {}
+            for name, kept in ((amount_field, history.amounts), (close_field, history.close_dates)):
+                change = changes.get(name) if name else None
+                if isinstance(change, (list, tuple)) and len(change) == 2:
+                    kept.append((at, change[1]))
+    return history

@@ -1,0 +1,98 @@
+"""Analytics over the REST API: the same numbers as the pages, for the token's user.
+
+``GET /api/v1/analytics/funnel`` and ``/analytics/trend`` take ``funnel`` (required), ``from``
+and ``to`` (``YYYY-MM-DD``, ``to`` exclusive; this quarter by default); the trend also
+``interval`` (``week`` or ``month``). Every count covers only the deals the user may see.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, g, jsonify, request
+
+from ..analytics.cache import HistoryCache
+from ..analytics.advisor import advice_window, advise
+from ..analytics.forecast import backtest, forecast
+from ..analytics.metrics import funnel_metrics
+from ..analytics.trend import trend
+from ..analytics.windows import BadWindow, check_interval, parse_quarter, quarter_of, window
+from ..errors import ValidationFailed, Violation
+from ..funnel import Funnel
+from .routes import bp, runtime
+
+
+def asked_funnel() -> Funnel:
+    """The ``funnel`` parameter as a funnel: 422 when missing, 404 when unknown."""
+    funnel_id = request.args.get("funnel")
+    if not funnel_id:
+        raise ValidationFailed([Violation("/funnel", "required", "Name a funnel: ?funnel=<id>.")])
+    return runtime().funnels.get(funnel_id)
+
+
+def asked_window() -> tuple[datetime, datetime]:
+    try:
+        return window(request.args.get("from"), request.args.get("to"), runtime().engine.clock())
+    except BadWindow as error:
+        raise ValidationFailed([Violation(f"/{error.param}", "invalid", str(error))]) from None
+
+
+def history_cache() -> HistoryCache:
+    """The app's cache of deal histories (one per app: the pages and the API share it)."""
+    cache = current_app.extensions.get("goldsieve_analytics")
+    if cache is None:
+        cache = current_app.extensions.setdefault(
+            "goldsieve_analytics", HistoryCache(runtime().store, runtime().funnels))
+    return cache
+
+
+def visible_histories(funnel: Funnel, end: datetime) -> list:
+    """Histories of the funnel's deals the user may see that were created before ``end``."""
+    return history_cache().histories(funnel.id, runtime().engine.scope(g.user), end)
+
+
+@bp.get("/analytics/funnel")
+def analytics_funnel():
+    funnel = asked_funnel()
+    start, end = asked_window()
+    report = funnel_metrics(visible_histories(funnel, end), funnel, start, end, runtime().engine.clock())
+    return jsonify(report.as_dict())
+
+
+@bp.get("/analytics/trend")
+def analytics_trend():
+    funnel = asked_funnel()
+    start, end = asked_window()
+    interval = request.args.get("interval", "week")
+    try:
+        check_interval(interval)
+    except BadWindow as error:
+        raise ValidationFailed([Violation("/interval", "invalid", str(error))]) from None
+    buckets = trend(visible_histories(funnel, end), funnel, start, end, interval, runtime().engine.clock())
+    return jsonify(funnel=funnel.id, interval=interval, **{"from": start.isoformat(), "to": end.isoformat()},
+                   buckets=buckets)
+
+
+@bp.get("/forecast")
+def forecast_quarter():
+    """``?funnel=&quarter=2026Q4`` (this quarter by default): both forecasts and the backtest."""
+    funnel = asked_funnel()
+    now = runtime().engine.clock()
+    try:
+        year, quarter = parse_quarter(request.args["quarter"]) if request.args.get("quarter") else quarter_of(now)
+    except BadWindow as error:
+        raise ValidationFailed([Violation("/quarter", "invalid", str(error))]) from None
+    histories = visible_histories(funnel, now)
+    outlook = forecast(histories, funnel, year, quarter, now)
+    return jsonify(funnel=funnel.id, **outlook.as_dict(), backtest=backtest(histories, funnel, year, quarter))
+
+
+@bp.get("/analytics/advice")
+def analytics_advice():
+    """The stage advisor over the half year up to now, or ``from``/``to`` when given."""
+    funnel = asked_funnel()
+    now = runtime().engine.clock()
+    start, end = asked_window() if request.args.get("from") or request.args.get("to") else advice_window(now)
+    histories = visible_histories(funnel, end)
+    report = funnel_metrics(histories, funnel, start, end, now)
+    return jsonify(funnel=funnel.id, **{"from": start.isoformat(), "to": end.isoformat()},
+                   suggestions=[s.as_dict() for s in advise(report, funnel, histories)])

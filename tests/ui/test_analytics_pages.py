@@ -1,0 +1,92 @@
+"""The analytics pages: the user's own numbers, the lost-reason drill-down, CSV, bad parameters."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from goldsieve.store.filters import Eq
+
+
+@pytest.fixture
+def history(rep_browser, goldsieve_engine, goldsieve_clock, goldsieve_make_user):
+    """rita (logged in): three deals, one lost for price; rob: two deals, both lost for competitor."""
+    rita = goldsieve_engine.store.find("users", Eq("username", "rita"))[0]
+    rob = goldsieve_make_user("rob", "rep")
+    made = {}
+    for rep, count, lost, reason in ((rita, 3, 1, "price"), (rob, 2, 2, "competitor")):
+        for n in range(count):
+            deal = goldsieve_engine.create(rep, "handmade", f"{rep['username']}-{n}",
+                                           {"company": "Acme", "amount": 100})
+            goldsieve_clock.advance(hours=1)
+            if n < lost:
+                goldsieve_engine.lose(rep, deal["id"], reason)
+                goldsieve_clock.advance(hours=1)
+            made.setdefault(rep["username"], []).append(deal["id"])
+    return made
+
+
+def row(html: str, stage: str) -> list[str]:
+    found = re.search(rf'<tr data-stage="{stage}"[^>]*>(.*?)</tr>', html, re.S).group(1)
+    return [re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", found, re.S)]
+
+
+def test_a_rep_sees_only_their_own_deals(rep_browser, history):
+    page = rep_browser.get("/analytics/handmade")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    lead = row(html, "lead")
+    assert lead[1:3] == ["3", "0"]  # entered 3 (rob's 2 not counted), advanced 0
+    assert "competitor" not in html.split('id="lost"')[1].split("</section>")[0].lower()
+    assert '<svg class="chart bars"' in html and "<title" in html
+
+
+def test_the_lost_cell_links_to_its_deals(rep_browser, history):
+    html = rep_browser.get("/analytics/handmade").get_data(as_text=True)
+    link = re.search(r'href="(/analytics/handmade/lost\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    listed = rep_browser.get(link).get_data(as_text=True)
+    ids = re.findall(r'data-deal-id="(\d+)"', listed)
+    assert ids == [str(history["rita"][0])]
+
+
+def test_a_hidden_deal_never_shows_in_a_lost_list(rep_browser, history):
+    listed = rep_browser.get("/analytics/handmade/lost?stage=lead&reason=competitor").get_data(as_text=True)
+    assert re.findall(r'data-deal-id="(\d+)"', listed) == []
+
+
+def test_csv_export_of_the_stage_table(rep_browser, history):
+    response = rep_browser.get("/analytics/handmade/stages.csv")
+    assert response.mimetype == "text/csv"
+    rows = {r[0]: r for r in csv.reader(io.StringIO(response.get_data(as_text=True)))}
+    assert rows["stage"][1] == "entered" and rows["lead"][1] == "3" and rows["lost"][1] == "1"
+
+
+@pytest.mark.parametrize("query, says", [
+    ("from=2026-13-01", "from"), ("from=2026-02-01&to=2026-01-01", "to"), ("interval=day", "interval")])
+def test_bad_parameters_answer_400_with_the_reason(rep_browser, history, query, says):
+    response = rep_browser.get(f"/analytics/handmade?{query}")
+    assert response.status_code == 400 and says in response.get_data(as_text=True)
+
+
+def test_unknown_funnel_and_table_are_404(rep_browser):
+    assert rep_browser.get("/analytics/nope").status_code == 404
+    assert rep_browser.get("/analytics/handmade/secrets.csv").status_code == 404
+
+
+def test_the_nav_links_to_analytics(rep_browser):
+    assert rep_browser.get("/analytics/").headers["Location"].endswith("/analytics/handmade")
+    assert 'href="/analytics/"' in rep_browser.get("/").get_data(as_text=True)
+
+
+def test_forecast_page_shows_the_interval_and_four_quarters(rep_browser, history):
+    html = rep_browser.get("/analytics/handmade/forecast?quarter=2026Q1").get_data(as_text=True)
+    assert "p10–p90" in html
+    assert re.findall(r'data-quarter="([^"]+)"', html) == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
+    assert rep_browser.get("/analytics/handmade/forecast?quarter=2026Q5").status_code == 400
+
+
+def test_advice_page_renders_for_a_rep(rep_browser, history):
+    response = rep_browser.get("/analytics/handmade/advice")
+    assert response.status_code == 200 and "Stage advisor" in response.get_data(as_text=True)

@@ -1,0 +1,228 @@
+"""Analytics pages: the funnel, conversion against targets, dwell, lost reasons, trend, forecast.
+
+Every number is computed by :mod:`goldsieve.analytics` over the deals the signed-in user may see
+(``engine.scope``): a rep's page counts only their own deals, a manager's their team's. The
+window and the funnel come from GET parameters (this quarter by default), so every view is a
+link that can be shared. Bad parameters answer 400 with the reason.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
+
+from goldsieve.analytics.metrics import FunnelMetrics, funnel_metrics
+from goldsieve.analytics.advisor import advice_window, advise
+from goldsieve.analytics.forecast import backtest, forecast
+from goldsieve.analytics.trend import trend
+from goldsieve.analytics.windows import (BadWindow, check_interval, parse_quarter, quarter_label,
+                                         quarter_of, window)
+from goldsieve.api.analytics import visible_histories
+from goldsieve.errors import NotFound
+from goldsieve.funnel import OPEN, Funnel
+from goldsieve.store.filters import In, all_of
+
+from . import charts
+from .i18n import text
+
+bp = Blueprint("analytics", __name__, url_prefix="/analytics")
+
+LIST_LIMIT = 500  # deals listed under one cell of the lost-reason review
+
+
+def runtime():
+    return current_app.extensions["goldsieve"]
+
+
+@dataclass
+class Request:
+    """What one analytics view was asked for, checked."""
+
+    funnel: Funnel
+    start: datetime
+    end: datetime
+    interval: str
+
+    def args(self, **more: str) -> dict[str, str]:
+        return {"from": self.start.date().isoformat(), "to": self.end.date().isoformat(),
+                "interval": self.interval, **more}
+
+
+def _asked(funnel_id: str) -> Request:
+    try:
+        funnel = runtime().funnels.get(funnel_id)
+    except NotFound:
+        abort(404)
+    args = request.args
+    interval = args.get("interval", "week")
+    try:
+        start, end = window(args.get("from"), args.get("to"), runtime().engine.clock())
+        check_interval(interval)
+    except BadWindow as error:
+        abort(400, description=str(error))
+    return Request(funnel, start, end, interval)
+
+
+def _report(asked: Request) -> tuple[FunnelMetrics, list]:
+    found = visible_histories(asked.funnel, asked.end)
+    report = funnel_metrics(found, asked.funnel, asked.start, asked.end, runtime().engine.clock())
+    return report, found
+
+
+@bp.get("/")
+def index():
+    first = next(iter(runtime().funnels), None)
+    if first is None:
+        abort(404)
+    return redirect(url_for("analytics.page", funnel_id=first.id))
+
+
+@bp.get("/<funnel_id>")
+def page(funnel_id: str):
+    asked = _asked(funnel_id)
+    report, histories = _report(asked)
+    funnel = asked.funnel
+    titles = {s.id: text(s.title) or s.id for s in funnel.stages}
+    path = [row for row in report.stages if row.kind != "lost"]
+    entered_bars, entered_height = charts.bars(
+        [(titles[r.stage], r.entered, _percent(r.conversion)) for r in path])
+    weeks = trend(histories, funnel, asked.start, asked.end, asked.interval, runtime().engine.clock())
+    open_stages = [s.id for s in funnel.stages if s.kind == OPEN]
+    trend_lines = charts.lines([
+        (titles[stage], [next(x["conversion"] for x in bucket["stages"] if x["stage"] == stage)
+                         for bucket in weeks])
+        for stage in open_stages])
+    reasons = sorted({reason for row in report.stages for reason in row.lost_by_reason})
+    return render_template(
+        "analytics/page.html", funnel=funnel, asked=asked, report=report, titles=titles,
+        path=path, entered_bars=entered_bars, entered_height=entered_height, trend=weeks, trend_labels=[bucket["from"][:10] for bucket in weeks],
+        trend_lines=trend_lines, open_stages=open_stages, reasons=reasons,
+        reason_titles={r: text(funnel.lost_reasons.get(r, r)) for r in reasons},
+        funnels=list(runtime().funnels), charts=charts,
+    )
+
+
+@bp.get("/<funnel_id>/forecast")
+def forecast_page(funnel_id: str):
+    """The quarter's forecast (``?quarter=2026Q4``, this quarter by default) and its backtest."""
+    asked = _asked(funnel_id)
+    now = runtime().engine.clock()
+    try:
+        year, quarter = parse_quarter(request.args["quarter"]) if request.args.get("quarter") else quarter_of(now)
+    except BadWindow as error:
+        abort(400, description=str(error))
+    found = visible_histories(asked.funnel, now)
+    outlook = forecast(found, asked.funnel, year, quarter, now)
+    checks = backtest(found, asked.funnel, year, quarter)
+    titles = {s.id: text(s.title) or s.id for s in asked.funnel.stages}
+    by_stage = _forecast_by_stage(outlook, asked.funnel)
+    top = max([outlook.p90, outlook.won_so_far + outlook.weighted_pipeline]
+              + [max(r["actual"], r["p90"], r["weighted"]) for r in checks]) or 1
+    return render_template("analytics/forecast.html", funnel=asked.funnel, asked=asked,
+                           outlook=outlook, checks=checks, titles=titles, by_stage=by_stage,
+                           top=top, charts=charts, funnels=list(runtime().funnels),
+                           quarter=quarter_label(year, quarter))
+
+
+def _forecast_by_stage(outlook, funnel: Funnel) -> list[dict]:
+    rows = []
+    for stage in funnel.open_stages():
+        deals = [d for d in outlook.deals if d.stage == stage.id]
+        rows.append({"stage": stage.id, "deals": len(deals), "amount": sum(d.amount for d in deals),
+                     "weighted": sum(d.weighted for d in deals if d.in_quarter),
+                     "expected": sum(d.amount * d.chance for d in deals)})
+    return rows
+
+
+@bp.get("/<funnel_id>/advice")
+def advice_page(funnel_id: str):
+    """The stage advisor over the half year up to now (or the ``from``/``to`` asked for)."""
+    asked = _asked(funnel_id)
+    now = runtime().engine.clock()
+    start, end = (asked.start, asked.end) if request.args.get("from") or request.args.get("to") \
+        else advice_window(now)
+    found = visible_histories(asked.funnel, end)
+    report = funnel_metrics(found, asked.funnel, start, end, now)
+    titles = {s.id: text(s.title) or s.id for s in asked.funnel.stages}
+    return render_template("analytics/advice.html", funnel=asked.funnel, asked=asked, start=start,
+                           end=end, suggestions=advise(report, asked.funnel, found), titles=titles,
+                           reason_titles={r: text(t) for r, t in asked.funnel.lost_reasons.items()},
+                           funnels=list(runtime().funnels))
+
+
+@bp.get("/<funnel_id>/lost")
+def lost_deals(funnel_id: str):
+    """The deals behind one cell of the lost-reason review (a stage and a reason)."""
+    asked = _asked(funnel_id)
+    stage = asked.funnel.stage(request.args.get("stage", ""))
+    if stage is None:
+        abort(400, description=_("Choose a stage of this funnel."))
+    reason = request.args.get("reason", "")
+    report, _histories = _report(asked)
+    ids = report.stage(stage.id).lost_deals.get(reason, [])[:LIST_LIMIT]
+    engine = runtime().engine
+    deals = engine.store.find("deals", all_of(engine.scope(g.user), In("id", tuple(ids)))) if ids else []
+    return render_template("analytics/lost.html", funnel=asked.funnel, asked=asked, stage=stage,
+                           reason=reason, reason_title=text(asked.funnel.lost_reasons.get(reason, reason)),
+                           deals=deals)
+
+
+@bp.get("/<funnel_id>/<table>.csv")
+def export_csv(funnel_id: str, table: str):
+    """Each table of the page as CSV, for the spreadsheet the review meeting runs on."""
+    asked = _asked(funnel_id)
+    if table not in CSV_TABLES:
+        abort(404)
+    report, histories = _report(asked)
+    rows = CSV_TABLES[table](report, histories, asked)
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    name = f"{asked.funnel.id}-{table}-{asked.start.date()}-{asked.end.date()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _stages_table(report: FunnelMetrics, histories: list, asked: Request) -> list[list]:
+    head = ["stage", "entered", "advanced", "conversion", "target", "shortfall", "to_won", "lost",
+            "current", "current_amount", "weighted_amount", "dwell_median", "dwell_mean",
+            "dwell_p90", "age_median"]
+    return [head] + [
+        [r.stage, r.entered, r.advanced, r.conversion, r.target, r.shortfall, r.to_won, r.lost,
+         r.current, r.current_amount, r.weighted_amount, r.dwell_days["median"],
+         r.dwell_days["mean"], r.dwell_days["p90"], r.current_age_days["median"]]
+        for r in report.stages]
+
+
+def _lost_table(report: FunnelMetrics, histories: list, asked: Request) -> list[list]:
+    return [["stage", "reason", "lost"]] + [
+        [r.stage, reason, count] for r in report.stages for reason, count in r.lost_by_reason.items()]
+
+
+def _trend_table(report: FunnelMetrics, histories: list, asked: Request) -> list[list]:
+    rows = [["from", "to", "stage", "entered", "advanced", "conversion"]]
+    for bucket in trend(histories, asked.funnel, asked.start, asked.end, asked.interval,
+                        runtime().engine.clock()):
+        rows += [[bucket["from"], bucket["to"], s["stage"], s["entered"], s["advanced"], s["conversion"]]
+                 for s in bucket["stages"]]
+    return rows
+
+
+CSV_TABLES = {"stages": _stages_table, "lost": _lost_table, "trend": _trend_table}
+
+
+def _percent(share: float | None) -> str:
+    """A share as the page's language writes percentages; a dash when there is nothing to divide."""
+    return "–" if share is None else format_percent(share)
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else format_decimal(value, "#,##0.0")
+
+
+bp.add_app_template_filter(_percent, "percent")
+bp.add_app_template_filter(_days, "days")

@@ -5,6 +5,8 @@ these fixtures just by depending on goldsieve:
 
 - ``goldsieve_clock``: a settable UTC clock (``.advance(days=3)``), so nothing sleeps;
 - ``goldsieve_funnel``: the funnel definition the workspace runs (override it in your tests);
+- ``goldsieve_store_url``: the ``store`` setting of that workspace (``"tinydb:data"``; override
+  it, e.g. with :func:`goldsieve.testing_postgres.scratch_schema`, to run on PostgreSQL);
 - ``goldsieve_workspace``: a fresh workspace folder holding that funnel;
 - ``goldsieve_runtime`` / ``goldsieve_engine``: the assembled kernel on that workspace;
 - ``goldsieve_register``: register an ad-hoc plugin object for the current test;
@@ -80,10 +82,18 @@ def goldsieve_funnel() -> dict[str, Any]:
 
 
 @pytest.fixture
-def goldsieve_workspace(tmp_path, goldsieve_funnel):
-    from goldsieve.workspace import init_workspace
+def goldsieve_store_url() -> str:
+    return "tinydb:data"
 
-    return init_workspace(tmp_path / "workspace", goldsieve_funnel)
+
+@pytest.fixture
+def goldsieve_workspace(tmp_path, goldsieve_funnel, goldsieve_store_url):
+    from goldsieve.workspace import init_workspace, set_store_url
+
+    workspace = init_workspace(tmp_path / "workspace", goldsieve_funnel)
+    if workspace.store_url == goldsieve_store_url:
+        return workspace
+    return set_store_url(workspace, goldsieve_store_url)
 
 
 @pytest.fixture

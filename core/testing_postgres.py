@@ -16,7 +16,7 @@ from urllib.parse import quote
 ENVIRONMENT = "GOLDSIEVE_TEST_POSTGRES"
 
 
-def test_server() -> str | None:
+def server_url() -> str | None:
     """The test server's URL, or ``None`` when PostgreSQL tests are not wanted."""
     return os.environ.get(ENVIRONMENT) or None
 

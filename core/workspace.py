@@ -90,6 +90,16 @@ def check_visibility(config: dict[str, Any], source: object = CONFIG_NAME) -> No
                                  f"choose one of {', '.join(VISIBILITY_SCOPES)}")
 
 
+def set_store_url(workspace: Workspace, url: str) -> Workspace:
+    """Point the workspace at another store (rewrites ``store = …`` in its goldsieve.toml)."""
+    config = workspace.path / CONFIG_NAME
+    lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+    setting = f"store = {json.dumps(url)}\n"
+    kept = [line for line in lines if not line.startswith("store = ")]
+    config.write_text(setting + "".join(kept), encoding="utf-8")
+    return Workspace.load(workspace.path)
+
+
 def init_workspace(folder: Path, template: dict[str, Any]) -> Workspace:
     """Create a workspace with one funnel from a template; refuses a folder already in use."""
     folder = Path(folder)

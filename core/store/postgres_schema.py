@@ -12,6 +12,7 @@ and sort by; PostgreSQL keeps them equal to the document on every write, and the
 """
 from __future__ import annotations
 
+import functools
 import sys
 
 import sqlalchemy as sa
@@ -57,6 +58,7 @@ def tables(names: tuple[str, ...] = TABLES) -> dict[str, sa.Table]:
     return {name: document_table(metadata, name) for name in names}
 
 
+@functools.cache
 def casefold_function() -> str:
     """``CREATE FUNCTION goldsieve_casefold(text)``: full Unicode case folding, as Python's.
 

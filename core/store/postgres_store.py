@@ -129,7 +129,9 @@ class PostgresStore(Store):
     def __init__(self, url: str, *, pool_size: int = 10):
         self.url = url
         self._engine = engine_for(url, pool_size=pool_size, max_overflow=2 * pool_size,
-                                  pool_pre_ping=True)
+                                  pool_recycle=3600)
+        # A read is one statement: without BEGIN and ROLLBACK around it, one round trip.
+        self._reader = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         self._tables = tables()
         self._local = threading.local()
         self._closed = False
@@ -172,7 +174,7 @@ class PostgresStore(Store):
                 self._local.txn = None
 
     def _read(self, query: sa.Select) -> list[sa.Row]:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return list(conn.execute(query))
 
     def get(self, table: str, id: int) -> Doc | None:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 from goldsieve.store import Store, TinyStore, open_store
-from goldsieve.testing_postgres import ENVIRONMENT, scratch_schema, test_server
+from goldsieve.testing_postgres import ENVIRONMENT, scratch_schema, server_url
 
 needs_postgres = pytest.mark.skipif(
-    not test_server(),
+    not server_url(),
     reason=f"set {ENVIRONMENT}=postgresql://… to test the PostgreSQL backend",
 )
 
@@ -39,7 +39,7 @@ class PostgresBackend:
     def __init__(self, tmp_path: Path):
         self.tmp_path = tmp_path
         self._cleanup = ExitStack()
-        self.url = self._cleanup.enter_context(scratch_schema(test_server()))
+        self.url = self._cleanup.enter_context(scratch_schema(server_url()))
 
     def open(self) -> Store:
         return open_store(self.url, self.tmp_path)

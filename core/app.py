@@ -33,7 +33,7 @@ def create_app(
         runtime = open_runtime(ws, clock=clock, plugins=plugins)
     app = Flask(__name__, static_folder=None)  # assets are the ui blueprint's
     app.config.update(
-        SECRET_KEY=_secret_key(runtime.workspace.path),
+        SECRET_KEY=secret_key(runtime.workspace.path),
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
@@ -62,8 +62,9 @@ def create_app(
     return app
 
 
-def _secret_key(folder: Path) -> str:
-    """A per-workspace key kept in ``data/``, so sessions survive restarts and never ship in code."""
+def secret_key(folder: Path) -> str:
+    """A per-workspace key kept in ``data/``, so sessions survive restarts and never ship in code
+    (app processes on several machines need the same file)."""
     path = folder / "data" / ".secret_key"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()

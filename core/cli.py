@@ -122,12 +122,15 @@ def check_command(paths: tuple[Path, ...], strict: bool) -> None:
 @workspace_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve_command(workspace: Path, host: str, port: int, threads: int) -> None:
-    """Serve the workspace with a production WSGI server (waitress)."""
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per process.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="App processes (gunicorn); more than one needs the PostgreSQL store.")
+def serve_command(workspace: Path, host: str, port: int, threads: int, workers: int) -> None:
+    """Serve the workspace: one waitress process, or several gunicorn processes."""
     from .serving import serve
 
-    serve(Workspace.load(workspace), host, port, threads)
+    serve(Workspace.load(workspace), host, port, threads, workers)
 
 
 @cli.command("demo")

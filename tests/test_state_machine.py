@@ -530,7 +530,7 @@ class PostgresFunnelMachine(FunnelMachine):
 
 PostgresFunnelMachine.TestCase.settings = settings(
     FunnelMachine.TestCase.settings,
-    max_examples=int(os.environ.get("GOLDSIEVE_STATEFUL_EXAMPLES", 12)),
+    max_examples=int(os.environ.get("GOLDSIEVE_STATEFUL_EXAMPLES", 8)),
 )
 TestFunnelMachineOnPostgres = pytest.mark.skipif(
     not server_url(), reason=f"set {ENVIRONMENT}=postgresql://… to run it on PostgreSQL"

@@ -27,6 +27,7 @@ TABLES = (
     "notifications",
     "outbox",
     "audit",
+    "login_failures",
 )
 
 

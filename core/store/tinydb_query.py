@@ -33,6 +33,7 @@ DEFAULT_INDEXES: dict[str, tuple[str, ...]] = {
     "events": ("deal_id",),
     "tokens": ("digest",),
     "users": ("username",),
+    "login_failures": ("key",),
 }
 
 #: An ``In`` with more values than this is tested on the documents instead of by bisecting

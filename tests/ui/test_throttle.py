@@ -1,7 +1,13 @@
 """Login throttling: guessing slows down per account and per client; the real user gets back in."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from goldsieve.store import open_store
 from goldsieve.testing import TEST_PASSWORD
+from goldsieve.testing_postgres import ENVIRONMENT, scratch_schema, server_url
+from goldsieve.throttle import LoginThrottle
 
 from .conftest import csrf_token
 
@@ -46,3 +52,23 @@ def test_a_client_address_is_slowed_across_accounts(browser, goldsieve_make_user
         assert attempt(browser, f"nobody{n}", "wrong-guess", client="10.9.9.9").status_code == 401
     assert attempt(browser, "rita", TEST_PASSWORD, client="10.9.9.9").status_code == 429
     assert attempt(browser, "rita", TEST_PASSWORD, client="10.0.0.3").status_code == 302
+
+
+@pytest.mark.skipif(not server_url(), reason=f"set {ENVIRONMENT}=postgresql://… to test it")
+def test_app_processes_sharing_postgresql_count_the_same_failures(goldsieve_clock):
+    """Two stores on one database stand for two app processes behind a proxy."""
+    with scratch_schema(server_url()) as url:
+        with open_store(url, Path(".")) as one, open_store(url, Path(".")) as other:
+            first, second = LoginThrottle(one, goldsieve_clock), LoginThrottle(other, goldsieve_clock)
+            for throttle in (first, second, first, second, first):
+                assert throttle.retry_after("Rita", "10.0.0.1") == 0
+                throttle.failed("Rita", "10.0.0.1")
+            assert second.retry_after("rita", "10.0.0.2") == 30, "the account is slowed everywhere"
+            goldsieve_clock.advance(seconds=10)
+            assert first.retry_after("rita", "10.0.0.2") == 20
+            second.succeeded("rita")
+            assert first.retry_after("rita", "10.0.0.1") == 0
+            assert one.count("login_failures") == 5, "the client's record stays"
+            goldsieve_clock.advance(minutes=16)
+            first.failed("someone", "10.0.0.1")
+            assert other.count("login_failures") == 2, "expired failures of the keys are pruned"

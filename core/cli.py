@@ -153,6 +153,42 @@ def demo_command(workspace: Path, deals: int, seed: int, no_serve: bool, host: s
         serve(Workspace.load(workspace), host, port)
 
 
+# --- store ----------------------------------------------------------------------------------
+
+store_group = click.Group("store", help="Move the workspace's data between stores.")
+cli.add_command(store_group)
+
+
+@store_group.command("copy")
+@workspace_option
+@click.option("--to", "target_url", required=True, metavar="postgresql://…",
+              help="The empty PostgreSQL database (or schema) to copy into.")
+def store_copy(workspace: Path, target_url: str) -> None:
+    """Copy every table, keeping ids, into an empty PostgreSQL store and verify it.
+
+    Counts and a SHA-256 per table are compared after the copy. Stop the app first: the
+    embedded store is owned by one process. Then set store = "<the URL>" in goldsieve.toml.
+    """
+    from .store import TABLES, open_store
+    from .store.copy import copy_store
+    from .store.postgres_store import PostgresStore
+
+    ws = Workspace.load(workspace)
+    if not target_url.startswith(("postgresql://", "postgres://")):
+        fail(f"--to {target_url!r}: copy into a PostgreSQL store (postgresql://user@host/db)")
+    if target_url == ws.store_url:
+        fail("--to names the store the workspace already uses")
+    with open_store(ws.store_url, ws.path) as source:
+        with PostgresStore(target_url) as target:
+            total = sum(source.count(table) for table in TABLES)
+            with click.progressbar(length=total, label="Copying", file=sys.stderr) as bar:
+                copied = copy_store(source, target, progress=bar.update)
+    for table in copied:
+        click.echo(f"{table.table:<16} {table.rows:>9} rows  sha256 {table.checksum}")
+    click.echo(f"Copied and verified {sum(t.rows for t in copied)} rows. Now set "
+               f"store = \"{target_url}\" in {ws.path / 'goldsieve.toml'}.")
+
+
 # --- users ----------------------------------------------------------------------------------
 
 users = click.Group("users", help="Manage users and their API tokens.")

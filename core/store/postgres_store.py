@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterator
+from itertools import islice
+from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -117,6 +118,32 @@ class PgTransaction(Transaction):
         t = self._table(table)
         if _is_id(id):
             self.conn.execute(sa.delete(t).where(t.c.id == id))
+
+    def scan(self, table: str) -> Iterator[Doc]:
+        """Every document of ``table`` as this transaction sees it, in id order, streamed."""
+        t = self._table(table)
+        result = self.conn.execution_options(stream_results=True, yield_per=1000).execute(
+            sa.select(t.c.id, t.c.doc).order_by(t.c.id))
+        for row in result:
+            yield {"id": row.id, **row.doc}
+
+    def restore(self, table: str, docs: Iterable[Doc], batch: int = 1000) -> None:
+        """Insert documents keeping their ids (moving data from another store), then move the
+        table's id sequence past the largest, so new ids never collide with copied ones."""
+        t = self._table(table)
+        insert = sa.insert(t).values(
+            id=sa.bindparam("id", type_=sa.BigInteger),
+            doc=sa.cast(sa.bindparam("doc", type_=sa.Text), JSONB),
+            version=sa.bindparam("version", type_=sa.BigInteger),
+        )
+        rows = ({"id": doc["id"], "doc": _encode(doc), "version": _version(doc)} for doc in docs)
+        while chunk := list(islice(rows, batch)):
+            self.conn.execute(insert, chunk)
+        self.conn.execute(
+            sa.text("SELECT setval(pg_get_serial_sequence(:table, 'id'), max(id)) FROM "
+                    f'"{t.name}" HAVING max(id) IS NOT NULL'),
+            {"table": t.name},
+        )
 
 
 class PostgresStore(Store):

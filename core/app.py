@@ -8,11 +8,12 @@ from typing import Any, Iterable
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .clock import Clock, utc_now
 from .plugin_manager import PluginLoadError, blueprints
 from .runtime import Runtime, open_runtime
-from .workspace import Workspace
+from .workspace import Workspace, WorkspaceError
 
 
 def create_app(
@@ -39,6 +40,12 @@ def create_app(
     )
     app.config.update(config or {})
     app.extensions["goldsieve"] = runtime
+    hops = proxy_hops(runtime.workspace.config)
+    if hops:
+        # Behind a reverse proxy every request comes from the proxy: trust its X-Forwarded-*
+        # headers (only as many hops as configured), so that login throttling sees the client's
+        # address and redirects keep the outside scheme and host.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     from goldsieve import ui
 
@@ -60,6 +67,15 @@ def create_app(
         return error
 
     return app
+
+
+def proxy_hops(config: dict[str, Any]) -> int:
+    """``proxies`` in goldsieve.toml: how many reverse proxies stand in front of the app."""
+    hops = config.get("proxies", 0)
+    if not isinstance(hops, int) or isinstance(hops, bool) or not 0 <= hops <= 5:
+        raise WorkspaceError(f"goldsieve.toml: proxies = {hops!r}: the number of reverse proxies "
+                             "in front of the app, 0 to 5 (0: none, the default)")
+    return hops
 
 
 def secret_key(folder: Path) -> str:

@@ -16,6 +16,7 @@ DEFAULT_CONFIG = """\
 store = "tinydb:data"   # or "postgresql://user@host/db" to scale out
 locale = "en"           # en, zh-Hans or zh-Hant
 plugins = []            # extra plugin modules to load, by import name
+proxies = 0             # reverse proxies in front of the app whose X-Forwarded-* are trusted
 
 # Which deals each role sees: "own" (deals they own), "created" (deals they own or created),
 # "team" (their team's and its sub-teams'), "all". Unlisted roles keep their default:

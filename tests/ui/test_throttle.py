@@ -72,3 +72,34 @@ def test_app_processes_sharing_postgresql_count_the_same_failures(goldsieve_cloc
             goldsieve_clock.advance(minutes=16)
             first.failed("someone", "10.0.0.1")
             assert other.count("login_failures") == 2, "expired failures of the keys are pruned"
+
+
+def test_behind_a_configured_proxy_the_client_is_the_forwarded_address(goldsieve_runtime, goldsieve_make_user):
+    from goldsieve.app import create_app
+
+    goldsieve_make_user("rita", "rep")
+    goldsieve_runtime.workspace.config["proxies"] = 1
+    behind = create_app(runtime=goldsieve_runtime, config={"TESTING": True}).test_client()
+
+    def attempt_via_proxy(client_address: str, username: str, password: str):
+        behind.get("/login")
+        return behind.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": csrf_token(behind)},
+                           environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                           headers={"X-Forwarded-For": client_address})
+
+    for n in range(20):
+        assert attempt_via_proxy("203.0.113.9", f"nobody{n}", "wrong").status_code == 401
+    assert attempt_via_proxy("203.0.113.9", "rita", TEST_PASSWORD).status_code == 429
+    assert attempt_via_proxy("198.51.100.7", "rita", TEST_PASSWORD).status_code == 302, \
+        "another client behind the same proxy is not slowed"
+
+
+@pytest.mark.parametrize("hops", [-1, 6, "1", True])
+def test_a_bad_proxies_setting_is_refused_at_start(goldsieve_runtime, hops):
+    from goldsieve.app import create_app
+    from goldsieve.workspace import WorkspaceError
+
+    goldsieve_runtime.workspace.config["proxies"] = hops
+    with pytest.raises(WorkspaceError, match="proxies"):
+        create_app(runtime=goldsieve_runtime)

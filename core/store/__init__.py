@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import TABLES, Conflict, Doc, Store, StoreError, StoreLocked, Transaction
+from .base import TABLES, Conflict, Doc, Group, Store, StoreError, StoreLocked, Transaction
 from .filters import (
     And,
     Contains,
@@ -53,6 +53,7 @@ __all__ = [
     "Eq",
     "Everything",
     "Filter",
+    "Group",
     "In",
     "Not",
     "Nothing",

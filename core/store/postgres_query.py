@@ -44,34 +44,12 @@ def where_clause(table: sa.Table, flt: F.Filter | None) -> sa.ColumnElement[bool
     return _Translator(table).clause(flt)
 
 
-class _Translator:
+class PathExpressions:
+    """SQL for the value at a dotted path of a table's documents."""
+
     def __init__(self, table: sa.Table):
         self.table = table
         self.doc = table.c.doc
-        self.columns = {name for name in DEAL_COLUMNS if name in table.c}
-
-    def clause(self, flt: F.Filter) -> sa.ColumnElement[bool]:
-        if isinstance(flt, F.Everything):
-            return sa.true()
-        if isinstance(flt, F.Nothing):
-            return sa.false()
-        if isinstance(flt, F.And):
-            return sa.and_(sa.true(), *(self.clause(p) for p in flt.parts))
-        if isinstance(flt, F.Or):
-            return sa.or_(sa.false(), *(self.clause(p) for p in flt.parts))
-        if isinstance(flt, F.Not):
-            return sa.not_(sa.func.coalesce(self.clause(flt.part), sa.false(), type_=sa.Boolean))
-        if isinstance(flt, F.Eq):
-            return self.equal(flt.field, flt.value)
-        if isinstance(flt, F.In):
-            return sa.or_(sa.false(), *(self.equal(flt.field, v) for v in flt.values))
-        if isinstance(flt, F.Range):
-            return self.range(flt)
-        if isinstance(flt, F.Contains):
-            return self.contains(flt)
-        raise TypeError(f"not a filter: {flt!r}")
-
-    # -- paths ---------------------------------------------------------------------------------
 
     def node(self, path: str) -> sa.ColumnElement[Any]:
         """The JSONB value at a dotted path; SQL NULL when absent (``->`` never indexes arrays
@@ -104,6 +82,33 @@ class _Translator:
         for key in reversed(path.split(".")):
             nested = {key: nested}
         return self.doc.op("@>")(sa.cast(sa.literal(json.dumps(nested, allow_nan=False)), JSONB))
+
+
+class _Translator(PathExpressions):
+    def __init__(self, table: sa.Table):
+        super().__init__(table)
+        self.columns = {name for name in DEAL_COLUMNS if name in table.c}
+
+    def clause(self, flt: F.Filter) -> sa.ColumnElement[bool]:
+        if isinstance(flt, F.Everything):
+            return sa.true()
+        if isinstance(flt, F.Nothing):
+            return sa.false()
+        if isinstance(flt, F.And):
+            return sa.and_(sa.true(), *(self.clause(p) for p in flt.parts))
+        if isinstance(flt, F.Or):
+            return sa.or_(sa.false(), *(self.clause(p) for p in flt.parts))
+        if isinstance(flt, F.Not):
+            return sa.not_(sa.func.coalesce(self.clause(flt.part), sa.false(), type_=sa.Boolean))
+        if isinstance(flt, F.Eq):
+            return self.equal(flt.field, flt.value)
+        if isinstance(flt, F.In):
+            return sa.or_(sa.false(), *(self.equal(flt.field, v) for v in flt.values))
+        if isinstance(flt, F.Range):
+            return self.range(flt)
+        if isinstance(flt, F.Contains):
+            return self.contains(flt)
+        raise TypeError(f"not a filter: {flt!r}")
 
     # -- leaves --------------------------------------------------------------------------------
 

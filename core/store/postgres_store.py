@@ -29,9 +29,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
 from . import filters as F
-from .base import TABLES, Conflict, Doc, Store, StoreError, Transaction
+from .base import TABLES, Conflict, Doc, Group, Store, StoreError, Transaction
 from .postgres_migrate import upgrade
-from .postgres_query import where_clause
+from .postgres_query import PathExpressions, where_clause
 from .postgres_schema import tables
 
 
@@ -237,6 +237,20 @@ class PostgresStore(Store):
             return 0
         query = sa.select(sa.func.count()).select_from(t).where(where_clause(t, where))
         return self._read(query)[0][0]
+
+    aggregates_natively = True
+
+    def aggregate(self, table: str, where: F.Filter | None, by: str, total: str) -> dict[str, Group]:
+        t = self._table(table)
+        if isinstance(where, F.Nothing):
+            return {}
+        paths = PathExpressions(t)
+        key = paths.text(by)
+        number = sa.case((paths.typed(total, "number"), sa.cast(paths.node(total), sa.Numeric)), else_=0)
+        query = (sa.select(key.label("key"), sa.func.count().label("count"),
+                           sa.func.sum(number).label("total"))
+                 .where(where_clause(t, where), key.is_not(None)).group_by(key))
+        return {row.key: Group(row.count, float(row.total)) for row in self._read(query)}
 
     def close(self) -> None:
         if not self._closed:

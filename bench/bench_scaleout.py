@@ -61,9 +61,11 @@ def free_port() -> int:
 @contextmanager
 def served(workspace: Workspace, workers: int):
     port = free_port()
+    # The server's log goes to a file: a pipe nobody reads would fill up and stall it.
+    log = open(workspace.path / "serve.log", "w+")
     server = subprocess.Popen([EXE, "serve", "-w", str(workspace.path), "--port", str(port),
                                "--workers", str(workers), "--threads", "8"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -74,12 +76,14 @@ def served(workspace: Workspace, workers: int):
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"the server did not start: {server.stderr.read()}")
+                    log.seek(0)
+                    sys.exit(f"the server did not start: {log.read()}")
                 time.sleep(0.3)
         yield port
     finally:
         server.send_signal(signal.SIGINT if workers == 1 else signal.SIGTERM)
         server.wait(timeout=60)
+        log.close()
 
 
 def drive(port: int, token: str, deals: list[tuple[int, int]], moves: int, clients: int):

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from goldsieve.cli import cli
 from goldsieve.runtime import open_runtime
+from goldsieve.store import In
 from goldsieve.testing import TEST_PASSWORD
 from goldsieve.testing_postgres import ENVIRONMENT, scratch_schema, server_url
 from goldsieve.users import add_user, issue_token
@@ -70,18 +71,22 @@ class Client:
             return error.code, json.load(error)
 
 
-@pytest.fixture
-def served(workspace):
-    """4 gunicorn processes on a PostgreSQL schema of their own; yields (client, runtime)."""
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """4 gunicorn processes on a PostgreSQL schema of their own, shared by this module's tests
+    (starting them is the slow part); yields (client, runtime, server)."""
+    workspace = tmp_path_factory.mktemp("served") / "acme"
+    assert CliRunner().invoke(cli, ["init", "--template", "software", str(workspace)]).exit_code == 0
     with scratch_schema(server_url()) as url:
         ws = set_store_url(Workspace.load(workspace), url)
         with open_runtime(ws, entry_points=False) as runtime:
             add_user(runtime.store, "admin", "admin", TEST_PASSWORD)
             token = issue_token(runtime.store, "admin")
             port = free_port()
+            log = open(workspace / "serve.log", "w+")  # a pipe nobody reads could fill and stall it
             server = subprocess.Popen(
                 [EXE, "serve", "-w", str(workspace), "--port", str(port), "--workers", "4",
-                 "--threads", "8"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 "--threads", "8"], stdout=log, stderr=subprocess.STDOUT, text=True)
             try:
                 client = Client(f"http://127.0.0.1:{port}/api/v1/", token)
                 deadline = time.monotonic() + 60
@@ -90,19 +95,21 @@ def served(workspace):
                         assert client.call("GET", "health")[0] == 200
                         break
                     except OSError:
-                        assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
+                        assert server.poll() is None and time.monotonic() < deadline, \
+                            (workspace / "serve.log").read_text()
                         time.sleep(0.3)
                 yield client, runtime, server
             finally:
                 server.send_signal(signal.SIGTERM)
                 server.wait(timeout=30)
+                log.close()
 
 
 @needs_postgres
 def test_four_processes_create_a_thousand_deals_concurrently(served):
     client, runtime, server = served
-    workers = [p for p in _children(server.pid)]
-    assert len(workers) == 4, "four app processes serve"
+    assert len(_children(server.pid)) == 4, "four app processes serve"
+    deals_before, events_before = runtime.store.count("deals"), runtime.store.count("events")
 
     def create(n: int) -> tuple[int, dict]:
         return client.call("POST", "deals", {"funnel": "software", "title": f"Deal {n}",
@@ -113,14 +120,17 @@ def test_four_processes_create_a_thousand_deals_concurrently(served):
     assert [status for status, _ in answers] == [201] * 1000
     ids = [body["id"] for _, body in answers]
     assert len(set(ids)) == 1000
-    assert runtime.store.count("deals") == 1000
-    assert sorted(d["title"] for d in runtime.store.iterate("deals")) == sorted(f"Deal {n}" for n in range(1000))
-    assert runtime.store.count("events") == 1000, "one created event per deal, none lost or doubled"
+    assert runtime.store.count("deals") == deals_before + 1000
+    titles = [d["title"] for d in runtime.store.iterate("deals", In("id", tuple(ids)))]
+    assert sorted(titles) == sorted(f"Deal {n}" for n in range(1000))
+    assert runtime.store.count("events") == events_before + 1000, \
+        "one created event per deal, none lost or doubled"
 
 
 @needs_postgres
 def test_of_two_concurrent_moves_of_one_deal_one_wins_and_one_gets_409(served):
     client, runtime, _ = served
+    events_before = runtime.store.count("events")
     deals = [client.call("POST", "deals", {"funnel": "software", "title": f"Deal {n}",
                                            "data": {"company": "Acme"}})[1] for n in range(50)]
     outcomes = []
@@ -140,7 +150,8 @@ def test_of_two_concurrent_moves_of_one_deal_one_wins_and_one_gets_409(served):
     for deal in deals:
         stored = runtime.store.get("deals", deal["id"])
         assert stored["version"] == deal["version"] + 1 and stored["status"] == "lost"
-    assert runtime.store.count("events") == 100, "one created and one stage change per deal"
+    assert runtime.store.count("events") == events_before + 100, \
+        "one created and one stage change per deal"
 
 
 def _children(pid: int) -> list[int]:

@@ -15,9 +15,9 @@ follows them rather than SQL's:
 SQL's third truth value appears only where a path is missing; it behaves as false under
 ``AND``/``OR`` and in ``WHERE``, so only ``Not`` needs it turned into false first.
 
-On ``deals``, equality and ranges on the indexed columns (:data:`DEAL_COLUMNS`) compare the
-column, and the document's type is checked beside it (the column holds ``doc ->> field``,
-which is text for a number too).
+On ``deals``, equality and ranges on text of the indexed columns (:data:`DEAL_COLUMNS`)
+compare the column, which holds the field's text (NULL for any other type), so the document
+itself is not read.
 """
 from __future__ import annotations
 
@@ -50,10 +50,13 @@ class PathExpressions:
     def __init__(self, table: sa.Table):
         self.table = table
         self.doc = table.c.doc
+        self.columns = {name for name in DEAL_COLUMNS if name in table.c}
 
     def node(self, path: str) -> sa.ColumnElement[Any]:
         """The JSONB value at a dotted path; SQL NULL when absent (``->`` never indexes arrays
         by a text key, as ``field_value`` never does)."""
+        if path == "id":  # the row's column: the stored document does not repeat it
+            return sa.func.to_jsonb(self.table.c.id)
         node: sa.ColumnElement[Any] = self.doc
         for key in path.split("."):
             node = node.op("->", return_type=JSONB)(sa.literal(key, sa.Text))
@@ -63,7 +66,9 @@ class PathExpressions:
         return sa.func.jsonb_typeof(self.node(path)) == kind
 
     def text(self, path: str) -> sa.ColumnElement[str]:
-        """The value as text when it is a JSON string, else NULL."""
+        """The value as text when it is a JSON string, else NULL (an indexed column's own)."""
+        if path in self.columns:
+            return self.table.c[path]
         node = self.node(path)
         return sa.case((sa.func.jsonb_typeof(node) == "string", node.op("#>>", return_type=sa.Text)(_ROOT)))
 
@@ -85,10 +90,6 @@ class PathExpressions:
 
 
 class _Translator(PathExpressions):
-    def __init__(self, table: sa.Table):
-        super().__init__(table)
-        self.columns = {name for name in DEAL_COLUMNS if name in table.c}
-
     def clause(self, flt: F.Filter) -> sa.ColumnElement[bool]:
         if isinstance(flt, F.Everything):
             return sa.true()
@@ -113,8 +114,11 @@ class _Translator(PathExpressions):
     # -- leaves --------------------------------------------------------------------------------
 
     def equal(self, path: str, value: Any) -> sa.ColumnElement[bool]:
+        if path == "id":
+            whole = isinstance(value, _NUMBERS) and math.isfinite(value) and value == int(value)
+            return self.table.c.id == int(value) if whole else sa.false()
         if isinstance(value, str) and path in self.columns:
-            return sa.and_(self.table.c[path] == value, self.typed(path, "string"))
+            return self.table.c[path] == value
         if isinstance(value, float) and not math.isfinite(value):
             return sa.false()  # JSON holds no NaN or infinity, so nothing stored equals one
         if isinstance(value, _NUMBERS) and not isinstance(value, bool) and value in (0, 1):
@@ -139,10 +143,9 @@ class _Translator(PathExpressions):
                 return sa.false()  # comparisons with NaN are false in Python
             value, low, high = self.number(flt.field), _numeric(flt.low), _numeric(flt.high)
         elif all(isinstance(b, str) for b in bounds):
-            if flt.field in self.columns:
-                value = sa.case((self.typed(flt.field, "string"), self.table.c[flt.field]))
-            else:
-                value = self.text(flt.field).collate("C")
+            value = self.text(flt.field)
+            if flt.field not in self.columns:  # the columns are in collation "C" already
+                value = value.collate("C")
             low, high = flt.low, flt.high
         else:
             return sa.false()  # Python cannot order these: a TypeError, so no match

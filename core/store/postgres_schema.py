@@ -7,8 +7,9 @@ answers equality filters on any path by containment (``doc @> '{"deal_id": 7}'``
 filter on a custom field needs no migration.
 
 ``deals`` also carries generated columns for what the board, the API and visibility filter
-and sort by; PostgreSQL keeps them equal to the document on every write, and they use the
-"C" collation so that ordering agrees with Python's (code point order).
+and sort by; PostgreSQL keeps them equal to the document's text at that field on every write
+(NULL when it holds no text), and they use the "C" collation so that ordering agrees with
+Python's (code point order).
 """
 from __future__ import annotations
 
@@ -35,8 +36,12 @@ def document_table(metadata: sa.MetaData, name: str) -> sa.Table:
         sa.Column("version", sa.BigInteger),
     ]
     if name == "deals":
+        # Only text is copied: a number or object at the path leaves the column NULL, so that
+        # ``column = 'x'`` means exactly what ``Eq(field, "x")`` means, with no look at the doc.
         columns += [
-            sa.Column(field, sa.Text(collation="C"), sa.Computed(f"doc ->> '{field}'", persisted=True))
+            sa.Column(field, sa.Text(collation="C"), sa.Computed(
+                f"CASE WHEN jsonb_typeof(doc -> '{field}') = 'string' THEN doc ->> '{field}' END",
+                persisted=True))
             for field in DEAL_COLUMNS
         ]
     table = sa.Table(name, metadata, *columns)
@@ -45,6 +50,8 @@ def document_table(metadata: sa.MetaData, name: str) -> sa.Table:
     if name == "deals":
         for field in DEAL_COLUMNS:
             sa.Index(f"deals_{field}", table.c[field], table.c.id)
+        # A board column: one funnel's open deals in one stage, newest first.
+        sa.Index("deals_board", table.c.funnel, table.c.status, table.c.stage, table.c.id)
     if name == "events":
         # History and analytics read a deal's events, and events by time.
         sa.Index("events_deal_id", sa.text("(doc -> 'deal_id')"), table.c.id)

@@ -479,3 +479,14 @@ def test_aggregate_agrees_with_the_generic_version(store):
     where = In("owner", ("o1", "o2"))
     assert store.aggregate("deals", where, "stage", "data.amount") == \
         Store.aggregate(store, "deals", where, "stage", "data.amount")
+
+
+def test_filters_on_the_id(store):
+    first, second, third = insert(store, "deals", {"n": 1}, {"n": 2}, {"n": 3})
+    assert ids(store.find("deals", Eq("id", second))) == [second]
+    assert ids(store.find("deals", In("id", (first, third, 10**6)))) == [first, third]
+    assert ids(store.find("deals", Range("id", second, None))) == [second, third]
+    assert ids(store.find("deals", Not(Eq("id", second)))) == [first, third]
+    assert store.count("deals", Eq("id", float(first))) == 1  # 1.0 == 1, as in Python
+    assert store.count("deals", Eq("id", str(first))) == 0
+    assert store.count("deals", Contains("id", "1")) == 0

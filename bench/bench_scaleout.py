@@ -175,13 +175,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--board-sizes", default="10000,100000")
     parser.add_argument("--skip-board", action="store_true")
+    parser.add_argument("--skip-moves", action="store_true")
     args = parser.parse_args()
     if not args.postgres:
         sys.exit("name a PostgreSQL server: --postgres postgresql://user@host/db")
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, {args.moves} moves by "
           f"{args.clients} clients over {args.deals} deals per case")
     print(f"{'store':<11} {'processes':>9} {'moves/s':>8} {'p50 ms':>7} {'p95 ms':>7}")
-    for store, workers in (("embedded", 1), ("postgresql", 1), ("postgresql", 2), ("postgresql", 4)):
+    for store, workers in () if args.skip_moves else (
+            ("embedded", 1), ("postgresql", 1), ("postgresql", 2), ("postgresql", 4)):
         row = throughput_case(store if store == "postgresql" else "tinydb", workers, args)
         print(f"{store:<11} {workers:>9} {row['moves_s']:>8.0f} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f}",
               flush=True)

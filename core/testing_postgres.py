@@ -30,10 +30,12 @@ def schema_url(url: str, schema: str) -> str:
 @contextmanager
 def scratch_schema(url: str) -> Iterator[str]:
     """A new, empty schema on the server at ``url``; yields the store URL that uses it."""
+    from sqlalchemy.pool import NullPool
+
     from .store.postgres_store import engine_for
 
     schema = f"goldsieve_test_{secrets.token_hex(6)}"
-    engine = engine_for(url, poolclass=_null_pool())
+    engine = engine_for(url, poolclass=NullPool)  # two statements: no pool to keep
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
@@ -43,8 +45,3 @@ def scratch_schema(url: str) -> Iterator[str]:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         engine.dispose()
 
-
-def _null_pool():
-    from sqlalchemy.pool import NullPool
-
-    return NullPool

@@ -8,11 +8,12 @@ from typing import Any, Iterable
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .clock import Clock, utc_now
 from .plugin_manager import PluginLoadError, blueprints
 from .runtime import Runtime, open_runtime
-from .workspace import Workspace
+from .workspace import Workspace, WorkspaceError
 
 
 def create_app(
@@ -33,7 +34,7 @@ def create_app(
         runtime = open_runtime(ws, clock=clock, plugins=plugins)
     app = Flask(__name__, static_folder=None)  # assets are the ui blueprint's
     app.config.update(
-        SECRET_KEY=_secret_key(runtime.workspace.path),
+        SECRET_KEY=secret_key(runtime.workspace.path),
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
@@ -41,6 +42,12 @@ def create_app(
     app.extensions["goldsieve"] = runtime
     # versions another process applied (a shared PostgreSQL store) run from the next request on
     app.before_request(runtime.refresh_funnels)
+    hops = proxy_hops(runtime.workspace.config)
+    if hops:
+        # Behind a reverse proxy every request comes from the proxy: trust its X-Forwarded-*
+        # headers (only as many hops as configured), so that login throttling sees the client's
+        # address and redirects keep the outside scheme and host.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     from goldsieve import ui
 
@@ -64,8 +71,18 @@ def create_app(
     return app
 
 
-def _secret_key(folder: Path) -> str:
-    """A per-workspace key kept in ``data/``, so sessions survive restarts and never ship in code."""
+def proxy_hops(config: dict[str, Any]) -> int:
+    """``proxies`` in goldsieve.toml: how many reverse proxies stand in front of the app."""
+    hops = config.get("proxies", 0)
+    if not isinstance(hops, int) or isinstance(hops, bool) or not 0 <= hops <= 5:
+        raise WorkspaceError(f"goldsieve.toml: proxies = {hops!r}: the number of reverse proxies "
+                             "in front of the app, 0 to 5 (0: none, the default)")
+    return hops
+
+
+def secret_key(folder: Path) -> str:
+    """A per-workspace key kept in ``data/``, so sessions survive restarts and never ship in code
+    (app processes on several machines need the same file)."""
     path = folder / "data" / ".secret_key"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()

@@ -182,12 +182,15 @@ def funnel_apply(workspace: Path, file: Path, as_user: str) -> None:
 @workspace_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve_command(workspace: Path, host: str, port: int, threads: int) -> None:
-    """Serve the workspace with a production WSGI server (waitress)."""
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per process.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="App processes (gunicorn); more than one needs the PostgreSQL store.")
+def serve_command(workspace: Path, host: str, port: int, threads: int, workers: int) -> None:
+    """Serve the workspace: one waitress process, or several gunicorn processes."""
     from .serving import serve
 
-    serve(Workspace.load(workspace), host, port, threads)
+    serve(Workspace.load(workspace), host, port, threads, workers)
 
 
 @cli.command("worker")
@@ -236,6 +239,42 @@ def demo_command(workspace: Path, deals: int, seed: int, template_id: str, no_se
     print_logins(workspace, url=f"http://{host}:{port}")
     if not no_serve:
         serve(Workspace.load(workspace), host, port)
+
+
+# --- store ----------------------------------------------------------------------------------
+
+store_group = click.Group("store", help="Move the workspace's data between stores.")
+cli.add_command(store_group)
+
+
+@store_group.command("copy")
+@workspace_option
+@click.option("--to", "target_url", required=True, metavar="postgresql://…",
+              help="The empty PostgreSQL database (or schema) to copy into.")
+def store_copy(workspace: Path, target_url: str) -> None:
+    """Copy every table, keeping ids, into an empty PostgreSQL store and verify it.
+
+    Counts and a SHA-256 per table are compared after the copy. Stop the app first: the
+    embedded store is owned by one process. Then set store = "<the URL>" in goldsieve.toml.
+    """
+    from .store import TABLES, open_store
+    from .store.copy import copy_store
+    from .store.postgres_store import PostgresStore
+
+    ws = Workspace.load(workspace)
+    if not target_url.startswith(("postgresql://", "postgres://")):
+        fail(f"--to {target_url!r}: copy into a PostgreSQL store (postgresql://user@host/db)")
+    if target_url == ws.store_url:
+        fail("--to names the store the workspace already uses")
+    with open_store(ws.store_url, ws.path) as source:
+        with PostgresStore(target_url) as target:
+            total = sum(source.count(table) for table in TABLES)
+            with click.progressbar(length=total, label="Copying", file=sys.stderr) as bar:
+                copied = copy_store(source, target, progress=bar.update)
+    for table in copied:
+        click.echo(f"{table.table:<16} {table.rows:>9} rows  sha256 {table.checksum}")
+    click.echo(f"Copied and verified {sum(t.rows for t in copied)} rows. Now set "
+               f"store = \"{target_url}\" in {ws.path / 'goldsieve.toml'}.")
 
 
 # --- users ----------------------------------------------------------------------------------

@@ -5,6 +5,10 @@ these fixtures just by depending on goldsieve:
 
 - ``goldsieve_clock``: a settable UTC clock (``.advance(days=3)``), so nothing sleeps;
 - ``goldsieve_funnel``: the funnel definition the workspace runs (override it in your tests);
+- ``goldsieve_store_url``: the ``store`` setting of that workspace, ``"tinydb:data"``; to run a
+  test on both stores, ``@pytest.mark.parametrize("goldsieve_store_url", ["tinydb:data",
+  "postgresql"], indirect=True)``: ``"postgresql"`` is a schema of its own on the server
+  ``GOLDSIEVE_TEST_POSTGRES`` names, dropped afterwards (the test is skipped without one);
 - ``goldsieve_workspace``: a fresh workspace folder holding that funnel;
 - ``goldsieve_runtime`` / ``goldsieve_engine``: the assembled kernel on that workspace;
 - ``goldsieve_register``: register an ad-hoc plugin object for the current test;
@@ -80,10 +84,27 @@ def goldsieve_funnel() -> dict[str, Any]:
 
 
 @pytest.fixture
-def goldsieve_workspace(tmp_path, goldsieve_funnel):
-    from goldsieve.workspace import init_workspace
+def goldsieve_store_url(request) -> Iterator[str]:
+    from goldsieve.testing_postgres import ENVIRONMENT, scratch_schema, server_url
 
-    return init_workspace(tmp_path / "workspace", goldsieve_funnel)
+    wanted = getattr(request, "param", "tinydb:data")
+    if wanted != "postgresql":
+        yield wanted
+        return
+    if not server_url():
+        pytest.skip(f"set {ENVIRONMENT}=postgresql://… to run it on PostgreSQL")
+    with scratch_schema(server_url()) as url:
+        yield url
+
+
+@pytest.fixture
+def goldsieve_workspace(tmp_path, goldsieve_funnel, goldsieve_store_url):
+    from goldsieve.workspace import init_workspace, set_store_url
+
+    workspace = init_workspace(tmp_path / "workspace", goldsieve_funnel)
+    if workspace.store_url == goldsieve_store_url:
+        return workspace
+    return set_store_url(workspace, goldsieve_store_url)
 
 
 @pytest.fixture

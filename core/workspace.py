@@ -16,6 +16,7 @@ DEFAULT_CONFIG = """\
 store = "tinydb:data"   # or "postgresql://user@host/db" to scale out
 locale = "en"           # en, zh-Hans or zh-Hant
 plugins = []            # extra plugin modules to load, by import name
+proxies = 0             # reverse proxies in front of the app whose X-Forwarded-* are trusted
 
 # Which deals each role sees: "own" (deals they own), "created" (deals they own or created),
 # "handed" (deals they own or that were handed over to them),
@@ -109,6 +110,16 @@ def check_visibility(config: dict[str, Any], source: object = CONFIG_NAME) -> No
         if scope not in VISIBILITY_SCOPES:
             raise WorkspaceError(f"{source}: [visibility] {role} = {scope!r}: "
                                  f"choose one of {', '.join(VISIBILITY_SCOPES)}")
+
+
+def set_store_url(workspace: Workspace, url: str) -> Workspace:
+    """Point the workspace at another store (rewrites ``store = …`` in its goldsieve.toml)."""
+    config = workspace.path / CONFIG_NAME
+    lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+    setting = f"store = {json.dumps(url)}\n"
+    kept = [line for line in lines if not line.startswith("store = ")]
+    config.write_text(setting + "".join(kept), encoding="utf-8")
+    return Workspace.load(workspace.path)
 
 
 def init_workspace(folder: Path, template: dict[str, Any]) -> Workspace:

@@ -5,11 +5,16 @@ DESIGN.md funnel (``handmade``), or closes and reopens the store from disk. The 
 ``tests/model_funnel.py`` says, from the funnel's rules alone, whether the engine must accept
 each request and which violations it must report when it refuses; after every step the deals,
 their histories, the store's counts and its list queries must match the model exactly.
+
+The same machine runs on PostgreSQL (``TestFunnelMachineOnPostgres``) when
+``GOLDSIEVE_TEST_POSTGRES`` names a server: one schema for the whole run, emptied of everything
+but the users before each example, and fewer examples (each costs a few round trips more).
 """
 from __future__ import annotations
 
 import atexit
 import json
+from contextlib import ExitStack
 import os
 import shutil
 import tempfile
@@ -19,10 +24,12 @@ from pathlib import Path
 import pytest
 from goldsieve.errors import Forbidden, NotFound, ValidationFailed
 from goldsieve.runtime import open_runtime
-from goldsieve.store import Conflict, Eq, StoreLocked
+from goldsieve.store import TABLES, Conflict, Eq, StoreLocked
+from goldsieve.store.postgres_store import engine_for
 from goldsieve.testing import TEST_PASSWORD, FrozenClock
+from goldsieve.testing_postgres import ENVIRONMENT, scratch_schema, server_url
 from goldsieve.users import add_user, find_user
-from goldsieve.workspace import Workspace, init_workspace
+from goldsieve.workspace import Workspace, init_workspace, set_store_url
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -47,19 +54,32 @@ MAX_CYCLES = 10  # reopening the runtime costs ~50 ms: enough restarts, not a ru
 # --- a workspace with users, made once and copied for every example --------------------------
 # (add_user hashes with scrypt, ~0.1 s a user: too slow to repeat for each example)
 
-_template: list[Path] = []
+_template: dict[str, Path] = {}
 
 
-def template_workspace() -> Path:
-    if not _template:
+def template_workspace(store_url: str = "tinydb:data") -> Path:
+    if store_url not in _template:
         root = Path(tempfile.mkdtemp(prefix="goldsieve-sm-template-"))
         atexit.register(shutil.rmtree, root, True)
         workspace = init_workspace(root / "ws", json.loads(FUNNEL_FILE.read_text(encoding="utf-8")))
+        workspace = set_store_url(workspace, store_url)
         with open_runtime(workspace, entry_points=False) as runtime:
             for name, role in USERS.items():
                 add_user(runtime.store, name, role, TEST_PASSWORD)
-        _template.append(workspace.path)
-    return _template[0]
+        _template[store_url] = workspace.path
+    return _template[store_url]
+
+
+_schema: list[str] = []
+
+
+def postgres_schema() -> str:
+    """The run's one PostgreSQL schema (dropped at exit)."""
+    if not _schema:
+        cleanup = ExitStack()
+        atexit.register(cleanup.close)
+        _schema.append(cleanup.enter_context(scratch_schema(server_url())))
+    return _schema[0]
 
 
 # --- what requests are made of -----------------------------------------------------------------
@@ -142,7 +162,7 @@ class FunnelMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="goldsieve-sm-"))
-        shutil.copytree(template_workspace(), self.folder / "ws")
+        shutil.copytree(self.template(), self.folder / "ws")
         self.workspace = Workspace.load(self.folder / "ws")
         self.clock = FrozenClock()
         self.runtime = None
@@ -150,6 +170,9 @@ class FunnelMachine(RuleBasedStateMachine):
         self.user = {name: find_user(self.runtime.store, name) for name in USERS}
         self.model: dict[int, M.ModelDeal] = {}
         self.cycles = 0
+
+    def template(self) -> Path:
+        return template_workspace()
 
     def open(self):
         self.runtime = open_runtime(self.workspace, clock=self.clock, entry_points=False)
@@ -394,6 +417,9 @@ class FunnelMachine(RuleBasedStateMachine):
         """Close and reopen from disk, compact, survive a torn journal write, refuse a 2nd owner."""
         event(f"store: {how}")
         self.cycles += 1
+        self.cycle(how)
+
+    def cycle(self, how: str) -> None:
         if how == "compact":
             self.runtime.store.compact()
             return
@@ -474,3 +500,38 @@ FunnelMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestFunnelMachine = FunnelMachine.TestCase
+
+
+class PostgresFunnelMachine(FunnelMachine):
+    """The machine on PostgreSQL: several processes may open the store, restarts reconnect."""
+
+    def template(self) -> Path:
+        url = postgres_schema()
+        engine = engine_for(url)
+        try:
+            with engine.begin() as conn:  # a fresh start for every example; users stay
+                names = [t for t in TABLES if t not in ("users", "teams")]
+                conn.exec_driver_sql(f"TRUNCATE {', '.join(names)} RESTART IDENTITY")
+        except Exception:
+            pass  # the first example: the template below creates the tables
+        finally:
+            engine.dispose()
+        return template_workspace(url)
+
+    def cycle(self, how: str) -> None:
+        if how == "second_opener":  # another process sees the same deals
+            with open_runtime(self.workspace, clock=self.clock, entry_points=False) as other:
+                assert other.store.count("deals") == len(self.model)
+            return
+        self.runtime.close()  # the embedded store's compaction and torn journal have no
+        self.runtime = None   # counterpart here: each is a reconnect
+        self.open()
+
+
+PostgresFunnelMachine.TestCase.settings = settings(
+    FunnelMachine.TestCase.settings,
+    max_examples=int(os.environ.get("GOLDSIEVE_STATEFUL_EXAMPLES", 8)),
+)
+TestFunnelMachineOnPostgres = pytest.mark.skipif(
+    not server_url(), reason=f"set {ENVIRONMENT}=postgresql://… to run it on PostgreSQL"
+)(PostgresFunnelMachine.TestCase)

@@ -41,10 +41,10 @@ def require_login():
 
 
 def throttle() -> LoginThrottle:
-    """The app's login throttle, created on first use with the engine's clock."""
+    """The app's login throttle (its record is in the store), created on first use."""
     extensions = current_app.extensions
     if "goldsieve.login_throttle" not in extensions:
-        extensions["goldsieve.login_throttle"] = LoginThrottle(runtime().engine.clock)
+        extensions["goldsieve.login_throttle"] = LoginThrottle(runtime().store, runtime().engine.clock)
     return extensions["goldsieve.login_throttle"]
 
 

@@ -6,8 +6,11 @@ clock, language, currency formatter, stage titles, labels, each column's move ch
 never once per card: the board prints hundreds of cards.
 
 Column totals (count, amount, weighted amount) are over *every* deal the user may see in a
-stage, not just the cards shown. Summing amounts means reading every open deal, far too slow
-for each render, so the board keeps a small materialized view per (funnel, scope, filters):
+stage, not just the cards shown. A store that sums in its own query (PostgreSQL:
+``Store.aggregate`` is one GROUP BY with the scope in its WHERE) is asked at every render,
+which is also right for several app processes. On the embedded store summing means reading
+every open deal, far too slow for each render, so the board keeps a small materialized view
+per (funnel, scope, filters):
 built once by paging through ``Engine.list``, then kept current by replaying the events written
 since — each names the deal it changed, which is re-read through ``Engine.get`` (the scope
 still decides). That is sound because every change of a deal appends an event in the same
@@ -36,6 +39,7 @@ from markupsafe import Markup, escape
 
 from goldsieve.errors import NotFound
 from goldsieve.funnel import OPEN, Funnel, Stage
+from goldsieve.store import Group
 from goldsieve.store.filters import Contains, Eq, Filter, all_of, matches
 from goldsieve.validation import compile_schema
 
@@ -226,6 +230,21 @@ class Totals:
             self.sums[stage] = math.fsum(self.by_stage[stage].values())
 
 
+@dataclass
+class Summed:
+    """Column totals as the store summed them: stage -> (count, amount)."""
+
+    groups: dict[str, Group]
+
+    def count(self, stage: str) -> int:
+        group = self.groups.get(stage)
+        return group.count if group else 0
+
+    @property
+    def sums(self) -> dict[str, float]:
+        return {stage: group.total for stage, group in self.groups.items()}
+
+
 class BoardCache:
     """What the board remembers between requests (``app.extensions["goldsieve.board"]``)."""
 
@@ -236,9 +255,14 @@ class BoardCache:
         self.styles: dict[tuple[str, int, int, int], str | None] = {}
         self.days: dict[str, dict[int, str]] = {}  # locale -> days -> "3 days in stage"
 
-    def column_totals(self, user: dict, funnel: Funnel, owner: str | None, q: str | None,
-                      marker: tuple[int, int]) -> Totals:
-        key = ("totals", funnel.id, runtime().engine.scope(user), owner, q)
+    def column_totals(self, user: dict, funnel: Funnel, owner: str | None,
+                      q: str | None) -> Totals | Summed:
+        store, scope = runtime().store, runtime().engine.scope(user)
+        if store.aggregates_natively:
+            where = all_of(scope, deal_filter(funnel.id, owner, q))
+            return Summed(store.aggregate("deals", where, "stage", "data.amount"))
+        marker = event_marker(store)
+        key = ("totals", funnel.id, scope, owner, q)
         try:
             hash(key)
         except TypeError:  # a scope filter holding a list: not shareable, still correct
@@ -393,7 +417,7 @@ class BoardView:
                   for s in self.funnel.stages if s.id != stage.id]
         return Markup("".join(parts))
 
-    def column(self, stage: Stage, totals: Totals | None = None, after: int | None = None) -> Column:
+    def column(self, stage: Stage, totals: Totals | Summed | None = None, after: int | None = None) -> Column:
         rows = fetch(self.user, self.funnel, stage, self.owner, self.q, after, PAGE + 1)
         cards = [Card(deal, self, stage) for deal in rows[:PAGE]]
         more_url = None
@@ -416,8 +440,7 @@ class BoardView:
         return column
 
     def columns(self, stages: list[Stage] | None = None) -> list[Column]:
-        marker = event_marker(runtime().store)
-        totals = self.cache.column_totals(self.user, self.funnel, self.owner, self.q, marker)
+        totals = self.cache.column_totals(self.user, self.funnel, self.owner, self.q)
         return [self.column(stage, totals) for stage in stages or self.funnel.open_stages()]
 
     def context(self, **extra: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ def _responses(ok: int, schema: str | dict, *failures: int) -> dict:
                404: "no such thing, or not visible to you",
                409: "stale version", 422: "invalid request; every problem listed"}
     for code in failures:
-        out[str(code)] = {"description": reasons[code], **_json("Error")}
+        out[str(code)] = {"description": reasons[code], **_json("Conflict" if code == 409 else "Error")}
     return out
 
 
@@ -35,9 +35,9 @@ def build_spec() -> dict:
         info={"description": "Sales funnels: deals, stages, gates and their history."},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for name in ("Error", "Deal", "DealPage", "DealCreate", "DealPatch", "Move", "Reopen",
-                 "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry", "AuditPage",
-                 "Task", "TaskPage", "Notification", "NotificationPage", "Lead"):
+    for name in ("Error", "Conflict", "Deal", "DealPage", "DealCreate", "DealPatch", "Move", "Reopen",
+                 "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry",
+                 "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
 
     secured = [{"bearer": []}]

@@ -21,6 +21,12 @@ class ErrorSchema(Schema):
     errors = fields.List(fields.Nested(ErrorItemSchema), required=True)
 
 
+class ConflictSchema(ErrorSchema):
+    """A 409 also says which version the deal is at now, so a client can reload and retry."""
+
+    current_version = fields.Integer(required=True)
+
+
 class DealSchema(Schema):
     id = fields.Integer(required=True)
     funnel = fields.String(required=True)

@@ -2,13 +2,14 @@
 
 ``open_store(url, base)`` picks the backend from the workspace's ``store`` setting:
 ``"tinydb:data"`` (the default; a folder, relative to ``base`` unless absolute) or
-``"postgresql://…"`` (several processes or machines).
+``"postgresql://…"`` (several processes or machines; a schema other than ``public`` with
+``?options=-csearch_path%3Dname``). The PostgreSQL schema is created or upgraded on open.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from .base import TABLES, Conflict, Doc, Store, StoreError, StoreLocked, Transaction
+from .base import TABLES, Conflict, Doc, Group, Store, StoreError, StoreLocked, Transaction
 from .filters import (
     And,
     Contains,
@@ -36,11 +37,10 @@ def open_store(url: str, base: Path) -> Store:
         if not rest:
             raise StoreError(f"store {url!r} names no folder; accepted: {ACCEPTED}")
         return TinyStore(Path(base) / rest, url=url)
-    if scheme.startswith(("postgresql", "postgres")):
-        raise StoreError(
-            f"store {url!r}: the PostgreSQL backend is not built yet; "
-            'use the embedded store ("tinydb:data") for now'
-        )
+    if scheme in ("postgresql", "postgres"):
+        from .postgres_store import PostgresStore  # SQLAlchemy loads only when it is used
+
+        return PostgresStore(url)
     raise StoreError(f"unknown store {url!r}; accepted: {ACCEPTED}")
 
 
@@ -53,6 +53,7 @@ __all__ = [
     "Eq",
     "Everything",
     "Filter",
+    "Group",
     "In",
     "Not",
     "Nothing",

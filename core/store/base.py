@@ -8,12 +8,14 @@ durable together when the ``with`` block ends, or none do. Queries take a
 from __future__ import annotations
 
 import abc
+import math
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
 from ..clock import stamp
-from .filters import Filter, Range, all_of
+from .filters import Filter, Range, all_of, field_value
 
 Doc = dict[str, Any]
 
@@ -31,7 +33,21 @@ TABLES = (
     "audit",
     "funnel_versions",
     "funnel_drafts",
+    "login_failures",
 )
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group of :meth:`Store.aggregate`: how many documents, and the sum of their numbers."""
+
+    count: int
+    total: float
+
+
+def is_number(value: Any) -> bool:
+    """A JSON number (a boolean is not one, though Python says ``True == 1``)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class StoreError(Exception):
@@ -154,6 +170,29 @@ class Store(abc.ABC):
         with self.transaction() as txn:
             for row in rows:
                 txn.replace(table, row, expect_version=row["version"] - 1)
+
+    #: Whether :meth:`aggregate` runs inside the backend (a database's GROUP BY) rather than
+    #: reading every matching document into this process.
+    aggregates_natively: bool = False
+
+    def aggregate(self, table: str, where: Filter | None, by: str, total: str) -> dict[str, Group]:
+        """Per text value at path ``by``: the number of documents matching ``where`` and the sum
+        of the numbers at path ``total`` (anything else there counts as 0). Documents without
+        text at ``by`` are left out.
+
+        This generic version reads every matching document; a backend that can sum in its own
+        query overrides it (and sets :attr:`aggregates_natively`).
+        """
+        counts: dict[str, int] = {}
+        numbers: dict[str, list[float]] = {}
+        for doc in self.iterate(table, where):
+            key = field_value(doc, by)
+            if not isinstance(key, str):
+                continue
+            counts[key] = counts.get(key, 0) + 1
+            value = field_value(doc, total)
+            numbers.setdefault(key, []).append(value if is_number(value) else 0)
+        return {key: Group(count, math.fsum(numbers[key])) for key, count in counts.items()}
 
     @abc.abstractmethod
     def close(self) -> None:

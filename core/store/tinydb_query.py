@@ -36,6 +36,7 @@ DEFAULT_INDEXES: dict[str, tuple[str, ...]] = {
     "outbox": ("status",),
     "tasks": ("assignee", "deal_id"),
     "notifications": ("user",),
+    "login_failures": ("key",),
 }
 
 #: An ``In`` with more values than this is tested on the documents instead of by bisecting

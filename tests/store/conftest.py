@@ -4,21 +4,22 @@ A backend is a class with ``open()`` (a store on this test's own data, created e
 time) and ``discard()`` (drop that data after the test). ``StoreFactory`` adds ``reopen()`` and
 closes whatever is still open at the end.
 
-The PostgreSQL backend plugs in here when it exists: add a class like ``TinyBackend`` whose
-``open()`` calls ``open_store(os.environ["GOLDSIEVE_TEST_POSTGRES"], tmp_path)`` against a
-schema of its own, and ``pytest.param("postgresql", marks=needs_postgres)`` to ``BACKENDS``.
+``PostgresBackend`` gives each test a schema of its own on the server that
+``GOLDSIEVE_TEST_POSTGRES`` names, dropped afterwards; without that variable its tests are
+skipped.
 """
 from __future__ import annotations
 
-import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from goldsieve.store import Store, TinyStore
+from goldsieve.store import Store, TinyStore, open_store
+from goldsieve.testing_postgres import ENVIRONMENT, scratch_schema, server_url
 
 needs_postgres = pytest.mark.skipif(
-    not os.environ.get("GOLDSIEVE_TEST_POSTGRES"),
-    reason="set GOLDSIEVE_TEST_POSTGRES=postgresql://… to test the PostgreSQL backend",
+    not server_url(),
+    reason=f"set {ENVIRONMENT}=postgresql://… to test the PostgreSQL backend",
 )
 
 
@@ -34,8 +35,21 @@ class TinyBackend:
         pass  # tmp_path goes away by itself
 
 
-BACKEND_CLASSES = {"tinydb": TinyBackend}
-BACKENDS = ["tinydb"]
+class PostgresBackend:
+    def __init__(self, tmp_path: Path):
+        self.tmp_path = tmp_path
+        self._cleanup = ExitStack()
+        self.url = self._cleanup.enter_context(scratch_schema(server_url()))
+
+    def open(self) -> Store:
+        return open_store(self.url, self.tmp_path)
+
+    def discard(self) -> None:
+        self._cleanup.close()
+
+
+BACKEND_CLASSES = {"tinydb": TinyBackend, "postgresql": PostgresBackend}
+BACKENDS = ["tinydb", pytest.param("postgresql", marks=needs_postgres)]
 
 
 class StoreFactory:

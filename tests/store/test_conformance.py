@@ -16,7 +16,9 @@ from goldsieve.store import (
     Not,
     Nothing,
     Or,
+    Group,
     Range,
+    Store,
     StoreError,
     matches,
 )
@@ -490,3 +492,42 @@ def test_claim_skips_a_row_another_claimer_changed_meanwhile(store, monkeypatch)
     got = store.claim("outbox", None, limit=5, lease_seconds=60, owner="a",
                       now=datetime(2026, 1, 5, tzinfo=timezone.utc))
     assert [r["id"] for r in got] == [ids[1]]
+
+
+# --- aggregates ------------------------------------------------------------------------------
+
+
+def test_aggregate_counts_and_sums_per_group_inside_the_filter(store):
+    insert(store, "deals",
+           {"stage": "lead", "owner": "ann", "data": {"amount": 100}},
+           {"stage": "lead", "owner": "ann", "data": {"amount": 2.5}},
+           {"stage": "lead", "owner": "bob", "data": {"amount": 1000}},
+           {"stage": "lead", "owner": "ann", "data": {"amount": "n/a"}},  # counted, sums 0
+           {"stage": "lead", "owner": "ann", "data": {"amount": True}},  # not a number
+           {"stage": "won", "owner": "ann"},  # no amount
+           {"stage": 7, "owner": "ann", "data": {"amount": 5}},  # not text: left out
+           {"owner": "ann", "data": {"amount": 5}})  # no stage: left out
+    assert store.aggregate("deals", Eq("owner", "ann"), "stage", "data.amount") == {
+        "lead": Group(4, 102.5), "won": Group(1, 0.0)}
+    assert store.aggregate("deals", None, "stage", "data.amount")["lead"] == Group(5, 1102.5)
+    assert store.aggregate("deals", Nothing(), "stage", "data.amount") == {}
+    assert store.aggregate("deals", Eq("owner", "cid"), "stage", "data.amount") == {}
+
+
+def test_aggregate_agrees_with_the_generic_version(store):
+    insert(store, "deals", *[{"stage": f"s{n % 3}", "owner": f"o{n % 4}",
+                              "data": {"amount": n * 1.25 if n % 5 else None}} for n in range(40)])
+    where = In("owner", ("o1", "o2"))
+    assert store.aggregate("deals", where, "stage", "data.amount") == \
+        Store.aggregate(store, "deals", where, "stage", "data.amount")
+
+
+def test_filters_on_the_id(store):
+    first, second, third = insert(store, "deals", {"n": 1}, {"n": 2}, {"n": 3})
+    assert ids(store.find("deals", Eq("id", second))) == [second]
+    assert ids(store.find("deals", In("id", (first, third, 10**6)))) == [first, third]
+    assert ids(store.find("deals", Range("id", second, None))) == [second, third]
+    assert ids(store.find("deals", Not(Eq("id", second)))) == [first, third]
+    assert store.count("deals", Eq("id", float(first))) == 1  # 1.0 == 1, as in Python
+    assert store.count("deals", Eq("id", str(first))) == 0
+    assert store.count("deals", Contains("id", "1")) == 0

@@ -274,7 +274,7 @@ def test_open_store_takes_a_folder_relative_to_the_workspace_or_absolute(tmp_pat
 @pytest.mark.parametrize(
     "url, says",
     [
-        ("postgresql://u@localhost/crm", "not built yet"),
+        ("postgresql://u:secret@127.0.0.1:1/crm", r"cannot reach PostgreSQL at postgresql://u:\*\*\*@127\.0\.0\.1:1/crm"),
         ("sqlite:///x.db", "tinydb:"),
         ("tinydb:", "names no folder"),
         ("data", "tinydb:"),

@@ -151,6 +151,10 @@ def test_board_css_makes_high_value_cards_red(rep_browser):
     assert "--high: #c0262d" in page(rep_browser, "/static/app.css")
 
 
+# The embedded store keeps totals in the board's own view; PostgreSQL sums in its query.
+BOTH_STORES = pytest.mark.parametrize("goldsieve_store_url", ["tinydb:data", "postgresql"],
+                                      indirect=True)
+
 # --- totals ---------------------------------------------------------------------------------------
 
 
@@ -162,6 +166,7 @@ def head(html: str, stage: str) -> dict[str, str]:
     return found
 
 
+@BOTH_STORES
 def test_column_head_counts_and_sums_every_visible_deal(rep_browser, rita, boss, goldsieve_engine,
                                                         goldsieve_runtime):
     for n, amount in enumerate([100, 250.5, None, 1_000_000]):
@@ -183,6 +188,7 @@ def test_column_head_counts_and_sums_every_visible_deal(rep_browser, rita, boss,
     assert "Weighted (5%)" in columns(page(rep_browser))["lead"]
 
 
+@BOTH_STORES
 def test_totals_follow_every_write(rep_browser, rita, goldsieve_engine, goldsieve_user):
     deals = [goldsieve_engine.create(rita, "handmade", f"D{n}", {"company": "A", "amount": 1000})
              for n in range(3)]
@@ -206,6 +212,7 @@ def test_totals_rebuild_after_many_writes(rep_browser, rita, goldsieve_engine, m
     assert head(page(rep_browser), "lead")["count"] == "4"
 
 
+@BOTH_STORES
 def test_board_reads_through_the_users_scope(rep_browser, rita, boss, goldsieve_engine, monkeypatch):
     """The cards and the totals are those of the user's scope, and follow it when it changes."""
     mine = goldsieve_engine.create(rita, "handmade", "Mine", {"company": "A", "amount": 10})
@@ -258,6 +265,7 @@ def test_load_more_without_javascript_is_a_page(rep_browser, rita, goldsieve_eng
 # --- filters ------------------------------------------------------------------------------------
 
 
+@BOTH_STORES
 def test_owner_filter(rep_browser, rita, boss, goldsieve_engine, goldsieve_user):
     mine = goldsieve_engine.create(rita, "handmade", "Mine", {"company": "A", "amount": 10})
     theirs = goldsieve_engine.create(boss, "handmade", "Theirs", {"company": "B", "amount": 20})

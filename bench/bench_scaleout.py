@@ -1,0 +1,202 @@
+"""Moves per second and latency with 1, 2 and 4 app processes on PostgreSQL against the
+embedded store, through HTTP from a loopback load generator; and the board's first screen at
+10k and 100k deals on each store.
+
+    .venv/bin/python bench/bench_scaleout.py [--postgres URL] [--deals 2000] [--moves 2000]
+        [--clients 16] [--board-sizes 10000,100000]
+
+``--postgres`` (default: $GOLDSIEVE_TEST_POSTGRES) names a server; each case runs in a schema
+of its own, dropped afterwards. Every case serves a fresh workspace with ``goldsieve serve``
+(``--workers N``: gunicorn) and is driven by ``--clients`` threads, each with one keep-alive
+connection, each moving its own deals back and forth between two stages (the version from the
+previous answer, so no move conflicts).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from bench_board import FUNNEL, NOW, PASSWORD, REPS, fill as fill_board, login
+from bench_move import fill as fill_moves
+
+from goldsieve.app import create_app
+from goldsieve.runtime import open_runtime
+from goldsieve.teams import add_team
+from goldsieve.testing_postgres import scratch_schema
+from goldsieve.users import add_user, issue_token
+from goldsieve.workspace import Workspace, init_workspace, set_store_url
+
+EXE = shutil.which("goldsieve", path=str(Path(sys.executable).parent))
+
+
+@contextmanager
+def workspace_on(store: str, postgres: str | None):
+    """A fresh workspace on the embedded store or on a scratch PostgreSQL schema."""
+    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp, ExitStack() as stack:
+        workspace = init_workspace(Path(tmp) / "ws", FUNNEL)
+        if store == "postgresql":
+            workspace = set_store_url(workspace, stack.enter_context(scratch_schema(postgres)))
+        yield workspace
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def served(workspace: Workspace, workers: int):
+    port = free_port()
+    # The server's log goes to a file: a pipe nobody reads would fill up and stall it.
+    log = open(workspace.path / "serve.log", "w+")
+    server = subprocess.Popen([EXE, "serve", "-w", str(workspace.path), "--port", str(port),
+                               "--workers", str(workers), "--threads", "8"],
+                              stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/api/v1/health")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    sys.exit(f"the server did not start: {log.read()}")
+                time.sleep(0.3)
+        yield port
+    finally:
+        server.send_signal(signal.SIGINT if workers == 1 else signal.SIGTERM)
+        server.wait(timeout=60)
+        log.close()
+
+
+def drive(port: int, token: str, deals: list[tuple[int, int]], moves: int, clients: int):
+    """Moves spread over ``clients`` threads; returns (moves per second, latencies in s)."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def client(mine: list[list[int]], count: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        stage = {deal_id: "lead" for deal_id, _ in mine}
+        own: list[float] = []
+        for i in range(count):
+            deal = mine[i % len(mine)]
+            to = "qualified" if stage[deal[0]] == "lead" else "lead"
+            body = json.dumps({"to": to, "version": deal[1]})
+            start = time.perf_counter()
+            conn.request("POST", f"/api/v1/deals/{deal[0]}/move", body, headers)
+            response = conn.getresponse()
+            answer = response.read()
+            own.append(time.perf_counter() - start)
+            if response.status != 200:
+                failures.append(f"{response.status} {answer[:200]!r}")
+                return
+            deal[1] = json.loads(answer)["version"]
+            stage[deal[0]] = to
+        with lock:
+            latencies.extend(own)
+
+    slices = [[list(d) for d in deals[n::clients]] for n in range(clients)]
+    threads = [threading.Thread(target=client, args=(s, moves // clients)) for s in slices]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        sys.exit(f"a move failed: {failures[0]}")
+    return len(latencies) / elapsed, latencies
+
+
+def throughput_case(store: str, workers: int, args) -> dict:
+    with workspace_on(store, args.postgres) as workspace:
+        with open_runtime(workspace, entry_points=False) as runtime:
+            user = add_user(runtime.store, "bench", "admin", PASSWORD)
+            ids = fill_moves(runtime, user, args.deals)
+            token = issue_token(runtime.store, "bench")
+        with served(workspace, workers) as port:
+            drive(port, token, [(i, 1) for i in ids[: args.clients]], args.clients * 5, args.clients)  # warm up
+            per_second, latencies = drive(port, token, [(i, 1) for i in ids[args.clients:]],
+                                          args.moves, args.clients)
+    latencies.sort()
+    return {"store": store, "processes": workers, "moves_s": per_second,
+            "p50_ms": statistics.median(latencies) * 1e3,
+            "p95_ms": latencies[int(len(latencies) * 0.95)] * 1e3}
+
+
+def board_case(store: str, size: int, args) -> dict:
+    with workspace_on(store, args.postgres) as workspace:
+        with open_runtime(workspace, clock=lambda: NOW, entry_points=False) as runtime:
+            add_team(runtime.store, "sales")
+            manager = add_user(runtime.store, "boss", "manager", PASSWORD, team="sales")
+            for rep in REPS:
+                add_user(runtime.store, rep, "rep", PASSWORD, team="sales")
+            started = time.perf_counter()
+            fill_board(runtime, manager, size)
+            fill_s = time.perf_counter() - started
+            client = create_app(runtime=runtime, config={"TESTING": True}).test_client()
+            login(client, "boss")
+
+            def render() -> float:
+                start = time.perf_counter()
+                assert client.get("/board/handmade").status_code == 200
+                return time.perf_counter() - start
+
+            first = render()
+            again = statistics.median(render() for _ in range(5))
+    return {"store": store, "deals": size, "fill_s": fill_s, "first_ms": first * 1e3,
+            "again_ms": again * 1e3}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", default=os.environ.get("GOLDSIEVE_TEST_POSTGRES"))
+    parser.add_argument("--deals", type=int, default=2000)
+    parser.add_argument("--moves", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--board-sizes", default="10000,100000")
+    parser.add_argument("--skip-board", action="store_true")
+    parser.add_argument("--skip-moves", action="store_true")
+    args = parser.parse_args()
+    if not args.postgres:
+        sys.exit("name a PostgreSQL server: --postgres postgresql://user@host/db")
+    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, {args.moves} moves by "
+          f"{args.clients} clients over {args.deals} deals per case")
+    print(f"{'store':<11} {'processes':>9} {'moves/s':>8} {'p50 ms':>7} {'p95 ms':>7}")
+    for store, workers in () if args.skip_moves else (
+            ("embedded", 1), ("postgresql", 1), ("postgresql", 2), ("postgresql", 4)):
+        row = throughput_case(store if store == "postgresql" else "tinydb", workers, args)
+        print(f"{store:<11} {workers:>9} {row['moves_s']:>8.0f} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f}",
+              flush=True)
+    if args.skip_board:
+        return
+    print(f"\n{'store':<11} {'deals':>7} {'fill s':>7} {'first screen ms':>16} {'again ms':>9}")
+    for size in map(int, args.board_sizes.split(",")):
+        for store in ("tinydb", "postgresql"):
+            row = board_case(store, size, args)
+            name = "embedded" if store == "tinydb" else store
+            print(f"{name:<11} {size:>7} {row['fill_s']:>7.1f} {row['first_ms']:>16.0f} {row['again_ms']:>9.0f}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""`goldsieve store copy`: every table moves to PostgreSQL with its ids, verified; an occupied
+target or a copy that does not verify writes nothing."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from goldsieve.cli import cli
+from goldsieve.store import TABLES, StoreError, TinyStore, open_store
+from goldsieve.store.copy import copy_store
+from goldsieve.store.postgres_store import PgTransaction, PostgresStore
+from goldsieve.testing_postgres import scratch_schema, server_url
+from goldsieve.workspace import Workspace, set_store_url
+
+from .conftest import needs_postgres
+
+pytestmark = needs_postgres
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("copy") / "demo"
+    result = run("demo", "--workspace", str(folder), "--deals", "60", "--no-serve")
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+@pytest.fixture
+def target():
+    with scratch_schema(server_url()) as url:
+        yield url
+
+
+def everything(store) -> dict:
+    return {table: store.find(table) for table in TABLES}
+
+
+def export(workspace: Path, what: str) -> list:
+    result = run("export", "-w", str(workspace), "--what", what, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.output.splitlines()]
+
+
+def test_copy_moves_every_table_with_its_ids_and_the_workspace_runs_on_it(demo, target, tmp_path):
+    with TinyStore(demo / "data") as source:
+        before = everything(source)
+    assert before["deals"] and before["events"] and before["users"] and before["audit"]
+    exported = {what: export(demo, what) for what in ("deals", "events")}
+
+    result = run("store", "copy", "-w", str(demo), "--to", target)
+    assert result.exit_code == 0, result.output
+    assert re.search(rf"^deals +{len(before['deals'])} rows  sha256 [0-9a-f]{{64}}$", result.output, re.M)
+    with open_store(target, tmp_path) as copied:
+        assert everything(copied) == before, "every document, with its id"
+        with copied.transaction() as txn:
+            new = txn.insert("deals", {"title": "after the copy"})
+        assert new > max(d["id"] for d in before["deals"]), "new ids follow the copied ones"
+
+    moved = tmp_path / "moved"  # the workspace without its embedded data, on PostgreSQL
+    shutil.copytree(demo, moved, ignore=shutil.ignore_patterns("journal", "snapshot", "lock"))
+    set_store_url(Workspace.load(moved), target)
+    with open_store(target, tmp_path) as copied, copied.transaction() as txn:
+        txn.delete("deals", new)
+    assert {what: export(moved, what) for what in ("deals", "events")} == exported, \
+        "the exports (every deal and event as the app sees them) are identical"
+
+
+def test_a_target_holding_data_is_refused_and_left_as_it_was(demo, target, tmp_path):
+    with open_store(target, tmp_path) as store, store.transaction() as txn:
+        txn.insert("notifications", {"keep": True})
+    result = run("store", "copy", "-w", str(demo), "--to", target)
+    assert result.exit_code == 1
+    assert "not empty: notifications (1 rows)" in result.output
+    with open_store(target, tmp_path) as store:
+        assert {t: store.count(t) for t in TABLES} == {t: int(t == "notifications") for t in TABLES}
+
+
+def test_a_copy_that_does_not_verify_writes_nothing(demo, target, tmp_path, monkeypatch):
+    original = PgTransaction.restore
+
+    def restore_with_a_flaw(self, table, docs, batch=1000):
+        docs = list(docs)
+        if table == "events":
+            docs[-1] = {**docs[-1], "type": "tampered"}
+        original(self, table, docs, batch)
+
+    monkeypatch.setattr(PgTransaction, "restore", restore_with_a_flaw)
+    with TinyStore(demo / "data") as source, PostgresStore(target) as store:
+        with pytest.raises(StoreError, match="events: the copy does not match the source"):
+            copy_store(source, store)
+        assert sum(store.count(t) for t in TABLES) == 0
+
+
+@pytest.mark.parametrize("to, says", [
+    ("tinydb:elsewhere", "copy into a PostgreSQL store"),
+    ("postgresql://u@127.0.0.1:1/none", "cannot reach PostgreSQL"),
+])
+def test_a_target_that_is_not_a_reachable_postgresql_is_refused(demo, to, says):
+    result = run("store", "copy", "-w", str(demo), "--to", to)
+    assert result.exit_code == 1 and says in result.output

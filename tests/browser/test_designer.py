@@ -65,7 +65,10 @@ def test_a_consultant_builds_a_six_stage_funnel_and_sees_it_on_the_board(open_pa
     automation.get_by_role("button", name="Add automation").click()
     expect(page.locator('li[data-automation="tasting-started"]')).to_have_count(1)
 
-    expect(page.locator("#lint")).to_contain_text("No problems found.")
+    # no error; the one warning is lint's advice on four open stages (5 to 7 work best)
+    expect(page.locator("#lint .finding-error")).to_have_count(0)
+    expect(page.locator("#lint .finding-warning")).to_have_count(1)
+    expect(page.locator("#lint .finding-warning")).to_contain_text("4 open stages")
     expect(page.locator("#preview input, #preview select, #preview textarea").first).to_be_attached()
     check_page(page)
     shot(page, "designer")
@@ -81,7 +84,8 @@ def test_a_consultant_builds_a_six_stage_funnel_and_sees_it_on_the_board(open_pa
 
     saved = live.runtime.workspace.path / "funnels" / "drinks.json"
     findings, files = check_paths([saved])
-    assert files == [saved] and findings == []  # `goldsieve check --strict` passes: no finding at all
+    # `goldsieve check` passes; only the stage-count advice stays, as a warning
+    assert files == [saved] and [(f.pointer, f.severity) for _, f in findings] == [("/stages", "warning")]
     funnel = live.runtime.funnels.get("drinks")
     assert [s.id for s in funnel.stages] == ["lead", "sampling", "tasting", "agreement", "won", "lost"]
     assert sum(1 for s in funnel.stages if s.gate) >= 2 and funnel.stage("tasting").applies_when

@@ -1,5 +1,5 @@
 """XSS in a real browser (the attack suite's Playwright part, issue 4 item 6): Chromium opens the
-board and deal pages holding every payload of ``tests/security/test_xss.py``'s corpus; no dialog
+board, deal pages, inbox, tasks and analytics reports holding every payload of ``tests/security/test_xss.py``'s corpus; no dialog
 may open and no request may go to the payloads' host.
 
 It lives here, not in ``tests/security``, to share this folder's session-wide Chromium: Playwright's
@@ -38,6 +38,21 @@ def test_no_payload_runs_in_the_browser(server, chromium):
     status, lost = server.api("POST", f"/api/v1/deals/{ids[-1]}/move", {
         "to": "lost", "lost_reason": "price", "note": PAYLOADS[0], "version": 2}, user="rita")
     assert status == 200, lost
+    # what automation writes quotes deals: notification texts and task titles carry the payloads
+    from goldsieve.tasks import task_row
+
+    store = server.runtime.store
+    with store.transaction() as txn:
+        for deal_id, payload in zip(ids, PAYLOADS):
+            deal = txn.get("deals", deal_id)
+            txn.insert("notifications", {"user": "rita", "deal_id": deal_id, "funnel": FUNNEL,
+                                         "text": payload, "at": deal["updated_at"],
+                                         "read_at": None, "key": f"xss.{deal_id}"})
+            txn.insert("tasks", task_row(deal, payload, "rita", None, "system",
+                                         server.runtime.engine.clock(), key=f"xss.{deal_id}"))
+    window = "from=2000-01-01&to=2100-01-01"
+    reports = ["/inbox", "/tasks", f"/analytics/{FUNNEL}?{window}", f"/analytics/{FUNNEL}/advice?{window}",
+               f"/analytics/{FUNNEL}/lost?stage=lead&reason=price&{window}"]
 
     page, guard = new_page(chromium, server.url)
     dialogs: list[str] = []
@@ -51,7 +66,8 @@ def test_no_payload_runs_in_the_browser(server, chromium):
         form.locator("input[name=password]").fill(TEST_PASSWORD)
         form.locator("button[type=submit]").click()
         page.wait_for_url(lambda url: urlsplit(url).path != "/login")
-        for path in [f"/board/{FUNNEL}", *(f"/deals/{i}" for i in ids[::3]), f"/deals/{ids[-1]}"]:
+        for path in [*reports, f"/board/{FUNNEL}", *(f"/deals/{i}" for i in ids[::3]),
+                     f"/deals/{ids[-1]}"]:
             page.goto(path)
             page.wait_for_load_state("networkidle")
             page.mouse.move(200, 300)

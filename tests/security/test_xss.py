@@ -226,3 +226,35 @@ def test_payloads_as_user_or_team_names_are_refused_inert_and_write_nothing(app,
         assert edit.status_code == 422, payload
         assert inert(edit.get_data(as_text=True)) == [], payload
     assert org.counts() == before
+
+
+# --- what automation and analytics show: the inbox, tasks and reports --------------------------
+
+
+def test_payloads_are_inert_in_the_inbox_the_tasks_and_the_reports(app, org, planted):
+    """Notification texts and task titles quote deals (rules render ``{title}`` into them), and
+    the analytics pages list deal titles and lost reasons: the corpus stays text there too."""
+    from goldsieve.tasks import task_row
+
+    open_ids, lost_ids = planted
+    rita = org.user("rita")
+    with org.store.transaction() as txn:
+        for deal_id, payload in zip(open_ids, PAYLOADS):
+            deal = txn.get("deals", deal_id)
+            txn.insert("notifications", {"user": "rita", "deal_id": deal_id, "funnel": FUNNEL,
+                                         "text": f"Call about {payload}", "at": deal["updated_at"],
+                                         "read_at": None, "key": f"xss.{deal_id}"})
+            txn.insert("tasks", task_row(deal, payload, rita["username"], None, "system",
+                                         org.engine.clock(), key=f"xss.{deal_id}"))
+    browser = org.browser(app, "rita")
+    window = "from=2000-01-01&to=2100-01-01"
+    pages = ["/inbox", "/tasks", "/inbox/count", f"/deals/{open_ids[0]}",
+             f"/analytics/{FUNNEL}?{window}", f"/analytics/{FUNNEL}/advice?{window}",
+             f"/analytics/{FUNNEL}/forecast", f"/analytics/{FUNNEL}/lost?stage=lead&reason=price&{window}"]
+    for path in pages:
+        for headers in ({}, {"HX-Request": "true"}):
+            response = browser.get(path, headers=headers)
+            assert response.status_code == 200, path
+            assert inert(response.get_data(as_text=True)) == [], path
+    for path in ("/inbox", "/tasks", f"/analytics/{FUNNEL}/lost?stage=lead&reason=price&{window}"):
+        assert str(escape(PAYLOADS[0])) in browser.get(path).get_data(as_text=True), path  # as text

@@ -118,3 +118,51 @@ def test_configured_weekday_and_hour():
     schedule = Schedule.from_config({"digest": {"weekday": 5, "hour": 17}})
     assert schedule.due_at(MONDAY + timedelta(days=2)) == MONDAY + timedelta(days=4, hours=17)
     assert week_label(MONDAY + timedelta(days=6, hours=23)) == "2026-W03"
+
+
+@pytest.fixture
+def workspace_with_a_manager(goldsieve_workspace):
+    from goldsieve.runtime import open_runtime
+    from goldsieve.testing import TEST_PASSWORD
+    from goldsieve.users import add_user
+
+    with open_runtime(goldsieve_workspace, entry_points=False) as rt:
+        add_user(rt.store, "mona", "manager", TEST_PASSWORD)
+        add_user(rt.store, "rita", "rep", TEST_PASSWORD)
+    return goldsieve_workspace
+
+
+def notifications_in(workspace):
+    from goldsieve.runtime import open_runtime
+
+    with open_runtime(workspace, entry_points=False) as rt:
+        return rt.store.find("notifications")
+
+
+def run_digest(workspace, *args):
+    return CliRunner().invoke(cli, ["digest", *args, "--workspace", str(workspace.path)])
+
+
+def test_cli_dry_run_prints_and_writes_nothing(workspace_with_a_manager):
+    result = run_digest(workspace_with_a_manager, "--dry-run", "--as", "mona")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Weekly digest ") and "Stale deals: 0" in result.output
+    assert notifications_in(workspace_with_a_manager) == []
+
+
+@pytest.mark.parametrize("args, message", [((), "--once"), (("--once", "--dry-run"), "--once"),
+                                           (("--once", "--as", "rita"), "no active manager"),
+                                           (("--once", "--as", "ghost"), "no active manager")])
+def test_cli_refuses_and_writes_nothing(workspace_with_a_manager, args, message):
+    result = run_digest(workspace_with_a_manager, *args)
+    assert result.exit_code == 1 and message in result.output
+    assert notifications_in(workspace_with_a_manager) == []
+
+
+def test_cli_once_sends_once_a_week(workspace_with_a_manager):
+    week = week_label(datetime.now(timezone.utc))
+    first = run_digest(workspace_with_a_manager, "--once")
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == f"mona: sent {week}"
+    assert run_digest(workspace_with_a_manager, "--once", "--as", "mona").output.strip() == f"mona: already sent {week}"
+    assert [n["key"] for n in notifications_in(workspace_with_a_manager)] == [f"digest:mona:{week}"]

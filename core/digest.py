@@ -166,12 +166,12 @@ def deliver(engine: "Engine", manager: dict[str, Any], digest: Digest, now: date
     The mark on the user row and the notification are one transaction, and the row is replaced
     with a version check, so of two workers delivering the same week one writes and one does not.
     """
-    stored = engine.store.get("users", manager["id"])
-    if stored is None or stored.get("digest_week") == digest.week:
-        return False
-    version = stored.get("version", 0)
     try:
         with engine.store.transaction() as txn:
+            stored = txn.get("users", manager["id"])  # as stored now: keeps a concurrent edit
+            if stored is None or stored.get("digest_week") == digest.week:
+                return False
+            version = stored.get("version", 0)
             txn.replace("users", {**stored, "digest_week": digest.week, "version": version + 1},
                         expect_version=version if "version" in stored else None)
             txn.insert("notifications", {"user": digest.user, "deal_id": None, "funnel": None,

@@ -2,6 +2,7 @@
 on an injected clock."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -92,8 +93,16 @@ def test_a_worker_that_lost_the_race_writes_nothing(org, goldsieve_clock, monkey
     mona = user(org, "mona")
     digest = build_digest(org.engine, mona, goldsieve_clock())
     assert deliver(org.engine, mona, digest, goldsieve_clock())  # the other worker, first
-    store = org.store
-    monkeypatch.setattr(store, "get", lambda table, id: stale_row)  # read before that commit
+    store, transaction = org.store, org.store.transaction
+
+    @contextmanager
+    def read_before_that_commit():
+        with transaction() as txn:
+            real_get = txn.get
+            txn.get = lambda table, id: stale_row if table == "users" else real_get(table, id)
+            yield txn
+
+    monkeypatch.setattr(store, "transaction", read_before_that_commit)
     assert not deliver(org.engine, mona, digest, goldsieve_clock())
     monkeypatch.undo()
     assert [d["key"] for d in digests(org)] == ["digest:mona:2026-W03", "digest:mona:2026-W04"]

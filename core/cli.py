@@ -208,13 +208,41 @@ def worker_command(workspace: Path, once: bool, interval: float, scan_interval: 
         worker = Worker(rt, interval=interval, scan_interval=scan_interval)
         if once:
             done = worker.run_once()
-            click.echo(f"{done['stale']} stale, {done['overdue']} overdue, {done['delivered']} delivered")
+            click.echo(f"{done['stale']} stale, {done['overdue']} overdue, {done['digests']} digests, "
+                       f"{done['delivered']} delivered")
             return
         click.echo(f"goldsieve worker {worker.name} is running (Ctrl+C stops it)")
         try:
             worker.run_forever()
         except KeyboardInterrupt:
             pass
+
+
+@cli.command("digest")
+@workspace_option
+@click.option("--once", is_flag=True, help="Send this week's digest now to the managers who have not had it.")
+@click.option("--as", "as_user", default=None, help="Only this manager.")
+@click.option("--dry-run", is_flag=True, help="Print the digests instead of sending them; write nothing.")
+def digest_command(workspace: Path, once: bool, as_user: str | None, dry_run: bool) -> None:
+    """The weekly digest of the managers: sent once per ISO week (the worker sends it on schedule)."""
+    from .digest import build_digest, deliver, managers
+
+    if once == dry_run:
+        fail("say --once (send) or --dry-run (print)")
+    with _runtime(workspace) as rt:
+        readers = managers(rt.engine)
+        if as_user is not None:
+            readers = [u for u in readers if u["username"] == as_user]
+            if not readers:
+                fail(f"there is no active manager “{as_user}”")
+        now = rt.engine.clock()
+        for manager in readers:
+            digest = build_digest(rt.engine, manager, now)
+            if dry_run:
+                click.echo(digest.text() + "\n")
+            else:
+                sent = deliver(rt.engine, manager, digest, now)
+                click.echo(f"{digest.user}: {'sent' if sent else 'already sent'} {digest.week}")
 
 
 @cli.command("demo")

@@ -15,6 +15,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from .digest import Schedule, scan_digests
 from .scanner import scan_overdue, scan_stale
 
 if TYPE_CHECKING:
@@ -38,19 +39,21 @@ class Worker:
         self.interval = interval
         self.scan_interval = scan_interval
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.schedule = Schedule.from_config(runtime.workspace.config)
         self._last_scan: float | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self, scan: bool = True) -> dict[str, int]:
-        """One round: (with ``scan``) mark stale deals and overdue tasks, then deliver everything
-        due now."""
+        """One round: (with ``scan``) mark stale deals and overdue tasks and send the weekly
+        digests that are due, then deliver everything due now."""
         engine = self.runtime.engine
         now = engine.clock()
-        done = {"stale": 0, "overdue": 0, "delivered": 0}
+        done = {"stale": 0, "overdue": 0, "digests": 0, "delivered": 0}
         if scan:
             done.update(stale=scan_stale(engine, now), overdue=scan_overdue(engine, now))
+            done["digests"] = scan_digests(engine, now, self.schedule)
             self._last_scan = time.monotonic()
         for _ in range(MAX_ROUNDS):
             delivered = self.runtime.dispatcher.deliver_due(self.name)

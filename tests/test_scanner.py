@@ -192,4 +192,4 @@ def test_the_background_thread_delivers_within_seconds_of_a_commit(rt):
 def test_goldsieve_worker_once(goldsieve_workspace):
     result = CliRunner().invoke(cli, ["worker", "--once", "--workspace", str(goldsieve_workspace.path)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "0 stale, 0 overdue, 0 delivered"
+    assert result.output.strip() == "0 stale, 0 overdue, 0 digests, 0 delivered"

@@ -11,7 +11,7 @@ from htmx_flask import Htmx
 from goldsieve.tasks import unread_count
 
 from . import (access, account, admin, admin_teams, admin_users, analytics, auth, board, deals,
-               designer, inbox, lead_form)
+               designer, digest, inbox, lead_form)
 from .i18n import init_i18n, template_context
 from .security import init_security
 
@@ -46,6 +46,7 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.register_blueprint(lead_form.bp)
     app.register_blueprint(designer.bp)
     app.register_blueprint(analytics.bp)
+    app.register_blueprint(digest.bp)
 
 
 

@@ -88,6 +88,7 @@ ROUTES = {
     "analytics.export_csv": PAGE,
     "analytics.forecast_page": PAGE,
     "analytics.advice_page": PAGE,
+    "digest.show": PAGE,
     "api.analytics_funnel": API,
     "api.analytics_trend": API,
     "api.analytics_advice": API,

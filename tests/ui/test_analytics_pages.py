@@ -90,3 +90,34 @@ def test_forecast_page_shows_the_interval_and_four_quarters(rep_browser, history
 def test_advice_page_renders_for_a_rep(rep_browser, history):
     response = rep_browser.get("/analytics/handmade/advice")
     assert response.status_code == 200 and "Stage advisor" in response.get_data(as_text=True)
+
+
+def test_the_weekly_digest_page_is_for_managers_and_above(goldsieve_app, goldsieve_runtime, goldsieve_clock,
+                                                          goldsieve_make_user, goldsieve_make_team):
+    from goldsieve.digest import build_digest
+    from goldsieve.users import find_user
+
+    from .conftest import Browser
+
+    goldsieve_make_user("mia", "manager")
+    goldsieve_make_team("east", manager="mia")
+    goldsieve_make_user("rita", "rep", team="east")
+    goldsieve_make_user("sam", "rep")
+    engine = goldsieve_runtime.engine
+    engine.create(find_user(goldsieve_runtime.store, "rita"), "handmade", "Rita's <i>deal</i>", {"company": "Acme"})
+    sams = engine.create(find_user(goldsieve_runtime.store, "sam"), "handmade", "Sam's deal", {"company": "Initech"})
+    for deal in goldsieve_runtime.store.find("deals"):
+        engine.mark_stale(deal, "2026-01-09T00:00:00.000Z")
+    goldsieve_clock.advance(days=7)
+    mia = Browser(goldsieve_app.test_client())
+    assert mia.login("mia").status_code == 302
+    page = mia.get("/digest").get_data(as_text=True)
+    digest = build_digest(engine, find_user(goldsieve_runtime.store, "mia"), goldsieve_clock())
+    first = digest.funnels["handmade"][0]
+    row = re.search(rf'<tr data-stage="{first.stage}">(.*?)</tr>', page, re.S).group(1)
+    assert re.findall(r"<td>(.*?)</td>", row)[:2] == ["1", "+1"]  # rita's deal, not sam's
+    assert "Rita&#39;s &lt;i&gt;deal&lt;/i&gt;" in page and "Sam's deal" not in page
+    assert f"/deals/{sams['id']}" not in page and digest.week in page
+    rita = Browser(goldsieve_app.test_client())
+    assert rita.login("rita").status_code == 302
+    assert rita.get("/digest").status_code == 403

@@ -119,3 +119,18 @@ def test_admins_see_pending_and_dead_deliveries_and_retry(goldsieve_app, goldsie
     assert (row["status"], row["attempts"]) == (PENDING, 0)
     assert f'data-delivery-id="{dead}"' in admin.get("/admin/outbox").get_data(as_text=True)
     assert admin.post(f"/admin/outbox/{dead}/retry").status_code == 404  # not dead any more
+
+
+def test_the_weekly_digest_shows_in_the_managers_inbox_as_text(goldsieve_app, goldsieve_runtime, goldsieve_clock,
+                                                               people):
+    from goldsieve.digest import Schedule, scan_digests
+
+    deal_of(goldsieve_runtime, "rita", "<b>East</b> ERP")
+    goldsieve_runtime.engine.mark_stale(goldsieve_runtime.store.find("deals")[0], "2026-01-09T00:00:00.000Z")
+    goldsieve_clock.advance(days=7)  # Monday 09:00 of the next week: the digest is due
+    assert scan_digests(goldsieve_runtime.engine, goldsieve_clock(), Schedule()) == 1
+    page = browser_for(goldsieve_app, "mia").get("/inbox").get_data(as_text=True)
+    digest = re.search(r'<span class="digest">(.*?)</span>', page, re.S).group(1)
+    assert "Weekly digest 2026-W03" in digest and "Stale deals: 1" in digest
+    assert "&lt;b&gt;East&lt;/b&gt; ERP" in digest and "<b>" not in page
+    assert 'data-unread="1"' in page

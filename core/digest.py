@@ -1,0 +1,196 @@
+"""The weekly digest: each manager's three numbers, their change since the week before, stale deals.
+
+Managers check, every week, deals per stage, stage-to-stage conversion and dwell time. The digest
+computes them with :mod:`goldsieve.analytics` for last week ([Monday 00:00, next Monday) UTC,
+the ISO week before the current one) and for the week before it, over the deals the manager may
+see (``engine.scope(manager)``, a store filter), and lists their open deals marked stale.
+
+It is delivered to the manager's inbox once per ISO week, at or after ``[digest] weekday``
+(ISO, 1 = Monday) and ``hour`` (UTC), by the background worker's scan. "Once" holds across scans,
+restarts and several workers: the user row carries ``digest_week`` (``2026-W02``), and the
+notification is written in the same transaction as that mark, with a version check on the user
+row — a second writer of the same week loses with :class:`Conflict` and writes nothing.
+Times are UTC and the text is English: the kernel is Flask-free and has no locale machinery.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from .analytics import funnel_report
+from .analytics.metrics import StageMetrics
+from .clock import stamp
+from .errors import GoldsieveError
+from .funnel import OPEN
+from .store import Conflict
+from .store.filters import Eq, Range, all_of
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+log = logging.getLogger(__name__)
+
+#: When the digest is due unless ``[digest]`` says otherwise: Monday 08:00 UTC.
+DEFAULT_WEEKDAY, DEFAULT_HOUR = 1, 8
+#: How many stale deals the digest names (the count is always complete).
+MAX_STALE = 20
+
+
+class DigestConfigError(GoldsieveError):
+    """``[digest]`` of goldsieve.toml is unusable; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    weekday: int = DEFAULT_WEEKDAY
+    hour: int = DEFAULT_HOUR
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Schedule":
+        """Read ``[digest] weekday`` (1-7) and ``hour`` (0-23), refusing anything else."""
+        section = config.get("digest", {})
+        if not isinstance(section, dict):
+            raise DigestConfigError("[digest] must be a table")
+        weekday, hour = section.get("weekday", DEFAULT_WEEKDAY), section.get("hour", DEFAULT_HOUR)
+        if not isinstance(weekday, int) or isinstance(weekday, bool) or not 1 <= weekday <= 7:
+            raise DigestConfigError(f"[digest] weekday must be 1 (Monday) to 7, not {weekday!r}")
+        if not isinstance(hour, int) or isinstance(hour, bool) or not 0 <= hour <= 23:
+            raise DigestConfigError(f"[digest] hour must be 0 to 23, not {hour!r}")
+        return cls(weekday, hour)
+
+    def due_at(self, now: datetime) -> datetime:
+        """The moment this ISO week's digest becomes due."""
+        return week_start(now) + timedelta(days=self.weekday - 1, hours=self.hour)
+
+
+def week_start(moment: datetime) -> datetime:
+    """Monday 00:00 UTC of the ISO week holding ``moment``."""
+    utc = moment.astimezone(timezone.utc)
+    return datetime(utc.year, utc.month, utc.day, tzinfo=timezone.utc) - timedelta(days=utc.weekday())
+
+
+def week_label(moment: datetime) -> str:
+    year, week, _ = moment.astimezone(timezone.utc).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass
+class StageLine:
+    """One stage's three numbers last week, and the change since the week before."""
+
+    stage: str
+    deals: int
+    deals_change: int
+    conversion: float | None
+    conversion_change: float | None
+    dwell_median: float | None
+    dwell_change: float | None
+
+
+@dataclass
+class Digest:
+    user: str
+    week: str
+    start: datetime
+    end: datetime
+    funnels: dict[str, list[StageLine]] = field(default_factory=dict)
+    stale: list[dict[str, Any]] = field(default_factory=list)
+    stale_count: int = 0
+
+    def text(self) -> str:
+        """The inbox text: plain lines, one per stage, changes signed."""
+        lines = [f"Weekly digest {self.week} ({self.start:%Y-%m-%d} to {self.end - timedelta(days=1):%Y-%m-%d})"]
+        for funnel, stages in self.funnels.items():
+            lines.append(f"Funnel {funnel}:")
+            for s in stages:
+                lines.append(f"  {s.stage}: {s.deals} deals ({s.deals_change:+d}), conversion "
+                             f"{_percent(s.conversion)} ({_points(s.conversion_change)}), median dwell "
+                             f"{_days(s.dwell_median)} ({_signed_days(s.dwell_change)})")
+        lines.append(f"Stale deals: {self.stale_count}")
+        lines += [f"  #{d['id']} {d['title']} ({d['stage']}, {d['owner']})" for d in self.stale]
+        return "\n".join(lines)
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def _points(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:+.0f} pts"
+
+
+def _days(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} d"
+
+
+def _signed_days(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.1f} d"
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else now - before
+
+
+def _line(now: StageMetrics, before: StageMetrics) -> StageLine:
+    median, earlier = now.dwell_days.get("median"), before.dwell_days.get("median")
+    return StageLine(now.stage, now.current, now.current - before.current, now.conversion,
+                     _change(now.conversion, before.conversion), median, _change(median, earlier))
+
+
+def build_digest(engine: "Engine", manager: dict[str, Any], now: datetime) -> Digest:
+    """The digest ``manager`` gets this ISO week: last week against the week before, in their scope."""
+    end = week_start(now)
+    start, previous = end - timedelta(days=7), end - timedelta(days=14)
+    scope = engine.scope(manager)
+    digest = Digest(manager["username"], week_label(now), start, end)
+    for funnel in engine.funnels:
+        last = funnel_report(engine.store, engine.funnels, funnel.id, scope, start, end)
+        before = funnel_report(engine.store, engine.funnels, funnel.id, scope, previous, start)
+        digest.funnels[funnel.id] = [_line(s, before.stage(s.stage)) for s in last.stages if s.kind == OPEN]
+    stale = all_of(scope, Eq("status", OPEN), Range("stale_since", "", None))
+    digest.stale_count = engine.store.count("deals", stale)
+    digest.stale = engine.store.find("deals", stale, limit=MAX_STALE)
+    return digest
+
+
+def managers(engine: "Engine") -> list[dict[str, Any]]:
+    """The active users with the manager role: the digest's readers."""
+    return [u for u in engine.store.find("users", Eq("role", "manager")) if u.get("active", True)]
+
+
+def deliver(engine: "Engine", manager: dict[str, Any], digest: Digest, now: datetime) -> bool:
+    """Write the digest to the manager's inbox unless this week's went already; True if written.
+
+    The mark on the user row and the notification are one transaction, and the row is replaced
+    with a version check, so of two workers delivering the same week one writes and one does not.
+    """
+    try:
+        with engine.store.transaction() as txn:
+            stored = txn.get("users", manager["id"])  # as stored now: keeps a concurrent edit
+            if stored is None or stored.get("digest_week") == digest.week:
+                return False
+            version = stored.get("version", 0)
+            txn.replace("users", {**stored, "digest_week": digest.week, "version": version + 1},
+                        expect_version=version if "version" in stored else None)
+            txn.insert("notifications", {"user": digest.user, "deal_id": None, "funnel": None,
+                                         "text": digest.text(), "at": stamp(now), "read_at": None,
+                                         "key": f"digest:{digest.user}:{digest.week}"})
+    except Conflict:
+        log.debug("the digest of %s for %s was written by another worker", digest.user, digest.week)
+        return False
+    return True
+
+
+def scan_digests(engine: "Engine", now: datetime, schedule: Schedule) -> int:
+    """Deliver this week's digest to every manager who has not had it, once it is due."""
+    if now < schedule.due_at(now):
+        return 0
+    week = week_label(now)
+    sent = 0
+    for manager in managers(engine):
+        if manager.get("digest_week") == week:
+            continue
+        sent += deliver(engine, manager, build_digest(engine, manager, now), now)
+    return sent

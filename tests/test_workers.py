@@ -3,6 +3,7 @@ the receiver once, and a worker killed mid-delivery leaves its rows to the other
 lease. Real subprocesses, a real HTTP receiver on 127.0.0.1, bounded in rows and seconds."""
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -64,7 +65,8 @@ def start_worker(folder: Path, lease: float) -> subprocess.Popen:
     """A `goldsieve worker` process, returned once it says it is running."""
     log = open(folder / f"worker-{time.monotonic_ns()}.log", "w+")  # never a pipe nobody reads
     process = subprocess.Popen([EXE, "worker", "-w", str(folder), "--interval", "0.2",
-                                "--lease", str(lease)], stdout=log, stderr=subprocess.STDOUT)
+                                "--lease", str(lease)], stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
     deadline = time.monotonic() + 30
     while "is running" not in Path(log.name).read_text():
         assert process.poll() is None and time.monotonic() < deadline, Path(log.name).read_text()

@@ -148,3 +148,12 @@ def test_a_killed_workers_rows_are_delivered_by_the_other_after_its_lease(outbox
     got = received(receiver)
     assert set(got) == set(keys) and sorted(got.values()) == [1] * 19 + [2], \
         "the cut-off delivery came again with its key; every other came once"
+
+
+def test_a_lease_below_one_second_is_refused_before_the_store_opens(tmp_path):
+    folder = tmp_path / "acme"
+    assert CliRunner().invoke(cli, ["init", "--template", "software", str(folder)]).exit_code == 0
+    before = sorted(p.name for p in (folder / "data").iterdir())
+    result = CliRunner().invoke(cli, ["worker", "-w", str(folder), "--once", "--lease", "0.5"])
+    assert result.exit_code == 2 and "--lease" in result.output and "1<=x<=86400" in result.output
+    assert sorted(p.name for p in (folder / "data").iterdir()) == before, "nothing was written"

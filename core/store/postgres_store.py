@@ -23,7 +23,7 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -265,8 +265,7 @@ class PostgresStore(Store):
                   .values(doc=t.c.doc.op("||", return_type=JSONB)(lease), version=version)
                   .returning(t.c.id, t.c.doc))
         with self.transaction() as txn:
-            assert isinstance(txn, PgTransaction)
-            rows = txn.conn.execute(update).all()
+            rows = cast(PgTransaction, txn).conn.execute(update).all()
         return [{"id": row.id, **row.doc} for row in sorted(rows, key=lambda row: row.id)]
 
     aggregates_natively = True

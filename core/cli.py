@@ -200,11 +200,16 @@ def serve_command(workspace: Path, host: str, port: int, threads: int, workers: 
               help="Seconds between delivery rounds.")
 @click.option("--scan-interval", default=300.0, show_default=True, type=click.FloatRange(1, 86400),
               help="Seconds between scans for stale deals and overdue tasks.")
-def worker_command(workspace: Path, once: bool, interval: float, scan_interval: float) -> None:
+@click.option("--lease", default=300.0, show_default=True, type=click.FloatRange(1, 86400),
+              help="Seconds a claimed delivery stays with this worker: if the worker dies, another "
+                   "takes the delivery over after this. Keep it above the channels' timeouts.")
+def worker_command(workspace: Path, once: bool, interval: float, scan_interval: float,
+                   lease: float) -> None:
     """Mark stale deals and overdue tasks, and deliver the outbox (retries included)."""
     from .worker import Worker
 
     with _runtime(workspace) as rt:
+        rt.dispatcher.lease_seconds = lease
         worker = Worker(rt, interval=interval, scan_interval=scan_interval)
         if once:
             done = worker.run_once()

@@ -148,8 +148,7 @@ class Store(abc.ABC):
         skipping the rows taken. A server backend overrides it with one locking query
         (PostgreSQL: ``FOR UPDATE SKIP LOCKED``).
         """
-        free = all_of(where, Range("lease_until", None, stamp(now + timedelta(milliseconds=1))))
-        until = stamp(now + timedelta(seconds=lease_seconds))
+        free, until = lease_terms(where, lease_seconds, now)
         leased = [{**row, "lease_until": until, "lease_owner": owner, "version": row["version"] + 1}
                   for row in self.find(table, free, limit=limit)]
         try:
@@ -203,3 +202,10 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def lease_terms(where: Filter | None, lease_seconds: float, now: datetime) -> tuple[Filter, str]:
+    """What :meth:`Store.claim` may take (``where`` and not leased at ``now``) and the stamp its
+    lease runs until; one definition, so every backend frees and leases rows alike."""
+    free = all_of(where, Range("lease_until", None, stamp(now + timedelta(milliseconds=1))))
+    return free, stamp(now + timedelta(seconds=lease_seconds))

@@ -476,6 +476,8 @@ def test_claim_leases_rows_to_one_claimer_until_the_lease_ends(store):
 
 
 def test_claim_skips_a_row_another_claimer_changed_meanwhile(store, monkeypatch):
+    """The generic claim's version checks, on every backend (PostgreSQL's own claim locks
+    instead: see test_claim_skips_a_row_another_transaction_holds)."""
     from datetime import datetime, timezone
 
     with store.transaction() as txn:
@@ -489,9 +491,31 @@ def test_claim_skips_a_row_another_claimer_changed_meanwhile(store, monkeypatch)
         return rows
 
     monkeypatch.setattr(store, "find", find_then_race)
-    got = store.claim("outbox", None, limit=5, lease_seconds=60, owner="a",
+    got = Store.claim(store, "outbox", None, limit=5, lease_seconds=60, owner="a",
                       now=datetime(2026, 1, 5, tzinfo=timezone.utc))
     assert [r["id"] for r in got] == [ids[1]]
+
+
+def test_claim_skips_a_row_another_transaction_holds(store):
+    """A row being written elsewhere is left to that writer; the claim takes the others at
+    once (PostgreSQL: SKIP LOCKED), or, on a store with one writer, after that writer ends."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    with store.transaction() as txn:
+        ids = [txn.insert("outbox", {"lease_until": "", "version": 1}) for _ in range(3)]
+    with ThreadPoolExecutor(1) as pool:
+        with store.transaction() as txn:
+            row = txn.get("outbox", ids[0])
+            claiming = pool.submit(store.claim, "outbox", None, limit=5, lease_seconds=60,
+                                   owner="b", now=now)
+            if type(store).claim is not Store.claim:  # the server does not wait for this writer
+                assert [r["id"] for r in claiming.result(timeout=10)] == ids[1:]
+            txn.replace("outbox", {**row, "lease_until": "9999", "version": 2}, expect_version=1)
+        got = claiming.result(timeout=10)
+    assert [r["id"] for r in got] == ids[1:] and all(r["lease_owner"] == "b" for r in got)
+    assert store.get("outbox", ids[0])["lease_until"] == "9999"
 
 
 # --- aggregates ------------------------------------------------------------------------------

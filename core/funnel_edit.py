@@ -12,7 +12,7 @@ Conditions the designer builds are JSON Schema: ``(field, operator, value)`` bec
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Mapping
 
 from .errors import GoldsieveError
 
@@ -24,8 +24,6 @@ FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 OPERATORS = {"equals": "const", "at_least": "minimum", "at_most": "maximum", "one_of": "enum"}
 FIELD_TYPES = ("string", "number", "integer", "boolean", "date")
 KINDS = ("open", "won", "lost")
-#: the actions the designer offers, with the parameter each asks for
-ACTIONS = {"notify": "to", "create_task": "title"}
 
 
 class EditError(GoldsieveError):
@@ -324,9 +322,31 @@ def remove_field(draft: Draft, name: str) -> None:
 # --- automations ----------------------------------------------------------------------------
 
 
+def designer_actions(registry: Mapping[str, Any]) -> dict[str, str | None]:
+    """The registered actions (``goldsieve_actions``) the designer can add with one input: name →
+    the parameter it asks for (the action's only required text parameter), or ``None`` when the
+    action needs none. Actions needing more (``set_field``) are left to the JSON file."""
+    offered: dict[str, str | None] = {}
+    for name, action in sorted(registry.items()):
+        required = list(action.params.get("required") or [])
+        properties = action.params.get("properties", {})
+        if not required:
+            offered[name] = None
+        elif len(required) == 1 and _takes_text(properties.get(required[0], {})):
+            offered[name] = required[0]
+    return offered
+
+
+def _takes_text(schema: Mapping[str, Any]) -> bool:
+    """Whether a parameter's schema accepts a string (itself, or one of its ``anyOf`` branches)."""
+    return schema.get("type") == "string" or any(branch.get("type") == "string"
+                                                  for branch in schema.get("anyOf", []))
+
+
 def add_automation(draft: Draft, automation_id: str, trigger: str, stage: str, action: str,
-                   parameter: str, triggers: list[str]) -> None:
-    """An automation: a trigger (optionally for one stage) and one action with its parameter."""
+                   parameter: str, triggers: list[str], actions: Mapping[str, str | None]) -> None:
+    """An automation: a trigger (optionally for one stage) and one action with its parameter;
+    ``actions`` is what :func:`designer_actions` offers."""
     automations = draft["definition"].setdefault("automations", [])
     if not SLUG.match(automation_id.strip()):
         raise EditError(f"“{automation_id}” is not a valid id: use lowercase letters, digits, _ and -")
@@ -334,15 +354,16 @@ def add_automation(draft: Draft, automation_id: str, trigger: str, stage: str, a
         raise EditError(f"there already is an automation “{automation_id}”")
     if trigger not in triggers:
         raise EditError(f"unknown trigger “{trigger}”")
-    if action not in ACTIONS:
+    if action not in actions:
         raise EditError(f"unknown action “{action}”")
-    if not parameter.strip():
-        raise EditError(f"the action {action} needs its {ACTIONS[action]}")
+    asks = actions[action]
+    if asks and not parameter.strip():
+        raise EditError(f"the action {action} needs its {asks}")
     automation: dict[str, Any] = {"id": automation_id.strip(), "on": trigger}
     if stage:
         _index(draft, stage)
         automation["stage"] = stage
-    automation["do"] = [{"action": action, ACTIONS[action]: parameter.strip()}]
+    automation["do"] = [{"action": action, asks: parameter.strip()} if asks else {"action": action}]
     automations.append(automation)
 
 

@@ -99,14 +99,37 @@ def test_fields_add_change_and_remove(draft):
         edit.set_field(draft, "company", kind="string", title="", options="", required=False, new=True)
 
 
+def test_the_designer_offers_the_registered_actions_it_can_ask_for_in_one_input():
+    from goldsieve import hookimpl
+    from goldsieve.actions import Action
+    from goldsieve.plugin_manager import actions, make_plugin_manager
+
+    class Ping:
+        @hookimpl
+        def goldsieve_actions(self):
+            return [Action("ping_pager", {"type": "object", "required": ["pager"],
+                                          "properties": {"pager": {"type": "string"}}}, print)]
+
+    offered = edit.designer_actions(actions(make_plugin_manager(extra=[Ping()], entry_points=False)))
+    assert offered["notify"] == "to" and offered["create_task"] == "title"
+    assert offered["webhook"] == "channel" and offered["handoff"] is None
+    assert offered["ping_pager"] == "pager"  # a plugin's action, with its own parameter
+    assert "set_field" not in offered  # two required parameters: written in the JSON file
+
+
 def test_automations(draft):
     triggers = ["stage_entered", "won"]
-    edit.add_automation(draft, "ping", "stage_entered", "quote", "notify", "owner", triggers)
+    offered = {"notify": "to", "create_task": "title", "handoff": None}
+    edit.add_automation(draft, "ping", "stage_entered", "quote", "notify", "owner", triggers, offered)
     assert draft["definition"]["automations"][-1] == {
         "id": "ping", "on": "stage_entered", "stage": "quote", "do": [{"action": "notify", "to": "owner"}]}
+    edit.add_automation(draft, "care", "won", "", "handoff", "", triggers, offered)
+    assert draft["definition"]["automations"][-1]["do"] == [{"action": "handoff"}]
     with pytest.raises(EditError, match="unknown trigger"):
-        edit.add_automation(draft, "x", "sometimes", "", "notify", "owner", triggers)
+        edit.add_automation(draft, "x", "sometimes", "", "notify", "owner", triggers, offered)
     with pytest.raises(EditError, match="needs its title"):
-        edit.add_automation(draft, "x", "won", "", "create_task", " ", triggers)
+        edit.add_automation(draft, "x", "won", "", "create_task", " ", triggers, offered)
+    with pytest.raises(EditError, match="unknown action"):
+        edit.add_automation(draft, "x", "won", "", "set_field", "a", triggers, offered)
     edit.remove_automation(draft, "ping")
     assert all(a["id"] != "ping" for a in draft["definition"]["automations"])

@@ -16,11 +16,12 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from goldsieve import funnel_drafts, funnel_edit, migration
+from goldsieve.automation_check import automation_findings
 from goldsieve.clock import stamp
 from goldsieve.errors import DefinitionError, Forbidden, NotFound
 from goldsieve.funnel import Funnel
 from goldsieve.funnel_check import check_definition
-from goldsieve.plugin_manager import lint, templates
+from goldsieve.plugin_manager import actions, lint, templates
 from goldsieve.schemas import meta_schema
 
 from . import forms
@@ -161,9 +162,14 @@ EDITS = {
     "remove_field": lambda d, f: funnel_edit.remove_field(d, f.get("name", "")),
     "add_automation": lambda d, f: funnel_edit.add_automation(
         d, f.get("id", ""), f.get("on", ""), f.get("stage", ""), f.get("action", ""),
-        f.get("parameter", ""), triggers()),
+        f.get("parameter", ""), triggers(), offered_actions()),
     "remove_automation": lambda d, f: funnel_edit.remove_automation(d, f.get("id", "")),
 }
+
+
+def offered_actions() -> dict[str, str | None]:
+    """The registered actions the designer offers, with the parameter each asks for."""
+    return funnel_edit.designer_actions(actions(runtime().pm))
 
 
 def triggers() -> list[str]:
@@ -175,7 +181,9 @@ def findings(definition: dict) -> list:
     """``goldsieve check`` on the draft: validation errors, then (if none) the plugins' lint."""
     found = check_definition(definition)
     if not any(f.severity == "error" for f in found):
-        found += lint(runtime().pm, definition)
+        rt = runtime()
+        found += lint(rt.pm, definition) + automation_findings(definition, actions(rt.pm),
+                                                                set(rt.channels))
     return found
 
 
@@ -189,7 +197,7 @@ def render_editor(draft: dict, error: str | None = None) -> str:
         "draft": draft, "definition": draft["definition"], "findings": found, "error": error,
         "preview": preview, "gate_previews": gate_previews(funnel) if funnel else [],
         "field_types": funnel_edit.FIELD_TYPES, "operators": funnel_edit.OPERATORS,
-        "kinds": funnel_edit.KINDS, "triggers": triggers(), "actions": funnel_edit.ACTIONS,
+        "kinds": funnel_edit.KINDS, "triggers": triggers(), "actions": offered_actions(),
         "simple_rule": funnel_edit.simple_rule, "simple_condition": funnel_edit.simple_condition,
         "field_kind": _field_kind,
     }

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pluggy
+
 from .automation_check import automation_findings
 from .funnel_check import Finding, load_file
 from .plugin_manager import actions, lint, make_plugin_manager
@@ -16,6 +18,14 @@ def funnel_files(path: Path) -> list[Path]:
             return Workspace.load(path).funnel_files()
         return sorted(path.glob("*.json"))
     return [path]
+
+
+def lint_findings(pm: pluggy.PluginManager, definition: dict, channels: set[str] | None
+                  ) -> list[Finding]:
+    """What follows validation of a valid definition: the plugins' lint and the check of its
+    automations against the installed actions and (unless ``None``) the workspace's channels.
+    ``goldsieve check``, the runtime's start-up and the designer all ask this one question."""
+    return lint(pm, definition) + automation_findings(definition, actions(pm), channels)
 
 
 def check_paths(paths: list[Path]) -> tuple[list[tuple[Path, Finding]], list[Path]]:
@@ -38,11 +48,10 @@ def check_paths(paths: list[Path]) -> tuple[list[tuple[Path, Finding]], list[Pat
             channels = set(workspace.config.get("channels") or {})
         files += [(file, channels) for file in funnel_files(path)]
     pm = make_plugin_manager(modules=modules, files=plugin_files)
-    registry = actions(pm)
     results: list[tuple[Path, Finding]] = []
     for file, channels in files:
         definition, found = load_file(file)
         if definition is not None and not any(f.severity == "error" for f in found):
-            found += lint(pm, definition) + automation_findings(definition, registry, channels)
+            found += lint_findings(pm, definition, channels)
         results += [(file, f) for f in found]
     return results, [file for file, _ in files]

@@ -10,13 +10,13 @@ from typing import Any, Iterable
 import pluggy
 
 from .access import allowed, visibility
-from .automation_check import automation_findings
 from .channels import Channel, load_channels
+from .checking import lint_findings
 from .clock import Clock, stamp, utc_now
 from .delivery import Dispatcher
 from .engine import Engine
 from .funnel_versions import load_stored, record_first_versions
-from .plugin_manager import actions, lint, make_plugin_manager
+from .plugin_manager import actions, make_plugin_manager
 from .registry import FunnelRegistry, read_drafts
 from .store import Store, open_store
 from .workspace import Workspace
@@ -80,7 +80,7 @@ def open_runtime(
     channels = load_channels(pm, workspace.config)
     drafts = read_drafts(
         workspace.funnel_files(),
-        lint=lambda d: lint(pm, d) + automation_findings(d, registry, set(channels)))
+        lint=lambda d: lint_findings(pm, d, set(channels)))
     store = open_store(workspace.store_url, workspace.path)
     funnels = FunnelRegistry()
     try:

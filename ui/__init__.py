@@ -34,20 +34,9 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.before_request(access.require_login)
     app.context_processor(lambda: {"user": g.get("user"), "may_admin": _may_admin(),
                                    "unread": _unread(), **template_context()})
-    app.register_blueprint(bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(board.bp)
-    app.register_blueprint(deals.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(admin_users.bp)
-    app.register_blueprint(admin_teams.bp)
-    app.register_blueprint(account.bp)
-    app.register_blueprint(inbox.bp)
-    app.register_blueprint(lead_form.bp)
-    app.register_blueprint(designer.bp)
-    app.register_blueprint(analytics.bp)
-    app.register_blueprint(digest.bp)
-
+    for blueprint in (bp, auth.bp, board.bp, deals.bp, admin.bp, admin_users.bp, admin_teams.bp,
+                      account.bp, inbox.bp, lead_form.bp, designer.bp, analytics.bp, digest.bp):
+        app.register_blueprint(blueprint)
 
 
 def _may_admin() -> bool:

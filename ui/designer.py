@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from goldsieve import funnel_drafts, funnel_edit, migration
-from goldsieve.automation_check import automation_findings
+from goldsieve.checking import lint_findings
 from goldsieve.clock import stamp
 from goldsieve.errors import DefinitionError, Forbidden, NotFound
 from goldsieve.funnel import Funnel
 from goldsieve.funnel_check import check_definition
-from goldsieve.plugin_manager import actions, lint, templates
+from goldsieve.plugin_manager import actions, templates
 from goldsieve.schemas import meta_schema
 
 from . import forms
@@ -181,9 +181,7 @@ def findings(definition: dict) -> list:
     """``goldsieve check`` on the draft: validation errors, then (if none) the plugins' lint."""
     found = check_definition(definition)
     if not any(f.severity == "error" for f in found):
-        rt = runtime()
-        found += lint(rt.pm, definition) + automation_findings(definition, actions(rt.pm),
-                                                                set(rt.channels))
+        found += lint_findings(runtime().pm, definition, set(runtime().channels))
     return found
 
 

@@ -50,7 +50,7 @@ def main() -> None:
         funnel["stages"][0]["rot_days"] = 14  # the scan looks at every deal in the first stage
         workspace = init_workspace(Path(tmp) / "ws", funnel)
         runtime = open_runtime(workspace, entry_points=False)
-        user = add_user(runtime.store, "bench", "admin", "benchmark-password")
+        user = add_user(runtime.store, "bench", "admin", "measured-gold-nuggets")
         ids = fill(runtime, user, args.deals)
         engine = runtime.engine
         rules = engine.funnels.get("handmade").rules

@@ -46,7 +46,7 @@ from goldsieve.workspace import init_workspace
 
 FUNNEL = json.loads((Path(__file__).parents[1] / "tests" / "funnels" / "design_example.json").read_text())
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-PASSWORD = "benchmark-password"
+PASSWORD = "measured-gold-nuggets"
 REPS = [f"rep{n}" for n in range(8)]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CARD = re.compile(r'<li class="card.*?</li>', re.DOTALL)

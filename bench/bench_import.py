@@ -41,8 +41,8 @@ def write_rows(path: Path, rows: int, seed: int = 1) -> None:
 def one_run(folder: Path, csv_path: Path, dry_run: bool) -> tuple[float, int]:
     workspace = init_workspace(folder, templates(make_plugin_manager())["software"])
     with open_runtime(workspace, entry_points=False) as runtime:
-        add_user(runtime.store, "admin", "admin", "bench-password")
-        add_user(runtime.store, "rita", "rep", "bench-password")
+        add_user(runtime.store, "admin", "admin", "measured-gold-nuggets")
+        add_user(runtime.store, "rita", "rep", "measured-gold-nuggets")
         start = time.perf_counter()
         result = import_csv(runtime, csv_path, "software", {}, dry_run=dry_run)
         seconds = time.perf_counter() - start

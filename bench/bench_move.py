@@ -90,7 +90,7 @@ def measure(size: int, ops: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         workspace = init_workspace(Path(tmp) / "ws", FUNNEL)
         runtime = open_runtime(workspace, entry_points=False)
-        user = add_user(runtime.store, "bench", "admin", "benchmark-password")
+        user = add_user(runtime.store, "bench", "admin", "measured-gold-nuggets")
         ids = fill(runtime, user, size)
         rng = random.Random(size)
         picked = rng.sample(ids, min(ops, len(ids)))

@@ -79,27 +79,75 @@ def served(workspace: Workspace, workers: int):
                     log.seek(0)
                     sys.exit(f"the server did not start: {log.read()}")
                 time.sleep(0.3)
-        yield port
+        yield port, server.pid
     finally:
         server.send_signal(signal.SIGINT if workers == 1 else signal.SIGTERM)
         server.wait(timeout=60)
         log.close()
 
 
-def drive(port: int, token: str, deals: list[tuple[int, int]], moves: int, clients: int):
-    """Moves spread over ``clients`` threads; returns (moves per second, latencies in s)."""
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:  # the process ended meanwhile
+        return None
+    return [text[text.index("(") + 1:text.rindex(")")]] + text[text.rindex(")") + 2:].split()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (from /proc)."""
+    total = 0
+    for pid in pids:
+        fields = _stat(pid)
+        if fields is not None:
+            total += int(fields[12]) + int(fields[13])  # utime, stime (fields 14, 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def processes() -> dict[int, list[str]]:
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := _stat(int(entry))) is not None:
+            found[int(entry)] = fields
+    return found
+
+
+def tree(root: int) -> list[int]:
+    """``root`` and its descendants (a gunicorn master and its workers)."""
+    children: dict[int, list[int]] = {}
+    for pid, fields in processes().items():
+        children.setdefault(int(fields[2]), []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (its backends included)."""
+    return [pid for pid, fields in processes().items() if fields[0] == "postgres"]
+
+
+def drive(port: int, token: str, deals: list[list], moves: int, clients: int):
+    """Moves spread over ``clients`` threads; returns (moves per second, latencies in s).
+
+    ``deals`` holds ``[id, version, stage]`` per deal and is kept current, so the same deals can
+    be driven again in the next round.
+    """
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     latencies: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
 
-    def client(mine: list[list[int]], count: int) -> None:
+    def client(mine: list[list], count: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        stage = {deal_id: "lead" for deal_id, _ in mine}
         own: list[float] = []
         for i in range(count):
             deal = mine[i % len(mine)]
-            to = "qualified" if stage[deal[0]] == "lead" else "lead"
+            to = "qualified" if deal[2] == "lead" else "lead"
             body = json.dumps({"to": to, "version": deal[1]})
             start = time.perf_counter()
             conn.request("POST", f"/api/v1/deals/{deal[0]}/move", body, headers)
@@ -109,12 +157,12 @@ def drive(port: int, token: str, deals: list[tuple[int, int]], moves: int, clien
             if response.status != 200:
                 failures.append(f"{response.status} {answer[:200]!r}")
                 return
-            deal[1] = json.loads(answer)["version"]
-            stage[deal[0]] = to
+            deal[1], deal[2] = json.loads(answer)["version"], to
+        conn.close()
         with lock:
             latencies.extend(own)
 
-    slices = [[list(d) for d in deals[n::clients]] for n in range(clients)]
+    slices = [deals[n::clients] for n in range(clients)]
     threads = [threading.Thread(target=client, args=(s, moves // clients)) for s in slices]
     started = time.perf_counter()
     for thread in threads:
@@ -127,20 +175,46 @@ def drive(port: int, token: str, deals: list[tuple[int, int]], moves: int, clien
     return len(latencies) / elapsed, latencies
 
 
-def throughput_case(store: str, workers: int, args) -> dict:
+@contextmanager
+def throughput_server(store: str, workers: int, args):
+    """A served workspace with ``args.deals`` deals in "lead": (port, token, deal states)."""
     with workspace_on(store, args.postgres) as workspace:
         with open_runtime(workspace, entry_points=False) as runtime:
             user = add_user(runtime.store, "bench", "admin", PASSWORD)
             ids = fill_moves(runtime, user, args.deals)
             token = issue_token(runtime.store, "bench")
-        with served(workspace, workers) as port:
-            drive(port, token, [(i, 1) for i in ids[: args.clients]], args.clients * 5, args.clients)  # warm up
-            per_second, latencies = drive(port, token, [(i, 1) for i in ids[args.clients:]],
-                                          args.moves, args.clients)
-    latencies.sort()
-    return {"store": store, "processes": workers, "moves_s": per_second,
-            "p50_ms": statistics.median(latencies) * 1e3,
-            "p95_ms": latencies[int(len(latencies) * 0.95)] * 1e3}
+        with served(workspace, workers) as (port, pid):
+            deals = [[i, 1, "lead"] for i in ids]
+            drive(port, token, deals, args.clients * 5, args.clients)  # warm up
+            yield port, token, deals, tree(pid)
+
+
+def throughput(cases: list[tuple[str, int]], args) -> list[dict]:
+    """Every case served at once and driven in turn, ``args.rounds`` times: the cases share each
+    minute's noise, and each row is the median round of its case."""
+    with ExitStack() as stack:
+        servers = [stack.enter_context(throughput_server(store, workers, args)) for store, workers in cases]
+        rounds: list[list[tuple[float, list[float]]]] = [[] for _ in cases]
+        cpu = [[0.0, 0.0, 0.0] for _ in cases]  # app, PostgreSQL, load generator: CPU s
+        for _ in range(args.rounds):
+            for n, (port, token, deals, app) in enumerate(servers):
+                pg = postgres_pids()
+                before = (cpu_seconds(app), cpu_seconds(pg), time.process_time())
+                rounds[n].append(drive(port, token, deals, args.moves, args.clients))
+                after = (cpu_seconds(app), cpu_seconds(pg), time.process_time())
+                for i in range(3):
+                    cpu[n][i] += after[i] - before[i]
+    rows = []
+    for (store, workers), results, used in zip(cases, rounds, cpu):
+        latencies = sorted(x for _, run in results for x in run)
+        moves = args.rounds * (args.moves // args.clients) * args.clients
+        rows.append({"store": store, "processes": workers,
+                     "cpu_ms": [seconds / moves * 1e3 for seconds in used],
+                     "moves_s": statistics.median(rate for rate, _ in results),
+                     "spread": (min(rate for rate, _ in results), max(rate for rate, _ in results)),
+                     "p50_ms": statistics.median(latencies) * 1e3,
+                     "p95_ms": latencies[int(len(latencies) * 0.95)] * 1e3})
+    return rows
 
 
 def board_case(store: str, size: int, args) -> dict:
@@ -173,20 +247,26 @@ def main() -> None:
     parser.add_argument("--deals", type=int, default=2000)
     parser.add_argument("--moves", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of every case")
     parser.add_argument("--board-sizes", default="10000,100000")
     parser.add_argument("--skip-board", action="store_true")
     parser.add_argument("--skip-moves", action="store_true")
     args = parser.parse_args()
     if not args.postgres:
         sys.exit("name a PostgreSQL server: --postgres postgresql://user@host/db")
-    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, {args.moves} moves by "
-          f"{args.clients} clients over {args.deals} deals per case")
-    print(f"{'store':<11} {'processes':>9} {'moves/s':>8} {'p50 ms':>7} {'p95 ms':>7}")
-    for store, workers in () if args.skip_moves else (
-            ("embedded", 1), ("postgresql", 1), ("postgresql", 2), ("postgresql", 4)):
-        row = throughput_case(store if store == "postgresql" else "tinydb", workers, args)
-        print(f"{store:<11} {workers:>9} {row['moves_s']:>8.0f} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f}",
-              flush=True)
+    print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, {args.rounds} rounds of "
+          f"{args.moves} moves by {args.clients} clients over {args.deals} deals per case")
+    cases = [("tinydb", 1), ("postgresql", 1), ("postgresql", 2), ("postgresql", 4)]
+    print(f"{'store':<11} {'processes':>9} {'moves/s':>8} {'min-max':>9} {'vs 1':>5} {'p50 ms':>7} "
+          f"{'p95 ms':>7}  CPU ms per move: {'app':>5} {'pg':>5} {'load':>5}")
+    rows = [] if args.skip_moves else throughput(cases, args)
+    one = next((r["moves_s"] for r in rows if r["store"] == "postgresql" and r["processes"] == 1), None)
+    for row in rows:
+        name = "embedded" if row["store"] == "tinydb" else row["store"]
+        low, high = row["spread"]
+        print(f"{name:<11} {row['processes']:>9} {row['moves_s']:>8.0f} {low:>4.0f}-{high:<4.0f} "
+              f"{row['moves_s'] / one:>5.2f} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f}  "
+              f"{'':>16} {row['cpu_ms'][0]:>5.1f} {row['cpu_ms'][1]:>5.1f} {row['cpu_ms'][2]:>5.1f}", flush=True)
     if args.skip_board:
         return
     print(f"\n{'store':<11} {'deals':>7} {'fill s':>7} {'first screen ms':>16} {'again ms':>9}")

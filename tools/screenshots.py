@@ -2,7 +2,8 @@
 
 A demo workspace is built in a temporary folder and served by the production server (waitress,
 in this process), exactly as the browser tests do; Debian's Chromium takes the pictures through
-Playwright. Each page is saved at desktop (1280×800) and phone (390×844) size, in English and in
+Playwright: a rep's pages, then a manager's analytics, forecast, stage advice and digest,
+and the administrator's funnel designer and user list. Each page is saved at desktop (1280×800) and phone (390×844) size, in English and in
 Simplified Chinese (the browser's Accept-Language), as ``<page>-<desktop|phone>-<en|zh>.png``,
 viewport only, to keep the files small.
 
@@ -33,6 +34,12 @@ from tests.browser.conftest import (
 LANGUAGES = {"en": "en-US", "zh": "zh-CN"}
 FORMS = ("desktop", "phone")
 USER = "rep.li"
+#: Pages only other roles see, after the rep's: (user, [(picture name, path)]).
+LATER = (
+    ("mgr.zhao", [("analytics", "/analytics/software"), ("forecast", "/analytics/software/forecast"),
+                  ("advice", "/analytics/software/advice"), ("digest", "/digest")]),
+    ("admin", [("designer", "/designer/"), ("admin-users", "/admin/users")]),
+)
 
 
 def pick_deal(live: LiveServer) -> int:
@@ -71,6 +78,12 @@ def shoot(browser, live: LiveServer, out: Path, form: str, language: str, deal_i
         save("deal")
         page.goto("/deals/new?funnel=software")
         save("new-deal")
+        for user, pages in LATER:
+            page.context.clear_cookies()
+            login(page, user)
+            for name, path in pages:
+                page.goto(path)
+                save(name)
     finally:
         page.context.close()
     return [f"{form}/{language}: {problem}" for problem in guard.problems()]

@@ -246,7 +246,7 @@ def digest_command(workspace: Path, once: bool, as_user: str | None, dry_run: bo
             if dry_run:
                 click.echo(digest.text() + "\n")
             else:
-                sent = deliver(rt.engine, manager, digest, now)
+                sent = deliver(rt.engine, manager, digest, now, rt.digest_routes)
                 click.echo(f"{digest.user}: {'sent' if sent else 'already sent'} {digest.week}")
 
 

@@ -10,6 +10,9 @@ It is delivered to the manager's inbox once per ISO week, at or after ``[digest]
 restarts and several workers: the user row carries ``digest_week`` (``2026-W02``), and the
 notification is written in the same transaction as that mark, with a version check on the user
 row — a second writer of the same week loses with :class:`Conflict` and writes nothing.
+When the manager's team has a channel (:mod:`goldsieve.digest_routes`), the same transaction
+writes an outbox row (:func:`goldsieve.outbox.message_row`) that sends the digest there, with the
+retries, backoff and dead-lettering of every delivery, under the key ``digest:<user>:<week>``.
 Times are UTC and the text is English: the kernel is Flask-free and has no locale machinery.
 """
 from __future__ import annotations
@@ -21,13 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 from .analytics import funnel_report
 from .analytics.metrics import StageMetrics
+from .channels import Message
 from .clock import stamp
 from .errors import GoldsieveError
 from .funnel import OPEN
+from .outbox import message_row
 from .store import Conflict
 from .store.filters import Eq, Range, all_of
 
 if TYPE_CHECKING:
+    from .digest_routes import DigestRoutes
     from .engine import Engine
 
 log = logging.getLogger(__name__)
@@ -99,9 +105,18 @@ class Digest:
     stale: list[dict[str, Any]] = field(default_factory=list)
     stale_count: int = 0
 
+    @property
+    def key(self) -> str:
+        """The idempotency key of this week's digest of this manager, inbox and channel alike."""
+        return f"digest:{self.user}:{self.week}"
+
+    @property
+    def headline(self) -> str:
+        return f"Weekly digest {self.week}"
+
     def text(self) -> str:
         """The inbox text: plain lines, one per stage, changes signed."""
-        lines = [f"Weekly digest {self.week} ({self.start:%Y-%m-%d} to {self.end - timedelta(days=1):%Y-%m-%d})"]
+        lines = [f"{self.headline} ({self.start:%Y-%m-%d} to {self.end - timedelta(days=1):%Y-%m-%d})"]
         for funnel, stages in self.funnels.items():
             lines.append(f"Funnel {funnel}:")
             for s in stages:
@@ -160,12 +175,18 @@ def managers(engine: "Engine") -> list[dict[str, Any]]:
     return [u for u in engine.store.find("users", Eq("role", "manager")) if u.get("active", True)]
 
 
-def deliver(engine: "Engine", manager: dict[str, Any], digest: Digest, now: datetime) -> bool:
+def deliver(engine: "Engine", manager: dict[str, Any], digest: Digest, now: datetime,
+            routes: "DigestRoutes | None" = None) -> bool:
     """Write the digest to the manager's inbox unless this week's went already; True if written.
 
     The mark on the user row and the notification are one transaction, and the row is replaced
     with a version check, so of two workers delivering the same week one writes and one does not.
+    When ``routes`` give the manager a channel, the transaction also writes the outbox row that
+    sends the digest there, mentioning the manager: the channel gets it once too, or not at all.
     """
+    channel = routes.channel_for(engine.store, manager) if routes is not None else None
+    link = routes.link if routes is not None else None
+    text, at = digest.text(), stamp(now)
     try:
         with engine.store.transaction() as txn:
             stored = txn.get("users", manager["id"])  # as stored now: keeps a concurrent edit
@@ -175,15 +196,22 @@ def deliver(engine: "Engine", manager: dict[str, Any], digest: Digest, now: date
             txn.replace("users", {**stored, "digest_week": digest.week, "version": version + 1},
                         expect_version=version if "version" in stored else None)
             txn.insert("notifications", {"user": digest.user, "deal_id": None, "funnel": None,
-                                         "text": digest.text(), "at": stamp(now), "read_at": None,
-                                         "key": f"digest:{digest.user}:{digest.week}"})
+                                         "text": text, "at": at, "read_at": None, "key": digest.key})
+            if channel is not None:
+                message = Message(event="digest", text=text, deal=None, funnel=None, at=at, key=digest.key,
+                                  url=link, mentions=(digest.user,),
+                                  subject=digest.headline)
+                txn.insert("outbox", message_row(message, channel))
     except Conflict:
         log.debug("the digest of %s for %s was written by another worker", digest.user, digest.week)
         return False
+    if channel is not None:
+        engine.on_outbox()  # wake the delivery thread
     return True
 
 
-def scan_digests(engine: "Engine", now: datetime, schedule: Schedule) -> int:
+def scan_digests(engine: "Engine", now: datetime, schedule: Schedule,
+                 routes: "DigestRoutes | None" = None) -> int:
     """Deliver this week's digest to every manager who has not had it, once it is due."""
     if now < schedule.due_at(now):
         return 0
@@ -192,5 +220,5 @@ def scan_digests(engine: "Engine", now: datetime, schedule: Schedule) -> int:
     for manager in managers(engine):
         if manager.get("digest_week") == week:
             continue
-        sent += deliver(engine, manager, build_digest(engine, manager, now), now)
+        sent += deliver(engine, manager, build_digest(engine, manager, now), now, routes)
     return sent

@@ -247,7 +247,8 @@ def slack_escape(text: str) -> str:
 class WebhookChannel(Channel):
     """A generic JSON webhook for your own systems.
 
-    The body is ``{event, deal, funnel, at, key, text, url}`` as compact UTF-8 JSON. Headers:
+    The body is ``{event, deal, funnel, at, key, title, text, url, mentions}`` as compact UTF-8
+    JSON (``deal`` and ``funnel`` are null for a message about no deal, the weekly digest). Headers:
     ``X-Goldsieve-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes, keyed with the
     secret>`` (verify it before parsing, with a constant-time comparison),
     ``X-Goldsieve-Delivery: <key>`` (the same on every retry of one delivery: a receiver that
@@ -260,8 +261,8 @@ class WebhookChannel(Channel):
 
     def request(self, message: Message, now: datetime) -> tuple[str, bytes, dict[str, str]]:
         body = json_body({"event": message.event, "deal": message.deal, "funnel": message.funnel,
-                          "at": message.at, "key": message.key, "text": message.text,
-                          "url": message.url})
+                          "at": message.at, "key": message.key, "title": message.title,
+                          "text": message.text, "url": message.url, "mentions": list(message.mentions)})
         signature = hmac.new(str(self.secret).encode("utf-8"), body, hashlib.sha256).hexdigest()
         return self.url, body, {**JSON, "X-Goldsieve-Signature": f"sha256={signature}",
                                 "X-Goldsieve-Delivery": message.key,

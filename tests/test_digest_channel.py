@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from contextlib import contextmanager
+import re
+import tomllib
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -22,6 +24,7 @@ from goldsieve.store.filters import Eq
 from goldsieve.workspace import Workspace
 
 from .receiver import receiver  # noqa: F401  (the fixture)
+from .test_digest import read_before_that_commit
 from .ui.test_inbox import browser_for
 
 MONDAY = datetime(2026, 1, 12, tzinfo=timezone.utc)  # ISO week 2026-W03
@@ -113,16 +116,7 @@ def test_a_worker_that_lost_the_race_writes_no_outbox_row_either(org, goldsieve_
     digest = build_digest(org.engine, mona, goldsieve_clock())
     stale_row = org.store.get("users", mona["id"])
     assert deliver(org.engine, mona, digest, goldsieve_clock(), to_managers)  # the other worker, first
-    transaction = org.store.transaction
-
-    @contextmanager
-    def read_before_that_commit():
-        with transaction() as txn:
-            real_get = txn.get
-            txn.get = lambda table, id: stale_row if table == "users" else real_get(table, id)
-            yield txn
-
-    monkeypatch.setattr(org.store, "transaction", read_before_that_commit)
+    read_before_that_commit(monkeypatch, org.store, stale_row)
     assert not deliver(org.engine, mona, digest, goldsieve_clock(), to_managers)
     monkeypatch.undo()
     assert [r["key"] for r in outbox(org)] == ["digest:mona:2026-W03"]
@@ -288,3 +282,23 @@ def test_slack_escapes_the_digest_and_mentions_the_manager(digest_message, recei
                  "people": {"mona": "U024BE7LH"}}, digest_message, receiver)
     assert body == {"text": digest_message.text + "\n<https://crm.example.test/digest|Weekly digest 2026-W03>"
                     "\n<@U024BE7LH>"}
+
+
+# --- docs/analytics.md stays true -----------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "analytics.md"
+
+
+def doc_blocks(language: str) -> list[str]:
+    section = DOC.read_text(encoding="utf-8").split("### The digest in a group chat")[1]
+    return re.findall(rf"^```{language}\n(.*?)^```", section, flags=re.M | re.S)
+
+
+def test_the_documented_routes_load_and_the_documented_error_is_the_real_one():
+    [block] = doc_blocks("toml")
+    documented = DigestRoutes.from_config(tomllib.loads(block), ["east_sales", "managers"])
+    assert (documented.channel, documented.teams) == ("managers", {"east": "east_sales"})
+    [shown] = doc_blocks("text")
+    with pytest.raises(DigestConfigError) as caught:
+        DigestRoutes.from_config({"digest": {"teams": {"east": "east_sale"}}}, ["east_sales", "managers"])
+    assert shown.strip() == f"Error: {caught.value}"

@@ -15,7 +15,7 @@ from .checking import lint_findings
 from .clock import Clock, stamp, utc_now
 from .delivery import Dispatcher
 from .digest import Schedule
-from .digest_routes import DigestRoutes
+from .digest_delivery import DigestDelivery
 from .engine import Engine
 from .funnel_versions import load_stored, record_first_versions
 from .plugin_manager import actions, make_plugin_manager
@@ -38,7 +38,7 @@ class Runtime:
     #: when the weekly digest is due (``[digest] weekday``, ``hour``)
     digest_schedule: Schedule = field(default_factory=Schedule)
     #: which channel each manager's digest goes to (``[digest] channel``, ``[digest.teams]``)
-    digest_routes: DigestRoutes = field(default_factory=DigestRoutes)
+    digest_delivery: DigestDelivery = field(default_factory=DigestDelivery)
 
     def refresh_funnels(self) -> None:
         """Load the versions other processes applied since (one keyset query on a small table).
@@ -86,7 +86,7 @@ def open_runtime(
     registry = actions(pm)
     channels = load_channels(pm, workspace.config)
     schedule = Schedule.from_config(workspace.config)
-    routes = DigestRoutes.from_config(workspace.config, channels)
+    delivery = DigestDelivery.from_config(workspace.config, channels)
     drafts = read_drafts(
         workspace.funnel_files(),
         lint=lambda d: lint_findings(pm, d, set(channels)))
@@ -105,6 +105,6 @@ def open_runtime(
         permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
     )
     dispatcher = Dispatcher(engine, registry, channels, config, hook, clock=clock)
-    runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, seen, schedule, routes)
+    runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, seen, schedule, delivery)
     runtime.refresh_funnels()  # the versions the first start just recorded
     return runtime

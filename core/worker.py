@@ -53,7 +53,7 @@ class Worker:
         if scan:
             done.update(stale=scan_stale(engine, now), overdue=scan_overdue(engine, now))
             done["digests"] = scan_digests(engine, now, self.runtime.digest_schedule,
-                                           self.runtime.digest_routes)
+                                           self.runtime.digest_delivery)
             self._last_scan = time.monotonic()
         for _ in range(MAX_ROUNDS):
             delivered = self.runtime.dispatcher.deliver_due(self.name)

@@ -1,11 +1,13 @@
 """The weekly digest through a notification channel: the outbox row written with the week's mark
-(once, or not at all), the routes of ``[digest]`` checked at start-up, the dispatcher sending a
+(once, or not at all), the delivery settings of ``[digest]`` checked at start-up, the dispatcher sending a
 message about no deal, and the request every channel type makes of a digest."""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
+import subprocess
+import sys
 import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,12 +17,13 @@ from click.testing import CliRunner
 
 from goldsieve.cli import cli
 from goldsieve.digest import DigestConfigError, build_digest, deliver, scan_digests
-from goldsieve.digest_routes import DigestRoutes
+from goldsieve.digest_delivery import DigestDelivery
 from goldsieve.outbox import DEAD, DONE, MESSAGE, PENDING, message_of
 from goldsieve.plugin_manager import make_plugin_manager
 from goldsieve.channels import load_channels
 from goldsieve.runtime import open_runtime
 from goldsieve.store.filters import Eq
+from goldsieve.users import set_locale
 from goldsieve.workspace import Workspace
 
 from .receiver import receiver  # noqa: F401  (the fixture)
@@ -59,21 +62,21 @@ def outbox(rt):
     return rt.store.find("outbox")
 
 
-def routes(rt, **section):
-    return DigestRoutes.from_config({**rt.workspace.config, "digest": section}, rt.channels)
+def delivery(rt, **section):
+    return DigestDelivery.from_config({**rt.workspace.config, "digest": section}, rt.channels)
 
 
 def test_without_a_channel_the_digest_writes_no_outbox_row(org, goldsieve_clock):
     goldsieve_clock.now = MONDAY + timedelta(hours=8)
-    assert org.digest_routes == DigestRoutes(link="https://crm.example.test/digest")  # none configured
-    assert scan_digests(org.engine, goldsieve_clock(), org.digest_schedule, org.digest_routes) == 3
+    assert org.digest_delivery == DigestDelivery(link="https://crm.example.test/digest")  # none configured
+    assert scan_digests(org.engine, goldsieve_clock(), org.digest_schedule, org.digest_delivery) == 3
     assert outbox(org) == []
     assert len(org.store.find("notifications")) == 3  # the inboxes still get theirs
 
 
 def test_the_outbox_row_is_written_with_the_weeks_mark_and_only_once(org, goldsieve_clock):
     goldsieve_clock.now = MONDAY + timedelta(hours=8)
-    to_managers = routes(org, channel="managers")
+    to_managers = delivery(org, channel="managers")
     assert scan_digests(org.engine, goldsieve_clock(), org.digest_schedule, to_managers) == 3
     rows = {row["key"]: row for row in outbox(org)}
     assert set(rows) == {"digest:mona:2026-W03", "digest:nils:2026-W03", "digest:pia:2026-W03"}
@@ -94,14 +97,41 @@ def test_the_outbox_row_is_written_with_the_weeks_mark_and_only_once(org, goldsi
         "digest:mona:2026-W03", "digest:mona:2026-W04"]
 
 
+def test_the_digest_is_written_in_the_managers_language(org, goldsieve_clock):
+    goldsieve_clock.now = MONDAY + timedelta(hours=8)
+    set_locale(org.store, org.store.find("users", Eq("username", "mona"))[0], "zh_Hans")
+    set_locale(org.store, org.store.find("users", Eq("username", "pia"))[0], "en")
+    in_taiwan = DigestDelivery.from_config({**org.workspace.config, "locale": "zh-Hant",
+                                            "digest": {"channel": "managers"}}, org.channels)
+    assert scan_digests(org.engine, goldsieve_clock(), org.digest_schedule, in_taiwan) == 3
+    text = {r["key"].split(":")[1]: r["params"]["text"] for r in outbox(org)}
+    subject = {r["key"].split(":")[1]: r["params"]["subject"] for r in outbox(org)}
+    for user in text:  # the inbox says what the channel says
+        assert org.store.find("notifications", Eq("key", f"digest:{user}:2026-W03"))[0]["text"] == text[user]
+    assert subject == {"mona": "每周摘要 2026-W03", "nils": "每週摘要 2026-W03", "pia": "Weekly digest 2026-W03"}
+    assert text["mona"].splitlines()[:3] == [
+        "每周摘要 2026-W03（2026-01-05 至 2026-01-11）", "漏斗 软件行业：",  # the funnel's zh-Hans title
+        "  Potential customer：1 个商机（+1），转化率 0%（无），停留时间中位数 无（无）"]
+    assert text["mona"].endswith("停滞商机：0")
+    assert text["nils"].startswith("每週摘要 2026-W03（") and "停滯商機：0" in text["nils"]  # the workspace's
+    assert text["pia"].startswith("Weekly digest 2026-W03 (2026-01-05 to 2026-01-11)\nFunnel Software B2B:")
+
+
+def test_the_kernel_reads_the_catalogs_without_importing_flask():
+    script = ("import sys; from goldsieve.locales import translations; "
+              "print(translations('zh_Hant').gettext('Weekly digest %(week)s'), 'flask' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["每週摘要", "%(week)s", "False"]
+
+
 def test_a_team_channel_takes_its_manager_and_its_sub_teams(org, goldsieve_clock):
     goldsieve_clock.now = MONDAY + timedelta(hours=8)
-    by_team = routes(org, channel="managers", teams={"east": "east_chat"})
+    by_team = delivery(org, channel="managers", teams={"east": "east_chat"})
     channel = {u: by_team.channel_for(org.store, org.store.find("users", Eq("username", u))[0])
                for u in ("mona", "nils", "pia", "rita")}
     assert channel == {"mona": "east_chat", "nils": "east_chat",  # north has none: east's
                        "pia": "managers", "rita": "east_chat"}  # rita is in east (reps get no digest)
-    only_teams = routes(org, teams={"east": "east_chat"})
+    only_teams = delivery(org, teams={"east": "east_chat"})
     assert scan_digests(org.engine, goldsieve_clock(), org.digest_schedule, only_teams) == 3
     assert {r["key"]: r["params"]["channel"] for r in outbox(org)} == {
         "digest:mona:2026-W03": "east_chat", "digest:nils:2026-W03": "east_chat"}  # pia: inbox only
@@ -111,7 +141,7 @@ def test_a_worker_that_lost_the_race_writes_no_outbox_row_either(org, goldsieve_
     goldsieve_clock.now = MONDAY - timedelta(days=7) + timedelta(hours=8)
     assert scan_digests(org.engine, goldsieve_clock(), org.digest_schedule) == 3  # gives the rows a version
     goldsieve_clock.now = MONDAY + timedelta(hours=8)
-    to_managers = routes(org, channel="managers")
+    to_managers = delivery(org, channel="managers")
     mona = org.store.find("users", Eq("username", "mona"))[0]
     digest = build_digest(org.engine, mona, goldsieve_clock())
     stale_row = org.store.get("users", mona["id"])
@@ -130,9 +160,9 @@ def test_a_worker_that_lost_the_race_writes_no_outbox_row_either(org, goldsieve_
     ({"teams": "east"}, r"\[digest\] teams: must be a table"),
     ({"chanel": "managers"}, r"\[digest\] chanel: unknown key; \[digest\] takes channel, hour, teams, weekday"),
 ])
-def test_bad_routes_are_refused_naming_the_key(section, message):
+def test_bad_delivery_settings_are_refused_naming_the_key(section, message):
     with pytest.raises(DigestConfigError, match=message):
-        DigestRoutes.from_config({"digest": section}, ["managers", "east_chat"])
+        DigestDelivery.from_config({"digest": section}, ["managers", "east_chat"])
 
 
 def test_a_bad_digest_channel_stops_start_up_before_the_store_opens(goldsieve_workspace):
@@ -147,12 +177,12 @@ def test_a_bad_digest_channel_stops_start_up_before_the_store_opens(goldsieve_wo
     assert sorted(p.name for p in data.iterdir()) == before  # no store, no lock written
 
 
-def test_the_configured_routes_reach_the_worker(goldsieve_workspace, receiver):  # noqa: F811
+def test_the_configured_delivery_reaches_the_worker(goldsieve_workspace, receiver):  # noqa: F811
     config = goldsieve_workspace.path / "goldsieve.toml"
     config.write_text(config.read_text() + '\n[digest]\nchannel = "managers"\nhour = 0\n\n'
                                            '[digest.teams]\neast = "east_chat"\n')
     with open_runtime(Workspace.load(goldsieve_workspace.path), entry_points=False) as rt:
-        assert rt.digest_routes == DigestRoutes("managers", {"east": "east_chat"},
+        assert rt.digest_delivery == DigestDelivery("managers", {"east": "east_chat"},
                                                 "https://crm.example.test/digest")
         assert rt.digest_schedule.hour == 0
 
@@ -166,7 +196,7 @@ def written(org, goldsieve_clock):
     goldsieve_clock.now = MONDAY + timedelta(hours=8)
     mona = org.store.find("users", Eq("username", "mona"))[0]
     deliver(org.engine, mona, build_digest(org.engine, mona, goldsieve_clock()), goldsieve_clock(),
-            routes(org, channel="managers"))
+            delivery(org, channel="managers"))
     [row] = outbox(org)
     return row
 
@@ -294,11 +324,11 @@ def doc_blocks(language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```", section, flags=re.M | re.S)
 
 
-def test_the_documented_routes_load_and_the_documented_error_is_the_real_one():
+def test_the_documented_delivery_loads_and_the_documented_error_is_the_real_one():
     [block] = doc_blocks("toml")
-    documented = DigestRoutes.from_config(tomllib.loads(block), ["east_sales", "managers"])
+    documented = DigestDelivery.from_config(tomllib.loads(block), ["east_sales", "managers"])
     assert (documented.channel, documented.teams) == ("managers", {"east": "east_sales"})
     [shown] = doc_blocks("text")
     with pytest.raises(DigestConfigError) as caught:
-        DigestRoutes.from_config({"digest": {"teams": {"east": "east_sale"}}}, ["east_sales", "managers"])
+        DigestDelivery.from_config({"digest": {"teams": {"east": "east_sale"}}}, ["east_sales", "managers"])
     assert shown.strip() == f"Error: {caught.value}"

@@ -1,4 +1,5 @@
-"""Where a manager's weekly digest goes besides the inbox: a notification channel, chosen by team.
+"""How a manager's weekly digest is delivered beyond the inbox: to a channel chosen by team,
+linking to the digest page, in the workspace's language when the manager chose none.
 
 A sales organisation talks in group chats, one per team, and a manager's weekly numbers belong in
 the group of the team they lead, where the manager is mentioned and the team can see them. So
@@ -29,18 +30,19 @@ from .store.filters import Eq
 from .teams import ancestors
 from .workspace import CONFIG_NAME
 
-#: The keys ``[digest]`` takes: the schedule's and the routes'.
+#: The keys ``[digest]`` takes: the schedule's and the delivery's.
 KEYS = ("channel", "hour", "teams", "weekday")
 
 
 @dataclass(frozen=True)
-class DigestRoutes:
+class DigestDelivery:
     channel: str | None = None  #: the channel of every manager whose team has none
     teams: dict[str, str] = field(default_factory=dict)  #: team name → channel name
     link: str | None = None  #: the digest page's address, when ``base_url`` gives the workspace's
+    locale: str = "en"  #: the language of a manager who chose none: the workspace's ``locale``
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], channels: Iterable[str]) -> "DigestRoutes":
+    def from_config(cls, config: dict[str, Any], channels: Iterable[str]) -> "DigestDelivery":
         """Read ``[digest] channel`` and ``[digest.teams]``; every channel named must be configured.
 
         :raises DigestConfigError: naming the key, for an unknown key, a name that is not a
@@ -63,7 +65,7 @@ class DigestRoutes:
                                     "[digest.teams] of team = \"channel\"")
         for team, name in teams.items():
             _check(known, name, f"[digest.teams] {team}")
-        return cls(default, dict(teams), page_url(config, "/digest"))
+        return cls(default, dict(teams), page_url(config, "/digest"), str(config.get("locale", "en")))
 
     def channel_for(self, store: Store, manager: dict[str, Any]) -> str | None:
         """The channel ``manager``'s digest goes to, or ``None`` (the inbox only)."""

@@ -243,11 +243,15 @@ def digest_command(workspace: Path, once: bool, as_user: str | None, dry_run: bo
         now = rt.engine.clock()
         for manager in readers:
             digest = build_digest(rt.engine, manager, now)
+            channel = rt.digest_delivery.channel_for(rt.store, manager)
+            also = f"also to the channel {channel}" if channel else ""
             if dry_run:
-                click.echo(digest.text(reader_locale(manager, rt.workspace.locale)) + "\n")
+                click.echo(digest.text(reader_locale(manager, rt.workspace.locale)) + "\n"
+                           + (f"({also})\n" if also else ""))
             else:
                 sent = deliver(rt.engine, manager, digest, now, rt.digest_delivery)
-                click.echo(f"{digest.user}: {'sent' if sent else 'already sent'} {digest.week}")
+                click.echo(f"{digest.user}: {'sent' if sent else 'already sent'} {digest.week}"
+                           + (f", {also}" if sent and also else ""))
 
 
 @cli.command("demo")

@@ -17,7 +17,7 @@ from .actions import Action, ActionContext
 from .channels import DeliveryError, named
 from .clock import Clock, stamp, utc_now
 from .errors import GoldsieveError, NotFound
-from .outbox import DEAD, DONE, MESSAGE, PENDING, failed, message_of
+from .outbox import DEAD, DONE, PENDING, failed, message_of
 from .store import Conflict
 from .store.filters import Eq, Range, all_of
 
@@ -64,7 +64,7 @@ class Dispatcher:
         """Run one claimed row's action and record the outcome; never raises."""
         now = self.clock()
         try:
-            if row["action"] == MESSAGE:  # about no deal: the prepared message goes out as it is
+            if row["deal_id"] is None:  # a MESSAGE row: the prepared message goes out as it is
                 named(self.channels, row["params"]["channel"]).send(message_of(row))
                 finished = False
             else:

@@ -12,10 +12,12 @@ A row::
      created_at, done_at, version}
 
 ``key`` is the delivery's idempotency key, fixed when the row is written and the same on every
-attempt. A row about no deal (``deal_id``, ``funnel``, ``funnel_version`` and ``rule`` are
-``None``) is a :data:`MESSAGE`: a message prepared when the row was written — the weekly digest —
-sent as it is to the channel its ``params`` name, so every retry sends the same words. ``depth`` counts how many automated changes led to this one, which bounds cascades
+attempt. ``depth`` counts how many automated changes led to this one, which bounds cascades
 (an action's change firing rules whose actions change the deal, and so on).
+
+A row about no deal (``deal_id``, ``funnel``, ``funnel_version`` and ``rule`` are ``None``) is a
+:data:`MESSAGE`: a message prepared when the row was written — the weekly digest — sent as it is
+to the channel its ``params`` name, so every retry sends the same words.
 """
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
     from .funnel import Funnel
 
 PENDING, DONE, DEAD = "pending", "done", "dead"
-#: The action of a row that sends a prepared message to a channel (see :func:`message_row`).
+#: The action shown for a row that sends a prepared message to a channel (see :func:`message_row`);
+#: the dispatcher tells such a row by its missing deal, so a plugin's action of this name still runs.
 MESSAGE = "message"
 #: How many automated changes may follow one another before rules stop firing.
 MAX_DEPTH = 5

@@ -3,6 +3,7 @@
 message about no deal, and the request every channel type makes of a digest."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -16,18 +17,20 @@ import pytest
 from click.testing import CliRunner
 
 from goldsieve.cli import cli
-from goldsieve.digest import DigestConfigError, build_digest, deliver, scan_digests
+from goldsieve.digest import DigestConfigError, build_digest, deliver, scan_digests, week_label
 from goldsieve.digest_delivery import DigestDelivery
 from goldsieve.outbox import DEAD, DONE, MESSAGE, PENDING, message_of
 from goldsieve.plugin_manager import make_plugin_manager
 from goldsieve.channels import load_channels
 from goldsieve.runtime import open_runtime
 from goldsieve.store.filters import Eq
-from goldsieve.users import set_locale
+from goldsieve.testing import TEST_PASSWORD
+from goldsieve.users import add_user, set_locale
 from goldsieve.workspace import Workspace
 
 from .receiver import receiver  # noqa: F401  (the fixture)
 from .test_digest import read_before_that_commit
+from .ui.test_board import BOTH_STORES
 from .ui.test_inbox import browser_for
 
 MONDAY = datetime(2026, 1, 12, tzinfo=timezone.utc)  # ISO week 2026-W03
@@ -74,6 +77,7 @@ def test_without_a_channel_the_digest_writes_no_outbox_row(org, goldsieve_clock)
     assert len(org.store.find("notifications")) == 3  # the inboxes still get theirs
 
 
+@BOTH_STORES
 def test_the_outbox_row_is_written_with_the_weeks_mark_and_only_once(org, goldsieve_clock):
     goldsieve_clock.now = MONDAY + timedelta(hours=8)
     to_managers = delivery(org, channel="managers")
@@ -137,6 +141,7 @@ def test_a_team_channel_takes_its_manager_and_its_sub_teams(org, goldsieve_clock
         "digest:mona:2026-W03": "east_chat", "digest:nils:2026-W03": "east_chat"}  # pia: inbox only
 
 
+@BOTH_STORES
 def test_a_worker_that_lost_the_race_writes_no_outbox_row_either(org, goldsieve_clock, monkeypatch):
     goldsieve_clock.now = MONDAY - timedelta(days=7) + timedelta(hours=8)
     assert scan_digests(org.engine, goldsieve_clock(), org.digest_schedule) == 3  # gives the rows a version
@@ -187,6 +192,26 @@ def test_the_configured_delivery_reaches_the_worker(goldsieve_workspace, receive
         assert rt.digest_schedule.hour == 0
 
 
+def test_the_cli_says_where_the_digest_goes(goldsieve_workspace):
+    config = goldsieve_workspace.path / "goldsieve.toml"
+    config.write_text(config.read_text() + '\n[digest]\nchannel = "managers"\n')
+    with open_runtime(Workspace.load(goldsieve_workspace.path), entry_points=False) as rt:
+        add_user(rt.store, "mona", "manager", TEST_PASSWORD, locale="zh-Hans")
+    week = week_label(datetime.now(timezone.utc))
+    run = functools.partial(CliRunner().invoke, cli, catch_exceptions=False)
+    path = ["--workspace", str(goldsieve_workspace.path)]
+    dry = run(["digest", "--dry-run", *path])
+    assert dry.output.startswith(f"每周摘要 {week}（")  # mona's language
+    assert dry.output.endswith("停滞商机：0\n(also to the channel managers)\n\n")
+    with open_runtime(Workspace.load(goldsieve_workspace.path), entry_points=False) as rt:
+        assert outbox(rt) == [] and rt.store.find("notifications") == []  # a dry run writes nothing
+    assert run(["digest", "--once", *path]).output == f"mona: sent {week}, also to the channel managers\n"
+    assert run(["digest", "--once", *path]).output == f"mona: already sent {week}\n"
+    with open_runtime(Workspace.load(goldsieve_workspace.path), entry_points=False) as rt:
+        [row] = outbox(rt)
+    assert (row["key"], row["params"]["channel"]) == (f"digest:mona:{week}", "managers")
+
+
 # --- the dispatcher sends a message about no deal ------------------------------------------------
 
 
@@ -201,6 +226,7 @@ def written(org, goldsieve_clock):
     return row
 
 
+@BOTH_STORES
 def test_the_dispatcher_sends_the_stored_message_signed(org, written, receiver):  # noqa: F811
     assert org.dispatcher.deliver_due("test") == 1
     got = receiver.last
@@ -218,7 +244,9 @@ def test_the_dispatcher_sends_the_stored_message_signed(org, written, receiver):
     assert org.dispatcher.deliver_due("test") == 0 and len(receiver.captured) == 1
 
 
-def test_a_failing_receiver_is_retried_with_backoff_then_dead(org, written, receiver, goldsieve_clock):  # noqa: F811
+@BOTH_STORES
+def test_a_failing_receiver_is_retried_with_backoff_then_dead(org, written, receiver,  # noqa: F811
+                                                               goldsieve_clock):
     receiver.default = (503, b"busy", {})
     dispatcher = org.dispatcher
     dispatcher.jitter, dispatcher.max_attempts, dispatcher.base_delay = (lambda: 1.0), 3, 60.0

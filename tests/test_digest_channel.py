@@ -1,6 +1,7 @@
 """The weekly digest through a notification channel: the outbox row written with the week's mark
-(once, or not at all), the delivery settings of ``[digest]`` checked at start-up, the dispatcher sending a
-message about no deal, and the request every channel type makes of a digest."""
+(once, or not at all), in the manager's language; the delivery settings of ``[digest]`` checked
+at start-up; the dispatcher sending a message about no deal; the request every channel type
+makes of a digest."""
 from __future__ import annotations
 
 import functools
@@ -16,12 +17,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from goldsieve.channels import load_channels
 from goldsieve.cli import cli
 from goldsieve.digest import DigestConfigError, build_digest, deliver, scan_digests, week_label
 from goldsieve.digest_delivery import DigestDelivery
 from goldsieve.outbox import DEAD, DONE, MESSAGE, PENDING, message_of
 from goldsieve.plugin_manager import make_plugin_manager
-from goldsieve.channels import load_channels
 from goldsieve.runtime import open_runtime
 from goldsieve.store.filters import Eq
 from goldsieve.testing import TEST_PASSWORD

@@ -314,8 +314,9 @@ def test_dingtalk_gets_the_subject_as_title_and_mentions_the_manager(digest_mess
     body = send({"type": "dingtalk", "url": receiver.url("/robot/send?access_token=t"), "mention": "mobiles",
                  "people": {"mona": "13800000000"}}, digest_message, receiver)
     assert body["markdown"]["title"] == "Weekly digest 2026-W03"
-    assert body["markdown"]["text"] == (digest_message.text + "\n\n[Weekly digest 2026-W03]"
-                                        "(https://crm.example.test/digest)\n\n @13800000000")
+    lines = digest_message.text.split("\n")
+    assert len(lines) > 3 and body["markdown"]["text"] == ("  \n".join(lines) + "\n\n[Weekly digest 2026-W03]"
+                                                           "(https://crm.example.test/digest)\n\n @13800000000")
     assert body["at"] == {"atMobiles": ["13800000000"], "isAtAll": False}
 
 
@@ -331,7 +332,7 @@ def test_feishu_posts_the_digest_under_its_subject(digest_message, receiver):  #
                  "people": {"mona": "ou_mona"}}, digest_message, receiver)
     assert body == {"msg_type": "post", "content": {"post": {"en_us": {
         "title": "Weekly digest 2026-W03",
-        "content": [[{"tag": "text", "text": digest_message.text}],
+        "content": [*([{"tag": "text", "text": line}] for line in digest_message.text.split("\n")),
                     [{"tag": "a", "text": "Weekly digest 2026-W03", "href": "https://crm.example.test/digest"}],
                     [{"tag": "at", "user_id": "ou_mona"}]]}}}}
 

@@ -33,8 +33,11 @@ assets: ui/static/vendor/htmx.min.js $(CATALOGS:.po=.mo)
 
 # After changing UI strings: refresh the template and every catalog, then translate what is new
 # or marked fuzzy (tests/ui/test_i18n.py fails while a string has no translation).
+# KERNEL_MESSAGES: the kernel modules that write texts for a reader (goldsieve.locales); the test
+# extracts the same list.
+KERNEL_MESSAGES := core/digest.py
 messages: | $(BIN)/goldsieve
-	$(BIN)/pybabel -q extract -F ui/babel.cfg --project=goldsieve --copyright-holder="the goldsieve authors" -o ui/translations/messages.pot ui/
+	$(BIN)/pybabel -q extract -F ui/babel.cfg --project=goldsieve --copyright-holder="the goldsieve authors" -o ui/translations/messages.pot ui/ $(KERNEL_MESSAGES)
 	$(BIN)/pybabel update -i ui/translations/messages.pot -d ui/translations --ignore-obsolete
 
 run: $(BIN)/goldsieve assets

@@ -46,21 +46,28 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 @dataclass(frozen=True)
 class Message:
-    """One notification to deliver, the same for every channel type."""
+    """One notification to deliver, the same for every channel type.
 
-    event: str  #: trigger name: "stage_entered", "stale", "won", … or "test"
+    Most messages are about one deal (an automation's); some are about none — the weekly digest
+    of a manager — and then ``deal`` and ``funnel`` are ``None`` and ``subject`` names the
+    message, so no channel has to invent a deal to have something to title it with.
+    """
+
+    event: str  #: trigger name: "stage_entered", "stale", "won", …, "digest" or "test"
     text: str  #: the rendered, human-readable notification text (already localized)
-    deal: dict  #: the deal document (id, title, funnel, stage, owner, data, …)
-    funnel: str  #: funnel id
+    deal: dict | None  #: the deal document (id, title, funnel, stage, owner, data, …), if any
+    funnel: str | None  #: funnel id, if the message is about a deal
     at: str  #: UTC ISO 8601 timestamp of the triggering change
     key: str  #: idempotency key of this delivery (stable across retries)
-    url: str | None = None  #: link to the deal page, when the workspace knows its base URL
+    url: str | None = None  #: link to the deal's (or the digest's) page, when the base URL is known
     mentions: tuple[str, ...] = ()  #: usernames to mention, where the service supports it
+    subject: str | None = None  #: the headline of a message not about a deal
 
     @property
     def title(self) -> str:
-        """A short headline: the deal's title (chat services show it in notification lists)."""
-        return str(self.deal.get("title") or self.event)
+        """A short headline (chat services show it in notification lists): the subject, else
+        the deal's title, else the event."""
+        return str(self.subject or (self.deal or {}).get("title") or self.event)
 
 
 class DeliveryError(Exception):
@@ -237,6 +244,13 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirects)
 
 
+def page_url(config: dict[str, Any], path: str) -> str | None:
+    """The address of the workspace's page ``path`` (``/deals/7``) for a message to link to, when
+    ``base_url`` says where people reach the workspace; ``None`` when it does not."""
+    base = str(config.get("base_url", "")).rstrip("/")
+    return f"{base}{path}" if base else None
+
+
 def json_body(document: Any) -> bytes:
     """Compact UTF-8 JSON, the bytes every channel sends (and the webhook signs)."""
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -284,6 +298,13 @@ def trial_message(channel: str, now: datetime) -> Message:
     return Message(
         event="test",
         text=f"goldsieve: a test message for the channel {channel}. If you can read it, it works.",
-        deal={"id": 0, "title": "goldsieve test", "funnel": "", "stage": "", "owner": "", "data": {}},
-        funnel="", at=stamp(now), key=f"test-{uuid.uuid4().hex}",
+        deal=None, funnel=None, at=stamp(now), key=f"test-{uuid.uuid4().hex}", subject="goldsieve test",
     )
+
+
+def named(channels: dict[str, Channel], name: str) -> Channel:
+    """The configured channel ``name``; a delivery naming a channel the configuration no longer
+    has fails for good (only a change of configuration can fix it)."""
+    if name not in channels:
+        raise DeliveryError(f"no channel named {name!r} is configured", retryable=False)
+    return channels[name]

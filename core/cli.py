@@ -230,7 +230,7 @@ def worker_command(workspace: Path, once: bool, interval: float, scan_interval: 
 @click.option("--dry-run", is_flag=True, help="Print the digests instead of sending them; write nothing.")
 def digest_command(workspace: Path, once: bool, as_user: str | None, dry_run: bool) -> None:
     """The weekly digest of the managers: sent once per ISO week (the worker sends it on schedule)."""
-    from .digest import build_digest, deliver, managers
+    from .digest import build_digest, deliver, managers, reader_locale
 
     if once == dry_run:
         fail("say --once (send) or --dry-run (print)")
@@ -243,11 +243,15 @@ def digest_command(workspace: Path, once: bool, as_user: str | None, dry_run: bo
         now = rt.engine.clock()
         for manager in readers:
             digest = build_digest(rt.engine, manager, now)
+            channel = rt.digest_delivery.channel_for(rt.store, manager)
+            also = f"also to the channel {channel}" if channel else ""
             if dry_run:
-                click.echo(digest.text() + "\n")
+                click.echo(digest.text(reader_locale(manager, rt.workspace.locale)) + "\n"
+                           + (f"({also})\n" if also else ""))
             else:
-                sent = deliver(rt.engine, manager, digest, now)
-                click.echo(f"{digest.user}: {'sent' if sent else 'already sent'} {digest.week}")
+                sent = deliver(rt.engine, manager, digest, now, rt.digest_delivery)
+                click.echo(f"{digest.user}: {'sent' if sent else 'already sent'} {digest.week}"
+                           + (f", {also}" if sent and also else ""))
 
 
 @cli.command("demo")

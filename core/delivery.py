@@ -14,10 +14,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 from .actions import Action, ActionContext
-from .channels import DeliveryError
+from .channels import DeliveryError, named
 from .clock import Clock, stamp, utc_now
 from .errors import GoldsieveError, NotFound
-from .outbox import DEAD, DONE, PENDING, failed
+from .outbox import DEAD, DONE, PENDING, failed, message_of
 from .store import Conflict
 from .store.filters import Eq, Range, all_of
 
@@ -64,9 +64,14 @@ class Dispatcher:
         """Run one claimed row's action and record the outcome; never raises."""
         now = self.clock()
         try:
-            context = self._context(row, now)
-            self.actions[row["action"]].run(context)
-            if not context.finished:
+            if row["deal_id"] is None:  # a MESSAGE row: the prepared message goes out as it is
+                named(self.channels, row["params"]["channel"]).send(message_of(row))
+                finished = False
+            else:
+                context = self._context(row, now)
+                self.actions[row["action"]].run(context)
+                finished = context.finished
+            if not finished:
                 self._save({**row, "status": DONE, "done_at": stamp(now), "attempts": row["attempts"] + 1,
                             "lease_until": "", "last_error": None, "version": row["version"] + 1}, row)
         except DeliveryError as error:

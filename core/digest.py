@@ -10,7 +10,12 @@ It is delivered to the manager's inbox once per ISO week, at or after ``[digest]
 restarts and several workers: the user row carries ``digest_week`` (``2026-W02``), and the
 notification is written in the same transaction as that mark, with a version check on the user
 row — a second writer of the same week loses with :class:`Conflict` and writes nothing.
-Times are UTC and the text is English: the kernel is Flask-free and has no locale machinery.
+The text is in the manager's language (their ``locale``, else the workspace's), written once
+with the UI's catalogs (:mod:`goldsieve.locales`), so the inbox and the channel say the same.
+When the manager's team has a channel (:mod:`goldsieve.digest_delivery`), the same transaction
+writes an outbox row (:func:`goldsieve.outbox.message_row`) that sends the digest there, with the
+retries, backoff and dead-lettering of every delivery, under the key ``digest:<user>:<week>``.
+Times are UTC.
 """
 from __future__ import annotations
 
@@ -21,14 +26,19 @@ from typing import TYPE_CHECKING, Any
 
 from .analytics import funnel_report
 from .analytics.metrics import StageMetrics
+from .channels import Message
 from .clock import stamp
 from .errors import GoldsieveError
 from .funnel import OPEN
+from .locales import bcp47, normalize, translations
+from .outbox import message_row
 from .store import Conflict
 from .store.filters import Eq, Range, all_of
 
 if TYPE_CHECKING:
+    from .digest_delivery import DigestDelivery
     from .engine import Engine
+    from .funnel import Funnel
 
 log = logging.getLogger(__name__)
 
@@ -98,35 +108,51 @@ class Digest:
     funnels: dict[str, list[StageLine]] = field(default_factory=dict)
     stale: list[dict[str, Any]] = field(default_factory=list)
     stale_count: int = 0
+    #: the funnels by id, for their titles and their stages' in the reader's language
+    definitions: dict[str, "Funnel"] = field(default_factory=dict)
 
-    def text(self) -> str:
-        """The inbox text: plain lines, one per stage, changes signed."""
-        lines = [f"Weekly digest {self.week} ({self.start:%Y-%m-%d} to {self.end - timedelta(days=1):%Y-%m-%d})"]
-        for funnel, stages in self.funnels.items():
-            lines.append(f"Funnel {funnel}:")
+    @property
+    def key(self) -> str:
+        """The idempotency key of this week's digest of this manager, inbox and channel alike."""
+        return f"digest:{self.user}:{self.week}"
+
+    def subject(self, locale: str = "en") -> str:
+        """The headline chat services show in their notification lists."""
+        return translations(locale).gettext("Weekly digest %(week)s") % {"week": self.week}
+
+    def text(self, locale: str = "en") -> str:
+        """The digest as plain lines in ``locale`` (a catalog's name): one per stage, changes signed."""
+        _ = translations(locale).gettext
+        tag, na = bcp47(locale), _("n/a")
+
+        def days(value: float | None, spec: str) -> str:
+            return na if value is None else _("%(days)s d") % {"days": format(value, spec)}
+
+        lines = [_("Weekly digest %(week)s (%(start)s to %(end)s)") % {
+            "week": self.week, "start": f"{self.start:%Y-%m-%d}",
+            "end": f"{self.end - timedelta(days=1):%Y-%m-%d}"}]
+        for funnel_id, stages in self.funnels.items():
+            funnel = self.definitions[funnel_id]
+            lines.append(_("Funnel %(funnel)s:") % {"funnel": funnel.label(tag)})
             for s in stages:
-                lines.append(f"  {s.stage}: {s.deals} deals ({s.deals_change:+d}), conversion "
-                             f"{_percent(s.conversion)} ({_points(s.conversion_change)}), median dwell "
-                             f"{_days(s.dwell_median)} ({_signed_days(s.dwell_change)})")
-        lines.append(f"Stale deals: {self.stale_count}")
-        lines += [f"  #{d['id']} {d['title']} ({d['stage']}, {d['owner']})" for d in self.stale]
+                points = None if s.conversion_change is None else f"{s.conversion_change * 100:+.0f}"
+                lines.append("  " + _("%(stage)s: %(deals)d deals (%(deals_change)+d), conversion "
+                                      "%(conversion)s (%(conversion_change)s), median dwell %(dwell)s "
+                                      "(%(dwell_change)s)") % {
+                    "stage": _stage_label(funnel, s.stage, tag), "deals": s.deals, "deals_change": s.deals_change,
+                    "conversion": na if s.conversion is None else f"{s.conversion:.0%}",
+                    "conversion_change": na if points is None else _("%(points)s pts") % {"points": points},
+                    "dwell": days(s.dwell_median, ".1f"), "dwell_change": days(s.dwell_change, "+.1f")})
+        lines.append(_("Stale deals: %(count)d") % {"count": self.stale_count})
+        for deal in self.stale:
+            stage = _stage_label(self.definitions.get(deal["funnel"]), deal["stage"], tag)
+            lines.append(f"  #{deal['id']} {deal['title']} ({stage}, {deal['owner']})")
         return "\n".join(lines)
 
 
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0%}"
-
-
-def _points(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:+.0f} pts"
-
-
-def _days(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f} d"
-
-
-def _signed_days(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:+.1f} d"
+def _stage_label(funnel: "Funnel | None", stage_id: str, tag: str) -> str:
+    stage = funnel.stage(stage_id) if funnel is not None else None
+    return stage.label(tag) if stage is not None else stage_id
 
 
 def _change(now: float | None, before: float | None) -> float | None:
@@ -144,7 +170,8 @@ def build_digest(engine: "Engine", manager: dict[str, Any], now: datetime) -> Di
     end = week_start(now)
     start, previous = end - timedelta(days=7), end - timedelta(days=14)
     scope = engine.scope(manager)
-    digest = Digest(manager["username"], week_label(now), start, end)
+    digest = Digest(manager["username"], week_label(now), start, end,
+                    definitions={funnel.id: funnel for funnel in engine.funnels})
     for funnel in engine.funnels:
         last = funnel_report(engine.store, engine.funnels, funnel.id, scope, start, end)
         before = funnel_report(engine.store, engine.funnels, funnel.id, scope, previous, start)
@@ -160,12 +187,25 @@ def managers(engine: "Engine") -> list[dict[str, Any]]:
     return [u for u in engine.store.find("users", Eq("role", "manager")) if u.get("active", True)]
 
 
-def deliver(engine: "Engine", manager: dict[str, Any], digest: Digest, now: datetime) -> bool:
+def reader_locale(manager: dict[str, Any], default: str = "en") -> str:
+    """The language of the texts a manager reads: their own setting, else ``default`` (the
+    workspace's), as a catalog names it (``zh_Hans``)."""
+    return normalize(manager.get("locale")) or normalize(default) or "en"
+
+
+def deliver(engine: "Engine", manager: dict[str, Any], digest: Digest, now: datetime,
+            delivery: "DigestDelivery | None" = None) -> bool:
     """Write the digest to the manager's inbox unless this week's went already; True if written.
 
     The mark on the user row and the notification are one transaction, and the row is replaced
     with a version check, so of two workers delivering the same week one writes and one does not.
+    When ``delivery`` gives the manager a channel, the transaction also writes the outbox row that
+    sends the digest there, mentioning the manager: the channel gets it once too, or not at all.
     """
+    channel = delivery.channel_for(engine.store, manager) if delivery is not None else None
+    link = delivery.link if delivery is not None else None
+    locale = reader_locale(manager, delivery.locale if delivery is not None else "en")
+    text, at = digest.text(locale), stamp(now)
     try:
         with engine.store.transaction() as txn:
             stored = txn.get("users", manager["id"])  # as stored now: keeps a concurrent edit
@@ -175,15 +215,21 @@ def deliver(engine: "Engine", manager: dict[str, Any], digest: Digest, now: date
             txn.replace("users", {**stored, "digest_week": digest.week, "version": version + 1},
                         expect_version=version if "version" in stored else None)
             txn.insert("notifications", {"user": digest.user, "deal_id": None, "funnel": None,
-                                         "text": digest.text(), "at": stamp(now), "read_at": None,
-                                         "key": f"digest:{digest.user}:{digest.week}"})
+                                         "text": text, "at": at, "read_at": None, "key": digest.key})
+            if channel is not None:
+                message = Message(event="digest", text=text, deal=None, funnel=None, at=at, key=digest.key,
+                                  url=link, mentions=(digest.user,), subject=digest.subject(locale))
+                txn.insert("outbox", message_row(message, channel))
     except Conflict:
         log.debug("the digest of %s for %s was written by another worker", digest.user, digest.week)
         return False
+    if channel is not None:
+        engine.on_outbox()  # wake the delivery thread
     return True
 
 
-def scan_digests(engine: "Engine", now: datetime, schedule: Schedule) -> int:
+def scan_digests(engine: "Engine", now: datetime, schedule: Schedule,
+                 delivery: "DigestDelivery | None" = None) -> int:
     """Deliver this week's digest to every manager who has not had it, once it is due."""
     if now < schedule.due_at(now):
         return 0
@@ -192,5 +238,5 @@ def scan_digests(engine: "Engine", now: datetime, schedule: Schedule) -> int:
     for manager in managers(engine):
         if manager.get("digest_week") == week:
             continue
-        sent += deliver(engine, manager, build_digest(engine, manager, now), now)
+        sent += deliver(engine, manager, build_digest(engine, manager, now), now, delivery)
     return sent

@@ -14,6 +14,10 @@ A row::
 ``key`` is the delivery's idempotency key, fixed when the row is written and the same on every
 attempt. ``depth`` counts how many automated changes led to this one, which bounds cascades
 (an action's change firing rules whose actions change the deal, and so on).
+
+A row about no deal (``deal_id``, ``funnel``, ``funnel_version`` and ``rule`` are ``None``) is a
+:data:`MESSAGE`: a message prepared when the row was written — the weekly digest — sent as it is
+to the channel its ``params`` name, so every retry sends the same words.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
+from .channels import Message
 from .clock import stamp
 from .rules import fired, triggers_of
 
@@ -28,21 +33,45 @@ if TYPE_CHECKING:
     from .funnel import Funnel
 
 PENDING, DONE, DEAD = "pending", "done", "dead"
+#: The action shown for a row that sends a prepared message to a channel (see :func:`message_row`);
+#: the dispatcher tells such a row by its missing deal, so a plugin's action of this name still runs.
+MESSAGE = "message"
 #: How many automated changes may follow one another before rules stop firing.
 MAX_DEPTH = 5
 
 
-def new_row(*, key: str, action: str, params: dict[str, Any], deal: dict[str, Any], at: str,
+def new_row(*, key: str, action: str, params: dict[str, Any], deal: dict[str, Any] | None, at: str,
             trigger: str, rule: str | None = None, event_id: int | None = None,
             depth: int = 0) -> dict[str, Any]:
-    """A pending delivery, due at once."""
+    """A pending delivery, due at once; about ``deal``, or about none."""
+    about = deal or {}
     return {
         "key": key, "status": PENDING, "action": action, "params": params, "rule": rule,
-        "trigger": trigger, "funnel": deal["funnel"], "funnel_version": deal["funnel_version"],
-        "deal_id": deal["id"], "event_id": event_id, "at": at, "depth": depth, "attempts": 0,
+        "trigger": trigger, "funnel": about.get("funnel"), "funnel_version": about.get("funnel_version"),
+        "deal_id": about.get("id"), "event_id": event_id, "at": at, "depth": depth, "attempts": 0,
         "due": at, "lease_until": "", "lease_owner": None, "last_error": None,
         "created_at": at, "done_at": None, "version": 1,
     }
+
+
+def message_row(message: Message, channel: str) -> dict[str, Any]:
+    """A pending delivery of ``message`` (about no deal) to the channel named ``channel``.
+
+    The message is stored whole, as the channel will get it: what was true when the row was
+    written is what every attempt sends, however long the retries take.
+    """
+    params = {"channel": channel, "subject": message.subject, "text": message.text, "url": message.url,
+              "mentions": list(message.mentions)}
+    return new_row(key=message.key, action=MESSAGE, params=params, deal=None, at=message.at,
+                   trigger=message.event)
+
+
+def message_of(row: dict[str, Any]) -> Message:
+    """The message a :func:`message_row` holds."""
+    params = row["params"]
+    return Message(event=row["trigger"], text=params["text"], deal=None, funnel=None, at=row["at"],
+                   key=row["key"], url=params.get("url"), mentions=tuple(params.get("mentions", ())),
+                   subject=params.get("subject"))
 
 
 def rows_for(funnel: "Funnel", deal: dict[str, Any], events: list[dict[str, Any]],

@@ -4,7 +4,7 @@ Flask-free, so the CLI, the worker and tests use the very same assembly as the w
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import pluggy
@@ -14,6 +14,8 @@ from .channels import Channel, load_channels
 from .checking import lint_findings
 from .clock import Clock, stamp, utc_now
 from .delivery import Dispatcher
+from .digest import Schedule
+from .digest_delivery import DigestDelivery
 from .engine import Engine
 from .funnel_versions import load_stored, record_first_versions
 from .plugin_manager import actions, make_plugin_manager
@@ -33,6 +35,10 @@ class Runtime:
     dispatcher: Dispatcher
     #: the id of the last ``funnel_versions`` row loaded into ``funnels``
     funnels_seen: int | None = None
+    #: when the weekly digest is due (``[digest] weekday``, ``hour``)
+    digest_schedule: Schedule = field(default_factory=Schedule)
+    #: which channel each manager's digest goes to (``[digest] channel``, ``[digest.teams]``)
+    digest_delivery: DigestDelivery = field(default_factory=DigestDelivery)
 
     def refresh_funnels(self) -> None:
         """Load the versions other processes applied since (one keyset query on a small table).
@@ -67,7 +73,8 @@ def open_runtime(
     The engine's scope and permission checks ask the permissions hooks
     (``goldsieve_visibility``, ``goldsieve_permission``) with the workspace's configuration.
 
-    The channels of ``goldsieve.toml`` are checked here, at start-up, not at the first delivery.
+    The channels of ``goldsieve.toml``, and ``[digest]`` (whose channels must be among them), are
+    checked here, at start-up, not at the first delivery.
     The store is opened last, so a bad funnel, plugin or channel never leaves the store locked.
     """
     pm = make_plugin_manager(
@@ -78,6 +85,8 @@ def open_runtime(
     )
     registry = actions(pm)
     channels = load_channels(pm, workspace.config)
+    schedule = Schedule.from_config(workspace.config)
+    delivery = DigestDelivery.from_config(workspace.config, channels)
     drafts = read_drafts(
         workspace.funnel_files(),
         lint=lambda d: lint_findings(pm, d, set(channels)))
@@ -96,6 +105,6 @@ def open_runtime(
         permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
     )
     dispatcher = Dispatcher(engine, registry, channels, config, hook, clock=clock)
-    runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, seen)
+    runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, seen, schedule, delivery)
     runtime.refresh_funnels()  # the versions the first start just recorded
     return runtime

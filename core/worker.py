@@ -15,7 +15,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from .digest import Schedule, scan_digests
+from .digest import scan_digests
 from .scanner import scan_overdue, scan_stale
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ class Worker:
         self.interval = interval
         self.scan_interval = scan_interval
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
-        self.schedule = Schedule.from_config(runtime.workspace.config)
         self._last_scan: float | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -53,7 +52,8 @@ class Worker:
         done = {"stale": 0, "overdue": 0, "digests": 0, "delivered": 0}
         if scan:
             done.update(stale=scan_stale(engine, now), overdue=scan_overdue(engine, now))
-            done["digests"] = scan_digests(engine, now, self.schedule)
+            done["digests"] = scan_digests(engine, now, self.runtime.digest_schedule,
+                                           self.runtime.digest_delivery)
             self._last_scan = time.monotonic()
         for _ in range(MAX_ROUNDS):
             delivered = self.runtime.dispatcher.deliver_due(self.name)

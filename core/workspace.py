@@ -34,6 +34,14 @@ proxies = 0             # reverse proxies in front of the app whose X-Forwarded-
 # url = "https://…/robot/send?access_token=…"
 # secret_env = "SALES_ROBOT_SECRET"   # the signing secret, read from the environment
 
+# The managers' weekly digest: when (UTC), and which channel gets it besides the inbox.
+# [digest]
+# weekday = 1                         # 1 = Monday … 7 = Sunday
+# hour = 8
+# channel = "sales"                   # every manager whose team has no channel of its own
+# [digest.teams]
+# east = "sales"                      # team = channel: the team's manager, sub-teams included
+
 # The address people reach this workspace at: automation's messages link to the deal.
 # base_url = "https://crm.example.com"
 

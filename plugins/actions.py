@@ -20,7 +20,7 @@ from typing import Any
 
 from goldsieve import hookimpl
 from goldsieve.actions import Action, ActionContext, recipients
-from goldsieve.channels import DeliveryError, Message
+from goldsieve.channels import DeliveryError, Message, named, page_url
 from goldsieve.engine import SYSTEM
 from goldsieve.errors import ValidationFailed
 from goldsieve.outbox import new_row
@@ -64,8 +64,8 @@ def notify(context: ActionContext) -> None:
     text = _text(context)
     users = recipients(context.store, context.engine, context.params["to"], context.deal)
     channel = context.params.get("channel")
-    if channel is not None and channel not in context.channels:
-        raise DeliveryError(f"no channel named {channel!r} is configured", retryable=False)
+    if channel is not None:
+        named(context.channels, channel)  # fails before anything is written
     at = context.row["at"]
     with context.transaction() as txn:
         for user in users:
@@ -81,15 +81,11 @@ def notify(context: ActionContext) -> None:
 
 
 def webhook(context: ActionContext) -> None:
-    name = context.params["channel"]
-    channel = context.channels.get(name)
-    if channel is None:
-        raise DeliveryError(f"no channel named {name!r} is configured", retryable=False)
-    base = str(context.config.get("base_url", "")).rstrip("/")
+    channel = named(context.channels, context.params["channel"])
     channel.send(Message(
         event=context.row["trigger"], text=_text(context), deal=context.deal,
         funnel=context.deal["funnel"], at=context.row["at"], key=context.key,
-        url=f"{base}/deals/{context.deal['id']}" if base else None,
+        url=page_url(context.config, f"/deals/{context.deal['id']}"),
         mentions=(context.deal["owner"],) if context.deal.get("owner") else (),
     ))
 

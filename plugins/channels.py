@@ -84,7 +84,8 @@ class DingTalkChannel(CodedReplyChannel):
     milliseconds, join it and the secret with a newline, compute HMAC-SHA256 of that string
     keyed with the secret, base64 the digest, URL-encode it, and add it to the webhook address
     as ``&timestamp=…&sign=…``; the server refuses a timestamp more than an hour off. Messages
-    are ``markdown`` (``title`` for the notification list, ``text``) or ``text``; ``at`` lists
+    are ``markdown`` (``title`` for the notification list, ``text``, whose line breaks must be
+    Markdown hard breaks, two spaces before the newline) or ``text``; ``at`` lists
     ``atUserIds`` or ``atMobiles``, and the people to mention also appear as ``@id`` in the text.
     The reply is ``{"errcode": 0, "errmsg": "ok"}``; 310000 (keyword, signature or IP list
     refused) and 300001 (unknown token) are permanent, 130101 and 410100 (sending too fast)
@@ -108,8 +109,9 @@ class DingTalkChannel(CodedReplyChannel):
         tail = "".join(f" @{who}" for who in ids)
         if self.settings["msgtype"] == "markdown":
             link = f"\n\n[{message.title}]({message.url})" if message.url else ""
+            text = message.text.replace("\n", "  \n")  # a hard break: DingTalk joins plain newlines
             body: dict[str, Any] = {"msgtype": "markdown", "markdown": {
-                "title": message.title, "text": message.text + link + ("\n\n" + tail if tail else "")}}
+                "title": message.title, "text": text + link + ("\n\n" + tail if tail else "")}}
         else:
             link = f"\n{message.url}" if message.url else ""
             body = {"msgtype": "text", "text": {"content": message.text + link + tail}}
@@ -176,7 +178,7 @@ class FeishuChannel(CodedReplyChannel):
     empty, and the base64 of the digest is ``sign``; ``timestamp`` and ``sign`` go into the JSON
     body next to ``msg_type``. A message is ``text`` (``content.text``, where
     ``<at user_id="…"></at>`` mentions) or ``post`` (rich text: a title and lines of ``text``,
-    ``a`` and ``at`` elements under a language key). The reply is ``{"code": 0, "msg":
+    ``a`` and ``at`` elements under a language key; each line of the text is a line of the post). The reply is ``{"code": 0, "msg":
     "success"}`` (older bots: ``StatusCode``); 19021 (signature or timestamp refused), 19022
     (IP not allowed) and 19024 (keyword missing) are permanent, 11232 (frequency limited) means
     try later.
@@ -202,7 +204,9 @@ class FeishuChannel(CodedReplyChannel):
             ats = "".join(f'<at user_id="{who}"></at>' for who in ids)
             body.update(msg_type="text", content={"text": message.text + link + (f"\n{ats}" if ats else "")})
         else:
-            lines: list[list[dict[str, str]]] = [[{"tag": "text", "text": message.text}]]
+            # a post is a list of lines, each a list of elements: one line per line of the text
+            lines: list[list[dict[str, str]]] = [[{"tag": "text", "text": line}]
+                                                 for line in message.text.split("\n")]
             if message.url:
                 lines.append([{"tag": "a", "text": message.title, "href": message.url}])
             if ids:
@@ -247,7 +251,8 @@ def slack_escape(text: str) -> str:
 class WebhookChannel(Channel):
     """A generic JSON webhook for your own systems.
 
-    The body is ``{event, deal, funnel, at, key, text, url}`` as compact UTF-8 JSON. Headers:
+    The body is ``{event, deal, funnel, at, key, title, text, url, mentions}`` as compact UTF-8
+    JSON (``deal`` and ``funnel`` are null for a message about no deal, the weekly digest). Headers:
     ``X-Goldsieve-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes, keyed with the
     secret>`` (verify it before parsing, with a constant-time comparison),
     ``X-Goldsieve-Delivery: <key>`` (the same on every retry of one delivery: a receiver that
@@ -260,8 +265,8 @@ class WebhookChannel(Channel):
 
     def request(self, message: Message, now: datetime) -> tuple[str, bytes, dict[str, str]]:
         body = json_body({"event": message.event, "deal": message.deal, "funnel": message.funnel,
-                          "at": message.at, "key": message.key, "text": message.text,
-                          "url": message.url})
+                          "at": message.at, "key": message.key, "title": message.title,
+                          "text": message.text, "url": message.url, "mentions": list(message.mentions)})
         signature = hmac.new(str(self.secret).encode("utf-8"), body, hashlib.sha256).hexdigest()
         return self.url, body, {**JSON, "X-Goldsieve-Signature": f"sha256={signature}",
                                 "X-Goldsieve-Delivery": message.key,

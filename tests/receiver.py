@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +21,7 @@ class Captured:
     raw_query: str
     headers: dict[str, str]
     body: bytes
+    arrived: float = field(default_factory=time.monotonic)  #: when the request came, in monotonic seconds
 
     @property
     def json(self) -> Any:

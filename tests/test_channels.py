@@ -257,7 +257,8 @@ def test_webhook_signs_the_exact_body(pm, receiver):
     assert got.headers["X-Goldsieve-Event"] == "stage_entered"
     assert got.json == {"event": "stage_entered", "deal": sent.deal, "funnel": "software",
                         "at": "2026-01-05T09:00:00.000Z", "key": "d-7-tell-manager-1",
-                        "text": "签约 Acme", "url": "https://crm.example.test/deals/7"}
+                        "title": "Acme <renewal> & more", "text": "签约 Acme",
+                        "url": "https://crm.example.test/deals/7", "mentions": ["ann", "mia"]}
     assert "签约".encode() in got.body  # UTF-8, not \\u escapes
 
 

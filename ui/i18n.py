@@ -12,28 +12,9 @@ from typing import Any
 from flask import Flask, current_app, g, request, session
 from flask_babel import Babel, format_currency, format_datetime, format_decimal, get_locale
 
+from goldsieve import locales
 from goldsieve.funnel import localized
-
-LOCALES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
-TRADITIONAL_HINTS = ("hant", "tw", "hk", "mo")
-
-
-def from_accept_language(header_values: list[str]) -> str | None:
-    """The first supported locale among the browser's languages, in its order of preference."""
-    for value in header_values:
-        tag = value.lower().replace("_", "-")
-        if tag.startswith("zh"):
-            return "zh_Hant" if any(hint in tag for hint in TRADITIONAL_HINTS) else "zh_Hans"
-        if tag.startswith("en"):
-            return "en"
-    return None
-
-
-def normalize(locale: str | None) -> str | None:
-    """Accept ``zh-Hans``, ``zh_hans``, ``zh-CN``… from settings; ``None`` if unsupported."""
-    if not locale:
-        return None
-    return from_accept_language([locale])
+from goldsieve.locales import LOCALES, from_accept_language, normalize
 
 
 def select_locale() -> str:
@@ -46,7 +27,7 @@ def select_locale() -> str:
 
 def bcp47() -> str:
     """The page's language as a BCP 47 tag (``zh-Hans``), for ``<html lang>`` and funnel titles."""
-    return str(get_locale()).replace("_", "-")
+    return locales.bcp47(str(get_locale()))
 
 
 def text(value: str | dict[str, str] | None) -> str:

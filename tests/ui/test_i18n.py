@@ -16,16 +16,20 @@ from pathlib import Path
 
 import pytest
 from babel.dates import format_datetime
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
+from goldsieve import locales
 from goldsieve.ui import i18n
 
 UI = Path(i18n.__file__).resolve().parent  # the package Flask-Babel loads its catalogs from
 TRANSLATIONS = UI / "translations"
 CATALOGS = ["zh_Hans", "zh_Hant"]
+KERNEL = Path(locales.__file__).resolve().parent
+#: the kernel modules writing texts for a reader through goldsieve.locales (KERNEL_MESSAGES in the Makefile)
+KERNEL_MESSAGES = ["digest.py"]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -66,6 +70,10 @@ def extracted() -> dict[tuple[str | None, str], tuple[str | tuple[str, ...], str
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
             found.setdefault((context, msgid), (message, f"ui/{filename}:{lineno}"))
+    for name in KERNEL_MESSAGES:
+        for lineno, msgid, _comments, context in extract_from_file(
+                "python", str(KERNEL / name), keywords=DEFAULT_KEYWORDS):
+            found.setdefault((context, msgid), (msgid, f"core/{name}:{lineno}"))
     return found
 
 

@@ -1,0 +1,54 @@
+"""Languages outside a request: which locale a reader's setting names, and its catalog.
+
+The web app localizes per request through Flask-Babel. The background worker writes texts for a
+reader with no request around (the weekly digest, in the manager's language), so the kernel reads
+the same compiled catalogs — ``goldsieve.ui``'s ``translations`` — with the standard library's
+:mod:`gettext`. They are found without importing ``goldsieve.ui``, whose package imports Flask.
+The kernel strings translated this way are extracted with the UI's: ``make messages`` and
+tests/ui/test_i18n.py list the kernel modules that hold them.
+"""
+from __future__ import annotations
+
+import functools
+import gettext
+import importlib.util
+from pathlib import Path
+
+#: The supported locales, by their name in the catalogs, with the name each has in itself.
+LOCALES = {"en": "English", "zh_Hans": "简体中文", "zh_Hant": "繁體中文"}
+TRADITIONAL_HINTS = ("hant", "tw", "hk", "mo")
+
+
+def from_accept_language(header_values: list[str]) -> str | None:
+    """The first supported locale among the browser's languages, in its order of preference."""
+    for value in header_values:
+        tag = value.lower().replace("_", "-")
+        if tag.startswith("zh"):
+            return "zh_Hant" if any(hint in tag for hint in TRADITIONAL_HINTS) else "zh_Hans"
+        if tag.startswith("en"):
+            return "en"
+    return None
+
+
+def normalize(locale: str | None) -> str | None:
+    """Accept ``zh-Hans``, ``zh_hans``, ``zh-CN``… from settings; ``None`` if unsupported."""
+    if not locale:
+        return None
+    return from_accept_language([locale])
+
+
+def bcp47(locale: str) -> str:
+    """A catalog's locale (``zh_Hans``) as funnel files name languages (``zh-Hans``)."""
+    return locale.replace("_", "-")
+
+
+@functools.cache
+def translations(locale: str) -> gettext.NullTranslations:
+    """The UI's compiled catalog for ``locale``; English (the msgids themselves) without one."""
+    spec = importlib.util.find_spec("goldsieve.ui")  # imports goldsieve, not goldsieve.ui
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    for folder in folders:
+        directory = Path(folder) / "translations"
+        if directory.is_dir():
+            return gettext.translation("messages", directory, languages=[locale], fallback=True)
+    return gettext.NullTranslations()

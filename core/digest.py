@@ -211,6 +211,8 @@ def deliver(engine: "Engine", manager: dict[str, Any], digest: Digest, now: date
             stored = txn.get("users", manager["id"])  # as stored now: keeps a concurrent edit
             if stored is None or stored.get("digest_week") == digest.week:
                 return False
+            # Users carry a version from add_user; a row written before they did gets its first
+            # one here, unchecked (the only write that can race another worker's unseen).
             version = stored.get("version", 0)
             txn.replace("users", {**stored, "digest_week": digest.week, "version": version + 1},
                         expect_version=version if "version" in stored else None)

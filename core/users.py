@@ -80,7 +80,7 @@ def add_user(
         "username": username, "role": role, "team": team, "locale": locale,
         "display_name": _clean(display_name), "active": True,
         "password_hash": generate_password_hash(password, method="scrypt"),
-        "created_at": stamp(utc_now()),
+        "created_at": stamp(utc_now()), "version": 1,
     }
     with store.transaction() as txn:
         txn.insert("users", user)
@@ -230,10 +230,11 @@ def _write_password(store: Store, user: dict[str, Any], password: str, actor: st
 def replace_user(txn: Transaction, user: dict[str, Any], changes: dict[str, Any]
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Apply ``changes`` to the user as stored now, read inside the transaction: a write that
-    committed since ``user`` was read (a deactivation, say) keeps its other fields.
+    committed since ``user`` was read (a deactivation, say) keeps its other fields. The version
+    goes up with every write, so a writer that checks it (the weekly digest's mark) sees this one.
     Returns the user before and after."""
     before = txn.get("users", user["id"]) or user
-    after = {**before, **changes}
+    after = {**before, **changes, "version": before.get("version", 0) + 1}
     txn.replace("users", after)
     return before, after
 

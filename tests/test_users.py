@@ -95,6 +95,16 @@ def test_added_users_are_active_with_their_display_name(store):
     assert row["changes"]["password_hash"] == [None, REDACTED]
 
 
+def test_every_write_of_a_user_raises_its_version(store, goldsieve_clock):
+    """What lets a writer that checks the version (the weekly digest's mark) see any other write."""
+    add_user(store, "ann", "rep", TEST_PASSWORD)
+    assert find_user(store, "ann")["version"] == 1
+    start_session(store, "ann", clock=goldsieve_clock)
+    set_locale(store, find_user(store, "ann"), "zh_Hans")
+    set_active(store, "ann", False, actor="admin")
+    assert find_user(store, "ann")["version"] == 4
+
+
 # --- deactivation ----------------------------------------------------------------------------
 
 

@@ -37,8 +37,8 @@ assets: ui/static/vendor/htmx.min.js $(CATALOGS:.po=.mo)
 # extracts the same list.
 KERNEL_MESSAGES := core/digest.py
 messages: | $(BIN)/goldsieve
-	$(BIN)/pybabel -q extract -F ui/babel.cfg --project=goldsieve --copyright-holder="the goldsieve authors" -o ui/translations/messages.pot ui/ $(KERNEL_MESSAGES)
-	$(BIN)/pybabel update -i ui/translations/messages.pot -d ui/translations --ignore-obsolete
+	$(BIN)/pybabel -q extract -F ui/babel.cfg --project=goldsieve --copyright-holder="the goldsieve authors" -w 100 -o ui/translations/messages.pot ui/ $(KERNEL_MESSAGES)
+	$(BIN)/pybabel update -w 100 -i ui/translations/messages.pot -d ui/translations --ignore-obsolete
 
 run: $(BIN)/goldsieve assets
 	$(BIN)/goldsieve demo --workspace $(WORKSPACE)

@@ -160,7 +160,7 @@ def test_the_outbox_claim_is_answered_by_the_ordered_index_on_due(rt, goldsieve_
     assert rt.store.explain(table, where).startswith("ordered index due (2 ids), check status")
     assert [row["id"] for row in rt.store.find(table, where)] == due
     with rt.store.transaction() as txn:  # a history of delivered rows, due in the past
-        for _ in range(20):
+        for _ in range(10):
             txn.insert("outbox", {**row, "status": "done", "due": stamp(now)})
     assert rt.store.explain(table, where).startswith("index status (8 ids), check due (ordered)")
     assert [row["id"] for row in rt.store.find(table, where)] == due

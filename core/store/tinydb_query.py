@@ -60,8 +60,9 @@ MAX_CHECK_BUCKETS = 8
 
 #: A ``Range`` on an ordered index is checked by id (its ids copied and sorted once) only when it
 #: holds at most this many times the driving lookup's ids; a larger one costs more to sort than
-#: testing the few candidates' documents does.
-MAX_CHECK_RANGE_RATIO = 4
+#: testing the candidates' documents does (sorting costs about 0.5 µs an id, testing a document
+#: about 2 µs, checking an id by bisection about 1 µs).
+MAX_CHECK_RANGE_RATIO = 2
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _SKIP = object()

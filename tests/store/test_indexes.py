@@ -155,9 +155,11 @@ def fill_ranged(store):
          "ordered index updated_at (3 ids), check stage"),
         (And((Eq("stage", "s1"), Range("updated_at", day(20), None))),
          "ordered index updated_at (5 ids), check stage"),
-        # A range up to four times the driving lookup's size is checked by id...
-        (And((Eq("stage", "s1"), Range("updated_at", "", day(21)))),
+        # A range up to twice the driving lookup's size is checked by id...
+        (And((Eq("stage", "s1"), Range("updated_at", "", day(17)))),
          "index stage (8 ids), check updated_at (ordered)"),
+        (And((Eq("stage", "s1"), Range("updated_at", "", day(18)))),
+         "index stage (8 ids), then test the rest on each document"),
         # ... a larger one is cheaper to test on the few candidates' documents.
         (And((Range("updated_at", None, day(4)), Range("updated_at", "", None))),
          "ordered index updated_at (3 ids), then test the rest on each document"),

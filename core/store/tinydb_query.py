@@ -328,10 +328,12 @@ def build_ordered(
         built[table] = {}
         for path in paths:
             keys = tuple(path.split("."))
+            # One sort of (value, id) pairs, split afterwards: inserting one by one would move
+            # the lists' tails for every document.
             pairs = sorted(
                 (value, int(id))
-                for id, value in zip(tables[table], (_value_at(keys, doc) for doc in tables[table].values()))
-                if type(value) is str
+                for id, doc in tables[table].items()
+                if type(value := _value_at(keys, doc)) is str
             )
             built[table][path] = OrderedIndex(path, [v for v, _ in pairs], [i for _, i in pairs])
     return built

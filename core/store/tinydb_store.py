@@ -11,9 +11,9 @@ transactions take only a short lock held while a commit is applied, so they see 
 transaction entirely or not at all and are never blocked by a slow transaction.
 
 Queries on indexed fields (see :mod:`goldsieve.store.tinydb_query`) read candidate ids from
-in-memory hash and ordered indexes instead of scanning the table. The indexes change only where TinyDB
-does, in ``_apply``, under the same lock: an aborted transaction never reaches it, a reopen
-rebuilds them from the data.
+in-memory hash and ordered indexes instead of scanning the table. The indexes change only where
+TinyDB does, in ``_apply``, under the same lock: an aborted transaction never reaches it, a
+reopen rebuilds them from the data.
 """
 from __future__ import annotations
 
@@ -229,7 +229,8 @@ class TinyStore(Store):
     :param indexes: ``{table: (field path, ...)}`` to keep hash indexes on, in memory;
         ``None`` means :data:`~goldsieve.store.tinydb_query.DEFAULT_INDEXES`, ``{}`` none
     :param ordered: ``{table: (field path, ...)}`` to keep ordered indexes on (for ``Range``
-        on text), in memory; ``None`` means :data:`~goldsieve.store.tinydb_query.DEFAULT_ORDERED`
+        on text), in memory; ``None`` means :data:`~goldsieve.store.tinydb_query.DEFAULT_ORDERED`,
+        ``{}`` none
     """
 
     def __init__(

@@ -1,14 +1,17 @@
-"""Query latency of the embedded store with its hash indexes and without, at 100k deals and 1M
+"""Query latency of the embedded store with its indexes and without, at 100k deals and 1M
 events, and the cost of a durable write beside it.
 
     .venv/bin/python bench/bench_queries.py [--deals 100000] [--events 10] [--reps 200] [--dir D]
 
 One data folder is filled once (in large transactions), then opened twice in the same run:
-with the default indexes and with ``indexes={}`` (every query a scan). Both openings answer
-the same queries (same random picks); the script checks they return the same rows, and prints
-the median latency of each, the ratio, the time to open (load + index build) and the median
-durable move (replace a deal, append its event: one fsync'd journal record) beside the disk's
-own append+fsync, measured in between the store's writes.
+with the default indexes and with ``indexes={}, ordered={}`` (every query a scan). Both
+openings answer the same queries (same random picks); the script checks they return the same
+rows, and prints the median latency of each, the ratio, the time to open (load + index build)
+and the median durable move (replace a deal, append its event: one fsync'd journal record)
+beside the disk's own append+fsync, measured in between the store's writes. The ``Range``
+queries are also timed in the indexed opening with its ordered indexes set aside (hash indexes
+only), alternating query by query; the upkeep of both kinds of index and the memory the ordered
+ones hold are measured apart, in memory.
 """
 from __future__ import annotations
 
@@ -19,16 +22,23 @@ import random
 import statistics
 import tempfile
 import time
+import tracemalloc
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from goldsieve.store import And, Eq, In, TinyStore
-from goldsieve.store.tinydb_query import DEFAULT_INDEXES, build_indexes
+from goldsieve.clock import stamp
+from goldsieve.store import And, Eq, In, Range, TinyStore
+from goldsieve.store.base import TABLES
+from goldsieve.store.tinydb_query import DEFAULT_INDEXES, DEFAULT_ORDERED, build_indexes, build_ordered
 
 FUNNELS = {"b2b": ("lead", "qualified", "quote", "negotiation", "won", "lost"), "retail": ("new", "visit", "offer", "won", "lost")}
 OWNERS = [f"user{n}" for n in range(17)]
 TEAM = OWNERS[:4]  # a manager's visibility: In("owner", team)
 STATUS = {"won": "won", "lost": "lost"}
 EVENT_TYPES = ("updated", "note_added", "stage_changed", "owner_changed")
+#: Deal ``n`` was last updated ``n`` five-minute steps after this: 100k deals span a year.
+EPOCH = datetime(2024, 1, 1, 9, tzinfo=timezone.utc)
+STEP = timedelta(minutes=5)
 
 
 def deal(n: int, rng: random.Random) -> dict:
@@ -43,7 +53,7 @@ def deal(n: int, rng: random.Random) -> dict:
         "owner": rng.choice(OWNERS),
         "version": 1,
         "created_at": "2024-05-01T09:00:00Z",
-        "updated_at": "2024-05-01T09:00:00Z",
+        "updated_at": stamp(EPOCH + n * STEP),
         "stage_entered_at": "2024-05-01T09:00:00Z",
         "data": {"amount": n * 10, "company": f"Company {n}", "source": "web"},
     }
@@ -132,8 +142,32 @@ def queries(store: TinyStore, picks: dict, reps: int, budget: float) -> dict[str
             lambda c: store.count("deals", Eq("stage", c[1])), picks["columns"]),
         "count per column (count And(funnel, stage))": (
             lambda c: store.count("deals", And((Eq("funnel", c[0]), Eq("stage", c[1])))), picks["columns"]),
+        **ranges(store, picks),
     }
     return {name: median_of(run, args, reps, budget) for name, (run, args) in cases.items()}
+
+
+def ranges(store: TinyStore, picks: dict) -> dict[str, tuple]:
+    """The ``Range`` cases: what the stale scan, a week's activity and a month's count ask."""
+
+    def ids(rows):
+        return [row["id"] for row in rows]
+
+    def since(days: float) -> str:
+        return stamp(EPOCH + timedelta(days=days))
+
+    return {
+        "stale scan: funnel, stage, open, updated_at <, 500": (
+            lambda c: ids(store.find("deals", And((Eq("funnel", c[0]), Eq("stage", c[1]), Eq("status", "open"),
+                                                    Range("updated_at", None, since(c[4])))), limit=500)),
+            picks["stale"]),
+        "a week's updates: Range updated_at, 50 newest": (
+            lambda d: ids(store.find("deals", Range("updated_at", since(d), since(d + 7)), limit=50, descending=True)),
+            picks["days"]),
+        "count And(stage, updated_at in a month)": (
+            lambda c: store.count("deals", And((Eq("stage", c[1]), Range("updated_at", since(c[4]), since(c[4] + 30))))),
+            picks["stale"]),
+    }
 
 
 def moves(store: TinyStore, folder: Path, ops: int, rng: random.Random) -> tuple[float, float]:
@@ -163,24 +197,57 @@ def moves(store: TinyStore, folder: Path, ops: int, rng: random.Random) -> tuple
     return statistics.median(times), statistics.median(floor)
 
 
-def upkeep(deals: int, ops: int, rng: random.Random) -> float:
+def upkeep(deals: int, ops: int, rng: random.Random) -> tuple[float, float]:
     """Median seconds the indexes add to a move in memory (the durable numbers are noisier
-    than this): the deal's four indexes and the new event's, at ``deals`` deals."""
+    than this): the deal's four hash indexes and the new event's, and apart, the deal's
+    ordered indexes (its ``updated_at`` leaves the middle of the order for its end), at
+    ``deals`` deals."""
     docs = {str(n): dict(deal(n, rng), id=n) for n in range(1, deals + 1)}
-    indexes = build_indexes(DEFAULT_INDEXES, {"deals": docs, "events": {}, "tokens": {}, "users": {}})
-    times = []
+    tables = {**{name: {} for name in TABLES}, "deals": docs}
+    indexes = build_indexes(DEFAULT_INDEXES, tables)
+    ordered = build_ordered(DEFAULT_ORDERED, tables)["deals"].values()
+    hashed, kept = [], []
     for event_id in range(1, ops + 1):
         id = rng.randrange(1, deals + 1)
         old = docs[str(id)]
-        new = dict(old, stage=rng.choice(FUNNELS[old["funnel"]]), version=old["version"] + 1)
+        new = dict(old, stage=rng.choice(FUNNELS[old["funnel"]]), version=old["version"] + 1,
+                   updated_at=stamp(EPOCH + (deals + event_id) * STEP))
         start = time.perf_counter()
         for index in indexes["deals"].values():
             index.change(id, old, new)
         for index in indexes["events"].values():
             index.change(event_id, None, event(id, new, "stage_changed"))
-        times.append(time.perf_counter() - start)
+        hashed.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for index in ordered:
+            index.change(id, old, new)
+        kept.append(time.perf_counter() - start)
         docs[str(id)] = new
-    return statistics.median(times)
+    return statistics.median(hashed), statistics.median(kept)
+
+
+def hash_only_ranges(store: TinyStore, picks: dict, reps: int, budget: float) -> dict[str, tuple]:
+    """The ``Range`` cases with the store's ordered indexes set aside and with them, alternating
+    query by query: (hash-only median, rows, ordered median, rows) per case."""
+    ordered = store._ordered
+    timed: dict[str, tuple] = {}
+    for name, (run, args) in ranges(store, picks).items():
+        times: dict[bool, list[float]] = {True: [], False: []}
+        rows: dict[bool, list] = {True: [], False: []}
+        spent = 0.0
+        for pick in args[:reps]:
+            for use in (False, True):
+                store._ordered = ordered if use else {}
+                start = time.perf_counter()
+                rows[use].append(run(pick))
+                took = time.perf_counter() - start
+                times[use].append(took)
+                spent += took
+            if len(times[True]) >= 3 and spent > budget:
+                break
+        store._ordered = ordered
+        timed[name] = (statistics.median(times[False]), rows[False], statistics.median(times[True]), rows[True])
+    return timed
 
 
 def shown(seconds: float) -> str:
@@ -213,7 +280,10 @@ def main() -> None:
             "digests": [rng.choice(digests) for _ in range(args.reps)],
             "owners": [rng.choice(OWNERS) for _ in range(args.reps)],
             "columns": [rng.choice(columns) for _ in range(args.reps)],
+            "days": [rng.uniform(0, 340) for _ in range(args.reps)],
         }
+        # A stale threshold 1 to 20 days into the deals' year: a few hundred idle deals.
+        picks["stale"] = [(*c, None, rng.uniform(1, 20)) for c in picks["columns"]]
         results, opened, moved = {}, {}, {}
         # The moves change the data, so they come after both openings' queries: the third
         # opening (indexed again) replays the scan opening's moves from the journal.
@@ -221,7 +291,7 @@ def main() -> None:
             ("indexed", None, "queries"), ("scan", {}, "both"), ("indexed", None, "moves")
         ):
             start = time.perf_counter()
-            store = TinyStore(folder, indexes=indexes, compact_bytes=1 << 62)
+            store = TinyStore(folder, indexes=indexes, ordered=indexes, compact_bytes=1 << 62)
             opened.setdefault(label, time.perf_counter() - start)
             try:
                 if "cursors" not in picks:  # the 50th row of each picked column, found once
@@ -231,12 +301,21 @@ def main() -> None:
                         picks["cursors"].append((f, s, o, page[-1]["id"] if page else None))
                 if measure != "moves":
                     results[label] = queries(store, picks, args.reps, args.budget)
+                if measure == "queries":
+                    hash_only = hash_only_ranges(store, picks, args.reps, args.budget)
                 if label == "scan":  # the part of an open the indexes add (opens are noisy)
-                    raw = {name: store._tables[name].raw() for name in DEFAULT_INDEXES}
+                    raw = {name: store._tables[name].raw() for name in TABLES}
                     start = time.perf_counter()
                     build_indexes(DEFAULT_INDEXES, raw)
                     built = time.perf_counter() - start
-                    del raw
+                    start = time.perf_counter()
+                    build_ordered(DEFAULT_ORDERED, raw)
+                    built_ordered = time.perf_counter() - start
+                    tracemalloc.start()  # apart: tracing slows what it traces
+                    kept = build_ordered(DEFAULT_ORDERED, raw)
+                    ordered_bytes = tracemalloc.get_traced_memory()[0]
+                    tracemalloc.stop()
+                    del raw, kept
                 if measure != "queries":
                     moved[label] = moves(store, folder, args.moves, random.Random(5))
             finally:
@@ -249,11 +328,17 @@ def main() -> None:
             assert fast_rows[: len(slow_rows)] == slow_rows, f"{name}: the answers differ"
             print(f"{name:<52}{shown(fast):>10}{shown(slow):>10}{slow / fast:>8.0f}x  {len(fast_rows)}/{len(slow_rows)}")
         print(f"{'open (load snapshot + build indexes)':<52}{shown(opened['indexed']):>10}{shown(opened['scan']):>10}")
-        print(f"index build alone (part of the indexed open): {shown(built)}")
+        print(f"index build alone (part of the indexed open): hash {shown(built)}, ordered {shown(built_ordered)}"
+              f" holding {ordered_bytes / 1e6:.1f} MB")
+        print(f"\n{'Range query (median)':<52}{'ordered':>10}{'hash only':>10}{'ratio':>9}")
+        for name, (hashed, hashed_rows, ordered, ordered_rows) in hash_only.items():
+            assert hashed_rows == ordered_rows, f"{name}: the answers differ"
+            print(f"{name:<52}{shown(ordered):>10}{shown(hashed):>10}{hashed / ordered:>8.0f}x")
         for label in ("indexed", "scan"):
             move, floor = moved[label]
             print(f"durable move, {label:<8}: {shown(move)} (append+fsync floor {shown(floor)}, ratio {move / floor:.2f})")
-        print(f"index upkeep per move, in memory: {shown(upkeep(args.deals, 10_000, rng))}")
+        hashed, ordered = upkeep(args.deals, 10_000, rng)
+        print(f"index upkeep per move, in memory: hash {shown(hashed)}, ordered {shown(ordered)}")
 
 
 if __name__ == "__main__":

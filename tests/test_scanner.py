@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from goldsieve.cli import cli
+from goldsieve.clock import stamp
 from goldsieve.funnel import Stage
 from goldsieve.scanner import idle_since, scan_overdue, scan_stale
 from goldsieve.store.filters import Eq
@@ -118,6 +119,51 @@ def test_closed_deals_and_stages_without_rot_days_never_go_stale(rt, goldsieve_c
     goldsieve_clock.advance(days=400)
     assert scan(rt) == 0
     assert rt.store.get("deals", lead["id"])["stale_since"] is None
+
+
+def asked(rt, monkeypatch):
+    """Record the ``(table, filter)`` of every ``find`` and answer none: what a scan or a claim
+    asks the store, without marking or delivering anything."""
+    finds = []
+    monkeypatch.setattr(rt.store, "find", lambda table, where=None, **options: finds.append((table, where)) or [])
+    return finds
+
+
+def test_the_stale_scan_is_answered_by_the_ordered_index_on_updated_at(rt, goldsieve_clock, monkeypatch):
+    idle = [in_quote(rt)["id"] for _ in range(3)]
+    goldsieve_clock.advance(days=8)  # quote: rot_days 7
+    for _ in range(5):
+        in_quote(rt)
+    finds = asked(rt, monkeypatch)
+    scan(rt)
+    monkeypatch.undo()
+    [where] = [where for table, where in finds if table == "deals" and Eq("stage", "quote") in where.parts]
+    # Only the 3 idle deals are candidates; the quote stage's 8 deals are not each tested.
+    assert rt.store.explain("deals", where).startswith("ordered index updated_at (3 ids), check ")
+    assert [deal["id"] for deal in rt.store.find("deals", where)] == idle
+    for deal in rt.store.find("deals"):  # activity: nothing is idle, and no deal is looked at
+        rt.engine.add_note(rita(rt), deal["id"], "called")
+    assert rt.store.explain("deals", where) == "nothing can match"
+
+
+def test_the_outbox_claim_is_answered_by_the_ordered_index_on_due(rt, goldsieve_clock, monkeypatch):
+    now = goldsieve_clock()
+    row = {"status": "pending", "lease_until": "", "version": 1, "action": "notify", "attempts": 0}
+    with rt.store.transaction() as txn:
+        for _ in range(6):  # retries waiting for later
+            txn.insert("outbox", {**row, "due": stamp(now.replace(year=now.year + 1))})
+        due = [txn.insert("outbox", {**row, "due": stamp(now)}) for _ in range(2)]
+    finds = asked(rt, monkeypatch)
+    rt.dispatcher.deliver_due("test")
+    monkeypatch.undo()
+    [(table, where)] = finds
+    assert rt.store.explain(table, where).startswith("ordered index due (2 ids), check status")
+    assert [row["id"] for row in rt.store.find(table, where)] == due
+    with rt.store.transaction() as txn:  # a history of delivered rows, due in the past
+        for _ in range(10):
+            txn.insert("outbox", {**row, "status": "done", "due": stamp(now)})
+    assert rt.store.explain(table, where).startswith("index status (8 ids), check due (ordered)")
+    assert [row["id"] for row in rt.store.find(table, where)] == due
 
 
 def test_business_days_skip_the_weekend():

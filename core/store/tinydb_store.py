@@ -11,9 +11,9 @@ transactions take only a short lock held while a commit is applied, so they see 
 transaction entirely or not at all and are never blocked by a slow transaction.
 
 Queries on indexed fields (see :mod:`goldsieve.store.tinydb_query`) read candidate ids from
-in-memory hash indexes instead of scanning the table. The indexes change only where TinyDB
-does, in ``_apply``, under the same lock: an aborted transaction never reaches it, a reopen
-rebuilds them from the data.
+in-memory hash and ordered indexes instead of scanning the table. The indexes change only where
+TinyDB does, in ``_apply``, under the same lock: an aborted transaction never reaches it, a
+reopen rebuilds them from the data.
 """
 from __future__ import annotations
 
@@ -43,7 +43,16 @@ from .journal import (
     scan,
     write_snapshot,
 )
-from .tinydb_query import Index, build_indexes, index_spec, plan, select
+from .tinydb_query import (
+    DEFAULT_ORDERED,
+    Index,
+    OrderedIndex,
+    build_indexes,
+    build_ordered,
+    index_spec,
+    plan,
+    select,
+)
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +228,9 @@ class TinyStore(Store):
     :param compact_on_close: also compact on :meth:`close` (a faster next open)
     :param indexes: ``{table: (field path, ...)}`` to keep hash indexes on, in memory;
         ``None`` means :data:`~goldsieve.store.tinydb_query.DEFAULT_INDEXES`, ``{}`` none
+    :param ordered: ``{table: (field path, ...)}`` to keep ordered indexes on (for ``Range``
+        on text), in memory; ``None`` means :data:`~goldsieve.store.tinydb_query.DEFAULT_ORDERED`,
+        ``{}`` none
     """
 
     def __init__(
@@ -229,8 +241,10 @@ class TinyStore(Store):
         compact_bytes: int = COMPACT_BYTES,
         compact_on_close: bool = False,
         indexes: Mapping[str, tuple[str, ...]] | None = None,
+        ordered: Mapping[str, tuple[str, ...]] | None = None,
     ):
         index_paths = index_spec(indexes, TABLES)
+        ordered_paths = index_spec(ordered, TABLES, DEFAULT_ORDERED, "ordered")
         self.folder = Path(folder).absolute()
         self.url = url or f"tinydb:{self.folder}"
         self._compact_bytes = compact_bytes
@@ -247,6 +261,7 @@ class TinyStore(Store):
         self._seq = 0
         self._snapshot_size = 0
         self._indexes: dict[str, dict[str, Index]] = {}  # empty while loading: built after
+        self._ordered: dict[str, dict[str, OrderedIndex]] = {}
 
         if not self.folder.is_dir():
             self.folder.mkdir(parents=True)
@@ -256,6 +271,9 @@ class TinyStore(Store):
             self._load()
             self._indexes = build_indexes(
                 index_paths, {name: self._tables[name].raw() for name in index_paths}
+            )
+            self._ordered = build_ordered(
+                ordered_paths, {name: self._tables[name].raw() for name in ordered_paths}
             )
         except BaseException:
             _unlock(self._lock_fd)
@@ -333,6 +351,8 @@ class TinyStore(Store):
             t.insert(Document(doc, doc_id=id))
         for index in self._indexes.get(table, {}).values():
             index.change(id, old, doc)
+        for ordered in self._ordered.get(table, {}).values():
+            ordered.change(id, old, doc)
         if id >= self._next_ids[table]:
             self._next_ids[table] = id + 1
 
@@ -450,7 +470,7 @@ class TinyStore(Store):
         if isinstance(where, F.Nothing) or (limit is not None and limit <= 0):
             return []
         with self._state:
-            steps = plan(where, self._indexes.get(table))
+            steps = plan(where, self._indexes.get(table), self._ordered.get(table))
             found = select(t.raw(), self._next_ids[table], where, steps, after, descending)
             found = list(found if limit is None else islice(found, limit))
         # Stored documents are never changed in place (a write swaps the whole dict), so
@@ -464,7 +484,7 @@ class TinyStore(Store):
         with self._state:
             if where is None or isinstance(where, F.Everything):
                 return len(t.raw())
-            steps = plan(where, self._indexes.get(table))
+            steps = plan(where, self._indexes.get(table), self._ordered.get(table))
             if steps is not None and steps.rest is None:
                 return steps.count()  # the indexes answer it all: no document is read
             return sum(1 for _ in select(t.raw(), self._next_ids[table], where, steps))
@@ -473,7 +493,7 @@ class TinyStore(Store):
         """How ``find`` and ``count`` answer ``where``: from which indexes, or by a scan."""
         self._table(table)
         with self._state:
-            steps = plan(where, self._indexes.get(table))
+            steps = plan(where, self._indexes.get(table), self._ordered.get(table))
             return "scan" if steps is None else steps.describe()
 
     # -- closing ------------------------------------------------------------------------------

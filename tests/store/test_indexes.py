@@ -1,6 +1,6 @@
-"""The embedded store's hash indexes: used for the lookups the engine makes, kept right through
-every kind of write, and never changing an answer (the property tests compare every query with
-:func:`filters.matches` over all documents, order, cursor and limit included)."""
+"""The embedded store's hash and ordered indexes: used for the lookups the engine makes, kept
+right through every kind of write, and never changing an answer (the property tests compare
+every query with :func:`filters.matches` over all documents, order, cursor and limit included)."""
 from __future__ import annotations
 
 import json
@@ -25,7 +25,7 @@ from goldsieve.store import (
     journal,
     matches,
 )
-from goldsieve.store.tinydb_query import DEFAULT_INDEXES, build_indexes
+from goldsieve.store.tinydb_query import DEFAULT_INDEXES, DEFAULT_ORDERED, build_indexes, build_ordered
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -42,6 +42,17 @@ def fresh_buckets(store, table):
 
 def live_buckets(store, table):
     return {path: index.buckets for path, index in store._indexes[table].items()}
+
+
+def fresh_ordered(store, table):
+    """The ordered indexes a rebuild gives, as ``{path: [(value, id), ...]}``."""
+    paths = tuple(store._ordered[table])
+    built = build_ordered({table: paths}, {table: store._tables[table].raw()})[table]
+    return {path: list(zip(index.values, index.ids)) for path, index in built.items()}
+
+
+def live_ordered(store, table):
+    return {path: list(zip(index.values, index.ids)) for path, index in store._ordered[table].items()}
 
 
 @pytest.fixture
@@ -113,6 +124,108 @@ def test_counting_on_indexes_reads_no_document(folder, monkeypatch):
             store.count("deals", And((Eq("stage", "s1"), Contains("title", "x"))))
 
 
+def day(n):
+    return f"2024-01-{n:02d}T09:00:00Z"
+
+
+def fill_ranged(store):
+    """24 deals updated on days 1..24 (stages s0..s2 in turn), and six whose ``updated_at``
+    no text bound can match: a number, null, text in a list, an object, absent, a nested text."""
+    insert(store, "deals", *[{"stage": f"s{n % 3}", "updated_at": day(n)} for n in range(1, 25)])
+    insert(store, "deals", *[{"stage": "s0", "updated_at": odd} for odd in (5, None, [day(1)], {"a": day(1)})])
+    insert(store, "deals", {"stage": "s0"}, {"stage": "s0", "data": {"updated_at": day(1)}})
+
+
+@pytest.mark.parametrize(
+    "where, plan",
+    [
+        (Range("updated_at", None, day(4)), "ordered index updated_at (3 ids)"),
+        (Range("updated_at", day(20), None), "ordered index updated_at (5 ids)"),
+        (Range("updated_at", "", None), "ordered index updated_at (24 ids)"),
+        (Range("updated_at", day(3), day(5)), "ordered index updated_at (2 ids)"),
+        (Range("updated_at", day(5), day(3)), "nothing can match"),
+        (Range("updated_at", "z", None), "nothing can match"),
+        # No bound: every value matches, even lists and objects, which the index leaves out.
+        (Range("updated_at", None, None), "scan"),
+        # A bound that is not text: only documents can say (here: the number 5 only).
+        (Range("updated_at", 0, None), "scan"),
+        (Range("updated_at", day(1), 10), "scan"),
+        (Range("stage", "s0", "s1"), "scan"),  # a hash index only
+        (And((Eq("stage", "s1"), Range("updated_at", None, day(4)))),
+         "ordered index updated_at (3 ids), check stage"),
+        (And((Eq("stage", "s1"), Range("updated_at", day(20), None))),
+         "ordered index updated_at (5 ids), check stage"),
+        # A range up to twice the driving lookup's size is checked by id...
+        (And((Eq("stage", "s1"), Range("updated_at", "", day(17)))),
+         "index stage (8 ids), check updated_at (ordered)"),
+        (And((Eq("stage", "s1"), Range("updated_at", "", day(18)))),
+         "index stage (8 ids), then test the rest on each document"),
+        # ... a larger one is cheaper to test on the few candidates' documents.
+        (And((Range("updated_at", None, day(4)), Range("updated_at", "", None))),
+         "ordered index updated_at (3 ids), then test the rest on each document"),
+        (Or((Range("updated_at", None, day(4)), Eq("stage", "s1"))), "scan"),
+    ],
+)
+def test_text_ranges_use_the_ordered_index(folder, where, plan):
+    with TinyStore(folder) as store:
+        fill_ranged(store)
+        assert store.explain("deals", where) == plan
+        everything = store.find("deals")
+        assert store.find("deals", where) == [doc for doc in everything if matches(where, doc)]
+        assert store.count("deals", where) == sum(matches(where, doc) for doc in everything)
+
+
+def test_the_paths_the_background_work_ranges_over_are_ordered_by_default(folder):
+    assert DEFAULT_ORDERED == {
+        "deals": ("updated_at", "stale_since"),
+        "outbox": ("due",),
+        "tasks": ("due",),
+        "login_failures": ("at",),
+    }
+    with TinyStore(folder) as store:
+        insert(store, "outbox", {"due": day(1), "status": "pending"}, {"due": day(9), "status": "pending"})
+        insert(store, "tasks", {"due": day(2)}, {"due": None})
+        insert(store, "login_failures", {"key": "k", "at": day(3)})
+        insert(store, "deals", {"stale_since": day(4)}, {"stale_since": ""}, {})
+        assert store.explain("outbox", Range("due", None, day(5))) == "ordered index due (1 ids)"
+        assert store.explain("tasks", Range("due", "", day(5))) == "ordered index due (1 ids)"
+        assert store.explain("login_failures", Range("at", day(1), None)) == "ordered index at (1 ids)"
+        assert store.explain("deals", Range("stale_since", "", None)) == "ordered index stale_since (2 ids)"
+
+
+def test_counting_a_text_range_reads_no_document(folder, monkeypatch):
+    with TinyStore(folder) as store:
+        fill_ranged(store)
+
+        def no_reading():
+            raise AssertionError("a document was read")
+
+        monkeypatch.setattr(store._tables["deals"], "raw", no_reading)
+        assert store.count("deals", Range("updated_at", day(10), day(20))) == 10
+        assert store.count("deals", And((Eq("stage", "s0"), Range("updated_at", day(10), day(20))))) == 3
+        assert store.count("deals", And((Eq("stage", "s0"), Range("updated_at", "", day(24))))) == 7
+        with pytest.raises(AssertionError):
+            store.count("deals", Range("updated_at", None, None))
+
+
+def test_ordered_index_upkeep_through_replace_delete_and_odd_values(folder):
+    with TinyStore(folder) as store:
+        a, b, c = insert(store, "deals", {"updated_at": day(2)}, {"updated_at": day(2)}, {"updated_at": 7})
+        with store.transaction() as txn:
+            txn.replace("deals", {"id": a, "updated_at": day(9)})  # moves to the end
+            txn.replace("deals", {"id": c, "updated_at": day(1)})  # a number becomes text
+        assert live_ordered(store, "deals")["updated_at"] == [(day(1), c), (day(2), b), (day(9), a)]
+        with store.transaction() as txn:
+            txn.replace("deals", {"id": b, "updated_at": [day(2)]})  # no longer text
+            txn.delete("deals", c)
+            txn.insert("deals", {"updated_at": day(9)})  # equal values: in id order
+        d = c + 1
+        assert live_ordered(store, "deals") == fresh_ordered(store, "deals") == {
+            "updated_at": [(day(9), a), (day(9), d)], "stale_since": []
+        }
+        assert ids(store.find("deals", Range("updated_at", day(1), None), descending=True)) == [d, a]
+
+
 def test_index_settings(folder):
     with TinyStore(folder, indexes={}) as store:
         insert(store, "events", {"deal_id": 1})
@@ -129,10 +242,16 @@ def test_index_settings(folder):
         ({"deals": ("data..x",)}, ValueError),
         ({"deals": (3,)}, ValueError),
     ]:
-        with pytest.raises(error):
+        with pytest.raises(error, match="indexes"):
             TinyStore(folder, indexes=bad)
-    with TinyStore(folder) as store:  # a refused open released the lock
-        assert store.count("events") == 3
+        with pytest.raises(error, match="ordered"):
+            TinyStore(folder, ordered=bad)
+    with TinyStore(folder, ordered={}) as store:
+        insert(store, "deals", {"updated_at": day(1)})
+        assert store.explain("deals", Range("updated_at", "", None)) == "scan"
+        assert store.count("deals", Range("updated_at", "", None)) == 1
+    with TinyStore(folder) as store:  # a refused open released the lock and wrote nothing
+        assert store.count("events") == 3 and store.count("deals") == 1
 
 
 # --- keeping them right ----------------------------------------------------------------------
@@ -224,9 +343,9 @@ def test_reopen_and_compaction_rebuild_the_same_indexes(folder):
 
 
 def test_the_files_are_the_same_with_and_without_indexes(tmp_path):
-    def run(folder, indexes):
-        with TinyStore(folder, indexes=indexes) as store:
-            [a, b] = insert(store, "deals", {"stage": "lead", "owner": "ann"}, {"stage": "won"})
+    def run(folder, indexes, ordered=None):
+        with TinyStore(folder, indexes=indexes, ordered=ordered) as store:
+            [a, b] = insert(store, "deals", {"stage": "lead", "owner": "ann", "updated_at": "t"}, {"stage": "won"})
             with store.transaction() as txn:
                 txn.replace("deals", {"id": a, "stage": "won"})
                 txn.delete("deals", b)
@@ -235,6 +354,7 @@ def test_the_files_are_the_same_with_and_without_indexes(tmp_path):
         return journal_bytes, (folder / journal.SNAPSHOT).read_bytes()
 
     assert run(tmp_path / "with", None) == run(tmp_path / "without", {})
+    assert run(tmp_path / "with ordered", None) == run(tmp_path / "without ordered", None, {})
 
 
 def test_readers_see_whole_transactions_through_an_index(folder):
@@ -260,6 +380,7 @@ def test_readers_see_whole_transactions_through_an_index(folder):
 # --- the same answers as a scan --------------------------------------------------------------
 
 INDEXED = ("a", "b", "data.a", "data.b.c")
+ORDERED = ("a", "c", "data.b.c")  # hash-indexed too, or not: "c"
 FIELDS = [*INDEXED, "c", "missing"]
 # Few distinct values, so that filters hit; 1, 1.0 and True are equal, "x" and "X" are not.
 COMMON = st.sampled_from([None, True, 0, 1, 1.0, "x"])
@@ -276,10 +397,14 @@ DOCS = st.fixed_dictionaries({"a": VALUES, "b": VALUES}, optional={
         "a": VALUES, "b": VALUES | st.fixed_dictionaries({}, optional={"c": VALUES}),
     })),
 })
+# Text bounds around and between the documents' texts; None for an open end.
+BOUND_SET = [None, "", "X", "a", "ab", "x", "y"]
+BOUNDS = st.sampled_from(BOUND_SET)
 field = st.sampled_from(FIELDS)
 indexed = st.sampled_from(INDEXED)
 eligible = st.one_of(
     st.builds(Eq, indexed, SCALARS),
+    st.builds(Range, st.sampled_from(ORDERED), BOUNDS, BOUNDS),
     st.builds(In, indexed, st.lists(SCALARS, max_size=3).map(tuple)),
     st.builds(In, indexed, st.lists(SCALARS, min_size=9, max_size=12).map(tuple)),  # not a check
 )
@@ -287,7 +412,7 @@ leaf = st.one_of(
     eligible,
     st.builds(Eq, field, VALUES),
     st.builds(In, field, st.lists(VALUES, max_size=3).map(tuple)),
-    st.builds(Range, field, SCALARS, SCALARS),
+    st.builds(Range, field, SCALARS, SCALARS),  # mixed bounds: text, numbers, null
     st.builds(Contains, field, st.sampled_from(["", "a", "X"])),
     st.just(Everything()),
     st.just(Nothing()),
@@ -325,7 +450,7 @@ class IndexedStoreAgreesWithAScan(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="goldsieve-indexes-"))
-        self.options = {"indexes": {"deals": INDEXED}, "compact_bytes": 4096}
+        self.options = {"indexes": {"deals": INDEXED}, "ordered": {"deals": ORDERED}, "compact_bytes": 4096}
         self.store = TinyStore(self.tmp / "data", **self.options)
         self.docs: dict[int, dict] = {}  # the committed documents, by id
 
@@ -413,8 +538,16 @@ class IndexedStoreAgreesWithAScan(RuleBasedStateMachine):
                 self.check(Eq(path, value), descending=value is None)
 
     @invariant()
+    def every_text_range_of_every_ordered_path_answers_like_a_scan(self):
+        for path in ORDERED:
+            for n, low in enumerate(BOUND_SET):
+                for high in BOUND_SET[n:]:
+                    self.check(Range(path, low, high), descending=high is None)
+
+    @invariant()
     def indexes_equal_a_rebuild(self):
         assert live_buckets(self.store, "deals") == fresh_buckets(self.store, "deals")
+        assert live_ordered(self.store, "deals") == fresh_ordered(self.store, "deals")
 
 
 IndexedStoreAgreesWithAScan.TestCase.settings = settings(

@@ -1,11 +1,14 @@
 """Funnel analytics: what the event log says about conversion, dwell, losses and the quarter ahead.
 
-Flask-free. Every report starts from :func:`loading.load_histories` (the visible deals' events,
-filtered by the store) and is then computed in memory from the stays (:mod:`.stays`).
+Flask-free. On a store that keeps stays itself (PostgreSQL, :attr:`Store.keeps_stays`) the funnel
+report is computed by the database (:mod:`.pushdown`); otherwise every report starts from the
+visible deals' histories — :func:`loading.load_histories`, or an app's :class:`.cache.HistoryCache`
+— and is computed in memory from the stays (:mod:`.stays`).
 """
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 from ..registry import FunnelRegistry
 from ..store import Store
@@ -13,11 +16,24 @@ from ..store.filters import Filter
 from .loading import load_histories
 from .metrics import FunnelMetrics, funnel_metrics
 
+if TYPE_CHECKING:
+    from .cache import HistoryCache
+
 __all__ = ["funnel_report", "load_histories", "funnel_metrics", "FunnelMetrics"]
 
 
 def funnel_report(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: Filter,
-                  start: datetime, end: datetime, now: datetime | None = None) -> FunnelMetrics:
-    """The funnel's numbers for [start, end) over the deals ``scope`` lets through."""
-    histories = load_histories(store, funnels, funnel_id, scope, end)
-    return funnel_metrics(histories.values(), funnels.get(funnel_id), start, end, now)
+                  start: datetime, end: datetime, now: datetime | None = None,
+                  cache: "HistoryCache | None" = None) -> FunnelMetrics:
+    """The funnel's numbers for [start, end) over the deals ``scope`` lets through: by the
+    database when it keeps stays, else from ``cache``'s histories, else from histories read now."""
+    if store.keeps_stays:
+        from ..store.postgres_store import PostgresStore
+        from .pushdown import sql_funnel_report
+
+        return sql_funnel_report(cast(PostgresStore, store), funnels, funnel_id, scope, start, end, now)
+    funnel = funnels.get(funnel_id)
+    if cache is not None:
+        return funnel_metrics(cache.histories(funnel_id, scope, end), funnel, start, end, now)
+    return funnel_metrics(load_histories(store, funnels, funnel_id, scope, end).values(),
+                          funnel, start, end, now)

@@ -10,10 +10,11 @@ from datetime import datetime
 
 from flask import current_app, g, jsonify, request
 
+from ..analytics import funnel_report
 from ..analytics.cache import HistoryCache
 from ..analytics.advisor import advice_window, advise
 from ..analytics.forecast import backtest, forecast
-from ..analytics.metrics import funnel_metrics
+from ..analytics.metrics import FunnelMetrics, funnel_metrics
 from ..analytics.trend import trend
 from ..analytics.windows import BadWindow, check_interval, parse_quarter, quarter_of, window
 from ..errors import ValidationFailed, Violation
@@ -50,12 +51,19 @@ def visible_histories(funnel: Funnel, end: datetime) -> list:
     return history_cache().histories(funnel.id, runtime().engine.scope(g.user), end)
 
 
+def scoped_report(funnel: Funnel, start: datetime, end: datetime) -> FunnelMetrics:
+    """The funnel report for the user over [start, end): by the database when the store keeps
+    stays, else from the app's history cache."""
+    rt = runtime()
+    return funnel_report(rt.store, rt.funnels, funnel.id, rt.engine.scope(g.user), start, end,
+                         rt.engine.clock(), cache=history_cache())
+
+
 @bp.get("/analytics/funnel")
 def analytics_funnel():
     funnel = asked_funnel()
     start, end = asked_window()
-    report = funnel_metrics(visible_histories(funnel, end), funnel, start, end, runtime().engine.clock())
-    return jsonify(report.as_dict())
+    return jsonify(scoped_report(funnel, start, end).as_dict())
 
 
 @bp.get("/analytics/trend")

@@ -53,10 +53,10 @@ def visible_histories(funnel: Funnel, end: datetime) -> list:
 
 def scoped_report(funnel: Funnel, start: datetime, end: datetime) -> FunnelMetrics:
     """The funnel report for the user over [start, end): by the database when the store keeps
-    stays, else from the app's history cache."""
+    stays (no cache is made then: a process holds no histories), else from the app's cache."""
     rt = runtime()
     return funnel_report(rt.store, rt.funnels, funnel.id, rt.engine.scope(g.user), start, end,
-                         rt.engine.clock(), cache=history_cache())
+                         rt.engine.clock(), cache=None if rt.store.keeps_stays else history_cache())
 
 
 @bp.get("/analytics/funnel")

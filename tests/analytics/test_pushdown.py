@@ -25,13 +25,12 @@ from goldsieve.store.postgres_store import PostgresStore
 from goldsieve.store.postgres_stays import AMOUNTS, STAYS
 from goldsieve.testing_postgres import ENVIRONMENT, scratch_schema, server_url
 
+from .equality import assert_same, numbers
 from .handmade import FUNNEL, LOG, created, day, event, moved, registry
 from .test_stays import version_two
 
 pytestmark = pytest.mark.skipif(not server_url(), reason=f"set {ENVIRONMENT}=postgresql://… to run it")
 
-#: numbers summed or averaged in the database's own order: equal up to float rounding
-ROUNDED = {"mean", "current_amount", "weighted_amount", "cycle_days", "average_won_amount", "velocity"}
 SCOPES = [Everything(), Eq("owner", "rita"), any_of(Eq("team", "east"), Eq("owner", "rob"))]
 
 
@@ -65,28 +64,6 @@ def python_report(funnels, deals, log, scope, start, end, now=None):
     mapper = StageMapper(funnels, "mini")
     histories = [build_history(d["id"], log[d["id"]], mapper) for d in deals if matches(scope, d)]
     return funnel_metrics([h for h in histories if h is not None], funnels.get("mini"), start, end, now)
-
-
-def assert_same(found, expected, path="report"):
-    if isinstance(expected, dict):
-        assert set(found) == set(expected), path
-        for key in expected:
-            assert_same(found[key], expected[key], f"{path}.{key}")
-    elif isinstance(expected, list):
-        assert len(found) == len(expected), path
-        for n, (a, b) in enumerate(zip(found, expected)):
-            assert_same(a, b, f"{path}[{n}]")
-    elif path.rsplit(".", 1)[-1] in ROUNDED and isinstance(expected, float):
-        assert found == pytest.approx(expected, rel=1e-9, abs=1e-12), path
-    else:
-        assert found == expected and type(found) is type(expected), (path, found, expected)
-
-
-def numbers(report) -> dict:
-    whole = report.as_dict()
-    for row, stage in zip(whole["stages"], report.stages):
-        row["lost_deals"] = stage.lost_deals
-    return whole
 
 
 def compare(store, funnels, deals, log, start, end, now=None, scopes=SCOPES):

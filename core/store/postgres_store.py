@@ -289,11 +289,18 @@ class PostgresStore(Store):
             dialect=self._engine.dialect, compile_kwargs={"render_postcompile": True})
         return str(compiled), dict(compiled.params)
 
-    def read_sql(self, sql: str, params: dict[str, Any]) -> list[sa.Row]:
-        """The rows of one read-only statement in SQL text with pyformat parameters."""
+    def read_sql(self, sql: str, params: dict[str, Any], settings: dict[str, str] | None = None) -> list[sa.Row]:
+        """The rows of one read-only statement in SQL text with pyformat parameters; with
+        ``settings``, planner settings for this statement only (``SET LOCAL``, in a transaction
+        of its own)."""
         if self._closed:
             raise StoreError(f"the store at {self._safe_url()} is closed")
-        with self._reader.connect() as conn:
+        if not settings:
+            with self._reader.connect() as conn:
+                return list(conn.exec_driver_sql(sql, params))
+        with self._engine.connect() as conn, conn.begin():
+            for name, value in settings.items():
+                conn.execute(sa.select(sa.func.set_config(_text(name), _text(value), sa.true())))
             return list(conn.exec_driver_sql(sql, params))
 
     aggregates_natively = True

@@ -19,10 +19,9 @@ from flask_babel import gettext as _
 from goldsieve.analytics.metrics import FunnelMetrics, funnel_metrics
 from goldsieve.analytics.advisor import advice_window, advise
 from goldsieve.analytics.forecast import backtest, forecast
-from goldsieve.analytics.trend import trend
 from goldsieve.analytics.windows import (BadWindow, check_interval, parse_quarter, quarter_label,
                                          quarter_of, window)
-from goldsieve.api.analytics import scoped_report, visible_histories
+from goldsieve.api.analytics import scoped_report, scoped_trend, visible_histories
 from goldsieve.errors import NotFound
 from goldsieve.funnel import OPEN, Funnel
 from goldsieve.store.filters import In, all_of
@@ -89,7 +88,7 @@ def page(funnel_id: str):
     path = [row for row in report.stages if row.kind != "lost"]
     entered_bars, entered_height = charts.bars(
         [(titles[r.stage], r.entered, _percent(r.conversion)) for r in path])
-    weeks = trend(visible_histories(funnel, asked.end), funnel, asked.start, asked.end, asked.interval, runtime().engine.clock())
+    weeks = scoped_trend(funnel, asked.start, asked.end, asked.interval)
     open_stages = [s.id for s in funnel.stages if s.kind == OPEN]
     trend_lines = charts.lines([
         (titles[stage], [next(x["conversion"] for x in bucket["stages"] if x["stage"] == stage)
@@ -204,8 +203,7 @@ def _lost_table(asked: Request) -> list[list]:
 
 def _trend_table(asked: Request) -> list[list]:
     rows = [["from", "to", "stage", "entered", "advanced", "conversion"]]
-    for bucket in trend(visible_histories(asked.funnel, asked.end), asked.funnel, asked.start, asked.end, asked.interval,
-                        runtime().engine.clock()):
+    for bucket in scoped_trend(asked.funnel, asked.start, asked.end, asked.interval):
         rows += [[bucket["from"], bucket["to"], s["stage"], s["entered"], s["advanced"], s["conversion"]]
                  for s in bucket["stages"]]
     return rows

@@ -1,7 +1,7 @@
 """Funnel analytics: what the event log says about conversion, dwell, losses and the quarter ahead.
 
 Flask-free. On a store that keeps stays itself (PostgreSQL, :attr:`Store.keeps_stays`) the funnel
-report is computed by the database (:mod:`.pushdown`); otherwise every report starts from the
+report and the trend are computed by the database (:mod:`.pushdown`); otherwise every report starts from the
 visible deals' histories — :func:`loading.load_histories`, or an app's :class:`.cache.HistoryCache`
 — and is computed in memory from the stays (:mod:`.stays`).
 """
@@ -15,11 +15,12 @@ from ..store import Store
 from ..store.filters import Filter
 from .loading import load_histories
 from .metrics import FunnelMetrics, funnel_metrics
+from .trend import trend
 
 if TYPE_CHECKING:
     from .cache import HistoryCache
 
-__all__ = ["funnel_report", "load_histories", "funnel_metrics", "FunnelMetrics"]
+__all__ = ["funnel_report", "funnel_trend", "load_histories", "funnel_metrics", "FunnelMetrics"]
 
 
 def funnel_report(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: Filter,
@@ -37,3 +38,17 @@ def funnel_report(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: 
         return funnel_metrics(cache.histories(funnel_id, scope, end), funnel, start, end, now)
     return funnel_metrics(load_histories(store, funnels, funnel_id, scope, end).values(),
                           funnel, start, end, now)
+
+
+def funnel_trend(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: Filter, start: datetime,
+                 end: datetime, interval: str, now: datetime | None = None,
+                 cache: "HistoryCache | None" = None) -> list[dict]:
+    """The trend's buckets (see :func:`.trend.trend`), chosen the way :func:`funnel_report` is."""
+    if store.keeps_stays:
+        from ..store.postgres_store import PostgresStore
+        from .pushdown import sql_trend
+
+        return sql_trend(cast(PostgresStore, store), funnels, funnel_id, scope, start, end, interval, now)
+    histories = (cache.histories(funnel_id, scope, end) if cache is not None
+                 else load_histories(store, funnels, funnel_id, scope, end).values())
+    return trend(histories, funnels.get(funnel_id), start, end, interval, now)

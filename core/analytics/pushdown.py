@@ -1,6 +1,7 @@
-"""The funnel report computed by PostgreSQL, from the stays its trigger keeps
-(:mod:`goldsieve.store.postgres_stays`): one statement, a few ``GROUP BY`` over the visible
-deals' stays, the same :class:`~.metrics.FunnelMetrics` as :func:`.metrics.funnel_metrics`.
+"""The funnel report and the trend computed by PostgreSQL, from the stays its trigger keeps
+(:mod:`goldsieve.store.postgres_stays`): one statement each, a few ``GROUP BY`` over the visible
+deals' stays, the same :class:`~.metrics.FunnelMetrics` as :func:`.metrics.funnel_metrics` and
+the same buckets as :func:`.trend.trend`.
 
 Why: with several app processes each would otherwise hold every history of a funnel in memory
 (about a gigabyte and half a minute to build at a million events) and re-read new events before
@@ -23,6 +24,7 @@ How it agrees with the Python computation, number by number:
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +36,7 @@ from ..store.postgres_store import PostgresStore
 from .loading import visible_filter
 from .metrics import FunnelMetrics, stage_rows, summary_of, totals
 from .stays import StageMapper
+from .trend import trend_rows, trend_spans
 
 
 #: The planner cannot estimate how many deals a scope lets through (a condition on the JSON
@@ -64,12 +67,10 @@ def _values(name: str, columns: str, types: tuple[str, ...], rows: list[tuple],
     return f"{name} ({columns}) AS (VALUES {', '.join(rendered)})"
 
 
-def _statement(visible: str, renames: str, kinds: str) -> str:
-    return f"""
-WITH visible AS ({visible}),
-{renames},
-{kinds},
-s AS MATERIALIZED (
+def _stays(where: str) -> str:
+    """The visible deals' stays matching ``where`` (on ``t``), stages mapped onto the newest
+    version, as known at ``%(end)s``: a stay left then or later is still open."""
+    return f"""s AS MATERIALIZED (
     SELECT t.deal_id, t.seq, t.first, t.created_at, t.entered_at, t.lost_reason,
            coalesce(here.mapped, t.stage) AS stage,
            CASE WHEN t.left_at < %(end)s THEN t.left_at END AS left_at,
@@ -77,8 +78,27 @@ s AS MATERIALIZED (
     FROM {STAYS} AS t JOIN visible ON visible.id = t.deal_id
     LEFT JOIN renames AS here ON here.version = greatest(t.funnel_version, 0) AND here.stage = t.stage
     LEFT JOIN renames AS there ON there.version = greatest(t.left_version, 0) AND there.stage = t.left_to
-    WHERE t.entered_at < %(end)s AND (t.left_at IS NULL OR t.left_at >= %(start)s OR t.first)
-),
+    WHERE {where}
+)"""
+
+
+def _prelude(store: PostgresStore, funnels: FunnelRegistry, funnel_id: str, scope: Filter,
+             created_before: datetime, params: dict[str, Any]) -> str:
+    """``WITH`` the visible deals, the stage renames and the newest version's stages."""
+    funnel: Funnel = funnels.get(funnel_id)
+    visible, compiled = store.ids_sql("deals", visible_filter(funnel_id, scope, created_before))
+    params.update(compiled)
+    renames = _values("renames", "version, stage, mapped", ("int", "text", "text"),
+                      StageMapper(funnels, funnel_id).renames(), params)
+    kinds = _values("kinds", "stage, kind, position, probability", ("text", "text", "int", "float8"),
+                    [(s.id, s.kind, s.position, float(s.probability)) for s in funnel.stages], params)
+    return f"WITH visible AS ({visible}),\n{renames},\n{kinds}"
+
+
+def _statement(prelude: str) -> str:
+    return f"""
+{prelude},
+{_stays("t.entered_at < %(end)s AND (t.left_at IS NULL OR t.left_at >= %(start)s OR t.first)")},
 at_end AS MATERIALIZED (  -- the stay each deal is in at the end (the last one, if several)
     SELECT DISTINCT ON (s.deal_id) s.deal_id, s.stage, s.entered_at, k.kind, k.probability
     FROM s LEFT JOIN kinds AS k USING (stage) WHERE s.left_at IS NULL
@@ -156,21 +176,15 @@ def report_statement(store: PostgresStore, funnels: FunnelRegistry, funnel_id: s
                      start: datetime, end: datetime,
                      now: datetime | None = None) -> tuple[str, dict[str, Any]]:
     """The statement computing the report, with its parameters (also for ``EXPLAIN``)."""
-    funnel: Funnel = funnels.get(funnel_id)
-    visible, params = store.ids_sql("deals", visible_filter(funnel_id, scope, end))
-    params.update(start=start, end=end, as_of=min(end, now) if now else end)
-    renames = _values("renames", "version, stage, mapped", ("int", "text", "text"),
-                      StageMapper(funnels, funnel_id).renames(), params)
-    kinds = _values("kinds", "stage, kind, position, probability", ("text", "text", "int", "float8"),
-                    [(s.id, s.kind, s.position, float(s.probability)) for s in funnel.stages], params)
-    return _statement(visible, renames, kinds), params
+    params: dict[str, Any] = {"start": start, "end": end, "as_of": min(end, now) if now else end}
+    return _statement(_prelude(store, funnels, funnel_id, scope, end, params)), params
 
 
 def sql_funnel_report(store: PostgresStore, funnels: FunnelRegistry, funnel_id: str, scope: Filter,
                       start: datetime, end: datetime, now: datetime | None = None) -> FunnelMetrics:
     """What :func:`.metrics.funnel_metrics` says of the histories of the deals ``scope`` lets
     through, for [start, end), computed by the database in one statement."""
-    funnel: Funnel = funnels.get(funnel_id)
+    funnel = funnels.get(funnel_id)
     rows = stage_rows(funnel)
     deals = won = lost = 0
     cycle = won_amount = None
@@ -199,3 +213,49 @@ def sql_funnel_report(store: PostgresStore, funnels: FunnelRegistry, funnel_id: 
         row.dwell_days = row.dwell_days or summary_of(0, None, None, None, None)
         row.current_age_days = row.current_age_days or {"median": None, "mean": None, "max": None}
     return totals(funnel, start, end, rows, deals, won, lost, cycle, won_amount)
+
+
+def _trend_statement(prelude: str) -> str:
+    return f"""
+{prelude},
+{_stays("t.entered_at >= %(start)s AND t.entered_at < %(end)s")},
+placed AS (
+    SELECT s.deal_id, s.seq, s.stage, s.left_at, s.left_to, k.kind, k.position,
+           width_bucket(s.entered_at, %(starts)s::timestamptz[]) - 1 AS bucket
+    FROM s JOIN kinds AS k USING (stage)
+),
+entries AS (  -- each deal's last entry into each open stage in each bucket
+    SELECT DISTINCT ON (deal_id, bucket, stage) bucket, stage, position, left_at, left_to
+    FROM placed WHERE kind = 'open' ORDER BY deal_id, bucket, stage, seq DESC
+),
+closes AS (  -- each deal's last close in each bucket
+    SELECT DISTINCT ON (deal_id, bucket) bucket, kind
+    FROM placed WHERE kind IN ('won', 'lost') ORDER BY deal_id, bucket, seq DESC
+)
+SELECT 'entry' AS part, e.bucket, e.stage AS key, count(*) AS deals,
+       count(*) FILTER (WHERE e.left_at IS NOT NULL AND (there.kind = 'won'
+                        OR (there.kind = 'open' AND there.position > e.position))) AS advanced
+FROM entries AS e LEFT JOIN kinds AS there ON there.stage = e.left_to GROUP BY e.bucket, e.stage
+UNION ALL
+SELECT 'close', bucket, kind, count(*), 0 FROM closes GROUP BY bucket, kind
+"""
+
+
+def sql_trend(store: PostgresStore, funnels: FunnelRegistry, funnel_id: str, scope: Filter,
+              start: datetime, end: datetime, interval: str, now: datetime | None = None) -> list[dict]:
+    """What :func:`.trend.trend` says of the visible deals' histories, computed by the database."""
+    funnel = funnels.get(funnel_id)
+    last, spans = trend_spans(start, end, interval, now)
+    entered: Counter = Counter()
+    advanced: Counter = Counter()
+    closed: Counter = Counter()
+    if spans:
+        params: dict[str, Any] = {"start": start, "end": last, "starts": [low for low, _ in spans]}
+        statement = _trend_statement(_prelude(store, funnels, funnel_id, scope, end, params))
+        for found in store.read_sql(statement, params, PLANNER):
+            if found.part == "entry":
+                entered[(found.bucket, found.key)] = found.deals
+                advanced[(found.bucket, found.key)] = found.advanced
+            else:
+                closed[(found.bucket, found.key)] = found.deals
+    return trend_rows(funnel, spans, entered, advanced, closed)

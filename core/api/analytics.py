@@ -10,12 +10,11 @@ from datetime import datetime
 
 from flask import current_app, g, jsonify, request
 
-from ..analytics import funnel_report
+from ..analytics import funnel_report, funnel_trend
 from ..analytics.cache import HistoryCache
 from ..analytics.advisor import advice_window, advise
 from ..analytics.forecast import backtest, forecast
 from ..analytics.metrics import FunnelMetrics, funnel_metrics
-from ..analytics.trend import trend
 from ..analytics.windows import BadWindow, check_interval, parse_quarter, quarter_of, window
 from ..errors import ValidationFailed, Violation
 from ..funnel import Funnel
@@ -59,6 +58,13 @@ def scoped_report(funnel: Funnel, start: datetime, end: datetime) -> FunnelMetri
                          rt.engine.clock(), cache=None if rt.store.keeps_stays else history_cache())
 
 
+def scoped_trend(funnel: Funnel, start: datetime, end: datetime, interval: str) -> list[dict]:
+    """The trend's buckets for the user, from where :func:`scoped_report` takes the report."""
+    rt = runtime()
+    return funnel_trend(rt.store, rt.funnels, funnel.id, rt.engine.scope(g.user), start, end, interval,
+                        rt.engine.clock(), cache=None if rt.store.keeps_stays else history_cache())
+
+
 @bp.get("/analytics/funnel")
 def analytics_funnel():
     funnel = asked_funnel()
@@ -75,7 +81,7 @@ def analytics_trend():
         check_interval(interval)
     except BadWindow as error:
         raise ValidationFailed([Violation("/interval", "invalid", str(error))]) from None
-    buckets = trend(visible_histories(funnel, end), funnel, start, end, interval, runtime().engine.clock())
+    buckets = scoped_trend(funnel, start, end, interval)
     return jsonify(funnel=funnel.id, interval=interval, **{"from": start.isoformat(), "to": end.isoformat()},
                    buckets=buckets)
 

@@ -16,7 +16,8 @@ import pytest
 
 from goldsieve.analytics import funnel_report
 from goldsieve.analytics.metrics import funnel_metrics
-from goldsieve.analytics.pushdown import sql_funnel_report
+from goldsieve.analytics.pushdown import sql_funnel_report, sql_trend
+from goldsieve.analytics.trend import trend
 from goldsieve.analytics.stays import StageMapper, build_history
 from goldsieve.clock import parse_stamp, stamp
 from goldsieve.errors import NotFound
@@ -154,6 +155,25 @@ def test_random_histories_give_the_same_numbers(store, seed):
         compare(store, funnels, deals, log, start, end, now)
     compare(store, funnels, deals, log, day(1), day(1, 6))  # everything
     compare(store, funnels, deals, log, day(1, 12, 2025), day(1))  # before anything
+
+
+@pytest.mark.parametrize("seed, interval", [(4, "week"), (5, "month")])
+def test_random_histories_give_the_same_trend(store, seed, interval):
+    rng = random.Random(seed)
+    funnels = registry(FUNNEL, version_two())
+    log, instants = random_log(rng, 60)
+    deals = load(store, log)
+    mapper = StageMapper(funnels, "mini")
+    buckets = []
+    for _ in range(6):
+        start, end = sorted(rng.sample(instants, 2))
+        now = rng.choice([None, end - (end - start) / 3])
+        for scope in SCOPES:
+            found = [build_history(d["id"], log[d["id"]], mapper) for d in deals if matches(scope, d)]
+            expected = trend(found, funnels.get("mini"), start, end, interval, now)
+            assert sql_trend(store, funnels, "mini", scope, start, end, interval, now) == expected
+            buckets += expected
+    assert any(b["won"] or b["lost"] for b in buckets) and any(s["advanced"] for b in buckets for s in b["stages"])
 
 
 def stays_tables(store):

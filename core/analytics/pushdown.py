@@ -15,8 +15,8 @@ How it agrees with the Python computation, number by number:
   probabilities come as another ``VALUES`` list;
 - the stays are read "as of" the window's end: a stay left at or after ``end`` counts as still
   open, as in a history made of the events before ``end``;
-- durations are ``(epoch(b) - epoch(a))::float8 / 86400``: the exact number of seconds rounded
-  once to a float, then divided, as ``timedelta.total_seconds() / 86400`` does;
+- instants are microseconds since 1970, so a duration is an exact integer, divided as
+  ``timedelta.total_seconds() / 86400`` divides it (see :func:`_days`);
 - the median is the mean of the lower and the upper middle value (``percentile_disc(0.5)``
   ascending and descending), p90 ``percentile_disc(0.9)``, nearest rank like :func:`.metrics.percentile`;
 - means and sums of amounts are summed by the database in its own order, so they may differ
@@ -25,7 +25,7 @@ How it agrees with the Python computation, number by number:
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..funnel import Funnel
@@ -43,11 +43,22 @@ from .trend import trend_rows, trend_spans
 #: document): it guesses a handful, and would then join the stays of thousands of deals in
 #: nested loops, quadratic in the deals. Hash joins are right at every size here; the amounts
 #: are still looked up by index, in subqueries.
-PLANNER = {"enable_nestloop": "off"}
+#: Sorting the stays of 100,000 deals takes more than the default 4 MB: in memory, not on disk.
+PLANNER = {"enable_nestloop": "off", "work_mem": "64MB"}
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def micros(moment: datetime) -> int:
+    """An instant as the stays table holds it: microseconds since 1970."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 def _days(since: str, until: str) -> str:
-    return f"((extract(epoch FROM {until}) - extract(epoch FROM {since}))::float8 / 86400)"
+    """Days between two instants in microseconds, rounded as ``timedelta.total_seconds() /
+    86400`` is: the exact count of microseconds over a million, then over 86,400."""
+    return f"(({until} - {since})::float8 / 1000000 / 86400)"
 
 
 def _values(name: str, columns: str, types: tuple[str, ...], rows: list[tuple],
@@ -67,38 +78,48 @@ def _values(name: str, columns: str, types: tuple[str, ...], rows: list[tuple],
     return f"{name} ({columns}) AS (VALUES {', '.join(rendered)})"
 
 
-def _stays(where: str) -> str:
+def _stays(where: str, renamed: bool) -> str:
     """The visible deals' stays matching ``where`` (on ``t``), stages mapped onto the newest
-    version, as known at ``%(end)s``: a stay left then or later is still open."""
-    return f"""s AS MATERIALIZED (
-    SELECT t.deal_id, t.seq, t.first, t.created_at, t.entered_at, t.lost_reason,
-           coalesce(here.mapped, t.stage) AS stage,
-           CASE WHEN t.left_at < %(end)s THEN t.left_at END AS left_at,
-           CASE WHEN t.left_at < %(end)s THEN coalesce(there.mapped, t.left_to) END AS left_to
-    FROM {STAYS} AS t JOIN visible ON visible.id = t.deal_id
+    version when some are ``renamed``, as known at ``%(end)s``: a stay left then or later is
+    still open."""
+    stage, left_to, joins = "t.stage", "t.left_to", ""
+    if renamed:
+        stage, left_to = "coalesce(here.mapped, t.stage)", "coalesce(there.mapped, t.left_to)"
+        joins = """
     LEFT JOIN renames AS here ON here.version = greatest(t.funnel_version, 0) AND here.stage = t.stage
-    LEFT JOIN renames AS there ON there.version = greatest(t.left_version, 0) AND there.stage = t.left_to
+    LEFT JOIN renames AS there ON there.version = greatest(t.left_version, 0) AND there.stage = t.left_to"""
+    return f"""s AS MATERIALIZED (
+    SELECT t.deal_id, t.seq, t.first, t.created_at, t.entered_at, t.lost_reason, {stage} AS stage,
+           CASE WHEN t.left_at < %(end)s THEN t.left_at END AS left_at,
+           CASE WHEN t.left_at < %(end)s THEN {left_to} END AS left_to
+    FROM {STAYS} AS t JOIN visible ON visible.id = t.deal_id{joins}
     WHERE {where}
 )"""
 
 
 def _prelude(store: PostgresStore, funnels: FunnelRegistry, funnel_id: str, scope: Filter,
-             created_before: datetime, params: dict[str, Any]) -> str:
-    """``WITH`` the visible deals, the stage renames and the newest version's stages."""
+             params: dict[str, Any]) -> tuple[str, bool]:
+    """``WITH`` the visible deals, the stage renames and the newest version's stages; and
+    whether there are renames at all.
+
+    The deals are those of the funnel the scope lets through, whenever created: a deal created
+    after the window counts nowhere, because its stays start after it (so the query needs no
+    look into the deals' documents for their creation date).
+    """
     funnel: Funnel = funnels.get(funnel_id)
-    visible, compiled = store.ids_sql("deals", visible_filter(funnel_id, scope, created_before))
+    visible, compiled = store.ids_sql("deals", visible_filter(funnel_id, scope, None))
     params.update(compiled)
-    renames = _values("renames", "version, stage, mapped", ("int", "text", "text"),
-                      StageMapper(funnels, funnel_id).renames(), params)
+    renamed = StageMapper(funnels, funnel_id).renames()
+    renames = _values("renames", "version, stage, mapped", ("int", "text", "text"), renamed, params)
     kinds = _values("kinds", "stage, kind, position, probability", ("text", "text", "int", "float8"),
                     [(s.id, s.kind, s.position, float(s.probability)) for s in funnel.stages], params)
-    return f"WITH visible AS ({visible}),\n{renames},\n{kinds}"
+    return f"WITH visible AS ({visible}),\n{renames},\n{kinds}", bool(renamed)
 
 
-def _statement(prelude: str) -> str:
+def _statement(prelude: str, renamed: bool) -> str:
     return f"""
 {prelude},
-{_stays("t.entered_at < %(end)s AND (t.left_at IS NULL OR t.left_at >= %(start)s OR t.first)")},
+{_stays("t.entered_at < %(end)s AND (t.left_at IS NULL OR t.left_at >= %(start)s OR t.first)", renamed)},
 at_end AS MATERIALIZED (  -- the stay each deal is in at the end (the last one, if several)
     SELECT DISTINCT ON (s.deal_id) s.deal_id, s.stage, s.entered_at, k.kind, k.probability
     FROM s LEFT JOIN kinds AS k USING (stage) WHERE s.left_at IS NULL
@@ -118,7 +139,7 @@ judged AS MATERIALIZED (
                 ELSE 'backward' END AS outcome
     FROM entries AS e JOIN kinds AS here ON here.stage = e.stage
     LEFT JOIN kinds AS there ON there.stage = e.left_to
-    LEFT JOIN at_end AS a ON a.deal_id = e.deal_id
+    LEFT JOIN at_end AS a ON a.deal_id = e.deal_id AND a.kind = 'won'
 ),
 closing AS MATERIALIZED (  -- each deal's last entry into a won or lost stage within the window
     SELECT DISTINCT ON (s.deal_id) s.deal_id, s.created_at, s.entered_at, k.kind
@@ -132,7 +153,7 @@ won AS (
                      AND a.at <= c.entered_at ORDER BY a.seq DESC LIMIT 1), 0) AS amount
     FROM closing AS c WHERE c.kind = 'won'
 ),
-current AS (
+current AS MATERIALIZED (
     SELECT a.stage, a.probability,
            {_days("a.entered_at", "greatest(%(as_of)s, a.entered_at)")} AS age,
            coalesce((SELECT m.amount FROM {AMOUNTS} AS m WHERE m.deal_id = a.deal_id
@@ -176,8 +197,9 @@ def report_statement(store: PostgresStore, funnels: FunnelRegistry, funnel_id: s
                      start: datetime, end: datetime,
                      now: datetime | None = None) -> tuple[str, dict[str, Any]]:
     """The statement computing the report, with its parameters (also for ``EXPLAIN``)."""
-    params: dict[str, Any] = {"start": start, "end": end, "as_of": min(end, now) if now else end}
-    return _statement(_prelude(store, funnels, funnel_id, scope, end, params)), params
+    params: dict[str, Any] = {"start": micros(start), "end": micros(end),
+                              "as_of": micros(min(end, now) if now else end)}
+    return _statement(*_prelude(store, funnels, funnel_id, scope, params)), params
 
 
 def sql_funnel_report(store: PostgresStore, funnels: FunnelRegistry, funnel_id: str, scope: Filter,
@@ -215,13 +237,13 @@ def sql_funnel_report(store: PostgresStore, funnels: FunnelRegistry, funnel_id: 
     return totals(funnel, start, end, rows, deals, won, lost, cycle, won_amount)
 
 
-def _trend_statement(prelude: str) -> str:
+def _trend_statement(prelude: str, renamed: bool) -> str:
     return f"""
 {prelude},
-{_stays("t.entered_at >= %(start)s AND t.entered_at < %(end)s")},
+{_stays("t.entered_at >= %(start)s AND t.entered_at < %(end)s", renamed)},
 placed AS (
     SELECT s.deal_id, s.seq, s.stage, s.left_at, s.left_to, k.kind, k.position,
-           width_bucket(s.entered_at, %(starts)s::timestamptz[]) - 1 AS bucket
+           width_bucket(s.entered_at, %(starts)s::bigint[]) - 1 AS bucket
     FROM s JOIN kinds AS k USING (stage)
 ),
 entries AS (  -- each deal's last entry into each open stage in each bucket
@@ -250,8 +272,9 @@ def sql_trend(store: PostgresStore, funnels: FunnelRegistry, funnel_id: str, sco
     advanced: Counter = Counter()
     closed: Counter = Counter()
     if spans:
-        params: dict[str, Any] = {"start": start, "end": last, "starts": [low for low, _ in spans]}
-        statement = _trend_statement(_prelude(store, funnels, funnel_id, scope, end, params))
+        params: dict[str, Any] = {"start": micros(start), "end": micros(last),
+                                  "starts": [micros(low) for low, _ in spans]}
+        statement = _trend_statement(*_prelude(store, funnels, funnel_id, scope, params))
         for found in store.read_sql(statement, params, PLANNER):
             if found.part == "entry":
                 entered[(found.bucket, found.key)] = found.deals

@@ -14,7 +14,8 @@ How it agrees with the Python computation, number by number:
   :class:`~.stays.StageMapper` renames; the newest version's stages, their kinds, positions and
   probabilities come as another ``VALUES`` list;
 - the stays are read "as of" the window's end: a stay left at or after ``end`` counts as still
-  open, as in a history made of the events before ``end``;
+  open, as in a history made of the events before ``end`` (a ``migrated`` event relabels its
+  stay for good, as in the app's history cache: the migration map names the same stage);
 - instants are microseconds since 1970, so a duration is an exact integer, divided as
   ``timedelta.total_seconds() / 86400`` divides it (see :func:`_days`);
 - the median is the mean of the lower and the upper middle value (``percentile_disc(0.5)``
@@ -39,13 +40,12 @@ from .stays import StageMapper
 from .trend import trend_rows, trend_spans
 
 
-#: The planner cannot estimate how many deals a scope lets through (a condition on the JSON
-#: document): it guesses a handful, and would then join the stays of thousands of deals in
-#: nested loops, quadratic in the deals. Hash joins are right at every size here; the amounts
-#: are still looked up by index, in subqueries.
-#: Sorting the stays of 100,000 deals takes more than the default 4 MB: in memory, not on disk.
+#: Planner settings for these statements. The planner cannot estimate how many deals a scope
+#: lets through (a condition on the JSON document): it guesses a handful, and would then join
+#: the stays of thousands of deals in nested loops, quadratic in the deals; hash joins are right
+#: at every size here (the amounts are still looked up by index, in subqueries). And sorting the
+#: stays of 100,000 deals takes more than the default 4 MB of ``work_mem``: in memory, not on disk.
 PLANNER = {"enable_nestloop": "off", "work_mem": "64MB"}
-
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -79,10 +79,9 @@ def _values(name: str, columns: str, types: tuple[str, ...], rows: list[tuple],
 
 
 def _stays(where: str, renamed: bool) -> str:
-    """The visible deals' stays matching ``where`` (on ``t``, and ``k``: the stage's row of
-    ``kinds``), stages mapped onto the newest version when some are ``renamed``, as known at
-    ``%(end)s``: a stay left then or later is still open. ``kind`` is NULL for a stage the
-    newest version does not have."""
+    """The visible deals' stays matching ``where`` (on ``t``), stages mapped onto the newest
+    version when some are ``renamed``, as known at ``%(end)s``: a stay left then or later is
+    still open."""
     stage, left_to, joins = "t.stage", "t.left_to", ""
     if renamed:
         stage, left_to = "coalesce(here.mapped, t.stage)", "coalesce(there.mapped, t.left_to)"
@@ -90,12 +89,10 @@ def _stays(where: str, renamed: bool) -> str:
     LEFT JOIN renames AS here ON here.version = greatest(t.funnel_version, 0) AND here.stage = t.stage
     LEFT JOIN renames AS there ON there.version = greatest(t.left_version, 0) AND there.stage = t.left_to"""
     return f"""s AS MATERIALIZED (
-    SELECT t.deal_id, t.seq, t.created_at, t.entered_at, t.lost_reason, {stage} AS stage,
-           k.kind, k.position, k.probability,
+    SELECT t.deal_id, t.seq, t.first, t.created_at, t.entered_at, t.lost_reason, {stage} AS stage,
            CASE WHEN t.left_at < %(end)s THEN t.left_at END AS left_at,
            CASE WHEN t.left_at < %(end)s THEN {left_to} END AS left_to
     FROM {STAYS} AS t JOIN visible ON visible.id = t.deal_id{joins}
-    LEFT JOIN kinds AS k ON k.stage = {stage}
     WHERE {where}
 )"""
 
@@ -119,43 +116,35 @@ def _prelude(store: PostgresStore, funnels: FunnelRegistry, funnel_id: str, scop
     return f"WITH visible AS ({visible}),\n{renames},\n{kinds}", bool(renamed)
 
 
-#: The stays a report reads: those entered before its end that it counts — entered in the
-#: window, left in it (or after it: open at the end), or open at the end in an open stage (for
-#: ``current``). A stay open at the end in a won or lost stage entered before the window counts
-#: nowhere (its deal has no entry in the window after it, event times per deal never going back
-#: as the engine stamps them); there is one for almost every closed deal, so leaving them out
-#: halves what is read. ``deals`` is counted from the first stays apart.
-STAYS_READ = ("t.entered_at < %(end)s AND (t.entered_at >= %(start)s OR t.left_at >= %(start)s"
-              " OR (t.left_at IS NULL AND k.kind = 'open'))")
-
-
 def _statement(prelude: str, renamed: bool) -> str:
     return f"""
 {prelude},
-{_stays(STAYS_READ, renamed)},
+{_stays("t.entered_at < %(end)s AND (t.left_at IS NULL OR t.left_at >= %(start)s OR t.first)", renamed)},
 at_end AS MATERIALIZED (  -- the stay each deal is in at the end (the last one, if several)
-    SELECT DISTINCT ON (s.deal_id) s.deal_id, s.stage, s.entered_at, s.kind, s.probability
-    FROM s WHERE s.left_at IS NULL
+    SELECT DISTINCT ON (s.deal_id) s.deal_id, s.stage, s.entered_at, k.kind, k.probability
+    FROM s LEFT JOIN kinds AS k USING (stage) WHERE s.left_at IS NULL
     ORDER BY s.deal_id, s.seq DESC
 ),
-entries AS (  -- each deal's last entry into each of the funnel's stages within the window
-    SELECT DISTINCT ON (deal_id, stage) deal_id, stage, kind, position, left_at, left_to, lost_reason
-    FROM s WHERE entered_at >= %(start)s AND kind IS NOT NULL ORDER BY deal_id, stage, seq DESC
+entries AS (  -- each deal's last entry into each stage within the window
+    SELECT DISTINCT ON (deal_id, stage) deal_id, stage, left_at, left_to, lost_reason
+    FROM s WHERE entered_at >= %(start)s ORDER BY deal_id, stage, seq DESC
 ),
 judged AS MATERIALIZED (
     SELECT e.deal_id, e.stage, e.lost_reason, coalesce(a.kind = 'won', false) AS won,
            CASE WHEN e.left_at IS NULL THEN 'still_in'
                 WHEN there.kind = 'lost' THEN 'lost'
                 WHEN there.kind = 'won'
-                  OR (there.kind = 'open' AND e.kind = 'open' AND there.position > e.position)
+                  OR (there.kind = 'open' AND here.kind = 'open' AND there.position > here.position)
                 THEN 'advanced'
                 ELSE 'backward' END AS outcome
-    FROM entries AS e LEFT JOIN kinds AS there ON there.stage = e.left_to
+    FROM entries AS e JOIN kinds AS here ON here.stage = e.stage
+    LEFT JOIN kinds AS there ON there.stage = e.left_to
     LEFT JOIN at_end AS a ON a.deal_id = e.deal_id AND a.kind = 'won'
 ),
 closing AS MATERIALIZED (  -- each deal's last entry into a won or lost stage within the window
-    SELECT DISTINCT ON (s.deal_id) s.deal_id, s.created_at, s.entered_at, s.kind
-    FROM s WHERE s.entered_at >= %(start)s AND s.kind IN ('won', 'lost')
+    SELECT DISTINCT ON (s.deal_id) s.deal_id, s.created_at, s.entered_at, k.kind
+    FROM s JOIN kinds AS k USING (stage)
+    WHERE s.entered_at >= %(start)s AND k.kind IN ('won', 'lost')
     ORDER BY s.deal_id, s.seq DESC
 ),
 won AS (
@@ -173,7 +162,7 @@ current AS MATERIALIZED (
 ),
 dwell AS (
     SELECT s.stage, {_days("s.entered_at", "s.left_at")} AS days
-    FROM s WHERE s.left_at >= %(start)s AND s.kind IS NOT NULL
+    FROM s JOIN kinds USING (stage) WHERE s.left_at >= %(start)s
 )
 SELECT 'entry' AS part, stage, NULL AS reason, NULL::bigint[] AS ids,
        ARRAY[count(*), count(*) FILTER (WHERE outcome = 'advanced'),
@@ -197,8 +186,7 @@ SELECT 'dwell', stage, NULL, NULL,
 FROM dwell GROUP BY stage
 UNION ALL
 SELECT 'totals', NULL, NULL, NULL,
-       ARRAY[(SELECT count(*) FROM {STAYS} AS f JOIN visible ON visible.id = f.deal_id
-              WHERE f.first AND f.entered_at < %(end)s),
+       ARRAY[(SELECT count(*) FROM s WHERE first),
              (SELECT count(*) FROM closing WHERE kind = 'won'),
              (SELECT count(*) FROM closing WHERE kind = 'lost'),
              (SELECT avg(cycle) FROM won), (SELECT avg(amount) FROM won)]::float8[]
@@ -254,9 +242,9 @@ def _trend_statement(prelude: str, renamed: bool) -> str:
 {prelude},
 {_stays("t.entered_at >= %(start)s AND t.entered_at < %(end)s", renamed)},
 placed AS (
-    SELECT s.deal_id, s.seq, s.stage, s.left_at, s.left_to, s.kind, s.position,
+    SELECT s.deal_id, s.seq, s.stage, s.left_at, s.left_to, k.kind, k.position,
            width_bucket(s.entered_at, %(starts)s::bigint[]) - 1 AS bucket
-    FROM s WHERE s.kind IS NOT NULL
+    FROM s JOIN kinds AS k USING (stage)
 ),
 entries AS (  -- each deal's last entry into each open stage in each bucket
     SELECT DISTINCT ON (deal_id, bucket, stage) bucket, stage, position, left_at, left_to

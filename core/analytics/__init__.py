@@ -1,20 +1,21 @@
 """Funnel analytics: what the event log says about conversion, dwell, losses and the quarter ahead.
 
 Flask-free. On a store that keeps stays itself (PostgreSQL, :attr:`Store.keeps_stays`) the funnel
-report and the trend are computed by the database (:mod:`.pushdown`); otherwise every report starts from the
-visible deals' histories — :func:`loading.load_histories`, or an app's :class:`.cache.HistoryCache`
+report and the trend are computed by the database (:mod:`.pushdown`); otherwise every report
+starts from the visible deals' histories — :func:`loading.load_histories`, or an app's :class:`.cache.HistoryCache`
 — and is computed in memory from the stays (:mod:`.stays`).
 """
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Iterable, cast
 
 from ..registry import FunnelRegistry
 from ..store import Store
 from ..store.filters import Filter
 from .loading import load_histories
 from .metrics import FunnelMetrics, funnel_metrics
+from .stays import DealHistory
 from .trend import trend
 
 if TYPE_CHECKING:
@@ -33,11 +34,8 @@ def funnel_report(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: 
         from .pushdown import sql_funnel_report
 
         return sql_funnel_report(cast(PostgresStore, store), funnels, funnel_id, scope, start, end, now)
-    funnel = funnels.get(funnel_id)
-    if cache is not None:
-        return funnel_metrics(cache.histories(funnel_id, scope, end), funnel, start, end, now)
-    return funnel_metrics(load_histories(store, funnels, funnel_id, scope, end).values(),
-                          funnel, start, end, now)
+    return funnel_metrics(_histories(store, funnels, funnel_id, scope, end, cache),
+                          funnels.get(funnel_id), start, end, now)
 
 
 def funnel_trend(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: Filter, start: datetime,
@@ -49,6 +47,12 @@ def funnel_trend(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: F
         from .pushdown import sql_trend
 
         return sql_trend(cast(PostgresStore, store), funnels, funnel_id, scope, start, end, interval, now)
-    histories = (cache.histories(funnel_id, scope, end) if cache is not None
-                 else load_histories(store, funnels, funnel_id, scope, end).values())
-    return trend(histories, funnels.get(funnel_id), start, end, interval, now)
+    return trend(_histories(store, funnels, funnel_id, scope, end, cache), funnels.get(funnel_id),
+                 start, end, interval, now)
+
+
+def _histories(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: Filter, end: datetime,
+               cache: "HistoryCache | None") -> Iterable[DealHistory]:
+    if cache is not None:
+        return cache.histories(funnel_id, scope, end)
+    return load_histories(store, funnels, funnel_id, scope, end).values()

@@ -52,17 +52,23 @@ def visible_histories(funnel: Funnel, end: datetime) -> list:
 
 def scoped_report(funnel: Funnel, start: datetime, end: datetime) -> FunnelMetrics:
     """The funnel report for the user over [start, end): by the database when the store keeps
-    stays (no cache is made then: a process holds no histories), else from the app's cache."""
+    stays, else from the app's history cache."""
     rt = runtime()
     return funnel_report(rt.store, rt.funnels, funnel.id, rt.engine.scope(g.user), start, end,
-                         rt.engine.clock(), cache=None if rt.store.keeps_stays else history_cache())
+                         rt.engine.clock(), cache=_cache_unless_sql())
 
 
 def scoped_trend(funnel: Funnel, start: datetime, end: datetime, interval: str) -> list[dict]:
     """The trend's buckets for the user, from where :func:`scoped_report` takes the report."""
     rt = runtime()
     return funnel_trend(rt.store, rt.funnels, funnel.id, rt.engine.scope(g.user), start, end, interval,
-                        rt.engine.clock(), cache=None if rt.store.keeps_stays else history_cache())
+                        rt.engine.clock(), cache=_cache_unless_sql())
+
+
+def _cache_unless_sql() -> HistoryCache | None:
+    """The app's history cache, unless the database computes the numbers (then none is made:
+    a process on PostgreSQL holds no histories for the report and the trend)."""
+    return None if runtime().store.keeps_stays else history_cache()
 
 
 @bp.get("/analytics/funnel")

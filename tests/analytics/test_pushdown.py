@@ -204,6 +204,24 @@ def test_a_copied_log_gives_the_stays_of_the_live_one(store):
         assert copy.read_sql(f"SELECT count(*) FROM {STAYS} WHERE deal_id = 999", {})[0][0] == 1
 
 
+def test_the_upgrade_to_0002_fills_the_stays_from_the_events_already_stored(store):
+    """A database at revision 0001 (events, no stays) gets the tables, the trigger and every
+    stay of its log when a store opens on it."""
+    log, _ = random_log(random.Random(13), 30)
+    load(store, log)
+    kept = stays_tables(store)
+    with store.transaction() as txn:  # back to what revision 0001 left
+        txn.conn.exec_driver_sql("DROP TRIGGER events_stays ON events")
+        txn.conn.exec_driver_sql("DROP FUNCTION goldsieve_apply_event(), goldsieve_rebuild_stays()")
+        txn.conn.exec_driver_sql(f"DROP TABLE {STAYS}, {AMOUNTS}")
+        txn.conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+    with PostgresStore(store.url, pool_size=1) as upgraded:
+        assert stays_tables(upgraded) == kept
+        with upgraded.transaction() as txn:
+            txn.insert("events", moved(1, day(28, 3), "lead", "quote"))
+        assert stays_tables(upgraded) != kept  # the trigger is there
+
+
 def test_events_the_rules_cannot_read_are_stored_and_change_no_stay(store):
     deals = load(store, {1: LOG[1][:1]})
     with store.transaction() as txn:

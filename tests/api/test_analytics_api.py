@@ -106,4 +106,5 @@ def test_the_funnel_report_equals_the_python_one_and_pg_answers_without_historie
         expected = funnel_metrics(load_histories(rt.store, rt.funnels, "handmade", scope, end).values(),
                                   rt.funnels.get("handmade"), start, end, goldsieve_clock.now)
         assert_same(body, {**expected.as_dict(), "from": body["from"], "to": body["to"]})
+    assert goldsieve_api.get("analytics/trend?funnel=handmade&interval=week").status_code == 200
     assert ("goldsieve_analytics" in goldsieve_app.extensions) is (not rt.store.keeps_stays)

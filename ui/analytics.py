@@ -19,10 +19,9 @@ from flask_babel import gettext as _
 from goldsieve.analytics.metrics import FunnelMetrics, funnel_metrics
 from goldsieve.analytics.advisor import advice_window, advise
 from goldsieve.analytics.forecast import backtest, forecast
-from goldsieve.analytics.trend import trend
 from goldsieve.analytics.windows import (BadWindow, check_interval, parse_quarter, quarter_label,
                                          quarter_of, window)
-from goldsieve.api.analytics import visible_histories
+from goldsieve.api.analytics import scoped_report, scoped_trend, visible_histories
 from goldsieve.errors import NotFound
 from goldsieve.funnel import OPEN, Funnel
 from goldsieve.store.filters import In, all_of
@@ -68,10 +67,8 @@ def _asked(funnel_id: str) -> Request:
     return Request(funnel, start, end, interval)
 
 
-def _report(asked: Request) -> tuple[FunnelMetrics, list]:
-    found = visible_histories(asked.funnel, asked.end)
-    report = funnel_metrics(found, asked.funnel, asked.start, asked.end, runtime().engine.clock())
-    return report, found
+def _report(asked: Request) -> FunnelMetrics:
+    return scoped_report(asked.funnel, asked.start, asked.end)
 
 
 @bp.get("/")
@@ -85,13 +82,13 @@ def index():
 @bp.get("/<funnel_id>")
 def page(funnel_id: str):
     asked = _asked(funnel_id)
-    report, histories = _report(asked)
+    report = _report(asked)
     funnel = asked.funnel
     titles = {s.id: text(s.title) or s.id for s in funnel.stages}
     path = [row for row in report.stages if row.kind != "lost"]
     entered_bars, entered_height = charts.bars(
         [(titles[r.stage], r.entered, _percent(r.conversion)) for r in path])
-    weeks = trend(histories, funnel, asked.start, asked.end, asked.interval, runtime().engine.clock())
+    weeks = scoped_trend(funnel, asked.start, asked.end, asked.interval)
     open_stages = [s.id for s in funnel.stages if s.kind == OPEN]
     trend_lines = charts.lines([
         (titles[stage], [next(x["conversion"] for x in bucket["stages"] if x["stage"] == stage)
@@ -163,7 +160,7 @@ def lost_deals(funnel_id: str):
     if stage is None:
         abort(400, description=_("Choose a stage of this funnel."))
     reason = request.args.get("reason", "")
-    report, _histories = _report(asked)
+    report = _report(asked)
     ids = report.stage(stage.id).lost_deals.get(reason, [])[:LIST_LIMIT]
     engine = runtime().engine
     deals = engine.store.find("deals", all_of(engine.scope(g.user), In("id", tuple(ids)))) if ids else []
@@ -178,8 +175,7 @@ def export_csv(funnel_id: str, table: str):
     asked = _asked(funnel_id)
     if table not in CSV_TABLES:
         abort(404)
-    report, histories = _report(asked)
-    rows = CSV_TABLES[table](report, histories, asked)
+    rows = CSV_TABLES[table](asked)
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     name = f"{asked.funnel.id}-{table}-{asked.start.date()}-{asked.end.date()}.csv"
@@ -187,7 +183,8 @@ def export_csv(funnel_id: str, table: str):
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _stages_table(report: FunnelMetrics, histories: list, asked: Request) -> list[list]:
+def _stages_table(asked: Request) -> list[list]:
+    report = _report(asked)
     head = ["stage", "entered", "advanced", "conversion", "target", "shortfall", "to_won", "lost",
             "current", "current_amount", "weighted_amount", "dwell_median", "dwell_mean",
             "dwell_p90", "age_median"]
@@ -198,15 +195,15 @@ def _stages_table(report: FunnelMetrics, histories: list, asked: Request) -> lis
         for r in report.stages]
 
 
-def _lost_table(report: FunnelMetrics, histories: list, asked: Request) -> list[list]:
+def _lost_table(asked: Request) -> list[list]:
+    report = _report(asked)
     return [["stage", "reason", "lost"]] + [
         [r.stage, reason, count] for r in report.stages for reason, count in r.lost_by_reason.items()]
 
 
-def _trend_table(report: FunnelMetrics, histories: list, asked: Request) -> list[list]:
+def _trend_table(asked: Request) -> list[list]:
     rows = [["from", "to", "stage", "entered", "advanced", "conversion"]]
-    for bucket in trend(histories, asked.funnel, asked.start, asked.end, asked.interval,
-                        runtime().engine.clock()):
+    for bucket in scoped_trend(asked.funnel, asked.start, asked.end, asked.interval):
         rows += [[bucket["from"], bucket["to"], s["stage"], s["entered"], s["advanced"], s["conversion"]]
                  for s in bucket["stages"]]
     return rows

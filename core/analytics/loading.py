@@ -30,11 +30,15 @@ def close_date_field(funnel: Funnel) -> str | None:
                  if properties.get(name, {}).get("format") == "date"), None)
 
 
+def visible_filter(funnel_id: str, scope: Filter, before: datetime | None) -> Filter:
+    """The funnel's deals the scope lets through (created before ``before``, if given)."""
+    return all_of(scope, Eq("funnel", funnel_id),
+                  Range("created_at", None, stamp(before)) if before else None)
+
+
 def visible_deal_ids(store: Store, funnel_id: str, scope: Filter, before: datetime | None) -> list[int]:
-    """Ids of the funnel's deals the scope lets through (created before ``before``, if given)."""
-    where = all_of(scope, Eq("funnel", funnel_id),
-                   Range("created_at", None, stamp(before)) if before else None)
-    return [deal["id"] for deal in store.iterate("deals", where, batch=5000)]
+    """Ids of the deals :func:`visible_filter` selects."""
+    return [deal["id"] for deal in store.iterate("deals", visible_filter(funnel_id, scope, before), batch=5000)]
 
 
 def load_histories(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: Filter,

@@ -44,6 +44,15 @@ def summary(values: list[float]) -> dict[str, float | None]:
             "mean": statistics.fmean(values), "p90": percentile(values, 0.9)}
 
 
+def summary_of(count: int, lower_middle: float | None, upper_middle: float | None,
+               mean: float | None, p90: float | None) -> dict[str, float | None]:
+    """:func:`summary` from numbers a database worked out: the median is the mean of the two
+    middle values (one and the same when the count is odd), as :func:`statistics.median` does."""
+    if not count:
+        return summary([])
+    return {"count": count, "median": (lower_middle + upper_middle) / 2, "mean": mean, "p90": p90}
+
+
 def ratio(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
@@ -170,8 +179,7 @@ def funnel_metrics(histories: Iterable[DealHistory], funnel: Funnel, start: date
     """
     as_of = min(end, now) if now else end
     judged_at = judged_at or end
-    targets = targets_by_stage(funnel)
-    rows = {s.id: StageMetrics(s.id, s.kind, target=targets.get(s.id)) for s in funnel.stages}
+    rows = stage_rows(funnel)
     lost_deals: dict[str, defaultdict[str, list[int]]] = {s: defaultdict(list) for s in rows}
     dwell: dict[str, list[float]] = defaultdict(list)
     ages: dict[str, list[float]] = defaultdict(list)
@@ -224,11 +232,25 @@ def funnel_metrics(histories: Iterable[DealHistory], funnel: Funnel, start: date
         age = summary(ages[stage_id])
         row.current_age_days = {"median": age["median"], "mean": age["mean"],
                                 "max": max(ages[stage_id]) if ages[stage_id] else None}
-    win_rate = ratio(closed[WON], closed[WON] + closed[LOST])
-    cycle = statistics.fmean(won_cycles) if won_cycles else None
-    won_amount = statistics.fmean(won_amounts) if won_amounts else None
+    return totals(funnel, start, end, rows, count, closed[WON], closed[LOST],
+                  statistics.fmean(won_cycles) if won_cycles else None,
+                  statistics.fmean(won_amounts) if won_amounts else None)
+
+
+def stage_rows(funnel: Funnel) -> dict[str, StageMetrics]:
+    """An empty row per stage of the funnel, in its order, each with its target."""
+    targets = targets_by_stage(funnel)
+    return {s.id: StageMetrics(s.id, s.kind, target=targets.get(s.id)) for s in funnel.stages}
+
+
+def totals(funnel: Funnel, start: datetime, end: datetime, rows: dict[str, StageMetrics],
+           deals: int, won: int, lost: int, cycle: float | None,
+           won_amount: float | None) -> FunnelMetrics:
+    """The report from its filled stage rows and the closes of the window: win rate, open
+    deals and velocity are derived here, once for every way of counting the rest."""
+    win_rate = ratio(won, won + lost)
     open_deals = sum(r.current for r in rows.values())
     velocity = (open_deals * win_rate * won_amount / cycle
                 if win_rate is not None and won_amount is not None and cycle else None)
-    return FunnelMetrics(funnel.id, start, end, list(rows.values()), count, closed[WON],
-                         closed[LOST], win_rate, cycle, won_amount, open_deals, velocity)
+    return FunnelMetrics(funnel.id, start, end, list(rows.values()), deals, won, lost,
+                         win_rate, cycle, won_amount, open_deals, velocity)

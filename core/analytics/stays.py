@@ -98,6 +98,15 @@ class StageMapper:
                 self._maps.append((version, mapping))
         self._cache: dict[tuple[Any, Any], Any] = {}
 
+    def renames(self) -> list[tuple[int, str, str]]:
+        """Every ``(version, stage, newest stage)`` this mapper changes, for versions 0 to the
+        newest (a lower version maps as 0 does, a higher one or a non-integer not at all): what a
+        database needs to map stages the same way. Only a key of some ``migration.map`` can
+        change, so those are the stages tried."""
+        keys = sorted({stage for _, mapping in self._maps for stage in mapping})
+        return [(version, stage, mapped) for version in range(self.latest + 1) for stage in keys
+                if (mapped := self(version, stage)) != stage]
+
     def __call__(self, version: Any, stage: Any) -> Any:
         key = (version, stage)
         found = self._cache.get(key)

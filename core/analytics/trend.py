@@ -22,8 +22,7 @@ def trend(histories: Iterable[DealHistory], funnel: Funnel, start: datetime, end
     The same numbers as :func:`.metrics.funnel_metrics` of each bucket with ``judged_at`` at the
     trend's end, in one pass over the stays instead of one per bucket.
     """
-    last = min(end, now) if now else end
-    spans = [(max(low, start), min(high, last)) for low, high in buckets(start, last, interval)]
+    last, spans = trend_spans(start, end, interval, now)
     starts = [low for low, _ in spans]
     kinds = {s.id: s.kind for s in funnel.stages}
     entered: Counter = Counter()
@@ -45,6 +44,20 @@ def trend(histories: Iterable[DealHistory], funnel: Funnel, start: datetime, end
             advanced[key] += outcome(stay, last, funnel) == "advanced"
         for bucket, kind in closes.items():
             closed[(bucket, kind)] += 1
+    return trend_rows(funnel, spans, entered, advanced, closed)
+
+
+def trend_spans(start: datetime, end: datetime, interval: str,
+                now: datetime | None) -> tuple[datetime, list[tuple[datetime, datetime]]]:
+    """Where the trend stops (``end``, or ``now`` if earlier) and its buckets, clipped to the window."""
+    last = min(end, now) if now else end
+    return last, [(max(low, start), min(high, last)) for low, high in buckets(start, last, interval)]
+
+
+def trend_rows(funnel: Funnel, spans: list[tuple[datetime, datetime]], entered: Counter,
+               advanced: Counter, closed: Counter) -> list[dict]:
+    """The buckets as the API shows them, from counts keyed by ``(bucket number, stage)`` and
+    ``(bucket number, won or lost)``."""
     open_stages = [s.id for s in funnel.stages if s.kind == OPEN]
     return [{
         "from": low.isoformat(), "to": high.isoformat(),

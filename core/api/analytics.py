@@ -10,11 +10,11 @@ from datetime import datetime
 
 from flask import current_app, g, jsonify, request
 
+from ..analytics import funnel_report, funnel_trend
 from ..analytics.cache import HistoryCache
 from ..analytics.advisor import advice_window, advise
 from ..analytics.forecast import backtest, forecast
-from ..analytics.metrics import funnel_metrics
-from ..analytics.trend import trend
+from ..analytics.metrics import FunnelMetrics, funnel_metrics
 from ..analytics.windows import BadWindow, check_interval, parse_quarter, quarter_of, window
 from ..errors import ValidationFailed, Violation
 from ..funnel import Funnel
@@ -50,12 +50,32 @@ def visible_histories(funnel: Funnel, end: datetime) -> list:
     return history_cache().histories(funnel.id, runtime().engine.scope(g.user), end)
 
 
+def scoped_report(funnel: Funnel, start: datetime, end: datetime) -> FunnelMetrics:
+    """The funnel report for the user over [start, end): by the database when the store keeps
+    stays, else from the app's history cache."""
+    rt = runtime()
+    return funnel_report(rt.store, rt.funnels, funnel.id, rt.engine.scope(g.user), start, end,
+                         rt.engine.clock(), cache=_cache_unless_sql())
+
+
+def scoped_trend(funnel: Funnel, start: datetime, end: datetime, interval: str) -> list[dict]:
+    """The trend's buckets for the user, from where :func:`scoped_report` takes the report."""
+    rt = runtime()
+    return funnel_trend(rt.store, rt.funnels, funnel.id, rt.engine.scope(g.user), start, end, interval,
+                        rt.engine.clock(), cache=_cache_unless_sql())
+
+
+def _cache_unless_sql() -> HistoryCache | None:
+    """The app's history cache, unless the database computes the numbers (then none is made:
+    a process on PostgreSQL holds no histories for the report and the trend)."""
+    return None if runtime().store.keeps_stays else history_cache()
+
+
 @bp.get("/analytics/funnel")
 def analytics_funnel():
     funnel = asked_funnel()
     start, end = asked_window()
-    report = funnel_metrics(visible_histories(funnel, end), funnel, start, end, runtime().engine.clock())
-    return jsonify(report.as_dict())
+    return jsonify(scoped_report(funnel, start, end).as_dict())
 
 
 @bp.get("/analytics/trend")
@@ -67,7 +87,7 @@ def analytics_trend():
         check_interval(interval)
     except BadWindow as error:
         raise ValidationFailed([Violation("/interval", "invalid", str(error))]) from None
-    buckets = trend(visible_histories(funnel, end), funnel, start, end, interval, runtime().engine.clock())
+    buckets = scoped_trend(funnel, start, end, interval)
     return jsonify(funnel=funnel.id, interval=interval, **{"from": start.isoformat(), "to": end.isoformat()},
                    buckets=buckets)
 

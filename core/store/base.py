@@ -170,6 +170,11 @@ class Store(abc.ABC):
             for row in rows:
                 txn.replace(table, row, expect_version=row["version"] - 1)
 
+    #: Whether the database keeps the deals' stays itself, so the funnel report can be computed
+    #: by its queries (:mod:`goldsieve.analytics.pushdown`) instead of from histories read into
+    #: this process.
+    keeps_stays: bool = False
+
     #: Whether :meth:`aggregate` runs inside the backend (a database's GROUP BY) rather than
     #: reading every matching document into this process.
     aggregates_natively: bool = False

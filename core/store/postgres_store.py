@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
 from . import filters as F
+from . import postgres_stays
 from .base import TABLES, Conflict, Doc, Group, Store, StoreError, Transaction, lease_terms
 from .postgres_migrate import upgrade
 from .postgres_query import PathExpressions, where_clause
@@ -135,8 +136,14 @@ class PgTransaction(Transaction):
 
     def restore(self, table: str, docs: Iterable[Doc], batch: int = 1000) -> None:
         """Insert documents keeping their ids (moving data from another store), then move the
-        table's id sequence past the largest, so new ids never collide with copied ones."""
+        table's id sequence past the largest, so new ids never collide with copied ones.
+
+        Events go in with the stays trigger off and the stays are then derived from the whole
+        log at once (:mod:`.postgres_stays`): the same result as event by event, many times
+        faster for a million events."""
         t = self._table(table)
+        if table == "events":
+            self.conn.execute(sa.text(f"ALTER TABLE events DISABLE TRIGGER {postgres_stays.TRIGGER_NAME}"))
         insert = sa.insert(t).values(
             id=sa.bindparam("id", type_=sa.BigInteger),
             doc=sa.cast(sa.bindparam("doc", type_=sa.Text), JSONB),
@@ -150,6 +157,9 @@ class PgTransaction(Transaction):
                     f'"{t.name}" HAVING max(id) IS NOT NULL'),
             {"table": t.name},
         )
+        if table == "events":
+            self.conn.execute(sa.text(f"ALTER TABLE events ENABLE TRIGGER {postgres_stays.TRIGGER_NAME}"))
+            self.conn.execute(sa.text("SELECT goldsieve_rebuild_stays()"))
 
 
 class PostgresStore(Store):
@@ -267,6 +277,31 @@ class PostgresStore(Store):
         with self.transaction() as txn:
             rows = cast(PgTransaction, txn).conn.execute(update).all()
         return [{"id": row.id, **row.doc} for row in sorted(rows, key=lambda row: row.id)]
+
+    keeps_stays = True
+
+    def ids_sql(self, table: str, where: F.Filter | None) -> tuple[str, dict[str, Any]]:
+        """``SELECT id FROM table WHERE <where>`` as SQL text with its parameters (pyformat), to
+        be embedded in a larger statement run by :meth:`read_sql`: how a report restricts itself
+        to what a user may see with the same filter compiler as every other read."""
+        t = self._table(table)
+        compiled = sa.select(t.c.id).where(where_clause(t, where)).compile(
+            dialect=self._engine.dialect, compile_kwargs={"render_postcompile": True})
+        return str(compiled), dict(compiled.params)
+
+    def read_sql(self, sql: str, params: dict[str, Any], settings: dict[str, str] | None = None) -> list[sa.Row]:
+        """The rows of one read-only statement in SQL text with pyformat parameters; with
+        ``settings``, planner settings for this statement only (``SET LOCAL``, in a transaction
+        of its own)."""
+        if self._closed:
+            raise StoreError(f"the store at {self._safe_url()} is closed")
+        if not settings:
+            with self._reader.connect() as conn:
+                return list(conn.exec_driver_sql(sql, params))
+        with self._engine.connect() as conn, conn.begin():
+            for name, value in settings.items():
+                conn.execute(sa.select(sa.func.set_config(_text(name), _text(value), sa.true())))
+            return list(conn.exec_driver_sql(sql, params))
 
     aggregates_natively = True
 

@@ -80,3 +80,31 @@ def test_the_openapi_document_lists_the_analytics_endpoints(goldsieve_api):
     paths = goldsieve_api.as_token(None).get("openapi.json").get_json()["paths"]
     assert {"/api/v1/analytics/funnel", "/api/v1/analytics/trend", "/api/v1/forecast",
             "/api/v1/analytics/advice"} <= set(paths)
+
+
+def test_the_funnel_report_equals_the_python_one_and_pg_answers_without_histories(
+        goldsieve_api, goldsieve_app, goldsieve_runtime, goldsieve_engine, goldsieve_clock, deals):
+    """On PostgreSQL the database computes the report (no history cache is built in the app);
+    on either store the answer is what the Python computation says over the log read afresh."""
+    from goldsieve.analytics.loading import load_histories
+    from goldsieve.analytics.metrics import funnel_metrics
+    from goldsieve.analytics.windows import window
+    from goldsieve.users import find_user
+
+    from ..analytics.equality import assert_same
+
+    rita, _ = deals
+    goldsieve_engine.move(rita, goldsieve_engine.store.find("deals")[1]["id"], "qualified",
+                          changes={"needs_survey": "x", "amount": 55})
+    goldsieve_clock.advance(hours=2)
+    rt = goldsieve_runtime
+    start, end = window(None, None, goldsieve_clock.now)
+    for name in ("rita", "admin"):
+        api = goldsieve_api if name == "admin" else as_user(goldsieve_api, rt, name)
+        body = api.get("analytics/funnel?funnel=handmade").get_json()
+        scope = rt.engine.scope(find_user(rt.store, name))
+        expected = funnel_metrics(load_histories(rt.store, rt.funnels, "handmade", scope, end).values(),
+                                  rt.funnels.get("handmade"), start, end, goldsieve_clock.now)
+        assert_same(body, {**expected.as_dict(), "from": body["from"], "to": body["to"]})
+    assert goldsieve_api.get("analytics/trend?funnel=handmade&interval=week").status_code == 200
+    assert ("goldsieve_analytics" in goldsieve_app.extensions) is (not rt.store.keeps_stays)

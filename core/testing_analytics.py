@@ -37,6 +37,14 @@ CSV_QUESTIONS = (
 EXPORTS = ("deals", "events")
 
 
+def demo_askers() -> dict[str, str]:
+    """A demo workspace's admin, a manager and a rep with their passwords: every kind of scope
+    (all deals, a team's, one's own)."""
+    from .demo import password_for
+
+    return {name: password_for(name) for name in ("admin", "mgr.zhao", "rep.li")}
+
+
 class Unanswered(RuntimeError):
     """A question got no successful answer: there is nothing to compare."""
 

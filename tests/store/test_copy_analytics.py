@@ -10,17 +10,15 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 from goldsieve.cli import cli
-from goldsieve.demo import password_for
 from goldsieve.runtime import open_runtime
-from goldsieve.testing_analytics import analytics_answers, first_difference
+from goldsieve.testing_analytics import analytics_answers, demo_askers, first_difference
 from goldsieve.testing_postgres import scratch_schema, server_url
 from goldsieve.users import find_user
 from goldsieve.workspace import Workspace, set_store_url
 
 from .conftest import needs_postgres
 
-#: every kind of scope: all deals, a team's, one rep's
-USERS = {name: password_for(name) for name in ("admin", "mgr.zhao", "rep.li")}
+USERS = demo_askers()
 NOW = datetime.now(UTC).replace(microsecond=0)  # one moment for both sides
 
 

@@ -6,7 +6,9 @@ follows them rather than SQL's:
 - a missing path never matches; JSON ``null`` is a value (``Eq(f, None)`` matches it);
 - ``Eq``/``In`` on a scalar is a containment test (``doc @> '{"a": {"b": 1}}'``) that the GIN
   index answers; ``True == 1`` and ``False == 0`` in Python, so 1/0 also match the booleans
-  and the other way round; a number matches numerically (``1`` equals ``1.0``);
+  and the other way round; a number matches numerically (``1`` equals ``1.0``); an ``In`` of
+  many text or number values is instead one ``= ANY(array)`` on the value at the path (the same
+  rows, one index scan or one hashed pass instead of a GIN probe per value);
 - ``Range`` compares numbers (booleans count as 0/1) with numbers and text with text in code
   point order (collation "C"); anything else is a ``TypeError`` in Python, hence no match;
 - ``Contains`` folds case as ``str.casefold`` does (``goldsieve_casefold``, see

@@ -3,13 +3,17 @@ embedded store, through HTTP from a loopback load generator; and the board's fir
 10k and 100k deals on each store.
 
     .venv/bin/python bench/bench_scaleout.py [--postgres URL] [--deals 2000] [--moves 2000]
-        [--clients 16] [--board-sizes 10000,100000]
+        [--clients 16] [--board-sizes 10000,100000] [--skip-moves] [--skip-board] [--explain]
 
 ``--postgres`` (default: $GOLDSIEVE_TEST_POSTGRES) names a server; each case runs in a schema
 of its own, dropped afterwards. Every case serves a fresh workspace with ``goldsieve serve``
 (``--workers N``: gunicorn) and is driven by ``--clients`` threads, each with one keep-alive
 connection, each moving its own deals back and forth between two stages (the version from the
 previous answer, so no move conflicts).
+
+The board cases fill the deals on the embedded store, measure there, then move them to
+PostgreSQL with ``copy_store`` and measure again; ``--explain`` prints EXPLAIN ANALYZE of the
+column totals' query as the board sent it.
 """
 from __future__ import annotations
 
@@ -32,8 +36,13 @@ from pathlib import Path
 from bench_board import FUNNEL, NOW, PASSWORD, REPS, fill as fill_board, login
 from bench_move import fill as fill_moves
 
+import sqlalchemy
+
 from goldsieve.app import create_app
 from goldsieve.runtime import open_runtime
+from goldsieve.store import TinyStore
+from goldsieve.store.copy import copy_store
+from goldsieve.store.postgres_store import PostgresStore, engine_for
 from goldsieve.teams import add_team
 from goldsieve.testing_postgres import scratch_schema
 from goldsieve.users import add_user, issue_token
@@ -217,8 +226,12 @@ def throughput(cases: list[tuple[str, int]], args) -> list[dict]:
     return rows
 
 
-def board_case(store: str, size: int, args) -> dict:
-    with workspace_on(store, args.postgres) as workspace:
+def board_cases(size: int, args) -> list[dict]:
+    """The board over ``size`` deals on each store. The deals are filled on the embedded store
+    (in large transactions), measured there, then moved to PostgreSQL with ``copy_store`` (as
+    ``goldsieve store copy`` does) and measured again: the engine's one insert per row on
+    PostgreSQL takes far too long at 100k."""
+    with workspace_on("tinydb", None) as workspace:
         with open_runtime(workspace, clock=lambda: NOW, entry_points=False) as runtime:
             add_team(runtime.store, "sales")
             manager = add_user(runtime.store, "boss", "manager", PASSWORD, team="sales")
@@ -227,6 +240,54 @@ def board_case(store: str, size: int, args) -> dict:
             started = time.perf_counter()
             fill_board(runtime, manager, size)
             fill_s = time.perf_counter() - started
+        rows = [{"store": "embedded", "deals": size, "fill_s": fill_s, **board_renders(workspace)}]
+        with scratch_schema(args.postgres) as url:
+            started = time.perf_counter()
+            with TinyStore(workspace.path / "data") as source, PostgresStore(url) as target:
+                copy_store(source, target)
+            moved = set_store_url(workspace, url)
+            with grouping_queries() as totals:
+                row = board_renders(moved)
+            if args.explain:
+                row["plan"] = explain(url, *totals[-1])
+            rows.append({"store": "postgresql", "deals": size, "fill_s": time.perf_counter() - started, **row})
+    return rows
+
+
+@contextmanager
+def grouping_queries():
+    """The ``GROUP BY`` statements sent to PostgreSQL meanwhile (the column totals), with their
+    parameters, as the driver got them."""
+    sent: list[tuple[str, dict]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "GROUP BY" in statement:
+            sent.append((statement, parameters))
+
+    sqlalchemy.event.listen(sqlalchemy.Engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.Engine, "before_cursor_execute", seen)
+
+
+def explain(url: str, statement: str, parameters: dict) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of one statement, run again on its own connection."""
+    engine = engine_for(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)
+            return "\n".join(row[0] for row in rows)
+    finally:
+        engine.dispose()
+
+
+def board_renders(workspace: Workspace, apps: int = 3, renders: int = 5) -> dict:
+    """The manager's first screen in each of ``apps`` fresh apps (nothing cached in the app;
+    the store stays open, as in a running server), and ``renders`` more renders in each."""
+    firsts, agains = [], []
+    with open_runtime(workspace, clock=lambda: NOW, entry_points=False) as runtime:
+        for _ in range(apps):
             client = create_app(runtime=runtime, config={"TESTING": True}).test_client()
             login(client, "boss")
 
@@ -235,10 +296,10 @@ def board_case(store: str, size: int, args) -> dict:
                 assert client.get("/board/handmade").status_code == 200
                 return time.perf_counter() - start
 
-            first = render()
-            again = statistics.median(render() for _ in range(5))
-    return {"store": store, "deals": size, "fill_s": fill_s, "first_ms": first * 1e3,
-            "again_ms": again * 1e3}
+            firsts.append(render())
+            agains += [render() for _ in range(renders)]
+    return {"cold_ms": firsts[0] * 1e3, "first_ms": statistics.median(firsts) * 1e3,
+            "again_ms": statistics.median(agains) * 1e3}
 
 
 def main() -> None:
@@ -251,6 +312,8 @@ def main() -> None:
     parser.add_argument("--board-sizes", default="10000,100000")
     parser.add_argument("--skip-board", action="store_true")
     parser.add_argument("--skip-moves", action="store_true")
+    parser.add_argument("--explain", action="store_true",
+                        help="print EXPLAIN ANALYZE of the board's column totals on PostgreSQL")
     args = parser.parse_args()
     if not args.postgres:
         sys.exit("name a PostgreSQL server: --postgres postgresql://user@host/db")
@@ -269,13 +332,16 @@ def main() -> None:
               f"{'':>16} {row['cpu_ms'][0]:>5.1f} {row['cpu_ms'][1]:>5.1f} {row['cpu_ms'][2]:>5.1f}", flush=True)
     if args.skip_board:
         return
-    print(f"\n{'store':<11} {'deals':>7} {'fill s':>7} {'first screen ms':>16} {'again ms':>9}")
+    print(f"\n{'store':<11} {'deals':>7} {'fill/copy s':>11} {'very first ms':>14} {'first screen ms':>16} "
+          f"{'again ms':>9}")
+    plans: list[str] = []
     for size in map(int, args.board_sizes.split(",")):
-        for store in ("tinydb", "postgresql"):
-            row = board_case(store, size, args)
-            name = "embedded" if store == "tinydb" else store
-            print(f"{name:<11} {size:>7} {row['fill_s']:>7.1f} {row['first_ms']:>16.0f} {row['again_ms']:>9.0f}",
-                  flush=True)
+        for row in board_cases(size, args):
+            print(f"{row['store']:<11} {size:>7} {row['fill_s']:>11.1f} {row['cold_ms']:>14.0f} "
+                  f"{row['first_ms']:>16.0f} {row['again_ms']:>9.0f}", flush=True)
+            if "plan" in row:
+                plans.append(f"\nThe column totals on PostgreSQL at {size} deals:\n{row['plan']}")
+    print("\n".join(plans))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ Every table is copied with its ids (events name their deal by id), in one transa
 target. Before it commits, each table is read back through that transaction and compared with
 the source: the row count and a SHA-256 over the documents in id order, in canonical JSON
 (sorted keys), so that a change in any value, id or row is caught; a copy that does not
-verify is rolled back and leaves the target empty.
+verify is rolled back and leaves the target empty. A copy that committed is analyzed at once,
+so the planner knows how many rows there are before the first request.
 The target must be empty: a copy never merges into data it did not write.
 """
 from __future__ import annotations
@@ -80,6 +81,7 @@ def copy_store(
                     f"checksum {found.checksum[:12]}…; the source has {expected.rows} rows, "
                     f"checksum {expected.checksum[:12]}…); nothing was written"
                 )
+    target.analyze(tables)
     return copied
 
 

@@ -6,7 +6,9 @@ follows them rather than SQL's:
 - a missing path never matches; JSON ``null`` is a value (``Eq(f, None)`` matches it);
 - ``Eq``/``In`` on a scalar is a containment test (``doc @> '{"a": {"b": 1}}'``) that the GIN
   index answers; ``True == 1`` and ``False == 0`` in Python, so 1/0 also match the booleans
-  and the other way round; a number matches numerically (``1`` equals ``1.0``);
+  and the other way round; a number matches numerically (``1`` equals ``1.0``); an ``In`` of
+  many text or number values is instead one ``= ANY(array)`` on the value at the path (the same
+  rows, one index scan or one hashed pass instead of a GIN probe per value);
 - ``Range`` compares numbers (booleans count as 0/1) with numbers and text with text in code
   point order (collation "C"); anything else is a ``TypeError`` in Python, hence no match;
 - ``Contains`` folds case as ``str.casefold`` does (``goldsieve_casefold``, see
@@ -27,12 +29,14 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from . import filters as F
 from .postgres_schema import CASEFOLD, DEAL_COLUMNS
 
 _NUMBERS = (bool, int, float)
+#: From how many plain values on an ``In`` one ``= ANY(array)`` replaces a containment test each.
+MANY_VALUES = 16
 #: The empty path: ``value #>> '{}'`` is a JSON string's text without quotes.
 _ROOT = sa.literal_column("'{}'::text[]")
 
@@ -104,7 +108,7 @@ class _Translator(PathExpressions):
         if isinstance(flt, F.Eq):
             return self.equal(flt.field, flt.value)
         if isinstance(flt, F.In):
-            return sa.or_(sa.false(), *(self.equal(flt.field, v) for v in flt.values))
+            return self.one_of(flt.field, flt.values)
         if isinstance(flt, F.Range):
             return self.range(flt)
         if isinstance(flt, F.Contains):
@@ -134,6 +138,21 @@ class _Translator(PathExpressions):
             return sa.false()
         return sa.func.coalesce(self.node(path) == sa.cast(sa.literal(literal), JSONB), sa.false())
 
+    def one_of(self, path: str, values: tuple[Any, ...]) -> sa.ColumnElement[bool]:
+        """``In``: equal to any of ``values``. Many plain values (text, numbers but 0 and 1) on
+        a document path are one ``= ANY(array)`` on the value there: an expression index (such
+        as events' ``deal_id``) takes the whole list in one scan, and without one PostgreSQL
+        hashes the array. One containment test per value instead plans an OR of as many GIN
+        probes, each re-run for every page of rows: an export of a manager's 90,000 events
+        (15,000 deal ids) spent minutes there. The value at the path equals a plain value
+        exactly when the document contains it there (numbers compare numerically in both)."""
+        plain = [v for v in values if _plain(v)]
+        if len(plain) < MANY_VALUES or path == "id" or path in self.columns:
+            return sa.or_(sa.false(), *(self.equal(path, v) for v in values))
+        array = sa.cast(sa.literal([json.dumps(v) for v in plain], ARRAY(sa.Text)), ARRAY(JSONB))
+        rest = (self.equal(path, v) for v in values if not _plain(v))
+        return sa.or_(self.node(path) == sa.any_(array), *rest)
+
     def range(self, flt: F.Range) -> sa.ColumnElement[bool]:
         bounds = [b for b in (flt.low, flt.high) if b is not None]
         if not bounds:
@@ -162,6 +181,14 @@ class _Translator(PathExpressions):
         folded = getattr(sa.func, CASEFOLD)(self.text(flt.field))
         escaped = flt.text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return folded.like(f"%{escaped}%", escape="\\")
+
+
+def _plain(value: Any) -> bool:
+    """Text, or a finite number that no boolean equals (``True == 1`` in Python)."""
+    if isinstance(value, str):
+        return True
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value not in (0, 1))
 
 
 def _numeric(bound: Any) -> Any:

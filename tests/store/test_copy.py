@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from goldsieve.cli import cli
 from goldsieve.store import TABLES, StoreError, TinyStore, open_store
 from goldsieve.store.copy import copy_store
-from goldsieve.store.postgres_store import PgTransaction, PostgresStore
+from goldsieve.store.postgres_store import PgTransaction, PostgresStore, engine_for
 from goldsieve.testing_postgres import scratch_schema, server_url
 from goldsieve.workspace import Workspace, set_store_url
+from sqlalchemy.pool import NullPool
 
 from .conftest import needs_postgres
 
@@ -106,3 +107,18 @@ def test_a_copy_that_does_not_verify_writes_nothing(demo, target, tmp_path, monk
 def test_a_target_that_is_not_a_reachable_postgresql_is_refused(demo, to, says):
     result = run("store", "copy", "-w", str(demo), "--to", to)
     assert result.exit_code == 1 and says in result.output
+
+
+def test_the_copied_tables_have_the_planners_statistics_at_once(demo, target):
+    """Without them the planner takes every copied table for empty until autovacuum runs."""
+    with TinyStore(demo / "data") as source, PostgresStore(target) as store:
+        copy_store(source, store)
+        engine = engine_for(target, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                estimated = dict(conn.exec_driver_sql(
+                    "SELECT relname, reltuples FROM pg_class WHERE oid IN "
+                    "('deals'::regclass, 'events'::regclass)").all())
+        finally:
+            engine.dispose()
+        assert estimated == {"deals": store.count("deals"), "events": store.count("events")}

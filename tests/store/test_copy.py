@@ -118,7 +118,10 @@ def test_the_copied_tables_have_the_planners_statistics_at_once(demo, target):
             with engine.connect() as conn:
                 estimated = dict(conn.exec_driver_sql(
                     "SELECT relname, reltuples FROM pg_class WHERE oid IN "
-                    "('deals'::regclass, 'events'::regclass)").all())
+                    "('deals'::regclass, 'events'::regclass, 'goldsieve_stays'::regclass)").all())
+                stays = conn.exec_driver_sql("SELECT count(*) FROM goldsieve_stays").scalar()
         finally:
             engine.dispose()
-        assert estimated == {"deals": store.count("deals"), "events": store.count("events")}
+        assert stays > store.count("deals")  # the stays derived from the copied events
+        assert estimated == {"deals": store.count("deals"), "events": store.count("events"),
+                             "goldsieve_stays": stays}

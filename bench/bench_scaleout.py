@@ -3,13 +3,15 @@ embedded store, through HTTP from a loopback load generator; and the board's fir
 10k and 100k deals on each store.
 
     .venv/bin/python bench/bench_scaleout.py [--postgres URL] [--deals 2000] [--moves 2000]
-        [--clients 16] [--board-sizes 10000,100000] [--skip-moves] [--skip-board] [--explain]
+        [--rounds 5] [--clients 16] [--board-sizes 10000,100000] [--skip-moves] [--skip-board] [--explain]
 
 ``--postgres`` (default: $GOLDSIEVE_TEST_POSTGRES) names a server; each case runs in a schema
 of its own, dropped afterwards. Every case serves a fresh workspace with ``goldsieve serve``
 (``--workers N``: gunicorn) and is driven by ``--clients`` threads, each with one keep-alive
 connection, each moving its own deals back and forth between two stages (the version from the
-previous answer, so no move conflicts).
+previous answer, so no move conflicts). All cases are served at once and driven in turn,
+``--rounds`` times, ``--moves`` moves a round; the CPU each move cost the app processes,
+PostgreSQL and the load generator is read from /proc around each round.
 
 The board cases fill the deals on the embedded store, measure there, then move them to
 PostgreSQL with ``copy_store`` and measure again; ``--explain`` prints EXPLAIN ANALYZE of the
@@ -320,8 +322,9 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, {args.rounds} rounds of "
           f"{args.moves} moves by {args.clients} clients over {args.deals} deals per case")
     cases = [("tinydb", 1), ("postgresql", 1), ("postgresql", 2), ("postgresql", 4)]
-    print(f"{'store':<11} {'processes':>9} {'moves/s':>8} {'min-max':>9} {'vs 1':>5} {'p50 ms':>7} "
-          f"{'p95 ms':>7}  CPU ms per move: {'app':>5} {'pg':>5} {'load':>5}")
+    if not args.skip_moves:
+        print(f"{'store':<11} {'processes':>9} {'moves/s':>8} {'min-max':>9} {'vs 1':>5} {'p50 ms':>7} "
+              f"{'p95 ms':>7}  CPU ms per move: {'app':>5} {'pg':>5} {'load':>5}")
     rows = [] if args.skip_moves else throughput(cases, args)
     one = next((r["moves_s"] for r in rows if r["store"] == "postgresql" and r["processes"] == 1), None)
     for row in rows:

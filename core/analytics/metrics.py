@@ -7,6 +7,12 @@ still there — so entered = advanced + lost + backward + still_in always holds.
 share of the entered deals that are won at ``end``. ``current`` are the open deals in the stage at
 ``end`` with their amount, weighted amount and age; ``dwell`` the durations of the stays that
 ended in the window. Durations are in days (fractional). Percentiles are nearest-rank.
+
+Means and sums are exact, then rounded once, so that they do not depend on the order the deals
+come in — the same numbers whether this module counts or PostgreSQL does (:mod:`.pushdown`):
+durations are summed as whole microseconds, amounts as decimals of 15 significant digits (what
+PostgreSQL makes of a ``float8`` as ``numeric``), the weighted amount is a stage's amount times
+its probability.
 """
 from __future__ import annotations
 
@@ -14,17 +20,50 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Iterable
 
 from ..funnel import LOST, OPEN, WON, Funnel
 from .stays import DealHistory, Stay
 
 DAY = 86400.0
+MICROSECOND = timedelta(microseconds=1)
+MICROS_PER_DAY = 86_400 * 10**6
 
 
 def days(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / DAY
+
+
+def span(start: datetime, end: datetime) -> int:
+    """The time from ``start`` to ``end`` in whole microseconds (exact)."""
+    return (end - start) // MICROSECOND
+
+
+def days_of(micros: int) -> float:
+    """:func:`days` of a span in microseconds (the same rounding: seconds first, then days)."""
+    return micros / 10**6 / DAY
+
+
+def mean_days(total: int | Decimal | None, count: int) -> float | None:
+    """The mean of ``count`` spans summing to ``total`` microseconds, in days, rounded once."""
+    return None if not count or total is None else int(total) / (count * MICROS_PER_DAY)
+
+
+def money(value: float) -> Decimal:
+    """An amount as the decimal the sums add: its 15 significant digits."""
+    return Decimal(format(value, ".15g"))
+
+
+def amounts_of(row: "StageMetrics", total: Decimal, probability: float) -> None:
+    """Set the row's current and weighted amounts from the exact total of its open deals."""
+    row.current_amount = float(total)
+    row.weighted_amount = float(total * money(probability))
+
+
+def mean_amount(total: Decimal | None, count: int) -> float | None:
+    return None if not count or total is None else float(Decimal(total) / count)
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -36,12 +75,14 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def summary(values: list[float]) -> dict[str, float | None]:
-    """Median, mean and p90 of durations (``None`` each when there are none)."""
-    if not values:
+def summary(spans: list[int]) -> dict[str, float | None]:
+    """Median, mean and p90 in days of durations given in microseconds (``None`` each when
+    there are none)."""
+    if not spans:
         return {"count": 0, "median": None, "mean": None, "p90": None}
+    values = [days_of(n) for n in spans]
     return {"count": len(values), "median": statistics.median(values),
-            "mean": statistics.fmean(values), "p90": percentile(values, 0.9)}
+            "mean": mean_days(sum(spans), len(spans)), "p90": percentile(values, 0.9)}
 
 
 def summary_of(count: int, lower_middle: float | None, upper_middle: float | None,
@@ -181,10 +222,11 @@ def funnel_metrics(histories: Iterable[DealHistory], funnel: Funnel, start: date
     judged_at = judged_at or end
     rows = stage_rows(funnel)
     lost_deals: dict[str, defaultdict[str, list[int]]] = {s: defaultdict(list) for s in rows}
-    dwell: dict[str, list[float]] = defaultdict(list)
-    ages: dict[str, list[float]] = defaultdict(list)
-    won_cycles: list[float] = []
-    won_amounts: list[float] = []
+    dwell: dict[str, list[int]] = defaultdict(list)
+    ages: dict[str, list[int]] = defaultdict(list)
+    current_totals: dict[str, Decimal] = defaultdict(Decimal)
+    won_cycles: list[int] = []
+    won_amounts: list[Decimal] = []
     closed = Counter()
     count = 0
     for history in histories:
@@ -199,7 +241,7 @@ def funnel_metrics(histories: Iterable[DealHistory], funnel: Funnel, start: date
             if start <= stay.entered_at < end:
                 last_entry[stay.stage] = stay
             if stay.left_at is not None and start <= stay.left_at < end and stay.stage in rows:
-                dwell[stay.stage].append(days(stay.entered_at, stay.left_at))
+                dwell[stay.stage].append(span(stay.entered_at, stay.left_at))
         for stage_id, stay in last_entry.items():
             row = rows.get(stage_id)
             if row is None:
@@ -214,27 +256,27 @@ def funnel_metrics(histories: Iterable[DealHistory], funnel: Funnel, start: date
                 row.won += 1
         if at_end is not None and at_end.stage in rows and rows[at_end.stage].kind == OPEN:
             row = rows[at_end.stage]
-            amount = history.amount_at(end)
             row.current += 1
-            row.current_amount += amount
-            row.weighted_amount += amount * funnel.stage(at_end.stage).probability
-            ages[at_end.stage].append(days(at_end.entered_at, max(as_of, at_end.entered_at)))
+            current_totals[at_end.stage] += money(history.amount_at(end))
+            ages[at_end.stage].append(span(at_end.entered_at, max(as_of, at_end.entered_at)))
         close = last_close(history, start, end, funnel)
         if close is not None:
             closed[close[0]] += 1
             if close[0] == WON:
-                won_cycles.append(days(history.created_at, close[1].entered_at))
-                won_amounts.append(history.amount_at(close[1].entered_at, inclusive=True))
+                won_cycles.append(span(history.created_at, close[1].entered_at))
+                won_amounts.append(money(history.amount_at(close[1].entered_at, inclusive=True)))
     for stage_id, row in rows.items():
         row.lost_deals = {reason: ids for reason, ids in sorted(lost_deals[stage_id].items())}
         row.lost_by_reason = {reason: len(ids) for reason, ids in row.lost_deals.items()}
         row.dwell_days = summary(dwell[stage_id])
         age = summary(ages[stage_id])
         row.current_age_days = {"median": age["median"], "mean": age["mean"],
-                                "max": max(ages[stage_id]) if ages[stage_id] else None}
+                                "max": days_of(max(ages[stage_id])) if ages[stage_id] else None}
+        if row.kind == OPEN:
+            amounts_of(row, current_totals[stage_id], funnel.stage(stage_id).probability)
     return totals(funnel, start, end, rows, count, closed[WON], closed[LOST],
-                  statistics.fmean(won_cycles) if won_cycles else None,
-                  statistics.fmean(won_amounts) if won_amounts else None)
+                  mean_days(sum(won_cycles), len(won_cycles)),
+                  mean_amount(sum(won_amounts, Decimal()), len(won_amounts)))
 
 
 def stage_rows(funnel: Funnel) -> dict[str, StageMetrics]:

@@ -20,8 +20,9 @@ How it agrees with the Python computation, number by number:
   ``timedelta.total_seconds() / 86400`` divides it (see :func:`_days`);
 - the median is the mean of the lower and the upper middle value (``percentile_disc(0.5)``
   ascending and descending), p90 ``percentile_disc(0.9)``, nearest rank like :func:`.metrics.percentile`;
-- means and sums of amounts are summed by the database in its own order, so they may differ
-  from Python's in the last bits of the float; everything else is exact.
+- means and sums are exact, as in :mod:`.metrics`: the statement sums durations as whole
+  microseconds and amounts as ``numeric`` (15 significant digits of each ``float8``), and the
+  means and the weighted amounts are then worked out from those sums by the same functions.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ from ..store.filters import Filter
 from ..store.postgres_stays import AMOUNTS, STAYS
 from ..store.postgres_store import PostgresStore
 from .loading import visible_filter
-from .metrics import FunnelMetrics, stage_rows, summary_of, totals
+from .metrics import (FunnelMetrics, amounts_of, mean_amount, mean_days, stage_rows, summary_of,
+                      totals)
 from .stays import StageMapper
 from .trend import trend_rows, trend_spans
 
@@ -121,7 +123,7 @@ def _statement(prelude: str, renamed: bool) -> str:
 {prelude},
 {_stays("t.entered_at < %(end)s AND (t.left_at IS NULL OR t.left_at >= %(start)s OR t.first)", renamed)},
 at_end AS MATERIALIZED (  -- the stay each deal is in at the end (the last one, if several)
-    SELECT DISTINCT ON (s.deal_id) s.deal_id, s.stage, s.entered_at, k.kind, k.probability
+    SELECT DISTINCT ON (s.deal_id) s.deal_id, s.stage, s.entered_at, k.kind
     FROM s LEFT JOIN kinds AS k USING (stage) WHERE s.left_at IS NULL
     ORDER BY s.deal_id, s.seq DESC
 ),
@@ -148,48 +150,50 @@ closing AS MATERIALIZED (  -- each deal's last entry into a won or lost stage wi
     ORDER BY s.deal_id, s.seq DESC
 ),
 won AS (
-    SELECT {_days("c.created_at", "c.entered_at")} AS cycle,
+    SELECT c.entered_at - c.created_at AS cycle,
            coalesce((SELECT a.amount FROM {AMOUNTS} AS a WHERE a.deal_id = c.deal_id
                      AND a.at <= c.entered_at ORDER BY a.seq DESC LIMIT 1), 0) AS amount
     FROM closing AS c WHERE c.kind = 'won'
 ),
 current AS MATERIALIZED (
-    SELECT a.stage, a.probability,
+    SELECT a.stage, greatest(%(as_of)s, a.entered_at) - a.entered_at AS age_us,
            {_days("a.entered_at", "greatest(%(as_of)s, a.entered_at)")} AS age,
            coalesce((SELECT m.amount FROM {AMOUNTS} AS m WHERE m.deal_id = a.deal_id
                      AND m.at < %(end)s ORDER BY m.seq DESC LIMIT 1), 0) AS amount
     FROM at_end AS a WHERE a.kind = 'open'
 ),
 dwell AS (
-    SELECT s.stage, {_days("s.entered_at", "s.left_at")} AS days
+    SELECT s.stage, s.left_at - s.entered_at AS span, {_days("s.entered_at", "s.left_at")} AS days
     FROM s JOIN kinds USING (stage) WHERE s.left_at >= %(start)s
 )
 SELECT 'entry' AS part, stage, NULL AS reason, NULL::bigint[] AS ids,
        ARRAY[count(*), count(*) FILTER (WHERE outcome = 'advanced'),
              count(*) FILTER (WHERE outcome = 'lost'), count(*) FILTER (WHERE outcome = 'backward'),
-             count(*) FILTER (WHERE outcome = 'still_in'), count(*) FILTER (WHERE won)]::float8[] AS numbers
+             count(*) FILTER (WHERE outcome = 'still_in'), count(*) FILTER (WHERE won)]::float8[] AS numbers,
+       NULL::numeric[] AS sums
 FROM judged GROUP BY stage
 UNION ALL
-SELECT 'lost', stage, coalesce(nullif(lost_reason, ''), 'unknown'), array_agg(deal_id ORDER BY deal_id), NULL
+SELECT 'lost', stage, coalesce(nullif(lost_reason, ''), 'unknown'), array_agg(deal_id ORDER BY deal_id), NULL, NULL
 FROM judged WHERE outcome = 'lost' GROUP BY 2, 3
 UNION ALL
 SELECT 'current', stage, NULL, NULL,
-       ARRAY[count(*), sum(amount), sum(amount * probability),
-             percentile_disc(0.5) WITHIN GROUP (ORDER BY age),
-             percentile_disc(0.5) WITHIN GROUP (ORDER BY age DESC), avg(age), max(age)]
+       ARRAY[count(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY age),
+             percentile_disc(0.5) WITHIN GROUP (ORDER BY age DESC), max(age)],
+       ARRAY[sum(amount::numeric), sum(age_us)]
 FROM current GROUP BY stage
 UNION ALL
 SELECT 'dwell', stage, NULL, NULL,
        ARRAY[count(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY days),
-             percentile_disc(0.5) WITHIN GROUP (ORDER BY days DESC), avg(days),
-             percentile_disc(0.9) WITHIN GROUP (ORDER BY days)]
+             percentile_disc(0.5) WITHIN GROUP (ORDER BY days DESC),
+             percentile_disc(0.9) WITHIN GROUP (ORDER BY days)],
+       ARRAY[sum(span)]
 FROM dwell GROUP BY stage
 UNION ALL
 SELECT 'totals', NULL, NULL, NULL,
        ARRAY[(SELECT count(*) FROM s WHERE first),
              (SELECT count(*) FROM closing WHERE kind = 'won'),
-             (SELECT count(*) FROM closing WHERE kind = 'lost'),
-             (SELECT avg(cycle) FROM won), (SELECT avg(amount) FROM won)]::float8[]
+             (SELECT count(*) FROM closing WHERE kind = 'lost')]::float8[],
+       ARRAY[(SELECT sum(cycle) FROM won), (SELECT sum(amount::numeric) FROM won)]
 """
 
 
@@ -209,13 +213,13 @@ def sql_funnel_report(store: PostgresStore, funnels: FunnelRegistry, funnel_id: 
     funnel = funnels.get(funnel_id)
     rows = stage_rows(funnel)
     deals = won = lost = 0
-    cycle = won_amount = None
+    cycles = won_amounts = None
     statement, params = report_statement(store, funnels, funnel_id, scope, start, end, now)
     for found in store.read_sql(statement, params, PLANNER):
-        numbers = found.numbers
+        numbers, sums = found.numbers, found.sums
         if found.part == "totals":
-            deals, won, lost = (int(n) for n in numbers[:3])
-            cycle, won_amount = numbers[3], numbers[4]
+            deals, won, lost = (int(n) for n in numbers)
+            cycles, won_amounts = sums
             continue
         row = rows[found.stage]
         if found.part == "entry":
@@ -224,17 +228,20 @@ def sql_funnel_report(store: PostgresStore, funnels: FunnelRegistry, funnel_id: 
         elif found.part == "lost":
             row.lost_deals[found.reason] = list(found.ids)
         elif found.part == "current":
-            row.current, row.current_amount, row.weighted_amount = int(numbers[0]), numbers[1], numbers[2]
-            age = summary_of(row.current, numbers[3], numbers[4], numbers[5], None)
-            row.current_age_days = {"median": age["median"], "mean": age["mean"], "max": numbers[6]}
+            row.current = int(numbers[0])
+            amounts_of(row, sums[0], funnel.stage(found.stage).probability)
+            age = summary_of(row.current, numbers[1], numbers[2], mean_days(sums[1], row.current), None)
+            row.current_age_days = {"median": age["median"], "mean": age["mean"], "max": numbers[3]}
         else:
-            row.dwell_days = summary_of(int(numbers[0]), *numbers[1:])
+            count = int(numbers[0])
+            row.dwell_days = summary_of(count, numbers[1], numbers[2], mean_days(sums[0], count), numbers[3])
     for row in rows.values():
         row.lost_deals = dict(sorted(row.lost_deals.items()))
         row.lost_by_reason = {reason: len(ids) for reason, ids in row.lost_deals.items()}
         row.dwell_days = row.dwell_days or summary_of(0, None, None, None, None)
         row.current_age_days = row.current_age_days or {"median": None, "mean": None, "max": None}
-    return totals(funnel, start, end, rows, deals, won, lost, cycle, won_amount)
+    return totals(funnel, start, end, rows, deals, won, lost, mean_days(cycles, won),
+                  mean_amount(won_amounts, won))
 
 
 def _trend_statement(prelude: str, renamed: bool) -> str:

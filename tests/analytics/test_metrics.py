@@ -100,6 +100,21 @@ def test_percentile_is_nearest_rank_and_summary_of_nothing_is_none():
     assert summary([]) == {"count": 0, "median": None, "mean": None, "p90": None}
 
 
+def test_sums_and_means_do_not_depend_on_the_order_of_the_deals():
+    """Added exactly, rounded once: what lets PostgreSQL's sums equal these bit for bit."""
+    from .handmade import created
+
+    amounts = [0.1, 0.2, 0.3]
+    assert sum(amounts) != 0.6 and sum(reversed(amounts)) == 0.6  # a float sum depends on order
+    log = {n: [created(n, day(n, hour=n), amount=a)] for n, a in enumerate(amounts, start=1)}
+    for order in (log, dict(reversed(log.items()))):
+        lead = funnel_metrics(histories(order), MINI, day(1), day(15)).stage("lead")
+        assert (lead.current, lead.current_amount) == (3, 0.6)
+        assert lead.weighted_amount == 0.6 * 0.1 == 0.06  # the stage's amount times its probability
+    spans = [1, 2, 10**11]  # microseconds
+    assert summary(spans)["mean"] == summary(spans[::-1])["mean"] == (10**11 + 3) / (3 * 86_400 * 10**6)
+
+
 def test_trend_buckets_are_reports_of_their_own_weeks():
     from goldsieve.analytics.trend import trend
 

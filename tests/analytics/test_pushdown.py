@@ -3,9 +3,8 @@
 Skipped without ``GOLDSIEVE_TEST_POSTGRES``. Each test loads deals and events into a scratch
 schema — the events through ``insert``, so the trigger builds the stays — and compares
 :func:`sql_funnel_report` with :func:`funnel_metrics` over histories built in Python from the
-same events, for the visible deals in id order. Means and sums of amounts may differ in float
-rounding only (relative 1e-9); every other number, and the deal ids behind each lost reason,
-must be equal.
+same events, for the visible deals in id order. Every number — means and sums included, both
+paths add exactly and round once — and the deal ids behind each lost reason must be equal.
 """
 from __future__ import annotations
 

@@ -132,8 +132,8 @@ class Digest:
             "week": self.week, "start": f"{self.start:%Y-%m-%d}",
             "end": f"{self.end - timedelta(days=1):%Y-%m-%d}"}]
         for funnel_id, stages in self.funnels.items():
-            funnel = self.definitions[funnel_id]
-            lines.append(_("Funnel %(funnel)s:") % {"funnel": funnel.label(tag)})
+            funnel = self.definitions.get(funnel_id)
+            lines.append(_("Funnel %(funnel)s:") % {"funnel": funnel.label(tag) if funnel else funnel_id})
             for s in stages:
                 points = None if s.conversion_change is None else f"{s.conversion_change * 100:+.0f}"
                 lines.append("  " + _("%(stage)s: %(deals)d deals (%(deals_change)+d), conversion "
@@ -216,6 +216,11 @@ def deliver(engine: "Engine", manager: dict[str, Any], digest: Digest, now: date
             version = stored.get("version", 0)
             txn.replace("users", {**stored, "digest_week": digest.week, "version": version + 1},
                         expect_version=version if "version" in stored else None)
+            # A write from a stale read of the user (a login stamping last_login_at as this
+            # commits) can undo the mark; the week's notification still says it was sent, and
+            # the mark is put back instead of sending it again.
+            if engine.store.count("notifications", all_of(Eq("user", digest.user), Eq("key", digest.key))):
+                return False
             txn.insert("notifications", {"user": digest.user, "deal_id": None, "funnel": None,
                                          "text": text, "at": at, "read_at": None, "key": digest.key})
             if channel is not None:

@@ -77,6 +77,17 @@ class CodedReplyChannel(MentioningChannel):
 MENTION = {"enum": ["ids", "mobiles"]}
 
 
+#: What turns text into a link, an image, a tag or a mention in a chat service's markdown, and a
+#: full-width look-alike for each: backslash escapes are not honoured by every dialect.
+_DEFUSED = str.maketrans({"[": "［", "]": "］", "<": "‹", ">": "›"})
+
+
+def defused(text: str) -> str:
+    """Text for a markdown message that stays text: a deal's title or a field (a lead from the
+    public form, say) cannot become a phishing link, a mention of everyone or a tag."""
+    return text.translate(_DEFUSED)
+
+
 class DingTalkChannel(CodedReplyChannel):
     """DingTalk's custom group robot (自定义机器人).
 
@@ -108,10 +119,10 @@ class DingTalkChannel(CodedReplyChannel):
         ids = self.mentioned(message)
         tail = "".join(f" @{who}" for who in ids)
         if self.settings["msgtype"] == "markdown":
-            link = f"\n\n[{message.title}]({message.url})" if message.url else ""
-            text = message.text.replace("\n", "  \n")  # a hard break: DingTalk joins plain newlines
+            link = f"\n\n[{defused(message.title)}]({message.url})" if message.url else ""
+            text = defused(message.text).replace("\n", "  \n")  # a hard break: DingTalk joins plain newlines
             body: dict[str, Any] = {"msgtype": "markdown", "markdown": {
-                "title": message.title, "text": text + link + ("\n\n" + tail if tail else "")}}
+                "title": defused(message.title), "text": text + link + ("\n\n" + tail if tail else "")}}
         else:
             link = f"\n{message.url}" if message.url else ""
             body = {"msgtype": "text", "text": {"content": message.text + link + tail}}
@@ -156,10 +167,10 @@ class WeComChannel(CodedReplyChannel):
     def request(self, message: Message, now: datetime) -> tuple[str, bytes, dict[str, str]]:
         ids = self.mentioned(message)
         if self.settings["msgtype"] == "markdown":
-            link = f"\n[{message.title}]({message.url})" if message.url else ""
+            link = f"\n[{defused(message.title)}]({message.url})" if message.url else ""
             tail = "\n" + "".join(f"<@{who}>" for who in ids) if ids else ""
             body: dict[str, Any] = {"msgtype": "markdown",
-                                    "markdown": {"content": message.text + link + tail}}
+                                    "markdown": {"content": defused(message.text) + link + tail}}
         else:
             link = f"\n{message.url}" if message.url else ""
             text: dict[str, Any] = {"content": message.text + link}

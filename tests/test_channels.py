@@ -83,10 +83,10 @@ def test_dingtalk_signs_the_url_as_documented(pm, receiver):
     assert got.headers["Content-Type"] == "application/json"
     body = got.json
     assert body["msgtype"] == "markdown"
-    assert body["markdown"]["title"] == "Acme <renewal> & more"
+    assert body["markdown"]["title"] == "Acme ‹renewal› & more"
     text = body["markdown"]["text"]
     assert text.startswith("Acme entered Negotiation (CNY 1,200,000).")
-    assert "[Acme <renewal> & more](https://crm.example.test/deals/7)" in text
+    assert "[Acme ‹renewal› & more](https://crm.example.test/deals/7)" in text
     assert "@user-ann" in text and "@user-mia" in text
     assert body["at"] == {"atUserIds": ["user-ann", "user-mia"], "isAtAll": False}
 
@@ -143,7 +143,19 @@ def test_wecom_markdown_mentions_in_the_content(pm, receiver):
     assert got.path == "/cgi-bin/webhook/send" and got.query == {"key": ["k-123"]}
     assert got.json == {"msgtype": "markdown", "markdown": {"content": (
         "Acme entered Negotiation (CNY 1,200,000).\n"
-        "[Acme <renewal> & more](https://crm.example.test/deals/7)\n<@ann>")}}
+        "[Acme ‹renewal› & more](https://crm.example.test/deals/7)\n<@ann>")}}
+
+
+@pytest.mark.parametrize("table", [{"type": "wecom", "mention": "ids"}, {"type": "dingtalk"}])
+def test_markdown_messages_keep_deal_text_from_making_links_or_mentions(pm, receiver, table):
+    """A lead's title comes from the public form: in a team's chat it must stay text."""
+    bait = "[Sign in again](https://phish.example.test/login) ![x](https://t.example.test/p.png) <@all>"
+    chat = channel(pm, url=receiver.url("/send?key=k-1"), **table)
+    chat.send(message(text=f"New lead: {bait}", deal={**message().deal, "title": bait}))
+    sent = str(receiver.last.json)
+    assert "phish.example.test" in sent  # the words arrive, as text
+    assert "](" not in sent.replace("](https://crm.example.test/deals/7)", "")  # the only link: the deal's
+    assert "<@all>" not in sent and "<" not in sent.split("<@ann>")[0]
 
 
 @pytest.mark.parametrize("mention, field", [("ids", "mentioned_list"),

@@ -113,6 +113,19 @@ def test_a_worker_that_lost_the_race_writes_nothing(org, goldsieve_clock, monkey
     assert [d["key"] for d in digests(org)] == ["digest:mona:2026-W03"]
 
 
+def test_a_lost_mark_is_put_back_and_the_digest_not_sent_again(org, goldsieve_clock):
+    """A write from a stale read of the user (a login as the digest commits) can undo the mark."""
+    goldsieve_clock.now = MONDAY + timedelta(hours=8)
+    before = user(org, "mona")
+    assert scan_digests(org.engine, goldsieve_clock(), Schedule()) == 1
+    with org.store.transaction() as txn:  # the stale write: the row as it was before the digest
+        txn.replace("users", {**before, "version": user(org, "mona")["version"] + 1})
+    assert "digest_week" not in user(org, "mona")
+    assert scan_digests(org.engine, goldsieve_clock(), Schedule()) == 0
+    assert [d["key"] for d in digests(org)] == ["digest:mona:2026-W03"]
+    assert user(org, "mona")["digest_week"] == "2026-W03"  # put back: later scans skip her at once
+
+
 def test_the_worker_round_sends_the_digest(org, goldsieve_clock):
     goldsieve_clock.now = MONDAY + timedelta(hours=8)
     assert Worker(org).run_once()["digests"] == 1

@@ -63,6 +63,7 @@ def amounts_of(row: "StageMetrics", total: Decimal, probability: float) -> None:
 
 
 def mean_amount(total: Decimal | None, count: int) -> float | None:
+    """The mean of ``count`` amounts summing exactly to ``total``, rounded once."""
     return None if not count or total is None else float(Decimal(total) / count)
 
 

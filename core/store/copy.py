@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
+import sqlalchemy as sa
+
 from .base import TABLES, Doc, Store, StoreError
 from .postgres_store import PostgresStore
+
+log = logging.getLogger(__name__)
 
 BATCH = 1000
 
@@ -81,7 +86,11 @@ def copy_store(
                     f"checksum {found.checksum[:12]}…; the source has {expected.rows} rows, "
                     f"checksum {expected.checksum[:12]}…); nothing was written"
                 )
-    target.analyze(tables)
+    try:
+        target.analyze(tables)
+    except sa.exc.SQLAlchemyError as error:  # the copy is committed and verified: it stands
+        log.warning("the copy is done, but its tables were not analyzed (%s); autovacuum will "
+                    "gather their statistics, or run ANALYZE", error)
     return copied
 
 

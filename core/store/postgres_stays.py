@@ -21,6 +21,8 @@ Both read an event through :data:`EVENT_FIELDS`, so they agree on what a field m
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 STAYS = "goldsieve_stays"
 AMOUNTS = "goldsieve_amounts"
 TRIGGER_NAME = "events_stays"
@@ -158,7 +160,7 @@ $rebuild$
 """
 
 
-def create(run) -> None:
+def create(run: Callable[[str], Any]) -> None:
     """Create the tables, the trigger and the rebuild function, then fill the tables from the
     events already stored. ``run`` executes one SQL text (a migration's ``op.execute``)."""
     for statement in (STAYS_TABLE, AMOUNTS_TABLE, TRIGGER, ON_INSERT, REBUILD):

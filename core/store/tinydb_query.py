@@ -251,7 +251,7 @@ class OrderedIndex:
 
     __slots__ = ("_keys", "ids", "path", "values")
 
-    def __init__(self, path: str, values: list[str] | None = None, ids: list[int] | None = None):
+    def __init__(self, path: str, values: list[str] | None = None, ids: list[int] | None = None) -> None:
         self.path = path
         self._keys = tuple(path.split("."))
         self.values: list[str] = [] if values is None else values

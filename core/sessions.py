@@ -13,7 +13,7 @@ from typing import Any
 
 from .audit import audit_entry, record
 from .clock import Clock, parse_stamp, stamp, utc_now
-from .store import Store
+from .store import Conflict, Store
 from .store.filters import Eq
 from .users import find_user, is_active, replace_user
 
@@ -30,7 +30,9 @@ def start_session(store: Store, username: str, clock: Clock = utc_now,
     """A new session for the user, audited as ``action`` (``login``, or ``session_rotated``
     after a password change); returns the id to put in the cookie (shown only here).
 
-    A login also stamps the user's ``last_login_at``, which the admin's user list shows.
+    A login also stamps the user's ``last_login_at``, which the admin's user list shows, in a
+    transaction of its own: when another write of the user wins the race, the stamp is dropped,
+    never the login.
     """
     session_id = secrets.token_urlsafe(32)
     now = stamp(clock())
@@ -38,9 +40,13 @@ def start_session(store: Store, username: str, clock: Clock = utc_now,
     with store.transaction() as txn:
         txn.insert("sessions", {"digest": _digest(session_id), "username": username,
                                 "created_at": now})
-        if user is not None and action == "login":
-            replace_user(txn, user, {"last_login_at": now})
         record(txn, audit_entry(username, action, "user", username, {}, now, client=client))
+    if user is not None and action == "login":
+        try:
+            with store.transaction() as txn:
+                replace_user(txn, user, {"last_login_at": now})
+        except Conflict:
+            pass  # a concurrent write of the user committed first; the next login stamps
     return session_id
 
 

@@ -230,12 +230,14 @@ def _write_password(store: Store, user: dict[str, Any], password: str, actor: st
 def replace_user(txn: Transaction, user: dict[str, Any], changes: dict[str, Any]
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Apply ``changes`` to the user as stored now, read inside the transaction: a write that
-    committed since ``user`` was read (a deactivation, say) keeps its other fields. The version
-    goes up with every write, so a writer that checks it (the weekly digest's mark) sees this one.
+    committed since ``user`` was read (a deactivation, say) keeps its other fields. The write
+    checks the version it read, so a write that commits between this read and this write (on
+    PostgreSQL, another process's) raises :class:`~goldsieve.store.Conflict` instead of being
+    undone; and the version goes up, so every other checking writer sees this one.
     Returns the user before and after."""
     before = txn.get("users", user["id"]) or user
     after = {**before, **changes, "version": before.get("version", 0) + 1}
-    txn.replace("users", after)
+    txn.replace("users", after, expect_version=before.get("version"))  # None: a row from before versions
     return before, after
 
 

@@ -152,6 +152,29 @@ def test_a_write_from_a_stale_read_does_not_undo_a_deactivation(store, goldsieve
                                                                               "Rita")
 
 
+def test_a_write_on_a_row_read_before_another_commit_is_refused_not_applied(store, rita, monkeypatch,
+                                                                         goldsieve_clock):
+    """On PostgreSQL a transaction can read the user just before another process's write commits
+    (read committed): its own write must not undo that one. A login's stamp gives way; the
+    login does not."""
+    from goldsieve.store import Conflict
+    from goldsieve.store.filters import Eq
+
+    from .test_digest import read_before_that_commit
+
+    stale = find_user(store, "rita")
+    set_active(store, "rita", False, actor="admin")  # the write the stale reads do not see
+    read_before_that_commit(monkeypatch, store, stale)
+    with pytest.raises(Conflict):
+        set_locale(store, stale, "zh_Hans")
+    session = start_session(store, "rita", clock=goldsieve_clock)
+    monkeypatch.undo()
+    current = find_user(store, "rita")
+    assert current["active"] is False and current.get("locale") != "zh_Hans"  # nothing undone
+    assert "last_login_at" not in current and store.find("sessions", Eq("username", "rita"))
+    assert session
+
+
 def test_reactivation_lets_the_user_log_in_again(store, goldsieve_user, rita):
     set_active(store, "rita", False)
     set_active(store, "rita", True, actor="admin")

@@ -68,6 +68,18 @@ def timed(call, rounds: int) -> float:
     return statistics.median(times)
 
 
+def funnel_api(client, tokens: dict[str, str]):
+    """``api(name)``: a call of the funnel API as that user (asserting it answers 200)."""
+    def api(name: str):
+        def call():
+            response = client.get("/api/v1/analytics/funnel?funnel=software",
+                                  headers={"Authorization": f"Bearer {tokens[name]}"})
+            assert response.status_code == 200, response.status_code
+            return response
+        return call
+    return api
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deals", type=int, default=100_000)
@@ -82,13 +94,7 @@ def main() -> None:
     client = app.test_client()
     tokens = {name: issue_token(runtime.store, name) for name in ("admin", "mgr.zhao", "rep.li")}
 
-    def api(name: str):
-        def call():
-            response = client.get("/api/v1/analytics/funnel?funnel=software",
-                                  headers={"Authorization": f"Bearer {tokens[name]}"})
-            assert response.status_code == 200, response.status_code
-            return response
-        return call
+    api = funnel_api(client, tokens)
 
     results = []
     cold = time.perf_counter()

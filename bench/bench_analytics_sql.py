@@ -33,7 +33,7 @@ from pathlib import Path
 
 import bench_analytics
 import sqlalchemy as sa
-from bench_analytics import timed
+from bench_analytics import funnel_api, timed
 from goldsieve.analytics import funnel_report
 from goldsieve.analytics.cache import HistoryCache
 from goldsieve.analytics.metrics import funnel_metrics
@@ -107,12 +107,7 @@ def main() -> None:
     client = app.test_client()
     tokens = {name: issue_token(store, name) for name in USERS}
 
-    def api(name: str):
-        def call():
-            response = client.get("/api/v1/analytics/funnel?funnel=software",
-                                  headers={"Authorization": f"Bearer {tokens[name]}"})
-            assert response.status_code == 200, response.status_code
-        return call
+    api = funnel_api(client, tokens)
 
     def sql(name: str, window=(start, end)):
         return lambda: funnel_report(store, funnels, "software", scopes[name], *window, now)

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
-from bench_board import FUNNEL
+from bench_board import FUNNEL, PASSWORD
 
 from goldsieve.clock import stamp
 from goldsieve.outbox import DONE, new_row
@@ -73,7 +73,7 @@ def workspace(postgres: str, hook: str) -> Iterator[tuple[Path, Runtime]]:
 def round_rate(postgres: str, hook: str, workers: int, rows: int) -> float:
     """Rows delivered per second by ``workers`` processes, from the write to the last done."""
     with workspace(postgres, hook) as (folder, rt):
-        admin = add_user(rt.store, "admin", "admin", "bench-password-1234")
+        admin = add_user(rt.store, "admin", "admin", PASSWORD)
         deal = rt.engine.create(admin, FUNNEL["id"], "Bench", {"company": "Bench"})
         logs = [folder / f"worker{n}.log" for n in range(workers)]
         procs = [subprocess.Popen([EXE, "worker", "-w", str(folder), "--interval", "0.1"],

@@ -246,7 +246,7 @@ def digest_command(workspace: Path, once: bool, as_user: str | None, dry_run: bo
             channel = rt.digest_delivery.channel_for(rt.store, manager)
             also = f"also to the channel {channel}" if channel else ""
             if dry_run:
-                click.echo(digest.text(reader_locale(manager, rt.workspace.locale)) + "\n"
+                click.echo(digest.text(reader_locale(manager, rt.digest_delivery.locale)) + "\n"
                            + (f"({also})\n" if also else ""))
             else:
                 sent = deliver(rt.engine, manager, digest, now, rt.digest_delivery)

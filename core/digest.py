@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from .analytics import funnel_report
+from .analytics.cache import HistoryCache
 from .analytics.metrics import StageMetrics
 from .channels import Message
 from .clock import stamp
@@ -34,6 +35,8 @@ from .locales import bcp47, normalize, translations
 from .outbox import message_row
 from .store import Conflict
 from .store.filters import Eq, Range, all_of
+from .users import is_active
+from .workspace import CONFIG_NAME
 
 if TYPE_CHECKING:
     from .digest_delivery import DigestDelivery
@@ -52,6 +55,14 @@ class DigestConfigError(GoldsieveError):
     """``[digest]`` of goldsieve.toml is unusable; the message names the key."""
 
 
+def digest_section(config: dict[str, Any]) -> dict[str, Any]:
+    """The ``[digest]`` table of ``goldsieve.toml`` (empty when absent), refusing anything else."""
+    section = config.get("digest", {})
+    if not isinstance(section, dict):
+        raise DigestConfigError(f"{CONFIG_NAME}: [digest] must be a table")
+    return section
+
+
 @dataclass(frozen=True)
 class Schedule:
     weekday: int = DEFAULT_WEEKDAY
@@ -60,9 +71,7 @@ class Schedule:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Schedule":
         """Read ``[digest] weekday`` (1-7) and ``hour`` (0-23), refusing anything else."""
-        section = config.get("digest", {})
-        if not isinstance(section, dict):
-            raise DigestConfigError("[digest] must be a table")
+        section = digest_section(config)
         weekday, hour = section.get("weekday", DEFAULT_WEEKDAY), section.get("hour", DEFAULT_HOUR)
         if not isinstance(weekday, int) or isinstance(weekday, bool) or not 1 <= weekday <= 7:
             raise DigestConfigError(f"[digest] weekday must be 1 (Monday) to 7, not {weekday!r}")
@@ -165,16 +174,18 @@ def _line(now: StageMetrics, before: StageMetrics) -> StageLine:
                      _change(now.conversion, before.conversion), median, _change(median, earlier))
 
 
-def build_digest(engine: "Engine", manager: dict[str, Any], now: datetime) -> Digest:
-    """The digest ``manager`` gets this ISO week: last week against the week before, in their scope."""
+def build_digest(engine: "Engine", manager: dict[str, Any], now: datetime,
+                 cache: "HistoryCache | None" = None) -> Digest:
+    """The digest ``manager`` gets this ISO week: last week against the week before, in their
+    scope; from ``cache``'s histories when one is given (every manager's digest reads the same)."""
     end = week_start(now)
     start, previous = end - timedelta(days=7), end - timedelta(days=14)
     scope = engine.scope(manager)
     digest = Digest(manager["username"], week_label(now), start, end,
                     definitions={funnel.id: funnel for funnel in engine.funnels})
     for funnel in engine.funnels:
-        last = funnel_report(engine.store, engine.funnels, funnel.id, scope, start, end)
-        before = funnel_report(engine.store, engine.funnels, funnel.id, scope, previous, start)
+        last = funnel_report(engine.store, engine.funnels, funnel.id, scope, start, end, cache=cache)
+        before = funnel_report(engine.store, engine.funnels, funnel.id, scope, previous, start, cache=cache)
         digest.funnels[funnel.id] = [_line(s, before.stage(s.stage)) for s in last.stages if s.kind == OPEN]
     stale = all_of(scope, Eq("status", OPEN), Range("stale_since", "", None))
     digest.stale_count = engine.store.count("deals", stale)
@@ -184,7 +195,7 @@ def build_digest(engine: "Engine", manager: dict[str, Any], now: datetime) -> Di
 
 def managers(engine: "Engine") -> list[dict[str, Any]]:
     """The active users with the manager role: the digest's readers."""
-    return [u for u in engine.store.find("users", Eq("role", "manager")) if u.get("active", True)]
+    return [u for u in engine.store.find("users", Eq("role", "manager")) if is_active(u)]
 
 
 def reader_locale(manager: dict[str, Any], default: str = "en") -> str:
@@ -242,8 +253,11 @@ def scan_digests(engine: "Engine", now: datetime, schedule: Schedule,
         return 0
     week = week_label(now)
     sent = 0
+    cache = None
     for manager in managers(engine):
         if manager.get("digest_week") == week:
             continue
-        sent += deliver(engine, manager, build_digest(engine, manager, now), now, delivery)
+        if cache is None and not engine.store.keeps_stays:  # read the log once for all of them
+            cache = HistoryCache(engine.store, engine.funnels)
+        sent += deliver(engine, manager, build_digest(engine, manager, now, cache), now, delivery)
     return sent

@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .channels import page_url
-from .digest import DigestConfigError
+from .digest import DigestConfigError, digest_section
 from .store import Store
-from .store.filters import Eq
 from .teams import ancestors
 from .workspace import CONFIG_NAME
 
@@ -48,9 +47,7 @@ class DigestDelivery:
         :raises DigestConfigError: naming the key, for an unknown key, a name that is not a
             string or a channel that no ``[channels.NAME]`` table defines.
         """
-        section = config.get("digest", {})
-        if not isinstance(section, dict):
-            raise DigestConfigError(f"{CONFIG_NAME}: [digest] must be a table")
+        section = digest_section(config)
         for key in section:
             if key not in KEYS:
                 raise DigestConfigError(f"{CONFIG_NAME}: [digest] {key}: unknown key; [digest] takes "
@@ -70,8 +67,9 @@ class DigestDelivery:
     def channel_for(self, store: Store, manager: dict[str, Any]) -> str | None:
         """The channel ``manager``'s digest goes to, or ``None`` (the inbox only)."""
         if self.teams:
-            led = sorted(t["name"] for t in store.find("teams", Eq("manager", manager["username"])))
-            parents = {t["name"]: t.get("parent") for t in store.find("teams")}
+            teams = store.find("teams")
+            led = sorted(t["name"] for t in teams if t.get("manager") == manager["username"])
+            parents = {t["name"]: t.get("parent") for t in teams}
             for team in led + ([manager["team"]] if manager.get("team") else []):
                 for above in ancestors(parents, team):
                     if above in self.teams:

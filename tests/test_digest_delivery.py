@@ -67,7 +67,7 @@ def test_the_worker_delivers_the_digest_once_signed(workspace, receiver):  # noq
         [row] = rt.store.find("outbox")
     finally:
         stop(rt, worker)
-    request = receiver.last  # exactly one request
+    request = receiver.last
     expected = hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
     assert request.path == "/east" and request.headers["X-Goldsieve-Signature"] == f"sha256={expected}"
     assert request.headers["X-Goldsieve-Delivery"] == f"digest:mia:{week}"

@@ -26,7 +26,6 @@ def show():
         abort(403)
     runtime = current_app.extensions["goldsieve"]
     digest = build_digest(runtime.engine, g.user, runtime.engine.clock())
-    funnels = {f.id: f for f in runtime.funnels}
-    titles = {f.id: {s.id: text(s.title) or s.id for s in f.stages} for f in funnels.values()}
-    return render_template("digest/page.html", digest=digest, funnels=funnels, titles=titles,
+    titles = {f.id: {s.id: text(s.title) or s.id for s in f.stages} for f in digest.definitions.values()}
+    return render_template("digest/page.html", digest=digest, funnels=digest.definitions, titles=titles,
                            last_day=digest.end.date() - timedelta(days=1))

@@ -27,7 +27,7 @@ How it agrees with the Python computation, number by number:
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from ..funnel import Funnel
@@ -36,8 +36,8 @@ from ..store.filters import Filter
 from ..store.postgres_stays import AMOUNTS, STAYS
 from ..store.postgres_store import PostgresStore
 from .loading import visible_filter
-from .metrics import (FunnelMetrics, amounts_of, mean_amount, mean_days, stage_rows, summary_of,
-                      totals)
+from .metrics import (FunnelMetrics, amounts_of, mean_amount, mean_days, span, stage_rows, summary,
+                      summary_of, totals)
 from .stays import StageMapper
 from .trend import trend_rows, trend_spans
 
@@ -54,7 +54,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 def micros(moment: datetime) -> int:
     """An instant as the stays table holds it: microseconds since 1970."""
-    return (moment - EPOCH) // timedelta(microseconds=1)
+    return span(EPOCH, moment)
 
 
 def _days(since: str, until: str) -> str:
@@ -238,7 +238,7 @@ def sql_funnel_report(store: PostgresStore, funnels: FunnelRegistry, funnel_id: 
     for row in rows.values():
         row.lost_deals = dict(sorted(row.lost_deals.items()))
         row.lost_by_reason = {reason: len(ids) for reason, ids in row.lost_deals.items()}
-        row.dwell_days = row.dwell_days or summary_of(0, None, None, None, None)
+        row.dwell_days = row.dwell_days or summary([])
         row.current_age_days = row.current_age_days or {"median": None, "mean": None, "max": None}
     return totals(funnel, start, end, rows, deals, won, lost, mean_days(cycles, won),
                   mean_amount(won_amounts, won))

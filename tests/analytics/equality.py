@@ -6,18 +6,12 @@ maximum and the deal ids behind each lost reason must be equal, and of the same 
 """
 from __future__ import annotations
 
+from goldsieve.testing_analytics import first_difference
+
 
 def assert_same(found, expected, path="report"):
-    if isinstance(expected, dict):
-        assert set(found) == set(expected), path
-        for key in expected:
-            assert_same(found[key], expected[key], f"{path}.{key}")
-    elif isinstance(expected, list):
-        assert len(found) == len(expected), path
-        for n, (a, b) in enumerate(zip(found, expected)):
-            assert_same(a, b, f"{path}[{n}]")
-    else:
-        assert found == expected and type(found) is type(expected), (path, found, expected)
+    difference = first_difference(expected, found, path)
+    assert difference is None, difference
 
 
 def numbers(report) -> dict:

@@ -120,14 +120,45 @@ def to_query(flt: F.Filter) -> QueryInstance:
 # Hash indexes
 
 
-class Index:
-    """Value -> ascending ids of the documents holding that value at ``path``."""
+class _PathIndex:
+    """What every index of one path does the same way: keep itself current through a commit.
 
-    __slots__ = ("_keys", "buckets", "path")
+    A kind of index says which values it holds (:meth:`value`, ``_SKIP`` for none) and how to
+    add and discard one id with its value."""
 
-    def __init__(self, path: str):
+    __slots__ = ("_keys", "path")
+
+    def __init__(self, path: str) -> None:
         self.path = path
         self._keys = tuple(path.split("."))
+
+    def value(self, doc: Mapping | None) -> Any:
+        raise NotImplementedError
+
+    def add(self, id: int, value: Any) -> None:
+        raise NotImplementedError
+
+    def discard(self, id: int, value: Any) -> None:
+        raise NotImplementedError
+
+    def change(self, id: int, old: Mapping | None, new: Mapping | None) -> None:
+        """Move ``id`` from ``old``'s value to ``new``'s (``None``: inserted, deleted)."""
+        before, after = self.value(old), self.value(new)
+        if before == after:  # unchanged, or neither is indexed (_SKIP is only equal to itself)
+            return
+        if before is not _SKIP:
+            self.discard(id, before)
+        if after is not _SKIP:
+            self.add(id, after)
+
+
+class Index(_PathIndex):
+    """Value -> ascending ids of the documents holding that value at ``path``."""
+
+    __slots__ = ("buckets",)
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
         self.buckets: dict[Any, list[int]] = {}
 
     def value(self, doc: Mapping | None) -> Any:
@@ -153,16 +184,6 @@ class Index:
             del bucket[at]
             if not bucket:
                 del self.buckets[value]
-
-    def change(self, id: int, old: Mapping | None, new: Mapping | None) -> None:
-        """Move ``id`` from ``old``'s bucket to ``new``'s (``None``: inserted, deleted)."""
-        before, after = self.value(old), self.value(new)
-        if before == after:  # the same bucket (or both unindexed: _SKIP is only equal to itself)
-            return
-        if before is not _SKIP:
-            self.discard(id, before)
-        if after is not _SKIP:
-            self.add(id, after)
 
     def lookup(self, value: Any) -> list[int] | None:
         """The bucket of ``value``, ``[]`` for none, ``None`` when an index cannot say."""
@@ -241,7 +262,7 @@ def build_indexes(
 # Ordered indexes
 
 
-class OrderedIndex:
+class OrderedIndex(_PathIndex):
     """The text values at ``path`` in order: document ``ids[i]`` holds ``values[i]``, the pairs
     sorted by value, then id.
 
@@ -249,11 +270,10 @@ class OrderedIndex:
     cost more memory than the two references it holds.
     """
 
-    __slots__ = ("_keys", "ids", "path", "values")
+    __slots__ = ("ids", "values")
 
     def __init__(self, path: str, values: list[str] | None = None, ids: list[int] | None = None) -> None:
-        self.path = path
-        self._keys = tuple(path.split("."))
+        super().__init__(path)
         self.values: list[str] = [] if values is None else values
         self.ids: list[int] = [] if ids is None else ids
 
@@ -277,16 +297,6 @@ class OrderedIndex:
         at = self._position(id, value)
         if at < len(self.ids) and self.ids[at] == id and self.values[at] == value:
             del self.values[at], self.ids[at]
-
-    def change(self, id: int, old: Mapping | None, new: Mapping | None) -> None:
-        """Move ``id`` from ``old``'s value to ``new``'s (``None``: inserted, deleted)."""
-        before, after = self.value(old), self.value(new)
-        if before == after:  # unchanged text, or neither is text (_SKIP is only equal to itself)
-            return
-        if before is not _SKIP:
-            self.discard(id, before)
-        if after is not _SKIP:
-            self.add(id, after)
 
     def span(self, low: Any, high: Any) -> "Span | None":
         """The documents with ``low <= value < high``; ``None`` when this index cannot say.
@@ -327,15 +337,16 @@ def build_ordered(
     for table, paths in spec.items():
         built[table] = {}
         for path in paths:
-            keys = tuple(path.split("."))
+            index = OrderedIndex(path)
             # One sort of (value, id) pairs, split afterwards: inserting one by one would move
             # the lists' tails for every document.
             pairs = sorted(
                 (value, int(id))
                 for id, doc in tables[table].items()
-                if type(value := _value_at(keys, doc)) is str
+                if (value := index.value(doc)) is not _SKIP
             )
-            built[table][path] = OrderedIndex(path, [v for v, _ in pairs], [i for _, i in pairs])
+            index.values, index.ids = [v for v, _ in pairs], [i for _, i in pairs]
+            built[table][path] = index
     return built
 
 

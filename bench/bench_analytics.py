@@ -27,12 +27,12 @@ from pathlib import Path
 
 from goldsieve.analytics import funnel_report
 from goldsieve.analytics.windows import window
-from goldsieve.app import create_app
 from goldsieve.clock import stamp, utc_now
-from goldsieve.demo import ensure_demo, password_for
+from goldsieve.demo.builder import ensure_demo, password_for
+from goldsieve.people.users import issue_token
 from goldsieve.runtime import open_runtime
 from goldsieve.store.filters import Eq
-from goldsieve.users import issue_token
+from goldsieve.web.app import create_app
 from goldsieve.workspace import Workspace
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

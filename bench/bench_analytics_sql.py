@@ -1,5 +1,5 @@
 """The funnel report at 100,000 deals and 1,000,000 events on PostgreSQL: computed by the
-database (:mod:`goldsieve.analytics.pushdown`) against the history cache, in the same run.
+database (:mod:`goldsieve.analytics.sql`) against the history cache, in the same run.
 
     .venv/bin/python bench/bench_analytics_sql.py --postgres postgresql://postgres@127.0.0.1:5432/test
         [--deals 100000] [--events 1000000] [--rounds 5] [--workspace /tmp/goldsieve-bench-sqlstats]
@@ -34,17 +34,18 @@ from pathlib import Path
 import bench_analytics
 import sqlalchemy as sa
 from bench_analytics import funnel_api, timed
+
 from goldsieve.analytics import funnel_report
 from goldsieve.analytics.cache import HistoryCache
 from goldsieve.analytics.metrics import funnel_metrics
-from goldsieve.analytics.pushdown import PLANNER, report_statement
+from goldsieve.analytics.sql import PLANNER, report_statement
 from goldsieve.analytics.windows import window
-from goldsieve.app import create_app
+from goldsieve.people.users import issue_token
 from goldsieve.runtime import open_runtime
 from goldsieve.store.filters import Eq
-from goldsieve.store.postgres_store import engine_for
-from goldsieve.testing_postgres import schema_url
-from goldsieve.users import issue_token
+from goldsieve.store.postgres.store import engine_for
+from goldsieve.testing.postgres import schema_url
+from goldsieve.web.app import create_app
 from goldsieve.workspace import Workspace, set_store_url
 
 USERS = ("admin", "mgr.zhao", "rep.li")

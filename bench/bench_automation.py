@@ -21,11 +21,11 @@ from pathlib import Path
 
 from bench_move import FUNNEL, fill, median_us
 
-from goldsieve.rules import Rule
+from goldsieve.automation.scanner import scan_stale
+from goldsieve.funnels.rules import Rule
+from goldsieve.people.users import add_user
 from goldsieve.runtime import open_runtime
-from goldsieve.scanner import scan_stale
 from goldsieve.store.filters import Eq
-from goldsieve.users import add_user
 from goldsieve.workspace import init_workspace
 
 NOTIFY = {"action": "notify", "to": "owner", "message": "{title} entered {stage}"}

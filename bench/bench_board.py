@@ -36,12 +36,12 @@ import jinja2
 from babel.numbers import format_currency
 from markupsafe import Markup
 
-from goldsieve.app import create_app
 from goldsieve.clock import parse_stamp, stamp
+from goldsieve.funnels.validation import compile_schema
+from goldsieve.people.teams import add_team
+from goldsieve.people.users import add_user
 from goldsieve.runtime import open_runtime
-from goldsieve.teams import add_team
-from goldsieve.users import add_user
-from goldsieve.validation import compile_schema
+from goldsieve.web.app import create_app
 from goldsieve.workspace import init_workspace
 
 FUNNEL = json.loads((Path(__file__).parents[1] / "tests" / "funnels" / "design_example.json").read_text())

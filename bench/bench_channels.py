@@ -19,7 +19,7 @@ import urllib.request
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from goldsieve.channels import Message, load_channels
+from goldsieve.automation.channels import Message, load_channels
 from goldsieve.plugin_manager import make_plugin_manager
 
 REPLIES = {"dingtalk": b'{"errcode":0,"errmsg":"ok"}', "wecom": b'{"errcode":0,"errmsg":"ok"}',

@@ -11,7 +11,7 @@ table the time to insert its rows, and the rest: the verification that reads eve
 the commit and ``ANALYZE``. Then
 ``goldsieve store copy`` itself (a subprocess, as an operator runs it) copies once more, the
 workspace is pointed at that schema, and every analytics question of
-:mod:`goldsieve.testing_analytics` (admin, manager, rep) is asked again and compared with the
+:mod:`goldsieve.testing.analytics` (admin, manager, rep) is asked again and compared with the
 answers on the embedded store. Prints "identical" or the first difference, and exits 1 on one.
 """
 from __future__ import annotations
@@ -27,12 +27,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from goldsieve.demo import ensure_demo
+from goldsieve.demo.builder import ensure_demo
 from goldsieve.store import TABLES, TinyStore
 from goldsieve.store.copy import TableCopy, copy_store
-from goldsieve.store.postgres_store import PostgresStore
-from goldsieve.testing_analytics import analytics_answers, demo_askers, first_difference
-from goldsieve.testing_postgres import scratch_schema
+from goldsieve.store.postgres.store import PostgresStore
+from goldsieve.testing.analytics import analytics_answers, demo_askers, first_difference
+from goldsieve.testing.postgres import scratch_schema
 from goldsieve.workspace import Workspace, set_store_url
 
 EXE = shutil.which("goldsieve", path=str(Path(sys.executable).parent))

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from goldsieve.demo import ensure_demo
+from goldsieve.demo.builder import ensure_demo
 from goldsieve.runtime import open_runtime
 from goldsieve.workspace import Workspace
 

@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from goldsieve.importer import import_csv
+from goldsieve.deals.importing import import_csv
+from goldsieve.people.users import add_user
 from goldsieve.plugin_manager import make_plugin_manager, templates
 from goldsieve.runtime import open_runtime
-from goldsieve.users import add_user
 from goldsieve.workspace import init_workspace
 
 SOURCES = ("website", "referral", "event", "cold_call", "partner", "other")

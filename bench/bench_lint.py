@@ -16,8 +16,8 @@ import copy
 import statistics
 import time
 
-from goldsieve import funnel_check
-from goldsieve.funnel_check import check_definition
+from goldsieve.funnels import check as funnel_check
+from goldsieve.funnels.check import check_definition
 from goldsieve.plugin_manager import lint, make_plugin_manager
 from goldsieve.plugins import templates
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from bench_move import DATA, FUNNEL, fill
 
-from goldsieve import migration
+from goldsieve.funnels import migration
+from goldsieve.people.users import add_user
 from goldsieve.runtime import open_runtime
-from goldsieve.users import add_user
 from goldsieve.workspace import init_workspace
 
 

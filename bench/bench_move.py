@@ -22,9 +22,9 @@ from pathlib import Path
 
 import waitress
 
-from goldsieve.app import create_app
+from goldsieve.people.users import add_user, issue_token
 from goldsieve.runtime import open_runtime
-from goldsieve.users import add_user, issue_token
+from goldsieve.web.app import create_app
 from goldsieve.workspace import init_workspace
 
 FUNNEL = json.loads((Path(__file__).parents[1] / "tests" / "funnels" / "design_example.json").read_text())

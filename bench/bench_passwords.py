@@ -1,6 +1,6 @@
 """What the password policy costs beside the password hash it guards.
 
-Every password that is set is judged by :func:`goldsieve.users.password_problems` (length, the
+Every password that is set is judged by :func:`goldsieve.people.users.password_problems` (length, the
 user name, then zxcvbn's estimate of the first ``ESTIMATED_CHARS`` characters) and then hashed
 with scrypt. This measures both in the same run — a typical passphrase, a random password as
 long as the estimator reads, and the longest password allowed — and prints the medians and the
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from werkzeug.security import generate_password_hash
 from zxcvbn import zxcvbn
 
-from goldsieve.users import ESTIMATED_CHARS, MAX_PASSWORD, password_problems
+from goldsieve.people.users import ESTIMATED_CHARS, MAX_PASSWORD, password_problems
 
 
 def median_ms(action: Callable[[], object], rounds: int) -> float:

@@ -29,7 +29,7 @@ from pathlib import Path
 from goldsieve.clock import stamp
 from goldsieve.store import And, Eq, In, Range, TinyStore
 from goldsieve.store.base import TABLES
-from goldsieve.store.tinydb_query import DEFAULT_INDEXES, DEFAULT_ORDERED, build_indexes, build_ordered
+from goldsieve.store.tinydb.indexes import DEFAULT_INDEXES, DEFAULT_ORDERED, build_indexes, build_ordered
 
 FUNNELS = {"b2b": ("lead", "qualified", "quote", "negotiation", "won", "lost"), "retail": ("new", "visit", "offer", "won", "lost")}
 OWNERS = [f"user{n}" for n in range(17)]

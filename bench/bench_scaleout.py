@@ -35,19 +35,19 @@ import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from bench_board import FUNNEL, NOW, PASSWORD, REPS, fill as fill_board, login
+import sqlalchemy
+from bench_board import FUNNEL, NOW, PASSWORD, REPS, login
+from bench_board import fill as fill_board
 from bench_move import fill as fill_moves
 
-import sqlalchemy
-
-from goldsieve.app import create_app
+from goldsieve.people.teams import add_team
+from goldsieve.people.users import add_user, issue_token
 from goldsieve.runtime import open_runtime
 from goldsieve.store import TinyStore
 from goldsieve.store.copy import copy_store
-from goldsieve.store.postgres_store import PostgresStore, engine_for
-from goldsieve.teams import add_team
-from goldsieve.testing_postgres import scratch_schema
-from goldsieve.users import add_user, issue_token
+from goldsieve.store.postgres.store import PostgresStore, engine_for
+from goldsieve.testing.postgres import scratch_schema
+from goldsieve.web.app import create_app
 from goldsieve.workspace import Workspace, init_workspace, set_store_url
 
 EXE = shutil.which("goldsieve", path=str(Path(sys.executable).parent))

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from goldsieve.store import TinyStore
-from goldsieve.store.journal import JOURNAL
+from goldsieve.store.tinydb.journal import JOURNAL
 
 SIZES = (1_000, 10_000, 100_000)
 

@@ -28,11 +28,11 @@ from typing import Iterator
 from bench_board import FUNNEL, PASSWORD
 
 from goldsieve.clock import stamp
-from goldsieve.outbox import DONE, new_row
+from goldsieve.deals.outbox import DONE, new_row
+from goldsieve.people.users import add_user
 from goldsieve.runtime import Runtime, open_runtime
 from goldsieve.store.filters import Eq
-from goldsieve.testing_postgres import scratch_schema
-from goldsieve.users import add_user
+from goldsieve.testing.postgres import scratch_schema
 from goldsieve.workspace import init_workspace, set_store_url
 
 EXE = shutil.which("goldsieve", path=str(Path(sys.executable).parent))

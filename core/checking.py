@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pluggy
 
-from .automation_check import automation_findings
-from .funnel_check import Finding, load_file
+from .automation.check import automation_findings
+from .funnels.check import Finding, load_file
 from .plugin_manager import actions, lint, make_plugin_manager
 from .workspace import CONFIG_NAME, Workspace
 

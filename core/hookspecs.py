@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import pluggy
 
 if TYPE_CHECKING:
-    from .actions import Action
-    from .channels import Channel
+    from .automation.actions import Action
+    from .automation.channels import Channel
     from .errors import Violation
-    from .funnel import Funnel, Stage
-    from .funnel_check import Finding
+    from .funnels.check import Finding
+    from .funnels.model import Funnel, Stage
     from .store import Store
     from .store.filters import Filter
 
@@ -85,7 +85,7 @@ def goldsieve_deal_event(event: dict[str, Any], deal: dict[str, Any], funnel: Fu
 def goldsieve_channels() -> list[type[Channel]]:
     """Notification channel types this plugin provides, for ``[channels.NAME]`` tables.
 
-    :returns: a list of :class:`goldsieve.channels.Channel` subclasses, each with a unique
+    :returns: a list of :class:`goldsieve.automation.channels.Channel` subclasses, each with a unique
         ``type`` (what a table's ``type = "…"`` names); the class checks its table in
         ``__init__`` and builds the service's request in ``request``.
     Combine: collected; every plugin's types are offered, and two classes with the same
@@ -97,7 +97,7 @@ def goldsieve_channels() -> list[type[Channel]]:
 def goldsieve_actions() -> list[Action]:
     """Actions a funnel's automations may name in ``do``.
 
-    :returns: a list of :class:`goldsieve.actions.Action`: a ``name``, the JSON Schema of its
+    :returns: a list of :class:`goldsieve.automation.actions.Action`: a ``name``, the JSON Schema of its
         parameters (the keys of the rule's action object besides ``action``, which
         ``goldsieve check`` validates), and ``run(context)``, called from the outbox after the
         triggering change was committed. Store writes go inside ``context.transaction()``, which

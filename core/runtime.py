@@ -9,17 +9,17 @@ from typing import Any, Iterable
 
 import pluggy
 
-from .access import allowed, visibility
-from .channels import Channel, load_channels
+from .automation.channels import Channel, load_channels
+from .automation.digest import Schedule
+from .automation.digest_channel import DigestDelivery
+from .automation.dispatch import Dispatcher
 from .checking import lint_findings
 from .clock import Clock, stamp, utc_now
-from .delivery import Dispatcher
-from .digest import Schedule
-from .digest_delivery import DigestDelivery
-from .engine import Engine
-from .funnel_versions import load_stored, record_first_versions
+from .deals.engine import Engine
+from .funnels.registry import FunnelRegistry, read_drafts
+from .funnels.versions import load_stored, record_first_versions
+from .people.permissions import allowed, visibility
 from .plugin_manager import actions, make_plugin_manager
-from .registry import FunnelRegistry, read_drafts
 from .store import Store, open_store
 from .workspace import Workspace
 
@@ -68,7 +68,7 @@ def open_runtime(
     """Load plugins, check the funnel files, open the store, load the funnels, build the engine.
 
     The funnels that run are the stored versions; a funnel file only counts on the first start
-    that sees its funnel (see :mod:`goldsieve.funnel_versions`).
+    that sees its funnel (see :mod:`goldsieve.funnels.versions`).
 
     The engine's scope and permission checks ask the permissions hooks
     (``goldsieve_visibility``, ``goldsieve_permission``) with the workspace's configuration.

@@ -106,7 +106,7 @@ class Workspace:
 
 def check_visibility(config: dict[str, Any], source: object = CONFIG_NAME) -> None:
     """Refuse a ``[visibility]`` table naming an unknown role or scope, at start-up."""
-    from .users import ROLES
+    from .people.users import ROLES
 
     table = config.get("visibility", {})
     if not isinstance(table, dict):

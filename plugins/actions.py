@@ -19,13 +19,13 @@ from __future__ import annotations
 from typing import Any
 
 from goldsieve import hookimpl
-from goldsieve.actions import Action, ActionContext, recipients
-from goldsieve.channels import DeliveryError, Message, named, page_url
-from goldsieve.engine import SYSTEM
+from goldsieve.automation.actions import Action, ActionContext, recipients
+from goldsieve.automation.channels import DeliveryError, Message, named, page_url
+from goldsieve.deals.engine import SYSTEM
+from goldsieve.deals.outbox import new_row
+from goldsieve.deals.tasks import due_in, task_row
 from goldsieve.errors import ValidationFailed
-from goldsieve.outbox import new_row
 from goldsieve.store.filters import Eq, all_of
-from goldsieve.tasks import due_in, task_row
 
 TEXT = {"anyOf": [{"type": "string", "minLength": 1},
                   {"type": "object", "minProperties": 1, "additionalProperties": {"type": "string"}}]}

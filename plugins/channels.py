@@ -1,6 +1,6 @@
 """The built-in notification channels: DingTalk, WeCom, Feishu, Slack and a signed JSON webhook.
 
-Each class turns a :class:`goldsieve.channels.Message` into the one POST its service documents
+Each class turns a :class:`goldsieve.automation.channels.Message` into the one POST its service documents
 for incoming messages, and judges the answer: the Chinese chat services answer HTTP 200 and put
 their verdict in the JSON body, so a non-zero code there is a failure (worth a retry only for
 rate limits and "system busy"; signature, keyword, IP-list and address errors are permanent).
@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from goldsieve import hookimpl
-from goldsieve.channels import Channel, ChannelConfigError, DeliveryError, Message, json_body
+from goldsieve.automation.channels import Channel, ChannelConfigError, DeliveryError, Message, json_body
 
 #: ``[channels.NAME.people]``: goldsieve username → the service's user id (or mobile number)
 PEOPLE = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}

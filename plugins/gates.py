@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from goldsieve import hookimpl
 from goldsieve.errors import Violation
-from goldsieve.funnel import Funnel, Stage
-from goldsieve.validation import violations
+from goldsieve.funnels.model import Funnel, Stage
+from goldsieve.funnels.validation import violations
 
 
 @hookimpl

@@ -1,6 +1,6 @@
 """Funnel lint: advice on definitions that are valid but probably not what the consultant meant.
 
-Validation (:mod:`goldsieve.funnel_check`) says whether goldsieve can run a funnel; lint says
+Validation (:mod:`goldsieve.funnels.check`) says whether goldsieve can run a funnel; lint says
 whether it will work for the people who sell with it: the seed's 5–7 stages, probabilities that
 rise, every open stage able to go stale, no stage, automation or gate that can never take effect.
 Every finding is a warning with a JSON pointer, why it matters and how to fix it;
@@ -15,8 +15,8 @@ import json
 from typing import Any, Iterator
 
 from goldsieve import hookimpl
-from goldsieve.conditions import contradictions
-from goldsieve.funnel_check import WARNING, Finding
+from goldsieve.funnels.check import WARNING, Finding
+from goldsieve.funnels.conditions import contradictions
 
 #: The seed's advice: fewer stages hide where deals are lost, more make reps fill in nonsense.
 OPEN_STAGES = range(5, 8)

@@ -45,9 +45,9 @@ from __future__ import annotations
 from typing import Any
 
 from goldsieve import hookimpl
+from goldsieve.people.teams import team_scope
 from goldsieve.store import Store
 from goldsieve.store.filters import Eq, Everything, Filter, In, any_of
-from goldsieve.teams import team_scope
 
 DEFAULT_VISIBILITY = {
     "admin": "all", "executive": "all", "manager": "team", "rep": "own",

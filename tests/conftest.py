@@ -1,4 +1,4 @@
-"""Shared fixtures: goldsieve's own suite runs on the hand-written DESIGN.md funnel by default."""
+"""Shared fixtures: goldsieve's own suite runs on the hand-written example funnel by default."""
 from __future__ import annotations
 
 import json

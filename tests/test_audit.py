@@ -7,11 +7,11 @@ import json
 import pytest
 
 from goldsieve.audit import REDACTED, audit_entry, find_audit, record
-from goldsieve.teams import add_team, update_team
+from goldsieve.people.teams import add_team, update_team
+from goldsieve.people.users import issue_token, update_user
 from goldsieve.testing import TEST_PASSWORD
-from goldsieve.users import issue_token, update_user
 
-from .ui.conftest import Browser
+from tests.ui.conftest import Browser
 
 NOW = "2026-01-05T09:00:00.000Z"
 

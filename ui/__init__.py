@@ -5,13 +5,27 @@ languages, htmx — so the app factory stays a list of steps.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, g, render_template
+from flask import Blueprint, Flask, g, render_template
 from htmx_flask import Htmx
 
-from goldsieve.tasks import unread_count
+from goldsieve.deals.tasks import unread_count
+from goldsieve.web.app import current_runtime
 
-from . import (access, account, admin, admin_teams, admin_users, analytics, auth, board, deals,
-               designer, digest, inbox, lead_form)
+from . import (
+    access,
+    account,
+    admin,
+    admin_teams,
+    admin_users,
+    analytics,
+    auth,
+    board,
+    deals,
+    designer,
+    digest,
+    inbox,
+    lead_form,
+)
 from .i18n import init_i18n, template_context
 from .security import init_security
 
@@ -21,7 +35,7 @@ bp = Blueprint("ui", __name__, template_folder="templates", static_folder="stati
 
 @bp.get("/")
 def start():
-    runtime = current_app.extensions["goldsieve"]
+    runtime = current_runtime()
     return render_template("start.html", funnels=list(runtime.funnels),
                            may_design=runtime.engine.may(g.user, "change_funnel"))
 
@@ -42,10 +56,10 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
 def _may_admin() -> bool:
     """Whether the top bar links to the admin pages (they check again themselves)."""
     user = g.get("user")
-    return user is not None and current_app.extensions["goldsieve"].engine.may(user, "manage_users")
+    return user is not None and current_runtime().engine.may(user, "manage_users")
 
 
 def _unread() -> int:
     """The header's unread count (one indexed count per page)."""
     user = g.get("user")
-    return unread_count(current_app.extensions["goldsieve"].store, user) if user else 0
+    return unread_count(current_runtime().store, user) if user else 0

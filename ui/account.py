@@ -10,9 +10,10 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 
 from goldsieve.errors import ValidationFailed
-from goldsieve.users import change_password
+from goldsieve.people.users import change_password
+from goldsieve.web.app import current_runtime
 
-from .auth import begin_session, runtime, throttle
+from .auth import begin_session, throttle
 from .people_forms import by_field
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -32,7 +33,7 @@ def password():
                 {"Retry-After": str(wait)})
     form = request.form
     try:
-        change_password(runtime().store, username, form.get("current_password", ""),
+        change_password(current_runtime().store, username, form.get("current_password", ""),
                         form.get("new_password", ""), form.get("repeat_password", ""))
     except ValidationFailed as refused:
         errors = by_field(refused.violations)

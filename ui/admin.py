@@ -9,11 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from goldsieve.audit import find_audit
-from goldsieve.delivery import deliveries
+from goldsieve.automation.dispatch import deliveries
+from goldsieve.deals.outbox import DEAD, PENDING
 from goldsieve.errors import NotFound
-from goldsieve.outbox import DEAD, PENDING
-
-from .auth import runtime
+from goldsieve.web.app import current_runtime
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -22,7 +21,7 @@ PAGE_SIZE = 50
 def admins_only():
     """Before every request of an admin blueprint: 403 unless the user may manage users
     (the ``goldsieve_permission`` action ``manage_users``, admins by default)."""
-    if g.user is not None and not runtime().engine.may(g.user, "manage_users"):
+    if g.user is not None and not current_runtime().engine.may(g.user, "manage_users"):
         return render_template("deals/not_found.html", forbidden=True), 403
     return None
 
@@ -44,7 +43,7 @@ def cursor_arg() -> int | None:
 @bp.get("/audit")
 def audit():
     """A page of the audit log, newest first; "Older" pages on with ``?cursor=<last id>``."""
-    rows = find_audit(runtime().store, after=cursor_arg(), limit=PAGE_SIZE)
+    rows = find_audit(current_runtime().store, after=cursor_arg(), limit=PAGE_SIZE)
     older = rows[-1]["id"] if len(rows) == PAGE_SIZE else None
     return render_template("admin/audit.html", rows=rows, older=older)
 
@@ -53,7 +52,7 @@ def audit():
 def outbox():
     """Pending or (``?status=dead``) dead deliveries, newest first."""
     status = DEAD if request.args.get("status") == DEAD else PENDING
-    rows = deliveries(runtime().store, status, after=cursor_arg(), limit=PAGE_SIZE)
+    rows = deliveries(current_runtime().store, status, after=cursor_arg(), limit=PAGE_SIZE)
     older = rows[-1]["id"] if len(rows) == PAGE_SIZE else None
     return render_template("admin/outbox.html", rows=rows, status=status, older=older)
 
@@ -61,5 +60,5 @@ def outbox():
 @bp.post("/outbox/<int:row_id>/retry")
 def retry_delivery(row_id: int):
     """Give a dead delivery a fresh set of attempts."""
-    runtime().dispatcher.retry(row_id)
+    current_runtime().dispatcher.retry(row_id)
     return redirect(url_for("admin.outbox", status=DEAD), code=303)

@@ -1,7 +1,7 @@
 """Admin pages for teams: the hierarchy as a tree, adding a team, changing its parent and
 manager.
 
-The kernel (``goldsieve.teams``) refuses cycles and unknown teams or users, field by field,
+The kernel (``goldsieve.people.teams``) refuses cycles and unknown teams or users, field by field,
 and audits every change with the admin as actor; a refused form comes back with 422 and its
 messages, and nothing is written. Plain forms: they work without JavaScript.
 """
@@ -12,10 +12,10 @@ from typing import Any
 from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 
-from goldsieve.teams import add_team, find_team, tree, update_team
+from goldsieve.people.teams import add_team, find_team, tree, update_team
+from goldsieve.web.app import current_runtime
 
 from .admin import admins_only
-from .auth import runtime
 from .people_forms import optional, submit
 
 bp = Blueprint("admin_teams", __name__, url_prefix="/admin/teams")
@@ -36,7 +36,7 @@ def nested(store) -> list[dict[str, Any]]:
 
 
 def _choices() -> dict[str, Any]:
-    store = runtime().store
+    store = current_runtime().store
     users = sorted(store.find("users"), key=lambda u: u["username"])
     return {"flat": tree(store), "people": {u["username"]: u for u in users}}
 
@@ -44,7 +44,7 @@ def _choices() -> dict[str, Any]:
 @bp.get("")
 def index(errors: dict | None = None, status: int = 200):
     """The team tree with each manager, and the form that adds a team."""
-    page = render_template("admin/teams.html", nodes=nested(runtime().store),
+    page = render_template("admin/teams.html", nodes=nested(current_runtime().store),
                            errors=errors or {}, form=request.form if errors else {},
                            **_choices())
     return page, status
@@ -55,7 +55,7 @@ def add():
     name = request.form.get("name", "").strip()
 
     def write() -> None:
-        add_team(runtime().store, name, parent=request.form.get("parent") or None,
+        add_team(current_runtime().store, name, parent=request.form.get("parent") or None,
                  manager=request.form.get("manager") or None, actor=g.user["username"])
 
     return submit(write, lambda errors: index(errors, 422),
@@ -64,7 +64,7 @@ def add():
 
 @bp.get("/<name>")
 def edit(name: str, errors: dict | None = None, status: int = 200):
-    team = find_team(runtime().store, name)
+    team = find_team(current_runtime().store, name)
     if team is None:
         abort(404)
     return render_template("admin/team.html", team=team, errors=errors or {},
@@ -73,11 +73,11 @@ def edit(name: str, errors: dict | None = None, status: int = 200):
 
 @bp.post("/<name>")
 def save(name: str):
-    if find_team(runtime().store, name) is None:
+    if find_team(current_runtime().store, name) is None:
         abort(404)
 
     def write() -> None:
-        update_team(runtime().store, name, parent=optional("parent"),
+        update_team(current_runtime().store, name, parent=optional("parent"),
                     manager=optional("manager"), actor=g.user["username"])
 
     return submit(write, lambda errors: edit(name, errors, 422),

@@ -3,7 +3,7 @@ deactivate and reactivate.
 
 Plain forms that post and redirect (they work without JavaScript); a refused form is the same
 page again with a message beside each field, answered 422, and nothing written. The kernel
-(``goldsieve.users``) validates, applies the password policy, keeps the last active admin and
+(``goldsieve.people.users``) validates, applies the password policy, keeps the last active admin and
 writes the audit row with the admin as actor; these views only translate forms.
 """
 from __future__ import annotations
@@ -15,12 +15,19 @@ from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from goldsieve.errors import ValidationFailed, Violation
-from goldsieve.teams import tree
-from goldsieve.users import (ROLES, add_user, find_user, password_problems, set_active,
-                             set_password, update_user)
+from goldsieve.people.teams import tree
+from goldsieve.people.users import (
+    ROLES,
+    add_user,
+    find_user,
+    password_problems,
+    set_active,
+    set_password,
+    update_user,
+)
+from goldsieve.web.app import current_runtime
 
 from .admin import admins_only
-from .auth import runtime
 from .people_forms import optional, submit
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
@@ -29,11 +36,11 @@ bp.before_request(admins_only)
 
 def _choices() -> dict[str, Any]:
     """What the forms offer: the roles and the teams (as a tree, so sub-teams read as such)."""
-    return {"roles": ROLES, "teams": tree(runtime().store)}
+    return {"roles": ROLES, "teams": tree(current_runtime().store)}
 
 
 def _user_or_404(username: str) -> dict[str, Any]:
-    user = find_user(runtime().store, username)
+    user = find_user(current_runtime().store, username)
     if user is None:
         abort(404)
     return user
@@ -51,7 +58,7 @@ def _check_repeat(username: str) -> None:
 @bp.get("")
 def index(errors: dict | None = None, status: int = 200):
     """Every user with role, team, last login and state, and the form that adds one."""
-    users = sorted(runtime().store.find("users"), key=lambda u: u["username"])
+    users = sorted(current_runtime().store.find("users"), key=lambda u: u["username"])
     page = render_template("admin/users.html", users=users, errors=errors or {},
                            form=request.form if errors else {}, **_choices())
     return page, status
@@ -64,7 +71,7 @@ def add():
 
     def write() -> None:
         _check_repeat(username)
-        add_user(runtime().store, username, form.get("role", ""), form.get("password", ""),
+        add_user(current_runtime().store, username, form.get("role", ""), form.get("password", ""),
                  team=form.get("team") or None, display_name=form.get("display_name") or None,
                  actor=g.user["username"])
 
@@ -85,7 +92,7 @@ def save(username: str):
     _user_or_404(username)
 
     def write() -> None:
-        update_user(runtime().store, username, role=request.form.get("role") or None,
+        update_user(current_runtime().store, username, role=request.form.get("role") or None,
                     team=optional("team"), display_name=optional("display_name"),
                     actor=g.user["username"])
 
@@ -99,7 +106,7 @@ def reset_password(username: str):
 
     def write() -> None:
         _check_repeat(username)
-        set_password(runtime().store, username, request.form.get("password", ""),
+        set_password(current_runtime().store, username, request.form.get("password", ""),
                      actor=g.user["username"])
 
     return _submit_edit(username, write, _("Set a new password for %(name)s.", name=username))
@@ -124,6 +131,6 @@ def set_state(username: str):
     # an admin who deactivates themself has just ended their own session
     target = (url_for("auth.login") if active == "0" and username == g.user["username"]
               else url_for(".edit", username=username))
-    return submit(lambda: set_active(runtime().store, username, active == "1",
+    return submit(lambda: set_active(current_runtime().store, username, active == "1",
                                      actor=g.user["username"]),
                   lambda errors: edit(username, errors, 422), done, target)

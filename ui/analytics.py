@@ -12,19 +12,26 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 
-from goldsieve.analytics.metrics import FunnelMetrics, funnel_metrics
 from goldsieve.analytics.advisor import advice_window, advise
 from goldsieve.analytics.forecast import backtest, forecast
-from goldsieve.analytics.windows import (BadWindow, check_interval, parse_quarter, quarter_label,
-                                         quarter_of, window)
-from goldsieve.api.analytics import scoped_report, scoped_trend, visible_histories
+from goldsieve.analytics.metrics import FunnelMetrics, funnel_metrics
+from goldsieve.analytics.windows import (
+    BadWindow,
+    check_interval,
+    parse_quarter,
+    quarter_label,
+    quarter_of,
+    window,
+)
 from goldsieve.errors import NotFound
-from goldsieve.funnel import OPEN, Funnel
+from goldsieve.funnels.model import OPEN, Funnel
 from goldsieve.store.filters import In, all_of
+from goldsieve.web.api.analytics import scoped_report, scoped_trend, visible_histories
+from goldsieve.web.app import current_runtime
 
 from . import charts
 from .i18n import text
@@ -33,9 +40,6 @@ bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
 LIST_LIMIT = 500  # deals listed under one cell of the lost-reason review
 
-
-def runtime():
-    return current_app.extensions["goldsieve"]
 
 
 @dataclass
@@ -54,13 +58,13 @@ class Request:
 
 def _asked(funnel_id: str) -> Request:
     try:
-        funnel = runtime().funnels.get(funnel_id)
+        funnel = current_runtime().funnels.get(funnel_id)
     except NotFound:
         abort(404)
     args = request.args
     interval = args.get("interval", "week")
     try:
-        start, end = window(args.get("from"), args.get("to"), runtime().engine.clock())
+        start, end = window(args.get("from"), args.get("to"), current_runtime().engine.clock())
         check_interval(interval)
     except BadWindow as error:
         abort(400, description=str(error))
@@ -73,7 +77,7 @@ def _report(asked: Request) -> FunnelMetrics:
 
 @bp.get("/")
 def index():
-    first = next(iter(runtime().funnels), None)
+    first = next(iter(current_runtime().funnels), None)
     if first is None:
         abort(404)
     return redirect(url_for("analytics.page", funnel_id=first.id))
@@ -100,7 +104,7 @@ def page(funnel_id: str):
         path=path, entered_bars=entered_bars, entered_height=entered_height, trend=weeks, trend_labels=[bucket["from"][:10] for bucket in weeks],
         trend_lines=trend_lines, open_stages=open_stages, reasons=reasons,
         reason_titles={r: text(funnel.lost_reasons.get(r, r)) for r in reasons},
-        funnels=list(runtime().funnels), charts=charts,
+        funnels=list(current_runtime().funnels), charts=charts,
     )
 
 
@@ -108,7 +112,7 @@ def page(funnel_id: str):
 def forecast_page(funnel_id: str):
     """The quarter's forecast (``?quarter=2026Q4``, this quarter by default) and its backtest."""
     asked = _asked(funnel_id)
-    now = runtime().engine.clock()
+    now = current_runtime().engine.clock()
     try:
         year, quarter = parse_quarter(request.args["quarter"]) if request.args.get("quarter") else quarter_of(now)
     except BadWindow as error:
@@ -122,7 +126,7 @@ def forecast_page(funnel_id: str):
               + [max(r["actual"], r["p90"], r["weighted"]) for r in checks]) or 1
     return render_template("analytics/forecast.html", funnel=asked.funnel, asked=asked,
                            outlook=outlook, checks=checks, titles=titles, by_stage=by_stage,
-                           top=top, charts=charts, funnels=list(runtime().funnels),
+                           top=top, charts=charts, funnels=list(current_runtime().funnels),
                            quarter=quarter_label(year, quarter))
 
 
@@ -140,7 +144,7 @@ def _forecast_by_stage(outlook, funnel: Funnel) -> list[dict]:
 def advice_page(funnel_id: str):
     """The stage advisor over the half year up to now (or the ``from``/``to`` asked for)."""
     asked = _asked(funnel_id)
-    now = runtime().engine.clock()
+    now = current_runtime().engine.clock()
     start, end = (asked.start, asked.end) if request.args.get("from") or request.args.get("to") \
         else advice_window(now)
     found = visible_histories(asked.funnel, end)
@@ -149,7 +153,7 @@ def advice_page(funnel_id: str):
     return render_template("analytics/advice.html", funnel=asked.funnel, asked=asked, start=start,
                            end=end, suggestions=advise(report, asked.funnel, found), titles=titles,
                            reason_titles={r: text(t) for r, t in asked.funnel.lost_reasons.items()},
-                           funnels=list(runtime().funnels))
+                           funnels=list(current_runtime().funnels))
 
 
 @bp.get("/<funnel_id>/lost")
@@ -162,7 +166,7 @@ def lost_deals(funnel_id: str):
     reason = request.args.get("reason", "")
     report = _report(asked)
     ids = report.stage(stage.id).lost_deals.get(reason, [])[:LIST_LIMIT]
-    engine = runtime().engine
+    engine = current_runtime().engine
     deals = engine.store.find("deals", all_of(engine.scope(g.user), In("id", tuple(ids)))) if ids else []
     return render_template("analytics/lost.html", funnel=asked.funnel, asked=asked, stage=stage,
                            reason=reason, reason_title=text(asked.funnel.lost_reasons.get(reason, reason)),

@@ -1,14 +1,15 @@
 """Logging in and out, and requiring a login for every page but ``/login`` and static files."""
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, g, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
 from goldsieve.audit import append, audit_entry
 from goldsieve.clock import stamp
-from goldsieve.sessions import end_session, session_user, start_session
-from goldsieve.throttle import LoginThrottle
-from goldsieve.users import authenticate, set_locale as remember_locale
+from goldsieve.people.sessions import end_session, session_user, start_session
+from goldsieve.people.throttle import LoginThrottle
+from goldsieve.people.users import authenticate
+from goldsieve.people.users import set_locale as remember_locale
+from goldsieve.web.app import current_runtime
 
 from .i18n import normalize
 
@@ -18,12 +19,9 @@ bp = Blueprint("auth", __name__)
 PUBLIC = {"auth.login", "auth.set_locale", "ui.static"}
 
 
-def runtime():
-    return current_app.extensions["goldsieve"]
-
 
 def load_user() -> None:
-    g.user = session_user(runtime().store, session.get("sid"), clock=runtime().engine.clock)
+    g.user = session_user(current_runtime().store, session.get("sid"), clock=current_runtime().engine.clock)
 
 
 def require_login():
@@ -44,7 +42,7 @@ def throttle() -> LoginThrottle:
     """The app's login throttle (its record is in the store), created on first use."""
     extensions = current_app.extensions
     if "goldsieve.login_throttle" not in extensions:
-        extensions["goldsieve.login_throttle"] = LoginThrottle(runtime().store, runtime().engine.clock)
+        extensions["goldsieve.login_throttle"] = LoginThrottle(current_runtime().store, current_runtime().engine.clock)
     return extensions["goldsieve.login_throttle"]
 
 
@@ -60,7 +58,7 @@ def begin_session(username: str, client: str, action: str = "login") -> None:
     from before survives it but the chosen language."""
     locale = session.get("locale")
     session.clear()
-    session["sid"] = start_session(runtime().store, username, clock=runtime().engine.clock,
+    session["sid"] = start_session(current_runtime().store, username, clock=current_runtime().engine.clock,
                                    client=client, action=action)
     if locale:
         session["locale"] = locale
@@ -78,16 +76,16 @@ def login():
                 "login.html", error="throttled", wait=wait, next=request.args.get("next")), 429))
             response.headers["Retry-After"] = str(wait)
             return response
-        user = authenticate(runtime().store, username, request.form.get("password", ""))
-        clock = runtime().engine.clock
+        user = authenticate(current_runtime().store, username, request.form.get("password", ""))
+        clock = current_runtime().engine.clock
         if user is None:
             throttle().failed(username, client)
             # by = the name tried (it may not exist); the password is never recorded
-            append(runtime().store, audit_entry(username[:64], "login_failed", "user",
+            append(current_runtime().store, audit_entry(username[:64], "login_failed", "user",
                                                 username[:64], {}, stamp(clock()), client=client))
         else:
             throttle().succeeded(username)
-            end_session(runtime().store, session.get("sid"), clock=clock, action="session_replaced")
+            end_session(current_runtime().store, session.get("sid"), clock=clock, action="session_replaced")
             begin_session(user["username"], client)
             return redirect(safe_next(request.args.get("next")))
         error = "invalid"
@@ -97,7 +95,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    end_session(runtime().store, session.get("sid"), clock=runtime().engine.clock)
+    end_session(current_runtime().store, session.get("sid"), clock=current_runtime().engine.clock)
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -109,5 +107,5 @@ def set_locale():
     if locale:
         session["locale"] = locale
         if g.user is not None:
-            g.user = remember_locale(runtime().store, g.user, locale)
+            g.user = remember_locale(current_runtime().store, g.user, locale)
     return redirect(safe_next(request.form.get("next")))

@@ -14,7 +14,7 @@ per (funnel, scope, filters):
 built once by paging through ``Engine.list``, then kept current by replaying the events written
 since — each names the deal it changed, which is re-read through ``Engine.get`` (the scope
 still decides). That is sound because every change of a deal appends an event in the same
-transaction (DESIGN.md principle 5) and events are never deleted; a render first reads the
+transaction (docs/architecture.md, principle 5) and events are never deleted; a render first reads the
 event count and newest event id, and when they moved, it catches up before printing.
 """
 from __future__ import annotations
@@ -38,10 +38,11 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from goldsieve.errors import NotFound
-from goldsieve.funnel import OPEN, Funnel, Stage
+from goldsieve.funnels.model import OPEN, Funnel, Stage
+from goldsieve.funnels.validation import compile_schema
 from goldsieve.store import Group
 from goldsieve.store.filters import Contains, Eq, Filter, all_of, matches
-from goldsieve.validation import compile_schema
+from goldsieve.web.app import current_runtime
 
 from .i18n import text
 
@@ -55,9 +56,6 @@ MAX_TOTALS = 32  # totals views kept (one per funnel, scope and filters)
 MAX_STYLES = 100_000  # remembered highlight results
 _MISSING = object()
 
-
-def runtime():
-    return current_app.extensions["goldsieve"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,7 +145,7 @@ def deal_filter(funnel_id: str, owner: str | None, q: str | None) -> Filter:
 def fetch(user: dict, funnel: Funnel, stage: Stage | None, owner: str | None, q: str | None,
           after: int | None, limit: int) -> list[dict]:
     """Open deals of the funnel the user may see, newest first (keep in step with deal_filter)."""
-    return runtime().engine.list(user, funnel=funnel.id, stage=stage.id if stage else None,
+    return current_runtime().engine.list(user, funnel=funnel.id, stage=stage.id if stage else None,
                                  status=OPEN, owner=owner, text=q, after=after, limit=limit)
 
 
@@ -205,7 +203,7 @@ class Totals:
 
     def _replay(self, user: dict, funnel: Funnel, owner: str | None, q: str | None,
                 marker: tuple[int, int]) -> bool:
-        engine = runtime().engine
+        engine = current_runtime().engine
         events = engine.store.find("events", after=self.marker[1], limit=REPLAY_MAX + 1)
         # The cursor misses events committed with an id below the newest one seen (possible
         # with concurrent writers in a database); then the count does not add up: rebuild.
@@ -257,7 +255,7 @@ class BoardCache:
 
     def column_totals(self, user: dict, funnel: Funnel, owner: str | None,
                       q: str | None) -> Totals | Summed:
-        store, scope = runtime().store, runtime().engine.scope(user)
+        store, scope = current_runtime().store, current_runtime().engine.scope(user)
         if store.aggregates_natively:
             where = all_of(scope, deal_filter(funnel.id, owner, q))
             return Summed(store.aggregate("deals", where, "stage", "data.amount"))
@@ -379,7 +377,7 @@ class BoardView:
         self.funnel, self.owner, self.q = funnel, owner, q
         self.user = g.user
         self.cache = board_cache()
-        self.now = runtime().engine.clock()
+        self.now = current_runtime().engine.clock()
         self.money = money_formatter(str(get_locale()), funnel.currency)
         self.titles = {s.id: text(s.title) or s.id for s in funnel.stages}
         self.marks = {"high": _("High priority"), "medium": _("Medium priority"),
@@ -459,7 +457,7 @@ class BoardView:
 
 def _funnel(funnel_id: str) -> Funnel:
     try:
-        return runtime().funnels.get(funnel_id)
+        return current_runtime().funnels.get(funnel_id)
     except NotFound:
         abort(404)
 
@@ -487,8 +485,8 @@ def _fragment(target: str | None = None) -> bool:
 
 def _page(view: BoardView, columns: list[Column]):
     # only people whose deals this user may see: the filter must not list colleagues' names
-    scope = runtime().engine.scope(g.user)
-    owners = {user["username"] for user in runtime().store.find("users")
+    scope = current_runtime().engine.scope(g.user)
+    owners = {user["username"] for user in current_runtime().store.find("users")
               if matches(scope, {"owner": user["username"]})}
     owners = sorted(owners | {view.owner} if view.owner else owners)  # keep a stale filter visible
     return render_template("board/page.html", columns=columns, owners=owners,

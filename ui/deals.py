@@ -14,16 +14,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import (Blueprint, Response, abort, current_app, g, make_response, redirect,
-                   render_template, request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
-from goldsieve.engine import merge_data
+from goldsieve.deals.engine import merge_data
+from goldsieve.deals.tasks import deal_tasks
 from goldsieve.errors import Forbidden, NotFound, ValidationFailed, Violation
-from goldsieve.funnel import Funnel, Stage
+from goldsieve.funnels.model import Funnel, Stage
+from goldsieve.funnels.validation import violations
 from goldsieve.store import Conflict
-from goldsieve.tasks import deal_tasks
-from goldsieve.validation import violations
+from goldsieve.web.app import current_runtime
 
 from . import forms
 from .auth import safe_next
@@ -35,7 +45,7 @@ MAX_TITLE = 200  # the engine's limit, mirrored as maxlength
 
 
 def engine():
-    return current_app.extensions["goldsieve"].engine
+    return current_runtime().engine
 
 
 def wants_fragment() -> bool:
@@ -170,7 +180,7 @@ def new_deal_fields(funnel: Funnel) -> tuple[set[str], list[str], list[str]]:
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    runtime = current_app.extensions["goldsieve"]
+    runtime = current_runtime()
     funnel_id = request.args.get("funnel") or request.form.get("funnel")
     if not funnel_id:
         available = list(runtime.funnels)

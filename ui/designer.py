@@ -1,28 +1,31 @@
 """The funnel designer: edit a draft of a funnel in the browser, then plan and apply it.
 
 For users allowed ``change_funnel`` (admins, by default). A draft starts from an industry
-template or from a funnel's applied version and lives in the store (:mod:`goldsieve.funnel_drafts`).
+template or from a funnel's applied version and lives in the store (:mod:`goldsieve.funnels.drafts`).
 Every edit is a small form posted to one endpoint (``op`` says which edit): with htmx the editor
 is swapped in place, lint and the deal-form preview included; without JavaScript the page is
 posted and redirected back. Saving shows the plan of ``goldsieve funnel plan`` and applies
-through :func:`goldsieve.migration.apply`, the path the command line takes.
+through :func:`goldsieve.funnels.migration.apply`, the path the command line takes.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from goldsieve import funnel_drafts, funnel_edit, migration
 from goldsieve.checking import lint_findings
 from goldsieve.clock import stamp
 from goldsieve.errors import DefinitionError, Forbidden, NotFound
-from goldsieve.funnel import Funnel
-from goldsieve.funnel_check import check_definition
+from goldsieve.funnels import drafts as funnel_drafts
+from goldsieve.funnels import edit as funnel_edit
+from goldsieve.funnels import migration
+from goldsieve.funnels.check import check_definition
+from goldsieve.funnels.model import Funnel
 from goldsieve.plugin_manager import actions, templates
 from goldsieve.schemas import meta_schema
+from goldsieve.web.app import current_runtime
 
 from . import forms
 from .deals import respond, wants_fragment
@@ -30,17 +33,14 @@ from .deals import respond, wants_fragment
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 
 
-def runtime():
-    return current_app.extensions["goldsieve"]
-
 
 def now() -> str:
-    return stamp(runtime().engine.clock())
+    return stamp(current_runtime().engine.clock())
 
 
 @bp.before_request
 def _admins_only():
-    if not runtime().engine.may(g.user, "change_funnel"):
+    if not current_runtime().engine.may(g.user, "change_funnel"):
         raise Forbidden("only those who may change funnels use the designer")
 
 
@@ -60,9 +60,9 @@ def _not_found(error: NotFound):
 @bp.get("/")
 def index():
     """The funnels to edit, the templates to start from, and the user's open drafts."""
-    return render_template("designer/index.html", funnels=list(runtime().funnels),
-                           templates=sorted(templates(runtime().pm).items()),
-                           drafts=funnel_drafts.mine(runtime().store, g.user["username"]))
+    return render_template("designer/index.html", funnels=list(current_runtime().funnels),
+                           templates=sorted(templates(current_runtime().pm).items()),
+                           drafts=funnel_drafts.mine(current_runtime().store, g.user["username"]))
 
 
 @bp.post("/drafts")
@@ -70,26 +70,26 @@ def start():
     """Start a draft from ``source`` = ``funnel:<id>`` or ``template:<id>`` (as funnel ``id``)."""
     kind, _sep, name = request.form.get("source", "").partition(":")
     if kind == "funnel":
-        base = runtime().funnels.get(name)
+        base = current_runtime().funnels.get(name)
         definition = base.definition
-    elif kind == "template" and name in (available := templates(runtime().pm)):
+    elif kind == "template" and name in (available := templates(current_runtime().pm)):
         definition = {**available[name], "id": request.form.get("id", "").strip() or name}
         if not funnel_edit.SLUG.match(definition["id"]):
-            return respond(render_template("designer/index.html", funnels=list(runtime().funnels),
+            return respond(render_template("designer/index.html", funnels=list(current_runtime().funnels),
                                            templates=sorted(available.items()), drafts=[],
                                            error=_("A funnel id uses lowercase letters, digits, _ and -.")),
                            422)
         base = _applied(definition["id"])
     else:
         raise NotFound(f"nothing to start a draft from: {kind}:{name}")
-    draft = funnel_drafts.start(runtime().store, g.user["username"], definition, base,
+    draft = funnel_drafts.start(current_runtime().store, g.user["username"], definition, base,
                                 f"{kind}:{name}", now())
     return redirect(url_for("designer.edit", draft_id=draft["id"]), 303)
 
 
 def _applied(funnel_id: str) -> Funnel | None:
     try:
-        return runtime().funnels.get(funnel_id)
+        return current_runtime().funnels.get(funnel_id)
     except NotFound:
         return None
 
@@ -99,25 +99,25 @@ def _applied(funnel_id: str) -> Funnel | None:
 
 @bp.get("/drafts/<int:draft_id>")
 def edit(draft_id: int):
-    draft = funnel_drafts.load(runtime().store, draft_id, g.user["username"])
+    draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
     return respond(render_editor(draft))
 
 
 @bp.post("/drafts/<int:draft_id>")
 def change(draft_id: int):
     """Apply one edit (``op``); an edit the draft refuses changes nothing and says why (422)."""
-    draft = funnel_drafts.load(runtime().store, draft_id, g.user["username"])
+    draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
     if request.form.get("op") == "discard":
-        funnel_drafts.discard(runtime().store, draft_id)
+        funnel_drafts.discard(current_runtime().store, draft_id)
         return redirect(url_for("designer.index"), 303)
     try:
         EDITS[request.form.get("op", "")](draft, request.form)
     except KeyError:
         return respond(render_editor(draft, error=_("Unknown change.")), 422)
     except funnel_edit.EditError as error:
-        draft = funnel_drafts.load(runtime().store, draft_id, g.user["username"])
+        draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
         return respond(render_editor(draft, error=str(error)), 422)
-    funnel_drafts.save(runtime().store, draft, now())
+    funnel_drafts.save(current_runtime().store, draft, now())
     if wants_fragment():
         return respond(render_editor(draft))
     return redirect(url_for("designer.edit", draft_id=draft_id), 303)
@@ -169,7 +169,7 @@ EDITS = {
 
 def offered_actions() -> dict[str, str | None]:
     """The registered actions the designer offers, with the parameter each asks for."""
-    return funnel_edit.designer_actions(actions(runtime().pm))
+    return funnel_edit.designer_actions(actions(current_runtime().pm))
 
 
 def triggers() -> list[str]:
@@ -181,7 +181,7 @@ def findings(definition: dict) -> list:
     """``goldsieve check`` on the draft: validation errors, then (if none) the plugins' lint."""
     found = check_definition(definition)
     if not any(f.severity == "error" for f in found):
-        found += lint_findings(runtime().pm, definition, set(runtime().channels))
+        found += lint_findings(current_runtime().pm, definition, set(current_runtime().channels))
     return found
 
 
@@ -224,16 +224,16 @@ def _field_kind(schema: dict) -> str:
 @bp.get("/drafts/<int:draft_id>/plan")
 def plan(draft_id: int):
     """What saving would do, with the button that does it."""
-    draft = funnel_drafts.load(runtime().store, draft_id, g.user["username"])
+    draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
     return _render_plan(draft)
 
 
 def _render_plan(draft: dict, status: int = 200, error: str | None = None) -> Response:
     candidate = funnel_drafts.candidate(draft)
     unchanged = draft["base_version"] is not None and \
-        draft["definition"] == runtime().funnels.get(draft["funnel"], draft["base_version"]).definition
+        draft["definition"] == current_runtime().funnels.get(draft["funnel"], draft["base_version"]).definition
     try:
-        result = migration.plan(runtime(), candidate, f"draft {draft['id']}")
+        result = migration.plan(current_runtime(), candidate, f"draft {draft['id']}")
     except DefinitionError as problem:
         return respond(render_template("designer/plan.html", draft=draft, plan=None,
                                        problems=problem.findings, unchanged=unchanged,
@@ -245,11 +245,11 @@ def _render_plan(draft: dict, status: int = 200, error: str | None = None) -> Re
 @bp.post("/drafts/<int:draft_id>/apply")
 def apply(draft_id: int):
     """Apply the draft as the funnel's next version, migrate its deals, open its board."""
-    draft = funnel_drafts.load(runtime().store, draft_id, g.user["username"])
+    draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
     try:
-        result = migration.apply(runtime(), funnel_drafts.candidate(draft), g.user["username"],
+        result = migration.apply(current_runtime(), funnel_drafts.candidate(draft), g.user["username"],
                                  source=f"draft {draft_id}")
     except (migration.PlanRefused, DefinitionError):
         return _render_plan(draft, 422, error=_("Nothing was saved: fix what the plan lists first."))
-    funnel_drafts.discard(runtime().store, draft_id)
+    funnel_drafts.discard(current_runtime().store, draft_id)
     return redirect(url_for("board.show", funnel_id=result.funnel), 303)

@@ -1,16 +1,17 @@
 """The weekly digest as a page: what the signed-in manager's inbox gets this week, in their language.
 
 Managers, executives and admins only (others get 403): the numbers are
-:func:`goldsieve.digest.build_digest` over the user's own visibility scope, so the page and the
+:func:`goldsieve.automation.digest.build_digest` over the user's own visibility scope, so the page and the
 inbox text agree.
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, g, render_template
+from flask import Blueprint, abort, g, render_template
 
-from goldsieve.digest import build_digest
+from goldsieve.automation.digest import build_digest
+from goldsieve.web.app import current_runtime
 
 from .i18n import text
 
@@ -24,7 +25,7 @@ READERS = frozenset({"manager", "executive", "admin"})
 def show():
     if g.user["role"] not in READERS:
         abort(403)
-    runtime = current_app.extensions["goldsieve"]
+    runtime = current_runtime()
     digest = build_digest(runtime.engine, g.user, runtime.engine.clock())
     titles = {f.id: {s.id: text(s.title) or s.id for s in f.stages} for f in digest.definitions.values()}
     return render_template("digest/page.html", digest=digest, funnels=digest.definitions, titles=titles,

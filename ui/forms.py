@@ -32,7 +32,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from goldsieve.errors import Violation
-from goldsieve.funnel import Funnel, Stage
+from goldsieve.funnels.model import Funnel, Stage
 from goldsieve.plugin_manager import field_widgets
 
 from .i18n import text

@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel, format_currency, format_datetime, format_decimal, get_locale
 
 from goldsieve import locales
-from goldsieve.funnel import localized
+from goldsieve.funnels.model import localized
 from goldsieve.locales import LOCALES, from_accept_language, normalize
+from goldsieve.web.app import current_runtime
 
 
 def select_locale() -> str:
@@ -22,7 +23,7 @@ def select_locale() -> str:
     chosen = normalize(user.get("locale")) if user else None
     chosen = chosen or normalize(session.get("locale"))
     chosen = chosen or from_accept_language([value for value, _ in request.accept_languages])
-    return chosen or normalize(current_app.extensions["goldsieve"].workspace.locale) or "en"
+    return chosen or normalize(current_runtime().workspace.locale) or "en"
 
 
 def bcp47() -> str:

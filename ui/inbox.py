@@ -7,10 +7,19 @@ request with the updated fragment and a plain form post with a redirect back.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 
+from goldsieve.deals.tasks import (
+    bucket,
+    complete_task,
+    inbox,
+    mark_read,
+    my_tasks,
+    unread_count,
+    visible_deals,
+)
 from goldsieve.errors import NotFound, ValidationFailed
-from goldsieve.tasks import bucket, complete_task, inbox, mark_read, my_tasks, unread_count, visible_deals
+from goldsieve.web.app import current_runtime
 
 from .auth import safe_next
 from .deals import respond, wants_fragment
@@ -19,9 +28,6 @@ bp = Blueprint("inbox", __name__)
 PAGE_SIZE = 50
 SECTIONS = ("overdue", "today", "upcoming")
 
-
-def runtime():
-    return current_app.extensions["goldsieve"]
 
 
 @bp.errorhandler(NotFound)
@@ -32,44 +38,44 @@ def _not_found(error: NotFound):
 @bp.get("/inbox")
 def show():
     cursor = request.args.get("cursor", "")
-    rows = inbox(runtime().store, g.user, after=int(cursor) if cursor.isdigit() else None, limit=PAGE_SIZE)
+    rows = inbox(current_runtime().store, g.user, after=int(cursor) if cursor.isdigit() else None, limit=PAGE_SIZE)
     older = rows[-1]["id"] if len(rows) == PAGE_SIZE else None
     return render_template("inbox/page.html", rows=rows, older=older,
-                           unread=unread_count(runtime().store, g.user))
+                           unread=unread_count(current_runtime().store, g.user))
 
 
 @bp.get("/inbox/count")
 def count():
     """The unread badge, polled by the header."""
-    return render_template("inbox/_count.html", unread=unread_count(runtime().store, g.user))
+    return render_template("inbox/_count.html", unread=unread_count(current_runtime().store, g.user))
 
 
 @bp.post("/inbox/<int:notification_id>/read")
 def read(notification_id: int):
-    mark_read(runtime().store, g.user, notification_id, runtime().engine.clock())
+    mark_read(current_runtime().store, g.user, notification_id, current_runtime().engine.clock())
     return _back(url_for("inbox.show"))
 
 
 @bp.post("/inbox/read")
 def read_all():
-    mark_read(runtime().store, g.user, None, runtime().engine.clock())
+    mark_read(current_runtime().store, g.user, None, current_runtime().engine.clock())
     return _back(url_for("inbox.show"))
 
 
 @bp.get("/tasks")
 def tasks():
-    now = runtime().engine.clock()
+    now = current_runtime().engine.clock()
     grouped: dict[str, list] = {name: [] for name in SECTIONS}
-    for task in my_tasks(runtime().engine, g.user):
+    for task in my_tasks(current_runtime().engine, g.user):
         grouped[bucket(task, now)].append(task)
-    deals = visible_deals(runtime().engine, g.user, {t["deal_id"] for s in grouped.values() for t in s})
+    deals = visible_deals(current_runtime().engine, g.user, {t["deal_id"] for s in grouped.values() for t in s})
     return render_template("inbox/tasks.html", grouped=grouped, deals=deals)
 
 
 @bp.post("/tasks/<int:task_id>/done")
 def done(task_id: int):
     try:
-        complete_task(runtime().engine, g.user, task_id)
+        complete_task(current_runtime().engine, g.user, task_id)
     except ValidationFailed:
         pass  # already done (a double tap): the page shows it so
     return _back(url_for("inbox.tasks"))

@@ -24,15 +24,16 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
 
-from goldsieve.actions import render as render_text
+from goldsieve.automation.actions import render as render_text
+from goldsieve.deals.intake import take_leads
 from goldsieve.errors import Forbidden, NotFound, ValidationFailed, Violation
-from goldsieve.intake import take_leads
-from goldsieve.throttle import RateLimit
-from goldsieve.users import find_user
+from goldsieve.people.throttle import RateLimit
+from goldsieve.people.users import find_user
+from goldsieve.web.app import current_runtime
 
 from . import forms
 from .access import public
-from .deals import respond, new_deal_fields
+from .deals import new_deal_fields, respond
 
 log = logging.getLogger(__name__)
 bp = Blueprint("leads", __name__)
@@ -42,21 +43,18 @@ LEADS_PER_CLIENT = 5
 WINDOW = timedelta(minutes=10)
 
 
-def runtime():
-    return current_app.extensions["goldsieve"]
-
 
 def limiter() -> RateLimit:
     """The app's lead-form rate limit, created on first use with the engine's clock."""
     extensions = current_app.extensions
     if "goldsieve.lead_limit" not in extensions:
-        extensions["goldsieve.lead_limit"] = RateLimit(LEADS_PER_CLIENT, WINDOW, runtime().engine.clock)
+        extensions["goldsieve.lead_limit"] = RateLimit(LEADS_PER_CLIENT, WINDOW, current_runtime().engine.clock)
     return extensions["goldsieve.lead_limit"]
 
 
 def form_config(token: str) -> dict[str, Any]:
     """The ``[forms.*]`` table with this token; 404 for any other (and for a broken one)."""
-    for name, config in (runtime().workspace.config.get("forms") or {}).items():
+    for name, config in (current_runtime().workspace.config.get("forms") or {}).items():
         if isinstance(config, dict) and config.get("token") == token and len(token) >= 16:
             return config
     abort(404)
@@ -66,7 +64,7 @@ def form_config(token: str) -> dict[str, Any]:
 @public
 def form(token: str):
     config = form_config(token)
-    rt = runtime()
+    rt = current_runtime()
     try:
         funnel = rt.funnels.get(config.get("funnel", ""))
     except NotFound:

@@ -14,7 +14,7 @@ from flask import flash, redirect, request
 from flask_babel import gettext as _
 
 from goldsieve.errors import ValidationFailed, Violation
-from goldsieve.teams import UNCHANGED
+from goldsieve.people.teams import UNCHANGED
 
 
 def message(violation: Violation) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Iterable, cast
 
-from ..registry import FunnelRegistry
+from ..funnels.registry import FunnelRegistry
 from ..store import Store
+from ..store.base import StaysSql
 from ..store.filters import Filter
 from .loading import load_histories
 from .metrics import FunnelMetrics, funnel_metrics
@@ -30,10 +31,9 @@ def funnel_report(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: 
     """The funnel's numbers for [start, end) over the deals ``scope`` lets through: by the
     database when it keeps stays, else from ``cache``'s histories, else from histories read now."""
     if store.keeps_stays:
-        from ..store.postgres_store import PostgresStore
-        from .pushdown import sql_funnel_report
+        from .sql import sql_funnel_report
 
-        return sql_funnel_report(cast(PostgresStore, store), funnels, funnel_id, scope, start, end, now)
+        return sql_funnel_report(cast(StaysSql, store), funnels, funnel_id, scope, start, end, now)
     return funnel_metrics(_histories(store, funnels, funnel_id, scope, end, cache),
                           funnels.get(funnel_id), start, end, now)
 
@@ -43,10 +43,9 @@ def funnel_trend(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: F
                  cache: "HistoryCache | None" = None) -> list[dict]:
     """The trend's buckets (see :func:`.trend.trend`), chosen the way :func:`funnel_report` is."""
     if store.keeps_stays:
-        from ..store.postgres_store import PostgresStore
-        from .pushdown import sql_trend
+        from .sql import sql_trend
 
-        return sql_trend(cast(PostgresStore, store), funnels, funnel_id, scope, start, end, interval, now)
+        return sql_trend(cast(StaysSql, store), funnels, funnel_id, scope, start, end, interval, now)
     return trend(_histories(store, funnels, funnel_id, scope, end, cache), funnels.get(funnel_id),
                  start, end, interval, now)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from ..funnel import OPEN, WON, Funnel
+from ..funnels.model import OPEN, WON, Funnel
 from .metrics import FunnelMetrics, last_close, percentile
 from .stays import DealHistory
 

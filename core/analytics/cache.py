@@ -6,7 +6,7 @@ every page view is the slow part of a report, not the counting. So the histories
 funnel's deals are built once, and before each use the cache reads only the events appended
 since it last looked (``find(after=newest id)``: the store probes those ids, it does not scan),
 and rebuilds the histories of the deals they name from those deals' events. That keeps every
-number exact after every write: events are only ever appended (DESIGN.md, principle 5), and
+number exact after every write: events are only ever appended (docs/architecture.md, principle 5), and
 each write appends at least one, in the same transaction as the deal.
 
 Visibility stays in the store: for a user who may not see everything, the ids of the deals they
@@ -21,7 +21,7 @@ import threading
 from collections import OrderedDict, defaultdict
 from datetime import datetime
 
-from ..registry import FunnelRegistry
+from ..funnels.registry import FunnelRegistry
 from ..store import Store
 from ..store.filters import Eq, Everything, Filter, In, all_of
 from .loading import BATCH, close_date_field, visible_deal_ids

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable
 
-from ..funnel import LOST, OPEN, WON, Funnel
+from ..funnels.model import LOST, OPEN, WON, Funnel
 from .metrics import days, last_close, percentile
 from .stays import DealHistory
 from .windows import midnight, previous_quarter, quarter_label, quarter_window

@@ -10,8 +10,8 @@ from collections import defaultdict
 from datetime import datetime
 
 from ..clock import stamp
-from ..funnel import Funnel
-from ..registry import FunnelRegistry
+from ..funnels.model import Funnel
+from ..funnels.registry import FunnelRegistry
 from ..store import Store
 from ..store.filters import Eq, Filter, In, Range, all_of
 from .stays import DealHistory, StageMapper, build_history

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Iterable
 
-from ..funnel import LOST, OPEN, WON, Funnel
+from ..funnels.model import LOST, OPEN, WON, Funnel
 from .stays import DealHistory, Stay
 
 DAY = 86400.0

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from ..clock import parse_stamp
-from ..registry import FunnelRegistry
+from ..funnels.registry import FunnelRegistry
 
 ENTERING = frozenset({"stage_changed", "reopened"})
 

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Iterable
 
-from ..funnel import LOST, OPEN, WON, Funnel
+from ..funnels.model import LOST, OPEN, WON, Funnel
 from .metrics import outcome, ratio
 from .stays import DealHistory
 from .windows import buckets

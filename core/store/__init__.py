@@ -25,7 +25,7 @@ from .filters import (
     any_of,
     matches,
 )
-from .tinydb_store import TinyStore
+from .tinydb.store import TinyStore
 
 ACCEPTED = '"tinydb:<folder>" (e.g. "tinydb:data") or "postgresql://user@host/db"'
 
@@ -38,7 +38,7 @@ def open_store(url: str, base: Path) -> Store:
             raise StoreError(f"store {url!r} names no folder; accepted: {ACCEPTED}")
         return TinyStore(Path(base) / rest, url=url)
     if scheme in ("postgresql", "postgres"):
-        from .postgres_store import PostgresStore  # SQLAlchemy loads only when it is used
+        from .postgres.store import PostgresStore  # SQLAlchemy loads only when it is used
 
         return PostgresStore(url)
     raise StoreError(f"unknown store {url!r}; accepted: {ACCEPTED}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import math
+import typing
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -171,7 +172,7 @@ class Store(abc.ABC):
                 txn.replace(table, row, expect_version=row["version"] - 1)
 
     #: Whether the database keeps the deals' stays itself, so the funnel report can be computed
-    #: by its queries (:mod:`goldsieve.analytics.pushdown`) instead of from histories read into
+    #: by its queries (:mod:`goldsieve.analytics.sql`) instead of from histories read into
     #: this process.
     keeps_stays: bool = False
 
@@ -207,6 +208,25 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: The tables in which a store that keeps stays (:attr:`Store.keeps_stays`) holds them: one row per
+#: stay of a deal in a stage, and the deal's amount from each moment on. SQL reports
+#: (:mod:`goldsieve.analytics.sql`) read them through :class:`StaysSql`.
+STAYS, AMOUNTS = "goldsieve_stays", "goldsieve_amounts"
+
+
+@typing.runtime_checkable
+class StaysSql(typing.Protocol):
+    """The capability a store that keeps stays offers the SQL reports, so that the analytics
+    name no backend: the ids a filter lets through as SQL text, and one read-only statement."""
+
+    def ids_sql(self, table: str, where: Filter | None) -> tuple[str, dict[str, Any]]:
+        """``SELECT id FROM table WHERE <where>`` as SQL text with its (pyformat) parameters."""
+
+    def read_sql(self, sql: str, params: dict[str, Any],
+                 settings: dict[str, str] | None = None) -> list[Any]:
+        """The rows of one read-only statement; ``settings`` are planner settings for it alone."""
 
 
 def lease_terms(where: Filter | None, lease_seconds: float, now: datetime) -> tuple[Filter, str]:

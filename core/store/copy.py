@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator
 import sqlalchemy as sa
 
 from .base import TABLES, Doc, Store, StoreError
-from .postgres_store import PostgresStore
+from .postgres.store import PostgresStore
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ maximum and the deal ids behind each lost reason must be equal, and of the same 
 """
 from __future__ import annotations
 
-from goldsieve.testing_analytics import first_difference
+from goldsieve.testing.analytics import first_difference
 
 
 def assert_same(found, expected, path="report"):

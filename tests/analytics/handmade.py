@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from goldsieve.analytics.stays import DealHistory, StageMapper, build_history
 from goldsieve.clock import stamp
-from goldsieve.registry import FunnelRegistry
+from goldsieve.funnels.registry import FunnelRegistry
 
 FUNNEL = {
     "id": "mini", "title": "Mini", "version": 1,

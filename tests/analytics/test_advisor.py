@@ -5,9 +5,9 @@ import copy
 
 from goldsieve.analytics.advisor import advise
 from goldsieve.analytics.metrics import FunnelMetrics, StageMetrics
-from goldsieve.funnel import Funnel
+from goldsieve.funnels.model import Funnel
 
-from .handmade import FUNNEL, created, day, histories, moved
+from tests.analytics.handmade import FUNNEL, created, day, histories, moved
 
 SIX = copy.deepcopy(FUNNEL)
 SIX["stages"][1:1] = [{"id": f"step{n}", "title": f"Step {n}", "kind": "open", "probability": 0.2,

@@ -49,7 +49,7 @@ def test_cached_numbers_equal_fresh_ones_after_each_write(goldsieve_engine, gold
 
 def test_a_team_change_changes_what_a_manager_sees_at_once(goldsieve_engine, goldsieve_clock,
                                                            goldsieve_make_user, goldsieve_make_team):
-    from goldsieve.users import update_user
+    from goldsieve.people.users import update_user
 
     engine, clock = goldsieve_engine, goldsieve_clock
     goldsieve_make_user("mia", "manager")

@@ -14,10 +14,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from goldsieve.app import create_app
-from goldsieve.demo import DEMO_FILE, ensure_demo
-from goldsieve.exporter import export
-from goldsieve.users import issue_token
+from goldsieve.deals.exporting import export
+from goldsieve.demo.builder import DEMO_FILE, ensure_demo
+from goldsieve.people.users import issue_token
+from goldsieve.web.app import create_app
 
 STAGE_EVENTS = ("created", "stage_changed", "reopened")
 

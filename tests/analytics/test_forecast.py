@@ -13,9 +13,9 @@ import pytest
 
 from goldsieve.analytics.forecast import backtest, forecast, learn
 from goldsieve.clock import stamp
-from goldsieve.funnel import Funnel
+from goldsieve.funnels.model import Funnel
 
-from .handmade import FUNNEL, created, day, event, histories, moved, registry
+from tests.analytics.handmade import FUNNEL, created, day, event, histories, moved, registry
 
 DEFINITION = copy.deepcopy(FUNNEL)
 DEFINITION["fields"]["properties"]["close_date"] = {"type": "string", "format": "date"}

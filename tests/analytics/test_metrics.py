@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from goldsieve.analytics.metrics import funnel_metrics, percentile, summary
-from goldsieve.funnel import Funnel
+from goldsieve.funnels.model import Funnel
 
-from .handmade import FUNNEL, day, histories
+from tests.analytics.handmade import FUNNEL, day, histories
 
 MINI = Funnel(FUNNEL)
 
@@ -102,7 +102,7 @@ def test_percentile_is_nearest_rank_and_summary_of_nothing_is_none():
 
 def test_sums_and_means_do_not_depend_on_the_order_of_the_deals():
     """Added exactly, rounded once: what lets PostgreSQL's sums equal these bit for bit."""
-    from .handmade import created
+    from tests.analytics.handmade import created
 
     amounts = [0.1, 0.2, 0.3]
     assert sum(amounts) != 0.6 and sum(reversed(amounts)) == 0.6  # a float sum depends on order

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from goldsieve.analytics.metrics import funnel_metrics
-from goldsieve.funnel import Funnel
+from goldsieve.funnels.model import Funnel
 
-from .handmade import FUNNEL, created, day, event, histories, moved
+from tests.analytics.handmade import FUNNEL, created, day, event, histories, moved
 
 MINI = Funnel(FUNNEL)
 STAGES = [s["id"] for s in FUNNEL["stages"]]

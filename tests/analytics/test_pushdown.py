@@ -15,19 +15,19 @@ import pytest
 
 from goldsieve.analytics import funnel_report
 from goldsieve.analytics.metrics import funnel_metrics
-from goldsieve.analytics.pushdown import sql_funnel_report, sql_trend
-from goldsieve.analytics.trend import trend
+from goldsieve.analytics.sql import sql_funnel_report, sql_trend
 from goldsieve.analytics.stays import StageMapper, build_history
+from goldsieve.analytics.trend import trend
 from goldsieve.clock import parse_stamp, stamp
 from goldsieve.errors import NotFound
 from goldsieve.store.filters import Eq, Everything, any_of, matches
-from goldsieve.store.postgres_store import PostgresStore
-from goldsieve.store.postgres_stays import AMOUNTS, STAYS
-from goldsieve.testing_postgres import ENVIRONMENT, scratch_schema, server_url
+from goldsieve.store.postgres.stays import AMOUNTS, STAYS
+from goldsieve.store.postgres.store import PostgresStore
+from goldsieve.testing.postgres import ENVIRONMENT, scratch_schema, server_url
 
-from .equality import assert_same, numbers
-from .handmade import FUNNEL, LOG, created, day, event, moved, registry
-from .test_stays import version_two
+from tests.analytics.equality import assert_same, numbers
+from tests.analytics.handmade import FUNNEL, LOG, created, day, event, moved, registry
+from tests.analytics.test_stays import version_two
 
 pytestmark = pytest.mark.skipif(not server_url(), reason=f"set {ENVIRONMENT}=postgresql://… to run it")
 

@@ -5,9 +5,9 @@ import copy
 
 from goldsieve.analytics.metrics import funnel_metrics
 from goldsieve.analytics.stays import StageMapper, build_history
-from goldsieve.funnel import Funnel
+from goldsieve.funnels.model import Funnel
 
-from .handmade import FUNNEL, LOG, created, day, event, histories, moved, registry
+from tests.analytics.handmade import FUNNEL, LOG, created, day, event, histories, moved, registry
 
 
 def test_stays_follow_moves_and_a_reopening_is_an_entry():

@@ -25,7 +25,8 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 import pytest
-from goldsieve.demo import ensure_demo, password_for
+
+from goldsieve.demo.builder import ensure_demo, password_for
 
 HOST = "127.0.0.1"
 SEED = 11
@@ -52,7 +53,8 @@ class LiveServer:
 
     def __init__(self, workspace: Path, threads: int = 8):
         import waitress
-        from goldsieve.app import create_app
+
+        from goldsieve.web.app import create_app
 
         self.app = create_app(workspace)
         self.runtime = self.app.extensions["goldsieve"]
@@ -81,7 +83,7 @@ class LiveServer:
 
     # The REST API, to set up deals and to check what the pages did
     def api(self, method: str, path: str, body: Any = None, user: str = "rep.li") -> tuple[int, Any]:
-        from goldsieve.users import issue_token
+        from goldsieve.people.users import issue_token
 
         if user not in self._tokens:
             self._tokens[user] = issue_token(self.runtime.store, user)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from goldsieve.teams import find_team
-from goldsieve.users import authenticate, find_user
+from goldsieve.people.teams import find_team
+from goldsieve.people.users import authenticate, find_user
 
-from .conftest import assert_tap_target, check_page, login
+from tests.browser.conftest import assert_tap_target, check_page, login
 
 PASSPHRASE = "sunrise-over-the-river"
 

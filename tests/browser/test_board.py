@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .conftest import (
+from tests.browser.conftest import (
     assert_tap_target,
     board_scroll,
     box,

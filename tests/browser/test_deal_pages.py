@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
-from .conftest import check_page, login
+from tests.browser.conftest import check_page, login
 
 
 def test_a_new_deal_shows_a_bad_value_in_place_then_lands_on_its_page(open_page, live, shot):

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from goldsieve.checking import check_paths
 
-from .conftest import check_page, login
+from tests.browser.conftest import check_page, login
 
 
 def stage(page, stage_id: str):

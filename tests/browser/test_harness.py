@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import HOST, Guard, check_page, document_overflow, unlabelled_controls
+from tests.browser.conftest import HOST, Guard, check_page, document_overflow, unlabelled_controls
 
 BAD_PAGE = """<!doctype html><html><head>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head><body>

@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from goldsieve.clock import stamp
-from goldsieve.tasks import task_row
+from goldsieve.deals.tasks import task_row
 
-from .conftest import assert_tap_target, check_page, login
+from tests.browser.conftest import assert_tap_target, check_page, login
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
-from .conftest import card_in, check_page, login, open_dialog
+from tests.browser.conftest import card_in, check_page, login, open_dialog
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 

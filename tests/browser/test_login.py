@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from goldsieve.demo import password_for
+from goldsieve.demo.builder import password_for
 
-from .conftest import check_page, login
+from tests.browser.conftest import check_page, login
 
 
 def test_wrong_password_is_refused_then_the_right_one_logs_in(open_page, live, shot):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import TAP, check_page, login, open_dialog
+from tests.browser.conftest import TAP, check_page, login, open_dialog
 
 SURVEY = "Cloud ERP for the finance team, 40 users; budget set; the CFO decides in June."
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from goldsieve.testing import TEST_PASSWORD
-from goldsieve.users import add_user
 
-from ..security.conftest import FUNNEL
-from ..security.test_xss import EVIL, PAYLOADS
-from .conftest import LiveServer, new_page
+from goldsieve.people.users import add_user
+from goldsieve.testing import TEST_PASSWORD
+
+from tests.security.conftest import FUNNEL
+from tests.security.test_xss import EVIL, PAYLOADS
+from tests.browser.conftest import LiveServer, new_page
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_no_payload_runs_in_the_browser(server, chromium):
         "to": "lost", "lost_reason": "price", "note": PAYLOADS[0], "version": 2}, user="rita")
     assert status == 200, lost
     # what automation writes quotes deals: notification texts and task titles carry the payloads
-    from goldsieve.tasks import task_row
+    from goldsieve.deals.tasks import task_row
 
     store = server.runtime.store
     with store.transaction() as txn:

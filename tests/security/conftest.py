@@ -7,12 +7,13 @@ titles name them, so a page or list that leaks one is easy to spot.
 from __future__ import annotations
 
 import pytest
-from goldsieve.app import create_app
-from goldsieve.teams import update_team
-from goldsieve.testing import ApiClient
-from goldsieve.users import find_user, issue_token
 
-from ..ui.conftest import Browser, csrf_token
+from goldsieve.people.teams import update_team
+from goldsieve.people.users import find_user, issue_token
+from goldsieve.testing import ApiClient
+from goldsieve.web.app import create_app
+
+from tests.ui.conftest import Browser, csrf_token
 
 FUNNEL = "handmade"
 OWNERS = ("rita", "rob", "sam")

@@ -13,10 +13,11 @@ import json
 import re
 
 from flask import Blueprint, current_app
-from goldsieve import hookimpl
-from goldsieve.exporter import export
 
-from .conftest import FUNNEL, OWNERS, SEES
+from goldsieve import hookimpl
+from goldsieve.deals.exporting import export
+
+from tests.security.conftest import FUNNEL, OWNERS, SEES
 
 PUBLIC, PAGE, API = "public", "page", "api"
 

@@ -3,9 +3,10 @@ without a valid token with 400, and writes nothing."""
 from __future__ import annotations
 
 import pytest
-from goldsieve.users import find_user
 
-from .test_access_matrix import API, ROUTES, methods_of, rules, url_for_rule
+from goldsieve.people.users import find_user
+
+from tests.security.test_access_matrix import API, ROUTES, methods_of, rules, url_for_rule
 
 STATE_CHANGING = ("POST", "PATCH", "PUT", "DELETE")
 #: a body that would write if the token were not checked: a valid login, a save, a note, a move…

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import FUNNEL
+from tests.security.conftest import FUNNEL
 
 FORGED = {"id": 999, "owner": "rob", "stage": "won", "status": "won", "version": 77,
           "created_at": "2000-01-01T00:00:00Z", "updated_at": "2000-01-01T00:00:00Z",

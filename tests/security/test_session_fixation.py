@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from goldsieve.testing import TEST_PASSWORD
 
-from ..ui.conftest import Browser, csrf_token
+from tests.ui.conftest import Browser, csrf_token
 
 
 def test_the_session_id_changes_at_login_and_the_old_one_is_dead(app, org):

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 import pytest
 from markupsafe import escape
 
-from .conftest import FUNNEL
+from tests.security.conftest import FUNNEL
 
 EVIL = "127.0.0.2"  # the payloads' host: never served, so any request to it is the payload's
 
@@ -187,8 +187,8 @@ def test_payloads_in_refused_forms_are_inert(app, org, planted):
 def test_display_names_are_inert_on_the_admin_pages_and_the_audit_log(app, org):
     """Display names are free text: every payload is stored as typed and shown as text on the
     user list, each user's page, the team tree (as a manager), its selects and the audit log."""
-    from goldsieve.teams import update_team
-    from goldsieve.users import add_user
+    from goldsieve.people.teams import update_team
+    from goldsieve.people.users import add_user
 
     names = []
     for n, payload in enumerate(PAYLOADS):
@@ -234,7 +234,7 @@ def test_payloads_as_user_or_team_names_are_refused_inert_and_write_nothing(app,
 def test_payloads_are_inert_in_the_inbox_the_tasks_and_the_reports(app, org, planted):
     """Notification texts and task titles quote deals (rules render ``{title}`` into them), and
     the analytics pages list deal titles and lost reasons: the corpus stays text there too."""
-    from goldsieve.tasks import task_row
+    from goldsieve.deals.tasks import task_row
 
     open_ids, lost_ids = planted
     rita = org.user("rita")

@@ -14,8 +14,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+
 from goldsieve.store import Store, TinyStore, open_store
-from goldsieve.testing_postgres import ENVIRONMENT, scratch_schema, server_url
+from goldsieve.testing.postgres import ENVIRONMENT, scratch_schema, server_url
 
 needs_postgres = pytest.mark.skipif(
     not server_url(),

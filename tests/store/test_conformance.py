@@ -5,6 +5,9 @@ import math
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from goldsieve.store import (
     TABLES,
     And,
@@ -12,20 +15,18 @@ from goldsieve.store import (
     Contains,
     Eq,
     Everything,
+    Group,
     In,
     Not,
     Nothing,
     Or,
-    Group,
     Range,
     Store,
     StoreError,
     matches,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from .conftest import ids, insert
+from tests.store.conftest import ids, insert
 
 # --- writing ---------------------------------------------------------------------------------
 

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy.pool import NullPool
+
 from goldsieve.cli import cli
 from goldsieve.store import TABLES, StoreError, TinyStore, open_store
 from goldsieve.store.copy import copy_store
-from goldsieve.store.postgres_store import PgTransaction, PostgresStore, engine_for
-from goldsieve.testing_postgres import scratch_schema, server_url
+from goldsieve.store.postgres.store import PgTransaction, PostgresStore, engine_for
+from goldsieve.testing.postgres import scratch_schema, server_url
 from goldsieve.workspace import Workspace, set_store_url
-from sqlalchemy.pool import NullPool
 
-from .conftest import needs_postgres
+from tests.store.conftest import needs_postgres
 
 pytestmark = needs_postgres
 

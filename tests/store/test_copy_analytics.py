@@ -9,14 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
+
 from goldsieve.cli import cli
+from goldsieve.people.users import find_user
 from goldsieve.runtime import open_runtime
-from goldsieve.testing_analytics import analytics_answers, demo_askers, first_difference
-from goldsieve.testing_postgres import scratch_schema, server_url
-from goldsieve.users import find_user
+from goldsieve.testing.analytics import analytics_answers, demo_askers, first_difference
+from goldsieve.testing.postgres import scratch_schema, server_url
 from goldsieve.workspace import Workspace, set_store_url
 
-from .conftest import needs_postgres
+from tests.store.conftest import needs_postgres
 
 USERS = demo_askers()
 NOW = datetime.now(UTC).replace(microsecond=0)  # one moment for both sides

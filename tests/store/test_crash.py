@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from goldsieve.store import TinyStore, journal
+
+from goldsieve.store import TinyStore
+from goldsieve.store.tinydb import journal
 
 CHILD = Path(__file__).with_name("crash_child.py")
 ROUNDS = 25

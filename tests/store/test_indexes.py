@@ -10,6 +10,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
 from goldsieve.store import (
     And,
     Contains,
@@ -22,15 +26,12 @@ from goldsieve.store import (
     Range,
     StoreError,
     TinyStore,
-    journal,
     matches,
 )
-from goldsieve.store.tinydb_query import DEFAULT_INDEXES, DEFAULT_ORDERED, build_indexes, build_ordered
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from goldsieve.store.tinydb import journal
+from goldsieve.store.tinydb.indexes import DEFAULT_INDEXES, DEFAULT_ORDERED, build_indexes, build_ordered
 
-from .conftest import ids, insert
+from tests.store.conftest import ids, insert
 
 
 def fresh_buckets(store, table):

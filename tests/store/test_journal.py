@@ -9,8 +9,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from goldsieve.store import StoreError, StoreLocked, TinyStore, journal, open_store
-from goldsieve.store.tinydb_store import InPlaceTable
+
+from goldsieve.store import StoreError, StoreLocked, TinyStore, open_store
+from goldsieve.store.tinydb import journal
+from goldsieve.store.tinydb.store import InPlaceTable
 
 
 def write(store, n, table="deals", **fields):

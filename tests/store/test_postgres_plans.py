@@ -4,14 +4,15 @@ than one GIN probe per id, which took minutes at 15,000 ids."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from goldsieve.store.filters import In
-from goldsieve.store.postgres_query import where_clause
-from goldsieve.store.postgres_schema import tables
-from goldsieve.store.postgres_store import PostgresStore, engine_for
-from goldsieve.testing_postgres import scratch_schema, server_url
 from sqlalchemy.pool import NullPool
 
-from .conftest import needs_postgres
+from goldsieve.store.filters import In
+from goldsieve.store.postgres.query import where_clause
+from goldsieve.store.postgres.schema import tables
+from goldsieve.store.postgres.store import PostgresStore, engine_for
+from goldsieve.testing.postgres import scratch_schema, server_url
+
+from tests.store.conftest import needs_postgres
 
 pytestmark = needs_postgres
 

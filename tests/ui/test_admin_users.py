@@ -8,11 +8,11 @@ import re
 import pytest
 
 from goldsieve.audit import REDACTED
-from goldsieve.teams import find_team
+from goldsieve.people.teams import find_team
+from goldsieve.people.users import find_user, issue_token
 from goldsieve.testing import TEST_PASSWORD
-from goldsieve.users import find_user, issue_token
 
-from .conftest import Browser
+from tests.ui.conftest import Browser
 
 NEW = "a-brand-new-passphrase"
 

@@ -94,10 +94,10 @@ def test_advice_page_renders_for_a_rep(rep_browser, history):
 
 def test_the_weekly_digest_page_is_for_managers_and_above(goldsieve_app, goldsieve_runtime, goldsieve_clock,
                                                           goldsieve_make_user, goldsieve_make_team):
-    from goldsieve.digest import build_digest
-    from goldsieve.users import find_user
+    from goldsieve.automation.digest import build_digest
+    from goldsieve.people.users import find_user
 
-    from .conftest import Browser
+    from tests.ui.conftest import Browser
 
     goldsieve_make_user("mia", "manager")
     goldsieve_make_team("east", manager="mia")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from goldsieve.testing import TEST_PASSWORD
 
-from .conftest import csrf_token
+from tests.ui.conftest import csrf_token
 
 
 def test_every_page_but_login_requires_a_login(browser):
@@ -87,6 +87,6 @@ def test_language_follows_user_then_browser_then_workspace(rep_browser, goldsiev
     assert rep_browser.post("/locale", {"locale": "zh_Hant", "next": "/"}).status_code == 302
     page = rep_browser.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'lang="zh-Hant"' in page
-    from goldsieve.users import find_user
+    from goldsieve.people.users import find_user
 
     assert find_user(goldsieve_runtime.store, "rita")["locale"] == "zh_Hant"

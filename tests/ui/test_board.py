@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 import pytest
 from babel.numbers import format_currency
 
+from goldsieve.people.users import find_user
 from goldsieve.store.filters import Eq, Everything, all_of
 from goldsieve.ui import board
-from goldsieve.users import find_user
 
 HX = {"HX-Request": "true"}
 HX_COLUMNS = {"HX-Request": "true", "HX-Target": "board-columns"}

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from .conftest import Browser
-from .test_forms import Elements
+from tests.ui.conftest import Browser
+from tests.ui.test_forms import Elements
 
 SOLAR = {
     "id": "solar",

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from goldsieve import funnel_drafts, funnel_edit
+from goldsieve.funnels import drafts as funnel_drafts
+from goldsieve.funnels import edit as funnel_edit
 
-from ..test_migration import deal_at
+from tests.funnels.test_migration import deal_at
 
 
 @pytest.fixture

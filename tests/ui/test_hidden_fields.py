@@ -9,8 +9,8 @@ import pytest
 from goldsieve.errors import Violation
 from goldsieve.ui import forms
 
-from .test_deal_pages import RITA, SOLAR, html, stored
-from .test_forms import Elements
+from tests.ui.test_deal_pages import RITA, SOLAR, html, stored
+from tests.ui.test_forms import Elements
 
 HIDDEN = copy.deepcopy(SOLAR)
 HIDDEN["ui"]["hidden"] = ["remarks", "grid_ok"]

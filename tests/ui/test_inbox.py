@@ -5,11 +5,11 @@ import re
 
 import pytest
 
-from goldsieve.outbox import DEAD, PENDING
-from goldsieve.tasks import task_row
-from goldsieve.users import find_user
+from goldsieve.deals.outbox import DEAD, PENDING
+from goldsieve.deals.tasks import task_row
+from goldsieve.people.users import find_user
 
-from .conftest import Browser
+from tests.ui.conftest import Browser
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_tasks_on_the_deal_page_can_be_done(goldsieve_app, goldsieve_runtime, pe
 
 def test_admins_see_pending_and_dead_deliveries_and_retry(goldsieve_app, goldsieve_runtime, people):
     deal = deal_of(goldsieve_runtime, "rita")
-    from goldsieve.outbox import new_row
+    from goldsieve.deals.outbox import new_row
 
     with goldsieve_runtime.store.transaction() as txn:
         dead = txn.insert("outbox", {**new_row(key="k1", action="webhook", params={"channel": "ops"},
@@ -123,7 +123,7 @@ def test_admins_see_pending_and_dead_deliveries_and_retry(goldsieve_app, goldsie
 
 def test_the_weekly_digest_shows_in_the_managers_inbox_as_text(goldsieve_app, goldsieve_runtime, goldsieve_clock,
                                                                people):
-    from goldsieve.digest import Schedule, scan_digests
+    from goldsieve.automation.digest import Schedule, scan_digests
 
     deal_of(goldsieve_runtime, "rita", "<b>East</b> ERP")
     goldsieve_runtime.engine.mark_stale(goldsieve_runtime.store.find("deals")[0], "2026-01-09T00:00:00.000Z")

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from goldsieve.app import create_app
+from goldsieve.people.teams import add_team
+from goldsieve.people.users import add_user, find_user
 from goldsieve.runtime import open_runtime
-from goldsieve.teams import add_team
 from goldsieve.testing import TEST_PASSWORD
-from goldsieve.users import add_user, find_user
+from goldsieve.web.app import create_app
 from goldsieve.workspace import Workspace
 
-from ..conftest import load_funnel
-from .conftest import csrf_token
+from tests.conftest import load_funnel
+from tests.ui.conftest import csrf_token
 
 TOKEN = "spring-fair-7f3a9c2e"
 CONFIG = f"""

@@ -4,12 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from goldsieve.people.throttle import LoginThrottle
 from goldsieve.store import open_store
 from goldsieve.testing import TEST_PASSWORD
-from goldsieve.testing_postgres import ENVIRONMENT, scratch_schema, server_url
-from goldsieve.throttle import LoginThrottle
+from goldsieve.testing.postgres import ENVIRONMENT, scratch_schema, server_url
 
-from .conftest import csrf_token
+from tests.ui.conftest import csrf_token
 
 
 def attempt(browser, username, password, client="10.0.0.1"):
@@ -75,7 +76,7 @@ def test_app_processes_sharing_postgresql_count_the_same_failures(goldsieve_cloc
 
 
 def test_behind_a_configured_proxy_the_client_is_the_forwarded_address(goldsieve_runtime, goldsieve_make_user):
-    from goldsieve.app import create_app
+    from goldsieve.web.app import create_app
 
     goldsieve_make_user("rita", "rep")
     goldsieve_runtime.workspace.config["proxies"] = 1
@@ -97,7 +98,7 @@ def test_behind_a_configured_proxy_the_client_is_the_forwarded_address(goldsieve
 
 @pytest.mark.parametrize("hops", [-1, 6, "1", True])
 def test_a_bad_proxies_setting_is_refused_at_start(goldsieve_runtime, hops):
-    from goldsieve.app import create_app
+    from goldsieve.web.app import create_app
     from goldsieve.workspace import WorkspaceError
 
     goldsieve_runtime.workspace.config["proxies"] = hops

@@ -1,9 +1,9 @@
 """A migrated deal's page: its history keeps the stage titles of the version each event was on."""
 from __future__ import annotations
 
-from goldsieve import migration
+from goldsieve.funnels import migration
 
-from ..test_migration import deal_at, split_negotiation
+from tests.funnels.test_migration import deal_at, split_negotiation
 
 
 def test_history_of_a_migrated_deal_shows_old_and_new_stage_titles(rep_browser, goldsieve_runtime,

@@ -1,0 +1,52 @@
+"""What every command shares: the top-level group that turns the kernel's errors into one line,
+the ``--workspace`` option, and opening a workspace's runtime."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from ..errors import GoldsieveError, ValidationFailed
+from ..store import StoreError
+from ..workspace import Workspace
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
+
+
+class Cli(click.Group):
+    """The top-level group; it turns the kernel's errors into ``Error: …`` lines and exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ValidationFailed as error:
+            for v in error.violations:
+                click.echo(f"Error: {v.path or '/'}: {v.message}", err=True)
+        except (GoldsieveError, StoreError) as error:
+            click.echo(f"Error: {error}", err=True)
+        ctx.exit(1)
+
+
+cli = Cli("goldsieve", help="goldsieve: sales funnels declared in JSON, extended by plugins.")
+
+workspace_option = click.option(
+    "--workspace", "-w", "workspace", type=click.Path(file_okay=False, path_type=Path),
+    envvar="GOLDSIEVE_WORKSPACE", default=".", show_default=True,
+    help="The workspace folder (also GOLDSIEVE_WORKSPACE).",
+)
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``Error: message`` and exit 1."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def workspace_runtime(workspace: Path) -> "Runtime":
+    """The runtime of the workspace in ``workspace`` (use it as a context manager)."""
+    from ..runtime import open_runtime
+
+    return open_runtime(Workspace.load(workspace))

@@ -1,0 +1,168 @@
+"""Commands for people: users (roles, teams, passwords, deactivation, API tokens) and teams."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .base import cli, fail, workspace_option, workspace_runtime
+
+users = click.Group("users", help="Manage users: roles, teams, passwords, deactivation, API tokens.")
+cli.add_command(users)
+
+
+def _read_password() -> str:
+    """Prompt twice on a terminal; read one line (or two that must match) from a pipe."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    lines = sys.stdin.read().splitlines()
+    if not lines:
+        fail("no password on standard input")
+    if len(lines) > 1 and lines[1] != lines[0]:
+        fail("the two passwords on standard input differ")
+    return lines[0]
+
+
+@users.command("add")
+@workspace_option
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(
+    ["admin", "executive", "manager", "rep", "marketing", "after_sales"]))
+@click.option("--team", default=None, help="The user's team.")
+@click.option("--display-name", default=None, help="The name pages show beside the user name.")
+def users_add(workspace: Path, name: str, role: str, team: str | None,
+              display_name: str | None) -> None:
+    """Add a user; the password is asked twice (or read from standard input).
+
+    A password has at least 10 characters, does not contain the user name and is not a
+    commonly used or easily guessed one.
+    """
+    from ..people.users import add_user
+
+    password = _read_password()
+    with workspace_runtime(workspace) as rt:
+        add_user(rt.store, name, role, password, team=team, display_name=display_name)
+    click.echo(f"Added {name} ({role}).")
+
+
+@users.command("list")
+@workspace_option
+def users_list(workspace: Path) -> None:
+    """List users: name, role, team, and whether they are deactivated."""
+    from ..people.users import is_active
+
+    with workspace_runtime(workspace) as rt:
+        for user in rt.store.find("users"):
+            state = "" if is_active(user) else "(deactivated)"
+            click.echo(f"{user['username']:<20} {user['role']:<12} {user.get('team') or '':<16} "
+                       f"{state}".rstrip())
+
+
+@users.command("set")
+@workspace_option
+@click.argument("name")
+@click.option("--role", default=None, type=click.Choice(
+    ["admin", "executive", "manager", "rep", "marketing", "after_sales"]))
+@click.option("--team", default=None, help="The user's team (an empty string: no team).")
+@click.option("--display-name", default=None, help="The name pages show (an empty string: none).")
+@click.option("--active/--inactive", default=None,
+              help="Reactivate, or deactivate: no login, and their sessions and tokens end.")
+def users_set(workspace: Path, name: str, role: str | None, team: str | None,
+              display_name: str | None, active: bool | None) -> None:
+    """Change a user's role, team, display name and/or whether they may log in.
+
+    The last active admin can be neither demoted nor deactivated.
+    """
+    from ..people.teams import UNCHANGED
+    from ..people.users import set_active, update_user
+
+    if role is None and team is None and display_name is None and active is None:
+        raise click.UsageError("say what to change: --role ROLE, --team TEAM, --display-name "
+                               "NAME and/or --active/--inactive")
+    with workspace_runtime(workspace) as rt:
+        user = update_user(rt.store, name, role=role,
+                           team=UNCHANGED if team is None else (team or None),
+                           display_name=UNCHANGED if display_name is None else display_name)
+        if active is not None:
+            user = set_active(rt.store, name, active)
+    click.echo(f"{name}: {user['role']}, " + (f"team {user['team']}" if user.get("team") else "no team")
+               + ("." if user.get("active", True) else ", deactivated."))
+
+
+@users.command("password")
+@workspace_option
+@click.argument("name")
+def users_password(workspace: Path, name: str) -> None:
+    """Reset a user's password (asked twice, or read from standard input); the user's
+    sessions end. The same policy as for `users add` applies."""
+    from ..people.users import set_password
+
+    password = _read_password()
+    with workspace_runtime(workspace) as rt:
+        set_password(rt.store, name, password)
+    click.echo(f"New password set for {name}; their sessions have ended.")
+
+
+@users.command("token")
+@workspace_option
+@click.argument("name")
+def users_token(workspace: Path, name: str) -> None:
+    """Issue a new API token for a user (printed once, as the last word)."""
+    from ..people.users import issue_token
+
+    with workspace_runtime(workspace) as rt:
+        token = issue_token(rt.store, name)
+    click.echo(f"API token for {name}: {token}")
+
+
+
+teams = click.Group("teams", help="Manage teams: a hierarchy, each team with a manager.")
+cli.add_command(teams)
+
+
+@teams.command("add")
+@workspace_option
+@click.argument("name")
+@click.option("--parent", default=None, help="The team this one belongs to.")
+@click.option("--manager", default=None, help="The user who manages the team.")
+def teams_add(workspace: Path, name: str, parent: str | None, manager: str | None) -> None:
+    """Add a team, optionally below a parent team and with a manager."""
+    from ..people.teams import add_team
+
+    with workspace_runtime(workspace) as rt:
+        add_team(rt.store, name, parent=parent, manager=manager)
+    click.echo(f"Added team {name}" + (f" in {parent}" if parent else "")
+               + (f", managed by {manager}" if manager else "") + ".")
+
+
+@teams.command("set")
+@workspace_option
+@click.argument("name")
+@click.option("--parent", default=None, help="Move below this team (an empty string: to the top).")
+@click.option("--manager", default=None, help="The new manager (an empty string: none).")
+def teams_set(workspace: Path, name: str, parent: str | None, manager: str | None) -> None:
+    """Change a team's parent and/or manager; a team cannot end up below itself."""
+    from ..people.teams import UNCHANGED, update_team
+
+    if parent is None and manager is None:
+        raise click.UsageError("say what to change: --parent TEAM and/or --manager USER")
+    with workspace_runtime(workspace) as rt:
+        team = update_team(rt.store, name,
+                           parent=UNCHANGED if parent is None else (parent or None),
+                           manager=UNCHANGED if manager is None else (manager or None))
+    click.echo(f"{name}: " + (f"in {team['parent']}" if team.get("parent") else "top level")
+               + (f", managed by {team['manager']}." if team.get("manager") else ", no manager."))
+
+
+@teams.command("list")
+@workspace_option
+def teams_list(workspace: Path) -> None:
+    """List teams as a tree: sub-teams indented below their parent, with managers."""
+    from ..people.teams import tree
+
+    with workspace_runtime(workspace) as rt:
+        for depth, team in tree(rt.store):
+            name = "  " * depth + team["name"]
+            manager = f"manager: {team['manager']}" if team.get("manager") else ""
+            click.echo(f"{name:<24} {manager}".rstrip())

@@ -1,0 +1,110 @@
+"""Commands that run goldsieve: the server, the worker, the weekly digest and the demo."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..workspace import Workspace
+from .base import cli, fail, workspace_option, workspace_runtime
+from .funnels import template_named
+
+
+@cli.command("serve")
+@workspace_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per process.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="App processes (gunicorn); more than one needs the PostgreSQL store.")
+def serve_command(workspace: Path, host: str, port: int, threads: int, workers: int) -> None:
+    """Serve the workspace: one waitress process, or several gunicorn processes."""
+    from ..web.serving import serve
+
+    serve(Workspace.load(workspace), host, port, threads, workers)
+
+
+@cli.command("worker")
+@workspace_option
+@click.option("--once", is_flag=True, help="Run one round (scans, then due deliveries) and exit.")
+@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds between delivery rounds.")
+@click.option("--scan-interval", default=300.0, show_default=True, type=click.FloatRange(1, 86400),
+              help="Seconds between scans for stale deals and overdue tasks.")
+@click.option("--lease", default=300.0, show_default=True, type=click.FloatRange(1, 86400),
+              help="Seconds a claimed delivery stays with this worker: if the worker dies, another "
+                   "takes the delivery over after this. Keep it above the channels' timeouts.")
+def worker_command(workspace: Path, once: bool, interval: float, scan_interval: float,
+                   lease: float) -> None:
+    """Mark stale deals and overdue tasks, and deliver the outbox (retries included)."""
+    from ..automation.worker import Worker
+
+    with workspace_runtime(workspace) as rt:
+        rt.dispatcher.lease_seconds = lease
+        worker = Worker(rt, interval=interval, scan_interval=scan_interval)
+        if once:
+            done = worker.run_once()
+            click.echo(f"{done['stale']} stale, {done['overdue']} overdue, {done['digests']} digests, "
+                       f"{done['delivered']} delivered")
+            return
+        click.echo(f"goldsieve worker {worker.name} is running (Ctrl+C stops it)")
+        try:
+            worker.run_forever()
+        except KeyboardInterrupt:
+            pass
+
+
+@cli.command("digest")
+@workspace_option
+@click.option("--once", is_flag=True, help="Send this week's digest now to the managers who have not had it.")
+@click.option("--as", "as_user", default=None, help="Only this manager.")
+@click.option("--dry-run", is_flag=True, help="Print the digests instead of sending them; write nothing.")
+def digest_command(workspace: Path, once: bool, as_user: str | None, dry_run: bool) -> None:
+    """The weekly digest of the managers: sent once per ISO week (the worker sends it on schedule)."""
+    from ..automation.digest import build_digest, deliver, managers, reader_locale
+
+    if once == dry_run:
+        fail("say --once (send) or --dry-run (print)")
+    with workspace_runtime(workspace) as rt:
+        readers = managers(rt.engine)
+        if as_user is not None:
+            readers = [u for u in readers if u["username"] == as_user]
+            if not readers:
+                fail(f"there is no active manager “{as_user}”")
+        now = rt.engine.clock()
+        for manager in readers:
+            digest = build_digest(rt.engine, manager, now)
+            channel = rt.digest_delivery.channel_for(rt.store, manager)
+            also = f"also to the channel {channel}" if channel else ""
+            if dry_run:
+                click.echo(digest.text(reader_locale(manager, rt.digest_delivery.locale)) + "\n"
+                           + (f"({also})\n" if also else ""))
+            else:
+                sent = deliver(rt.engine, manager, digest, now, rt.digest_delivery)
+                click.echo(f"{digest.user}: {'sent' if sent else 'already sent'} {digest.week}"
+                           + (f", {also}" if sent and also else ""))
+
+
+@cli.command("demo")
+@workspace_option
+@click.option("--deals", default=300, show_default=True, type=click.IntRange(0, 1_000_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--template", "-t", "template_id", default="software", show_default=True,
+              help="The industry template whose funnel the demo sells through (see `goldsieve templates`).")
+@click.option("--no-serve", is_flag=True, help="Create the workspace, print the logins, exit.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo_command(workspace: Path, deals: int, seed: int, template_id: str, no_serve: bool, host: str,
+                 port: int) -> None:
+    """A demo workspace: users of every role and deals with nine months of history."""
+    from ..demo.builder import ensure_demo, print_logins
+    from ..web.serving import serve
+
+    template_named(template_id)
+    created = ensure_demo(workspace, deals=deals, seed=seed, progress=True, template=template_id)
+    if not created:
+        click.echo(f"Using the existing demo workspace {workspace}.")
+    print_logins(workspace, url=f"http://{host}:{port}")
+    if not no_serve:
+        serve(Workspace.load(workspace), host, port)

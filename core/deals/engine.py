@@ -1,0 +1,527 @@
+"""The engine: every change to a deal goes through here (docs/architecture.md, "How a request crosses the parts").
+
+Flask-free and I/O-free apart from the store it is given. A change is computed and checked
+first, outside any lock; only when nothing objects is it written, in one transaction that also
+checks the deal's version, so a concurrent writer turns into a clean :class:`Conflict`.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any, Callable
+
+import pluggy
+
+from ..audit import audit_entry, record
+from ..clock import Clock, stamp, utc_now
+from ..errors import Forbidden, NotFound, ValidationFailed, Violation
+from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
+from ..funnels.registry import FunnelRegistry
+from ..funnels.transitions import reopen_violations, transition_violations
+from ..funnels.validation import violations
+from ..store import Conflict, Store, Transaction
+from ..store.filters import Contains, Eq, Everything, Filter, all_of, matches
+from .outbox import MAX_DEPTH, rows_for
+
+log = logging.getLogger(__name__)
+
+User = dict[str, Any]
+Deal = dict[str, Any]
+
+MAX_TITLE = 200
+
+
+def merge_data(data: dict, changes: dict | None) -> dict:
+    """Apply changes to a copy of deal data; a ``None`` value removes the field (merge patch)."""
+    merged = copy.deepcopy(data)
+    for key, value in (changes or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def diff_data(before: dict, after: dict) -> dict[str, list]:
+    """Field → ``[before, after]`` for every field that differs (``None`` for absent)."""
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+
+
+#: The user automation acts as; see :meth:`Engine.scope`.
+SYSTEM: User = {"username": "goldsieve", "role": "system"}
+
+
+def is_system(user: User) -> bool:
+    """Whether ``user`` is automation's own user (never a row of ``users``: nobody logs in as it)."""
+    return user.get("role") == "system" and user.get("username") == "goldsieve"
+
+
+class Engine:
+    """Create, read, update and move deals for a user, against one store and its funnels.
+
+    ``scope(user)`` is the filter of the deals a user may see, AND-ed into every query;
+    ``permit(user, action, deal)`` says whether they may do ``action`` (``create``, ``edit``,
+    ``move``, ``reassign``, ``reopen``, …). :func:`goldsieve.runtime.open_runtime` wires both to
+    the permissions hooks; an engine built without them lets everyone see and do everything.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        funnels: FunnelRegistry,
+        hook: pluggy.HookRelay,
+        clock: Clock = utc_now,
+        scope: Callable[[User], Filter] | None = None,
+        permit: Callable[[User, str, Deal | None], bool] | None = None,
+    ):
+        self.store = store
+        self.funnels = funnels
+        self.hook = hook
+        self.clock = clock
+        self._scope = scope or (lambda user: Everything())
+        self._permit = permit or (lambda user, action, deal: True)
+        #: called after a commit that wrote outbox rows, to wake the delivery thread
+        self.on_outbox: Callable[[], None] = lambda: None
+
+    # --- reading ------------------------------------------------------------------------
+
+    def scope(self, user: User) -> Filter:
+        """The filter of the deals this user may see; every query of deals is AND-ed with it.
+
+        Automation acts as :data:`goldsieve.automation.actions.SYSTEM`, which sees and may do everything:
+        it only carries out what the funnel's rules declare.
+        """
+        return Everything() if is_system(user) else self._scope(user)
+
+    def may(self, user: User, action: str, deal: Deal | None = None) -> bool:
+        """Whether the user may do ``action`` (to ``deal``, which they can see)."""
+        return is_system(user) or self._permit(user, action, deal)
+
+    def can_see(self, user: User, deal: Deal) -> bool:
+        """Whether ``user`` may see this (stored) deal."""
+        return matches(self.scope(user), deal)
+
+    def require(self, user: User, action: str, deal: Deal | None = None) -> None:
+        """:class:`Forbidden` unless the user may do ``action``."""
+        if not self.may(user, action, deal):
+            what = f"deal {deal['id']}" if deal and deal.get("id") is not None else "deals"
+            raise Forbidden(f"{user.get('username')} may not {action.replace('_', ' ')} {what}")
+
+    def get(self, user: User, deal_id: int) -> Deal:
+        """A deal the user may see; :class:`NotFound` both when absent and when hidden."""
+        deal = self.store.get("deals", deal_id) if isinstance(deal_id, int) else None
+        # one row by primary key: evaluating the scope on it equals filtering in the query
+        if deal is None or not self.can_see(user, deal):
+            raise NotFound(f"deal {deal_id} not found")
+        return deal
+
+    def list(
+        self,
+        user: User,
+        *,
+        funnel: str | None = None,
+        stage: str | None = None,
+        owner: str | None = None,
+        status: str | None = None,
+        text: str | None = None,
+        after: int | None = None,
+        limit: int = 50,
+    ) -> list[Deal]:
+        """A page of the deals the user may see, newest first, filtered in the store."""
+        where = all_of(
+            self.scope(user),
+            Eq("funnel", funnel) if funnel else None,
+            Eq("stage", stage) if stage else None,
+            Eq("owner", owner) if owner else None,
+            Eq("status", status) if status else None,
+            Contains("title", text) if text else None,
+        )
+        return self.store.find("deals", where, after=after, limit=limit, descending=True)
+
+    def history(self, user: User, deal_id: int) -> list[dict]:
+        """The deal's events, oldest first."""
+        self.get(user, deal_id)
+        return self.store.find("events", Eq("deal_id", deal_id))
+
+    def funnel_of(self, deal: Deal) -> Funnel:
+        return self.funnels.get(deal["funnel"], deal["funnel_version"])
+
+    # --- writing ------------------------------------------------------------------------
+
+    def create(
+        self,
+        user: User,
+        funnel_id: str,
+        title: str,
+        data: dict | None = None,
+        owner: str | None = None,
+    ) -> Deal:
+        """A new deal in the first stage on its path, after that stage's gate agrees."""
+        deal = self.prepare(user, funnel_id, title, data, owner)
+        self.insert_new(user, [deal])
+        return deal
+
+    def prepare(
+        self,
+        user: User,
+        funnel_id: str,
+        title: str,
+        data: dict | None = None,
+        owner: str | None = None,
+        by_rule: bool = False,
+    ) -> Deal:
+        """Check a new deal and return it unsaved; :class:`ValidationFailed` lists every problem.
+
+        Split from :meth:`insert_new` so an import can check every row before writing any.
+        ``by_rule``: the owner was chosen by the funnel's assignment rule (lead intake), so the
+        creator needs no ``reassign`` permission to give it to them.
+        """
+        funnel = self.funnels.get(funnel_id)
+        data = merge_data({}, data)
+        owner = owner or user["username"]
+        first = funnel.path(data)[0]
+        now = stamp(self.clock())
+        deal: Deal = {
+            "funnel": funnel.id, "funnel_version": funnel.version, "title": title,
+            "stage": first.id, "status": OPEN, "owner": owner, "data": data, "version": 1,
+            "created_at": now, "updated_at": now, "stage_entered_at": now,
+            "lost_reason": None, "created_by": user["username"], "stale_since": None,
+        }
+        # who may is settled before what is wrong: a refusal says nothing about the data
+        self.require(user, "create", deal)
+        if owner != user["username"] and not by_rule:
+            self.require(user, "reassign", deal)
+        problems = self._title_violations(title)
+        problems += violations(funnel.fields_validator, data)
+        if owner != user["username"] and not self._user_exists(owner):
+            problems.append(Violation("/owner", "unknown_user", f"There is no user “{owner}”."))
+        if not problems:
+            problems += self._gate_violations(funnel, {**deal, "stage": None}, first, user)
+        if problems:
+            raise ValidationFailed(problems)
+        return deal
+
+    def insert_new(self, user: User, deals: list[Deal]) -> None:
+        """Write prepared deals and their ``created`` events in one transaction."""
+        events = []
+        owed = 0
+        with self.store.transaction() as txn:
+            for deal in deals:
+                txn.insert("deals", deal)
+                event = self.new_event(deal, user, "created", deal["created_at"],
+                                    to_stage=deal["stage"], changes=diff_data({}, deal["data"]))
+                txn.insert("events", event)
+                events.append(event)
+                record(txn, self._audit(user, "deal_created", {}, deal))
+                for row in rows_for(self.funnel_of(deal), deal, [event]):
+                    txn.insert("outbox", row)
+                    owed += 1
+        if owed:
+            self.on_outbox()
+        for deal, event in zip(deals, events):
+            self.observe([event], deal, self.funnel_of(deal))
+
+    def update(self, user: User, deal_id: int, changes: dict, version: int | None = None,
+               title: str | None = None, cause: dict | None = None) -> Deal:
+        """Change a deal's fields (and title); the result must satisfy the funnel's ``fields``."""
+        deal = self._current(user, deal_id, version, "edit")
+        funnel = self.funnel_of(deal)
+        data = merge_data(deal["data"], changes)
+        problems = violations(funnel.fields_validator, data)
+        if title is not None:
+            problems += self._title_violations(title)
+        if problems:
+            raise ValidationFailed(problems)
+        changed = diff_data(deal["data"], data)
+        if title is not None and title != deal["title"]:
+            changed["title"] = [deal["title"], title]
+        if not changed:
+            return deal
+        now = stamp(self.clock())
+        new = {**deal, "data": data, "title": title or deal["title"],
+               "version": deal["version"] + 1, "updated_at": now, "stale_since": None}
+        event = self.new_event(new, user, "updated", now, changes=changed)
+        self._write(new, deal["version"], [event], self._audit(user, "deal_updated", deal, new), cause)
+        self.observe([event], new, funnel)
+        return new
+
+    def move(
+        self,
+        user: User,
+        deal_id: int,
+        to: str,
+        changes: dict | None = None,
+        version: int | None = None,
+        lost_reason: str | None = None,
+        note: str | None = None,
+    ) -> Deal:
+        """Move a deal to a stage, applying ``changes`` first; all-or-nothing.
+
+        Every objection — unknown stage, the funnel's transition rules, invalid data, each gate,
+        a missing lost reason — is collected and raised together, and nothing is written.
+        """
+        deal = self._current(user, deal_id, version, "move")
+        funnel = self.funnel_of(deal)
+        target = funnel.stage(to) if isinstance(to, str) else None
+        data = merge_data(deal["data"], changes)
+        if target is None:
+            raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”."),
+                                    *violations(funnel.fields_validator, data)])
+        problems = self.check_move(user, deal, funnel, target, data, lost_reason)
+        if problems:
+            raise ValidationFailed(problems)
+
+        now = stamp(self.clock())
+        new = {
+            **deal, "data": data, "stage": target.id, "status": target.kind,
+            "version": deal["version"] + 1, "updated_at": now, "stage_entered_at": now,
+            "lost_reason": lost_reason if target.kind == LOST else None, "stale_since": None,
+        }
+        if target.kind in (WON, LOST):
+            new["closed_from"] = deal["stage"]
+        events = []
+        changed = diff_data(deal["data"], data)
+        if changed:
+            events.append(self.new_event(new, user, "updated", now, changes=changed))
+        events.append(self.new_event(
+            new, user, "stage_changed", now, from_stage=deal["stage"], to_stage=target.id,
+            lost_reason=new["lost_reason"], note=note or None,
+        ))
+        self._write(new, deal["version"], events, self._audit(user, "deal_moved", deal, new))
+        self.observe(events, new, funnel)
+        return new
+
+    def check_move(self, user: User, deal: Deal, funnel: Funnel, target: Stage, data: dict,
+                   lost_reason: str | None = None) -> list[Violation]:
+        """Everything that would stop ``deal`` from entering ``target`` with ``data``; writes nothing.
+
+        The move form uses it to ask for exactly the fields still missing; :meth:`move` uses it
+        to refuse, so the two can never disagree.
+        """
+        problems = violations(funnel.fields_validator, data)
+        problems += transition_violations(funnel, deal, target, data)
+        if target.kind == LOST:
+            problems += self._lost_reason_violations(funnel, lost_reason)
+        if not any(p.path == "/to" for p in problems):
+            problems += self._gate_violations(funnel, {**deal, "data": data}, target, user)
+        return problems
+
+    def win(self, user: User, deal_id: int, **kwargs: Any) -> Deal:
+        deal = self.get(user, deal_id)
+        return self.move(user, deal_id, self.funnel_of(deal).won_stage.id, **kwargs)
+
+    def lose(self, user: User, deal_id: int, lost_reason: str | None, **kwargs: Any) -> Deal:
+        deal = self.get(user, deal_id)
+        return self.move(user, deal_id, self.funnel_of(deal).lost_stage.id,
+                         lost_reason=lost_reason, **kwargs)
+
+    def reopen(self, user: User, deal_id: int, to: str | None = None,
+               version: int | None = None) -> Deal:
+        """Bring a won or lost deal back into an open stage (by default the one it closed from)."""
+        deal = self._current(user, deal_id, version, "reopen")
+        funnel = self.funnel_of(deal)
+        to = to or deal.get("closed_from") or funnel.first_stage.id
+        target = funnel.stage(to)
+        if target is None:
+            raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”.")])
+        problems = reopen_violations(funnel, deal, target)
+        if not problems:
+            # a reopened deal enters its stage like any other: on its path, through its gates
+            if target not in funnel.path(deal["data"]):
+                problems.append(Violation("/to", "not_applicable",
+                                          f"“{target.label()}” does not apply to this deal."))
+            else:
+                problems += self._gate_violations(funnel, deal, target, user)
+        if problems:
+            raise ValidationFailed(problems)
+        now = stamp(self.clock())
+        new = {**deal, "stage": target.id, "status": OPEN, "lost_reason": None, "stale_since": None,
+               "version": deal["version"] + 1, "updated_at": now, "stage_entered_at": now}
+        new.pop("closed_from", None)
+        event = self.new_event(new, user, "reopened", now, from_stage=deal["stage"], to_stage=target.id)
+        self._write(new, deal["version"], [event], self._audit(user, "deal_reopened", deal, new))
+        self.observe([event], new, funnel)
+        return new
+
+    def add_note(self, user: User, deal_id: int, text: str) -> dict:
+        """Append a note to the deal's history; notes count as activity (and need ``edit``)."""
+        deal = self.get(user, deal_id)
+        self.require(user, "edit", deal)
+        if not isinstance(text, str) or not text.strip():
+            raise ValidationFailed([Violation("/text", "required", "A note needs some text.")])
+        now = stamp(self.clock())
+        new = {**deal, "version": deal["version"] + 1, "updated_at": now, "stale_since": None}
+        event = self.new_event(new, user, "note_added", now, note=text.strip())
+        self._write(new, deal["version"], [event],
+                    self._audit(user, "deal_note_added", deal, new, note=[None, text.strip()]))
+        self.observe([event], new, self.funnel_of(deal))
+        return event
+
+    def assign(self, user: User, deal_id: int, owner: str, cause: dict | None = None) -> Deal:
+        """Give a deal to another owner (``reassign``); the owner must be a user."""
+        deal = self._current(user, deal_id, None, "reassign")
+        if not self._user_exists(owner):
+            raise ValidationFailed([Violation("/owner", "unknown_user", f"There is no user “{owner}”.")])
+        if owner == deal["owner"]:
+            return deal
+        now = stamp(self.clock())
+        new = {**deal, "owner": owner, "version": deal["version"] + 1, "updated_at": now,
+               "stale_since": None}
+        event = self.new_event(new, user, "owner_changed", now, changes={"owner": [deal["owner"], owner]})
+        self._write(new, deal["version"], [event], self._audit(user, "deal_reassigned", deal, new), cause)
+        self.observe([event], new, self.funnel_of(deal))
+        return new
+
+    def hand_off(self, user: User, deal_id: int, to: str, cause: dict | None = None) -> Deal:
+        """Hand a deal over to an after-sales user: ``handed_to`` makes it visible to them.
+
+        The sales owner keeps the deal; the default permissions plugin lets after-sales users
+        see the deals handed to them.
+        """
+        deal = self._current(user, deal_id, None, "reassign")
+        if not self._user_exists(to):
+            raise ValidationFailed([Violation("/to", "unknown_user", f"There is no user “{to}”.")])
+        if deal.get("handed_to") == to:
+            return deal
+        now = stamp(self.clock())
+        new = {**deal, "handed_to": to, "version": deal["version"] + 1, "updated_at": now}
+        event = self.new_event(new, user, "handed_off", now, changes={"handed_to": [deal.get("handed_to"), to]})
+        self._write(new, deal["version"], [event], self._audit(user, "deal_handed_off", deal, new), cause)
+        self.observe([event], new, self.funnel_of(deal))
+        return new
+
+    def mark_stale(self, deal: Deal, since: str) -> Deal:
+        """Mark an open deal stale (once per idle episode) and fire its stage's ``stale`` rules.
+
+        Not an activity: ``updated_at`` stays, so the idle time keeps counting; the next
+        activity clears the mark. Raises :class:`Conflict` when the deal changed meanwhile.
+        """
+        new = {**deal, "stale_since": since, "version": deal["version"] + 1}
+        event = self.new_event(new, SYSTEM, "stale", since, to_stage=deal["stage"])
+        self._write(new, deal["version"], [event], None)
+        self.observe([event], new, self.funnel_of(deal))
+        return new
+
+    def record_event(self, deal: Deal, event: dict, also: Callable[[Transaction], None] | None = None,
+                     activity: bool = False, user: User = SYSTEM) -> Deal:
+        """Append an event about a deal (a task's), with the caller's writes and the rules it fires.
+
+        With ``activity`` the deal counts as worked on: ``updated_at`` moves, the stale mark
+        goes. Raises :class:`Conflict` when the deal changed meanwhile.
+        """
+        full = self.new_event(deal, user, event.pop("type"), event.pop("at"), **event)
+        new = deal
+        if activity:
+            new = {**deal, "version": deal["version"] + 1, "updated_at": full["at"], "stale_since": None}
+        self._write(new, deal["version"] if activity else None, [full], None, also=also)
+        self.observe([full], new, self.funnel_of(deal))
+        return new
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _current(self, user: User, deal_id: int, version: int | None, action: str) -> Deal:
+        """The deal to change: visible (else 404), permitted (else 403), at ``version`` (409)."""
+        deal = self.get(user, deal_id)
+        self.require(user, action, deal)
+        if version is not None and version != deal["version"]:
+            raise Conflict("deals", deal_id, version, deal["version"])
+        return deal
+
+    def _write(self, deal: Deal, expected_version: int | None, events: list[dict], audit: dict | None,
+               cause: dict | None = None, also: Callable[[Transaction], None] | None = None) -> None:
+        """Write the deal, its events, its audit row and the deliveries its rules owe: all in one
+        transaction, or none.
+
+        ``cause`` is the outbox row whose action makes this change: its events say so, and the
+        rules it fires are one level deeper (see :data:`goldsieve.deals.outbox.MAX_DEPTH`). ``also``
+        adds writes of the caller's (a task) to the same transaction. With ``expected_version``
+        ``None`` the deal itself is not written (an event about it is).
+        """
+        depth = cause["depth"] + 1 if cause else 0
+        if depth > MAX_DEPTH:
+            log.warning("automation cascade on deal %s stopped at depth %s (rule %s)",
+                        deal["id"], depth, cause and cause.get("rule"))
+        with self.store.transaction() as txn:
+            if expected_version is not None:
+                txn.replace("deals", deal, expect_version=expected_version)
+            for event in events:
+                if cause:
+                    event["cause"] = cause["key"]
+                txn.insert("events", event)
+            if audit is not None:
+                record(txn, audit)
+            if also is not None:
+                also(txn)
+            owed = rows_for(self.funnel_of(deal), deal, events, depth)
+            for row in owed:
+                txn.insert("outbox", row)
+        if owed:
+            self.on_outbox()
+
+    #: The deal keys whose before → after the audit log keeps (besides every data field).
+    AUDITED = ("title", "stage", "status", "owner", "lost_reason")
+
+    @classmethod
+    def _audit(cls, user: User, action: str, before: Deal, after: Deal,
+               **extra_changes: list) -> dict:
+        """The audit row of a deal write: every changed data field (``data.<name>``) and the
+        deal's own audited keys, before → after, stamped with the write's ``updated_at``."""
+        changes = {f"data.{k}": v for k, v in
+                   diff_data(before.get("data") or {}, after.get("data") or {}).items()}
+        for key in cls.AUDITED:
+            if before.get(key) != after.get(key):
+                changes[key] = [before.get(key), after.get(key)]
+        changes.update(extra_changes)
+        return audit_entry(user["username"], action, "deal", after.get("id"), changes,
+                           after["updated_at"])
+
+    def new_event(self, deal: Deal, user: User, type_: str, at: str, **fields: Any) -> dict:
+        """An event of ``deal`` in the shape every event has (docs/architecture.md, "An event")."""
+        event = {
+            "deal_id": deal.get("id"), "funnel": deal["funnel"],
+            "funnel_version": deal["funnel_version"], "type": type_, "at": at,
+            "by": user["username"], "from_stage": None, "to_stage": None,
+            "lost_reason": None, "changes": {}, "note": None,
+        }
+        event.update(fields)
+        return event
+
+    def observe(self, events: list[dict], deal: Deal, funnel: Funnel) -> None:
+        """Call the after-commit observers; a failing observer is logged, the write stands."""
+        for event in events:
+            for impl in self.hook.goldsieve_deal_event.get_hookimpls():
+                try:
+                    impl.function(event=event, deal=deal, funnel=funnel)
+                except Exception:
+                    log.exception("plugin %s failed observing %s", impl.plugin_name, event["type"])
+
+    def _gate_violations(self, funnel: Funnel, deal: Deal, target: Stage, user: User) -> list[Violation]:
+        found: list[Violation] = []
+        for result in self.hook.goldsieve_gate_check(funnel=funnel, deal=deal, target=target, user=user):
+            for violation in result or []:
+                if violation not in found:
+                    found.append(violation)
+        return found
+
+    @staticmethod
+    def _title_violations(title: object) -> list[Violation]:
+        if not isinstance(title, str) or not title.strip():
+            return [Violation("/title", "required", "A deal needs a title.")]
+        if len(title) > MAX_TITLE:
+            return [Violation("/title", "maxLength", f"A title has at most {MAX_TITLE} characters.")]
+        return []
+
+    @staticmethod
+    def _lost_reason_violations(funnel: Funnel, reason: str | None) -> list[Violation]:
+        if reason in funnel.lost_reasons:
+            return []
+        choices = ", ".join(funnel.lost_reasons) or "none defined"
+        code = "required" if reason in (None, "") else "enum"
+        return [Violation("/lost_reason", code, f"Choose one of the funnel's lost reasons: {choices}.")]
+
+    def _user_exists(self, username: str) -> bool:
+        return self.store.count("users", Eq("username", username)) > 0

@@ -1,0 +1,143 @@
+"""The funnel model: a checked definition with its validators compiled once.
+
+A :class:`Funnel` is built from a definition that has already passed
+:func:`goldsieve.funnels.check.check_definition`; it never re-validates, it only answers the
+questions the engine and the UI ask: which stages lie on this deal's path, what does entering a
+stage require, which lost reasons exist.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from .rules import Rule
+from .validation import compile_schema
+
+OPEN, WON, LOST = "open", "won", "lost"
+
+
+def localized(text: str | dict[str, str] | None, locale: str = "en") -> str:
+    """Pick the best translation of a title: exact locale, its language, English, then any."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    if locale in text:
+        return text[locale]
+    language = locale.split("-")[0].split("_")[0]
+    for key, value in text.items():
+        if key.split("-")[0] == language:
+            return value
+    return text.get("en") or next(iter(text.values()), "")
+
+
+@dataclass
+class Stage:
+    id: str
+    kind: str
+    title: str | dict[str, str]
+    probability: float
+    position: int
+    gate: dict | None = None
+    applies_when: dict | None = None
+    rot_days: int | None = None
+    rot_days_business: bool = False
+    raw: dict = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def gate_validator(self) -> Draft202012Validator | None:
+        return compile_schema(self.gate) if self.gate else None
+
+    @cached_property
+    def condition(self) -> Draft202012Validator | None:
+        return compile_schema(self.applies_when) if self.applies_when else None
+
+    def applies_to(self, data: dict) -> bool:
+        """Whether this stage lies on the path of a deal with this data."""
+        return self.condition is None or self.condition.is_valid(data)
+
+    def label(self, locale: str = "en") -> str:
+        return localized(self.title, locale) or self.id
+
+
+class Funnel:
+    """One version of one funnel, ready to use."""
+
+    def __init__(self, definition: dict[str, Any]):
+        self.definition = definition
+        self.id: str = definition["id"]
+        self.version: int = definition.get("version", 1)
+        self.currency: str = definition.get("currency", "CNY")
+        self.title = definition.get("title", self.id)
+        self.stages = [
+            Stage(
+                id=s["id"],
+                kind=s.get("kind", OPEN),
+                title=s.get("title", s["id"]),
+                probability=s.get("probability", 0.0),
+                position=i,
+                gate=s.get("gate"),
+                applies_when=s.get("applies_when"),
+                rot_days=s.get("rot_days"),
+                rot_days_business=s.get("rot_days_business", False),
+                raw=s,
+            )
+            for i, s in enumerate(definition["stages"])
+        ]
+        self._by_id = {s.id: s for s in self.stages}
+        transitions = definition.get("transitions", {})
+        self.allow_skip: bool = transitions.get("skip", False)
+        self.allow_back: bool = transitions.get("back", True)
+        self.allow_reopen: bool = transitions.get("reopen", True)
+        self.lost_reasons: dict[str, Any] = {
+            r["id"]: r.get("title", r["id"]) for r in definition.get("lost_reasons", [])
+        }
+        self.fields_schema: dict = definition.get("fields", {"type": "object"})
+        self.fields_validator = compile_schema(self.fields_schema)
+        # compiled once per funnel version: each write only evaluates them
+        self.rules: list[Rule] = [Rule.from_definition(a) for a in definition.get("automations", [])]
+        self.assignment: dict[str, Any] = definition.get("assignment", {})
+
+    def label(self, locale: str = "en") -> str:
+        return localized(self.title, locale) or self.id
+
+    def stage(self, stage_id: str) -> Stage | None:
+        return self._by_id.get(stage_id)
+
+    @property
+    def first_stage(self) -> Stage:
+        return next(s for s in self.stages if s.kind == OPEN)
+
+    @property
+    def won_stage(self) -> Stage:
+        return next(s for s in self.stages if s.kind == WON)
+
+    @property
+    def lost_stage(self) -> Stage:
+        return next(s for s in self.stages if s.kind == LOST)
+
+    def open_stages(self) -> list[Stage]:
+        return [s for s in self.stages if s.kind == OPEN]
+
+    def path(self, data: dict) -> list[Stage]:
+        """The open stages a deal with this data goes through, in order, then the won stages."""
+        return [s for s in self.stages if s.kind != LOST and s.applies_to(data)]
+
+    def gates_to_enter(self, stage: Stage, data: dict) -> list[Stage]:
+        """Stages whose gates a deal must satisfy to enter ``stage``.
+
+        Gates are cumulative along the path: entering ``quote`` also requires what entering the
+        stages before it on the deal's path required. Entering a lost stage requires only its own
+        gate: losing a deal must never demand the paperwork of winning it.
+        """
+        if stage.kind == LOST:
+            return [stage] if stage.gate else []
+        path = self.path(data)
+        return [s for s in path if s.position <= stage.position and s.gate]
+
+    def property_title(self, name: str, locale: str = "en") -> str:
+        prop = self.fields_schema.get("properties", {}).get(name, {})
+        return localized(prop.get("title"), locale) or name

@@ -1,0 +1,72 @@
+"""Turning JSON Schema errors on deal data into field-by-field violations."""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from ..errors import Violation
+
+_FORMATS = FormatChecker()
+BOUNDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+                    "minLength", "maxLength", "minItems", "maxItems", "pattern"})
+
+
+def compile_schema(schema: dict) -> Draft202012Validator:
+    """A validator for deal data, with formats (date, email, …) enforced, not just annotated."""
+    return Draft202012Validator(schema, format_checker=_FORMATS)
+
+
+def _pointer(prefix: str, parts: Iterable[Any]) -> str:
+    out = prefix
+    for part in parts:
+        out += "/" + str(part).replace("~", "~0").replace("/", "~1")
+    return out
+
+
+def violations(validator: Draft202012Validator, data: Any, prefix: str = "/data") -> list[Violation]:
+    """Every error of ``data`` as a violation whose path points at the field it is about.
+
+    A missing required property is reported at the property's own path (``/data/amount``),
+    which is what a form needs to put the message beside the right input.
+    """
+    found: list[Violation] = list(_non_finite(data, prefix))
+    if found:  # NaN compares oddly with every bound: its other "errors" would only confuse
+        return found
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        found.extend(_explain(error, prefix))
+    # one message per (path, code) is enough for a person; keep the first
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for v in found:
+        if (v.path, v.code) not in seen:
+            seen.add((v.path, v.code))
+            unique.append(v)
+    return unique
+
+
+def _non_finite(value: Any, path: str) -> Iterable[Violation]:
+    """NaN and infinities: JSON Schema lets them through ``minimum``, JSON cannot store them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield Violation(path, "type", "Enter a finite number.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _non_finite(item, _pointer(path, [key]))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, _pointer(path, [index]))
+
+
+def _explain(error: ValidationError, prefix: str) -> list[Violation]:
+    if error.validator == "required" and isinstance(error.instance, dict):
+        return [
+            Violation(_pointer(prefix, [*error.path, name]), "required", "This field is required.")
+            for name in error.validator_value
+            if name not in error.instance
+        ]
+    if error.validator in ("anyOf", "oneOf", "allOf") and error.context:
+        return [v for sub in error.context for v in _explain(sub, prefix)]
+    limit = error.validator_value if error.validator in BOUNDS else None
+    return [Violation(_pointer(prefix, error.path), str(error.validator), error.message, limit)]

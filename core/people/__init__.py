@@ -1,0 +1,1 @@
+"""People: users, teams, how the permission hooks combine, browser sessions and login throttling."""

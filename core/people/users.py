@@ -1,0 +1,329 @@
+"""Users, their passwords and their API tokens.
+
+Passwords are hashed with scrypt (werkzeug's implementation); API tokens are random and stored
+only as their SHA-256, which is enough for 256-bit random secrets and keeps lookups cheap.
+
+Every password that is set — on the command line, by an admin, by the user themself — passes
+:func:`password_problems`, a policy in the spirit of NIST SP 800-63B: long enough, not built
+from the user name, and not a commonly used or easily guessed password (the zxcvbn estimator,
+with its lists of common passwords, words and keyboard patterns). No composition rules.
+
+A deactivated user (``active`` false) can neither log in nor use a session or API token: the
+lookups below refuse them, and deactivating also deletes their sessions and tokens. The
+workspace always keeps at least one active admin.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any
+
+from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
+
+from ..audit import audit_entry, diff, record
+from ..clock import stamp, utc_now
+from ..errors import ValidationFailed, Violation
+from ..store import Store
+from ..store.base import Transaction
+from ..store.filters import Eq
+from .teams import UNCHANGED, find_team
+
+#: The ``by`` of audit rows for changes made on the command line.
+CLI = "cli"
+ROLES = ("admin", "executive", "manager", "rep", "marketing", "after_sales")
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MIN_PASSWORD = 10
+#: long enough for any passphrase, short enough to bound the hashing and the estimator's work
+MAX_PASSWORD = 256
+#: zxcvbn's score (0–4) a password needs: 3 means about 10⁸ guesses, beyond online guessing
+MIN_STRENGTH = 3
+#: the estimator judges this many leading characters: its cost grows steeply with the length
+#: (bench/bench_passwords.py), and a password whose first 40 characters are hard to guess is
+#: hard to guess
+ESTIMATED_CHARS = 40
+MAX_DISPLAY_NAME = 100
+TOKEN_PREFIX = "gs_"
+
+# verifying against a throwaway hash keeps "no such user" as slow as "wrong password"
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def find_user(store: Store, username: str) -> dict[str, Any] | None:
+    rows = store.find("users", Eq("username", username), limit=1)
+    return rows[0] if rows else None
+
+
+def add_user(
+    store: Store, username: str, role: str, password: str, team: str | None = None,
+    locale: str | None = None, *, display_name: str | None = None, actor: str | None = None,
+) -> dict[str, Any]:
+    """Create a user; every problem with the input is reported at once, and nothing is written.
+
+    ``actor`` is who does it, for the audit log (``None``: the command line).
+    """
+    problems = []
+    if not isinstance(username, str) or not USERNAME.match(username):
+        problems.append(Violation("/username", "pattern",
+                                  "Use 1–64 letters, digits, dots, dashes or underscores."))
+    elif find_user(store, username):
+        problems.append(Violation("/username", "unique", f"The user “{username}” already exists."))
+    if role not in ROLES:
+        problems.append(Violation("/role", "enum", f"Choose one of: {', '.join(ROLES)}."))
+    problems += _team_problems(store, team)
+    problems += _display_name_problems(display_name)
+    problems += password_problems(password, username if isinstance(username, str) else "")
+    if problems:
+        raise ValidationFailed(problems)
+    user = {
+        "username": username, "role": role, "team": team, "locale": locale,
+        "display_name": _clean(display_name), "active": True,
+        "password_hash": generate_password_hash(password, method="scrypt"),
+        "created_at": stamp(utc_now()), "version": 1,
+    }
+    with store.transaction() as txn:
+        txn.insert("users", user)
+        record(txn, audit_entry(
+            actor or CLI, "user_added", "user", username,
+            {k: [None, user[k]] for k in ("role", "team", "locale", "display_name", "active",
+                                          "password_hash") if user[k]},
+            user["created_at"]))
+    return user
+
+
+def update_user(store: Store, username: str, *, role: str | None = None,
+                team: str | None = UNCHANGED, display_name: str | None = UNCHANGED,
+                actor: str | None = None) -> dict[str, Any]:
+    """Change a user's role, team and/or display name (``team=None``: no team; leave an
+    argument out to keep the value).
+
+    Unknown users, roles and teams are refused, as is demoting the last active admin; then
+    nothing is written.
+    """
+    user = _existing_user(store, username)
+    problems = []
+    if role is not None and role not in ROLES:
+        problems.append(Violation("/role", "enum", f"Choose one of: {', '.join(ROLES)}."))
+    elif role is not None and role != "admin":
+        problems += _last_admin_problems(store, user, "/role")
+    if team is not UNCHANGED:
+        problems += _team_problems(store, team)
+    if display_name is not UNCHANGED:
+        problems += _display_name_problems(display_name)
+    if problems:
+        raise ValidationFailed(problems)
+    changes = {"role": role or user["role"]}
+    if team is not UNCHANGED:
+        changes["team"] = team
+    if display_name is not UNCHANGED:
+        changes["display_name"] = _clean(display_name)
+    if all(user.get(k) == v for k, v in changes.items()):
+        return user
+    with store.transaction() as txn:
+        before, changed = replace_user(txn, user, changes)
+        record(txn, audit_entry(actor or CLI, "user_changed", "user", username,
+                                diff(before, changed, ("role", "team", "display_name"))))
+    return changed
+
+
+def set_active(store: Store, username: str, active: bool, *,
+               actor: str | None = None) -> dict[str, Any]:
+    """Deactivate a user (they can no longer log in; their sessions and API tokens are
+    deleted in the same transaction) or reactivate them (with a fresh login and new tokens).
+
+    The last active admin cannot be deactivated.
+    """
+    user = _existing_user(store, username)
+    if is_active(user) == active:
+        return user
+    if not active:
+        problems = _last_admin_problems(store, user, "/active")
+        if problems:
+            raise ValidationFailed(problems)
+    with store.transaction() as txn:
+        _, changed = replace_user(txn, user, {"active": active})
+        # read inside the transaction: a login committed just before is ended too
+        sessions = [] if active else store.find("sessions", Eq("username", username))
+        tokens = [] if active else store.find("tokens", Eq("username", username))
+        for row in sessions:
+            txn.delete("sessions", row["id"])
+        for row in tokens:
+            txn.delete("tokens", row["id"])
+        record(txn, audit_entry(actor or CLI, "user_activated" if active else "user_deactivated",
+                                "user", username, {"active": [is_active(user), active]},
+                                ended_sessions=len(sessions), revoked_tokens=len(tokens)))
+    return changed
+
+
+def is_active(user: dict[str, Any]) -> bool:
+    """Users from before deactivation existed have no ``active`` field: they are active."""
+    return user.get("active", True) is not False
+
+
+def password_problems(password: object, username: str, path: str = "/password") -> list[Violation]:
+    """Why ``password`` may not be ``username``'s password (empty: it may).
+
+    Length and the user name are checked first; the estimator only judges a password that
+    passed both, so each refusal names one clear reason.
+    """
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        return [Violation(path, "minLength", f"A password has at least {MIN_PASSWORD} characters.",
+                          limit=MIN_PASSWORD)]
+    if len(password) > MAX_PASSWORD:
+        return [Violation(path, "maxLength", f"A password has at most {MAX_PASSWORD} characters.",
+                          limit=MAX_PASSWORD)]
+    name = username.casefold()
+    if name and (name in password.casefold() or password.casefold() in name):
+        return [Violation(path, "username", "A password may not contain the user name.")]
+    estimate = zxcvbn(password[:ESTIMATED_CHARS], user_inputs=[username] if username else [])
+    if estimate["score"] >= MIN_STRENGTH:
+        return []
+    if any(m.get("dictionary_name") == "passwords" for m in estimate["sequence"]):
+        return [Violation(path, "common",
+                          "This is a commonly used password, or too close to one.")]
+    return [Violation(path, "guessable", "This password is easy to guess: avoid repeats, "
+                                         "sequences, keyboard patterns, names and dates.")]
+
+
+def set_password(store: Store, username: str, password: str, *,
+                 actor: str | None = None) -> dict[str, Any]:
+    """An admin's (or the CLI's) password reset: the policy applies, and every session of the
+    user ends, so whoever knew the old password is logged out."""
+    user = _existing_user(store, username)
+    problems = password_problems(password, username)
+    if problems:
+        raise ValidationFailed(problems)
+    return _write_password(store, user, password, actor or CLI, "password_reset")
+
+
+def change_password(store: Store, username: str, current: str, new: str,
+                    repeat: str) -> dict[str, Any]:
+    """The user's own change: the current password, then the new one twice. Every problem is
+    reported at once and nothing is written; on success all the user's sessions end (the
+    caller starts a new one for the browser that asked)."""
+    user = authenticate(store, username, current)
+    problems = [] if user else [
+        Violation("/current_password", "wrong_password", "The current password is wrong.")]
+    problems += password_problems(new, username, "/new_password")
+    if new != repeat:
+        problems.append(Violation("/repeat_password", "mismatch", "The two new passwords differ."))
+    if problems or user is None:
+        raise ValidationFailed(problems)
+    return _write_password(store, user, new, username, "password_changed")
+
+
+def _write_password(store: Store, user: dict[str, Any], password: str, actor: str,
+                    action: str) -> dict[str, Any]:
+    password_hash = generate_password_hash(password, method="scrypt")
+    with store.transaction() as txn:
+        before, changed = replace_user(txn, user, {"password_hash": password_hash})
+        sessions = store.find("sessions", Eq("username", user["username"]))
+        for row in sessions:
+            txn.delete("sessions", row["id"])
+        record(txn, audit_entry(actor, action, "user", user["username"],
+                                diff(before, changed, ("password_hash",)),
+                                ended_sessions=len(sessions)))
+    return changed
+
+
+def replace_user(txn: Transaction, user: dict[str, Any], changes: dict[str, Any]
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Apply ``changes`` to the user as stored now, read inside the transaction: a write that
+    committed since ``user`` was read (a deactivation, say) keeps its other fields. The write
+    checks the version it read, so a write that commits between this read and this write (on
+    PostgreSQL, another process's) raises :class:`~goldsieve.store.Conflict` instead of being
+    undone; and the version goes up, so every other checking writer sees this one.
+    Returns the user before and after."""
+    before = txn.get("users", user["id"]) or user
+    after = {**before, **changes, "version": before.get("version", 0) + 1}
+    txn.replace("users", after, expect_version=before.get("version"))  # None: a row from before versions
+    return before, after
+
+
+def _existing_user(store: Store, username: object) -> dict[str, Any]:
+    user = find_user(store, username) if isinstance(username, str) else None
+    if user is None:
+        raise ValidationFailed([Violation("/username", "unknown_user", f"There is no user “{username}”.")])
+    return user
+
+
+def _last_admin_problems(store: Store, user: dict[str, Any], path: str) -> list[Violation]:
+    """Refuse to take away the admin role or the login of the last active admin."""
+    if user["role"] != "admin" or not is_active(user):
+        return []
+    others = [u for u in store.find("users", Eq("role", "admin"))
+              if u["username"] != user["username"] and is_active(u)]
+    if others:
+        return []
+    return [Violation(path, "last_admin",
+                      "This is the last active admin; make another user admin first.")]
+
+
+def _clean(display_name: str | None) -> str | None:
+    return display_name.strip() or None if isinstance(display_name, str) else None
+
+
+def _display_name_problems(display_name: object) -> list[Violation]:
+    if display_name is None:
+        return []
+    if not isinstance(display_name, str) or len(display_name.strip()) > MAX_DISPLAY_NAME:
+        return [Violation("/display_name", "maxLength",
+                          f"A display name has at most {MAX_DISPLAY_NAME} characters.",
+                          limit=MAX_DISPLAY_NAME)]
+    return []
+
+
+def set_locale(store: Store, user: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Remember the user's page language (an audited change made by the user themself)."""
+    if user.get("locale") == locale:
+        return user
+    with store.transaction() as txn:
+        before, changed = replace_user(txn, user, {"locale": locale})
+        record(txn, audit_entry(user["username"], "locale_changed", "user", user["username"],
+                                diff(before, changed, ("locale",))))
+    return changed
+
+
+def _team_problems(store: Store, team: object) -> list[Violation]:
+    if team is not None and find_team(store, team) is None:
+        return [Violation("/team", "unknown_team",
+                          f"There is no team “{team}”; add it first with `goldsieve teams add`.")]
+    return []
+
+
+def authenticate(store: Store, username: str, password: str) -> dict[str, Any] | None:
+    """The user if the password is right and the user active, else ``None`` (same cost
+    either way)."""
+    user = find_user(store, username) if isinstance(username, str) else None
+    stored = user["password_hash"] if user else _DUMMY_HASH
+    ok = check_password_hash(stored, password if isinstance(password, str) else "")
+    return user if user and ok and is_active(user) else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(store: Store, username: str, *, actor: str | None = None) -> str:
+    """A new API token for the user; only its hash is stored, so it is shown once."""
+    if not is_active(_existing_user(store, username)):
+        raise ValidationFailed([Violation("/username", "inactive",
+                                          f"The user “{username}” is deactivated.")])
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = stamp(utc_now())
+    with store.transaction() as txn:
+        token_id = txn.insert("tokens", {"username": username, "digest": _digest(token),
+                                         "created_at": now})
+        # the audit row names the token by its row id; neither the token nor its digest
+        record(txn, audit_entry(actor or CLI, "token_issued", "user", username,
+                                {"token": [None, token_id]}, now))
+    return token
+
+
+def user_for_token(store: Store, token: str) -> dict[str, Any] | None:
+    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
+        return None
+    rows = store.find("tokens", Eq("digest", _digest(token)), limit=1)
+    user = find_user(store, rows[0]["username"]) if rows else None
+    return user if user and is_active(user) else None

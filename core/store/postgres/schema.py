@@ -1,0 +1,93 @@
+"""The PostgreSQL layout of the store's tables, derived from :data:`~goldsieve.store.base.TABLES`.
+
+Every table is the same shape: ``id`` (bigserial, the store's id), ``doc`` (the whole document
+as JSONB) and ``version`` (the document's ``version`` when it is an integer, for optimistic
+concurrency in the ``UPDATE``'s own ``WHERE``). A GIN index (``jsonb_path_ops``) on ``doc``
+answers equality filters on any path by containment (``doc @> '{"deal_id": 7}'``), so a
+filter on a custom field needs no migration.
+
+``deals`` also carries generated columns for what the board, the API and visibility filter
+and sort by; PostgreSQL keeps them equal to the document's text at that field on every write
+(NULL when it holds no text), and they use the "C" collation so that ordering agrees with
+Python's (code point order).
+"""
+from __future__ import annotations
+
+import functools
+import sys
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from ..base import TABLES
+
+#: Deal fields held as indexed columns besides the document (generated from it).
+DEAL_COLUMNS = ("funnel", "stage", "status", "owner", "team", "updated_at")
+
+#: The SQL function that does what ``str.casefold`` does (``Contains`` is case-insensitive).
+CASEFOLD = "goldsieve_casefold"
+
+
+def document_table(metadata: sa.MetaData, name: str) -> sa.Table:
+    """The table holding the documents of store table ``name``."""
+    columns = [
+        sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True),
+        sa.Column("doc", JSONB, nullable=False),
+        sa.Column("version", sa.BigInteger),
+    ]
+    if name == "deals":
+        # Only text is copied: a number or object at the path leaves the column NULL, so that
+        # ``column = 'x'`` means exactly what ``Eq(field, "x")`` means, with no look at the doc.
+        columns += [
+            sa.Column(field, sa.Text(collation="C"), sa.Computed(
+                f"CASE WHEN jsonb_typeof(doc -> '{field}') = 'string' THEN doc ->> '{field}' END",
+                persisted=True))
+            for field in DEAL_COLUMNS
+        ]
+    table = sa.Table(name, metadata, *columns)
+    sa.Index(f"{name}_doc_gin", table.c.doc, postgresql_using="gin",
+             postgresql_ops={"doc": "jsonb_path_ops"})
+    if name == "deals":
+        for field in DEAL_COLUMNS:
+            sa.Index(f"deals_{field}", table.c[field], table.c.id)
+        # A board column: one funnel's open deals in one stage, newest first.
+        sa.Index("deals_board", table.c.funnel, table.c.status, table.c.stage, table.c.id)
+    if name == "events":
+        # History and analytics read a deal's events, and events by time.
+        sa.Index("events_deal_id", sa.text("(doc -> 'deal_id')"), table.c.id)
+        sa.Index("events_at", sa.text("(doc ->> 'at') COLLATE \"C\""))
+    return table
+
+
+def tables(names: tuple[str, ...] = TABLES) -> dict[str, sa.Table]:
+    """Table objects for ``names`` (the store's tables by default), sharing one ``MetaData``."""
+    metadata = sa.MetaData()
+    return {name: document_table(metadata, name) for name in names}
+
+
+@functools.cache
+def casefold_function() -> str:
+    """``CREATE FUNCTION goldsieve_casefold(text)``: full Unicode case folding, as Python's.
+
+    PostgreSQL's ``lower()`` depends on the database's locale (ASCII only under "C") and does
+    not fold ``ß`` to ``ss``; this maps every code point whose ``casefold()`` differs, taken
+    from the Unicode tables of the Python that creates it: one ``translate`` for the one-to-one
+    foldings, one ``replace`` per one-to-many folding. Folded text folds to itself, so the
+    order of the two steps does not matter.
+    """
+    changed = [c for c in map(chr, range(sys.maxunicode + 1)) if c.casefold() != c]
+    single = [c for c in changed if len(c.casefold()) == 1]
+    expression = "translate($1, {}, {})".format(
+        _literal("".join(single)), _literal("".join(c.casefold() for c in single))
+    )
+    for c in changed:
+        if len(c.casefold()) > 1:
+            expression = f"replace({expression}, {_literal(c)}, {_literal(c.casefold())})"
+    return (
+        f"CREATE OR REPLACE FUNCTION {CASEFOLD}(text) RETURNS text "
+        f"LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fold$ SELECT {expression} $fold$"
+    )
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

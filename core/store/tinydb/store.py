@@ -1,0 +1,515 @@
+"""The embedded store: TinyDB in memory as document store and query engine, made durable by
+the journal and snapshots of :mod:`goldsieve.store.tinydb.journal`.
+
+Order of a commit: the transaction's final writes become one journal record, which is appended
+and fsync'd; only then are they applied to TinyDB. So what readers can see is always durable,
+and a crash loses at most the transaction that had not returned yet.
+
+One process owns a data folder (an exclusive ``flock`` on its lock file). Inside it, one
+``RLock`` serializes writers for the whole ``with store.transaction()`` block; readers outside
+transactions take only a short lock held while a commit is applied, so they see each
+transaction entirely or not at all and are never blocked by a slow transaction.
+
+Queries on indexed fields (see :mod:`goldsieve.store.tinydb.query`) read candidate ids from
+in-memory hash and ordered indexes instead of scanning the table. The indexes change only where
+TinyDB does, in ``_apply``, under the same lock: an aborted transaction never reaches it, a
+reopen rebuilds them from the data.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Mapping, MutableMapping
+from contextlib import contextmanager
+from itertools import islice
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from tinydb import TinyDB
+from tinydb.storages import MemoryStorage
+from tinydb.table import Document, Table
+
+from .. import filters as F
+from ..base import TABLES, Conflict, Doc, Store, StoreError, Transaction
+from . import lock
+from .indexes import DEFAULT_ORDERED, Index, OrderedIndex, build_indexes, build_ordered, index_spec
+from .journal import (
+    JOURNAL,
+    SNAPSHOT_TMP,
+    Journal,
+    fsync_dir,
+    read_snapshot,
+    scan,
+    write_snapshot,
+)
+from .query import plan, select
+
+log = logging.getLogger(__name__)
+
+#: The journal is compacted into a snapshot once it exceeds this and the last snapshot's size.
+COMPACT_BYTES = 16 * 1024 * 1024
+
+
+# ---------------------------------------------------------------------------------------------
+# TinyDB, writing in place
+
+
+class _IntKeys(MutableMapping):
+    """The raw table (str keys, as TinyDB stores them) seen with the int ids updaters expect."""
+
+    def __init__(self, raw: dict[str, Any]):
+        self.raw = raw
+
+    def __getitem__(self, key: int) -> Any:
+        return self.raw[str(key)]
+
+    def __setitem__(self, key: int, value: Any) -> None:
+        self.raw[str(key)] = value
+
+    def __delitem__(self, key: int) -> None:
+        del self.raw[str(key)]
+
+    def __contains__(self, key: object) -> bool:
+        return str(key) in self.raw
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(key) for key in self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+
+class InPlaceTable(Table):
+    """A TinyDB table whose writes cost O(1): the stock ``_update_table`` copies the whole table.
+
+    Because the store hands out ids in increasing order and replaces documents in place, the
+    raw dict's order is id order; :meth:`raw` relies on that.
+    """
+
+    def _update_table(self, updater: Callable[[MutableMapping], None]) -> None:
+        tables = self._storage.read()
+        if tables is None:
+            tables = {}
+            self._storage.write(tables)
+        updater(_IntKeys(tables.setdefault(self.name, {})))
+        self.clear_cache()
+
+    def raw(self) -> dict[str, Doc]:
+        """The live table: str id -> document. Read it, never change it."""
+        return self._read_table()
+
+    def put(self, doc_id: int, doc: Doc) -> None:
+        """Replace a whole document (``Table.update`` would merge fields instead)."""
+        self._update_table(lambda table: table.__setitem__(doc_id, doc))
+
+
+class _TinyDB(TinyDB):
+    table_class = InPlaceTable
+
+
+# ---------------------------------------------------------------------------------------------
+# The store
+
+
+def _encode(doc: Doc) -> bytes:
+    """A document as journal JSON; raises TypeError/ValueError for what JSON cannot carry."""
+    if not isinstance(doc, dict):
+        raise TypeError(f"a document is a dict, not {type(doc).__name__}")
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _copy(doc: Doc) -> Doc:
+    """A deep copy of a stored document (TinyDB may hand out its ``Document`` subclass).
+
+    Stored data was decoded from JSON, so only its dicts and lists are mutable: copying just
+    those is several times faster than a JSON round trip, which dominated ``find``.
+    """
+    return {key: _copy_json(item) if type(item) in _NESTED else item for key, item in doc.items()}
+
+
+def _copy_json(value: Any) -> Any:
+    if type(value) is dict:
+        return {key: _copy_json(item) if type(item) in _NESTED else item for key, item in value.items()}
+    return [_copy_json(item) if type(item) in _NESTED else item for item in value]
+
+
+_NESTED = (dict, list)
+
+
+class TinyTransaction(Transaction):
+    """Staged writes of one transaction, keyed ``(table, id)`` -> JSON bytes or ``None`` (deleted)."""
+
+    def __init__(self, store: "TinyStore"):
+        self._store = store
+        self._log: list[tuple[tuple[str, int], bytes | None]] = []  # for savepoints
+        self.staged: dict[tuple[str, int], bytes | None] = {}
+        self.open = True
+
+    def _check(self, table: str) -> None:
+        if not self.open:
+            raise StoreError("this transaction has ended")
+        self._store._table(table)
+
+    def _stage(self, key: tuple[str, int], value: bytes | None) -> None:
+        self._log.append((key, value))
+        self.staged[key] = value
+
+    def _exists(self, table: str, id: int) -> bool:
+        if not isinstance(id, int) or isinstance(id, bool):
+            return False
+        if (table, id) in self.staged:
+            return self.staged[(table, id)] is not None
+        return str(id) in self._store._table(table).raw()
+
+    def _version(self, table: str, id: int) -> Any:
+        if (table, id) in self.staged:
+            return json.loads(self.staged[(table, id)]).get("version")
+        return self._store._table(table).raw()[str(id)].get("version")
+
+    def get(self, table: str, id: int) -> Doc | None:
+        self._check(table)
+        if (table, id) in self.staged:
+            text = self.staged[(table, id)]
+            return None if text is None else json.loads(text)
+        return self._store.get(table, id)
+
+    def insert(self, table: str, doc: Doc) -> int:
+        self._check(table)
+        id = self._store._next_ids[table]
+        text = _encode({**doc, "id": id}) if isinstance(doc, dict) else _encode(doc)
+        self._store._next_ids[table] = id + 1
+        doc["id"] = id
+        self._stage((table, id), text)
+        return id
+
+    def replace(self, table: str, doc: Doc, *, expect_version: int | None = None) -> None:
+        self._check(table)
+        id = doc.get("id") if isinstance(doc, dict) else None
+        if not isinstance(id, int) or not self._exists(table, id):
+            raise KeyError(f"{table} {id!r} does not exist; replace needs a stored document's id")
+        if expect_version is not None:
+            actual = self._version(table, id)
+            if actual != expect_version:
+                raise Conflict(table, id, expect_version, actual)
+        self._stage((table, id), _encode(doc))
+
+    def delete(self, table: str, id: int) -> None:
+        self._check(table)
+        if self._exists(table, id):
+            self._stage((table, id), None)
+
+    def savepoint(self) -> int:
+        return len(self._log)
+
+    def rollback_to(self, mark: int) -> None:
+        del self._log[mark:]
+        self.staged = {}
+        for key, value in self._log:
+            self.staged[key] = value
+
+
+class TinyStore(Store):
+    """The embedded store in one folder: ``lock``, ``snapshot``, ``journal``.
+
+    :param compact_bytes: compact once the journal exceeds this and the last snapshot's size
+        (amortized O(1) per write: a compaction costs about one snapshot, and at least a
+        snapshot's worth of journal was written since the last one)
+    :param compact_on_close: also compact on :meth:`close` (a faster next open)
+    :param indexes: ``{table: (field path, ...)}`` to keep hash indexes on, in memory;
+        ``None`` means :data:`~goldsieve.store.tinydb.indexes.DEFAULT_INDEXES`, ``{}`` none
+    :param ordered: ``{table: (field path, ...)}`` to keep ordered indexes on (for ``Range``
+        on text), in memory; ``None`` means :data:`~goldsieve.store.tinydb.indexes.DEFAULT_ORDERED`,
+        ``{}`` none
+    """
+
+    def __init__(
+        self,
+        folder: Path | str,
+        *,
+        url: str | None = None,
+        compact_bytes: int = COMPACT_BYTES,
+        compact_on_close: bool = False,
+        indexes: Mapping[str, tuple[str, ...]] | None = None,
+        ordered: Mapping[str, tuple[str, ...]] | None = None,
+    ):
+        index_paths = index_spec(indexes, TABLES)
+        ordered_paths = index_spec(ordered, TABLES, DEFAULT_ORDERED, "ordered")
+        self.folder = Path(folder).absolute()
+        self.url = url or f"tinydb:{self.folder}"
+        self._compact_bytes = compact_bytes
+        self._compact_on_close = compact_on_close
+        self._writer = threading.RLock()
+        self._state = threading.Lock()
+        self._active: TinyTransaction | None = None
+        self._broken: str | None = None
+        self._closed = True
+        self._lock_fd = -1
+        self._db = _TinyDB(storage=MemoryStorage)
+        self._tables: dict[str, InPlaceTable] = {name: self._db.table(name) for name in TABLES}
+        self._next_ids = {name: 1 for name in TABLES}
+        self._seq = 0
+        self._snapshot_size = 0
+        self._indexes: dict[str, dict[str, Index]] = {}  # empty while loading: built after
+        self._ordered: dict[str, dict[str, OrderedIndex]] = {}
+
+        if not self.folder.is_dir():
+            self.folder.mkdir(parents=True)
+            fsync_dir(self.folder.parent)
+        self._lock_fd = lock.acquire(self.folder)
+        try:
+            self._load()
+            self._indexes = build_indexes(
+                index_paths, {name: self._tables[name].raw() for name in index_paths}
+            )
+            self._ordered = build_ordered(
+                ordered_paths, {name: self._tables[name].raw() for name in ordered_paths}
+            )
+        except BaseException:
+            lock.release(self._lock_fd)
+            raise
+        self._closed = False
+        self._compact_at = max(self._compact_bytes, self._snapshot_size)
+        if self._journal.size > self._compact_at:
+            self._compact_quietly()
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        (self.folder / SNAPSHOT_TMP).unlink(missing_ok=True)  # a compaction that died midway
+        snapshot = read_snapshot(self.folder)
+        if snapshot is not None:
+            header, rows, self._snapshot_size = snapshot
+            loaded: dict[str, dict[str, Doc]] = {name: {} for name in TABLES}
+            for table, id, doc in rows:
+                if table not in loaded:
+                    raise StoreError(f"{self.folder}: snapshot holds unknown table {table!r}")
+                loaded[table][str(id)] = doc
+            for name, docs in loaded.items():
+                self._tables[name]._update_table(lambda raw, docs=docs: raw.raw.update(docs))
+                last = max(map(int, docs), default=0)
+                self._next_ids[name] = max(header.get("next_ids", {}).get(name, 1), last + 1)
+            self._seq = header["seq"]
+
+        path = self.folder / JOURNAL
+        records, good_end, size = scan(path) if path.exists() else ([], 0, 0)
+        self._journal = Journal(path)
+        try:
+            if good_end < size:
+                log.warning("%s: dropped a torn last record (%d bytes)", path, size - good_end)
+                self._journal.truncate(good_end)
+            self._replay(records)
+        except BaseException:
+            self._journal.close()
+            raise
+
+    def _replay(self, records: list[dict]) -> None:
+        snapshot_seq = self._seq
+        stale = 0
+        for record in records:
+            seq, ops = record.get("seq"), record.get("ops")
+            if not isinstance(seq, int) or not isinstance(ops, list):
+                raise StoreError(f"{self._journal.path}: malformed record {record!r:.200}")
+            if seq <= snapshot_seq and self._seq == snapshot_seq:
+                # Already in the snapshot: the process died between replacing the snapshot and
+                # resetting the journal.
+                stale += 1
+                continue
+            if seq != self._seq + 1:
+                raise StoreError(
+                    f"{self._journal.path}: record {seq} follows {self._seq}; records are missing"
+                )
+            for op in ops:
+                if not (isinstance(op, list) and len(op) == 3 and op[0] in self._tables):
+                    raise StoreError(f"{self._journal.path}: record {seq} has a malformed op")
+                self._apply(*op)
+            self._seq = seq
+        if stale and stale == len(records):
+            self._journal.truncate(0)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _apply(self, table: str, id: int, doc: Doc | None) -> None:
+        t = self._tables[table]
+        old = t.raw().get(str(id))
+        if doc is None:
+            if old is not None:
+                t.remove(doc_ids=[id])
+        elif old is not None:
+            t.put(id, doc)
+        else:
+            t.insert(Document(doc, doc_id=id))
+        for index in self._indexes.get(table, {}).values():
+            index.change(id, old, doc)
+        for ordered in self._ordered.get(table, {}).values():
+            ordered.change(id, old, doc)
+        if id >= self._next_ids[table]:
+            self._next_ids[table] = id + 1
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self._writer:
+            self._check_writable()
+            if self._active is not None:
+                # Nested in the same thread: join the outer transaction, undo only this part
+                # when it fails.
+                mark = self._active.savepoint()
+                try:
+                    yield self._active
+                except BaseException:
+                    self._active.rollback_to(mark)
+                    raise
+                return
+            txn = self._active = TinyTransaction(self)
+            try:
+                yield txn
+            finally:
+                txn.open = False
+                self._active = None
+            self._commit(txn)
+
+    def _commit(self, txn: TinyTransaction) -> None:
+        if not txn.staged:
+            return
+        self._check_writable()
+        seq = self._seq + 1
+        ops = b",".join(
+            b'["%s",%d,%s]' % (table.encode(), id, b"null" if text is None else text)
+            for (table, id), text in txn.staged.items()
+        )
+        changes = [
+            (table, id, None if text is None else json.loads(text))
+            for (table, id), text in txn.staged.items()
+        ]
+        try:
+            self._journal.append(b'{"seq":%d,"ops":[%s]}' % (seq, ops))
+        except OSError as error:
+            # After a failed fsync the file's state is unknown: stop writing until reopened.
+            self._broken = f"writing {self._journal.path} failed: {error}"
+            outcome = (
+                "the transaction is not applied, but may reappear on reopen"
+                if self._journal.uncertain
+                else "nothing was committed"
+            )
+            raise StoreError(f"{self._broken}; {outcome}") from error
+        self._seq = seq
+        with self._state:
+            for change in changes:
+                self._apply(*change)
+        if self._journal.size > self._compact_at:
+            self._compact_quietly()
+
+    def compact(self) -> None:
+        """Write a snapshot of everything and start an empty journal."""
+        with self._writer:
+            self._check_writable()
+            if self._active is not None:
+                raise StoreError("cannot compact inside a transaction")
+            self._snapshot_size = write_snapshot(
+                self.folder, self._seq, {"next_ids": dict(self._next_ids)}, self._rows()
+            )
+            try:
+                self._journal.truncate(0)
+            except OSError as error:
+                self._broken = f"resetting {self._journal.path} failed: {error}"
+                raise
+            self._compact_at = max(self._compact_bytes, self._snapshot_size)
+
+    def _compact_quietly(self) -> None:
+        # The commit that triggered this is durable already; a failed compaction must not
+        # make it look failed. Retry once the journal has doubled.
+        try:
+            self.compact()
+        except OSError as error:
+            log.warning("%s: compaction failed, will retry later: %s", self.folder, error)
+            self._compact_at = 2 * self._journal.size
+
+    def _rows(self) -> Iterator[tuple[str, int, bytes]]:
+        for name, table in self._tables.items():
+            for key, doc in table.raw().items():
+                yield name, int(key), _encode(doc)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _table(self, name: str) -> InPlaceTable:
+        if self._closed:
+            raise StoreError(f"the store in {self.folder} is closed")
+        try:
+            return self._tables[name]
+        except (KeyError, TypeError):
+            raise KeyError(f"no table {name!r}; the tables are {', '.join(TABLES)}") from None
+
+    def get(self, table: str, id: int) -> Doc | None:
+        t = self._table(table)
+        if not isinstance(id, int) or isinstance(id, bool):
+            return None
+        with self._state:
+            doc = t.get(doc_id=id)
+        return None if doc is None else _copy(doc)
+
+    def find(
+        self,
+        table: str,
+        where: F.Filter | None = None,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+    ) -> list[Doc]:
+        t = self._table(table)
+        if isinstance(where, F.Nothing) or (limit is not None and limit <= 0):
+            return []
+        with self._state:
+            steps = plan(where, self._indexes.get(table), self._ordered.get(table))
+            found = select(t.raw(), self._next_ids[table], where, steps, after, descending)
+            found = list(found if limit is None else islice(found, limit))
+        # Stored documents are never changed in place (a write swaps the whole dict), so
+        # copying outside the lock is safe.
+        return [_copy(doc) for doc in found]
+
+    def count(self, table: str, where: F.Filter | None = None) -> int:
+        t = self._table(table)
+        if isinstance(where, F.Nothing):
+            return 0
+        with self._state:
+            if where is None or isinstance(where, F.Everything):
+                return len(t.raw())
+            steps = plan(where, self._indexes.get(table), self._ordered.get(table))
+            if steps is not None and steps.rest is None:
+                return steps.count()  # the indexes answer it all: no document is read
+            return sum(1 for _ in select(t.raw(), self._next_ids[table], where, steps))
+
+    def explain(self, table: str, where: F.Filter | None = None) -> str:
+        """How ``find`` and ``count`` answer ``where``: from which indexes, or by a scan."""
+        self._table(table)
+        with self._state:
+            steps = plan(where, self._indexes.get(table), self._ordered.get(table))
+            return "scan" if steps is None else steps.describe()
+
+    # -- closing ------------------------------------------------------------------------------
+
+    def _check_writable(self) -> None:
+        if self._closed:
+            raise StoreError(f"the store in {self.folder} is closed")
+        if self._broken:
+            raise StoreError(f"the store in {self.folder} stopped writing: {self._broken}; reopen it")
+
+    def close(self) -> None:
+        with self._writer:
+            if self._closed:
+                return
+            try:
+                if self._compact_on_close and self._journal.size and not self._broken:
+                    self._compact_quietly()
+            finally:
+                self._closed = True
+                self._journal.close()
+                lock.release(self._lock_fd)
+                self._lock_fd = -1
+
+    def __repr__(self) -> str:
+        return f"TinyStore({str(self.folder)!r})"
+
+
+# ---------------------------------------------------------------------------------------------
+# One owning process

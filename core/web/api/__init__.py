@@ -1,0 +1,8 @@
+"""The REST API under ``/api/v1`` (its contract: the OpenAPI document, see docs/architecture.md)."""
+from . import (
+    analytics,  # noqa: F401  (adds the analytics routes to the blueprint)
+    automation,  # noqa: F401  (registers its routes on bp)
+)
+from .routes import bp
+
+__all__ = ["bp"]

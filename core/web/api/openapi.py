@@ -1,0 +1,128 @@
+"""The OpenAPI document, generated from the marshmallow schemas with apispec."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from ... import __version__
+from . import schemas as s
+
+
+def _json(schema: str | dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _responses(ok: int, schema: str | dict, *failures: int) -> dict:
+    out = {str(ok): {"description": "success", **_json(schema)}}
+    reasons = {401: "missing or invalid token", 403: "you may see it but not do this",
+               404: "no such thing, or not visible to you",
+               409: "stale version", 422: "invalid request; every problem listed"}
+    for code in failures:
+        out[str(code)] = {"description": reasons[code], **_json("Conflict" if code == 409 else "Error")}
+    return out
+
+
+DEAL_ID = {"name": "deal_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+@lru_cache(maxsize=1)
+def build_spec() -> dict:
+    spec = APISpec(
+        title="goldsieve", version=__version__, openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Sales funnels: deals, stages, gates and their history."},
+    )
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for name in ("Error", "Conflict", "Deal", "DealPage", "DealCreate", "DealPatch", "Move", "Reopen",
+                 "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry",
+                 "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead"):
+        spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
+
+    secured = [{"bearer": []}]
+    spec.path("/api/v1/health", operations={"get": {
+        "summary": "Liveness and store check", "responses": _responses(200, "Health")}})
+    spec.path("/api/v1/funnels", operations={"get": {
+        "summary": "Funnels of the workspace", "security": secured,
+        "responses": _responses(200, "FunnelList", 401)}})
+    spec.path("/api/v1/funnels/{funnel_id}", operations={"get": {
+        "summary": "A funnel's definition", "security": secured,
+        "parameters": [{"name": "funnel_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": _responses(200, {"type": "object"}, 401, 404)}})
+    query = [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
+        ("funnel", "string"), ("stage", "string"), ("owner", "string"), ("status", "string"),
+        ("q", "string"), ("cursor", "string"), ("limit", "integer"))]
+    spec.path("/api/v1/deals", operations={
+        "get": {"summary": "A page of the deals you may see, newest first", "security": secured,
+                "parameters": query, "responses": _responses(200, "DealPage", 401, 422)},
+        "post": {"summary": "Create a deal in its funnel's first stage", "security": secured,
+                 "requestBody": _json("DealCreate"), "responses": _responses(201, "Deal", 401, 403, 404, 422)},
+    })
+    spec.path("/api/v1/deals/{deal_id}", operations={
+        "get": {"summary": "One deal", "security": secured, "parameters": [DEAL_ID],
+                "responses": _responses(200, "Deal", 401, 404)},
+        "patch": {"summary": "Change a deal's fields", "security": secured, "parameters": [DEAL_ID],
+                  "requestBody": _json("DealPatch"), "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)},
+    })
+    spec.path("/api/v1/deals/{deal_id}/history", operations={"get": {
+        "summary": "The deal's events, oldest first", "security": secured, "parameters": [DEAL_ID],
+        "responses": _responses(200, "EventPage", 401, 404)}})
+    spec.path("/api/v1/deals/{deal_id}/move", operations={"post": {
+        "summary": "Move a deal to a stage through its gates", "security": secured,
+        "parameters": [DEAL_ID], "requestBody": _json("Move"),
+        "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/deals/{deal_id}/reopen", operations={"post": {
+        "summary": "Reopen a won or lost deal", "security": secured, "parameters": [DEAL_ID],
+        "requestBody": _json("Reopen"), "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/deals/{deal_id}/notes", operations={"post": {
+        "summary": "Add a note to the deal's history", "security": secured, "parameters": [DEAL_ID],
+        "requestBody": _json("Note"), "responses": _responses(201, "Event", 401, 403, 404, 422)}})
+    spec.path("/api/v1/audit", operations={"get": {
+        "summary": "The audit log, newest first (admin only)", "security": secured,
+        "parameters": [{"name": n, "in": "query", "schema": {"type": t}}
+                       for n, t in (("cursor", "string"), ("limit", "integer"))],
+        "responses": _responses(200, "AuditPage", 401, 403, 422)}})
+    spec.path("/api/v1/tasks", operations={"get": {
+        "summary": "Your tasks on deals you can see", "security": secured,
+        "parameters": [{"name": "done", "in": "query", "schema": {"type": "string"}}],
+        "responses": _responses(200, "TaskPage", 401)}})
+    spec.path("/api/v1/tasks/{task_id}/done", operations={"post": {
+        "summary": "Mark a task done (counts as activity on its deal)", "security": secured,
+        "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": _responses(200, "Task", 401, 403, 404, 422)}})
+    spec.path("/api/v1/notifications", operations={"get": {
+        "summary": "Your notifications, newest first", "security": secured,
+        "parameters": [{"name": n, "in": "query", "schema": {"type": t}}
+                       for n, t in (("unread", "string"), ("cursor", "string"), ("limit", "integer"))],
+        "responses": _responses(200, "NotificationPage", 401, 422)}})
+    spec.path("/api/v1/notifications/{notification_id}/read", operations={"post": {
+        "summary": "Mark one of your notifications read", "security": secured,
+        "parameters": [{"name": "notification_id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}],
+        "responses": _responses(200, {"type": "object"}, 401, 404)}})
+    spec.path("/api/v1/leads", operations={"post": {
+        "summary": "A lead: created in the funnel's first stage, owned by whom its assignment rule picks",
+        "security": secured, "requestBody": _json("Lead"),
+        "responses": _responses(201, "Deal", 401, 403, 404, 422)}})
+    _analytics_paths(spec, secured)
+    return spec.to_dict()
+
+
+def _analytics_paths(spec: APISpec, secured: list) -> None:
+    """The analytics endpoints (docs/analytics.md defines every number they return)."""
+    def params(*names: str) -> list[dict]:
+        return [{"name": n, "in": "query", "required": n == "funnel", "schema": {"type": "string"}}
+                for n in names]
+
+    for path, summary, names in (
+        ("/api/v1/analytics/funnel", "Per-stage conversion, losses, dwell and current deals in [from, to)",
+         ("funnel", "from", "to")),
+        ("/api/v1/analytics/trend", "Conversion per stage by week or month", ("funnel", "from", "to", "interval")),
+        ("/api/v1/forecast", "The quarter's forecast (weighted and empirical, p10-p90) and its backtest",
+         ("funnel", "quarter")),
+        ("/api/v1/analytics/advice", "Stage advisor suggestions with their numbers", ("funnel", "from", "to")),
+    ):
+        spec.path(path, operations={"get": {
+            "summary": summary, "security": secured, "parameters": params(*names),
+            "responses": _responses(200, {"type": "object"}, 401, 404, 422)}})

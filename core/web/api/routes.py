@@ -1,0 +1,221 @@
+"""REST endpoints: thin translations between HTTP and the engine."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request, url_for
+from marshmallow import Schema, ValidationError
+
+from ... import __version__
+from ...audit import find_audit
+from ...errors import Forbidden, NotFound, ValidationFailed, Violation
+from ...people.users import user_for_token
+from ...store import Conflict
+from ..app import current_runtime
+from .errors import error_response, marshmallow_violations
+from .schemas import (
+    AuditEntrySchema,
+    DealCreateSchema,
+    DealPatchSchema,
+    DealSchema,
+    EventSchema,
+    FunnelSummarySchema,
+    MoveSchema,
+    NoteSchema,
+    ReopenSchema,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_LIMIT = 200
+PUBLIC_ENDPOINTS = {"api.health", "api.openapi"}
+
+deal_schema = DealSchema()
+event_schema = EventSchema()
+
+
+
+def dump_deal(deal: dict) -> dict:
+    return deal_schema.dump(deal)
+
+
+def body(schema: Schema) -> dict[str, Any]:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise ValidationFailed([Violation("", "type", "Send a JSON object (Content-Type: application/json).")])
+    return schema.load(payload)
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = user_for_token(current_runtime().store, token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        response, status = error_response(
+            401, [Violation("", "unauthorized", "Send a valid API token: Authorization: Bearer <token>.")]
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="goldsieve"'
+        return response, status
+    g.user = user
+    return None
+
+
+@bp.errorhandler(ValidationFailed)
+def _invalid(error: ValidationFailed):
+    return error_response(422, error.violations)
+
+
+@bp.errorhandler(ValidationError)
+def _malformed(error: ValidationError):
+    return error_response(422, marshmallow_violations(error))
+
+
+@bp.errorhandler(NotFound)
+def _not_found(error: NotFound):
+    return error_response(404, [Violation("", "not_found", str(error))])
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(error: Forbidden):
+    return error_response(403, [Violation("", "forbidden", str(error))])
+
+
+@bp.errorhandler(Conflict)
+def _conflict(error: Conflict):
+    return error_response(
+        409,
+        [Violation("/version", "conflict",
+                   "Someone else changed this deal; reload it and apply your change again.")],
+        current_version=error.actual,
+    )
+
+
+@bp.get("/health")
+def health():
+    current_runtime().store.count("users")
+    return jsonify(status="ok", version=__version__)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from .openapi import build_spec
+
+    return jsonify(build_spec())
+
+
+@bp.get("/funnels")
+def list_funnels():
+    schema = FunnelSummarySchema()
+    return jsonify(items=[schema.dump(_funnel_summary(f)) for f in current_runtime().funnels])
+
+
+@bp.get("/funnels/<funnel_id>")
+def get_funnel(funnel_id: str):
+    return jsonify(current_runtime().funnels.get(funnel_id).definition)
+
+
+def _funnel_summary(funnel) -> dict:
+    return {
+        "id": funnel.id, "version": funnel.version, "title": funnel.title,
+        "currency": funnel.currency,
+        "stages": [{"id": s.id, "kind": s.kind, "title": s.title, "probability": s.probability}
+                   for s in funnel.stages],
+    }
+
+
+@bp.post("/deals")
+def create_deal():
+    payload = body(DealCreateSchema())
+    deal = current_runtime().engine.create(g.user, payload["funnel"], payload["title"], payload["data"],
+                                   owner=payload.get("owner"))
+    response = jsonify(dump_deal(deal))
+    response.headers["Location"] = url_for("api.get_deal", deal_id=deal["id"])
+    return response, 201
+
+
+def paging() -> tuple[int | None, int]:
+    """The ``cursor`` and ``limit`` query arguments, checked (422 lists both problems)."""
+    args = request.args
+    problems = []
+    try:
+        limit = int(args.get("limit", 50))
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValueError
+    except ValueError:
+        problems.append(Violation("/limit", "range", f"limit is a whole number from 1 to {MAX_LIMIT}."))
+        limit = 0
+    cursor = args.get("cursor")
+    if cursor is not None and not cursor.isdigit():
+        problems.append(Violation("/cursor", "invalid", "Use the next_cursor of a previous page."))
+    if problems:
+        raise ValidationFailed(problems)
+    return (int(cursor) if cursor else None), limit
+
+
+@bp.get("/deals")
+def list_deals():
+    args = request.args
+    cursor, limit = paging()
+    deals = current_runtime().engine.list(
+        g.user, funnel=args.get("funnel"), stage=args.get("stage"), owner=args.get("owner"),
+        status=args.get("status"), text=args.get("q"),
+        after=cursor, limit=limit,
+    )
+    next_cursor = str(deals[-1]["id"]) if len(deals) == limit else None
+    return jsonify(items=[dump_deal(d) for d in deals], next_cursor=next_cursor)
+
+
+@bp.get("/audit")
+def list_audit():
+    """The audit log, newest first; only for those who may manage users (admins)."""
+    if not current_runtime().engine.may(g.user, "manage_users"):
+        raise Forbidden("Only administrators may read the audit log.")
+    cursor, limit = paging()
+    rows = find_audit(current_runtime().store, after=cursor, limit=limit)
+    next_cursor = str(rows[-1]["id"]) if len(rows) == limit else None
+    return jsonify(items=AuditEntrySchema(many=True).dump(rows), next_cursor=next_cursor)
+
+
+@bp.get("/deals/<int:deal_id>")
+def get_deal(deal_id: int):
+    return jsonify(dump_deal(current_runtime().engine.get(g.user, deal_id)))
+
+
+@bp.get("/deals/<int:deal_id>/history")
+def deal_history(deal_id: int):
+    events = current_runtime().engine.history(g.user, deal_id)
+    return jsonify(items=[event_schema.dump(e) for e in events])
+
+
+@bp.patch("/deals/<int:deal_id>")
+def patch_deal(deal_id: int):
+    payload = body(DealPatchSchema())
+    deal = current_runtime().engine.update(g.user, deal_id, payload["data"], version=payload["version"],
+                                   title=payload.get("title"))
+    return jsonify(dump_deal(deal))
+
+
+@bp.post("/deals/<int:deal_id>/move")
+def move_deal(deal_id: int):
+    payload = body(MoveSchema())
+    deal = current_runtime().engine.move(
+        g.user, deal_id, payload["to"], changes=payload["data"], version=payload.get("version"),
+        lost_reason=payload.get("lost_reason"), note=payload.get("note"),
+    )
+    return jsonify(dump_deal(deal))
+
+
+@bp.post("/deals/<int:deal_id>/reopen")
+def reopen_deal(deal_id: int):
+    payload = body(ReopenSchema())
+    deal = current_runtime().engine.reopen(g.user, deal_id, to=payload.get("to"), version=payload.get("version"))
+    return jsonify(dump_deal(deal))
+
+
+@bp.post("/deals/<int:deal_id>/notes")
+def add_note(deal_id: int):
+    payload = body(NoteSchema())
+    event = current_runtime().engine.add_note(g.user, deal_id, payload["text"])
+    return jsonify(event_schema.dump(event)), 201

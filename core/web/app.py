@@ -1,0 +1,103 @@
+"""The Flask app factory: the only kernel module (besides the API) that knows Flask."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Iterable
+
+from flask import Flask, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ..clock import Clock, utc_now
+from ..plugin_manager import PluginLoadError, blueprints
+from ..runtime import Runtime, open_runtime
+from ..workspace import Workspace, WorkspaceError
+
+#: The key of ``app.extensions`` under which an app keeps its runtime.
+EXTENSION = "goldsieve"
+
+
+def current_runtime() -> Runtime:
+    """The runtime of the app handling this request: the one accessor pages, fragments and the
+    API share (only valid inside a request or an app context)."""
+    return current_app.extensions[EXTENSION]
+
+
+def create_app(
+    workspace: str | os.PathLike[str] | Workspace | None = None,
+    *,
+    runtime: Runtime | None = None,
+    clock: Clock = utc_now,
+    plugins: Iterable[Any] = (),
+    config: dict[str, Any] | None = None,
+) -> Flask:
+    """Build the app for a workspace (or around an already opened runtime).
+
+    The plugin manager, store and engine live in ``app.extensions["goldsieve"]`` (read it with
+    :func:`current_runtime`): no module globals, so several apps can run in one process (tests do).
+    """
+    if runtime is None:
+        ws = workspace if isinstance(workspace, Workspace) else Workspace.load(workspace)
+        runtime = open_runtime(ws, clock=clock, plugins=plugins)
+    app = Flask(__name__, static_folder=None)  # assets are the ui blueprint's
+    app.config.update(
+        SECRET_KEY=secret_key(runtime.workspace.path),
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.config.update(config or {})
+    app.extensions[EXTENSION] = runtime
+    # versions another process applied (a shared PostgreSQL store) run from the next request on
+    app.before_request(runtime.refresh_funnels)
+    hops = proxy_hops(runtime.workspace.config)
+    if hops:
+        # Behind a reverse proxy every request comes from the proxy: trust its X-Forwarded-*
+        # headers (only as many hops as configured), so that login throttling sees the client's
+        # address and redirects keep the outside scheme and host.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    from goldsieve import ui
+
+    from .api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    ui.init_app(app, token_blueprints=(api_bp,))
+    for blueprint in blueprints(runtime.pm):  # plugins' pages come after the built-in ones
+        if blueprint.name in app.blueprints:
+            raise PluginLoadError(f"two blueprints are named {blueprint.name!r}")
+        app.register_blueprint(blueprint)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if request.path.startswith("/api/"):
+            body = {"errors": [{"path": "", "code": error.name.lower().replace(" ", "_"),
+                                "message": error.description or error.name}]}
+            return jsonify(body), error.code
+        return error
+
+    return app
+
+
+def proxy_hops(config: dict[str, Any]) -> int:
+    """``proxies`` in goldsieve.toml: how many reverse proxies stand in front of the app."""
+    hops = config.get("proxies", 0)
+    if not isinstance(hops, int) or isinstance(hops, bool) or not 0 <= hops <= 5:
+        raise WorkspaceError(f"goldsieve.toml: proxies = {hops!r}: the number of reverse proxies "
+                             "in front of the app, 0 to 5 (0: none, the default)")
+    return hops
+
+
+def secret_key(folder: Path) -> str:
+    """A per-workspace key kept in ``data/``, so sessions survive restarts and never ship in code
+    (app processes on several machines need the same file)."""
+    path = folder / "data" / ".secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,247 @@
+"""Funnel versions: plan and apply a new version that carries in-flight deals across."""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from goldsieve.errors import DefinitionError
+from goldsieve.funnels import migration
+from goldsieve.funnels.migration import PlanRefused
+from goldsieve.runtime import open_runtime
+
+from tests.deals.test_engine import SURVEY, rep  # noqa: F401 (rep is a fixture)
+
+
+@pytest.fixture
+def rt(goldsieve_runtime):
+    return goldsieve_runtime
+
+
+def deal_at(rt, user, stage: str, title: str = "Acme ERP", **data):
+    """A deal walked along the path to ``stage`` (no skipping in the hand-written example funnel)."""
+    engine = rt.engine
+    deal = engine.create(user, "handmade", title, {"company": "Acme", **data})
+    walk = {"qualified": SURVEY, "quote": {"amount": 5000}, "negotiation": {}}
+    for step, changes in walk.items():
+        if deal["stage"] == stage:
+            break
+        deal = engine.move(user, deal["id"], step, changes=changes)
+    assert deal["stage"] == stage
+    return deal
+
+
+def split_negotiation(base: dict) -> dict:
+    """Version 4: negotiation split into bargaining → contract → payment; contract needs a number."""
+    new = copy.deepcopy(base)
+    new["version"] = 4
+    at = [s["id"] for s in new["stages"]].index("negotiation")
+    new["stages"][at:at + 1] = [
+        {"id": "bargaining", "title": "Initial bargaining", "kind": "open", "probability": 0.6},
+        {"id": "contract", "title": "Contract", "kind": "open", "probability": 0.7,
+         "gate": {"required": ["contract_no"]}},
+        {"id": "payment", "title": "Payment", "kind": "open", "probability": 0.8},
+    ]
+    new["fields"]["properties"]["contract_no"] = {"type": "string", "title": "Contract number"}
+    for automation in new["automations"]:
+        if automation.get("stage") == "negotiation":
+            automation["stage"] = "bargaining"
+    new["migration"] = {"from_version": 3, "map": {"negotiation": "bargaining"}}
+    return new
+
+
+def snapshot(rt) -> dict:
+    return {table: rt.store.find(table) for table in ("deals", "events", "audit", "funnel_versions")}
+
+
+def test_first_start_records_the_file_as_version_three(rt):
+    [row] = rt.store.find("funnel_versions")
+    assert (row["funnel"], row["version"], row["saved_by"]) == ("handmade", 3, "workspace")
+    assert row["definition"] == rt.funnels.get("handmade").definition
+
+
+def test_plan_reports_the_split_and_counts_in_flight_deals(rt, rep, goldsieve_funnel):
+    for n in range(3):
+        deal_at(rt, rep, "negotiation", title=f"Big {n}")
+    deal_at(rt, rep, "lead")
+    won = deal_at(rt, rep, "negotiation", title="Done")
+    rt.engine.win(rep, won["id"])
+    result = migration.plan(rt, split_negotiation(goldsieve_funnel))
+    assert result.ok and (result.from_version, result.to_version) == (3, 4)
+    assert result.in_flight == 4 and result.staying == 0
+    changes = {(c.kind, c.subject): c for c in result.changes}
+    split = changes[("stage_split", "negotiation")]
+    assert split.detail == "negotiation → bargaining, contract, payment" and split.deals == 3
+    assert changes[("field_added", "contract_no")].deals == 0
+    assert ("stage_added", "contract") not in changes  # part of the split, not a separate addition
+
+
+def test_plan_names_the_deals_that_would_fail_a_tightened_gate(rt, rep, goldsieve_funnel):
+    ok = deal_at(rt, rep, "quote", title="Has approval", approval_note="signed")
+    lacking = deal_at(rt, rep, "negotiation", title="No approval")
+    early = deal_at(rt, rep, "lead", title="Too early")
+    new = copy.deepcopy(goldsieve_funnel)
+    new["version"] = 4
+    new["migration"] = {"from_version": 3}
+    new["stages"][3]["gate"] = {"required": ["amount", "approval_note"]}  # quote
+    result = migration.plan(rt, new)
+    [gate] = [c for c in result.changes if c.subject == "quote"]
+    assert gate.kind == "gate_tightened"
+    assert gate.deals == 2  # deals at or past quote; the lead never entered it
+    assert gate.failing_count == 1 and [r.id for r in gate.failing] == [lacking["id"]]
+    assert gate.failing[0].problems == ["/data/approval_note: This field is required."]
+    assert early["id"] not in [r.id for r in gate.failing] and ok["stage"] == "quote"
+
+
+def test_plan_reports_merged_renamed_retitled_and_field_changes(rt, rep, goldsieve_funnel):
+    deal_at(rt, rep, "qualified")
+    deal_at(rt, rep, "quote", title="Priced")
+    new = copy.deepcopy(goldsieve_funnel)
+    new["version"] = 4
+    new["stages"][0]["title"] = "Lead"
+    new["stages"][4]["id"] = "closing"  # negotiation renamed
+    new["automations"][0]["stage"] = "closing"
+    del new["stages"][1]  # qualified merged into lead
+    new["fields"]["properties"]["discount"]["type"] = "integer"
+    del new["fields"]["properties"]["demo_date"]
+    new["migration"] = {"from_version": 3, "map": {"qualified": "lead", "negotiation": "closing"}}
+    kinds = {(c.kind, c.subject, c.deals) for c in migration.plan(rt, new).changes}
+    assert {("stage_merged", "lead", 1), ("stage_renamed", "negotiation", 0),
+            ("stage_retitled", "lead", 1), ("field_retyped", "discount", 0),
+            ("field_removed", "demo_date", 0)} <= kinds
+
+
+def test_apply_moves_in_flight_deals_in_one_go(rt, rep, goldsieve_funnel):
+    moving = [deal_at(rt, rep, "negotiation", title=f"Big {n}") for n in range(2)]
+    lead = deal_at(rt, rep, "lead")
+    closed = deal_at(rt, rep, "negotiation", title="Done")
+    rt.engine.win(rep, closed["id"])
+    before_events = rt.store.count("events")
+    result = migration.apply(rt, split_negotiation(goldsieve_funnel), "admin")
+    assert result.in_flight == 3
+    for deal in moving:
+        now = rt.engine.get(rep, deal["id"])
+        assert (now["funnel_version"], now["stage"], now["version"]) == (4, "bargaining", deal["version"] + 1)
+        assert now["stage_entered_at"] == deal["stage_entered_at"]
+        event = rt.engine.history(rep, deal["id"])[-1]
+        assert (event["type"], event["from_stage"], event["to_stage"], event["by"]) == (
+            "migrated", "negotiation", "bargaining", "admin")
+        assert event["changes"] == {"funnel_version": [3, 4]} and event["funnel_version"] == 4
+    assert (rt.engine.get(rep, lead["id"])["funnel_version"], rt.engine.get(rep, lead["id"])["stage"]) == (4, "lead")
+    done = rt.engine.get(rep, closed["id"])
+    assert (done["funnel_version"], done["stage"]) == (3, "won")
+    assert rt.engine.funnel_of(done).stage("negotiation") is not None  # version 3 still readable
+    assert rt.store.count("events") == before_events + 3
+    assert [r["version"] for r in rt.store.find("funnel_versions")] == [3, 4]
+    [audit] = rt.store.find("audit", descending=True, limit=1)
+    assert (audit["action"], audit["target"], audit["changes"]["version"]) == (
+        "funnel_applied", {"type": "funnel", "id": "handmade"}, [3, 4])
+    assert rt.funnels.get("handmade").version == 4
+    written = json.loads((rt.workspace.path / "funnels" / "handmade.json").read_text("utf-8"))
+    assert written["version"] == 4 and written["migration"]["map"] == {"negotiation": "bargaining"}
+
+
+def test_a_migrated_deal_works_on_its_new_version(rt, rep, goldsieve_funnel):
+    deal = deal_at(rt, rep, "negotiation")
+    migration.apply(rt, split_negotiation(goldsieve_funnel), "admin")
+    with pytest.raises(Exception) as refused:
+        rt.engine.move(rep, deal["id"], "contract")
+    assert "/data/contract_no" in str(refused.value)
+    moved = rt.engine.move(rep, deal["id"], "contract", changes={"contract_no": "C-1"})
+    moved = rt.engine.move(rep, moved["id"], "payment")
+    won = rt.engine.win(rep, moved["id"])
+    assert (won["stage"], won["status"], won["funnel_version"]) == ("won", "won", 4)
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda d: d["migration"]["map"].pop("negotiation"), "is not in version 4"),
+    (lambda d: d["migration"]["map"].update(negotiation="won"), "not an open stage"),
+    (lambda d: d["migration"]["map"].update(negotiation="exec_visit"), "not on this deal's path"),
+])
+def test_apply_refuses_a_map_that_strands_a_deal_and_writes_nothing(rt, rep, goldsieve_funnel,
+                                                                     change, reason):
+    stuck = deal_at(rt, rep, "negotiation", title="Stuck deal")
+    deal_at(rt, rep, "lead")
+    new = split_negotiation(goldsieve_funnel)
+    change(new)
+    file = rt.workspace.path / "funnels" / "handmade.json"
+    before, text = snapshot(rt), file.read_text("utf-8")
+    with pytest.raises(PlanRefused) as refused:
+        migration.apply(rt, new, "admin")
+    assert f"deal #{stuck['id']} Stuck deal (negotiation) would be stranded" in str(refused.value)
+    assert reason in str(refused.value)
+    assert [ref.id for ref in refused.value.plan.stranded] == [stuck["id"]]
+    assert snapshot(rt) == before and file.read_text("utf-8") == text
+    assert rt.funnels.get("handmade").version == 3
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: (d.update(version=3), d.pop("migration")), "not newer than the applied version 3"),
+    (lambda d: d["migration"].update(from_version=2), "the applied version is 3"),
+    (lambda d: d["migration"]["map"].update(nowhere="lead"), "names stage nowhere"),
+])
+def test_apply_refuses_wrong_versions_and_writes_nothing(rt, rep, goldsieve_funnel, change, message):
+    deal_at(rt, rep, "negotiation")
+    new = split_negotiation(goldsieve_funnel)
+    change(new)
+    before = snapshot(rt)
+    with pytest.raises((PlanRefused, DefinitionError)) as refused:
+        migration.apply(rt, new, "admin")
+    assert message in str(refused.value)
+    assert snapshot(rt) == before
+
+
+def test_apply_refuses_an_invalid_definition_and_writes_nothing(rt, goldsieve_funnel):
+    new = split_negotiation(goldsieve_funnel)
+    new["stages"][1]["gate"]["required"] = ["no_such_field"]
+    before = snapshot(rt)
+    with pytest.raises(DefinitionError) as refused:
+        migration.apply(rt, new, "admin")
+    assert "/stages/1/gate/required/0" in str(refused.value)
+    assert snapshot(rt) == before
+
+
+def test_without_migration_deals_stay_on_their_version(rt, rep, goldsieve_funnel):
+    deal = deal_at(rt, rep, "negotiation")
+    new = split_negotiation(goldsieve_funnel)
+    del new["migration"]
+    assert migration.plan(rt, new).warnings == [
+        "1 open deal(s) stay on version 3 in stages version 4 does not have (negotiation); "
+        "the board of version 4 will not show them: add `migration` to move them"]
+    result = migration.apply(rt, new, "admin")
+    assert (result.migrates, result.in_flight, result.staying) == (False, 0, 1)
+    stays = rt.engine.get(rep, deal["id"])
+    assert (stays["funnel_version"], stays["stage"]) == (3, "negotiation")
+    assert rt.engine.move(rep, deal["id"], "won")["status"] == "won"  # runs on version 3
+    fresh = rt.engine.create(rep, "handmade", "New", {"company": "B"})
+    assert fresh["funnel_version"] == 4
+
+
+def test_versions_survive_a_restart_and_an_unapplied_draft_does_not_run(rt, rep, goldsieve_funnel,
+                                                                         goldsieve_clock, caplog):
+    closed = deal_at(rt, rep, "negotiation")
+    rt.engine.lose(rep, closed["id"], "price")
+    migration.apply(rt, split_negotiation(goldsieve_funnel), "admin")
+    workspace = rt.workspace
+    rt.close()
+    draft = split_negotiation(goldsieve_funnel)
+    draft["version"] = 5
+    draft["migration"] = {"from_version": 4}
+    (workspace.path / "funnels" / "handmade.json").write_text(json.dumps(draft), "utf-8")
+    with open_runtime(workspace, clock=goldsieve_clock, entry_points=False) as again:
+        assert [f.version for f in again.funnels.versions("handmade")] == [3, 4]
+        assert again.funnels.get("handmade").version == 4
+        lost = again.store.get("deals", closed["id"])
+        assert again.engine.funnel_of(lost).stage("negotiation").label() == "Negotiation"
+        assert "differs from the applied version 4" in caplog.text
+
+
+def test_refresh_loads_versions_another_process_applied(rt, goldsieve_funnel):
+    newer = split_negotiation(goldsieve_funnel)
+    with rt.store.transaction() as txn:  # as a second process sharing the store would
+        txn.insert("funnel_versions", {"funnel": "handmade", "version": 4, "definition": newer,
+                                       "saved_at": "2026-01-05T09:00:00Z", "saved_by": "ops"})
+    assert rt.funnels.get("handmade").version == 3
+    rt.refresh_funnels()
+    assert rt.funnels.get("handmade").version == 4

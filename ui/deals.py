@@ -248,8 +248,7 @@ def save(deal_id: int):
     parsed = forms.parse(funnel, request.form, current=deal["data"])
     title = request.form["title"].strip() if "title" in request.form else None
     try:
-        if version is not None and version != deal["version"]:
-            raise Conflict("deals", deal_id, version, deal["version"])
+        engine().expect_version(deal, version)
         if parsed.errors:
             problems = violations(funnel.fields_validator, merge_data(deal["data"], parsed.changes))
             problems = [p for p in problems if forms.field_of(p.path) not in parsed.errors]
@@ -422,8 +421,7 @@ def move(deal_id: int):
     note = form.get("note", "").strip() or None
     parsed = forms.parse(funnel, form, current=deal["data"])
     try:
-        if version is not None and version != deal["version"]:
-            raise Conflict("deals", deal_id, version, deal["version"])
+        engine().expect_version(deal, version)
         if parsed.errors:
             problems = (preview_move(deal, funnel, target, parsed.changes, lost_reason) if target
                         else [Violation("/to", "unknown_stage", "There is no such stage.")])

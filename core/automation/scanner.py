@@ -1,9 +1,9 @@
 """Finding what time alone changed: deals gone stale, tasks gone overdue.
 
-A deal is stale when it had no activity — a field change, a note, a task done, a move — for its
-stage's ``rot_days`` (weekdays only with ``rot_days_business``). Activity is the deal's
-``updated_at``; the scan marks a stale deal with ``stale_since`` and fires its ``stale`` rules in
-the same transaction. Marked deals are not found again, so each idle episode fires once; the
+A deal is stale by the rule of :mod:`goldsieve.deals.stale`, which the board's badge follows
+too; the scan asks the store for the deals it calls stale
+(:func:`~goldsieve.deals.stale.stale_activity`), marks each with ``stale_since`` and fires its
+``stale`` rules in the same transaction. Marked deals are not found again, so each idle episode fires once; the
 next activity clears the mark (the engine does), and a new idle period starts a new episode.
 Overdue tasks get ``overdue_at`` and fire ``task_overdue`` once, the same way.
 
@@ -13,11 +13,12 @@ move time instead of sleeping.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..clock import stamp
-from ..funnels.model import OPEN, Stage
+from ..deals.stale import stale_activity
+from ..funnels.model import OPEN
 from ..store import Conflict
 from ..store.filters import Eq, Filter, Not, Range, all_of
 
@@ -26,22 +27,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 def unmarked(field: str) -> Filter:
     """The rows that carry no mark (a stamp) in ``field``: absent or ``None``."""
     return Not(Range(field, "", None))
-
-
-def idle_since(stage: Stage, now: datetime) -> datetime:
-    """The moment before which a deal's last activity makes it stale in ``stage`` now."""
-    days = stage.rot_days or 0
-    if not stage.rot_days_business:
-        return now - timedelta(days=days)
-    moment = now
-    while days > 0:
-        moment -= timedelta(days=1)
-        if moment.weekday() < 5:  # Monday to Friday
-            days -= 1
-    return moment
 
 
 def scan_stale(engine: "Engine", now: datetime, limit: int = 500) -> int:
@@ -53,7 +42,7 @@ def scan_stale(engine: "Engine", now: datetime, limit: int = 500) -> int:
                 continue
             # the range first: the store tests the parts in order, and few deals are idle
             where = all_of(Eq("funnel", funnel.id), Eq("stage", stage.id), Eq("status", OPEN),
-                           Range("updated_at", None, stamp(idle_since(stage, now))),
+                           stale_activity(stage, now),
                            unmarked("stale_since"))
             for deal in engine.store.find("deals", where, limit=limit):
                 try:

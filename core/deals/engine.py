@@ -427,9 +427,16 @@ class Engine:
         """The deal to change: visible (else 404), permitted (else 403), at ``version`` (409)."""
         deal = self.get(user, deal_id)
         self.require(user, action, deal)
-        if version is not None and version != deal["version"]:
-            raise Conflict("deals", deal_id, version, deal["version"])
+        self.expect_version(deal, version)
         return deal
+
+    @staticmethod
+    def expect_version(deal: Deal, version: int | None) -> None:
+        """Raise :class:`Conflict` unless ``version`` (``None``: any) is the deal's: a change
+        made from what someone read before another change is refused, never applied over it.
+        Pages ask it first, so that a stale form says so before it lists its other problems."""
+        if version is not None and version != deal["version"]:
+            raise Conflict("deals", deal["id"], version, deal["version"])
 
     def _write(self, deal: Deal, expected_version: int | None, events: list[dict], audit: dict | None,
                cause: dict | None = None, also: Callable[[Transaction], None] | None = None) -> None:

@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 import pytest
 from click.testing import CliRunner
 
-from goldsieve.automation.scanner import idle_since, scan_overdue, scan_stale
+from goldsieve.automation.scanner import scan_overdue, scan_stale
+from goldsieve.deals.stale import idle_since
 from goldsieve.automation.worker import Worker
 from goldsieve.cli import cli
 from goldsieve.clock import stamp

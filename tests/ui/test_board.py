@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from html.parser import HTMLParser
 
 import pytest
@@ -10,6 +9,7 @@ from babel.numbers import format_currency
 
 from goldsieve.people.users import find_user
 from goldsieve.store.filters import Eq, Everything, all_of
+from goldsieve.deals import board as board_model
 from goldsieve.ui import board
 
 HX = {"HX-Request": "true"}
@@ -120,15 +120,6 @@ def test_stale_badge_after_rot_days_without_activity(rep_browser, rita, goldsiev
     assert "badge-stale" not in card(page(rep_browser), deal["id"])
 
 
-def test_business_day_rot(goldsieve_clock):
-    monday = date(2026, 1, 5)
-    assert board.business_days(monday, date(2026, 1, 10)) == 5  # to Saturday
-    assert board.business_days(monday, date(2026, 1, 12)) == 5  # to next Monday
-    assert board.business_days(date(2026, 1, 10), date(2026, 1, 13)) == 1  # Sat..Mon
-    assert board.business_days(monday, date(2026, 2, 2)) == 20
-    assert board.business_days(monday, monday) == 0
-
-
 def test_high_value_deals_get_the_funnels_highlight(rep_browser, rita, goldsieve_engine):
     big = goldsieve_engine.create(rita, "handmade", "Big", {"company": "Acme", "amount": 500000})
     small = goldsieve_engine.create(rita, "handmade", "Small", {"company": "Acme", "amount": 499999.99})
@@ -206,7 +197,7 @@ def test_totals_follow_every_write(rep_browser, rita, goldsieve_engine, goldsiev
 
 def test_totals_rebuild_after_many_writes(rep_browser, rita, goldsieve_engine, monkeypatch):
     page(rep_browser)
-    monkeypatch.setattr(board, "REPLAY_MAX", 2)
+    monkeypatch.setattr(board_model, "REPLAY_MAX", 2)
     for n in range(4):
         goldsieve_engine.create(rita, "handmade", f"D{n}", {"company": "A", "amount": 10})
     assert head(page(rep_browser), "lead")["count"] == "4"

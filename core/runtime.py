@@ -19,6 +19,8 @@ from .deals.engine import Engine
 from .funnels.registry import FunnelRegistry, read_drafts
 from .funnels.versions import load_stored, record_first_versions
 from .people.permissions import allowed, visibility
+from .people.sessions import SessionPolicy
+from .people.users import token_days
 from .plugin_manager import actions, make_plugin_manager
 from .store import Store, open_store
 from .workspace import Workspace
@@ -39,6 +41,10 @@ class Runtime:
     digest_schedule: Schedule = field(default_factory=Schedule)
     #: which channel each manager's digest goes to (``[digest] channel``, ``[digest.teams]``)
     digest_delivery: DigestDelivery = field(default_factory=DigestDelivery)
+    #: how long browser sessions last (``[sessions]``)
+    sessions: SessionPolicy = field(default_factory=SessionPolicy)
+    #: how long a new API token lasts unless said otherwise (``[tokens] days``; ``None``: until revoked)
+    token_days: int | None = None
 
     def refresh_funnels(self) -> None:
         """Load the versions other processes applied since (one keyset query on a small table).
@@ -73,8 +79,8 @@ def open_runtime(
     The engine's scope and permission checks ask the permissions hooks
     (``goldsieve_visibility``, ``goldsieve_permission``) with the workspace's configuration.
 
-    The channels of ``goldsieve.toml``, and ``[digest]`` (whose channels must be among them), are
-    checked here, at start-up, not at the first delivery.
+    The channels of ``goldsieve.toml``, and ``[digest]`` (whose channels must be among them),
+    ``[sessions]`` and ``[tokens]`` are checked here, at start-up, not when first used.
     The store is opened last, so a bad funnel, plugin or channel never leaves the store locked.
     """
     pm = make_plugin_manager(
@@ -87,6 +93,7 @@ def open_runtime(
     channels = load_channels(pm, workspace.config)
     schedule = Schedule.from_config(workspace.config)
     delivery = DigestDelivery.from_config(workspace.config, channels)
+    sessions, days = SessionPolicy.from_config(workspace.config), token_days(workspace.config)
     drafts = read_drafts(
         workspace.funnel_files(),
         lint=lambda d: lint_findings(pm, d, set(channels)))
@@ -105,6 +112,7 @@ def open_runtime(
         permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
     )
     dispatcher = Dispatcher(engine, registry, channels, config, hook, clock=clock)
-    runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, seen, schedule, delivery)
+    runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, seen, schedule, delivery,
+                      sessions, days)
     runtime.refresh_funnels()  # the versions the first start just recorded
     return runtime

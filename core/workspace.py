@@ -42,6 +42,14 @@ proxies = 0             # reverse proxies in front of the app whose X-Forwarded-
 # [digest.teams]
 # east = "sales"                      # team = channel: the team's manager, sub-teams included
 
+# How long sign-ins last: a browser session ends after max_days, or after idle_hours without a
+# request; an API token lasts [tokens] days (leave it out: until revoked).
+# [sessions]
+# max_days = 14
+# idle_hours = 168
+# [tokens]
+# days = 90
+
 # The address people reach this workspace at: automation's messages link to the deal.
 # base_url = "https://crm.example.com"
 

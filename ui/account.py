@@ -43,5 +43,5 @@ def password():
     throttle().succeeded(username)
     # every session ended with the change; this browser continues under a new id
     begin_session(username, client, action="session_rotated")
-    flash(_("Your password has been changed; your other sessions have ended."))
+    flash(_("Your password has been changed; your other sessions have ended and your API tokens are revoked."))
     return redirect(url_for("ui.start"), 303)

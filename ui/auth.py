@@ -19,9 +19,10 @@ bp = Blueprint("auth", __name__)
 PUBLIC = {"auth.login", "auth.set_locale", "ui.static"}
 
 
-
 def load_user() -> None:
-    g.user = session_user(current_runtime().store, session.get("sid"), clock=current_runtime().engine.clock)
+    runtime = current_runtime()
+    g.user = session_user(runtime.store, session.get("sid"), clock=runtime.engine.clock,
+                          policy=runtime.sessions)
 
 
 def require_login():

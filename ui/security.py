@@ -32,6 +32,8 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:  # over https (directly, or through the trusted proxies of ``proxies``)
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.endpoint and not request.endpoint.startswith(("ui.static", "static")):
         headers.setdefault("Cache-Control", "no-store")
     return response

@@ -95,25 +95,29 @@ def users_set(workspace: Path, name: str, role: str | None, team: str | None,
 @click.argument("name")
 def users_password(workspace: Path, name: str) -> None:
     """Reset a user's password (asked twice, or read from standard input); the user's
-    sessions end. The same policy as for `users add` applies."""
+    sessions end and their API tokens are revoked. The same policy as for `users add` applies."""
     from ..people.users import set_password
 
     password = _read_password()
     with workspace_runtime(workspace) as rt:
         set_password(rt.store, name, password)
-    click.echo(f"New password set for {name}; their sessions have ended.")
+    click.echo(f"New password set for {name}; their sessions have ended and their API tokens are revoked.")
 
 
 @users.command("token")
 @workspace_option
 @click.argument("name")
-def users_token(workspace: Path, name: str) -> None:
+@click.option("--days", type=click.IntRange(1, 3650), default=None,
+              help="Days the token lasts (default: [tokens] days in goldsieve.toml, else until revoked).")
+def users_token(workspace: Path, name: str, days: int | None) -> None:
     """Issue a new API token for a user (printed once, as the last word)."""
     from ..people.users import issue_token
 
     with workspace_runtime(workspace) as rt:
-        token = issue_token(rt.store, name)
-    click.echo(f"API token for {name}: {token}")
+        days = days or rt.token_days
+        token = issue_token(rt.store, name, days=days, clock=rt.engine.clock)
+    lasting = f" (valid for {days} days)" if days else ""
+    click.echo(f"API token for {name}{lasting}: {token}")
 
 
 

@@ -9,22 +9,26 @@ from the user name, and not a commonly used or easily guessed password (the zxcv
 with its lists of common passwords, words and keyboard patterns). No composition rules.
 
 A deactivated user (``active`` false) can neither log in nor use a session or API token: the
-lookups below refuse them, and deactivating also deletes their sessions and tokens. The
-workspace always keeps at least one active admin.
+lookups below refuse them, and deactivating also deletes their sessions and tokens. A new
+password — changed by the user or reset by an admin — ends the user's sessions and revokes their
+API tokens, so whoever knew the old one, or a token made with it, is shut out. A token may carry
+an expiry (``[tokens] days`` in goldsieve.toml, or per token). The workspace always keeps at
+least one active admin.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from ..audit import audit_entry, diff, record
-from ..clock import stamp, utc_now
-from ..errors import ValidationFailed, Violation
+from ..clock import Clock, stamp, utc_now
+from ..errors import GoldsieveError, ValidationFailed, Violation
 from ..store import Store
 from ..store.base import Transaction
 from ..store.filters import Eq
@@ -45,6 +49,8 @@ MIN_STRENGTH = 3
 ESTIMATED_CHARS = 40
 MAX_DISPLAY_NAME = 100
 TOKEN_PREFIX = "gs_"
+#: the longest a token may last: ten years
+MAX_TOKEN_DAYS = 3650
 
 # verifying against a throwaway hash keeps "no such user" as slow as "wrong password"
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
@@ -188,8 +194,8 @@ def password_problems(password: object, username: str, path: str = "/password") 
 
 def set_password(store: Store, username: str, password: str, *,
                  actor: str | None = None) -> dict[str, Any]:
-    """An admin's (or the CLI's) password reset: the policy applies, and every session of the
-    user ends, so whoever knew the old password is logged out."""
+    """An admin's (or the CLI's) password reset: the policy applies, every session of the user
+    ends and every API token of theirs is revoked, so whoever knew the old password is out."""
     user = _existing_user(store, username)
     problems = password_problems(password, username)
     if problems:
@@ -201,7 +207,7 @@ def change_password(store: Store, username: str, current: str, new: str,
                     repeat: str) -> dict[str, Any]:
     """The user's own change: the current password, then the new one twice. Every problem is
     reported at once and nothing is written; on success all the user's sessions end (the
-    caller starts a new one for the browser that asked)."""
+    caller starts a new one for the browser that asked) and their API tokens are revoked."""
     user = authenticate(store, username, current)
     problems = [] if user else [
         Violation("/current_password", "wrong_password", "The current password is wrong.")]
@@ -219,11 +225,13 @@ def _write_password(store: Store, user: dict[str, Any], password: str, actor: st
     with store.transaction() as txn:
         before, changed = replace_user(txn, user, {"password_hash": password_hash})
         sessions = store.find("sessions", Eq("username", user["username"]))
-        for row in sessions:
-            txn.delete("sessions", row["id"])
+        tokens = store.find("tokens", Eq("username", user["username"]))
+        for table, rows in (("sessions", sessions), ("tokens", tokens)):
+            for row in rows:
+                txn.delete(table, row["id"])
         record(txn, audit_entry(actor, action, "user", user["username"],
                                 diff(before, changed, ("password_hash",)),
-                                ended_sessions=len(sessions)))
+                                ended_sessions=len(sessions), revoked_tokens=len(tokens)))
     return changed
 
 
@@ -305,25 +313,47 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(store: Store, username: str, *, actor: str | None = None) -> str:
-    """A new API token for the user; only its hash is stored, so it is shown once."""
+def token_days(config: dict[str, Any]) -> int | None:
+    """``[tokens] days`` in goldsieve.toml: how long a new API token lasts (``None``: until it
+    is revoked, the default)."""
+    section = config.get("tokens", {})
+    days = section.get("days") if isinstance(section, dict) else section
+    if days is None:
+        return None
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_TOKEN_DAYS:
+        raise GoldsieveError(f"goldsieve.toml: [tokens] days = {days!r}: how many days a new API "
+                             f"token lasts, 1 to {MAX_TOKEN_DAYS} (leave it out: until revoked)")
+    return days
+
+
+def issue_token(store: Store, username: str, *, actor: str | None = None, days: int | None = None,
+                clock: Clock = utc_now) -> str:
+    """A new API token for the user, valid for ``days`` (``None``: until revoked); only its
+    hash is stored, so it is shown once."""
     if not is_active(_existing_user(store, username)):
         raise ValidationFailed([Violation("/username", "inactive",
                                           f"The user “{username}” is deactivated.")])
+    if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValidationFailed([Violation("/days", "range", f"A token lasts 1 to {MAX_TOKEN_DAYS} days.")])
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    now = stamp(utc_now())
+    moment = clock()
+    now = stamp(moment)
+    expires = stamp(moment + timedelta(days=days)) if days else None
     with store.transaction() as txn:
         token_id = txn.insert("tokens", {"username": username, "digest": _digest(token),
-                                         "created_at": now})
+                                         "created_at": now, "expires_at": expires})
         # the audit row names the token by its row id; neither the token nor its digest
         record(txn, audit_entry(actor or CLI, "token_issued", "user", username,
-                                {"token": [None, token_id]}, now))
+                                {"token": [None, token_id]}, now, expires_at=expires))
     return token
 
 
-def user_for_token(store: Store, token: str) -> dict[str, Any] | None:
+def user_for_token(store: Store, token: str, clock: Clock = utc_now) -> dict[str, Any] | None:
+    """The active user a token belongs to, unless it is unknown, revoked or expired."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
         return None
     rows = store.find("tokens", Eq("digest", _digest(token)), limit=1)
-    user = find_user(store, rows[0]["username"]) if rows else None
+    if not rows or (rows[0].get("expires_at") and rows[0]["expires_at"] <= stamp(clock())):
+        return None
+    user = find_user(store, rows[0]["username"])
     return user if user and is_active(user) else None

@@ -51,7 +51,9 @@ def authenticate():
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    user = user_for_token(current_runtime().store, token.strip()) if scheme.lower() == "bearer" else None
+    runtime = current_runtime()
+    user = (user_for_token(runtime.store, token.strip(), runtime.engine.clock)
+            if scheme.lower() == "bearer" else None)
     if user is None:
         response, status = error_response(
             401, [Violation("", "unauthorized", "Send a valid API token: Authorization: Bearer <token>.")]

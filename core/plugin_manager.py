@@ -88,6 +88,33 @@ def _import_file(path: Path) -> Any:
     return module
 
 
+def call_each_plugin(pm: pluggy.PluginManager, name: str, **kwargs: Any) -> list[tuple[str, Exception]]:
+    """Call hook ``name`` once for each plugin implementing it, so one that raises stops no other.
+
+    A plain hook call stops at the first implementation that raises, and calling
+    ``impl.function`` directly would skip what pluggy does for us: passing an implementation
+    only the arguments it names, and tracing (``GOLDSIEVE_TRACE_PLUGINS``,
+    ``pm.add_hookcall_monitoring``). So each plugin is called through its own
+    :meth:`pluggy.PluginManager.subset_hook_caller` (the hook without every other plugin that
+    implements it): a public pluggy API whose calls run through the manager like any hook call,
+    tracing included, and that reads the registered plugins at call time, so one registered
+    after the engine was built takes part. Wrappers stay in every subset, so a plugin that wraps
+    the hook wraps each call. Plugins are called in pluggy's order (the last registered first).
+
+    :returns: ``(plugin name, exception)`` for each plugin that raised; the caller logs them.
+    """
+    impls = reversed(getattr(pm.hook, name).get_hookimpls())
+    plugins = list(dict.fromkeys(impl.plugin for impl in impls if not (impl.wrapper or impl.hookwrapper)))
+    failures: list[tuple[str, Exception]] = []
+    for plugin in plugins:
+        others = [other for other in plugins if other is not plugin]
+        try:
+            pm.subset_hook_caller(name, others)(**kwargs)
+        except Exception as error:
+            failures.append((pm.get_name(plugin) or repr(plugin), error))
+    return failures
+
+
 def collect_registry(results: Iterable[dict[str, Any]], what: str) -> dict[str, Any]:
     """Merge the mappings plugins return into one; the same name twice is an error."""
     merged: dict[str, Any] = {}

@@ -100,7 +100,7 @@ def open_runtime(
         raise
     config, hook = workspace.config, pm.hook
     engine = Engine(
-        store, funnels, hook, clock=clock,
+        store, funnels, pm, clock=clock,
         scope=lambda user: visibility(hook, user, config, store),
         permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
     )

@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-import pluggy
-
 from .automation.channels import Channel, load_channels
 from .automation.digest import Schedule
 from .automation.digest_channel import DigestDelivery
@@ -19,7 +17,7 @@ from .deals.engine import Engine
 from .funnels.registry import FunnelRegistry, read_drafts
 from .funnels.versions import load_stored, record_first_versions
 from .people.permissions import allowed, visibility
-from .plugin_manager import actions, make_plugin_manager
+from .plugin_manager import PluginManager, actions
 from .store import Store, open_store
 from .workspace import Workspace
 
@@ -27,7 +25,7 @@ from .workspace import Workspace
 @dataclass
 class Runtime:
     workspace: Workspace
-    pm: pluggy.PluginManager
+    pm: PluginManager
     store: Store
     funnels: FunnelRegistry
     engine: Engine
@@ -77,12 +75,7 @@ def open_runtime(
     checked here, at start-up, not at the first delivery.
     The store is opened last, so a bad funnel, plugin or channel never leaves the store locked.
     """
-    pm = make_plugin_manager(
-        modules=workspace.plugin_modules,
-        files=workspace.plugin_files(),
-        extra=plugins,
-        entry_points=entry_points,
-    )
+    pm = workspace.plugin_manager(extra=plugins, entry_points=entry_points)
     registry = actions(pm)
     channels = load_channels(pm, workspace.config)
     schedule = Schedule.from_config(workspace.config)

@@ -96,10 +96,11 @@ def make_plugin_manager(
     installed = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)) \
         if entry_points or disabled else []
     sources = _sources(modules, files, installed if entry_points else [])
+    known = list(sources) + [ep.name for ep in installed if ep.name not in sources]
     for name in disabled:
-        if name not in sources and name not in {ep.name for ep in installed}:
-            known = ", ".join(list(sources) + [ep.name for ep in installed if ep.name not in sources])
-            raise PluginLoadError(f"disable_plugins: no plugin is named {name!r}; the plugins are: {known}")
+        if name not in known:
+            raise PluginLoadError(f"disable_plugins: no plugin is named {name!r}; "
+                                  f"the plugins are: {', '.join(known)}")
         pm.set_blocked(name)
     for name, (origin, loader) in sources.items():
         pm.origins[name] = origin

@@ -7,7 +7,7 @@ import pluggy
 
 from .automation.check import automation_findings
 from .funnels.check import Finding, load_file
-from .plugin_manager import actions, lint, make_plugin_manager
+from .plugin_manager import PluginManager, actions, lint, make_plugin_manager
 from .workspace import CONFIG_NAME, Workspace
 
 
@@ -32,26 +32,27 @@ def check_paths(paths: list[Path]) -> tuple[list[tuple[Path, Finding]], list[Pat
     """Every finding of every funnel file under ``paths``, and the files that were checked.
 
     Lint runs only on definitions without validation errors: its rules may assume a valid shape.
-    A workspace's own plugins take part, so its custom lint rules and actions count where they
-    apply; its ``[channels]`` are the channels a workspace's automations may name (a lone file
-    is checked without: any channel name passes).
+    A workspace's funnels are checked with the workspace's own plugins (its ``plugins/`` files,
+    ``plugins = […]`` modules, less ``disable_plugins``), so its custom lint rules and actions
+    count where they apply, and only there; its ``[channels]`` are the channels its automations
+    may name. A lone file, or a folder outside a workspace, is checked with the installed
+    plugins, and any channel name passes.
     """
-    files: list[tuple[Path, set[str] | None]] = []
-    plugin_files: list[Path] = []
-    modules: list[str] = []
+    checks: list[tuple[list[Path], PluginManager, set[str] | None]] = []
+    installed: PluginManager | None = None
     for path in paths:
-        channels = None
         if path.is_dir() and (path / CONFIG_NAME).is_file():
             workspace = Workspace.load(path)
-            plugin_files += workspace.plugin_files()
-            modules += workspace.plugin_modules
-            channels = set(workspace.config.get("channels") or {})
-        files += [(file, channels) for file in funnel_files(path)]
-    pm = make_plugin_manager(modules=modules, files=plugin_files)
+            checks.append((workspace.funnel_files(), workspace.plugin_manager(),
+                           set(workspace.config.get("channels") or {})))
+        else:
+            installed = installed or make_plugin_manager()
+            checks.append((funnel_files(path), installed, None))
     results: list[tuple[Path, Finding]] = []
-    for file, channels in files:
-        definition, found = load_file(file)
-        if definition is not None and not any(f.severity == "error" for f in found):
-            found += lint_findings(pm, definition, channels)
-        results += [(file, f) for f in found]
-    return results, [file for file, _ in files]
+    for files, pm, channels in checks:
+        for file in files:
+            definition, found = load_file(file)
+            if definition is not None and not any(f.severity == "error" for f in found):
+                found += lint_findings(pm, definition, channels)
+            results += [(file, f) for f in found]
+    return results, [file for files, _, _ in checks for file in files]

@@ -74,7 +74,8 @@ def goldsieve_deal_event(event: dict[str, Any], deal: dict[str, Any], funnel: Fu
     :param event: the appended event (``type``, ``by``, ``at``, ``from_stage``, ``to_stage``, …).
     :param deal: the deal after the change.
     :param funnel: the funnel version the deal is on.
-    Combine: every observer is called; one that raises is logged and never undoes the write.
+    Combine: every observer is called, each plugin's on its own; one that raises is logged with
+    its plugin's name, and neither undoes the write nor stops the other observers.
     """
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-import pluggy
-
 from .automation.channels import Channel, load_channels
 from .automation.digest import Schedule
 from .automation.digest_channel import DigestDelivery
@@ -21,7 +19,7 @@ from .funnels.versions import load_stored, record_first_versions
 from .people.permissions import allowed, visibility
 from .people.sessions import SessionPolicy
 from .people.users import token_days
-from .plugin_manager import actions, make_plugin_manager
+from .plugin_manager import PluginManager, actions
 from .store import Store, open_store
 from .workspace import Workspace
 
@@ -29,7 +27,7 @@ from .workspace import Workspace
 @dataclass
 class Runtime:
     workspace: Workspace
-    pm: pluggy.PluginManager
+    pm: PluginManager
     store: Store
     funnels: FunnelRegistry
     engine: Engine
@@ -83,12 +81,7 @@ def open_runtime(
     ``[sessions]`` and ``[tokens]`` are checked here, at start-up, not when first used.
     The store is opened last, so a bad funnel, plugin or channel never leaves the store locked.
     """
-    pm = make_plugin_manager(
-        modules=workspace.plugin_modules,
-        files=workspace.plugin_files(),
-        extra=plugins,
-        entry_points=entry_points,
-    )
+    pm = workspace.plugin_manager(extra=plugins, entry_points=entry_points)
     registry = actions(pm)
     channels = load_channels(pm, workspace.config)
     schedule = Schedule.from_config(workspace.config)
@@ -107,7 +100,7 @@ def open_runtime(
         raise
     config, hook = workspace.config, pm.hook
     engine = Engine(
-        store, funnels, hook, clock=clock,
+        store, funnels, pm, clock=clock,
         scope=lambda user: visibility(hook, user, config, store),
         permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
     )

@@ -6,9 +6,12 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import GoldsieveError
+
+if TYPE_CHECKING:
+    from .plugin_manager import PluginManager
 
 CONFIG_NAME = "goldsieve.toml"
 DEFAULT_CONFIG = """\
@@ -16,6 +19,7 @@ DEFAULT_CONFIG = """\
 store = "tinydb:data"   # or "postgresql://user@host/db" to scale out
 locale = "en"           # en, zh-Hans or zh-Hant
 plugins = []            # extra plugin modules to load, by import name
+disable_plugins = []    # plugins to turn off, by the names `goldsieve plugins` lists
 proxies = 0             # reverse proxies in front of the app whose X-Forwarded-* are trusted
 
 # Which deals each role sees: "own" (deals they own), "created" (deals they own or created),
@@ -91,6 +95,7 @@ class Workspace:
         except tomllib.TOMLDecodeError as error:
             raise WorkspaceError(f"{config_file}: {error}") from None
         check_visibility(config, config_file)
+        check_disable_plugins(config, config_file)
         return cls(folder, config)
 
     @property
@@ -104,6 +109,20 @@ class Workspace:
     @property
     def plugin_modules(self) -> list[str]:
         return list(self.config.get("plugins", []))
+
+    @property
+    def disabled_plugins(self) -> list[str]:
+        return list(self.config.get("disable_plugins", []))
+
+    def plugin_manager(self, extra: Iterable[Any] = (), entry_points: bool = True) -> "PluginManager":
+        """The workspace's plugins: the defaults, entry points, ``plugins = […]`` modules and
+        ``plugins/*.py``, less ``disable_plugins``; the one way every command, the runtime and
+        ``goldsieve check`` build it, so the workspace's settings apply everywhere alike.
+        (Imported here: opening a workspace, as every command does, needs no plugins.)"""
+        from .plugin_manager import make_plugin_manager
+
+        return make_plugin_manager(modules=self.plugin_modules, files=self.plugin_files(), extra=extra,
+                                   entry_points=entry_points, disabled=self.disabled_plugins)
 
     def funnel_files(self) -> list[Path]:
         return sorted((self.path / "funnels").glob("*.json"))
@@ -126,6 +145,15 @@ def check_visibility(config: dict[str, Any], source: object = CONFIG_NAME) -> No
         if scope not in VISIBILITY_SCOPES:
             raise WorkspaceError(f"{source}: [visibility] {role} = {scope!r}: "
                                  f"choose one of {', '.join(VISIBILITY_SCOPES)}")
+
+
+def check_disable_plugins(config: dict[str, Any], source: object = CONFIG_NAME) -> None:
+    """Refuse a ``disable_plugins`` that is not a list of names, at start-up (which names exist
+    is only known once the plugins are listed: :func:`goldsieve.plugin_manager.make_plugin_manager`)."""
+    names = config.get("disable_plugins", [])
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise WorkspaceError(f"{source}: disable_plugins must be a list of plugin names: "
+                             'disable_plugins = ["goldsieve.plugins.lint"]')
 
 
 def set_store_url(workspace: Workspace, url: str) -> Workspace:

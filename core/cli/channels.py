@@ -15,11 +15,9 @@ cli.add_command(channels)
 def _channels(workspace: Path) -> dict:
     """The workspace's checked channels, without opening the store (a server may hold it)."""
     from ..automation.channels import load_channels
-    from ..plugin_manager import make_plugin_manager
 
     ws = Workspace.load(workspace)
-    return load_channels(make_plugin_manager(modules=ws.plugin_modules, files=ws.plugin_files()),
-                         ws.config)
+    return load_channels(ws.plugin_manager(), ws.config)
 
 
 @channels.command("list")

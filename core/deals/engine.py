@@ -19,6 +19,7 @@ from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
 from ..funnels.transitions import reopen_violations, transition_violations
 from ..funnels.validation import violations
+from ..plugin_manager import call_each_plugin
 from ..store import Conflict, Store, Transaction
 from ..store.filters import Contains, Eq, Everything, Filter, all_of, matches
 from .outbox import MAX_DEPTH, rows_for
@@ -73,14 +74,15 @@ class Engine:
         self,
         store: Store,
         funnels: FunnelRegistry,
-        hook: pluggy.HookRelay,
+        plugins: pluggy.PluginManager,
         clock: Clock = utc_now,
         scope: Callable[[User], Filter] | None = None,
         permit: Callable[[User, str, Deal | None], bool] | None = None,
     ):
         self.store = store
         self.funnels = funnels
-        self.hook = hook
+        self.plugins = plugins
+        self.hook = plugins.hook
         self.clock = clock
         self._scope = scope or (lambda user: Everything())
         self._permit = permit or (lambda user, action, deal: True)
@@ -498,13 +500,17 @@ class Engine:
         return event
 
     def observe(self, events: list[dict], deal: Deal, funnel: Funnel) -> None:
-        """Call the after-commit observers; a failing observer is logged, the write stands."""
+        """Tell the ``goldsieve_deal_event`` observers about committed events.
+
+        Each plugin's observer is called through pluggy on its own (:func:`call_each_plugin`),
+        so one that raises is logged with its plugin's name, never undoes the write, and stops
+        no other observer.
+        """
         for event in events:
-            for impl in self.hook.goldsieve_deal_event.get_hookimpls():
-                try:
-                    impl.function(event=event, deal=deal, funnel=funnel)
-                except Exception:
-                    log.exception("plugin %s failed observing %s", impl.plugin_name, event["type"])
+            failures = call_each_plugin(self.plugins, "goldsieve_deal_event",
+                                        event=event, deal=deal, funnel=funnel)
+            for plugin, error in failures:
+                log.error("plugin %s failed observing %s", plugin, event["type"], exc_info=error)
 
     def _gate_violations(self, funnel: Funnel, deal: Deal, target: Stage, user: User) -> list[Violation]:
         found: list[Violation] = []

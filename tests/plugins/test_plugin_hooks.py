@@ -145,6 +145,88 @@ def test_hook_goldsieve_deal_event(goldsieve_engine, goldsieve_user, goldsieve_r
     assert all(isinstance(event_id, int) for _, event_id, _ in seen), "observers see committed events"
 
 
+
+def test_an_observer_takes_only_the_arguments_it_names(goldsieve_runtime, goldsieve_user):
+    seen = []
+
+    class EventOnly:
+        @hookimpl
+        def goldsieve_deal_event(self, event):
+            seen.append(("event", event["type"]))
+
+    class EventAndDeal:
+        @hookimpl
+        def goldsieve_deal_event(self, event, deal):
+            seen.append(("event and deal", event["type"], deal["title"]))
+
+    goldsieve_runtime.pm.register(EventOnly(), name="event-only")
+    goldsieve_runtime.pm.register(EventAndDeal(), name="event-and-deal")
+    goldsieve_runtime.engine.create(goldsieve_user, "handmade", "Acme", {"company": "C"})
+    assert sorted(seen) == [("event", "created"), ("event and deal", "created", "Acme")]
+
+
+def test_an_observer_that_raises_is_logged_and_stops_neither_the_others_nor_the_write(
+        goldsieve_runtime, goldsieve_user, caplog):
+    seen = []
+
+    class Recorder:
+        @hookimpl
+        def goldsieve_deal_event(self, event):
+            seen.append(event["type"])
+
+    class Broken:
+        @hookimpl
+        def goldsieve_deal_event(self, event, deal, funnel):
+            raise RuntimeError("observer down")
+
+    pm = goldsieve_runtime.pm
+    pm.register(Recorder(), name="recorder")
+    pm.register(Broken(), name="broken")  # registered last: pluggy calls it first
+    with caplog.at_level(logging.ERROR, logger="goldsieve.deals.engine"):
+        deal = goldsieve_runtime.engine.create(goldsieve_user, "handmade", "T", {"company": "C"})
+    assert seen == ["created"], "the observer after the broken one still ran"
+    assert goldsieve_runtime.engine.get(goldsieve_user, deal["id"])["version"] == 1, "the write stands"
+    [record] = [r for r in caplog.records if r.name == "goldsieve.deals.engine"]
+    assert record.getMessage() == "plugin broken failed observing created"
+    assert str(record.exc_info[1]) == "observer down"
+
+
+def test_observers_are_called_through_pluggy_so_tracing_sees_each(goldsieve_runtime, goldsieve_user):
+    calls = []
+
+    def before(hook_name, impls, kwargs):
+        if hook_name == "goldsieve_deal_event":
+            calls.append(([impl.plugin_name for impl in impls], kwargs["event"]["type"]))
+
+    class Recorder:
+        @hookimpl
+        def goldsieve_deal_event(self, event):
+            pass
+
+    pm = goldsieve_runtime.pm
+    pm.register(Recorder(), name="first")
+    pm.register(Recorder(), name="second")
+    undo = pm.add_hookcall_monitoring(before, lambda outcome, hook_name, impls, kwargs: None)
+    goldsieve_runtime.engine.create(goldsieve_user, "handmade", "T", {"company": "C"})
+    undo()
+    assert calls == [(["second"], "created"), (["first"], "created")]
+
+
+def test_trace_plugins_logs_the_observer_calls(goldsieve_workspace, goldsieve_clock, monkeypatch, caplog):
+    monkeypatch.setenv("GOLDSIEVE_TRACE_PLUGINS", "1")
+
+    class Recorder:
+        @hookimpl
+        def goldsieve_deal_event(self, event):
+            pass
+
+    with open_runtime(goldsieve_workspace, clock=goldsieve_clock, entry_points=False,
+                      plugins=[Recorder()]) as runtime, \
+            caplog.at_level(logging.INFO, logger="goldsieve.plugins"):
+        runtime.engine.create({"username": "ann", "role": "admin"}, "handmade", "T", {"company": "C"})
+    traced = [r.getMessage().strip() for r in caplog.records if r.name == "goldsieve.plugins"]
+    assert any(message.startswith("goldsieve_deal_event [hook]") for message in traced)
+
 REMIND_PLUGIN = """
 from goldsieve import hookimpl
 from goldsieve.automation.actions import Action

@@ -40,6 +40,10 @@ class Worker:
         self.scan_interval = scan_interval
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._last_scan: float | None = None
+        #: rounds (and scanning rounds) completed by :meth:`run_forever`: what a caller waits on
+        #: to know the worker has looked again, rather than waiting for a time
+        self.rounds = 0
+        self.scans = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -74,6 +78,8 @@ class Worker:
                 self.run_once(scan=due)
             except Exception:
                 log.exception("a background round failed; retrying in %s s", self.interval)
+            self.rounds += 1
+            self.scans += due
             self._wake.wait(self.interval)
 
     def start(self) -> "Worker":

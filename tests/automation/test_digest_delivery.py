@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from datetime import datetime, timezone
 
 import pytest
@@ -19,7 +18,6 @@ from goldsieve.people.users import add_user
 from goldsieve.runtime import open_runtime
 from goldsieve.testing import TEST_PASSWORD
 from goldsieve.workspace import Workspace
-
 from tests.automation.receiver import receiver  # noqa: F401  (the fixture)
 from tests.automation.test_dispatch import wait_for
 
@@ -58,12 +56,13 @@ def test_the_worker_delivers_the_digest_once_signed(workspace, receiver):  # noq
     rt, worker = running(workspace)
     try:
         wait_for(lambda: receiver.captured)
-        time.sleep(1.0)  # several more rounds, each scanning again
+        seen = worker.scans
+        wait_for(lambda: worker.scans >= seen + 3)  # three more rounds, each scanning again
     finally:
         stop(rt, worker)
     rt, worker = running(workspace)  # a restart
     try:
-        time.sleep(0.8)
+        wait_for(lambda: worker.scans >= 3)
         [row] = rt.store.find("outbox")
     finally:
         stop(rt, worker)
@@ -83,7 +82,8 @@ def test_a_failing_receiver_is_retried_with_backoff_then_dead(workspace, receive
     try:
         wait_for(lambda: rt.store.find("outbox") and rt.store.find("outbox")[0]["status"] == DEAD)
         [row] = rt.store.find("outbox")
-        time.sleep(0.5)  # dead: no further attempt
+        seen = worker.rounds
+        wait_for(lambda: worker.rounds >= seen + 3)  # dead: no further attempt in three rounds
     finally:
         stop(rt, worker)
     assert row["attempts"] == 3 and "HTTP 503: busy" in row["last_error"]

@@ -3,23 +3,22 @@ clock; the worker that runs the scans and the deliveries, in a thread and as a c
 from __future__ import annotations
 
 import copy
-import time
 from datetime import datetime, timezone
 
 import pytest
 from click.testing import CliRunner
 
 from goldsieve.automation.scanner import scan_overdue, scan_stale
-from goldsieve.deals.stale import idle_since
 from goldsieve.automation.worker import Worker
 from goldsieve.cli import cli
 from goldsieve.clock import stamp
+from goldsieve.deals.stale import idle_since
 from goldsieve.deals.tasks import complete_task, task_row
 from goldsieve.funnels.model import Stage
 from goldsieve.people.users import add_user
 from goldsieve.store.filters import Eq
 from goldsieve.testing import TEST_PASSWORD
-
+from tests.automation.test_dispatch import wait_for
 from tests.conftest import load_funnel
 
 READY = {"company": "Acme", "needs_survey": "40 users", "amount": 1000}
@@ -223,14 +222,12 @@ def test_the_worker_round_scans_and_delivers(rt, goldsieve_clock):
 def test_the_background_thread_delivers_within_seconds_of_a_commit(rt):
     worker = Worker(rt, interval=3600).start()  # only a commit can wake it in time
     try:
-        time.sleep(0.2)  # the first round finds nothing
+        wait_for(lambda: worker.rounds >= 1)  # the first round finds nothing
         deal = rt.engine.create(rita(rt), "handmade", "Acme", {"company": "Acme"})
         rt.engine.move(rita(rt), deal["id"], "qualified", READY)
         for stage in ("quote", "negotiation"):
             rt.engine.move(rita(rt), deal["id"], stage)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and not rt.store.count("outbox", Eq("status", "done")):
-            time.sleep(0.05)
+        wait_for(lambda: rt.store.count("outbox", Eq("status", "done")))
     finally:
         worker.stop()
     assert rt.store.count("outbox", Eq("status", "done")) == rt.store.count("outbox") == 1

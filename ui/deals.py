@@ -333,8 +333,9 @@ def conflict_message() -> str:
 def preview_move(deal: dict, funnel: Funnel, target: Stage, changes: dict | None = None,
                  lost_reason: str | None = None) -> list[Violation]:
     """What :meth:`Engine.move` would object to, without writing anything."""
-    return engine().check_move(g.user, deal, funnel, target, merge_data(deal["data"], changes),
-                               lost_reason)
+    refusing, gates = engine().check_move(g.user, deal, funnel, target,
+                                          merge_data(deal["data"], changes), lost_reason)
+    return refusing + gates
 
 
 def transition_message(violation: Violation, deal: dict, funnel: Funnel, target: Stage | None) -> str:

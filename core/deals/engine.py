@@ -22,6 +22,7 @@ from ..funnels.validation import violations
 from ..plugin_manager import call_each_plugin
 from ..store import Conflict, Store, Transaction
 from ..store.filters import Contains, Eq, Everything, Filter, all_of, matches
+from .bypass import bypass_records, set_aside
 from .outbox import MAX_DEPTH, rows_for
 
 log = logging.getLogger(__name__)
@@ -260,20 +261,25 @@ class Engine:
         version: int | None = None,
         lost_reason: str | None = None,
         note: str | None = None,
+        bypass_gate: str | None = None,
     ) -> Deal:
         """Move a deal to a stage, applying ``changes`` first; all-or-nothing.
 
         Every objection — unknown stage, the funnel's transition rules, invalid data, each gate,
-        a missing lost reason — is collected and raised together, and nothing is written.
+        a missing lost reason — is collected and raised together, and nothing is written. A reason
+        in ``bypass_gate`` (its permission needed) records the gates' objections instead (:mod:`.bypass`).
         """
         deal = self._current(user, deal_id, version, "move")
+        if bypass_gate is not None:
+            self.require(user, "bypass_gate", deal)  # who may, before what is wrong
         funnel = self.funnel_of(deal)
         target = funnel.stage(to) if isinstance(to, str) else None
         data = merge_data(deal["data"], changes)
         if target is None:
             raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”."),
                                     *violations(funnel.fields_validator, data)])
-        problems = self.check_move(user, deal, funnel, target, data, lost_reason)
+        refusing, gates = self.check_move(user, deal, funnel, target, data, lost_reason)
+        problems, bypassed = set_aside(bypass_gate, refusing, gates)
         if problems:
             raise ValidationFailed(problems)
 
@@ -289,28 +295,32 @@ class Engine:
         changed = diff_data(deal["data"], data)
         if changed:
             events.append(self.new_event(new, user, "updated", now, changes=changed))
+        bypass, audited = bypass_records(deal["stage"], target.id, bypass_gate, bypassed)
+        if bypass is not None:
+            events.append(self.new_event(new, user, "gate_bypassed", now, **bypass))
         events.append(self.new_event(
             new, user, "stage_changed", now, from_stage=deal["stage"], to_stage=target.id,
             lost_reason=new["lost_reason"], note=note or None,
         ))
-        self._write(new, deal["version"], events, self._audit(user, "deal_moved", deal, new))
+        self._write(new, deal["version"], events, self._audit(user, "deal_moved", deal, new, **audited))
         self.observe(events, new, funnel)
         return new
 
     def check_move(self, user: User, deal: Deal, funnel: Funnel, target: Stage, data: dict,
-                   lost_reason: str | None = None) -> list[Violation]:
-        """Everything that would stop ``deal`` from entering ``target`` with ``data``; writes nothing.
+                   lost_reason: str | None = None) -> tuple[list[Violation], list[Violation]]:
+        """Everything that would stop ``deal`` from entering ``target`` with ``data``; writes nothing:
+        what always refuses, and apart what the gates object (which ``bypass_gate`` sets aside).
 
         The move form uses it to ask for exactly the fields still missing; :meth:`move` uses it
         to refuse, so the two can never disagree.
         """
-        problems = violations(funnel.fields_validator, data)
-        problems += transition_violations(funnel, deal, target, data)
+        refusing = violations(funnel.fields_validator, data)
+        refusing += transition_violations(funnel, deal, target, data)
         if target.kind == LOST:
-            problems += self._lost_reason_violations(funnel, lost_reason)
-        if not any(p.path == "/to" for p in problems):
-            problems += self._gate_violations(funnel, {**deal, "data": data}, target, user)
-        return problems
+            refusing += self._lost_reason_violations(funnel, lost_reason)
+        if any(p.path == "/to" for p in refusing):
+            return refusing, []
+        return refusing, self._gate_violations(funnel, {**deal, "data": data}, target, user)
 
     def win(self, user: User, deal_id: int, **kwargs: Any) -> Deal:
         deal = self.get(user, deal_id)

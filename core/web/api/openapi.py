@@ -69,7 +69,8 @@ def build_spec() -> dict:
         "summary": "The deal's events, oldest first", "security": secured, "parameters": [DEAL_ID],
         "responses": _responses(200, "EventPage", 401, 404)}})
     spec.path("/api/v1/deals/{deal_id}/move", operations={"post": {
-        "summary": "Move a deal to a stage through its gates", "security": secured,
+        "summary": "Move a deal to a stage through its gates (an admin may bypass them, with a reason)",
+        "security": secured,
         "parameters": [DEAL_ID], "requestBody": _json("Move"),
         "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)}})
     spec.path("/api/v1/deals/{deal_id}/reopen", operations={"post": {

@@ -205,6 +205,7 @@ def move_deal(deal_id: int):
     deal = current_runtime().engine.move(
         g.user, deal_id, payload["to"], changes=payload["data"], version=payload.get("version"),
         lost_reason=payload.get("lost_reason"), note=payload.get("note"),
+        bypass_gate=payload.get("bypass_gate"),
     )
     return jsonify(dump_deal(deal))
 

@@ -67,6 +67,11 @@ class MoveSchema(StrictSchema):
     lost_reason = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     version = fields.Integer(strict=True)
+    bypass_gate = fields.String(allow_none=True, metadata={"description": (
+        "Admins only (permission bypass_gate; anyone else gets 403): the reason, 1-500 characters, "
+        "for moving past the stage's gates anyway. What the gates object is recorded in a "
+        "gate_bypassed event and the audit log instead of refusing; every other problem still "
+        "answers 422.")})
 
 
 class ReopenSchema(StrictSchema):
@@ -91,6 +96,8 @@ class EventSchema(Schema):
     lost_reason = fields.String(allow_none=True)
     changes = fields.Dict()
     note = fields.String(allow_none=True)
+    violations = fields.List(fields.Nested(ErrorItemSchema), metadata={
+        "description": "gate_bypassed only: what the gates objected to (note holds the reason)"})
 
 
 class EventPageSchema(Schema):

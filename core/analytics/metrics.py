@@ -6,7 +6,9 @@ one), ``lost`` (left for a lost stage, by reason), ``backward`` (left for an ear
 still there — so entered = advanced + lost + backward + still_in always holds. ``to_won`` is the
 share of the entered deals that are won at ``end``. ``current`` are the open deals in the stage at
 ``end`` with their amount, weighted amount and age; ``dwell`` the durations of the stays that
-ended in the window. Durations are in days (fractional). Percentiles are nearest-rank.
+ended in the window; ``bypassed`` the entries into the stage in the window that an admin moved
+past its gates (entries, not deals: a deal let in twice counts twice). Durations are in days
+(fractional). Percentiles are nearest-rank.
 
 Means and sums are exact, then rounded once, so that they do not depend on the order the deals
 come in — the same numbers whether this module counts or PostgreSQL does (:mod:`.pushdown`):
@@ -117,6 +119,7 @@ class StageMetrics:
     current_age_days: dict[str, float | None] = field(default_factory=dict)
     dwell_days: dict[str, float | None] = field(default_factory=dict)
     target: float | None = None
+    bypassed: int = 0
 
     @property
     def conversion(self) -> float | None:
@@ -140,7 +143,7 @@ class StageMetrics:
             "lost_by_reason": dict(self.lost_by_reason), "current": self.current,
             "current_amount": self.current_amount, "weighted_amount": self.weighted_amount,
             "current_age_days": dict(self.current_age_days), "dwell_days": dict(self.dwell_days),
-            "target": self.target, "shortfall": self.shortfall,
+            "target": self.target, "shortfall": self.shortfall, "bypassed": self.bypassed,
         }
 
 
@@ -241,6 +244,8 @@ def funnel_metrics(histories: Iterable[DealHistory], funnel: Funnel, start: date
         for stay in history.stays:
             if start <= stay.entered_at < end:
                 last_entry[stay.stage] = stay
+                if stay.bypassed and stay.stage in rows:
+                    rows[stay.stage].bypassed += 1
             if stay.left_at is not None and start <= stay.left_at < end and stay.stage in rows:
                 dwell[stay.stage].append(span(stay.entered_at, stay.left_at))
         for stage_id, stay in last_entry.items():

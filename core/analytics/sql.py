@@ -98,7 +98,7 @@ def _stays(where: str, renamed: bool) -> str:
     LEFT JOIN renames AS here ON here.version = greatest(t.funnel_version, 0) AND here.stage = t.stage
     LEFT JOIN renames AS there ON there.version = greatest(t.left_version, 0) AND there.stage = t.left_to"""
     return f"""s AS MATERIALIZED (
-    SELECT t.deal_id, t.seq, t.first, t.created_at, t.entered_at, t.lost_reason, {stage} AS stage,
+    SELECT t.deal_id, t.seq, t.first, t.created_at, t.entered_at, t.lost_reason, t.bypassed, {stage} AS stage,
            CASE WHEN t.left_at < %(end)s THEN t.left_at END AS left_at,
            CASE WHEN t.left_at < %(end)s THEN {left_to} END AS left_to
     FROM {STAYS} AS t JOIN visible ON visible.id = t.deal_id{joins}
@@ -196,6 +196,9 @@ SELECT 'dwell', stage, NULL, NULL,
        ARRAY[sum(span)]
 FROM dwell GROUP BY stage
 UNION ALL
+SELECT 'bypassed', stage, NULL, NULL, ARRAY[count(*)]::float8[], NULL
+FROM s JOIN kinds USING (stage) WHERE s.entered_at >= %(start)s AND s.bypassed GROUP BY stage
+UNION ALL
 SELECT 'totals', NULL, NULL, NULL,
        ARRAY[(SELECT count(*) FROM s WHERE first),
              (SELECT count(*) FROM closing WHERE kind = 'won'),
@@ -234,6 +237,8 @@ def sql_funnel_report(store: StaysSql, funnels: FunnelRegistry, funnel_id: str, 
              row.won) = (int(n) for n in numbers)
         elif found.part == "lost":
             row.lost_deals[found.reason] = list(found.ids)
+        elif found.part == "bypassed":
+            row.bypassed = int(numbers[0])
         elif found.part == "current":
             row.current = int(numbers[0])
             amounts_of(row, sums[0], funnel.stage(found.stage).probability)

@@ -3,9 +3,10 @@
 Every number in the reports is a count or a duration over stays, so this is the one place that
 reads event types. ``created`` opens the first stay; ``stage_changed`` and ``reopened`` close the
 current stay and open the next (a reopen is an entry like any other); ``migrated`` moves the deal
-onto another funnel version's stage without leaving it, so it relabels the open stay. Every other
-type — ``updated`` aside, which carries the amount — is ignored, so new event types (automation)
-change nothing here.
+onto another funnel version's stage without leaving it, so it relabels the open stay; a
+``gate_bypassed`` event marks the next entry as one that bypassed its stage's gates (the engine
+writes it just before that entry's ``stage_changed``). Every other type — ``updated`` aside,
+which carries the amount — is ignored, so new event types (automation) change nothing here.
 
 Stage ids are those of the funnel's newest version: a stage of an older version is sent through
 the ``migration.map`` of every later version the registry holds, so a deal on version 2 and one on
@@ -33,6 +34,8 @@ class Stay:
     left_at: datetime | None = None
     left_to: str | None = None
     lost_reason: str | None = None
+    #: entered past the stage's gates by an admin's ``bypass_gate``
+    bypassed: bool = False
 
     def open_at(self, moment: datetime) -> bool:
         """Whether the deal was in this stage at ``moment``."""
@@ -125,6 +128,7 @@ def build_history(deal_id: int, events: Iterable[dict], to_latest: StageMapper,
     """The stays of one deal from its events, oldest first; ``None`` without a ``created`` event."""
     history: DealHistory | None = None
     current: Stay | None = None
+    bypassing = False  # a ``gate_bypassed`` since the current stay began: the next entry bypassed
     for event in events:
         kind = event.get("type")
         at = parse_stamp(event["at"])
@@ -132,14 +136,18 @@ def build_history(deal_id: int, events: Iterable[dict], to_latest: StageMapper,
             history = DealHistory(deal_id, at)
             current = Stay(deal_id, to_latest(event.get("funnel_version"), event.get("to_stage")), at)
             history.stays.append(current)
+            bypassing = False
         elif history is None:
             continue
+        elif kind == "gate_bypassed":
+            bypassing = True
         elif kind in ENTERING and current is not None:
             to = to_latest(event.get("funnel_version"), event.get("to_stage"))
             current.left_at, current.left_to = at, to
             current.lost_reason = event.get("lost_reason")
-            current = Stay(deal_id, to, at)
+            current = Stay(deal_id, to, at, bypassed=bypassing)
             history.stays.append(current)
+            bypassing = False
         elif kind == "migrated" and current is not None:
             current.stage = to_latest(event.get("funnel_version"), event.get("to_stage"))
         if history is not None and kind in ("created", "updated"):

@@ -89,6 +89,23 @@ def test_window_boundaries_start_inclusive_end_exclusive():
     assert report.cycle_days is None and report.velocity is None
 
 
+def test_bypassed_counts_the_entries_past_a_gate_in_the_window():
+    from tests.analytics.handmade import LOG, created, moved
+    from tests.analytics.test_stays import bypassed
+
+    log = {**LOG,
+           # deal 7 is let into qualified twice (two entries), deal 8 once, but before the window
+           7: [created(7, day(2)), bypassed(7, day(3), "lead", "qualified"), moved(7, day(3), "lead", "qualified"),
+               moved(7, day(4), "qualified", "lead"), bypassed(7, day(5), "lead", "qualified"),
+               moved(7, day(5), "lead", "qualified")],
+           8: [created(8, day(1)), bypassed(8, day(2), "lead", "qualified"), moved(8, day(2), "lead", "qualified")]}
+    report = funnel_metrics(histories(log), MINI, day(3), day(15))
+    assert [(row.stage, row.bypassed) for row in report.stages if row.bypassed] == [("qualified", 2)]
+    assert report.stage("qualified").entered == 3  # deals 1, 3, 7: a deal counts once there
+    assert funnel_metrics(histories(log), MINI, day(1), day(15)).stage("qualified").as_dict()["bypassed"] == 3
+    assert funnel_metrics(histories(), MINI, day(1), day(15)).stage("qualified").bypassed == 0
+
+
 def test_ages_are_measured_at_now_when_the_window_ends_later():
     report = funnel_metrics(histories(), MINI, day(1), day(31), now=day(12))
     assert report.stage("lead").current_age_days["max"] == 3.0  # d9 → d12

@@ -27,7 +27,7 @@ from goldsieve.testing.postgres import ENVIRONMENT, scratch_schema, server_url
 
 from tests.analytics.equality import assert_same, numbers
 from tests.analytics.handmade import FUNNEL, LOG, created, day, event, moved, registry
-from tests.analytics.test_stays import version_two
+from tests.analytics.test_stays import bypassed, version_two
 
 pytestmark = pytest.mark.skipif(not server_url(), reason=f"set {ENVIRONMENT}=postgresql://… to run it")
 
@@ -101,8 +101,9 @@ def test_older_versions_map_onto_the_newest(store):
 
 def random_log(rng: random.Random, deals: int) -> tuple[dict[int, list[dict]], list]:
     """Deals on version 1 moving forward and back, lost with a reason (or none), reopened,
-    amounts updated; some migrated to version 2 (``qualified`` became ``needs``) on the way.
-    Steps of 0 hours make several events share an instant."""
+    amounts updated; some migrated to version 2 (``qualified`` became ``needs``) on the way;
+    some entries past a gate (a ``gate_bypassed`` just before), and now and then a bypass that
+    no entry follows at once. Steps of 0 hours make several events share an instant."""
     v1 = ["lead", "qualified", "quote", "won", "lost"]
     v2 = ["lead", "needs", "quote", "won", "lost"]
     log, instants = {}, []
@@ -127,11 +128,17 @@ def random_log(rng: random.Random, deals: int) -> tuple[dict[int, list[dict]], l
                 continue
             if stage in ("won", "lost"):
                 to = rng.choice(stages[:3])
-                events.append({**event(deal_id, "reopened", at, to=to, frm=stage), "funnel_version": version})
+                entry = {**event(deal_id, "reopened", at, to=to, frm=stage), "funnel_version": version}
             else:
                 to = rng.choice([s for s in stages if s != stage])
                 reason = rng.choice(["price", "timing", None, ""]) if to == "lost" else None
-                events.append({**moved(deal_id, at, stage, to, reason), "funnel_version": version})
+                entry = {**moved(deal_id, at, stage, to, reason), "funnel_version": version}
+            past_gate = rng.random()
+            if past_gate < 0.25:
+                events.append({**bypassed(deal_id, at, stage, to), "funnel_version": version})
+            if past_gate < 0.05:  # a stray one: the deal's next entry, whenever it comes, is marked
+                continue
+            events.append(entry)
             stage = to
         if rng.random() < 0.1:
             events.append(event(deal_id, "note_added", at))
@@ -154,6 +161,8 @@ def test_random_histories_give_the_same_numbers(store, seed):
         compare(store, funnels, deals, log, start, end, now)
     compare(store, funnels, deals, log, day(1), day(1, 6))  # everything
     compare(store, funnels, deals, log, day(1, 12, 2025), day(1))  # before anything
+    everything = sql_funnel_report(store, funnels, "mini", Everything(), day(1), day(1, 6))
+    assert sum(row.bypassed for row in everything.stages) > 0
 
 
 @pytest.mark.parametrize("seed, interval", [(4, "week"), (5, "month")])
@@ -219,6 +228,22 @@ def test_the_upgrade_to_0002_fills_the_stays_from_the_events_already_stored(stor
         with upgraded.transaction() as txn:
             txn.insert("events", moved(1, day(28, 3), "lead", "quote"))
         assert stays_tables(upgraded) != kept  # the trigger is there
+
+
+def test_the_upgrade_to_0003_adds_what_a_bypass_needs(store):
+    """A database at revision 0002 (stays without the bypass columns) gets them, and the trigger
+    that fills them, when a store opens on it."""
+    load(store, {1: LOG[1][:2]})
+    with store.transaction() as txn:  # back to what revision 0002 left
+        txn.conn.exec_driver_sql(f"ALTER TABLE {STAYS} DROP COLUMN bypassed, DROP COLUMN left_bypassing")
+        txn.conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0002'")
+    with PostgresStore(store.url, pool_size=1) as upgraded:
+        assert [(r.stage, r.bypassed) for r in stays_tables(upgraded)[0]] == [("lead", False), ("qualified", False)]
+        with upgraded.transaction() as txn:
+            txn.insert("events", bypassed(1, day(7), "qualified", "quote"))
+            txn.insert("events", moved(1, day(7), "qualified", "quote"))
+        assert [(r.stage, r.bypassed, r.left_bypassing) for r in stays_tables(upgraded)[0]] == [
+            ("lead", False, False), ("qualified", False, True), ("quote", True, False)]
 
 
 def test_events_the_rules_cannot_read_are_stored_and_change_no_stay(store):

@@ -40,6 +40,34 @@ def test_events_before_created_are_ignored_and_no_created_means_no_history():
     assert build_history(9, [moved(9, day(1), "lead", "qualified")], mapper) is None
 
 
+def bypassed(deal_id, at, frm, to):
+    """The event the engine writes before the ``stage_changed`` of a move past a gate."""
+    return {**event(deal_id, "gate_bypassed", at, to=to, frm=frm), "note": "why",
+            "violations": [{"path": "/data/x", "code": "required", "message": "x"}]}
+
+
+def test_a_bypass_marks_the_next_entry_and_changes_nothing_else():
+    ordinary = [created(9, day(1)), moved(9, day(2), "lead", "qualified"), moved(9, day(3), "qualified", "quote")]
+    forced = [ordinary[0], bypassed(9, day(2), "lead", "qualified"), *ordinary[1:]]
+    [plain], [past] = histories({9: ordinary}), histories({9: forced})
+    assert [s.bypassed for s in past.stays] == [False, True, False]
+    for stay in past.stays:
+        stay.bypassed = False
+    assert past == plain
+
+
+def test_a_bypass_before_the_deal_was_created_marks_nothing():
+    # (a fresh ``created`` starts the deal over, the mark of the old history with it)
+    log = [created(9, day(1)), bypassed(9, day(2), "lead", "qualified"), created(9, day(3)),
+           moved(9, day(4), "lead", "qualified")]
+    [history] = histories({9: log})
+    assert [(s.stage, s.bypassed) for s in history.stays] == [("lead", False), ("qualified", False)]
+    [reopened] = histories({9: [created(9, day(1)), moved(9, day(2), "lead", "lost", "price"),
+                                bypassed(9, day(3), "lost", "quote"),
+                                event(9, "reopened", day(3), to="quote", frm="lost")]})
+    assert [s.bypassed for s in reopened.stays] == [False, False, True], "a reopening is an entry"
+
+
 # --- funnel versions ------------------------------------------------------------------------
 
 def version_two() -> dict:

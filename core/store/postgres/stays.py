@@ -6,7 +6,8 @@ This is what lets the funnel report run as a few ``GROUP BY`` queries (see
 memory. The rules are those of :func:`goldsieve.analytics.stays.build_history`, which stays the
 reference: ``created`` starts the deal's history afresh (its first stay); ``stage_changed`` and
 ``reopened`` close the open stay and open the next; ``migrated`` relabels the open stay;
-``created`` and ``updated`` events whose ``changes`` carry ``amount`` as ``[before, after]``
+``gate_bypassed`` marks the open stay as left past the next stage's gates (``left_bypassing``),
+so the stay the next entry opens is ``bypassed``; ``created`` and ``updated`` events whose ``changes`` carry ``amount`` as ``[before, after]``
 record the amount from then on (NULL when it is not a number, which the report reads as 0).
 Events of other types, or naming no deal, or before the deal's ``created``, change nothing.
 
@@ -59,6 +60,8 @@ CREATE TABLE {STAYS} (
     left_version int,
     left_to text,
     lost_reason text,
+    bypassed boolean NOT NULL DEFAULT false,        -- entered past the stage's gates
+    left_bypassing boolean NOT NULL DEFAULT false,  -- a ``gate_bypassed`` came during it
     PRIMARY KEY (deal_id, seq)
 )
 """
@@ -74,14 +77,15 @@ CREATE TABLE {AMOUNTS} (
 """
 
 TRIGGER = f"""
-CREATE FUNCTION goldsieve_apply_event() RETURNS trigger LANGUAGE plpgsql AS $apply$
+CREATE OR REPLACE FUNCTION goldsieve_apply_event() RETURNS trigger LANGUAGE plpgsql AS $apply$
 DECLARE
     ev record;
     began bigint;
+    bypassing boolean;
 BEGIN
     SELECT {EVENT_FIELDS} FROM (SELECT NEW.doc AS doc) AS e INTO ev;
     IF ev.deal_id IS NULL OR ev.at IS NULL OR ev.type IS NULL
-       OR ev.type NOT IN ('created', 'updated', 'stage_changed', 'reopened', 'migrated') THEN
+       OR ev.type NOT IN ('created', 'updated', 'stage_changed', 'reopened', 'migrated', 'gate_bypassed') THEN
         RETURN NULL;
     END IF;
     IF ev.type = 'created' THEN
@@ -89,14 +93,16 @@ BEGIN
         DELETE FROM {AMOUNTS} WHERE deal_id = ev.deal_id;
         INSERT INTO {STAYS} (deal_id, seq, first, created_at, funnel_version, stage, entered_at)
         VALUES (ev.deal_id, NEW.id, true, ev.at, ev.version, ev.stage, ev.at);
+    ELSIF ev.type = 'gate_bypassed' THEN
+        UPDATE {STAYS} SET left_bypassing = true WHERE deal_id = ev.deal_id AND left_at IS NULL;
     ELSIF ev.type IN ('stage_changed', 'reopened') THEN
         UPDATE {STAYS} SET left_at = ev.at, left_version = ev.version, left_to = ev.stage,
                            lost_reason = ev.reason
         WHERE deal_id = ev.deal_id AND left_at IS NULL
-        RETURNING created_at INTO began;
+        RETURNING created_at, left_bypassing INTO began, bypassing;
         IF FOUND THEN
-            INSERT INTO {STAYS} (deal_id, seq, first, created_at, funnel_version, stage, entered_at)
-            VALUES (ev.deal_id, NEW.id, false, began, ev.version, ev.stage, ev.at);
+            INSERT INTO {STAYS} (deal_id, seq, first, created_at, funnel_version, stage, entered_at, bypassed)
+            VALUES (ev.deal_id, NEW.id, false, began, ev.version, ev.stage, ev.at, bypassing);
         END IF;
     ELSIF ev.type = 'migrated' THEN
         UPDATE {STAYS} SET funnel_version = ev.version, stage = ev.stage
@@ -116,14 +122,15 @@ CREATE TRIGGER {TRIGGER_NAME} AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTI
 """
 
 REBUILD = f"""
-CREATE FUNCTION goldsieve_rebuild_stays() RETURNS void LANGUAGE plpgsql AS $rebuild$
+CREATE OR REPLACE FUNCTION goldsieve_rebuild_stays() RETURNS void LANGUAGE plpgsql AS $rebuild$
 BEGIN
     DELETE FROM {STAYS};
     DELETE FROM {AMOUNTS};
     CREATE TEMPORARY TABLE goldsieve_live AS
         WITH fields AS (
             SELECT e.id, {EVENT_FIELDS} FROM events AS e
-            WHERE e.doc ->> 'type' IN ('created', 'updated', 'stage_changed', 'reopened', 'migrated')
+            WHERE e.doc ->> 'type' IN ('created', 'updated', 'stage_changed', 'reopened', 'migrated',
+                                       'gate_bypassed')
         ), fresh AS (  -- each deal's last ``created``: what came before it is forgotten
             SELECT deal_id, max(id) AS id FROM fields
             WHERE type = 'created' AND deal_id IS NOT NULL AND at IS NOT NULL GROUP BY deal_id
@@ -143,14 +150,22 @@ BEGIN
           ON m.deal_id = o.deal_id AND m.type = 'migrated' AND m.id > o.id
          AND (o.next_id IS NULL OR m.id < o.next_id)
         ORDER BY o.id, m.id DESC
+    ), marked AS (  -- the stays a ``gate_bypassed`` event came in: the one open at that point
+        SELECT DISTINCT stay AS id FROM (
+            SELECT type, max(id) FILTER (WHERE type <> 'gate_bypassed')
+                             OVER (PARTITION BY deal_id ORDER BY id) AS stay
+            FROM goldsieve_live WHERE type IN ('created', 'stage_changed', 'reopened', 'gate_bypassed')
+        ) AS placed WHERE type = 'gate_bypassed' AND stay IS NOT NULL
     )
     INSERT INTO {STAYS} (deal_id, seq, first, created_at, funnel_version, stage, entered_at,
-                         left_at, left_version, left_to, lost_reason)
+                         left_at, left_version, left_to, lost_reason, bypassed, left_bypassing)
     SELECT o.deal_id, o.id, o.first, o.created_at,
            CASE WHEN r.id IS NULL THEN o.version ELSE r.version END,
            CASE WHEN r.id IS NULL THEN o.stage ELSE r.stage END,
-           o.at, o.left_at, o.left_version, o.left_to, o.lost_reason
-    FROM opened AS o LEFT JOIN relabelled AS r USING (id);
+           o.at, o.left_at, o.left_version, o.left_to, o.lost_reason,
+           coalesce(lag(k.id IS NOT NULL) OVER (PARTITION BY o.deal_id ORDER BY o.id), false),
+           k.id IS NOT NULL
+    FROM opened AS o LEFT JOIN relabelled AS r USING (id) LEFT JOIN marked AS k USING (id);
     INSERT INTO {AMOUNTS} (deal_id, seq, at, amount)
     SELECT deal_id, id, at, amount FROM goldsieve_live
     WHERE has_amount AND type IN ('created', 'updated');
@@ -158,6 +173,22 @@ BEGIN
 END
 $rebuild$
 """
+
+
+#: What revision 0003 adds to a database that revision 0002 made: the two columns of a bypass
+#: (a database created since has them from :data:`STAYS_TABLE`, so this changes nothing there).
+BYPASS_COLUMNS = f"""
+ALTER TABLE {STAYS} ADD COLUMN IF NOT EXISTS bypassed boolean NOT NULL DEFAULT false,
+                    ADD COLUMN IF NOT EXISTS left_bypassing boolean NOT NULL DEFAULT false
+"""
+
+
+def add_bypass(run: Callable[[str], Any]) -> None:
+    """Give the stays of a database made by revision 0002 what a bypass needs: the columns, and
+    the trigger and rebuild functions that fill them. No stay needs filling: before this there
+    was no ``gate_bypassed`` event to mark one."""
+    for statement in (BYPASS_COLUMNS, TRIGGER, REBUILD):
+        run(statement)
 
 
 def create(run: Callable[[str], Any]) -> None:

@@ -102,6 +102,8 @@ def page(funnel_id: str):
     return render_template(
         "analytics/page.html", funnel=funnel, asked=asked, report=report, titles=titles,
         path=path, entered_bars=entered_bars, entered_height=entered_height, trend=weeks, trend_labels=[bucket["from"][:10] for bucket in weeks],
+        # the exceptions are worth a column only when there were some
+        show_bypassed=any(r.bypassed for r in path),
         trend_lines=trend_lines, open_stages=open_stages, reasons=reasons,
         reason_titles={r: text(funnel.lost_reasons.get(r, r)) for r in reasons},
         funnels=list(current_runtime().funnels), charts=charts,
@@ -191,11 +193,11 @@ def _stages_table(asked: Request) -> list[list]:
     report = _report(asked)
     head = ["stage", "entered", "advanced", "conversion", "target", "shortfall", "to_won", "lost",
             "current", "current_amount", "weighted_amount", "dwell_median", "dwell_mean",
-            "dwell_p90", "age_median"]
+            "dwell_p90", "age_median", "bypassed"]
     return [head] + [
         [r.stage, r.entered, r.advanced, r.conversion, r.target, r.shortfall, r.to_won, r.lost,
          r.current, r.current_amount, r.weighted_amount, r.dwell_days["median"],
-         r.dwell_days["mean"], r.dwell_days["p90"], r.current_age_days["median"]]
+         r.dwell_days["mean"], r.dwell_days["p90"], r.current_age_days["median"], r.bypassed]
         for r in report.stages]
 
 

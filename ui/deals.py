@@ -27,6 +27,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from goldsieve.deals.bypass import MAX_REASON, set_aside
 from goldsieve.deals.engine import merge_data
 from goldsieve.deals.tasks import deal_tasks
 from goldsieve.errors import Forbidden, NotFound, ValidationFailed, Violation
@@ -118,6 +119,21 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
+def bypassed_items(funnel: Funnel, event: dict) -> list[str]:
+    """What a ``gate_bypassed`` event set aside, in the page's language: "field: problem" for
+    a field a gate asked for, the gate's own words otherwise."""
+    items = []
+    for found in event.get("violations") or []:
+        violation = Violation(found.get("path", ""), found.get("code", ""), found.get("message", ""))
+        name = forms.field_of(violation.path)
+        if name is None:
+            items.append(violation.message)
+            continue
+        message = forms.field_message(forms.properties(funnel).get(name, {}), violation)
+        items.append(f"{field_label(funnel, name)}: {message}")
+    return items
+
+
 def status_label(status: str) -> str:
     return {"open": _("Open"), "won": _("Won"), "lost": _("Lost")}.get(status, status)
 
@@ -125,7 +141,7 @@ def status_label(status: str) -> str:
 def page_context(deal: dict, funnel: Funnel, **extra: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "deal": deal, "funnel": funnel, "stage_label": stage_label, "field_label": field_label,
-        "event_stage": event_stage,
+        "event_stage": event_stage, "bypassed_items": bypassed_items,
         "reason_label": reason_label, "show_value": show_value, "status_label": status_label,
         "amount": deal["data"].get("amount"),
         "may": lambda action: engine().may(g.user, action, deal),
@@ -331,11 +347,25 @@ def conflict_message() -> str:
 
 
 def preview_move(deal: dict, funnel: Funnel, target: Stage, changes: dict | None = None,
-                 lost_reason: str | None = None) -> list[Violation]:
-    """What :meth:`Engine.move` would object to, without writing anything."""
-    refusing, gates = engine().check_move(g.user, deal, funnel, target,
-                                          merge_data(deal["data"], changes), lost_reason)
-    return refusing + gates
+                 lost_reason: str | None = None) -> tuple[list[Violation], list[Violation]]:
+    """What :meth:`Engine.move` would object to, without writing anything: what always
+    refuses, and what the gates object (which a "Move anyway" sets aside)."""
+    return engine().check_move(g.user, deal, funnel, target, merge_data(deal["data"], changes),
+                               lost_reason)
+
+
+def bypass_reason(form) -> str | None:
+    """The reason of a "Move anyway", or ``None`` for an ordinary move: asked for by that
+    button, or by a reason typed and posted with the ordinary one."""
+    reason = form.get("bypass_gate", "")
+    return reason if form.get("bypass") or reason.strip() else None
+
+
+def bypass_message(violation: Violation) -> str:
+    """A refused bypass reason in the page's language."""
+    if violation.code == "maxLength":
+        return _("A reason has at most %(limit)s characters.", limit=MAX_REASON)
+    return _("Give a reason for moving past the gate.")
 
 
 def transition_message(violation: Violation, deal: dict, funnel: Funnel, target: Stage | None) -> str:
@@ -364,7 +394,10 @@ def transition_message(violation: Violation, deal: dict, funnel: Funnel, target:
 def render_move(deal: dict, funnel: Funnel, target: Stage | None, *, names: list[str],
                 problems: list[Violation], status: int = 200, posted=None,
                 parse_errors: dict[str, list[str]] | None = None,
-                hide_required: bool = False, conflict: bool = False) -> Response:
+                hide_required: bool = False, conflict: bool = False,
+                bypassable: bool = False) -> Response:
+    """The gate form; ``bypassable``: the gates object, so a user allowed ``bypass_gate`` is
+    offered to move anyway."""
     shown = [p for p in problems if not (hide_required and p.code == "required")]
     by_field, others = forms.split_violations(funnel, shown)
     by_field.update(parse_errors or {})
@@ -381,9 +414,12 @@ def render_move(deal: dict, funnel: Funnel, target: Stage | None, *, names: list
                             prefix="move"),
         has_fields=bool(names),
         top_errors=[transition_message(v, deal, funnel, target) if v.path == "/to" else v.message
-                    for v in others if v.path not in ("/lost_reason",)],
+                    for v in others if v.path not in ("/lost_reason", "/bypass_gate")],
         lost_reason_errors=[_("Choose one of the reasons.") for v in others if v.path == "/lost_reason"],
         lost_reason=form.get("lost_reason", ""), note=form.get("note", ""),
+        may_bypass=bypassable and engine().may(g.user, "bypass_gate", deal),
+        bypass_gate=form.get("bypass_gate", ""), max_bypass_reason=MAX_REASON,
+        bypass_errors=[bypass_message(v) for v in others if v.path == "/bypass_gate"],
         next=safe_next_or_none(form.get("next")),
         to=target.id if target else form.get("to", ""),
     )
@@ -404,10 +440,12 @@ def move_form(deal_id: int):
     target = funnel.stage(request.args.get("to", ""))
     if target is None:
         raise NotFound("no such stage")
-    problems = preview_move(deal, funnel, target)
+    refusing, gates = preview_move(deal, funnel, target)
+    problems = refusing + gates
     names = forms.sort_names(funnel, [forms.field_of(p.path) for p in problems if forms.field_of(p.path)])
     # before anything was submitted a missing field is asked for, not reproached
-    return render_move(deal, funnel, target, names=names, problems=problems, hide_required=True)
+    return render_move(deal, funnel, target, names=names, problems=problems, hide_required=True,
+                       bypassable=bool(gates))
 
 
 @bp.post("/<int:deal_id>/move")
@@ -420,21 +458,27 @@ def move(deal_id: int):
     version = form_version()
     lost_reason = form.get("lost_reason") or None
     note = form.get("note", "").strip() or None
+    bypass_gate = bypass_reason(form)
+    if bypass_gate is not None:  # who may, before anything about what was typed
+        engine().require(g.user, "bypass_gate", deal)
     parsed = forms.parse(funnel, form, current=deal["data"])
     try:
         engine().expect_version(deal, version)
         if parsed.errors:
-            problems = (preview_move(deal, funnel, target, parsed.changes, lost_reason) if target
-                        else [Violation("/to", "unknown_stage", "There is no such stage.")])
+            problems = [Violation("/to", "unknown_stage", "There is no such stage.")]
+            if target is not None:
+                refusing, gates = preview_move(deal, funnel, target, parsed.changes, lost_reason)
+                problems = set_aside(bypass_gate, refusing, gates)[0]
             raise ValidationFailed([p for p in problems if forms.field_of(p.path) not in parsed.errors])
         moved = engine().move(g.user, deal_id, to, parsed.changes, version=version,
-                              lost_reason=lost_reason, note=note)
+                              lost_reason=lost_reason, note=note, bypass_gate=bypass_gate)
     except ValidationFailed as failed:
         asked = parsed.names + list(parsed.errors)
         asked += [forms.field_of(p.path) for p in failed.violations if forms.field_of(p.path)]
+        gates = preview_move(deal, funnel, target, parsed.changes, lost_reason)[1] if target else []
         return render_move(deal, funnel, target, names=forms.sort_names(funnel, asked),
                            problems=failed.violations, status=422, posted=form,
-                           parse_errors=parsed.errors)
+                           parse_errors=parsed.errors, bypassable=bool(gates))
     except Conflict:
         return render_move(deal, funnel, target, names=[], problems=[], status=409, conflict=True)
     if wants_fragment():

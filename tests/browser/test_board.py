@@ -70,6 +70,28 @@ def test_the_gate_dialog_asks_for_what_is_missing_and_refuses_a_bad_value(open_p
     assert stored["data"]["decision_maker"] == "Ms. Zhou, CIO"
 
 
+def test_an_admin_moves_past_the_gate_from_the_dialog_with_a_reason(open_page, live):
+    deal = live.create_deal("Bypass dialog deal")
+    page = open_page(expect=(422,))
+    board(page, "admin")
+    card = card_in(page, "lead", deal["id"])
+    card.locator("select[name=to]").select_option("qualified")
+    card.get_by_role("button", name="Move").click()
+    dialog = open_dialog(page)
+    anyway = dialog.get_by_role("button", name="Move anyway")
+    expect(anyway).to_be_visible()
+    check_page(page)
+    anyway.click()  # the button itself says "move anyway": without a reason it is refused
+    expect(dialog.locator("#move-bypass-gate-error")).to_have_text("Give a reason for moving past the gate.")
+    assert live.deal(deal["id"], user="admin")["stage"] == "lead"
+    dialog.get_by_label("Reason").fill("Framework contract; the survey follows.")
+    dialog.get_by_role("button", name="Move anyway").click()
+    expect(page.locator("dialog#dialog")).not_to_be_visible()
+    expect(card_in(page, "qualified", deal["id"])).to_be_visible()
+    bypass = [e for e in live.history(deal["id"], user="admin") if e["type"] == "gate_bypassed"]
+    assert [e["note"] for e in bypass] == ["Framework contract; the survey follows."]
+
+
 def test_a_deal_lost_from_its_page_asks_for_a_reason_and_a_note(open_page, live, shot):
     deal = live.create_deal("Lost deal")
     page = open_page(expect=(422,))

@@ -98,6 +98,7 @@ def test_card_shows_title_company_amount_owner_and_days_in_stage(
 def test_days_in_stage_restart_when_the_deal_moves(rep_browser, rita, goldsieve_engine, goldsieve_clock):
     deal = goldsieve_engine.create(rita, "handmade", "ERP", {"company": "Acme"})
     goldsieve_clock.advance(days=5)
+    assert "5 days in stage" in card(columns(page(rep_browser))["lead"], deal["id"])  # a week's idle ends a session
     goldsieve_engine.move(rita, deal["id"], "qualified", changes={"needs_survey": "ok"})
     goldsieve_clock.advance(days=2)
     html = page(rep_browser)

@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 WORKSPACE ?= demo
+# where `make run` serves: `make run PORT=8001 HOST=0.0.0.0`
+PORT ?= 8000
+HOST ?= 127.0.0.1
 
 .PHONY: run test assets messages bench clean
 
@@ -41,7 +44,7 @@ messages: | $(BIN)/goldsieve
 	$(BIN)/pybabel update -w 100 -i ui/translations/messages.pot -d ui/translations --ignore-obsolete
 
 run: $(BIN)/goldsieve assets
-	$(BIN)/goldsieve demo --workspace $(WORKSPACE)
+	$(BIN)/goldsieve demo --workspace $(WORKSPACE) --port $(PORT) --host $(HOST)
 
 test: $(BIN)/goldsieve assets
 	$(BIN)/pytest -q

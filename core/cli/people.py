@@ -13,12 +13,16 @@ cli.add_command(users)
 
 
 def _read_password() -> str:
-    """Prompt twice on a terminal; read one line (or two that must match) from a pipe."""
+    """Prompt twice on a terminal; without one (a script, CI), the first line of standard input
+    is the password (a second line, if any, must repeat it), so that
+    ``echo 'a long passphrase' | goldsieve users add …`` works and no password is ever an
+    argument that other users could read in the process list."""
     if sys.stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
     lines = sys.stdin.read().splitlines()
     if not lines:
-        fail("no password on standard input")
+        fail("no password on standard input: without a terminal, the first line of standard "
+             "input is the password (echo 'a long passphrase' | goldsieve users …)")
     if len(lines) > 1 and lines[1] != lines[0]:
         fail("the two passwords on standard input differ")
     return lines[0]
@@ -33,7 +37,8 @@ def _read_password() -> str:
 @click.option("--display-name", default=None, help="The name pages show beside the user name.")
 def users_add(workspace: Path, name: str, role: str, team: str | None,
               display_name: str | None) -> None:
-    """Add a user; the password is asked twice (or read from standard input).
+    """Add a user; the password is asked twice on a terminal, or else is the first line of
+    standard input (echo 'a long passphrase' | goldsieve users add NAME --role ROLE).
 
     A password has at least 10 characters, does not contain the user name and is not a
     commonly used or easily guessed one.
@@ -49,14 +54,15 @@ def users_add(workspace: Path, name: str, role: str, team: str | None,
 @users.command("list")
 @workspace_option
 def users_list(workspace: Path) -> None:
-    """List users: name, role, team, and whether they are deactivated."""
+    """List users: user name, role, team, state (active or deactivated), display name."""
     from ..people.users import is_active
 
     with workspace_runtime(workspace) as rt:
+        click.echo(f"{'user':<20} {'role':<12} {'team':<16} {'state':<12} display name")
         for user in rt.store.find("users"):
-            state = "" if is_active(user) else "(deactivated)"
+            state = "active" if is_active(user) else "deactivated"
             click.echo(f"{user['username']:<20} {user['role']:<12} {user.get('team') or '':<16} "
-                       f"{state}".rstrip())
+                       f"{state:<12} {user.get('display_name') or ''}".rstrip())
 
 
 @users.command("set")
@@ -109,16 +115,18 @@ def users_password(workspace: Path, name: str) -> None:
 @click.argument("name")
 @click.option("--days", type=click.IntRange(1, 3650), default=None,
               help="Days the token lasts (default: [tokens] days in goldsieve.toml, else until revoked).")
-def users_token(workspace: Path, name: str, days: int | None) -> None:
-    """Issue a new API token for a user (printed once, as the last word)."""
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print the token alone (also what happens when the output is not a terminal).")
+def users_token(workspace: Path, name: str, days: int | None, quiet: bool) -> None:
+    """Issue a new API token for a user; it is printed once. Into a pipe or a variable
+    (TOKEN=$(goldsieve users token alice)) it is printed alone."""
     from ..people.users import issue_token
 
     with workspace_runtime(workspace) as rt:
         days = days or rt.token_days
         token = issue_token(rt.store, name, days=days, clock=rt.engine.clock)
     lasting = f" (valid for {days} days)" if days else ""
-    click.echo(f"API token for {name}{lasting}: {token}")
-
+    click.echo(token if quiet or not sys.stdout.isatty() else f"API token for {name}{lasting}: {token}")
 
 
 teams = click.Group("teams", help="Manage teams: a hierarchy, each team with a manager.")

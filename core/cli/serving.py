@@ -1,6 +1,7 @@
 """Commands that run goldsieve: the server, the worker, the weekly digest and the demo."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -10,19 +11,43 @@ from .base import cli, fail, workspace_option, workspace_runtime
 from .funnels import template_named
 
 
+def _host(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A host name or address, not a URL or an empty string (which would listen everywhere);
+    an IPv6 address may come in brackets, as in a URL."""
+    if value.startswith("[") and value.endswith("]"):
+        value = value[1:-1]
+    if not value.strip() or "/" in value or any(c.isspace() for c in value):
+        raise click.BadParameter(f"“{value}” is not a host name or address: say 127.0.0.1 "
+                                 "(this machine only), 0.0.0.0 (every interface) or a name")
+    return value
+
+
+host_option = click.option("--host", default="127.0.0.1", show_default=True, callback=_host,
+                           help="The address to listen on (0.0.0.0: every interface).")
+port_option = click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+                           help="The port to listen on (0: any free port, named once bound).")
+
+
 @cli.command("serve")
 @workspace_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@host_option
+@port_option
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
               help="Threads per process.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="App processes (gunicorn); more than one needs the PostgreSQL store.")
 def serve_command(workspace: Path, host: str, port: int, threads: int, workers: int) -> None:
-    """Serve the workspace: one waitress process, or several gunicorn processes."""
-    from ..web.serving import serve
+    """Serve the workspace: one waitress process, or several gunicorn processes.
 
-    serve(Workspace.load(workspace), host, port, threads, workers)
+    The port is bound first, then the store is opened; the line saying where goldsieve serves
+    comes once both are done. SIGINT (Ctrl+C) and SIGTERM stop it.
+    """
+    from ..web.serving import check_workers, listen, serve
+
+    ws = Workspace.load(workspace)
+    check_workers(ws, workers)
+    with listen(host, port) as listener:
+        serve(ws, listener, threads, workers)
 
 
 @cli.command("worker")
@@ -93,18 +118,24 @@ def digest_command(workspace: Path, once: bool, as_user: str | None, dry_run: bo
 @click.option("--template", "-t", "template_id", default="software", show_default=True,
               help="The industry template whose funnel the demo sells through (see `goldsieve templates`).")
 @click.option("--no-serve", is_flag=True, help="Create the workspace, print the logins, exit.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@host_option
+@port_option
 def demo_command(workspace: Path, deals: int, seed: int, template_id: str, no_serve: bool, host: str,
                  port: int) -> None:
-    """A demo workspace: users of every role and deals with nine months of history."""
+    """A demo workspace: users of every role and deals with nine months of history.
+
+    Unless --no-serve, the port is bound before the workspace is built, so a port in use is
+    said at once.
+    """
     from ..demo.builder import ensure_demo, print_logins
-    from ..web.serving import serve
+    from ..web.serving import address, listen, serve
 
     template_named(template_id)
-    created = ensure_demo(workspace, deals=deals, seed=seed, progress=True, template=template_id)
-    if not created:
-        click.echo(f"Using the existing demo workspace {workspace}.")
-    print_logins(workspace, url=f"http://{host}:{port}")
-    if not no_serve:
-        serve(Workspace.load(workspace), host, port)
+    listener = None if no_serve else listen(host, port)
+    with listener or nullcontext():
+        created = ensure_demo(workspace, deals=deals, seed=seed, progress=True, template=template_id)
+        if not created:
+            click.echo(f"Using the existing demo workspace {workspace}.")
+        print_logins(workspace, url=address(host, listener.port if listener else port))
+        if listener:
+            serve(Workspace.load(workspace), listener)

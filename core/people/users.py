@@ -31,7 +31,7 @@ from ..clock import Clock, stamp, utc_now
 from ..errors import GoldsieveError, ValidationFailed, Violation
 from ..store import Store
 from ..store.base import Transaction
-from ..store.filters import Eq
+from ..store.filters import Contains, Eq
 from .teams import UNCHANGED, find_team
 
 #: The ``by`` of audit rows for changes made on the command line.
@@ -61,6 +61,15 @@ def find_user(store: Store, username: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def _user_named_alike(store: Store, username: str) -> dict[str, Any] | None:
+    """The user whose name is ``username`` but for case: ``Alice`` and ``alice`` would be one
+    person to anyone reading a list or an audit row (and the login throttle counts them as one),
+    so only one of them may exist. ``Contains`` folds case in both stores."""
+    folded = username.casefold()
+    return next((user for user in store.find("users", Contains("username", username))
+                 if user["username"].casefold() == folded), None)
+
+
 def add_user(
     store: Store, username: str, role: str, password: str, team: str | None = None,
     locale: str | None = None, *, display_name: str | None = None, actor: str | None = None,
@@ -73,8 +82,10 @@ def add_user(
     if not isinstance(username, str) or not USERNAME.match(username):
         problems.append(Violation("/username", "pattern",
                                   "Use 1–64 letters, digits, dots, dashes or underscores."))
-    elif find_user(store, username):
-        problems.append(Violation("/username", "unique", f"The user “{username}” already exists."))
+    elif (taken := _user_named_alike(store, username)) is not None:
+        same = taken["username"] == username
+        problems.append(Violation("/username", "unique", f"The user “{taken['username']}” already "
+                                  "exists" + ("." if same else "; user names ignore case.")))
     if role not in ROLES:
         problems.append(Violation("/role", "enum", f"Choose one of: {', '.join(ROLES)}."))
     problems += _team_problems(store, team)

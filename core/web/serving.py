@@ -4,21 +4,102 @@ The embedded store is owned by one process, so it is served with threads in one 
 the background work (stale scans, outbox deliveries) runs in a thread of that process; several
 processes need the PostgreSQL store (``--workers N`` with N > 1 is refused on the embedded store
 before anything starts), and their background work is left to ``goldsieve worker`` processes.
+
+Serving starts in an order a reader can trust: :func:`listen` binds the port first (a port in
+use or a host that does not resolve is one clear error, before the store is touched), then the
+store is opened, and only then does the line saying where goldsieve is serving appear, naming
+the port that was really bound. SIGINT and SIGTERM stop it cleanly whatever the process
+inherited (a shell that starts a job with ``&`` leaves SIGINT ignored).
 """
 from __future__ import annotations
 
-from typing import Any
+import errno
+import signal
+import socket
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 import click
-import waitress
 
-from ..automation.worker import Worker
 from ..errors import GoldsieveError
 from ..workspace import Workspace
 
 
 class ServeError(GoldsieveError):
     """The workspace cannot be served the way asked."""
+
+
+@dataclass
+class Listener:
+    """Sockets bound and listening on every address of one host, all on the same port."""
+
+    host: str
+    port: int
+    sockets: list[socket.socket]
+
+    @property
+    def url(self) -> str:
+        return address(self.host, self.port)
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+
+    def __enter__(self) -> "Listener":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def address(host: str, port: int) -> str:
+    """The URL a browser opens for ``host`` and ``port`` (an IPv6 address in brackets)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def listen(host: str, port: int) -> Listener:
+    """Bind ``port`` (0: any free port) on every address ``host`` resolves to, and listen.
+
+    Done before anything else, so that a port in use or a wrong host is refused with the fix
+    before the store is opened, and so that the port goldsieve then names is the one bound.
+    ``port`` must be 0–65535 (the command line checks it).
+    """
+    try:
+        # no port here: getaddrinfo would quietly wrap one above 65535; bind() refuses it
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise ServeError(f"the host “{host}” does not resolve ({error.strerror}): pass --host "
+                         "127.0.0.1 (this machine only), --host 0.0.0.0 (every interface) or a "
+                         "name this machine resolves") from None
+    listener = Listener(host, port, [])
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(found):
+            sock = socket.socket(family, kind, proto)
+            listener.sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((address[0], listener.port, *address[2:]))
+            listener.port = sock.getsockname()[1]  # port 0: the one chosen, for every address
+            sock.listen()
+    except OSError as error:
+        listener.close()
+        raise ServeError(_bind_problem(host, listener.port, error)) from None
+    return listener
+
+
+def _bind_problem(host: str, port: int, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        other = port + 1 if port < 65535 else 8000
+        return (f"port {port} is in use: stop the other server or pass --port {other} "
+                "(--port 0 picks a free one)")
+    if error.errno == errno.EACCES:
+        return (f"port {port} is reserved for the system's administrator: pass a port from 1024 "
+                "up (--port 8000), or serve behind a reverse proxy (docs/deploy.md)")
+    if error.errno == errno.EADDRNOTAVAIL:
+        return (f"{host} is not an address of this machine: pass --host 127.0.0.1 (this "
+                "machine only) or --host 0.0.0.0 (every interface)")
+    return f"cannot listen on {host} port {port}: {error.strerror or error}"
 
 
 def check_workers(workspace: Workspace, workers: int) -> None:
@@ -33,35 +114,75 @@ def check_workers(workspace: Workspace, workers: int) -> None:
         )
 
 
-def serve(workspace: Workspace, host: str, port: int, threads: int = 8, workers: int = 1) -> None:
-    """Serve until stopped: one waitress process, or ``workers`` gunicorn processes."""
-    check_workers(workspace, workers)
-    shown = f"[{host}]" if ":" in host else host
+def serve(workspace: Workspace, listener: Listener, threads: int = 8, workers: int = 1) -> None:
+    """Serve on ``listener`` until SIGINT or SIGTERM: one waitress process, or ``workers``
+    gunicorn processes (call :func:`check_workers` first). Returns once everything is stopped
+    and the store closed."""
+    with _stopped_by_signals():
+        try:
+            if workers > 1:
+                _serve_processes(workspace, listener, threads, workers)
+            else:
+                _serve_threads(workspace, listener, threads)
+        except KeyboardInterrupt:
+            pass  # stopped while starting: what was opened is closed on the way out
+
+
+def _announce(workspace: Workspace, listener: Listener, workers: int) -> None:
     processes = f", {workers} processes" if workers > 1 else ""
-    click.echo(f"goldsieve is serving {workspace.path} at http://{shown}:{port}/{processes}  "
+    click.echo(f"goldsieve is serving {workspace.path} at {listener.url}/{processes}  "
                "(Ctrl+C stops it)")
-    if workers > 1:
-        _serve_processes(workspace, host, port, threads, workers)
-        return
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``KeyboardInterrupt`` in the main thread, which waitress's loop
+    answers by finishing its requests and returning; installed explicitly, because Python keeps
+    an inherited "ignore" for SIGINT. A second signal during the shutdown acts as the default
+    one (it ends the process at once). The previous handlers come back afterwards."""
+    def stop(signum: int, frame: Any) -> None:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, signal.SIG_DFL)
+        raise KeyboardInterrupt
+
+    before = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+
+
+def _serve_threads(workspace: Workspace, listener: Listener, threads: int) -> None:
+    import waitress
+
+    from ..automation.worker import Worker
+    from ..runtime import open_runtime
     from .app import create_app
 
-    app = create_app(workspace)
-    runtime = app.extensions["goldsieve"]
-    worker = Worker(runtime).start() if runtime.store.url.startswith("tinydb:") else None
-    try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="goldsieve")
-    finally:
-        if worker is not None:
-            worker.stop()
-        runtime.close()
+    with open_runtime(workspace) as runtime:
+        server = waitress.create_server(create_app(runtime=runtime), sockets=listener.sockets,
+                                        threads=threads, ident="goldsieve")
+        worker = Worker(runtime).start() if runtime.store.url.startswith("tinydb:") else None
+        try:
+            _announce(workspace, listener, 1)
+            server.run()
+        finally:
+            if worker is not None:
+                worker.stop()
 
 
-def _serve_processes(workspace: Workspace, host: str, port: int, threads: int, workers: int) -> None:
+def _serve_processes(workspace: Workspace, listener: Listener, threads: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
+    from ..runtime import open_runtime
     from .app import create_app, secret_key
 
     secret_key(workspace.path)  # made once here, before the workers race to create it
+    with open_runtime(workspace):
+        pass  # the database answers and its schema is current before any worker starts
+    # gunicorn takes the bound sockets over by descriptor (and closes them when it stops)
+    binds = [f"fd://{sock.detach()}" for sock in listener.sockets]
 
     class Processes(BaseApplication):
         """gunicorn with goldsieve's settings; each worker builds its own app (its own
@@ -69,12 +190,13 @@ def _serve_processes(workspace: Workspace, host: str, port: int, threads: int, w
 
         def load_config(self) -> None:
             settings: dict[str, Any] = {
-                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+                "bind": binds,
                 "workers": workers,
                 "threads": threads,
                 "worker_class": "gthread",
                 "proc_name": "goldsieve",
                 "graceful_timeout": 10,
+                "when_ready": lambda arbiter: _announce(workspace, listener, workers),
             }
             for name, value in settings.items():
                 self.cfg.set(name, value)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
 import shutil
 import signal
 import socket
@@ -88,8 +90,8 @@ def test_users_add_list_and_token(workspace):
     assert result.exit_code == 0, result.output
     listing = run("users", "list", "-w", str(workspace)).output
     assert "ann" in listing and "manager" in listing and "north" in listing
-    token = run("users", "token", "ann", "-w", str(workspace)).output.split()[-1]
-    assert token.startswith("gs_")
+    token = run("users", "token", "ann", "-w", str(workspace)).output.removesuffix("\n")
+    assert re.fullmatch(r"gs_[\w-]{43}", token), "into a pipe the token comes alone"
     with open_runtime(Workspace.load(workspace)) as runtime:
         from goldsieve.people.users import authenticate, user_for_token
 
@@ -115,6 +117,62 @@ def test_users_add_refuses_bad_input_and_writes_nothing(workspace):
     assert run("users", "token", "nobody", "-w", str(workspace)).exit_code == 1
 
 
+def test_without_a_terminal_the_first_line_of_standard_input_is_the_password(workspace):
+    w = ("-w", str(workspace))
+    empty = run("users", "add", "alice", "--role", "admin", *w, input="")
+    assert empty.exit_code == 1 and empty.output.count("\n") == 1
+    assert "first line of standard input" in empty.output and "echo '" in empty.output
+    assert "alice" not in run("users", "list", *w).output
+    assert run("users", "add", "alice", "--role", "admin", *w,
+               input="a long passphrase here\n").exit_code == 0
+    with open_runtime(Workspace.load(workspace)) as runtime:
+        from goldsieve.people.users import authenticate
+
+        assert authenticate(runtime.store, "alice", "a long passphrase here")["role"] == "admin"
+
+
+def test_user_names_differing_only_in_case_are_refused_and_nothing_is_written(workspace):
+    w = ("-w", str(workspace))
+    assert run("users", "add", "alice", "--role", "admin", *w, input="a long passphrase here\n").exit_code == 0
+    listing = run("users", "list", *w).output
+    twin = run("users", "add", "Alice", "--role", "rep", *w, input="another long passphrase\n")
+    assert twin.exit_code == 1
+    assert twin.output == "Error: /username: The user “alice” already exists; user names ignore case.\n"
+    assert run("users", "list", *w).output == listing
+
+
+def test_users_token_prints_a_sentence_on_a_terminal_and_the_token_alone_otherwise(workspace):
+    w = ("-w", str(workspace))
+    assert run("users", "add", "ann", "--role", "rep", *w, input="long-enough-pw\n").exit_code == 0
+    quiet = run("users", "token", "ann", "--quiet", *w).output
+    assert re.fullmatch(r"gs_[\w-]{43}\n", quiet)
+    exe = shutil.which("goldsieve", path=str(Path(sys.executable).parent))
+    screen, terminal = pty.openpty()
+    try:
+        try:
+            done = subprocess.run([exe, "users", "token", "ann", "--days", "30", *w],
+                                  stdout=terminal, timeout=60)
+        finally:
+            os.close(terminal)
+        shown = b""
+        while chunk := _read_pty(screen):
+            shown += chunk
+    finally:
+        os.close(screen)
+    assert done.returncode == 0
+    assert re.fullmatch(r"API token for ann \(valid for 30 days\): gs_[\w-]{43}\r\n", shown.decode())
+    with open_runtime(Workspace.load(workspace)) as runtime:
+        assert runtime.store.count("tokens") == 2, "each call issued one"
+
+
+def _read_pty(fd: int) -> bytes:
+    """What a terminal shows; b"" once the writer has closed it (Linux answers EIO then)."""
+    try:
+        return os.read(fd, 1024)
+    except OSError:
+        return b""
+
+
 def test_users_password_and_deactivation(workspace):
     w = ("-w", str(workspace))
     assert run("users", "add", "root", "--role", "admin", *w, input="long-enough-pw\n").exit_code == 0
@@ -126,7 +184,10 @@ def test_users_password_and_deactivation(workspace):
     assert run("users", "password", "ann", *w, input="a-new-passphrase\n").exit_code == 0
     off = run("users", "set", "ann", "--inactive", *w)
     assert off.exit_code == 0 and "deactivated" in off.output
-    assert "(deactivated)" in run("users", "list", *w).output
+    listing = run("users", "list", *w).output.splitlines()
+    assert re.fullmatch(r"user\s+role\s+team\s+state\s+display name", listing[0])
+    assert re.fullmatch(r"ann\s+rep\s+deactivated\s+Ann Lee", listing[2])
+    assert re.fullmatch(r"root\s+admin\s+active", listing[1])
     last = run("users", "set", "root", "--role", "rep", *w)
     assert last.exit_code == 1 and "last active admin" in last.output
     assert run("users", "set", "root", *w).exit_code == 2  # nothing to change: usage error

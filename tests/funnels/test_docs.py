@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -72,3 +73,14 @@ def test_examples_are_json(block):
     # small examples are fragments of an object ("key": value) or a single stage/object
     text = block.strip()
     json.loads("{" + text + "}" if text.startswith('"') else text)
+
+
+def test_the_doc_names_every_template_that_ships_and_counts_them_right():
+    from goldsieve.plugin_manager import make_plugin_manager, templates
+
+    shipped = sorted(templates(make_plugin_manager(entry_points=False)))
+    text = DOC.read_text(encoding="utf-8")
+    assert [t for t in shipped if f"`{t}`" not in text] == []
+    counts = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+    said = re.search(r"(\w+) ready-made (?:industry )?templates ship", text)
+    assert said and said.group(1).lower() == counts[len(shipped) - 1]

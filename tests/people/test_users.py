@@ -98,6 +98,21 @@ def test_the_policy_applies_when_a_user_is_added_and_nothing_is_written(store):
     assert MIN_PASSWORD == 10
 
 
+@pytest.mark.parametrize("goldsieve_store_url", ["tinydb:data", "postgresql"], indirect=True)
+def test_user_names_are_unique_whatever_their_case_and_nothing_is_written(store, rita):
+    before = snapshot(store)
+    for name, message in [("Rita", "The user “rita” already exists; user names ignore case."),
+                          ("RITA", "The user “rita” already exists; user names ignore case."),
+                          ("rita", "The user “rita” already exists.")]:
+        with pytest.raises(ValidationFailed) as refused:
+            add_user(store, name, "rep", TEST_PASSWORD)
+        assert codes(refused.value) == [("/username", "unique")]
+        assert refused.value.violations[0].message == message, "it names who has the name"
+    assert snapshot(store) == before
+    assert add_user(store, "rital", "rep", TEST_PASSWORD)["username"] == "rital", \
+        "a name that merely contains another is a different name"
+
+
 def test_added_users_are_active_with_their_display_name(store):
     user = add_user(store, "ann", "rep", TEST_PASSWORD, display_name="  Ann Lee  ", actor="admin")
     assert user["active"] is True and user["display_name"] == "Ann Lee"

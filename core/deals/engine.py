@@ -6,7 +6,6 @@ checks the deal's version, so a concurrent writer turns into a clean :class:`Con
 """
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any, Callable
 
@@ -18,7 +17,8 @@ from ..errors import Forbidden, NotFound, ValidationFailed, Violation
 from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
 from ..funnels.transitions import reopen_violations, transition_violations
-from ..funnels.validation import violations
+from ..funnels.validation import merge_data, violations
+from ..people.permissions import SYSTEM, is_system
 from ..plugin_manager import call_each_plugin
 from ..store import Conflict, Store, Transaction
 from ..store.filters import Contains, Eq, Everything, Filter, all_of, matches
@@ -33,17 +33,6 @@ Deal = dict[str, Any]
 MAX_TITLE = 200
 
 
-def merge_data(data: dict, changes: dict | None) -> dict:
-    """Apply changes to a copy of deal data; a ``None`` value removes the field (merge patch)."""
-    merged = copy.deepcopy(data)
-    for key, value in (changes or {}).items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def diff_data(before: dict, after: dict) -> dict[str, list]:
     """Field → ``[before, after]`` for every field that differs (``None`` for absent)."""
     return {
@@ -51,15 +40,6 @@ def diff_data(before: dict, after: dict) -> dict[str, list]:
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     }
-
-
-#: The user automation acts as; see :meth:`Engine.scope`.
-SYSTEM: User = {"username": "goldsieve", "role": "system"}
-
-
-def is_system(user: User) -> bool:
-    """Whether ``user`` is automation's own user (never a row of ``users``: nobody logs in as it)."""
-    return user.get("role") == "system" and user.get("username") == "goldsieve"
 
 
 class Engine:

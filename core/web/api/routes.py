@@ -89,7 +89,8 @@ def _conflict(error: Conflict):
     return error_response(
         409,
         [Violation("/version", "conflict",
-                   "Someone else changed this deal; reload it and apply your change again.")],
+                   f"Someone else changed this {error.table.rstrip('s')}; reload it and apply your "
+                   "change again.")],
         current_version=error.actual,
     )
 

@@ -116,6 +116,7 @@ def open_runtime(
     dispatcher = Dispatcher(engine, registry, channels, config, hook, clock=clock)
     customers = Customers(store, types, pool, scope=engine.scope, clock=clock, locale=workspace.locale,
                           permit=lambda user, action, record: allowed(hook, user, action, record, config, store))
+    engine.customers = customers
     runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, customers,
                       Contacts(customers), seen, schedule, delivery,
                       sessions, days)

@@ -7,7 +7,7 @@ checks the deal's version, so a concurrent writer turns into a clean :class:`Con
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pluggy
 
@@ -19,11 +19,15 @@ from ..funnels.registry import FunnelRegistry
 from ..funnels.transitions import reopen_violations, transition_violations
 from ..funnels.validation import merge_data, violations
 from ..people.permissions import SYSTEM, is_system
+from ..people.teams import UNCHANGED
 from ..plugin_manager import call_each_plugin
 from ..store import Conflict, Store, Transaction
 from ..store.filters import Contains, Eq, Everything, Filter, all_of, matches
 from .bypass import bypass_records, set_aside
 from .outbox import MAX_DEPTH, rows_for
+
+if TYPE_CHECKING:
+    from ..records.customers import Customers
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,9 @@ class Engine:
         self._permit = permit or (lambda user, action, deal: True)
         #: called after a commit that wrote outbox rows, to wake the delivery thread
         self.on_outbox: Callable[[], None] = lambda: None
+        #: the customers a deal's ``customer_id`` may name (those its user may see); the runtime
+        #: sets it, and without it a deal names no customer
+        self.customers: "Customers | None" = None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -142,9 +149,10 @@ class Engine:
         title: str,
         data: dict | None = None,
         owner: str | None = None,
+        customer_id: int | None = None,
     ) -> Deal:
         """A new deal in the first stage on its path, after that stage's gate agrees."""
-        deal = self.prepare(user, funnel_id, title, data, owner)
+        deal = self.prepare(user, funnel_id, title, data, owner, customer_id=customer_id)
         self.insert_new(user, [deal])
         return deal
 
@@ -156,6 +164,7 @@ class Engine:
         data: dict | None = None,
         owner: str | None = None,
         by_rule: bool = False,
+        customer_id: int | None = None,
     ) -> Deal:
         """Check a new deal and return it unsaved; :class:`ValidationFailed` lists every problem.
 
@@ -173,12 +182,13 @@ class Engine:
             "stage": first.id, "status": OPEN, "owner": owner, "data": data, "version": 1,
             "created_at": now, "updated_at": now, "stage_entered_at": now,
             "lost_reason": None, "created_by": user["username"], "stale_since": None,
+            "customer_id": customer_id,
         }
         # who may is settled before what is wrong: a refusal says nothing about the data
         self.require(user, "create", deal)
         if owner != user["username"] and not by_rule:
             self.require(user, "reassign", deal)
-        problems = self._title_violations(title)
+        problems = self._title_violations(title) + self._customer_violations(user, customer_id)
         problems += violations(funnel.fields_validator, data)
         if owner != user["username"] and not self._user_exists(owner):
             problems.append(Violation("/owner", "unknown_user", f"There is no user “{owner}”."))
@@ -209,23 +219,30 @@ class Engine:
             self.observe([event], deal, self.funnel_of(deal))
 
     def update(self, user: User, deal_id: int, changes: dict, version: int | None = None,
-               title: str | None = None, cause: dict | None = None) -> Deal:
-        """Change a deal's fields (and title); the result must satisfy the funnel's ``fields``."""
+               title: str | None = None, cause: dict | None = None,
+               customer_id: int | None = UNCHANGED) -> Deal:
+        """Change a deal's fields (and title, and customer: ``None`` unlinks it); the result
+        must satisfy the funnel's ``fields``."""
         deal = self._current(user, deal_id, version, "edit")
         funnel = self.funnel_of(deal)
         data = merge_data(deal["data"], changes)
         problems = violations(funnel.fields_validator, data)
         if title is not None:
             problems += self._title_violations(title)
+        customer = deal.get("customer_id") if customer_id is UNCHANGED else customer_id
+        if customer != deal.get("customer_id"):
+            problems += self._customer_violations(user, customer)
         if problems:
             raise ValidationFailed(problems)
         changed = diff_data(deal["data"], data)
         if title is not None and title != deal["title"]:
             changed["title"] = [deal["title"], title]
+        if customer != deal.get("customer_id"):
+            changed["customer_id"] = [deal.get("customer_id"), customer]
         if not changed:
             return deal
         now = stamp(self.clock())
-        new = {**deal, "data": data, "title": title or deal["title"],
+        new = {**deal, "data": data, "title": title or deal["title"], "customer_id": customer,
                "version": deal["version"] + 1, "updated_at": now, "stale_since": None}
         event = self.new_event(new, user, "updated", now, changes=changed)
         self._write(new, deal["version"], [event], self._audit(user, "deal_updated", deal, new), cause)
@@ -462,7 +479,7 @@ class Engine:
             self.on_outbox()
 
     #: The deal keys whose before → after the audit log keeps (besides every data field).
-    AUDITED = ("title", "stage", "status", "owner", "lost_reason")
+    AUDITED = ("title", "stage", "status", "owner", "lost_reason", "customer_id")
 
     @classmethod
     def _audit(cls, user: User, action: str, before: Deal, after: Deal,
@@ -517,6 +534,19 @@ class Engine:
         if len(title) > MAX_TITLE:
             return [Violation("/title", "maxLength", f"A title has at most {MAX_TITLE} characters.")]
         return []
+
+    def _customer_violations(self, user: User, customer_id: object) -> list[Violation]:
+        """A deal's customer must be one the user may see; one they may not is as unknown as
+        one that does not exist."""
+        if customer_id is None:
+            return []
+        try:
+            if self.customers is not None and isinstance(customer_id, int):
+                self.customers.get(user, customer_id)
+                return []
+        except NotFound:
+            pass
+        return [Violation("/customer_id", "unknown_customer", f"There is no customer {customer_id} you can see.")]
 
     @staticmethod
     def _lost_reason_violations(funnel: Funnel, reason: str | None) -> list[Violation]:

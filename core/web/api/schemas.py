@@ -41,6 +41,8 @@ class DealSchema(Schema):
     updated_at = fields.String(required=True)
     stage_entered_at = fields.String(required=True)
     lost_reason = fields.String(allow_none=True)
+    customer_id = fields.Integer(allow_none=True, dump_default=None,
+                                 metadata={"description": "the customer the deal is for, if any"})
 
 
 class DealPageSchema(Schema):
@@ -53,12 +55,15 @@ class DealCreateSchema(StrictSchema):
     title = fields.String(required=True)
     data = fields.Dict(load_default=dict)
     owner = fields.String()
+    customer_id = fields.Integer(allow_none=True, strict=True, load_default=None)
 
 
 class DealPatchSchema(StrictSchema):
     data = fields.Dict(load_default=dict)
     title = fields.String()
     version = fields.Integer(required=True, strict=True)
+    customer_id = fields.Integer(allow_none=True, strict=True,
+                                 metadata={"description": "a customer you may see; null unlinks it"})
 
 
 class MoveSchema(StrictSchema):

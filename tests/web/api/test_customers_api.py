@@ -143,3 +143,30 @@ def test_the_openapi_document_has_the_customer_routes(goldsieve_api):
     assert {"Customer", "Contact", "Duplicate"} <= set(spec["components"]["schemas"])
     post = spec["paths"]["/api/v1/customers"]["post"]["responses"]["409"]
     assert "Duplicate" in str(post)
+
+
+def test_a_deal_names_a_customer_its_user_may_see(client, goldsieve_runtime):
+    rita, sam = client("rita"), client("sam")
+    mine = rita.post("customers", {"name": "Ruijin"}).json
+    secret = sam.post("customers", {"name": "Sam's"}).json
+    deal = rita.post("deals", {"funnel": "handmade", "title": "T", "data": {"company": "C"},
+                               "customer_id": mine["id"]})
+    assert deal.status_code == 201 and deal.json["customer_id"] == mine["id"]
+    plain = rita.post("deals", {"funnel": "handmade", "title": "U", "data": {"company": "C"}}).json
+    assert plain["customer_id"] is None
+    before = {t: goldsieve_runtime.store.count(t) for t in ("deals", "events", "audit")}
+    for customer_id in (secret["id"], 999):
+        refused = rita.post("deals", {"funnel": "handmade", "title": "V", "data": {"company": "C"},
+                                      "customer_id": customer_id})
+        assert refused.status_code == 422 and errors(refused) == [("/customer_id", "unknown_customer")]
+        assert refused.json["errors"][0]["message"] == f"There is no customer {customer_id} you can see."
+        patched = rita.patch(f"deals/{plain['id']}", {"version": 1, "customer_id": customer_id})
+        assert patched.status_code == 422 and errors(patched) == [("/customer_id", "unknown_customer")]
+    assert {t: goldsieve_runtime.store.count(t) for t in before} == before
+    linked = rita.patch(f"deals/{plain['id']}", {"version": 1, "customer_id": mine["id"]}).json
+    assert linked["customer_id"] == mine["id"] and linked["version"] == 2
+    event = rita.get(f"deals/{plain['id']}/history").json["items"][-1]
+    assert event["changes"] == {"customer_id": [None, mine["id"]]}
+    kept = rita.patch(f"deals/{plain['id']}", {"version": 2, "data": {"company": "D"}}).json
+    assert kept["customer_id"] == mine["id"]
+    assert rita.patch(f"deals/{plain['id']}", {"version": 3, "customer_id": None}).json["customer_id"] is None

@@ -538,11 +538,8 @@ class Engine:
     def _customer_violations(self, user: User, customer_id: object) -> list[Violation]:
         """A deal's customer must be one the user may see; one they may not is as unknown as
         one that does not exist."""
-        if customer_id is None:
-            return []
         try:
-            if self.customers is not None and isinstance(customer_id, int):
-                self.customers.get(user, customer_id)
+            if customer_id is None or self.customers and self.customers.get(user, customer_id):
                 return []
         except NotFound:
             pass

@@ -9,7 +9,6 @@ from goldsieve.testing import ApiClient
 
 from tests.records.conftest import (  # noqa: F401  (fixtures)
     counts,
-    customers,
     goldsieve_workspace,
     people,
 )

@@ -7,7 +7,7 @@ checks the deal's version, so a concurrent writer turns into a clean :class:`Con
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import pluggy
 
@@ -21,13 +21,11 @@ from ..funnels.validation import merge_data, violations
 from ..people.permissions import SYSTEM, is_system
 from ..people.teams import UNCHANGED
 from ..plugin_manager import call_each_plugin
+from ..records.customers import Customers, link_problems
 from ..store import Conflict, Store, Transaction
 from ..store.filters import Contains, Eq, Everything, Filter, all_of, matches
 from .bypass import bypass_records, set_aside
 from .outbox import MAX_DEPTH, rows_for
-
-if TYPE_CHECKING:
-    from ..records.customers import Customers
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +73,7 @@ class Engine:
         self.on_outbox: Callable[[], None] = lambda: None
         #: the customers a deal's ``customer_id`` may name (those its user may see); the runtime
         #: sets it, and without it a deal names no customer
-        self.customers: "Customers | None" = None
+        self.customers: Customers | None = None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -188,7 +186,7 @@ class Engine:
         self.require(user, "create", deal)
         if owner != user["username"] and not by_rule:
             self.require(user, "reassign", deal)
-        problems = self._title_violations(title) + self._customer_violations(user, customer_id)
+        problems = self._title_violations(title) + link_problems(self.customers, user, customer_id)
         problems += violations(funnel.fields_validator, data)
         if owner != user["username"] and not self._user_exists(owner):
             problems.append(Violation("/owner", "unknown_user", f"There is no user “{owner}”."))
@@ -231,7 +229,7 @@ class Engine:
             problems += self._title_violations(title)
         customer = deal.get("customer_id") if customer_id is UNCHANGED else customer_id
         if customer != deal.get("customer_id"):
-            problems += self._customer_violations(user, customer)
+            problems += link_problems(self.customers, user, customer)
         if problems:
             raise ValidationFailed(problems)
         changed = diff_data(deal["data"], data)
@@ -534,16 +532,6 @@ class Engine:
         if len(title) > MAX_TITLE:
             return [Violation("/title", "maxLength", f"A title has at most {MAX_TITLE} characters.")]
         return []
-
-    def _customer_violations(self, user: User, customer_id: object) -> list[Violation]:
-        """A deal's customer must be one the user may see; one they may not is as unknown as
-        one that does not exist."""
-        try:
-            if customer_id is None or self.customers and self.customers.get(user, customer_id):
-                return []
-        except NotFound:
-            pass
-        return [Violation("/customer_id", "unknown_customer", f"There is no customer {customer_id} you can see.")]
 
     @staticmethod
     def _lost_reason_violations(funnel: Funnel, reason: str | None) -> list[Violation]:

@@ -226,3 +226,16 @@ class Customers:
         audited = {f"data.{k}": v for k, v in diff(before.get("data") or {}, customer["data"]).items()}
         audited.update(diff(before, customer, AUDITED))
         record(txn, audit_entry(user["username"], action, "customer", customer["id"], audited, at))
+
+
+def link_problems(customers: Customers | None, user: User, customer_id: object,
+                  path: str = "/customer_id") -> list[Violation]:
+    """What is wrong with a record naming a customer (a deal's ``customer_id``): it must be one
+    the user may see, and one they may not is as unknown as one that does not exist. Without
+    customers (an engine built alone) no customer can be named."""
+    try:
+        if customer_id is None or customers is not None and customers.get(user, customer_id):  # type: ignore[arg-type]
+            return []
+    except NotFound:
+        pass
+    return [Violation(path, "unknown_customer", f"There is no customer {customer_id} you can see.")]

@@ -8,6 +8,8 @@ import pluggy
 from .automation.check import automation_findings
 from .funnels.check import Finding, load_file
 from .plugin_manager import PluginManager, actions, lint, make_plugin_manager
+from .records.check import load_record
+from .records.model import record_files
 from .workspace import CONFIG_NAME, Workspace
 
 
@@ -36,15 +38,18 @@ def check_paths(paths: list[Path]) -> tuple[list[tuple[Path, Finding]], list[Pat
     ``plugins = […]`` modules, less ``disable_plugins``), so its custom lint rules and actions
     count where they apply, and only there; its ``[channels]`` are the channels its automations
     may name. A lone file, or a folder outside a workspace, is checked with the installed
-    plugins, and any channel name passes.
+    plugins, and any channel name passes. A workspace's record-type files
+    (``records/customer.json``, ``records/contact.json``) are checked too.
     """
     checks: list[tuple[list[Path], PluginManager, set[str] | None]] = []
     installed: PluginManager | None = None
+    records: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir() and (path / CONFIG_NAME).is_file():
             workspace = Workspace.load(path)
             checks.append((workspace.funnel_files(), workspace.plugin_manager(),
                            set(workspace.config.get("channels") or {})))
+            records += [(file, kind) for kind, file in record_files(workspace.path).items()]
         else:
             installed = installed or make_plugin_manager()
             checks.append((funnel_files(path), installed, None))
@@ -55,4 +60,6 @@ def check_paths(paths: list[Path]) -> tuple[list[tuple[Path, Finding]], list[Pat
             if definition is not None and not any(f.severity == "error" for f in found):
                 found += lint_findings(pm, definition, channels)
             results += [(file, f) for f in found]
-    return results, [file for files, _, _ in checks for file in files]
+    for file, kind in records:
+        results += [(file, f) for f in load_record(file, kind)[1]]
+    return results, [file for files, _, _ in checks for file in files] + [file for file, _ in records]

@@ -48,3 +48,13 @@ class DefinitionError(GoldsieveError):
         self.findings = list(findings)
         lines = [f"{source}: {f.pointer or '/'}: {f.message}" for f in self.findings]
         super().__init__("\n".join(lines))
+
+
+class Duplicate(GoldsieveError):
+    """A record would duplicate an existing one (same match key): the existing record's id and its
+    owner's display name (``None``: in the pool), which is all a user who may not see it learns."""
+
+    def __init__(self, path: str, existing_id: int, owner: str | None, key: str):
+        self.path, self.existing_id, self.owner, self.key = path, existing_id, owner, key
+        held = f"owned by {owner}" if owner else "in the pool"
+        super().__init__(f"{path}: the same {key} as customer {existing_id} ({held})")

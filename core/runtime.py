@@ -20,6 +20,10 @@ from .people.permissions import allowed, visibility
 from .people.sessions import SessionPolicy
 from .people.users import token_days
 from .plugin_manager import PluginManager, actions
+from .records.contacts import Contacts
+from .records.customers import Customers
+from .records.model import load_types
+from .records.pool import PoolSettings
 from .store import Store, open_store
 from .workspace import Workspace
 
@@ -33,6 +37,9 @@ class Runtime:
     engine: Engine
     channels: dict[str, Channel]
     dispatcher: Dispatcher
+    #: the customers (records/customer.json, ``[pool]``) and their contacts
+    customers: Customers
+    contacts: Contacts
     #: the id of the last ``funnel_versions`` row loaded into ``funnels``
     funnels_seen: int | None = None
     #: when the weekly digest is due (``[digest] weekday``, ``hour``)
@@ -78,7 +85,8 @@ def open_runtime(
     (``goldsieve_visibility``, ``goldsieve_permission``) with the workspace's configuration.
 
     The channels of ``goldsieve.toml``, and ``[digest]`` (whose channels must be among them),
-    ``[sessions]`` and ``[tokens]`` are checked here, at start-up, not when first used.
+    ``[sessions]`` and ``[tokens]`` are checked here, at start-up, not when first used; so are
+    the record types (``records/*.json``) and ``[pool]``.
     The store is opened last, so a bad funnel, plugin or channel never leaves the store locked.
     """
     pm = workspace.plugin_manager(extra=plugins, entry_points=entry_points)
@@ -87,6 +95,7 @@ def open_runtime(
     schedule = Schedule.from_config(workspace.config)
     delivery = DigestDelivery.from_config(workspace.config, channels)
     sessions, days = SessionPolicy.from_config(workspace.config), token_days(workspace.config)
+    types, pool = load_types(workspace.path), PoolSettings.from_config(workspace.config)
     drafts = read_drafts(
         workspace.funnel_files(),
         lint=lambda d: lint_findings(pm, d, set(channels)))
@@ -105,7 +114,11 @@ def open_runtime(
         permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
     )
     dispatcher = Dispatcher(engine, registry, channels, config, hook, clock=clock)
-    runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, seen, schedule, delivery,
+    customers = Customers(store, types, pool, scope=engine.scope, clock=clock, locale=workspace.locale,
+                          permit=lambda user, action, record: allowed(hook, user, action, record, config, store))
+    engine.customers = customers
+    runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, customers,
+                      Contacts(customers), seen, schedule, delivery,
                       sessions, days)
     runtime.refresh_funnels()  # the versions the first start just recorded
     return runtime

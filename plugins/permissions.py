@@ -32,6 +32,8 @@ narrow these scopes; to widen them, block this plugin and register your own.
 
 - ``create``, ``edit`` (fields, title, notes), ``move`` (closing as won or lost included):
   every role but executive. The executive is an observer: sees everything, changes nothing.
+- ``edit_customer`` (creating customers, changing those one sees outside the pool, their
+  contacts, claiming from the pool): every role but executive.
 - ``reassign`` (giving a deal an owner other than oneself, handing it over to after-sales),
   ``reopen`` (a won or lost deal): manager and admin.
 - ``intake`` (leads that get their owner from the funnel's assignment rule): marketing and admin.
@@ -60,7 +62,7 @@ MANAGERS = frozenset({"admin", "manager"})
 ADMINS = frozenset({"admin"})
 #: action -> the roles allowed to do it
 GRANTS = {
-    "create": WRITERS, "edit": WRITERS, "move": WRITERS,
+    "create": WRITERS, "edit": WRITERS, "move": WRITERS, "edit_customer": WRITERS,
     "reassign": MANAGERS, "reopen": MANAGERS,
     "intake": INTAKE, "bypass_gate": ADMINS, "change_funnel": ADMINS, "manage_users": ADMINS,
 }

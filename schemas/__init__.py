@@ -1,4 +1,4 @@
-"""The JSON documents goldsieve ships: the funnel meta-schema and the industry templates.
+"""The JSON documents goldsieve ships: the funnel and record meta-schemas and the industry templates.
 
 Read through :mod:`importlib.resources` so that they are found from a source tree, an editable
 install and an installed wheel alike.
@@ -12,12 +12,20 @@ from pathlib import Path
 from typing import Any
 
 META_SCHEMA_FILE = "funnel.schema.json"
+RECORD_SCHEMA_FILE = "record.schema.json"
 
 
 @cache
 def meta_schema() -> dict[str, Any]:
     """The funnel meta-schema (JSON Schema 2020-12). Shared and cached: do not mutate it."""
     return json.loads(files(__name__).joinpath(META_SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+@cache
+def record_schema() -> dict[str, Any]:
+    """The record-type meta-schema; it refers into the funnel meta-schema for what the two share
+    (fields, ui hints, text). Shared and cached: do not mutate it."""
+    return json.loads(files(__name__).joinpath(RECORD_SCHEMA_FILE).read_text(encoding="utf-8"))
 
 
 def template_files() -> list[Path]:

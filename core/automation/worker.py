@@ -15,6 +15,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from ..records.pool import reclaim
 from .digest import scan_digests
 from .scanner import scan_overdue, scan_stale
 
@@ -49,15 +50,17 @@ class Worker:
         self._thread: threading.Thread | None = None
 
     def run_once(self, scan: bool = True) -> dict[str, int]:
-        """One round: (with ``scan``) mark stale deals and overdue tasks and send the weekly
-        digests that are due, then deliver everything due now."""
+        """One round: (with ``scan``) mark stale deals and overdue tasks, send the weekly
+        digests that are due and send idle customers back to the pool, then deliver everything
+        due now."""
         engine = self.runtime.engine
         now = engine.clock()
-        done = {"stale": 0, "overdue": 0, "digests": 0, "delivered": 0}
+        done = {"stale": 0, "overdue": 0, "digests": 0, "reclaimed": 0, "delivered": 0}
         if scan:
             done.update(stale=scan_stale(engine, now), overdue=scan_overdue(engine, now))
             done["digests"] = scan_digests(engine, now, self.runtime.digest_schedule,
                                            self.runtime.digest_delivery)
+            done["reclaimed"] = len(reclaim(self.runtime.customers, now))
             self._last_scan = time.monotonic()
         for _ in range(MAX_ROUNDS):
             delivered = self.runtime.dispatcher.deliver_due(self.name)

@@ -6,7 +6,6 @@ checks the deal's version, so a concurrent writer turns into a clean :class:`Con
 """
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any, Callable
 
@@ -18,8 +17,11 @@ from ..errors import Forbidden, NotFound, ValidationFailed, Violation
 from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
 from ..funnels.transitions import reopen_violations, transition_violations
-from ..funnels.validation import violations
+from ..funnels.validation import merge_data, violations
+from ..people.permissions import SYSTEM, is_system
+from ..people.teams import UNCHANGED
 from ..plugin_manager import call_each_plugin
+from ..records.customers import Customers, link_problems
 from ..store import Conflict, Store, Transaction
 from ..store.filters import Contains, Eq, Everything, Filter, all_of, matches
 from .bypass import bypass_records, set_aside
@@ -33,17 +35,6 @@ Deal = dict[str, Any]
 MAX_TITLE = 200
 
 
-def merge_data(data: dict, changes: dict | None) -> dict:
-    """Apply changes to a copy of deal data; a ``None`` value removes the field (merge patch)."""
-    merged = copy.deepcopy(data)
-    for key, value in (changes or {}).items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def diff_data(before: dict, after: dict) -> dict[str, list]:
     """Field → ``[before, after]`` for every field that differs (``None`` for absent)."""
     return {
@@ -51,15 +42,6 @@ def diff_data(before: dict, after: dict) -> dict[str, list]:
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     }
-
-
-#: The user automation acts as; see :meth:`Engine.scope`.
-SYSTEM: User = {"username": "goldsieve", "role": "system"}
-
-
-def is_system(user: User) -> bool:
-    """Whether ``user`` is automation's own user (never a row of ``users``: nobody logs in as it)."""
-    return user.get("role") == "system" and user.get("username") == "goldsieve"
 
 
 class Engine:
@@ -89,6 +71,9 @@ class Engine:
         self._permit = permit or (lambda user, action, deal: True)
         #: called after a commit that wrote outbox rows, to wake the delivery thread
         self.on_outbox: Callable[[], None] = lambda: None
+        #: the customers a deal's ``customer_id`` may name (those its user may see); the runtime
+        #: sets it, and without it a deal names no customer
+        self.customers: Customers | None = None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -162,9 +147,10 @@ class Engine:
         title: str,
         data: dict | None = None,
         owner: str | None = None,
+        customer_id: int | None = None,
     ) -> Deal:
         """A new deal in the first stage on its path, after that stage's gate agrees."""
-        deal = self.prepare(user, funnel_id, title, data, owner)
+        deal = self.prepare(user, funnel_id, title, data, owner, customer_id=customer_id)
         self.insert_new(user, [deal])
         return deal
 
@@ -176,6 +162,7 @@ class Engine:
         data: dict | None = None,
         owner: str | None = None,
         by_rule: bool = False,
+        customer_id: int | None = None,
     ) -> Deal:
         """Check a new deal and return it unsaved; :class:`ValidationFailed` lists every problem.
 
@@ -193,12 +180,13 @@ class Engine:
             "stage": first.id, "status": OPEN, "owner": owner, "data": data, "version": 1,
             "created_at": now, "updated_at": now, "stage_entered_at": now,
             "lost_reason": None, "created_by": user["username"], "stale_since": None,
+            "customer_id": customer_id,
         }
         # who may is settled before what is wrong: a refusal says nothing about the data
         self.require(user, "create", deal)
         if owner != user["username"] and not by_rule:
             self.require(user, "reassign", deal)
-        problems = self._title_violations(title)
+        problems = self._title_violations(title) + link_problems(self.customers, user, customer_id)
         problems += violations(funnel.fields_validator, data)
         if owner != user["username"] and not self._user_exists(owner):
             problems.append(Violation("/owner", "unknown_user", f"There is no user “{owner}”."))
@@ -229,23 +217,30 @@ class Engine:
             self.observe([event], deal, self.funnel_of(deal))
 
     def update(self, user: User, deal_id: int, changes: dict, version: int | None = None,
-               title: str | None = None, cause: dict | None = None) -> Deal:
-        """Change a deal's fields (and title); the result must satisfy the funnel's ``fields``."""
+               title: str | None = None, cause: dict | None = None,
+               customer_id: int | None = UNCHANGED) -> Deal:
+        """Change a deal's fields (and title, and customer: ``None`` unlinks it); the result
+        must satisfy the funnel's ``fields``."""
         deal = self._current(user, deal_id, version, "edit")
         funnel = self.funnel_of(deal)
         data = merge_data(deal["data"], changes)
         problems = violations(funnel.fields_validator, data)
         if title is not None:
             problems += self._title_violations(title)
+        customer = deal.get("customer_id") if customer_id is UNCHANGED else customer_id
+        if customer != deal.get("customer_id"):
+            problems += link_problems(self.customers, user, customer)
         if problems:
             raise ValidationFailed(problems)
         changed = diff_data(deal["data"], data)
         if title is not None and title != deal["title"]:
             changed["title"] = [deal["title"], title]
+        if customer != deal.get("customer_id"):
+            changed["customer_id"] = [deal.get("customer_id"), customer]
         if not changed:
             return deal
         now = stamp(self.clock())
-        new = {**deal, "data": data, "title": title or deal["title"],
+        new = {**deal, "data": data, "title": title or deal["title"], "customer_id": customer,
                "version": deal["version"] + 1, "updated_at": now, "stale_since": None}
         event = self.new_event(new, user, "updated", now, changes=changed)
         self._write(new, deal["version"], [event], self._audit(user, "deal_updated", deal, new), cause)
@@ -482,7 +477,7 @@ class Engine:
             self.on_outbox()
 
     #: The deal keys whose before → after the audit log keeps (besides every data field).
-    AUDITED = ("title", "stage", "status", "owner", "lost_reason")
+    AUDITED = ("title", "stage", "status", "owner", "lost_reason", "customer_id")
 
     @classmethod
     def _audit(cls, user: User, action: str, before: Deal, after: Deal,

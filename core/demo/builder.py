@@ -121,7 +121,7 @@ class Life:
             "funnel": self.f.id, "funnel_version": self.f.version, "title": sim.filler.title(self.ctx),
             "stage": self.f.path(data)[0].id, "status": OPEN, "owner": self.owner, "data": data,
             "version": 1, "created_at": at, "updated_at": at, "stage_entered_at": at,
-            "lost_reason": None, "created_by": creator, "stale_since": None,
+            "lost_reason": None, "created_by": creator, "stale_since": None, "customer_id": None,
         }
         self.events = [self._event("created", at, creator, to_stage=self.deal["stage"],
                                    changes=diff_data({}, data))]

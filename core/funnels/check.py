@@ -46,6 +46,19 @@ def load_file(path: str | PathLike[str]) -> tuple[dict[str, Any] | None, list[Fi
 
     One reader for the checker and the registry, so the two can never disagree on a file.
     """
+    definition, found = read_json(path)
+    if found and definition is None:
+        return None, found
+    if not isinstance(definition, dict):
+        return None, check_definition(definition)
+    return definition, found + check_definition(definition)
+
+
+def read_json(path: str | PathLike[str]) -> tuple[Any, list[Finding]]:
+    """Read and parse a JSON definition file: the value (``None`` if unparsable) and what is wrong
+    with the file as a file (encoding, BOM, syntax, NaN, a key given twice). Shared by every
+    kind of declared definition (funnels, record types), so they all report a broken file alike.
+    """
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -64,9 +77,7 @@ def load_file(path: str | PathLike[str]) -> tuple[dict[str, Any] | None, list[Fi
         line, column = _position(text, exc.name)
         return None, [Finding("", f"not valid JSON: `{exc.name}` at line {line}, column {column}",
                         hint="JSON has no NaN or Infinity; write a number")]
-    if not isinstance(definition, dict):
-        return None, check_definition(definition)
-    return definition, list(_duplicate_keys(definition, "")) + check_definition(definition)
+    return definition, list(_duplicate_keys(definition, "")) if isinstance(definition, dict) else []
 
 
 def check_definition(definition: object) -> list[Finding]:
@@ -95,7 +106,13 @@ def _meta_findings(definition: object) -> list[Finding]:
     if not isinstance(definition, dict):
         return [Finding("", f"a funnel definition must be a JSON object, not {_a(definition)}",
                         hint='start from a template: goldsieve init --template software DIR')]
-    errors = sorted(_meta_validator().iter_errors(definition), key=lambda e: _sort_key(e.absolute_path))
+    return schema_findings(_meta_validator(), definition)
+
+
+def schema_findings(validator: Draft202012Validator, definition: object) -> list[Finding]:
+    """The findings of a meta-schema's errors on a definition, each at its pointer with a hint;
+    the explanation every declared definition (a funnel, a record type) gets for its shape."""
+    errors = sorted(validator.iter_errors(definition), key=lambda e: _sort_key(e.absolute_path))
     return [finding for error in errors for finding in _explain(error)]
 
 
@@ -168,30 +185,30 @@ def _semantic_findings(d: dict[str, Any]) -> Iterator[Finding]:
     field_names = list(fields["properties"])
 
     yield from _check_stages(stages)
-    yield from _check_json_schema(fields, "/fields")
-    yield from _check_names(fields, "/fields", field_names)
+    yield from check_json_schema(fields, "/fields")
+    yield from check_names(fields, "/fields", field_names)
     conditions = [(f"/stages/{i}/{key}", s[key]) for i, s in enumerate(stages)
                   for key in ("gate", "applies_when") if key in s]
     conditions += [(f"/highlight/{i}/when", h["when"]) for i, h in enumerate(d.get("highlight", []))]
     conditions += [(f"/automations/{i}/if", a["if"]) for i, a in enumerate(d.get("automations", []))
                    if "if" in a]
     for where, condition in conditions:
-        yield from _check_json_schema(condition, where)
-        yield from _check_names(condition, where, field_names)
+        yield from check_json_schema(condition, where)
+        yield from check_names(condition, where, field_names)
 
     reasons = d.get("lost_reasons", [])
-    yield from _duplicates([r["id"] for r in reasons], "/lost_reasons", "lost reason")
+    yield from duplicate_ids([r["id"] for r in reasons], "/lost_reasons", "lost reason")
 
     ui = d.get("ui", {})
     for i, name in enumerate(ui.get("order", [])):
-        yield from _known(name, f"/ui/order/{i}", field_names, "field")
+        yield from known(name, f"/ui/order/{i}", field_names, "field")
     for i, name in enumerate(ui.get("hidden", [])):
-        yield from _known(name, f"/ui/hidden/{i}", field_names, "field")
+        yield from known(name, f"/ui/hidden/{i}", field_names, "field")
     for key in ("widgets", "help"):
         for name in ui.get(key, {}):
-            yield from _known(name, _join(f"/ui/{key}", name), field_names, "field")
+            yield from known(name, _join(f"/ui/{key}", name), field_names, "field")
     for stage_id in d.get("targets", {}):
-        yield from _known(stage_id, _join("/targets", stage_id), stage_ids, "stage")
+        yield from known(stage_id, _join("/targets", stage_id), stage_ids, "stage")
 
     yield from _check_automations(d.get("automations", []), stage_ids, field_names)
 
@@ -202,11 +219,11 @@ def _semantic_findings(d: dict[str, Any]) -> Iterator[Finding]:
                           f"migrates from version {migration['from_version']}, which is not older than "
                           f"this definition's `version` {d['version']}", "raise `version`")
         for old, new in migration.get("map", {}).items():
-            yield from _known(new, _join("/migration/map", old), stage_ids, "stage")
+            yield from known(new, _join("/migration/map", old), stage_ids, "stage")
 
 
 def _check_stages(stages: list[dict]) -> Iterator[Finding]:
-    yield from _duplicates([s["id"] for s in stages], "/stages", "stage")
+    yield from duplicate_ids([s["id"] for s in stages], "/stages", "stage")
     kinds = [s["kind"] for s in stages]
     for kind, why in (("open", "deals need a stage to be worked in"),
                       ("won", "deals need a stage to be won in"),
@@ -239,13 +256,13 @@ def _check_stages(stages: list[dict]) -> Iterator[Finding]:
 
 
 def _check_automations(automations: list[dict], stage_ids: list[str], field_names: list[str]) -> Iterator[Finding]:
-    yield from _duplicates([a["id"] for a in automations], "/automations", "automation")
+    yield from duplicate_ids([a["id"] for a in automations], "/automations", "automation")
     for i, automation in enumerate(automations):
         here = f"/automations/{i}"
         if "stage" in automation:
-            yield from _known(automation["stage"], f"{here}/stage", stage_ids, "stage")
+            yield from known(automation["stage"], f"{here}/stage", stage_ids, "stage")
         if "field" in automation:
-            yield from _known(automation["field"], f"{here}/field", field_names, "field")
+            yield from known(automation["field"], f"{here}/field", field_names, "field")
         elif automation["on"] == "field_changed":
             yield Finding(here, "`field_changed` needs `field`: the field whose change triggers it",
                           "add e.g. \"field\": \"amount\"")
@@ -264,7 +281,7 @@ _KEYWORDS = frozenset(Draft202012Validator.VALIDATORS) | {
 }
 
 
-def _check_json_schema(schema: dict, where: str) -> Iterator[Finding]:
+def check_json_schema(schema: dict, where: str) -> Iterator[Finding]:
     """Findings for an embedded JSON Schema: invalid keyword values, then misspelt keywords."""
     try:
         text = json.dumps(schema, sort_keys=True)
@@ -336,7 +353,7 @@ def _subschemas(schema: object, where: str) -> Iterator[tuple[str, dict]]:
                 yield from _subschemas(sub, f"{_join(where, key)}/{i}")
 
 
-def _check_names(schema: object, where: str, field_names: list[str]) -> Iterator[Finding]:
+def check_names(schema: object, where: str, field_names: list[str]) -> Iterator[Finding]:
     """Field names a condition refers to at the top level of the deal's data must be declared."""
     if not isinstance(schema, dict):
         return
@@ -344,31 +361,33 @@ def _check_names(schema: object, where: str, field_names: list[str]) -> Iterator
     if isinstance(required, list):
         for i, name in enumerate(required):
             if isinstance(name, str):  # anything else is reported as an invalid schema
-                yield from _known(name, f"{where}/required/{i}", field_names, "field")
+                yield from known(name, f"{where}/required/{i}", field_names, "field")
     properties = schema.get("properties")
     if isinstance(properties, dict):
         for name in properties:
-            yield from _known(name, _join(f"{where}/properties", name), field_names, "field")
+            yield from known(name, _join(f"{where}/properties", name), field_names, "field")
     for key in ("allOf", "anyOf", "oneOf"):
         if isinstance(schema.get(key), list):
             for i, sub in enumerate(schema[key]):
-                yield from _check_names(sub, f"{where}/{key}/{i}", field_names)
+                yield from check_names(sub, f"{where}/{key}/{i}", field_names)
     for key in ("not", "if", "then", "else"):
-        yield from _check_names(schema.get(key), f"{where}/{key}", field_names)
+        yield from check_names(schema.get(key), f"{where}/{key}", field_names)
 
 
 # --- helpers ------------------------------------------------------------------------------
 
-def _known(name: object, where: str, known: list[str], what: str) -> Iterator[Finding]:
-    if isinstance(name, str) and name in known:
+def known(name: object, where: str, names: list[str], what: str, of: str = "funnel"
+          ) -> Iterator[Finding]:
+    """A finding unless ``name`` is one of ``names``: the ``what`` (field, stage) of ``of``."""
+    if isinstance(name, str) and name in names:
         return
-    hint = _did_you_mean(name, known) if isinstance(name, str) else None
+    hint = _did_you_mean(name, names) if isinstance(name, str) else None
     if hint is None:
-        hint = "declare it in `fields.properties`" if what == "field" else "the stages are: " + _listing(known)
-    yield Finding(where, f"`{_show(name)}` is not a {what} of this funnel", hint)
+        hint = "declare it in `fields.properties`" if what == "field" else "the stages are: " + _listing(names)
+    yield Finding(where, f"`{_show(name)}` is not a {what} of this {of}", hint)
 
 
-def _duplicates(ids: list[str], where: str, what: str) -> Iterator[Finding]:
+def duplicate_ids(ids: list[str], where: str, what: str) -> Iterator[Finding]:
     first: dict[str, int] = {}
     for i, value in enumerate(ids):
         if value in first:

@@ -1,6 +1,7 @@
 """Turning JSON Schema errors on deal data into field-by-field violations."""
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, Iterable
 
@@ -17,6 +18,18 @@ BOUNDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"
 def compile_schema(schema: dict) -> Draft202012Validator:
     """A validator for deal data, with formats (date, email, …) enforced, not just annotated."""
     return Draft202012Validator(schema, format_checker=_FORMATS)
+
+
+def merge_data(data: dict, changes: dict | None) -> dict:
+    """Apply changes to a copy of declared data (a deal's, a customer's); a ``None`` value
+    removes the field (merge patch)."""
+    merged = copy.deepcopy(data)
+    for key, value in (changes or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
 
 
 def _pointer(prefix: str, parts: Iterable[Any]) -> str:

@@ -17,6 +17,16 @@ from ..store.filters import Filter, Nothing, all_of
 
 _FILTER_TYPES = typing.get_args(Filter)
 
+#: The user automation acts as (the deal engine's rules, the pool's reclaiming): never a row of
+#: ``users``, nobody logs in as it; it sees and may do everything, and only carries out what the
+#: workspace declares.
+SYSTEM: dict[str, Any] = {"username": "goldsieve", "role": "system"}
+
+
+def is_system(user: dict[str, Any]) -> bool:
+    """Whether ``user`` is automation's own user."""
+    return user.get("role") == "system" and user.get("username") == "goldsieve"
+
 
 def visibility(hook: pluggy.HookRelay, user: dict[str, Any], config: dict[str, Any],
                store: Store) -> Filter:

@@ -35,6 +35,10 @@ TABLES = (
     "funnel_versions",
     "funnel_drafts",
     "login_failures",
+    "customers",
+    "customer_events",
+    "customer_keys",
+    "contacts",
 )
 
 

@@ -94,6 +94,14 @@ ROUTES = {
     "api.analytics_trend": API,
     "api.analytics_advice": API,
     "api.forecast_quarter": API,
+    "api.list_customers": API,  # the customers the user may see (docs/records.md)
+    "api.create_customer": API,
+    "api.get_customer": API,
+    "api.patch_customer": API,
+    "api.claim_customer": API,  # only a pool customer, by the roles [pool] claim names
+    "api.release_customer": API,  # its owner, a manager of its team, an admin
+    "api.list_contacts": API,  # of a customer the user may see
+    "api.create_contact": API,
 }
 #: endpoints only an admin (``manage_users``) may reach: everyone else gets 403 on every method
 ADMIN_ONLY = {endpoint for endpoint in ROUTES if endpoint.startswith("admin")}
@@ -110,6 +118,7 @@ API_BODIES = {
     "api.move_deal": {"to": "lost", "lost_reason": "price", "version": 1},
     "api.reopen_deal": {"version": 1},
     "api.add_note": {"text": "pwned"},
+    "api.patch_customer": {"name": "pwned", "data": {}, "version": 1},
 }
 
 
@@ -120,7 +129,8 @@ def rules(app):
 def url_for_rule(rule, deal_id: int = 1) -> str:
     values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css",
               "username": "rita", "name": "north", "task_id": 1, "notification_id": 1, "row_id": 1,
-              "token": "no-such-lead-form-token", "draft_id": 1, "table": "stages"}
+              "token": "no-such-lead-form-token", "draft_id": 1, "table": "stages",
+              "customer_id": 1}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 
@@ -294,6 +304,33 @@ def test_deal_routes_answer_the_users_who_may_see_the_deal(app, org):
                     client = api if rule.endpoint.startswith("api.") else browser
                     # 403 is a permission (an executive may not move), given after visibility
                     assert client.get(url).status_code in (200, 403), (rule.endpoint, name)
+
+
+# --- customers a user may not see ------------------------------------------------------------
+
+
+def test_every_customer_route_answers_404_for_a_hidden_customer_on_every_method(app, org):
+    """Customers follow the deals' scopes: who sees whose deals sees whose customers."""
+    customers = org.runtime.customers
+    owned = {owner: customers.create(org.user(owner), f"customer-of-{owner}")["id"] for owner in OWNERS}
+    before = {t: org.store.count(t) for t in ("customers", "customer_events", "contacts")}
+    customer_rules = [r for r in rules(app) if "customer_id" in r.arguments]
+    assert {r.endpoint for r in customer_rules} >= {"api.get_customer", "api.claim_customer"}
+    for name in SEES:
+        api = org.api(app, name)
+        for owner, customer_id in owned.items():
+            if owner in SEES[name]:
+                assert api.get(f"/api/v1/customers/{customer_id}").status_code == 200, (name, owner)
+                continue
+            for rule in customer_rules:
+                url = rule.build({"customer_id": customer_id}, append_unknown=False)[1]
+                for method in methods_of(rule):
+                    response = api.request(method, url, API_BODIES.get(rule.endpoint, JSON))
+                    assert response.status_code == 404, (rule.endpoint, method, name, owner)
+            assert api.get(f"/api/v1/contacts?customer={customer_id}").status_code == 404, (name, owner)
+            listed = api.get("/api/v1/customers?limit=200&q=customer-of").get_json()["items"]
+            assert f"customer-of-{owner}" not in str(listed), (name, owner)
+    assert {t: org.store.count(t) for t in before} == before
 
 
 # --- lists ----------------------------------------------------------------------------------

@@ -23,16 +23,21 @@ DEFAULT_INDEXES: dict[str, tuple[str, ...]] = {
     "tasks": ("assignee", "deal_id"),
     "notifications": ("user",),
     "login_failures": ("key",),
+    "customers": ("owner",),
+    "customer_events": ("customer_id",),
+    "customer_keys": ("key", "customer_id"),
+    "contacts": ("customer_id",),
 }
 
 #: The ordered indexes a store keeps unless told otherwise: the paths the background work
 #: ranges over (the stale scan, the digest's stale deals, the outbox claim, overdue tasks,
-#: sign-in throttling).
+#: sign-in throttling, the pool's reclaim scan).
 DEFAULT_ORDERED: dict[str, tuple[str, ...]] = {
     "deals": ("updated_at", "stale_since"),
     "outbox": ("due",),
     "tasks": ("due",),
     "login_failures": ("at",),
+    "customers": ("last_activity_at",),
 }
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

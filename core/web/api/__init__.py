@@ -2,6 +2,7 @@
 from . import (
     analytics,  # noqa: F401  (adds the analytics routes to the blueprint)
     automation,  # noqa: F401  (registers its routes on bp)
+    customers,  # noqa: F401  (registers its routes on bp)
 )
 from .routes import bp
 

@@ -14,13 +14,18 @@ def _json(schema: str | dict) -> dict:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def _responses(ok: int, schema: str | dict, *failures: int) -> dict:
+def _responses(ok: int, schema: str | dict, *failures: int, duplicate: bool = False) -> dict:
     out = {str(ok): {"description": "success", **_json(schema)}}
     reasons = {401: "missing or invalid token", 403: "you may see it but not do this",
                404: "no such thing, or not visible to you",
                409: "stale version", 422: "invalid request; every problem listed"}
     for code in failures:
         out[str(code)] = {"description": reasons[code], **_json("Conflict" if code == 409 else "Error")}
+    if duplicate:
+        out["409"] = {"description": "stale version, or the same match key as another customer",
+                      "content": {"application/json": {"schema": {"oneOf": [
+                          {"$ref": "#/components/schemas/Conflict"},
+                          {"$ref": "#/components/schemas/Duplicate"}]}}}}
     return out
 
 
@@ -37,7 +42,9 @@ def build_spec() -> dict:
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in ("Error", "Conflict", "Deal", "DealPage", "DealCreate", "DealPatch", "Move", "Reopen",
                  "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry",
-                 "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead"):
+                 "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead",
+                 "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "Duplicate", "Contact",
+                 "ContactPage", "ContactCreate"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
 
     secured = [{"bearer": []}]
@@ -107,7 +114,42 @@ def build_spec() -> dict:
         "security": secured, "requestBody": _json("Lead"),
         "responses": _responses(201, "Deal", 401, 403, 404, 422)}})
     _analytics_paths(spec, secured)
+    _customer_paths(spec, secured)
     return spec.to_dict()
+
+
+def _customer_paths(spec: APISpec, secured: list) -> None:
+    """Customers, the pool and contacts (docs/records.md)."""
+    customer_id = [{"name": "customer_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    query = [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
+        ("q", "string"), ("owner", "string"), ("pool", "boolean"), ("cursor", "string"), ("limit", "integer"))]
+    spec.path("/api/v1/customers", operations={
+        "get": {"summary": "A page of the customers you may see, newest first", "security": secured,
+                "parameters": query, "responses": _responses(200, "CustomerPage", 401, 422)},
+        "post": {"summary": "Create a customer you own", "security": secured,
+                 "requestBody": _json("CustomerCreate"),
+                 "responses": _responses(201, "Customer", 401, 403, 422, duplicate=True)},
+    })
+    spec.path("/api/v1/customers/{customer_id}", operations={
+        "get": {"summary": "One customer", "security": secured, "parameters": customer_id,
+                "responses": _responses(200, "Customer", 401, 404)},
+        "patch": {"summary": "Change a customer's name and fields", "security": secured,
+                  "parameters": customer_id, "requestBody": _json("CustomerPatch"),
+                  "responses": _responses(200, "Customer", 401, 403, 404, 422, duplicate=True)},
+    })
+    for action, summary in (("claim", "Claim a customer from the pool"),
+                            ("release", "Put a customer back in the pool")):
+        spec.path(f"/api/v1/customers/{{customer_id}}/{action}", operations={"post": {
+            "summary": summary, "security": secured, "parameters": customer_id,
+            "responses": _responses(200, "Customer", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/contacts", operations={
+        "get": {"summary": "The contacts of a customer you may see", "security": secured,
+                "parameters": [{"name": "customer", "in": "query", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": _responses(200, "ContactPage", 401, 404, 422)},
+        "post": {"summary": "Add a contact to a customer you may change", "security": secured,
+                 "requestBody": _json("ContactCreate"), "responses": _responses(201, "Contact", 401, 403, 422)},
+    })
 
 
 def _analytics_paths(spec: APISpec, secured: list) -> None:

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError
 from ... import __version__
 from ...audit import find_audit
 from ...errors import Forbidden, NotFound, ValidationFailed, Violation
+from ...people.teams import UNCHANGED
 from ...people.users import user_for_token
 from ...store import Conflict
 from ..app import current_runtime
@@ -89,7 +90,8 @@ def _conflict(error: Conflict):
     return error_response(
         409,
         [Violation("/version", "conflict",
-                   "Someone else changed this deal; reload it and apply your change again.")],
+                   f"Someone else changed this {error.table.rstrip('s')}; reload it and apply your "
+                   "change again.")],
         current_version=error.actual,
     )
 
@@ -131,7 +133,7 @@ def _funnel_summary(funnel) -> dict:
 def create_deal():
     payload = body(DealCreateSchema())
     deal = current_runtime().engine.create(g.user, payload["funnel"], payload["title"], payload["data"],
-                                   owner=payload.get("owner"))
+                                   owner=payload.get("owner"), customer_id=payload["customer_id"])
     response = jsonify(dump_deal(deal))
     response.headers["Location"] = url_for("api.get_deal", deal_id=deal["id"])
     return response, 201
@@ -195,7 +197,8 @@ def deal_history(deal_id: int):
 def patch_deal(deal_id: int):
     payload = body(DealPatchSchema())
     deal = current_runtime().engine.update(g.user, deal_id, payload["data"], version=payload["version"],
-                                   title=payload.get("title"))
+                                   title=payload.get("title"),
+                                   customer_id=payload.get("customer_id", UNCHANGED))
     return jsonify(dump_deal(deal))
 
 

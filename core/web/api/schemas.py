@@ -41,6 +41,8 @@ class DealSchema(Schema):
     updated_at = fields.String(required=True)
     stage_entered_at = fields.String(required=True)
     lost_reason = fields.String(allow_none=True)
+    customer_id = fields.Integer(allow_none=True, dump_default=None,
+                                 metadata={"description": "the customer the deal is for, if any"})
 
 
 class DealPageSchema(Schema):
@@ -53,12 +55,15 @@ class DealCreateSchema(StrictSchema):
     title = fields.String(required=True)
     data = fields.Dict(load_default=dict)
     owner = fields.String()
+    customer_id = fields.Integer(allow_none=True, strict=True, load_default=None)
 
 
 class DealPatchSchema(StrictSchema):
     data = fields.Dict(load_default=dict)
     title = fields.String()
     version = fields.Integer(required=True, strict=True)
+    customer_id = fields.Integer(allow_none=True, strict=True,
+                                 metadata={"description": "a customer you may see; null unlinks it"})
 
 
 class MoveSchema(StrictSchema):
@@ -169,8 +174,9 @@ class TaskPageSchema(Schema):
 
 class NotificationSchema(Schema):
     id = fields.Integer(required=True)
-    deal_id = fields.Integer(required=True)
-    funnel = fields.String(required=True)
+    deal_id = fields.Integer(required=True, allow_none=True)
+    funnel = fields.String(required=True, allow_none=True)
+    customer_id = fields.Integer(allow_none=True, metadata={"description": "the customer it is about, if any"})
     text = fields.String(required=True)
     at = fields.String(required=True)
     read_at = fields.String(allow_none=True, required=True)
@@ -186,3 +192,63 @@ class LeadSchema(StrictSchema):
     funnel = fields.String(required=True)
     title = fields.String(required=True)
     data = fields.Dict(load_default=dict)
+
+
+class CustomerSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    owner = fields.String(required=True, allow_none=True, metadata={"description": "null: in the pool"})
+    team = fields.String(required=True, allow_none=True)
+    data = fields.Dict(required=True)
+    version = fields.Integer(required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    last_activity_at = fields.String(required=True)
+
+
+class CustomerPageSchema(Schema):
+    items = fields.List(fields.Nested(CustomerSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class CustomerCreateSchema(StrictSchema):
+    name = fields.String(required=True)
+    data = fields.Dict(load_default=dict)
+
+
+class CustomerPatchSchema(StrictSchema):
+    name = fields.String()
+    data = fields.Dict(load_default=dict)
+    version = fields.Integer(required=True, strict=True)
+
+
+class DuplicateSchema(ErrorSchema):
+    """A 409 for a duplicate names the customer that already exists, and nothing of its data."""
+
+    duplicate = fields.Dict(required=True, metadata={"description": "{id, owner}: the existing "
+                                                     "customer's id and its owner's display name "
+                                                     "(null: in the pool)"})
+
+
+class ContactSchema(Schema):
+    id = fields.Integer(required=True)
+    customer_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True, allow_none=True)
+    data = fields.Dict(required=True)
+    primary = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+
+
+class ContactPageSchema(Schema):
+    items = fields.List(fields.Nested(ContactSchema), required=True)
+
+
+class ContactCreateSchema(StrictSchema):
+    customer_id = fields.Integer(required=True, strict=True)
+    name = fields.String(required=True)
+    role = fields.String(allow_none=True, load_default=None)
+    data = fields.Dict(load_default=dict)
+    primary = fields.Boolean(load_default=False)

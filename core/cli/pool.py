@@ -1,0 +1,36 @@
+"""``goldsieve pool``: the customer pool (公海) from the command line."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+from pathlib import Path
+
+import click
+
+from ..records.pool import reclaim
+from .base import cli, fail, workspace_option, workspace_runtime
+
+
+@cli.group("pool")
+def pool() -> None:
+    """The customer pool: customers nobody owns."""
+
+
+@pool.command("reclaim")
+@workspace_option
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Count idle days up to this day (UTC midnight) instead of now.")
+@click.option("--dry-run", is_flag=True, help="Only print what would go back to the pool.")
+def reclaim_command(workspace: Path, as_of: datetime | None, dry_run: bool) -> None:
+    """Send owned customers idle for [pool] reclaim_days back to the pool and tell their owners."""
+    with workspace_runtime(workspace) as runtime:
+        customers = runtime.customers
+        if customers.pool.reclaim_days is None:
+            fail("[pool] reclaim_days is not set in goldsieve.toml: nothing is ever reclaimed")
+        now = (datetime.combine(as_of.date(), time(), timezone.utc) if as_of
+               else runtime.engine.clock())
+        done = reclaim(customers, now, dry_run=dry_run)
+        verb = "would reclaim" if dry_run else "reclaimed"
+        for customer in done:
+            click.echo(f"{verb} customer {customer['id']} {customer['name']} from {customer['owner']} "
+                       f"(last activity {customer['last_activity_at']})")
+        click.echo(f"{len(done)} customer(s) {verb}")

@@ -1,0 +1,69 @@
+"""Contacts: the people at a customer, declared like customers (records/contact.json).
+
+A contact is ``{id, customer_id, name, role, data, primary, version, created_at, updated_at,
+created_by}``, with ``role`` one of the declared roles (or ``None``). A contact is visible exactly
+when its customer is: every read goes through :meth:`Customers.get` first, so a contact of a
+customer the user may not see is as absent as the customer. At most one contact of a customer
+is its primary one.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..audit import audit_entry, record
+from ..clock import stamp
+from ..errors import NotFound, ValidationFailed, Violation
+from ..funnels.validation import merge_data, violations
+from ..store.filters import Eq, all_of
+from .customers import Customers, name_problems
+
+Contact = dict[str, Any]
+
+
+class Contacts:
+    """Reading and adding contacts, through the customers service's visibility and permissions."""
+
+    def __init__(self, customers: Customers):
+        self.customers = customers
+        self.store = customers.store
+
+    def list(self, user: dict[str, Any], customer_id: int) -> list[Contact]:
+        """The contacts of a customer the user may see (:class:`NotFound` otherwise), primary first."""
+        self.customers.get(user, customer_id)
+        rows = self.store.find("contacts", Eq("customer_id", customer_id))
+        return sorted(rows, key=lambda c: (not c["primary"], c["id"]))
+
+    def create(self, user: dict[str, Any], customer_id: object, name: str, role: str | None = None,
+               data: dict | None = None, primary: bool = False) -> Contact:
+        """A new contact of a customer the user may change; ``primary`` makes it the only
+        primary contact. Adding one counts as activity on the customer."""
+        try:
+            customer = self.customers.get(user, customer_id)  # type: ignore[arg-type]
+        except NotFound:
+            raise ValidationFailed([Violation("/customer_id", "unknown_customer",
+                                              f"There is no customer {customer_id} you can see.")]) from None
+        self.customers.require_edit(user, customer)
+        kind = self.customers.types.contact
+        data = merge_data({}, data)
+        problems = name_problems(name) + violations(kind.validator, data)
+        if role is not None and role not in kind.role_ids:
+            choices = ", ".join(kind.role_ids) or "none declared"
+            problems.append(Violation("/role", "enum", f"Choose one of the declared roles: {choices}."))
+        if problems:
+            raise ValidationFailed(problems)
+        now = stamp(self.customers.clock())
+        contact: Contact = {"customer_id": customer["id"], "name": name.strip(), "role": role,
+                            "data": data, "primary": bool(primary), "version": 1,
+                            "created_at": now, "updated_at": now, "created_by": user["username"]}
+        previous = (self.store.find("contacts", all_of(Eq("customer_id", customer["id"]), Eq("primary", True)))
+                    if primary else [])
+        with self.store.transaction() as txn:
+            for other in previous:
+                txn.replace("contacts", {**other, "primary": False, "version": other["version"] + 1,
+                                         "updated_at": now}, expect_version=other["version"])
+            txn.insert("contacts", contact)
+            self.customers.touch(txn, customer, now)
+            record(txn, audit_entry(user["username"], "contact_created", "contact", contact["id"],
+                                    {"customer_id": [None, customer["id"]], "name": [None, contact["name"]]},
+                                    now))
+        return contact

@@ -1,0 +1,241 @@
+"""Customers: every change to one goes through :class:`Customers` (docs/records.md).
+
+A customer is ``{id, name, owner, team, data, version, created_at, updated_at,
+last_activity_at, created_by}``; ``owner`` ``None`` means it is in the pool. Like the deal engine,
+a change is checked first (who may, then what is wrong, then whether it duplicates another
+customer) and written only when nothing objects: the customer with its version checked, its match
+keys, one event in ``customer_events`` (kept apart from the deals' events, which the analytics
+read) and one audit row, in one transaction.
+
+What a user sees is the deals' visibility filter applied to customers (the same scopes on
+``owner``, ``created_by`` and ``handed_to``) OR'd with the pool for the roles ``[pool]
+visible_to`` names; a customer outside it answers :class:`NotFound`, like one that does not exist.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..audit import audit_entry, diff, record
+from ..clock import Clock, stamp, utc_now
+from ..errors import Duplicate, Forbidden, NotFound, ValidationFailed, Violation
+from ..funnels.validation import merge_data, violations
+from ..people.permissions import is_system
+from ..people.users import find_user
+from ..store import Conflict, Store, Transaction
+from ..store.filters import Contains, Eq, Everything, Filter, Nothing, all_of, any_of, matches
+from .duplicates import find_match, match_keys, write_keys
+from .model import RecordTypes
+from .pool import PoolSettings
+
+User = dict[str, Any]
+Customer = dict[str, Any]
+
+MAX_NAME = 200
+#: The customer keys whose before → after the audit log keeps (besides every data field).
+AUDITED = ("name", "owner", "team")
+
+
+def name_problems(name: object, path: str = "/name") -> list[Violation]:
+    """What is wrong with a record's name: missing, too long, or text no store keeps (NUL, a lone
+    surrogate)."""
+    if not isinstance(name, str) or not name.strip():
+        return [Violation(path, "required", "A name is required.")]
+    if len(name.strip()) > MAX_NAME:
+        return [Violation(path, "maxLength", f"A name has at most {MAX_NAME} characters.", limit=MAX_NAME)]
+    if "\x00" in name or any("\ud800" <= c <= "\udfff" for c in name):
+        return [Violation(path, "invalid", "A name cannot hold NUL characters or broken Unicode.")]
+    return []
+
+
+class Customers:
+    """Create, read and change customers for a user, against one store and the record types.
+
+    ``scope`` is the deals' visibility filter of a user (the engine's), ``permit`` the
+    permission hooks' answer; :func:`goldsieve.runtime.open_runtime` wires both.
+    """
+
+    def __init__(self, store: Store, types: RecordTypes, pool: PoolSettings, *,
+                 scope: Callable[[User], Filter] | None = None,
+                 permit: Callable[[User, str, dict | None], bool] | None = None,
+                 clock: Clock = utc_now, locale: str = "en"):
+        self.store, self.types, self.pool, self.clock, self.locale = store, types, pool, clock, locale
+        self._scope = scope or (lambda user: Everything())
+        self._permit = permit or (lambda user, action, record: True)
+
+    # --- who sees and who may -----------------------------------------------------------
+
+    def owned_scope(self, user: User) -> Filter:
+        """The customers the user sees without the pool: those their deals' scope lets through."""
+        return Everything() if is_system(user) else self._scope(user)
+
+    def scope(self, user: User) -> Filter:
+        """The filter of the customers this user may see; every query of customers has it."""
+        pool = Eq("owner", None) if self.pool.sees_pool(user) else Nothing()
+        return any_of(self.owned_scope(user), pool)
+
+    def may(self, user: User, action: str) -> bool:
+        return is_system(user) or self._permit(user, action, None)
+
+    def editable(self, user: User, customer: Customer) -> bool:
+        """Whether ``user`` may change this customer: seeing a pool customer is not enough to
+        change it (claim it first), and an observer (the executive) changes nothing."""
+        return self.may(user, "edit_customer") and matches(self.owned_scope(user), customer)
+
+    def require_edit(self, user: User, customer: Customer) -> None:
+        if not self.editable(user, customer):
+            hint = "; claim it from the pool first" if customer["owner"] is None else ""
+            raise Forbidden(f"{user.get('username')} may not change customer {customer['id']}{hint}")
+
+    # --- reading ------------------------------------------------------------------------
+
+    def get(self, user: User, customer_id: int) -> Customer:
+        """A customer the user may see; :class:`NotFound` both when absent and when hidden."""
+        customer = self.store.get("customers", customer_id) if isinstance(customer_id, int) else None
+        if customer is None or not matches(self.scope(user), customer):
+            raise NotFound(f"customer {customer_id} not found")
+        return customer
+
+    def list(self, user: User, *, text: str | None = None, owner: str | None = None,
+             pool: bool = False, after: int | None = None, limit: int = 50) -> list[Customer]:
+        """A page of the customers the user may see, newest first, filtered in the store."""
+        where = all_of(self.scope(user),
+                       Contains("name", text) if text else None,
+                       Eq("owner", owner) if owner else None,
+                       Eq("owner", None) if pool else None)
+        return self.store.find("customers", where, after=after, limit=limit, descending=True)
+
+    def history(self, user: User, customer_id: int) -> list[dict]:
+        """The customer's events, oldest first."""
+        self.get(user, customer_id)
+        return self.store.find("customer_events", Eq("customer_id", customer_id))
+
+    def display_name(self, username: str | None) -> str | None:
+        if username is None:
+            return None
+        found = find_user(self.store, username) or {}
+        return found.get("display_name") or username
+
+    # --- writing ------------------------------------------------------------------------
+
+    def create(self, user: User, name: str, data: dict | None = None) -> Customer:
+        """A new customer owned by its creator, after its name, data and match keys agree."""
+        if not self.may(user, "edit_customer"):
+            raise Forbidden(f"{user.get('username')} may not create customers")
+        data = merge_data({}, data)
+        self._check(name, data)
+        name = name.strip()
+        keys = match_keys(self.types.customer, name, data)
+        self._refuse_duplicate(user, keys, None)
+        now = stamp(self.clock())
+        owner = user["username"]
+        customer: Customer = {
+            "name": name, "owner": owner, "team": (find_user(self.store, owner) or {}).get("team"),
+            "data": data, "version": 1, "created_at": now, "updated_at": now,
+            "last_activity_at": now, "created_by": owner,
+        }
+        with self.store.transaction() as txn:
+            txn.insert("customers", customer)
+            write_keys(txn, self.store, customer["id"], keys)
+            self._log(txn, user, customer, "created", now, diff({}, {"name": name, **data}),
+                      "customer_created", {})
+        return customer
+
+    def update(self, user: User, customer_id: int, changes: dict | None, version: int | None,
+               name: str | None = None) -> Customer:
+        """Change a customer's data (merge patch) and name; checked like a new one."""
+        customer = self.get(user, customer_id)
+        self.require_edit(user, customer)
+        self.expect_version(customer, version)
+        data = merge_data(customer["data"], changes)
+        new_name = customer["name"] if name is None else name
+        self._check(new_name, data)
+        new_name = new_name.strip()
+        changed = diff(customer["data"], data)
+        if new_name != customer["name"]:
+            changed["name"] = [customer["name"], new_name]
+        if not changed:
+            return customer
+        keys = match_keys(self.types.customer, new_name, data)
+        self._refuse_duplicate(user, keys, customer["id"])
+        now = stamp(self.clock())
+        new = {**customer, "name": new_name, "data": data, "version": customer["version"] + 1,
+               "updated_at": now, "last_activity_at": now}
+        with self.store.transaction() as txn:
+            txn.replace("customers", new, expect_version=customer["version"])
+            write_keys(txn, self.store, new["id"], keys)
+            self._log(txn, user, new, "updated", now, changed, "customer_updated", customer)
+        return new
+
+    def change_owner(self, user: User, customer: Customer, owner: str | None, type_: str, *,
+                     activity: bool = False, also: Callable[[Transaction], None] | None = None
+                     ) -> Customer:
+        """Give a customer to ``owner`` (``None``: the pool) with event ``type_`` (claimed,
+        released, reclaimed); who gives one up is remembered for the pool's cool-down. Raises
+        :class:`Conflict` when the customer changed since it was read."""
+        now = stamp(self.clock())
+        new = {**customer, "owner": owner, "version": customer["version"] + 1, "updated_at": now}
+        if owner is not None:
+            new["team"] = (find_user(self.store, owner) or {}).get("team")
+        else:
+            new["released_by"], new["released_at"] = customer["owner"], now
+        if activity:
+            new["last_activity_at"] = now
+        with self.store.transaction() as txn:
+            txn.replace("customers", new, expect_version=customer["version"])
+            self._log(txn, user, new, type_, now, {"owner": [customer["owner"], owner]},
+                      f"customer_{type_}", customer)
+            if also is not None:
+                also(txn)
+        return new
+
+    def touch(self, txn: Transaction, customer: Customer, at: str) -> Customer:
+        """Count something done with the customer (a contact added) as activity, in ``txn``."""
+        new = {**customer, "version": customer["version"] + 1, "last_activity_at": at}
+        txn.replace("customers", new, expect_version=customer["version"])
+        return new
+
+    @staticmethod
+    def expect_version(customer: Customer, version: int | None) -> None:
+        """:class:`Conflict` unless ``version`` (``None``: any) is the customer's."""
+        if version is not None and version != customer["version"]:
+            raise Conflict("customers", customer["id"], version, customer["version"])
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _check(self, name: object, data: dict) -> None:
+        problems = name_problems(name) + violations(self.types.customer.validator, data)
+        if problems:
+            raise ValidationFailed(problems)
+
+    def _refuse_duplicate(self, user: User, keys: dict[str, str], exclude: int | None) -> None:
+        """:class:`Duplicate` naming the customer that already holds one of ``keys``: its id and
+        its owner's display name, which is all that a user who may not see it learns."""
+        found = find_match(self.store, keys, exclude)
+        if found is None:
+            return
+        key, existing = found
+        other = self.store.get("customers", existing) or {}
+        path = "/name" if key == "name" else f"/data/{key}"
+        raise Duplicate(path, existing, self.display_name(other.get("owner")), key)
+
+    def _log(self, txn: Transaction, user: User, customer: Customer, type_: str, at: str,
+             changes: dict[str, list], action: str, before: Customer) -> None:
+        """The event and the audit row of a write, in its transaction."""
+        txn.insert("customer_events", {"customer_id": customer["id"], "type": type_, "at": at,
+                                       "by": user["username"], "changes": changes})
+        audited = {f"data.{k}": v for k, v in diff(before.get("data") or {}, customer["data"]).items()}
+        audited.update(diff(before, customer, AUDITED))
+        record(txn, audit_entry(user["username"], action, "customer", customer["id"], audited, at))
+
+
+def link_problems(customers: Customers | None, user: User, customer_id: object,
+                  path: str = "/customer_id") -> list[Violation]:
+    """What is wrong with a record naming a customer (a deal's ``customer_id``): it must be one
+    the user may see, and one they may not is as unknown as one that does not exist. Without
+    customers (an engine built alone) no customer can be named."""
+    try:
+        if customer_id is None or customers is not None and customers.get(user, customer_id):  # type: ignore[arg-type]
+            return []
+    except NotFound:
+        pass
+    return [Violation(path, "unknown_customer", f"There is no customer {customer_id} you can see.")]

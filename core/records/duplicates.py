@@ -1,0 +1,100 @@
+"""Match keys: what makes two customers the same customer, and finding one by lookup.
+
+Each customer has one key per declared match key (``match`` of records/customer.json) that it
+has a value for, as ``"<key>:<normalised value>"``, in the ``customer_keys`` table (indexed on
+``key`` in both stores), written in the customer's own transaction. A duplicate check is then one
+indexed query for the new record's keys, not a scan of the customers.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from ..store import Store, Transaction
+from ..store.filters import Eq, In
+from .check import NAME_KEY
+from .model import RecordType
+
+KEYS = "customer_keys"
+
+#: Legal-form suffixes a company name may carry; the longer Chinese forms come first so that
+#: 股份有限公司 is removed whole rather than leaving 股份.
+_CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "有限責任公司", "有限公司")
+#: Latin ones count only as whole words: "Costco" keeps its "co".
+_LATIN_SUFFIX = re.compile(
+    r"[\s,.(]+(?:co\.?,?\s*ltd|ltd|limited|inc|incorporated|llc|l\.l\.c|gmbh|corp|corporation|co)\.?\)?\s*$")
+
+
+def _folded(text: str) -> str:
+    """Full-width forms made half-width (NFKC), then case folded, outer spaces trimmed."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def _without(text: str, keep: str = "") -> str:
+    """``text`` without spaces, punctuation and symbols (except the characters in ``keep``)."""
+    return "".join(c for c in text
+                   if c in keep or unicodedata.category(c)[0] not in ("Z", "P", "S", "C"))
+
+
+def normalise_name(name: str) -> str:
+    """A company name as a match key: half-width, case folded, legal-form suffixes removed, then
+    spaces and punctuation removed ("ＡＣＭＥ (Shanghai) Co., Ltd." and "acme shanghai" agree)."""
+    text = _folded(name)
+    while True:
+        before = text
+        for suffix in _CJK_SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)].rstrip()
+        found = _LATIN_SUFFIX.search(text)
+        if found and found.start() > 0:
+            text = text[: found.start()]
+        if text == before:
+            return _without(text)
+
+
+def normalise_value(value: Any) -> str | None:
+    """A declared field's value as a match key: half-width, case folded, without spaces and
+    punctuation other than ``@``, ``.`` and ``+`` (so e-mail addresses stay apart); ``None`` when
+    nothing is left, or the value is not text or a whole number."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    return _without(_folded(str(value)), keep="@.+") or None
+
+
+def match_keys(kind: RecordType, name: str, data: dict[str, Any]) -> dict[str, str]:
+    """Declared match key → ``"<key>:<normalised value>"``, for the keys the record has a value for."""
+    keys = {}
+    for key in kind.match:
+        value = normalise_name(name) if key == NAME_KEY else normalise_value(data.get(key))
+        if value:
+            keys[key] = f"{key}:{value}"
+    return keys
+
+
+def find_match(store: Store, keys: dict[str, str], exclude: int | None = None
+               ) -> tuple[str, int] | None:
+    """The first declared key (in declaration order) that another customer already holds, and
+    that customer's id; ``None`` when no customer has any of the keys."""
+    if not keys:
+        return None
+    holders: dict[str, int] = {}
+    for row in store.find(KEYS, In("key", tuple(keys.values()))):
+        if row["customer_id"] != exclude:
+            holders.setdefault(row["key"], row["customer_id"])
+    for key, value in keys.items():
+        if value in holders:
+            return key, holders[value]
+    return None
+
+
+def write_keys(txn: Transaction, store: Store, customer_id: int, keys: dict[str, str]) -> None:
+    """Make the customer's stored keys exactly ``keys`` (in the caller's transaction)."""
+    wanted = set(keys.values())
+    for row in store.find(KEYS, Eq("customer_id", customer_id)):
+        if row["key"] in wanted:
+            wanted.discard(row["key"])
+        else:
+            txn.delete(KEYS, row["id"])
+    for key in sorted(wanted):
+        txn.insert(KEYS, {"key": key, "customer_id": customer_id})

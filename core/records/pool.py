@@ -1,0 +1,164 @@
+"""The customer pool (公海): customers nobody owns, claimed within limits, reclaimed when idle.
+
+Declared in ``goldsieve.toml``::
+
+    [pool]
+    reclaim_days = 30                 # an owned customer idle this long goes back to the pool
+    cooldown_days = 7                 # who released (or lost) a customer waits this long to claim it again
+    claim = ["rep", "manager"]        # the roles that may claim (default: rep, manager, admin)
+    visible_to = ["rep", "manager", "admin"]   # the roles that see the pool (the same default)
+    [pool.max_owned]
+    rep = 200                         # a claim beyond it is refused
+
+A customer is in the pool when its ``owner`` is ``None``. Claiming, releasing and reclaiming
+change the owner through :meth:`Customers.change_owner`, so each appends its event and audit row
+in the change's transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..clock import stamp
+from ..errors import Forbidden, ValidationFailed, Violation
+from ..locales import normalize, translations
+from ..people.permissions import SYSTEM
+from ..people.users import ROLES, find_user
+from ..store import Conflict
+from ..store.filters import Eq, Not, Range, all_of
+from ..workspace import WorkspaceError
+
+if TYPE_CHECKING:
+    from .customers import Customers
+
+DEFAULT_ROLES = frozenset({"rep", "manager", "admin"})
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """``[pool]`` of goldsieve.toml, checked at start-up."""
+
+    reclaim_days: float | None = None
+    cooldown_days: float = 0
+    max_owned: dict[str, int] = field(default_factory=dict)
+    claim: frozenset[str] = DEFAULT_ROLES
+    visible_to: frozenset[str] = DEFAULT_ROLES
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "PoolSettings":
+        """The settings of ``[pool]``; :class:`WorkspaceError` names the first wrong one."""
+        table = config.get("pool", {})
+        if not isinstance(table, dict):
+            raise WorkspaceError("goldsieve.toml: pool must be a table: [pool] reclaim_days = 30")
+        unknown = set(table) - {"reclaim_days", "cooldown_days", "max_owned", "claim", "visible_to"}
+        if unknown:
+            raise WorkspaceError(f"goldsieve.toml: [pool] {sorted(unknown)[0]}: unknown setting; the "
+                                 "settings are reclaim_days, cooldown_days, max_owned, claim, visible_to")
+        for name in ("reclaim_days", "cooldown_days"):
+            value = table.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or value <= 0):
+                raise WorkspaceError(f"goldsieve.toml: [pool] {name} = {value!r}: a number of days above 0")
+        limits = table.get("max_owned", {})
+        if not isinstance(limits, dict):
+            raise WorkspaceError("goldsieve.toml: [pool] max_owned must be a table: [pool.max_owned] rep = 200")
+        for role, limit in limits.items():
+            _known_role(role, "max_owned")
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+                raise WorkspaceError(f"goldsieve.toml: [pool.max_owned] {role} = {limit!r}: a whole number, 0 or more")
+        roles = {}
+        for name in ("claim", "visible_to"):
+            value = table.get(name, sorted(DEFAULT_ROLES))
+            if not isinstance(value, list):
+                raise WorkspaceError(f"goldsieve.toml: [pool] {name} is a list of roles: {name} = [\"rep\"]")
+            for role in value:
+                _known_role(role, name)
+            roles[name] = frozenset(value)
+        return cls(table.get("reclaim_days"), table.get("cooldown_days") or 0, dict(limits), **roles)
+
+    def sees_pool(self, user: dict[str, Any]) -> bool:
+        return user.get("role") in self.visible_to
+
+
+def _known_role(role: object, setting: str) -> None:
+    if role not in ROLES:
+        raise WorkspaceError(f"goldsieve.toml: [pool] {setting}: {role!r} is no role; "
+                             f"the roles are {', '.join(ROLES)}")
+
+
+def claim(customers: "Customers", user: dict[str, Any], customer_id: int) -> dict[str, Any]:
+    """Take a pool customer: only one in the pool, within the role's ``max_owned``, and not
+    within the cool-down after the user released it (or had it reclaimed)."""
+    settings = customers.pool
+    customer = customers.get(user, customer_id)
+    if user.get("role") not in settings.claim or not customers.may(user, "edit_customer"):
+        raise Forbidden(f"{user.get('username')} may not claim customers from the pool")
+    if customer["owner"] is not None:
+        raise ValidationFailed([Violation("/owner", "not_in_pool", "This customer is not in the pool.")])
+    now = customers.clock()
+    limit = settings.max_owned.get(user.get("role", ""))
+    if limit is not None and customers.store.count("customers", Eq("owner", user["username"])) >= limit:
+        raise ValidationFailed([Violation("/owner", "max_owned",
+                                          f"You already own {limit} customers, the most your role may "
+                                          "own; release one before claiming another.", limit=limit)])
+    if (settings.cooldown_days and customer.get("released_by") == user["username"]
+            and customer.get("released_at")
+            and customer["released_at"] > stamp(now - timedelta(days=settings.cooldown_days))):
+        raise ValidationFailed([Violation("/owner", "cooldown",
+                                          f"You gave this customer up less than {settings.cooldown_days:g} "
+                                          "days ago; you may claim it again after that.",
+                                          limit=settings.cooldown_days)])
+    return customers.change_owner(user, customer, user["username"], "claimed", activity=True)
+
+
+def release(customers: "Customers", user: dict[str, Any], customer_id: int) -> dict[str, Any]:
+    """Put an owned customer back in the pool: its owner, or a manager or admin who sees it."""
+    customer = customers.get(user, customer_id)
+    if customer["owner"] is None:
+        raise ValidationFailed([Violation("/owner", "in_pool", "This customer is already in the pool.")])
+    own = customer["owner"] == user["username"] and customers.may(user, "edit_customer")
+    if not own and not (customers.may(user, "reassign") and customers.editable(user, customer)):
+        raise Forbidden(f"{user.get('username')} may not release customer {customer_id}")
+    return customers.change_owner(user, customer, None, "released")
+
+
+def due_for_reclaim(customers: "Customers", now: datetime) -> list[dict[str, Any]]:
+    """The owned customers idle for ``reclaim_days`` at ``now``: one range query on the ordered
+    ``last_activity_at`` (the store's index), so the scan reads only what it reclaims."""
+    days = customers.pool.reclaim_days
+    if days is None:
+        return []
+    where = all_of(Range("last_activity_at", None, stamp(now - timedelta(days=days))),
+                   Not(Eq("owner", None)))
+    return customers.store.find("customers", where)
+
+
+def reclaim(customers: "Customers", now: datetime, dry_run: bool = False) -> list[dict[str, Any]]:
+    """Send every idle owned customer back to the pool (event ``reclaimed``) and tell its former
+    owner in their inbox; returns the customers as they were. A customer changed meanwhile is
+    left for the next run. ``dry_run``: only say which ones."""
+    due = due_for_reclaim(customers, now)
+    if dry_run:
+        return due
+    done = []
+    for customer in due:
+        note = _notification(customers, customer, now)
+        try:
+            customers.change_owner(SYSTEM, customer, None, "reclaimed",
+                                   also=lambda txn, note=note: txn.insert("notifications", note))
+        except Conflict:
+            continue
+        done.append(customer)
+    return done
+
+
+def _notification(customers: "Customers", customer: dict[str, Any], now: datetime) -> dict[str, Any]:
+    owner = find_user(customers.store, customer["owner"]) or {}
+    locale = normalize(owner.get("locale")) or normalize(customers.locale) or "en"
+    _ = translations(locale).gettext
+    text = _("%(customer)s went back to the customer pool: nothing happened with it for %(days)s days.") % {
+        "customer": customer["name"], "days": format(customers.pool.reclaim_days, "g")}
+    return {"user": customer["owner"], "deal_id": None, "funnel": None, "customer_id": customer["id"],
+            "text": text, "at": stamp(now), "read_at": None,
+            "key": f"reclaimed:{customer['id']}:{customer['version']}"}

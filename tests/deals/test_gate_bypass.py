@@ -9,23 +9,10 @@ from goldsieve.deals.bypass import MAX_REASON
 from goldsieve.errors import Forbidden, ValidationFailed, Violation
 from goldsieve.store import Conflict
 
+from tests.deals.test_engine import admin, engine, rep  # noqa: F401  (the same fixtures)
+
 SURVEY_MISSING = {"path": "/data/needs_survey", "code": "required",
                   "message": "“Needs survey” is required to enter “Needs confirmed”."}
-
-
-@pytest.fixture
-def engine(goldsieve_engine):
-    return goldsieve_engine
-
-
-@pytest.fixture
-def admin(goldsieve_user):
-    return goldsieve_user
-
-
-@pytest.fixture
-def rep(goldsieve_make_user):
-    return goldsieve_make_user("rita", "rep")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ and counted on the analytics page; refused to everyone else."""
 from __future__ import annotations
 
 import csv
-import copy
 import io
 import json
 
@@ -11,25 +10,10 @@ import pytest
 
 from tests.ui.conftest import Browser
 from tests.ui.test_analytics_pages import row
-from tests.ui.test_deal_pages import RITA, SOLAR, html, move_form_of, stored
-from tests.ui.test_forms import Elements
+from tests.ui.test_deal_pages import deal, engine, goldsieve_funnel  # noqa: F401  (the same fixtures)
+from tests.ui.test_deal_pages import RITA, html, move_form_of, stored
 
 REASON = "Roof measured by the installer on site."
-
-
-@pytest.fixture
-def goldsieve_funnel():
-    return copy.deepcopy(SOLAR)
-
-
-@pytest.fixture
-def engine(goldsieve_engine):
-    return goldsieve_engine
-
-
-@pytest.fixture
-def deal(engine, rep_browser):
-    return engine.create(RITA, "solar", "Müller family", {"customer": "Müller"})
 
 
 @pytest.fixture

@@ -182,6 +182,7 @@ def test_the_paths_the_background_work_ranges_over_are_ordered_by_default(folder
         "outbox": ("due",),
         "tasks": ("due",),
         "login_failures": ("at",),
+        "customers": ("last_activity_at",),
     }
     with TinyStore(folder) as store:
         insert(store, "outbox", {"due": day(1), "status": "pending"}, {"due": day(9), "status": "pending"})
@@ -192,6 +193,9 @@ def test_the_paths_the_background_work_ranges_over_are_ordered_by_default(folder
         assert store.explain("tasks", Range("due", "", day(5))) == "ordered index due (1 ids)"
         assert store.explain("login_failures", Range("at", day(1), None)) == "ordered index at (1 ids)"
         assert store.explain("deals", Range("stale_since", "", None)) == "ordered index stale_since (2 ids)"
+        insert(store, "customers", {"last_activity_at": day(1)}, {"last_activity_at": day(8)})
+        assert store.explain("customers", Range("last_activity_at", None, day(5))) == \
+            "ordered index last_activity_at (1 ids)"
 
 
 def test_counting_a_text_range_reads_no_document(folder, monkeypatch):

@@ -14,6 +14,8 @@ from goldsieve.deals.outbox import DEAD, PENDING
 from goldsieve.errors import NotFound
 from goldsieve.web.app import current_runtime
 
+from .params import whole_number_param
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
 
@@ -35,9 +37,8 @@ def _not_found(error: NotFound):
 
 
 def cursor_arg() -> int | None:
-    """The keyset cursor of a paged list (``?cursor=<last id>``), ignored unless a number."""
-    cursor = request.args.get("cursor", "")
-    return int(cursor) if cursor.isdigit() else None
+    """The keyset cursor of a paged list (``?cursor=<last id>``)."""
+    return whole_number_param("cursor")
 
 
 @bp.get("/audit")

@@ -24,14 +24,16 @@ from flask_babel import format_decimal, format_percent, get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from goldsieve.deals.board import BoardModel, Summed, Totals, is_amount, open_deals
+from goldsieve.deals.board import BoardModel, Summed, Totals, open_deals
 from goldsieve.deals.stale import is_stale, last_activity
 from goldsieve.errors import NotFound
 from goldsieve.funnels.model import OPEN, Funnel, Stage
+from goldsieve.limits import in_range
 from goldsieve.store.filters import matches
 from goldsieve.web.app import current_runtime
 
-from .i18n import text
+from .i18n import plain, text
+from .params import whole_number_param
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 
@@ -129,7 +131,7 @@ class Card:
         self.title = deal["title"]
         self.company = company if isinstance(company, str) else ""
         self.owner = deal.get("owner") or ""
-        self.amount = view.money(amount) if is_amount(amount) else ""
+        self.amount = view.money(amount) if in_range(amount) else plain(amount)
         self.days = view.days_text((view.now - entered).days)
         self.stale = is_stale(stage, view.stamp(last_activity(deal)), view.now)
         self.classes = (f" highlight-{style}" if style else "") + (" is-stale" if self.stale else "")
@@ -306,7 +308,7 @@ def more(funnel_id: str, stage_id: str):
     funnel = _funnel(funnel_id)
     stage = _open_stage(funnel, stage_id)
     view = _view(funnel)
-    column = view.column(stage, after=request.args.get("after", type=int))
+    column = view.column(stage, after=whole_number_param("after"))
     if _fragment():
         return render_template("board/_cards.html", column=column, **view.context())
     return render_template("board/more.html", column=column, **view.context())

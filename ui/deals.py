@@ -17,7 +17,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    abort,
     g,
     make_response,
     redirect,
@@ -39,6 +38,7 @@ from goldsieve.web.app import current_runtime
 from . import forms
 from .auth import safe_next
 from .i18n import text
+from .params import whole_number_param
 
 bp = Blueprint("deals", __name__, url_prefix="/deals")
 
@@ -295,12 +295,7 @@ def deal_form_response(deal: dict, funnel: Funnel, form: dict, status: int,
 
 
 def form_version() -> int | None:
-    value = request.form.get("version", "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        abort(400)
-    return int(value)
+    return whole_number_param("version", request.form)
 
 
 # --- notes and reopening ----------------------------------------------------------------------

@@ -33,6 +33,7 @@ from markupsafe import Markup
 
 from goldsieve.errors import Violation
 from goldsieve.funnels.model import Funnel, Stage
+from goldsieve.limits import NUMBER_LIMIT, in_range, read_number
 from goldsieve.plugin_manager import field_widgets
 
 from .i18n import text
@@ -45,9 +46,7 @@ DATA_PREFIX = "data."
 #: The ``<input type>`` of a string by its JSON Schema ``format``.
 _INPUT_TYPES = {"date": "date", "date-time": "datetime-local", "email": "email", "idn-email": "email",
                 "uri": "url", "url": "url", "iri": "url", "tel": "tel"}
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+_LOCAL_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$")
 
 Widget = Callable[[str, Any, dict, dict], Any]
 
@@ -366,17 +365,14 @@ def _same_instant(a: Any, b: Any) -> bool:
         return False
 
 
-def _parse_number(text_: str, integer: bool) -> int | float | None:
-    if integer and _INTEGER.match(text_):
-        return int(text_)
-    if not _NUMBER.match(text_):
-        return None
-    if _INTEGER.match(text_):
-        return int(text_)
-    number = float(text_)
-    if integer:
-        return int(number) if number.is_integer() else None
-    return number
+def _within_limit(number: int | float) -> tuple[int | float | None, str | None]:
+    """A typed number, or why it cannot be stored: beyond ±:data:`~goldsieve.limits.NUMBER_LIMIT`
+    (``1e400`` reads as infinity), said as the engine's bound would be."""
+    if in_range(number):
+        return number, None
+    if number > 0:
+        return None, _("Enter a number of at most %(limit)s.", limit=format_decimal(NUMBER_LIMIT))
+    return None, _("Enter a number of at least %(limit)s.", limit=format_decimal(-NUMBER_LIMIT))
 
 
 def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None) -> tuple[Any, str | None]:
@@ -408,10 +404,10 @@ def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None)
         return None, None
     if kind == "number":
         integer = _type(schema) == "integer"
-        number = _parse_number(raw, integer)
+        number = read_number(raw, integer)
         if number is None:
             return None, _("Enter a whole number.") if integer else _("Enter a number.")
-        return number, None
+        return _within_limit(number)
     if kind == "list":
         item_schema = schema.get("items", {}) if isinstance(schema.get("items"), dict) else {}
         item_type = _type(item_schema)
@@ -420,9 +416,12 @@ def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None)
             if not line:
                 continue
             if item_type in ("number", "integer"):
-                number = _parse_number(line, item_type == "integer")
+                number = read_number(line, item_type == "integer")
                 if number is None:
                     return None, _("Enter one number per line.")
+                number, error = _within_limit(number)
+                if error:
+                    return None, error
                 items.append(number)
             else:
                 items.append(line)

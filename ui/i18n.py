@@ -6,6 +6,7 @@ workspace's default. Babel names locales ``zh_Hans``; funnel files use BCP 47 (`
 """
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from flask_babel import Babel, format_currency, format_datetime, format_decimal,
 
 from goldsieve import locales
 from goldsieve.funnels.model import localized
+from goldsieve.limits import in_range, is_number
 from goldsieve.locales import LOCALES, from_accept_language, normalize
 from goldsieve.web.app import current_runtime
 
@@ -38,13 +40,22 @@ def text(value: str | dict[str, str] | None) -> str:
 
 def money(amount: Any, currency: str) -> str:
     """An amount in the funnel's currency, as the page's locale writes it (¥1,200,000.00)."""
-    if not isinstance(amount, (int, float)) or isinstance(amount, bool):
-        return ""
-    return format_currency(amount, currency)
+    return format_currency(amount, currency) if in_range(amount) else plain(amount)
 
 
 def number(value: Any) -> str:
-    return format_decimal(value) if isinstance(value, (int, float)) else ""
+    return format_decimal(value) if in_range(value) else plain(value)
+
+
+def plain(value: Any) -> str:
+    """A number no locale format can print (beyond :data:`goldsieve.limits.NUMBER_LIMIT`, or not
+    finite: held from before the limit, or written past the engine), to six significant digits
+    (``1E+308``), so that the page still shows what is stored; empty for anything not a number."""
+    if not is_number(value):
+        return ""
+    with localcontext() as context:
+        context.prec = 6
+        return str((+Decimal(value)).normalize())
 
 
 def moment(value: str | None) -> str:

@@ -23,6 +23,7 @@ from goldsieve.web.app import current_runtime
 
 from .auth import safe_next
 from .deals import respond, wants_fragment
+from .params import whole_number_param
 
 bp = Blueprint("inbox", __name__)
 PAGE_SIZE = 50
@@ -37,8 +38,7 @@ def _not_found(error: NotFound):
 
 @bp.get("/inbox")
 def show():
-    cursor = request.args.get("cursor", "")
-    rows = inbox(current_runtime().store, g.user, after=int(cursor) if cursor.isdigit() else None, limit=PAGE_SIZE)
+    rows = inbox(current_runtime().store, g.user, after=whole_number_param("cursor"), limit=PAGE_SIZE)
     older = rows[-1]["id"] if len(rows) == PAGE_SIZE else None
     return render_template("inbox/page.html", rows=rows, older=older,
                            unread=unread_count(current_runtime().store, g.user))

@@ -32,6 +32,7 @@ from typing import Any
 
 from ..funnels.model import Funnel
 from ..funnels.registry import FunnelRegistry
+from ..limits import NUMBER_LIMIT
 from ..store.base import AMOUNTS, STAYS, StaysSql
 from ..store.filters import Filter
 from .loading import visible_filter
@@ -68,6 +69,12 @@ def _days(since: str, until: str) -> str:
     """Days between two instants in microseconds, rounded as ``timedelta.total_seconds() /
     86400`` is: the exact count of microseconds over a million, then over 86,400."""
     return f"(({until} - {since})::float8 / 1000000 / 86400)"
+
+
+def _counted(amount: str) -> str:
+    """An amount as the sums count it (:func:`goldsieve.limits.in_range`): NULL, which the report
+    reads as 0, beyond the limit (a ``float8`` NaN sorts above every number, so it is too)."""
+    return f"CASE WHEN abs({amount}) <= {NUMBER_LIMIT} THEN {amount} END"
 
 
 def _values(name: str, columns: str, types: tuple[str, ...], rows: list[tuple],
@@ -158,14 +165,14 @@ closing AS MATERIALIZED (  -- each deal's last entry into a won or lost stage wi
 ),
 won AS (
     SELECT c.entered_at - c.created_at AS cycle,
-           coalesce((SELECT a.amount FROM {AMOUNTS} AS a WHERE a.deal_id = c.deal_id
+           coalesce((SELECT {_counted("a.amount")} FROM {AMOUNTS} AS a WHERE a.deal_id = c.deal_id
                      AND a.at <= c.entered_at ORDER BY a.seq DESC LIMIT 1), 0) AS amount
     FROM closing AS c WHERE c.kind = 'won'
 ),
 current AS MATERIALIZED (
     SELECT a.stage, greatest(%(as_of)s, a.entered_at) - a.entered_at AS age_us,
            {_days("a.entered_at", "greatest(%(as_of)s, a.entered_at)")} AS age,
-           coalesce((SELECT m.amount FROM {AMOUNTS} AS m WHERE m.deal_id = a.deal_id
+           coalesce((SELECT {_counted("m.amount")} FROM {AMOUNTS} AS m WHERE m.deal_id = a.deal_id
                      AND m.at < %(end)s ORDER BY m.seq DESC LIMIT 1), 0) AS amount
     FROM at_end AS a WHERE a.kind = 'open'
 ),

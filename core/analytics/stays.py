@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 from ..clock import parse_stamp
 from ..funnels.registry import FunnelRegistry
+from ..limits import in_range
 
 ENTERING = frozenset({"stage_changed", "reopened"})
 
@@ -59,9 +60,10 @@ class DealHistory:
 
     def amount_at(self, moment: datetime, inclusive: bool = False) -> float:
         """The deal's amount just before ``moment`` (or at it: a move writes the amount and the
-        stage change at one instant, so a won amount is read inclusively); 0 when unset."""
+        stage change at one instant, so a won amount is read inclusively); 0 when unset or not
+        a number the sums can count (:func:`goldsieve.limits.in_range`)."""
         value = _value_at(self.amounts, moment, inclusive)
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+        return float(value) if in_range(value) else 0.0
 
     def close_date_at(self, moment: datetime) -> str | None:
         """The expected closing date (``YYYY-MM-DD`` text) the deal had just before ``moment``."""

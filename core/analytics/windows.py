@@ -4,7 +4,16 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
-QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+QUARTER = re.compile(r"^([0-9]{4})-?Q([1-4])$", re.IGNORECASE)
+DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+#: The years a window may lie in. The reports reach back two years from a quarter (the
+#: backtest's own forecasts look at the four quarters before theirs) and a quarter ahead, and a
+#: date ends with the year 9999; no sales history reaches before 1900 or past 8999.
+FIRST_YEAR, LAST_YEAR = 1900, 8999
+#: Those years as a regular expression, for the OpenAPI document (a test holds the two together).
+YEAR_PATTERN = "(19[0-9]{2}|[2-8][0-9]{3})"
+#: The buckets a trend comes in.
+INTERVALS = ("week", "month")
 
 
 class BadWindow(ValueError):
@@ -34,7 +43,13 @@ def parse_quarter(text: str) -> tuple[int, int]:
     found = QUARTER.match(text.strip()) if isinstance(text, str) else None
     if not found:
         raise BadWindow("quarter", f"“{text}” is not a quarter like 2026Q4")
-    return int(found.group(1)), int(found.group(2))
+    return _year(int(found.group(1)), "quarter"), int(found.group(2))
+
+
+def _year(year: int, name: str) -> int:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadWindow(name, f"{year} is not a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return year
 
 
 def quarter_label(year: int, quarter: int) -> str:
@@ -46,11 +61,17 @@ def previous_quarter(year: int, quarter: int) -> tuple[int, int]:
 
 
 def parse_day(text: str, name: str) -> datetime:
-    """A ``YYYY-MM-DD`` parameter as UTC midnight."""
+    """A ``YYYY-MM-DD`` parameter (ASCII digits, a year from :data:`FIRST_YEAR` to
+    :data:`LAST_YEAR`) as UTC midnight."""
+    written = text.strip() if isinstance(text, str) else ""
     try:
-        return midnight(date.fromisoformat(text.strip()))
-    except (ValueError, AttributeError):
-        raise BadWindow(name, f"“{text}” is not a date like 2026-10-01") from None
+        day = date.fromisoformat(written) if DAY.match(written) else None
+    except ValueError:  # 2026-02-30
+        day = None
+    if day is None:
+        raise BadWindow(name, f"“{text}” is not a date like 2026-10-01")
+    _year(day.year, name)
+    return midnight(day)
 
 
 def window(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
@@ -73,7 +94,7 @@ def window(start: str | None, end: str | None, now: datetime) -> tuple[datetime,
 
 
 def check_interval(interval: str) -> None:
-    if interval not in ("week", "month"):
+    if interval not in INTERVALS:
         raise BadWindow("interval", f"“{interval}” is neither week nor month")
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NotFound
 from ..funnels.model import OPEN, Funnel, Stage
 from ..funnels.validation import compile_schema
+from ..limits import in_range
 from ..store import Group, Store
 from ..store.filters import Contains, Eq, Filter, all_of, matches
 
@@ -35,11 +36,6 @@ BUILD_BATCH = 2000  # deals per Engine.list call while building totals
 MAX_TOTALS = 32  # totals views kept (one per funnel, scope and filters)
 MAX_STYLES = 100_000  # remembered highlight results
 _MISSING = object()
-
-
-def is_amount(value: Any) -> bool:
-    """Whether ``value`` counts as an amount: a finite number, not a boolean."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def event_marker(store: Store) -> tuple[int, int]:
@@ -84,7 +80,7 @@ class Totals:
         if deal is not None and deal.get("stage") in self.by_stage:
             data = deal.get("data")
             amount = data.get("amount") if isinstance(data, dict) else None
-            self.by_stage[deal["stage"]][deal_id] = amount if is_amount(amount) else 0
+            self.by_stage[deal["stage"]][deal_id] = amount if in_range(amount) else 0
             self.stage_of[deal_id] = deal["stage"]
             touched.add(deal["stage"])
         return touched

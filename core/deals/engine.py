@@ -315,7 +315,9 @@ class Engine:
             refusing += self._lost_reason_violations(funnel, lost_reason)
         if any(p.path == "/to" for p in refusing):
             return refusing, []
-        return refusing, self._gate_violations(funnel, {**deal, "data": data}, target, user)
+        # a gate checks the same data: a number past the limit is said once, not per gate
+        gated = self._gate_violations(funnel, {**deal, "data": data}, target, user)
+        return refusing, [v for v in gated if v not in refusing]
 
     def win(self, user: User, deal_id: int, **kwargs: Any) -> Deal:
         deal = self.get(user, deal_id)

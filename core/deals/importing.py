@@ -15,7 +15,6 @@ import csv
 import gc
 import io
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -24,6 +23,7 @@ import click
 
 from ..errors import Forbidden, GoldsieveError, ValidationFailed
 from ..funnels.model import Funnel
+from ..limits import read_number
 from ..people.users import find_user
 from ..store.filters import Eq
 from .intake import insert_assigned
@@ -257,24 +257,17 @@ def _converter(schema: dict) -> Callable[[str], Any]:
 
 
 def _number(cell: str) -> int | float:
-    try:
-        return int(cell)
-    except ValueError:
-        pass
-    try:
-        value = float(cell)
-    except ValueError:
-        raise ValueError(f"“{cell}” is not a number") from None
-    if not math.isfinite(value):
-        raise ValueError(f"“{cell}” is not a finite number")
+    value = read_number(cell)
+    if value is None:
+        raise ValueError(f"“{cell[:40]}” is not a number")
     return value
 
 
-def _integer(cell: str) -> int:
-    try:
-        return int(cell)
-    except ValueError:
-        raise ValueError(f"“{cell}” is not a whole number") from None
+def _integer(cell: str) -> int | float:
+    value = read_number(cell, integer=True)
+    if value is None:
+        raise ValueError(f"“{cell[:40]}” is not a whole number")
+    return value  # an int, or an infinity the engine refuses as beyond the limit
 
 
 def _boolean(cell: str) -> bool:

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from ..limits import NUMBER_LIMIT, in_range, is_number
 from ..schemas import meta_schema
 
 ERROR, WARNING = "error", "warning"
@@ -186,6 +187,7 @@ def _semantic_findings(d: dict[str, Any]) -> Iterator[Finding]:
 
     yield from _check_stages(stages)
     yield from check_json_schema(fields, "/fields")
+    yield from check_bounds(fields, "/fields")
     yield from check_names(fields, "/fields", field_names)
     conditions = [(f"/stages/{i}/{key}", s[key]) for i, s in enumerate(stages)
                   for key in ("gate", "applies_when") if key in s]
@@ -253,6 +255,19 @@ def _check_stages(stages: list[dict]) -> Iterator[Finding]:
         if i == first_open and "applies_when" in stage:
             yield Finding(f"{here}/applies_when", "every new deal starts in the first open stage, "
                           "so its `applies_when` has no effect", None, WARNING)
+
+
+def check_bounds(fields: dict, where: str) -> Iterator[Finding]:
+    """A number's declared bound beyond :data:`goldsieve.limits.NUMBER_LIMIT`: the engine refuses
+    every number past the limit whatever the field says, so such a bound only misleads."""
+    for pointer, sub in _subschemas(fields, where):
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            bound = sub.get(key)
+            if is_number(bound) and not in_range(bound):
+                yield Finding(_join(pointer, key),
+                              f"{_show(bound)} is beyond ±{NUMBER_LIMIT:,}, the most goldsieve stores "
+                              "and sums exactly: numbers past it are refused anyway",
+                              f"use a bound from -{NUMBER_LIMIT} to {NUMBER_LIMIT}", WARNING)
 
 
 def _check_automations(automations: list[dict], stage_ids: list[str], field_names: list[str]) -> Iterator[Finding]:

@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..limits import is_number
+
 _NUMERIC = frozenset({"number", "integer"})
 
 
@@ -99,10 +101,10 @@ def _narrow(demand: _Field, schema: dict, pointer: str) -> None:
     if allowed is not None:
         demand.values = allowed if demand.values is None else [v for v in demand.values if _member(v, allowed)]
     for key, exclusive in (("minimum", False), ("exclusiveMinimum", True)):
-        if _is_number(schema.get(key)):
+        if is_number(schema.get(key)):
             demand.low = _tighter(demand.low, (schema[key], exclusive), max)
     for key, exclusive in (("maximum", False), ("exclusiveMaximum", True)):
-        if _is_number(schema.get(key)):
+        if is_number(schema.get(key)):
             demand.high = _tighter(demand.high, (schema[key], exclusive), min)
     if isinstance(schema.get("minLength"), int):
         demand.min_length = max(demand.min_length, schema["minLength"])
@@ -133,7 +135,7 @@ def _clash(demand: _Field) -> str | None:
 def _fits(value: Any, demand: _Field) -> bool:
     if demand.types is not None and not any(_is_type(value, t) for t in demand.types):
         return False
-    if _is_number(value):
+    if is_number(value):
         low, high = demand.low, demand.high
         if low is not None and (value < low[0] or (low[1] and value == low[0])):
             return False
@@ -178,15 +180,11 @@ def _member(value: Any, allowed: list[Any]) -> bool:
     return any(value == other and isinstance(value, bool) == isinstance(other, bool) for other in allowed)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _is_type(value: Any, type_: str) -> bool:
     checks = {
         "string": lambda: isinstance(value, str),
-        "number": lambda: _is_number(value),
-        "integer": lambda: _is_number(value) and float(value).is_integer(),
+        "number": lambda: is_number(value),
+        "integer": lambda: is_number(value) and float(value).is_integer(),
         "boolean": lambda: isinstance(value, bool),
         "null": lambda: value is None,
         "array": lambda: isinstance(value, list),

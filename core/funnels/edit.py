@@ -15,6 +15,7 @@ import re
 from typing import Any, Mapping
 
 from ..errors import GoldsieveError
+from ..limits import NUMBER_LIMIT, in_range, read_number
 
 Draft = dict[str, Any]
 
@@ -152,7 +153,7 @@ def update_stage(draft: Draft, stage_id: str, *, title: str, probability: str, r
     stage = _stages(draft)[_index(draft, stage_id)]
     _set_text(stage, "title", title.strip() or stage_id)
     _set_number(stage, "probability", probability, float, 0, 1)
-    _set_number(stage, "rot_days", rot_days, int, 1, None)
+    _set_number(stage, "rot_days", rot_days, int, 1, NUMBER_LIMIT)
     fields = _fields(draft)
     for name in required:
         if name not in fields:
@@ -192,18 +193,16 @@ def _set_text(target: dict, key: str, text: str) -> None:
         target[key] = text
 
 
-def _set_number(stage: dict, key: str, text: str, kind: type, low: float, high: float | None) -> None:
+def _set_number(stage: dict, key: str, text: str, kind: type, low: float, high: float) -> None:
     text = text.strip()
     if not text:
         stage.pop(key, None)
         return
-    try:
-        value = kind(text)
-    except ValueError:
-        raise EditError(f"{key.replace('_', ' ')}: “{text}” is not a number") from None
-    if value < low or (high is not None and value > high):
-        raise EditError(f"{key.replace('_', ' ')} must be at least {low}"
-                        + (f" and at most {high}" if high is not None else ""))
+    value = read_number(text, integer=kind is int)
+    if value is None:
+        raise EditError(f"{key.replace('_', ' ')}: “{text[:40]}” is not a number")
+    if not low <= value <= high:
+        raise EditError(f"{key.replace('_', ' ')} must be at least {low} and at most {high:,}")
     if stage.get(key) != value:
         stage[key] = value
 
@@ -234,13 +233,11 @@ def build_condition(fields: dict[str, dict], name: str, operator: str, value: st
 
 def _typed(schema: dict, text: str) -> Any:
     kind = schema.get("type")
-    try:
-        if kind == "integer":
-            return int(text)
-        if kind == "number":
-            return float(text) if "." in text else int(text)
-    except ValueError:
-        raise EditError(f"“{text}” is not a number") from None
+    if kind in ("integer", "number"):
+        number = read_number(text, integer=kind == "integer")
+        if number is None or not in_range(number):
+            raise EditError(f"“{text[:40]}” is not a number from {-NUMBER_LIMIT:,} to {NUMBER_LIMIT:,}")
+        return number
     if kind == "boolean":
         if text.lower() not in ("true", "false"):
             raise EditError("write true or false")

@@ -9,6 +9,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from ..errors import Violation
+from ..limits import NUMBER_LIMIT, in_range, is_number
 
 _FORMATS = FormatChecker()
 BOUNDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
@@ -32,7 +33,8 @@ def merge_data(data: dict, changes: dict | None) -> dict:
     return merged
 
 
-def _pointer(prefix: str, parts: Iterable[Any]) -> str:
+def pointer(prefix: str, parts: Iterable[Any]) -> str:
+    """The JSON pointer of ``parts`` below ``prefix`` (``~`` and ``/`` escaped as RFC 6901 says)."""
     out = prefix
     for part in parts:
         out += "/" + str(part).replace("~", "~0").replace("/", "~1")
@@ -45,8 +47,8 @@ def violations(validator: Draft202012Validator, data: Any, prefix: str = "/data"
     A missing required property is reported at the property's own path (``/data/amount``),
     which is what a form needs to put the message beside the right input.
     """
-    found: list[Violation] = list(_non_finite(data, prefix))
-    if found:  # NaN compares oddly with every bound: its other "errors" would only confuse
+    found: list[Violation] = list(_unstorable(data, prefix))
+    if found:  # such a number compares oddly with every bound: its other "errors" would confuse
         return found
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
         found.extend(_explain(error, prefix))
@@ -60,26 +62,34 @@ def violations(validator: Draft202012Validator, data: Any, prefix: str = "/data"
     return unique
 
 
-def _non_finite(value: Any, path: str) -> Iterable[Violation]:
-    """NaN and infinities: JSON Schema lets them through ``minimum``, JSON cannot store them."""
-    if isinstance(value, float) and not math.isfinite(value):
-        yield Violation(path, "type", "Enter a finite number.")
+def _unstorable(value: Any, path: str) -> Iterable[Violation]:
+    """Numbers goldsieve cannot hold or sum exactly (:func:`goldsieve.limits.in_range`), wherever
+    they are in the data: the default bound of every number, which a field's own ``minimum`` and
+    ``maximum`` may narrow (``goldsieve check`` flags wider ones). JSON Schema lets NaN and the
+    infinities through ``minimum``, and compares 10^400 with a ``multipleOf`` by overflowing."""
+    if is_number(value) and not in_range(value):
+        if isinstance(value, float) and math.isnan(value):  # neither too large nor too small
+            yield Violation(path, "type", "Enter a finite number.")
+        elif value > 0:  # an infinity too: what ``1e400`` and a 5,000-digit number read as
+            yield Violation(path, "maximum", f"Enter a number of at most {NUMBER_LIMIT:,}.", NUMBER_LIMIT)
+        else:
+            yield Violation(path, "minimum", f"Enter a number of at least {-NUMBER_LIMIT:,}.", -NUMBER_LIMIT)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _non_finite(item, _pointer(path, [key]))
+            yield from _unstorable(item, pointer(path, [key]))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _non_finite(item, _pointer(path, [index]))
+            yield from _unstorable(item, pointer(path, [index]))
 
 
 def _explain(error: ValidationError, prefix: str) -> list[Violation]:
     if error.validator == "required" and isinstance(error.instance, dict):
         return [
-            Violation(_pointer(prefix, [*error.path, name]), "required", "This field is required.")
+            Violation(pointer(prefix, [*error.path, name]), "required", "This field is required.")
             for name in error.validator_value
             if name not in error.instance
         ]
     if error.validator in ("anyOf", "oneOf", "allOf") and error.context:
         return [v for sub in error.context for v in _explain(sub, prefix)]
     limit = error.validator_value if error.validator in BOUNDS else None
-    return [Violation(_pointer(prefix, error.path), str(error.validator), error.message, limit)]
+    return [Violation(pointer(prefix, error.path), str(error.validator), error.message, limit)]

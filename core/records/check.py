@@ -16,6 +16,7 @@ from referencing import Registry, Resource
 
 from ..funnels.check import (
     Finding,
+    check_bounds,
     check_json_schema,
     check_names,
     duplicate_ids,
@@ -65,6 +66,7 @@ def _semantic(d: dict[str, Any], kind: str) -> Iterator[Finding]:
     names = list(fields["properties"])
     of = f"{kind} record"
     yield from check_json_schema(fields, "/fields")
+    yield from check_bounds(fields, "/fields")
     yield from check_names(fields, "/fields", names)
     ui = d.get("ui", {})
     for key in ("order", "hidden"):

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterator
 
 from ..clock import stamp
+from ..limits import in_range
 from .filters import Filter, Range, all_of, field_value
 
 Doc = dict[str, Any]
@@ -48,11 +49,6 @@ class Group:
 
     count: int
     total: float
-
-
-def is_number(value: Any) -> bool:
-    """A JSON number (a boolean is not one, though Python says ``True == 1``)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class StoreError(Exception):
@@ -186,8 +182,9 @@ class Store(abc.ABC):
 
     def aggregate(self, table: str, where: Filter | None, by: str, total: str) -> dict[str, Group]:
         """Per text value at path ``by``: the number of documents matching ``where`` and the sum
-        of the numbers at path ``total`` (anything else there counts as 0). Documents without
-        text at ``by`` are left out.
+        of the numbers at path ``total`` (anything else there, and any number beyond
+        :func:`goldsieve.limits.in_range`, counts as 0). Documents without text at ``by`` are
+        left out.
 
         This generic version reads every matching document; a backend that can sum in its own
         query overrides it (and sets :attr:`aggregates_natively`).
@@ -200,7 +197,7 @@ class Store(abc.ABC):
                 continue
             counts[key] = counts.get(key, 0) + 1
             value = field_value(doc, total)
-            numbers.setdefault(key, []).append(value if is_number(value) else 0)
+            numbers.setdefault(key, []).append(value if in_range(value) else 0)
         return {key: Group(count, math.fsum(numbers[key])) for key, count in counts.items()}
 
     @abc.abstractmethod

@@ -9,8 +9,10 @@ from typing import Any, Iterable
 from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from ..clock import Clock, utc_now
+from ..limits import MAX_ID
 from ..plugin_manager import PluginLoadError, blueprints
 from ..runtime import Runtime, open_runtime
 from ..workspace import Workspace, WorkspaceError
@@ -48,6 +50,7 @@ def create_app(
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(config or {})
+    app.url_map.converters["int"] = IdConverter  # before any route is added: every <int:…> is one
     app.extensions[EXTENSION] = runtime
     # versions another process applied (a shared PostgreSQL store) run from the next request on
     app.before_request(runtime.refresh_funnels)
@@ -74,10 +77,25 @@ def create_app(
         if request.path.startswith("/api/"):
             body = {"errors": [{"path": "", "code": error.name.lower().replace(" ", "_"),
                                 "message": error.description or error.name}]}
-            return jsonify(body), error.code
+            # the error's own headers (a 405's ``Allow``) stay; the body is JSON, not its HTML
+            headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+            return jsonify(body), error.code, headers
         return error
 
     return app
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in a URL: ASCII digits only, as many as :data:`goldsieve.limits.MAX_ID` has.
+
+    Werkzeug's own matches ``\\d``, which takes ``١`` (Arabic-Indic one) for a digit, so
+    ``/deals/١`` was deal 1, and any number of digits went on to the store. Such a path now
+    matches no route: 404, as for a deal that does not exist. Sixteen digits stay within a
+    ``bigint`` (they are matched, and name no deal); refusing the few past ``MAX_ID`` in the
+    converter would make Werkzeug answer some methods 405 and others 404.
+    """
+
+    regex = "[0-9]{1,%d}" % len(str(MAX_ID))
 
 
 def proxy_hops(config: dict[str, Any]) -> int:

@@ -218,8 +218,8 @@ def test_reopen_into_a_later_stage_still_passes_its_gates(engine, rep, admin):
 
 
 def test_non_finite_numbers_are_refused_field_by_field(engine, rep):
-    for bad in (float("nan"), float("inf"), float("-inf")):
-        assert refused(lambda: new_deal(engine, rep, amount=bad)) == [("/data/amount", "type")]
+    for bad, code in ((float("nan"), "type"), (float("inf"), "maximum"), (float("-inf"), "minimum")):
+        assert refused(lambda: new_deal(engine, rep, amount=bad)) == [("/data/amount", code)]
     deal = new_deal(engine, rep)
     assert refused(lambda: engine.update(rep, deal["id"], {"amount": float("nan")})) == [("/data/amount", "type")]
     assert engine.store.count("deals") == 1

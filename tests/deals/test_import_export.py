@@ -227,6 +227,18 @@ def test_exported_csv_fields_import_again(filled, tmp_path):
     assert [d["data"] for d in after] == [d["data"] for d in before]
 
 
+def test_an_imported_number_past_the_limit_or_not_in_ascii_digits_is_refused(runtime, tmp_path):
+    path = write_csv(tmp_path, "title,company,amount,seats\nA,A,1e16,1\nB,B,٣,1\nC,C,1,1_000\n"
+                               f"D,D,{'9' * 5000},1\nE,E,1e400,1\n")
+    assert import_csv(runtime, path, FUNNEL, {}).problems == [
+        f"{path}:2: amount: Enter a number of at most 1,000,000,000,000,000.",
+        f"{path}:3: amount: “٣” is not a number",
+        f"{path}:4: seats: “1_000” is not a whole number",
+        f"{path}:5: amount: Enter a number of at most 1,000,000,000,000,000.",
+        f"{path}:6: amount: Enter a number of at most 1,000,000,000,000,000."]
+    assert counts(runtime) == (0, 0)
+
+
 # --- through the CLI --------------------------------------------------------------------------
 
 

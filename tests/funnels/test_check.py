@@ -210,6 +210,19 @@ def test_warnings_do_not_count_as_errors():
     assert findings[0].pointer == f"/stages/{won}/rot_days"
 
 
+def test_a_declared_bound_past_the_number_limit_is_flagged_where_it_stands():
+    """Every number is held within ±10^15 (goldsieve.limits): a wider bound only misleads."""
+    d = load()
+    props = d["fields"]["properties"]
+    props["amount"]["maximum"] = 10**18
+    props["seats_used"] = {"type": "array", "items": {"type": "integer", "exclusiveMinimum": -1e300}}
+    props["margin"] = {"type": "number", "minimum": -10**15, "maximum": 10**15}  # the limit: fine
+    found = [(f.pointer, f.severity) for f in check_definition(d)]
+    assert found == [("/fields/properties/amount/maximum", "warning"),
+                     ("/fields/properties/seats_used/items/exclusiveMinimum", "warning")]
+    assert "1,000,000,000,000,000" in check_definition(d)[0].message
+
+
 def test_design_advice_is_left_to_lint():
     """Falling probabilities and missing lost reasons are lint's (plugins/lint.py), not validation's."""
     d = load()

@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection
 
 from .. import filters as F
 from ..base import TABLES, Conflict, Doc, Group, Store, StoreError, Transaction, lease_terms
+from ...limits import NUMBER_LIMIT
 from . import stays as postgres_stays
 from .migrate import upgrade
 from .query import PathExpressions, where_clause
@@ -311,7 +312,10 @@ class PostgresStore(Store):
             return {}
         paths = PathExpressions(t)
         key = paths.text(by)
-        number = sa.case((paths.typed(total, "number"), sa.cast(paths.node(total), sa.Numeric)), else_=0)
+        value = sa.cast(paths.node(total), sa.Numeric)
+        # what limits.in_range counts; CASE evaluates in order, so only numbers are cast
+        number = sa.case((paths.typed(total, "number"),
+                          sa.case((sa.func.abs(value) <= NUMBER_LIMIT, value), else_=0)), else_=0)
         query = (sa.select(key.label("key"), sa.func.count().label("count"),
                            sa.func.sum(number).label("total"))
                  .where(where_clause(t, where), key.is_not(None)).group_by(key))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import g, jsonify, request, url_for
 
 from ...errors import Duplicate, ValidationFailed, Violation
+from ...limits import whole_number
 from ...records.pool import claim, release
 from ..app import current_runtime
 from .errors import error_response
@@ -78,10 +79,10 @@ def release_customer(customer_id: int):
 @bp.get("/contacts")
 def list_contacts():
     """The contacts of one customer you may see (``customer=<id>``), the primary one first."""
-    customer = request.args.get("customer", "")
-    if not customer.isdigit():
+    customer = whole_number(request.args.get("customer"))
+    if customer is None:
         raise ValidationFailed([Violation("/customer", "required", "Name the customer: ?customer=<id>.")])
-    rows = current_runtime().contacts.list(g.user, int(customer))
+    rows = current_runtime().contacts.list(g.user, customer)
     return jsonify(items=contact_schema.dump(rows, many=True))
 
 

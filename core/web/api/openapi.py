@@ -7,7 +7,10 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from ... import __version__
+from ...analytics.windows import FIRST_YEAR, INTERVALS, LAST_YEAR, YEAR_PATTERN
+from ...limits import MAX_ID
 from . import schemas as s
+from .routes import MAX_LIMIT
 
 
 def _json(schema: str | dict) -> dict:
@@ -29,7 +32,12 @@ def _responses(ok: int, schema: str | dict, *failures: int, duplicate: bool = Fa
     return out
 
 
-DEAL_ID = {"name": "deal_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+#: An id in a path, as the app's ``<int:…>`` converter reads it (ASCII digits up to MAX_ID).
+ID = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+DEAL_ID = {"name": "deal_id", "in": "path", "required": True, "schema": ID}
+#: ``cursor`` and ``limit`` as ``routes.paging`` reads them.
+PAGING = [{"name": "cursor", "in": "query", "schema": ID},
+          {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}}]
 
 
 @lru_cache(maxsize=1)
@@ -57,9 +65,8 @@ def build_spec() -> dict:
         "summary": "A funnel's definition", "security": secured,
         "parameters": [{"name": "funnel_id", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": _responses(200, {"type": "object"}, 401, 404)}})
-    query = [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
-        ("funnel", "string"), ("stage", "string"), ("owner", "string"), ("status", "string"),
-        ("q", "string"), ("cursor", "string"), ("limit", "integer"))]
+    query = [{"name": n, "in": "query", "schema": {"type": "string"}}
+             for n in ("funnel", "stage", "owner", "status", "q")] + PAGING
     spec.path("/api/v1/deals", operations={
         "get": {"summary": "A page of the deals you may see, newest first", "security": secured,
                 "parameters": query, "responses": _responses(200, "DealPage", 401, 422)},
@@ -88,26 +95,22 @@ def build_spec() -> dict:
         "requestBody": _json("Note"), "responses": _responses(201, "Event", 401, 403, 404, 422)}})
     spec.path("/api/v1/audit", operations={"get": {
         "summary": "The audit log, newest first (admin only)", "security": secured,
-        "parameters": [{"name": n, "in": "query", "schema": {"type": t}}
-                       for n, t in (("cursor", "string"), ("limit", "integer"))],
-        "responses": _responses(200, "AuditPage", 401, 403, 422)}})
+        "parameters": PAGING, "responses": _responses(200, "AuditPage", 401, 403, 422)}})
     spec.path("/api/v1/tasks", operations={"get": {
         "summary": "Your tasks on deals you can see", "security": secured,
         "parameters": [{"name": "done", "in": "query", "schema": {"type": "string"}}],
         "responses": _responses(200, "TaskPage", 401)}})
     spec.path("/api/v1/tasks/{task_id}/done", operations={"post": {
         "summary": "Mark a task done (counts as activity on its deal)", "security": secured,
-        "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": ID}],
         "responses": _responses(200, "Task", 401, 403, 404, 422)}})
     spec.path("/api/v1/notifications", operations={"get": {
         "summary": "Your notifications, newest first", "security": secured,
-        "parameters": [{"name": n, "in": "query", "schema": {"type": t}}
-                       for n, t in (("unread", "string"), ("cursor", "string"), ("limit", "integer"))],
+        "parameters": [{"name": "unread", "in": "query", "schema": {"type": "string"}}, *PAGING],
         "responses": _responses(200, "NotificationPage", 401, 422)}})
     spec.path("/api/v1/notifications/{notification_id}/read", operations={"post": {
         "summary": "Mark one of your notifications read", "security": secured,
-        "parameters": [{"name": "notification_id", "in": "path", "required": True,
-                        "schema": {"type": "integer"}}],
+        "parameters": [{"name": "notification_id", "in": "path", "required": True, "schema": ID}],
         "responses": _responses(200, {"type": "object"}, 401, 404)}})
     spec.path("/api/v1/leads", operations={"post": {
         "summary": "A lead: created in the funnel's first stage, owned by whom its assignment rule picks",
@@ -120,9 +123,9 @@ def build_spec() -> dict:
 
 def _customer_paths(spec: APISpec, secured: list) -> None:
     """Customers, the pool and contacts (docs/records.md)."""
-    customer_id = [{"name": "customer_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    customer_id = [{"name": "customer_id", "in": "path", "required": True, "schema": ID}]
     query = [{"name": n, "in": "query", "schema": {"type": t}} for n, t in (
-        ("q", "string"), ("owner", "string"), ("pool", "boolean"), ("cursor", "string"), ("limit", "integer"))]
+        ("q", "string"), ("owner", "string"), ("pool", "boolean"))] + PAGING
     spec.path("/api/v1/customers", operations={
         "get": {"summary": "A page of the customers you may see, newest first", "security": secured,
                 "parameters": query, "responses": _responses(200, "CustomerPage", 401, 422)},
@@ -144,8 +147,7 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
             "responses": _responses(200, "Customer", 401, 403, 404, 409, 422)}})
     spec.path("/api/v1/contacts", operations={
         "get": {"summary": "The contacts of a customer you may see", "security": secured,
-                "parameters": [{"name": "customer", "in": "query", "required": True,
-                                "schema": {"type": "integer"}}],
+                "parameters": [{"name": "customer", "in": "query", "required": True, "schema": ID}],
                 "responses": _responses(200, "ContactPage", 401, 404, 422)},
         "post": {"summary": "Add a contact to a customer you may change", "security": secured,
                  "requestBody": _json("ContactCreate"), "responses": _responses(201, "Contact", 401, 403, 422)},
@@ -154,9 +156,16 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
 
 def _analytics_paths(spec: APISpec, secured: list) -> None:
     """The analytics endpoints (docs/analytics.md defines every number they return)."""
+    day = {"type": "string", "format": "date", "pattern": f"^{YEAR_PATTERN}-[0-9]{{2}}-[0-9]{{2}}$",
+           "description": f"YYYY-MM-DD, a year from {FIRST_YEAR} to {LAST_YEAR}; `to` is exclusive"}
+    schemas = {
+        "funnel": {"type": "string"}, "from": day, "to": day, "interval": {"enum": list(INTERVALS)},
+        "quarter": {"type": "string", "pattern": f"^{YEAR_PATTERN}-?[Qq][1-4]$",
+                    "description": f"like 2026Q4, a year from {FIRST_YEAR} to {LAST_YEAR}"},
+    }
+
     def params(*names: str) -> list[dict]:
-        return [{"name": n, "in": "query", "required": n == "funnel", "schema": {"type": "string"}}
-                for n in names]
+        return [{"name": n, "in": "query", "required": n == "funnel", "schema": schemas[n]} for n in names]
 
     for path, summary, names in (
         ("/api/v1/analytics/funnel", "Per-stage conversion, losses, dwell and current deals in [from, to)",

@@ -1,7 +1,8 @@
 """REST endpoints: thin translations between HTTP and the engine."""
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, Iterator
 
 from flask import Blueprint, g, jsonify, request, url_for
 from marshmallow import Schema, ValidationError
@@ -9,6 +10,8 @@ from marshmallow import Schema, ValidationError
 from ... import __version__
 from ...audit import find_audit
 from ...errors import Forbidden, NotFound, ValidationFailed, Violation
+from ...funnels.validation import pointer
+from ...limits import whole_number
 from ...people.teams import UNCHANGED
 from ...people.users import user_for_token
 from ...store import Conflict
@@ -27,7 +30,7 @@ from .schemas import (
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_LIMIT = 200
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 PUBLIC_ENDPOINTS = {"api.health", "api.openapi"}
 
 deal_schema = DealSchema()
@@ -39,11 +42,40 @@ def dump_deal(deal: dict) -> dict:
     return deal_schema.dump(deal)
 
 
+class _Constant:
+    """Where a ``NaN``, ``Infinity`` or ``-Infinity`` token stood in a request body: Python's
+    JSON reader takes them for numbers, JSON has no such numbers, and no store could keep one."""
+
+    def __init__(self, token: str):
+        self.token = token
+
+
 def body(schema: Schema) -> dict[str, Any]:
-    payload = request.get_json(silent=True)
+    """The request's JSON object loaded through ``schema``; 422 for anything else, naming where
+    a body held a ``NaN`` or ``Infinity``."""
+    payload = None
+    if request.is_json:
+        try:
+            payload = json.loads(request.get_data(cache=True), parse_constant=_Constant)
+        except ValueError:  # not JSON, not UTF-8, or an integer too long to read
+            payload = None
     if not isinstance(payload, dict):
         raise ValidationFailed([Violation("", "type", "Send a JSON object (Content-Type: application/json).")])
+    constants = list(_constants(payload, ()))
+    if constants:
+        raise ValidationFailed(constants)
     return schema.load(payload)
+
+
+def _constants(value: Any, parts: tuple[Any, ...]) -> Iterator[Violation]:
+    if isinstance(value, _Constant):
+        yield Violation(pointer("", parts), "type", f"{value.token} is not a JSON number: send a finite number.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _constants(item, (*parts, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _constants(item, (*parts, index))
 
 
 @bp.before_request
@@ -143,19 +175,16 @@ def paging() -> tuple[int | None, int]:
     """The ``cursor`` and ``limit`` query arguments, checked (422 lists both problems)."""
     args = request.args
     problems = []
-    try:
-        limit = int(args.get("limit", 50))
-        if not 1 <= limit <= MAX_LIMIT:
-            raise ValueError
-    except ValueError:
+    limit = whole_number(args.get("limit", str(DEFAULT_LIMIT)), 1, MAX_LIMIT)
+    if limit is None:
         problems.append(Violation("/limit", "range", f"limit is a whole number from 1 to {MAX_LIMIT}."))
-        limit = 0
     cursor = args.get("cursor")
-    if cursor is not None and not cursor.isdigit():
+    after = whole_number(cursor) if cursor is not None else None
+    if cursor is not None and after is None:
         problems.append(Violation("/cursor", "invalid", "Use the next_cursor of a previous page."))
-    if problems:
+    if problems or limit is None:
         raise ValidationFailed(problems)
-    return (int(cursor) if cursor else None), limit
+    return after, limit
 
 
 @bp.get("/deals")

@@ -3,6 +3,13 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from ...limits import MAX_ID
+
+#: A version as a client sends it back (deals, customers): the store starts at 1 and counts up.
+VERSION = validate.Range(min=1, max=MAX_ID)
+#: An id a client names in a body: the store's ids start at 1.
+ID = validate.Range(min=1, max=MAX_ID)
+
 
 class StrictSchema(Schema):
     """Request bodies refuse unknown keys: a client cannot set what the server owns."""
@@ -55,14 +62,14 @@ class DealCreateSchema(StrictSchema):
     title = fields.String(required=True)
     data = fields.Dict(load_default=dict)
     owner = fields.String()
-    customer_id = fields.Integer(allow_none=True, strict=True, load_default=None)
+    customer_id = fields.Integer(allow_none=True, strict=True, load_default=None, validate=ID)
 
 
 class DealPatchSchema(StrictSchema):
     data = fields.Dict(load_default=dict)
     title = fields.String()
-    version = fields.Integer(required=True, strict=True)
-    customer_id = fields.Integer(allow_none=True, strict=True,
+    version = fields.Integer(required=True, strict=True, validate=VERSION)
+    customer_id = fields.Integer(allow_none=True, strict=True, validate=ID,
                                  metadata={"description": "a customer you may see; null unlinks it"})
 
 
@@ -71,7 +78,7 @@ class MoveSchema(StrictSchema):
     data = fields.Dict(load_default=dict)
     lost_reason = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
-    version = fields.Integer(strict=True)
+    version = fields.Integer(strict=True, validate=VERSION)
     bypass_gate = fields.String(allow_none=True, metadata={"description": (
         "Admins only (permission bypass_gate; anyone else gets 403): the reason, 1-500 characters, "
         "for moving past the stage's gates anyway. What the gates object is recorded in a "
@@ -81,7 +88,7 @@ class MoveSchema(StrictSchema):
 
 class ReopenSchema(StrictSchema):
     to = fields.String()
-    version = fields.Integer(strict=True)
+    version = fields.Integer(strict=True, validate=VERSION)
 
 
 class NoteSchema(StrictSchema):
@@ -219,7 +226,7 @@ class CustomerCreateSchema(StrictSchema):
 class CustomerPatchSchema(StrictSchema):
     name = fields.String()
     data = fields.Dict(load_default=dict)
-    version = fields.Integer(required=True, strict=True)
+    version = fields.Integer(required=True, strict=True, validate=VERSION)
 
 
 class DuplicateSchema(ErrorSchema):
@@ -247,7 +254,7 @@ class ContactPageSchema(Schema):
 
 
 class ContactCreateSchema(StrictSchema):
-    customer_id = fields.Integer(required=True, strict=True)
+    customer_id = fields.Integer(required=True, strict=True, validate=ID)
     name = fields.String(required=True)
     role = fields.String(allow_none=True, load_default=None)
     data = fields.Dict(load_default=dict)

@@ -1,6 +1,8 @@
 """Logging in and out, and requiring a login for every page but ``/login`` and static files."""
 from __future__ import annotations
 
+import unicodedata
+
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
 from goldsieve.audit import append, audit_entry
@@ -47,11 +49,25 @@ def throttle() -> LoginThrottle:
     return extensions["goldsieve.login_throttle"]
 
 
+def same_site_path(value: object) -> str | None:
+    r"""``value`` when it is a path on this site, else ``None``: the one test of every ``next``.
+
+    A browser drops tabs and newlines from a URL and reads a backslash as a slash, so
+    ``/<tab>/evil.example`` and ``/\evil.example`` lead to the other site ``//evil.example``, and
+    a newline in a ``Location`` header is refused (the login answered 500 after it succeeded).
+    So: one leading ``/`` (then no scheme and no host can follow), no backslash, and no control,
+    format, space or separator character anywhere.
+    """
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(unicodedata.category(c)[0] in "CZ" for c in value):
+        return None
+    return value
+
+
 def safe_next(value: str | None) -> str:
-    """Only a path on this site: never ``//evil`` or ``https://evil`` (open redirect)."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return url_for("ui.start")
+    """Where to go next: ``value`` when it is a path on this site, else the start page."""
+    return same_site_path(value) or url_for("ui.start")
 
 
 def begin_session(username: str, client: str, action: str = "login") -> None:
@@ -74,7 +90,7 @@ def login():
         wait = throttle().retry_after(username, client)
         if wait:
             response = current_app.make_response((render_template(
-                "login.html", error="throttled", wait=wait, next=request.args.get("next")), 429))
+                "login.html", error="throttled", wait=wait, next=same_site_path(request.args.get("next"))), 429))
             response.headers["Retry-After"] = str(wait)
             return response
         user = authenticate(current_runtime().store, username, request.form.get("password", ""))
@@ -91,7 +107,7 @@ def login():
             return redirect(safe_next(request.args.get("next")))
         error = "invalid"
     status = 401 if error else 200
-    return render_template("login.html", error=error, next=request.args.get("next")), status
+    return render_template("login.html", error=error, next=same_site_path(request.args.get("next"))), status
 
 
 @bp.post("/logout")

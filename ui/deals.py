@@ -36,7 +36,7 @@ from goldsieve.store import Conflict
 from goldsieve.web.app import current_runtime
 
 from . import forms
-from .auth import safe_next
+from .auth import same_site_path
 from .i18n import text
 from .params import whole_number_param
 
@@ -415,16 +415,12 @@ def render_move(deal: dict, funnel: Funnel, target: Stage | None, *, names: list
         may_bypass=bypassable and engine().may(g.user, "bypass_gate", deal),
         bypass_gate=form.get("bypass_gate", ""), max_bypass_reason=MAX_REASON,
         bypass_errors=[bypass_message(v) for v in others if v.path == "/bypass_gate"],
-        next=safe_next_or_none(form.get("next")),
+        next=same_site_path(form.get("next")),
         to=target.id if target else form.get("to", ""),
     )
     template = "deals/_move_form.html" if fragment else "deals/move.html"
     headers = {"HX-Retarget": "#dialog", "HX-Reswap": "innerHTML"} if fragment else {}
     return respond(render_template(template, **context), status, **headers)
-
-
-def safe_next_or_none(value: str | None) -> str | None:
-    return value if value and safe_next(value) == value else None
 
 
 @bp.get("/<int:deal_id>/move")
@@ -479,5 +475,5 @@ def move(deal_id: int):
     if wants_fragment():
         trigger = {"deal-moved": {"id": deal_id, "from": deal["stage"], "to": moved["stage"]}}
         return respond("", 204, **{"HX-Trigger": json.dumps(trigger)})
-    next_url = safe_next_or_none(form.get("next")) or url_for("deals.page", deal_id=deal_id)
+    next_url = same_site_path(form.get("next")) or url_for("deals.page", deal_id=deal_id)
     return redirect(next_url, 303)

@@ -21,7 +21,7 @@ from goldsieve.deals.tasks import (
 from goldsieve.errors import NotFound, ValidationFailed
 from goldsieve.web.app import current_runtime
 
-from .auth import safe_next
+from .auth import same_site_path
 from .deals import respond, wants_fragment
 from .params import whole_number_param
 
@@ -86,5 +86,4 @@ def _back(default: str):
     header badge and the deal page listen); a plain post: back to ``next``, else ``default``."""
     if wants_fragment():
         return respond("", 200, **{"HX-Trigger": "inbox-changed"})
-    nxt = request.form.get("next")
-    return redirect(safe_next(nxt) if nxt else default, code=303)
+    return redirect(same_site_path(request.form.get("next")) or default, code=303)

@@ -1,8 +1,9 @@
-"""What a browser may send that the pages must refuse cleanly (issue 14, parts 1 and 3).
+"""What a browser may send that the pages must refuse cleanly (issue 14, parts 1, 3 and 4).
 
 Numbers typed into a form beyond ±10^15 (or not in ASCII digits) are refused beside their field
 and nothing is written; numeric query and form parameters take ASCII digits within range (400
-naming the parameter, never 500).
+naming the parameter, never 500); ``next`` after a login or a language change is a path on this
+site or the start page.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from urllib.parse import quote
 import pytest
 
 from goldsieve.people.users import find_user
+
+from tests.ui.conftest import Browser, csrf_token
 
 FUNNEL = "handmade"
 BOTH_STORES = pytest.mark.parametrize("goldsieve_store_url", ["tinydb:data", "postgresql"],
@@ -100,3 +103,67 @@ def test_numeric_parameters_are_ascii_digits_within_range(browser, goldsieve_use
 def test_a_window_the_analytics_cannot_compute_is_a_400(rep_browser, path):
     response = rep_browser.get(path)
     assert response.status_code == 400, response.status_code
+
+
+# --- where to go next ---------------------------------------------------------------------------
+
+HOSTILE_NEXT = [
+    "//evil.example", "///evil.example", "/\\evil.example", "/\\/evil.example", "\\\\evil.example",
+    "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/\r\nSet-Cookie: a=b",
+    "https://evil.example/", "http:evil.example", "javascript:alert(1)", "data:text/html,<script>",
+    "evil.example", " /board", "\t/board", "", "/\u3000/evil.example", "/\u202e/evil.example",
+    "/\x00", "/\u2028/evil.example", "/\ufeff/evil.example", None,
+]
+GOOD_NEXT = ["/", f"/board/{FUNNEL}", "/deals/1?saved=1", f"/analytics/{FUNNEL}?from=2026-01-01&to=2026-02-01",
+             "/%09/evil.example", "/%2F%2Fevil.example", "/inbox#unread"]
+
+
+@pytest.mark.parametrize("value", HOSTILE_NEXT, ids=repr)
+def test_a_hostile_next_is_no_path_of_this_site(value):
+    from goldsieve.ui.auth import same_site_path
+
+    assert same_site_path(value) is None
+
+
+@pytest.mark.parametrize("value", GOOD_NEXT)
+def test_a_path_of_this_site_is_kept_as_it_is(value):
+    from goldsieve.ui.auth import same_site_path
+
+    assert same_site_path(value) == value
+
+
+def log_in(browser: Browser, query: str):
+    return browser.client.post(f"/login?{query}", data={
+        "username": "rita", "password": "correct-horse-battery", "csrf_token": csrf_token(browser.client)})
+
+
+@pytest.mark.parametrize("query", [
+    "next=/%09/evil.example", "next=/%0A/evil.example", "next=/%0D%0ASet-Cookie:%20a=b", "next=%2F%2Fevil.example",
+    "next=/%5Cevil.example", "next=https://evil.example/", "next=javascript:alert(1)", "next=%09/evil.example",
+    "next=/%E2%80%AE/evil.example", "next=",
+])
+def test_after_a_login_a_hostile_next_leads_to_the_start_page(browser, goldsieve_make_user, query):
+    goldsieve_make_user("rita", "rep")
+    page = browser.client.get(f"/login?{query}")
+    assert page.status_code == 200 and '<form method="post" action="/login" class="stack">' in body(page)
+    response = log_in(browser, query)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert browser.client.get("/").status_code == 200, "the login itself succeeded"
+
+
+def test_after_a_login_a_path_of_this_site_is_where_it_goes(browser, goldsieve_make_user):
+    goldsieve_make_user("rita", "rep")
+    response = log_in(browser, "next=" + quote(f"/analytics/{FUNNEL}?from=2026-01-01", safe=""))
+    assert response.headers["Location"] == f"/analytics/{FUNNEL}?from=2026-01-01"
+
+
+@pytest.mark.parametrize("value", [v for v in HOSTILE_NEXT if v])
+def test_after_a_language_change_a_hostile_next_leads_to_the_start_page(rep_browser, value):
+    response = rep_browser.post("/locale", {"locale": "zh_Hans", "next": value})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_after_marking_the_inbox_read_a_hostile_next_leads_back_to_the_inbox(rep_browser):
+    for value in ("//evil.example", "/\t/evil.example", "/\r\nX: y"):
+        response = rep_browser.post("/inbox/read", {"next": value})
+        assert response.status_code == 303 and response.headers["Location"] == "/inbox"

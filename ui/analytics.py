@@ -7,7 +7,6 @@ link that can be shared. Bad parameters answer 400 with the reason.
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ from goldsieve.analytics.windows import (
     quarter_of,
     window,
 )
+from goldsieve.deals.exporting import write_csv
 from goldsieve.errors import NotFound
 from goldsieve.funnels.model import OPEN, Funnel
 from goldsieve.store.filters import In, all_of
@@ -181,9 +181,9 @@ def export_csv(funnel_id: str, table: str):
     asked = _asked(funnel_id)
     if table not in CSV_TABLES:
         abort(404)
-    rows = CSV_TABLES[table](asked)
+    head, *rows = CSV_TABLES[table](asked)
     out = io.StringIO()
-    csv.writer(out).writerows(rows)
+    write_csv(out, head, rows)
     name = f"{asked.funnel.id}-{table}-{asked.start.date()}-{asked.end.date()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -11,6 +11,13 @@ exported funnel(s) (the ``ui.order`` first, then the rest of the schema's proper
 cell, booleans written ``true``/``false``, absent values left empty — the same conventions the
 importer reads. Fields a deal holds that its funnel no longer declares are not in the CSV.
 
+Every CSV goldsieve writes (this export, and the analytics tables the pages offer) goes through
+:func:`write_csv`: a text cell a spreadsheet would run as a formula — one starting with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return — gets a leading ``'``, as OWASP advises against
+CSV injection (a title ``=HYPERLINK(…)`` stays text). Numbers stay numbers, a negative one too.
+So that the export still reads back exactly, a text made of quotes before such a character gets
+one more, and the importer (:func:`text_of_cell`) takes one off.
+
 JSON: one document per line exactly as stored — nothing dropped (deals keep ``created_by`` and,
 when closed, ``closed_from``), so JSON Lines is the lossless format.
 """
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from typing import Any, Iterable, TextIO
 
 from ..funnels.model import Funnel
@@ -46,10 +54,10 @@ def export(runtime, out: TextIO, what: str = "deals", fmt: str = "csv",
     if fmt == "json":
         return _json_lines(out, rows)
     if what == "events":
-        return _csv(out, EVENT_COLUMNS, (_event_row(e) for e in rows))
+        return write_csv(out, EVENT_COLUMNS, (_event_row(e) for e in rows))
     fields = field_names(funnels)
     header = list(DEAL_COLUMNS) + [f"data.{n}" if n in DEAL_COLUMNS else n for n in fields]
-    return _csv(out, header, (_deal_row(d, fields) for d in rows))
+    return write_csv(out, header, (_deal_row(d, fields) for d in rows))
 
 
 def scoped_filter(runtime, what: str, funnel_id: str | None, user: dict | None):
@@ -84,23 +92,44 @@ def cell(value: Any) -> Any:
     return value
 
 
+#: The start of a text a spreadsheet would run as a formula, after any quotes already protecting it.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A value as a CSV cell (:func:`cell`) that a spreadsheet shows and never runs."""
+    value = cell(value)
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def text_of_cell(text: str) -> str:
+    """A text cell as it was before :func:`spreadsheet_cell` protected it."""
+    return text[1:] if text.startswith("'") and _FORMULA.match(text, 1) else text
+
+
+def write_csv(out: TextIO, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> int:
+    """Write the header and ``rows`` as CSV, every cell through :func:`spreadsheet_cell`;
+    returns the number of rows. Lines end in CRLF (RFC 4180), which also has the writer quote a
+    cell holding a lone carriage return: with bare LF endings it went out unquoted and broke
+    the row for every reader."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([spreadsheet_cell(name) for name in header])
+    count = 0
+    for row in rows:
+        writer.writerow([spreadsheet_cell(value) for value in row])
+        count += 1
+    return count
+
+
 def _deal_row(deal: dict, fields: list[str]) -> list[Any]:
     data = deal.get("data") or {}
-    return [cell(deal.get(c)) for c in DEAL_COLUMNS] + [cell(data.get(n)) for n in fields]
+    return [deal.get(c) for c in DEAL_COLUMNS] + [data.get(n) for n in fields]
 
 
 def _event_row(event: dict) -> list[Any]:
-    return [cell(event.get(c)) for c in EVENT_COLUMNS]
-
-
-def _csv(out: TextIO, header: list[str] | tuple[str, ...], rows: Iterable[list[Any]]) -> int:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    return count
+    return [event.get(c) for c in EVENT_COLUMNS]
 
 
 def _json_lines(out: TextIO, rows: Iterable[dict]) -> int:

@@ -3,7 +3,8 @@
 A ``title`` column names the deal, an optional ``owner`` column its owner; every other column is
 a field of the funnel (``--map COLUMN=FIELD`` reads a column into a differently named field, or
 into ``title``/``owner``). Cells are converted by the field's JSON Schema type; an empty cell
-means the field is absent. Each row then goes through :meth:`Engine.prepare`, the very check a
+means the field is absent; a text the export protected from spreadsheets (``'=…``) loses its
+quote again. Each row then goes through :meth:`Engine.prepare`, the very check a
 deal created in the app gets, and every problem is reported as ``FILE:LINE: field: message``
 with the line the row starts on (the header is line 1). Only when no row has a problem are the
 deals written, in a single transaction through :meth:`Engine.insert_new`.
@@ -26,6 +27,7 @@ from ..funnels.model import Funnel
 from ..limits import read_number
 from ..people.users import find_user
 from ..store.filters import Eq
+from .exporting import text_of_cell
 from .intake import insert_assigned
 
 SPECIAL = ("title", "owner")
@@ -215,7 +217,7 @@ def _check_row(engine, user, funnel, columns, row, line, problem) -> dict | None
         if not cell:
             continue
         if convert is None:
-            values[name] = cell
+            values[name] = text_of_cell(cell)
             continue
         try:
             data[name] = convert(cell)
@@ -253,7 +255,7 @@ def _converter(schema: dict) -> Callable[[str], Any]:
             item(part.strip()) for part in cell.split(";") if part.strip()]
     if kind == "object":
         return _json
-    return lambda cell: cell
+    return text_of_cell
 
 
 def _number(cell: str) -> int | float:

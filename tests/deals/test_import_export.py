@@ -30,6 +30,7 @@ def goldsieve_funnel() -> dict:
         "renewal": {"type": "boolean", "title": "Renewal"},
         "modules": {"type": "array", "title": "Modules",
                     "items": {"type": "string", "enum": ["crm", "erp", "bi"]}},
+        "margin": {"type": "number", "title": "Margin"},
     })
     return definition
 
@@ -225,6 +226,51 @@ def test_exported_csv_fields_import_again(filled, tmp_path):
     assert import_csv(filled, path, FUNNEL, {}).problems == []
     after = filled.store.find("deals")[len(before):]
     assert [d["data"] for d in after] == [d["data"] for d in before]
+
+
+#: Text a spreadsheet would run as a formula (OWASP's starts), or that looks protected already.
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+2", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd",
+            "'=quoted", "''=twice"]
+#: Text no spreadsheet runs, left exactly as it is.
+HARMLESS = ["'90s", "a=b", " =spaced", "＝full width", "plain"]
+
+
+def test_csv_cells_a_spreadsheet_would_run_get_a_quote_and_numbers_stay_numbers(runtime, goldsieve_user):
+    for n, text in enumerate(FORMULAS + HARMLESS):
+        deal = runtime.engine.create(goldsieve_user, FUNNEL, text, {"company": text, "margin": -5 - n / 2})
+        if text == text.strip():  # a note is stored trimmed
+            runtime.engine.add_note(goldsieve_user, deal["id"], text)
+    _, text = export_text(runtime)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == len(FORMULAS + HARMLESS)
+    for row, written in zip(rows, FORMULAS + HARMLESS):
+        expected = "'" + written if written in FORMULAS else written
+        assert (row["title"], row["company"]) == (expected, expected)
+    assert [row["margin"] for row in rows] == [str(-5 - n / 2) for n in range(len(rows))]
+    _, text = export_text(runtime, what="events")
+    notes = [row["note"] for row in csv.DictReader(io.StringIO(text)) if row["type"] == "note_added"]
+    assert notes == ["'" + t if t in FORMULAS else t for t in FORMULAS + HARMLESS if t == t.strip()]
+
+
+def test_the_json_export_stays_exact_and_the_csv_reads_back_to_the_same_data(runtime, goldsieve_user, tmp_path):
+    for text in FORMULAS + HARMLESS:
+        if text.startswith(" "):  # the importer trims a cell: only a protected start survives
+            continue
+        runtime.engine.create(goldsieve_user, FUNNEL, text, {"company": text, "margin": -1.5})
+    before = runtime.store.find("deals")
+    _, lines = export_text(runtime, fmt="json")
+    assert [json.loads(line) for line in lines.splitlines()] == before
+    _, text = export_text(runtime)
+    path = tmp_path / "again.csv"
+    rows = list(csv.DictReader(io.StringIO(text)))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, ["title", "company", "margin"], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    assert import_csv(runtime, path, FUNNEL, {}).problems == []
+    again = runtime.store.find("deals")[len(before):]
+    assert sorted((d["title"], d["data"]["company"], d["data"]["margin"]) for d in again) == sorted(
+        (d["title"], d["data"]["company"], d["data"]["margin"]) for d in before)
 
 
 def test_an_imported_number_past_the_limit_or_not_in_ascii_digits_is_refused(runtime, tmp_path):

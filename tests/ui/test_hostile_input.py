@@ -1,12 +1,14 @@
-"""What a browser may send that the pages must refuse cleanly (issue 14, parts 1, 3 and 4).
+"""What a browser may send that the pages must refuse cleanly (issue 14, parts 1, 3, 4 and 5).
 
 Numbers typed into a form beyond ±10^15 (or not in ASCII digits) are refused beside their field
 and nothing is written; numeric query and form parameters take ASCII digits within range (400
 naming the parameter, never 500); ``next`` after a login or a language change is a path on this
-site or the start page.
+site or the start page; and the CSV tables the pages offer never hand a spreadsheet a formula.
 """
 from __future__ import annotations
 
+import csv
+import io
 from urllib.parse import quote
 
 import pytest
@@ -167,3 +169,20 @@ def test_after_marking_the_inbox_read_a_hostile_next_leads_back_to_the_inbox(rep
     for value in ("//evil.example", "/\t/evil.example", "/\r\nX: y"):
         response = rep_browser.post("/inbox/read", {"next": value})
         assert response.status_code == 303 and response.headers["Location"] == "/inbox"
+
+
+# --- the CSV a page offers ----------------------------------------------------------------------
+
+
+def test_the_analytics_csv_never_hands_a_spreadsheet_a_formula(rep_browser, goldsieve_engine, rita):
+    """A lost reason the log holds (written before the funnel's list changed) is text in a cell."""
+    deal = goldsieve_engine.create(rita, FUNNEL, "Acme", {"company": "Acme"})
+    goldsieve_engine.lose(rita, deal["id"], "price")
+    store = goldsieve_engine.store
+    [event] = [e for e in store.find("events") if e["type"] == "stage_changed"]
+    with store.transaction() as txn:
+        txn.replace("events", {**event, "lost_reason": "=cmd|' /C calc'!A0"})
+    response = rep_browser.get(f"/analytics/{FUNNEL}/lost.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(body(response))))
+    assert rows == [{"stage": "lead", "reason": "'=cmd|' /C calc'!A0", "lost": "1"}]

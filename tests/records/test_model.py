@@ -70,6 +70,12 @@ def test_an_invalid_field_schema_is_reported_at_its_pointer():
     assert finding.pointer == "/fields/properties/size/type" and "integer" in finding.hint
 
 
+def test_a_declared_bound_past_the_number_limit_is_a_warning_as_in_a_funnel():
+    wide = {"fields": {"type": "object", "properties": {"beds": {"type": "integer", "maximum": 10**16}}}}
+    [finding] = check_record(wide, "customer")
+    assert (finding.pointer, finding.severity) == ("/fields/properties/beds/maximum", "warning")
+
+
 def test_defaults_when_nothing_is_declared(tmp_path):
     types = load_types(tmp_path)
     assert types.customer.match == ("name",) and types.customer.fields == DEFAULTS["customer"]["fields"]

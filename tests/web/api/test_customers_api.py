@@ -76,6 +76,32 @@ def test_bad_requests_name_the_field_and_write_nothing(client, goldsieve_runtime
     assert counts(store) == before
 
 
+def test_numbers_and_ids_past_their_range_are_refused_and_write_nothing(client, goldsieve_runtime):
+    """A customer's and a contact's data hold numbers within ±10^15, as a deal's does; ids and
+    versions are ASCII digits within range (issue 14, parts 1 and 3)."""
+    rita, store = client("rita"), goldsieve_runtime.store
+    made = rita.post("customers", {"name": "Ruijin"}).json
+    before = counts(store)
+    raw = {"Content-Type": "application/json"}
+    for method, path, text, expected in (
+            ("POST", "customers", '{"name": "B", "data": {"beds": 1' + "0" * 20 + '}}', [("/data/beds", "maximum")]),
+            ("POST", "customers", '{"name": "B", "data": {"beds": NaN}}', [("/data/beds", "type")]),
+            ("PATCH", f"customers/{made['id']}", '{"version": 1, "data": {"beds": -1e300}}',
+             [("/data/beds", "minimum")]),
+            ("PATCH", f"customers/{made['id']}", '{"version": 1' + "0" * 30 + ', "data": {}}', [("/version", "invalid")]),
+            ("POST", "contacts", f'{{"customer_id": {made["id"]}, "name": "A", "data": {{"n": 1e16}}}}',
+             [("/data/n", "maximum")]),
+            ("POST", "contacts", '{"customer_id": 1' + "0" * 30 + ', "name": "A"}', [("/customer_id", "invalid")]),
+            ("POST", "deals", '{"funnel": "software", "title": "T", "customer_id": 0}', [("/customer_id", "invalid")])):
+        response = rita.request(method, path, headers=raw, data=text)
+        assert response.status_code == 422 and errors(response) == expected, (path, text, response.json)
+    for customer in ("²", "١", "9" * 30, "-1"):
+        assert errors(rita.get("contacts", query_string={"customer": customer})) == [("/customer", "required")]
+    for customer_id in ("١", "9" * 30):
+        assert rita.get(f"customers/{customer_id}").status_code == 404
+    assert counts(store) == before and store.count("deals") == 0
+
+
 def test_claim_and_release_through_the_api(client, goldsieve_runtime):
     rita, rob = client("rita"), client("rob")
     made = rita.post("customers", {"name": "Ruijin"}).json

@@ -18,6 +18,8 @@ from typing import Any
 
 NUMBER_LIMIT = 10**15
 MAX_ID = 2**53 - 1
+#: The longest title a deal or a task may have; forms mirror it as ``maxlength``.
+MAX_TITLE = 200
 
 #: ASCII digits only: Python's ``int()`` and ``float()`` also read ``²``, ``٣``, ``1_000`` and
 #: ``nan``, which nobody means as a number here.

@@ -32,6 +32,7 @@ from goldsieve.deals.tasks import deal_tasks
 from goldsieve.errors import Forbidden, NotFound, ValidationFailed, Violation
 from goldsieve.funnels.model import Funnel, Stage
 from goldsieve.funnels.validation import violations
+from goldsieve.limits import MAX_TITLE
 from goldsieve.store import Conflict
 from goldsieve.web.app import current_runtime
 
@@ -41,8 +42,6 @@ from .i18n import text
 from .params import whole_number_param
 
 bp = Blueprint("deals", __name__, url_prefix="/deals")
-
-MAX_TITLE = 200  # the engine's limit, mirrored as maxlength
 
 
 def engine():

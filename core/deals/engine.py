@@ -18,6 +18,7 @@ from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
 from ..funnels.transitions import reopen_violations, transition_violations
 from ..funnels.validation import merge_data, violations
+from ..limits import MAX_TITLE
 from ..people.permissions import SYSTEM, is_system
 from ..people.teams import UNCHANGED
 from ..plugin_manager import call_each_plugin
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 User = dict[str, Any]
 Deal = dict[str, Any]
 
-MAX_TITLE = 200
 
 
 def diff_data(before: dict, after: dict) -> dict[str, list]:

@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..clock import parse_stamp, stamp
 from ..errors import NotFound, ValidationFailed, Violation
+from ..limits import MAX_TITLE
 from ..store import Store
 from ..store.filters import Eq, In, all_of
 
 if TYPE_CHECKING:
     from .engine import Engine
-
-MAX_TITLE = 200
 
 
 def task_row(deal: dict[str, Any], title: str, assignee: str, due: datetime | None, by: str,

@@ -23,6 +23,7 @@ from jsonschema.exceptions import ValidationError
 
 from ..limits import NUMBER_LIMIT, in_range, is_number
 from ..schemas import meta_schema
+from .validation import pointer, pointer_part
 
 ERROR, WARNING = "error", "warning"
 
@@ -134,7 +135,7 @@ _TYPE_NAMES = {"object": "an object", "array": "a list", "string": "a string", "
 
 
 def _explain(error: ValidationError) -> list[Finding]:
-    where = _pointer(error.absolute_path)
+    where = pointer("", error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
     if "propertyNames" in error.relative_schema_path and kind == "pattern":
         what, hint = _PATTERNS.get(value, ("is not allowed here", None))
@@ -260,11 +261,11 @@ def _check_stages(stages: list[dict]) -> Iterator[Finding]:
 def check_bounds(fields: dict, where: str) -> Iterator[Finding]:
     """A number's declared bound beyond :data:`goldsieve.limits.NUMBER_LIMIT`: the engine refuses
     every number past the limit whatever the field says, so such a bound only misleads."""
-    for pointer, sub in _subschemas(fields, where):
+    for at, sub in _subschemas(fields, where):
         for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
             bound = sub.get(key)
             if is_number(bound) and not in_range(bound):
-                yield Finding(_join(pointer, key),
+                yield Finding(_join(at, key),
                               f"{_show(bound)} is beyond ±{NUMBER_LIMIT:,}, the most goldsieve stores "
                               "and sums exactly: numbers past it are refused anyway",
                               f"use a bound from -{NUMBER_LIMIT} to {NUMBER_LIMIT}", WARNING)
@@ -319,7 +320,7 @@ def _schema_problems(schema: dict, where: str) -> Iterator[Finding]:
     errors = sorted(_json_schema_validator().iter_errors(schema), key=lambda e: _sort_key(e.absolute_path))
     for error in errors:
         path = list(error.absolute_path)
-        here = where + _pointer(path)
+        here = pointer(where, path)
         tail = list(error.schema_path)[-3:]
         in_type = path[-1:] == ["type"] or (path[-2:-1] == ["type"] and isinstance(path[-1], int))
         if error.validator == "type" and len(tail) == 3 and tail[0] == "properties" and tail[1] in (
@@ -330,25 +331,25 @@ def _schema_problems(schema: dict, where: str) -> Iterator[Finding]:
             types = list(_TYPE_NAMES)
             wrong = ([(f"{here}/{i}", t) for i, t in enumerate(error.instance) if t not in types]
                      if isinstance(error.instance, list) else []) or [(here, error.instance)]
-            for pointer, value in wrong:
+            for at, value in wrong:
                 hint = _did_you_mean(value, types) if isinstance(value, str) else None
-                yield Finding(pointer, f"`{_show(value)}` is not a JSON Schema type",
+                yield Finding(at, f"`{_show(value)}` is not a JSON Schema type",
                               hint or "use one of " + _listing(types))
         elif error.validator == "format" and error.validator_value == "regex":
             yield Finding(here, f"`{error.instance}` is not a valid regular expression")
         else:
             for finding in _explain(error):
                 yield replace(finding, pointer=where + finding.pointer)
-    for pointer, sub in _subschemas(schema, where):
+    for at, sub in _subschemas(schema, where):
         for key in sub:
             if key in _KEYWORDS or str(key).startswith("x-"):
                 continue
             guess = difflib.get_close_matches(str(key), _KEYWORDS, n=1, cutoff=0.8)
             if guess:
-                yield Finding(_join(pointer, key), f"`{key}` is not a JSON Schema keyword",
+                yield Finding(_join(at, key), f"`{key}` is not a JSON Schema keyword",
                               f"did you mean `{guess[0]}`?")
             else:
-                yield Finding(_join(pointer, key), f"unknown JSON Schema keyword `{key}` is ignored",
+                yield Finding(_join(at, key), f"unknown JSON Schema keyword `{key}` is ignored",
                               "prefix your own keywords with `x-`", WARNING)
 
 
@@ -424,16 +425,8 @@ def _is_text(value: object) -> bool:
     return isinstance(value, str) and bool(value)
 
 
-def _escape(part: object) -> str:
-    return str(part).replace("~", "~0").replace("/", "~1")
-
-
-def _pointer(parts: Iterable[object]) -> str:
-    return "".join("/" + _escape(part) for part in parts)
-
-
-def _join(pointer: str, key: object) -> str:
-    return f"{pointer}/{_escape(key)}"
+def _join(where: str, key: object) -> str:
+    return f"{where}/{pointer_part(key)}"
 
 
 def _sort_key(path: Iterable[object]) -> list[tuple[int, int, str]]:

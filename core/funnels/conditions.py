@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..limits import is_number
+from .validation import pointer_part
 
 _NUMERIC = frozenset({"number", "integer"})
 
@@ -62,7 +63,7 @@ def contradictions(conditions: Iterable[tuple[str, dict]], fields_schema: dict |
             fields[name].required = True
         for name, demand in fields.items():
             if isinstance(declared.get(name), dict):
-                _narrow(demand, declared[name], f"/fields/properties/{_escape(name)}")
+                _narrow(demand, declared[name], f"/fields/properties/{pointer_part(name)}")
     found = []
     for name, demand in fields.items():
         why = _clash(demand)
@@ -81,7 +82,7 @@ def _collect(schema: Any, pointer: str, fields: dict[str, _Field]) -> None:
     if isinstance(properties, dict):
         for name, sub in properties.items():
             if isinstance(sub, dict):
-                _narrow(fields.setdefault(name, _Field()), sub, f"{pointer}/properties/{_escape(name)}")
+                _narrow(fields.setdefault(name, _Field()), sub, f"{pointer}/properties/{pointer_part(name)}")
     for i, sub in enumerate(schema.get("allOf", []) if isinstance(schema.get("allOf"), list) else []):
         _collect(sub, f"{pointer}/allOf/{i}", fields)
 
@@ -203,5 +204,3 @@ def _listing(values: list[Any]) -> str:
     return ", ".join(f"`{v}`" for v in values[:6]) + (", …" if len(values) > 6 else "")
 
 
-def _escape(part: str) -> str:
-    return part.replace("~", "~0").replace("/", "~1")

@@ -33,12 +33,14 @@ def merge_data(data: dict, changes: dict | None) -> dict:
     return merged
 
 
+def pointer_part(part: object) -> str:
+    """One step of a JSON pointer, with ``~`` and ``/`` escaped as RFC 6901 says."""
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
 def pointer(prefix: str, parts: Iterable[Any]) -> str:
-    """The JSON pointer of ``parts`` below ``prefix`` (``~`` and ``/`` escaped as RFC 6901 says)."""
-    out = prefix
-    for part in parts:
-        out += "/" + str(part).replace("~", "~0").replace("/", "~1")
-    return out
+    """The JSON pointer of ``parts`` below ``prefix``."""
+    return prefix + "".join("/" + pointer_part(part) for part in parts)
 
 
 def violations(validator: Draft202012Validator, data: Any, prefix: str = "/data") -> list[Violation]:

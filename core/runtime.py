@@ -4,6 +4,7 @@ Flask-free, so the CLI, the worker and tests use the very same assembly as the w
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -26,6 +27,8 @@ from .records.model import load_types
 from .records.pool import PoolSettings
 from .store import Store, open_store
 from .workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -96,13 +99,18 @@ def open_runtime(
     delivery = DigestDelivery.from_config(workspace.config, channels)
     sessions, days = SessionPolicy.from_config(workspace.config), token_days(workspace.config)
     types, pool = load_types(workspace.path), PoolSettings.from_config(workspace.config)
-    drafts = read_drafts(
+    drafts, broken = read_drafts(
         workspace.funnel_files(),
         lint=lambda d: lint_findings(pm, d, set(channels)))
     store = open_store(workspace.store_url, workspace.path)
     funnels = FunnelRegistry()
     try:
         seen = load_stored(store, funnels)
+        if broken and not len(funnels):
+            raise broken[0]  # nothing has run yet: the workspace is being set up, say what is wrong
+        for error in broken:
+            log.warning("%s does not run (goldsieve check %s says why): %s", error.source,
+                        error.source, error.findings[0].message)
         record_first_versions(store, funnels, drafts, stamp(clock()))
     except BaseException:
         store.close()

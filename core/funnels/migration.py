@@ -120,7 +120,7 @@ def _plan(runtime: Runtime, new: Funnel) -> tuple[Plan, list[dict]]:
         moving = list(store.iterate("deals", all_of(open_deals, Eq("funnel_version", old.version))))
     staying = store.count("deals", open_deals) - len(moving)
     result = make_plan(old, new, moving, staying)
-    if not migration:
+    if not migration and not result.errors:  # a version that cannot apply is all there is to say
         result.warnings = _left_behind(runtime, old, new, open_deals)
     return result, moving
 

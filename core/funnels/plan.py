@@ -257,7 +257,10 @@ def _stranded(new: Funnel, deal: dict, target: dict[str, str]) -> DealRef | None
 
 
 def render(plan: Plan) -> list[str]:
-    """The plan as lines of text for the terminal."""
+    """The plan as lines of text for the terminal; a version that cannot be applied is all it
+    says then (what would change is moot until the version is right)."""
+    if plan.errors and not plan.changes:
+        return [f"Error: {error}" for error in plan.errors]
     head = (f"funnel {plan.funnel}: version {plan.from_version} → {plan.to_version}"
             if plan.from_version is not None else f"funnel {plan.funnel}: new, version {plan.to_version}")
     lines = [head]

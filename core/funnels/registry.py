@@ -11,22 +11,26 @@ from .model import Funnel
 Lint = Callable[[dict], list[Finding]]
 
 
-def read_drafts(paths: Iterable[Path], lint: Lint | None = None) -> list[tuple[Path, dict]]:
-    """Read and check funnel files, refusing any definition error (warnings pass).
+def read_drafts(paths: Iterable[Path], lint: Lint | None = None) -> tuple[list[tuple[Path, dict]],
+                                                                         list[DefinitionError]]:
+    """Read and check funnel files: the valid drafts, and a :class:`DefinitionError` for each
+    file with a definition error (warnings pass).
 
     The files are drafts (see :mod:`goldsieve.funnels.versions`): this checks them, the store
-    decides which versions run.
+    decides which versions run, and the caller whether a broken draft may stop it (only when
+    nothing has run yet).
     """
-    drafts = []
+    drafts, broken = [], []
     for path in paths:
         definition, found = load_file(path)
         if definition is not None and not any(f.severity == "error" for f in found):
             found += lint(definition) if lint else []
         errors = [f for f in found if f.severity == "error"]
         if errors:
-            raise DefinitionError(str(path), errors)
-        drafts.append((path, definition))
-    return drafts
+            broken.append(DefinitionError(str(path), errors))
+        else:
+            drafts.append((path, definition))
+    return drafts, broken
 
 
 class FunnelRegistry:

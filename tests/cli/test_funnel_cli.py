@@ -62,6 +62,16 @@ def test_plan_of_a_broken_file_exits_one_and_bad_usage_two(workspace, tmp_path, 
     assert run("funnel", "plan", str(tmp_path / "missing.json")).exit_code == 2
 
 
+def test_plan_of_an_edit_without_a_new_version_says_only_that(workspace, tmp_path, goldsieve_funnel):
+    edited = json.loads(json.dumps(goldsieve_funnel))
+    edited["stages"][1]["title"] = "Renamed"
+    edited["stages"] = edited["stages"][:1] + edited["stages"][2:]  # a stage gone, no migration
+    result = run("funnel", "plan", str(write(tmp_path, edited)), "--workspace", str(workspace))
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: version 3 is not newer than the applied version 3; raise `version` to 4"]
+
+
 def test_apply_migrates_and_rewrites_the_workspace_file(workspace, tmp_path, goldsieve_funnel,
                                                         goldsieve_clock):
     path = write(tmp_path, split_negotiation(goldsieve_funnel))

@@ -237,6 +237,31 @@ def test_versions_survive_a_restart_and_an_unapplied_draft_does_not_run(rt, rep,
         assert "differs from the applied version 4" in caplog.text
 
 
+@pytest.mark.parametrize("text", ['{"id": "handmade", "version": 5', '{"id": "handmade", "stages": 3}'])
+def test_a_broken_draft_of_a_running_workspace_is_logged_and_the_applied_versions_run(
+        rt, rep, goldsieve_clock, caplog, text):
+    deal = deal_at(rt, rep, "negotiation")
+    workspace = rt.workspace
+    rt.close()
+    (workspace.path / "funnels" / "handmade.json").write_text(text, "utf-8")
+    (workspace.path / "funnels" / "other.json").write_text("{", "utf-8")
+    with open_runtime(workspace, clock=goldsieve_clock, entry_points=False) as again:
+        assert again.funnels.get("handmade").version == 3
+        assert again.engine.move(rep, deal["id"], "won")["status"] == "won"
+    for name in ("handmade.json", "other.json"):
+        assert f"{name} does not run (goldsieve check" in caplog.text
+
+
+def test_a_broken_funnel_file_stops_the_first_start_and_leaves_the_store_free(goldsieve_workspace,
+                                                                              goldsieve_clock):
+    (goldsieve_workspace.path / "funnels" / "other.json").write_text("{", "utf-8")
+    with pytest.raises(DefinitionError, match="other.json: /: not valid JSON"):
+        open_runtime(goldsieve_workspace, clock=goldsieve_clock, entry_points=False)
+    (goldsieve_workspace.path / "funnels" / "other.json").unlink()
+    with open_runtime(goldsieve_workspace, clock=goldsieve_clock, entry_points=False) as runtime:
+        assert runtime.funnels.get("handmade").version == 3
+
+
 def test_refresh_loads_versions_another_process_applied(rt, goldsieve_funnel):
     newer = split_negotiation(goldsieve_funnel)
     with rt.store.transaction() as txn:  # as a second process sharing the store would

@@ -75,14 +75,15 @@ def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tu
 @cli.command("export")
 @workspace_option
 @click.option("--what", type=click.Choice(["deals", "events"]), default="deals", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json"]), default="csv", show_default=True,
+              help="csv; jsonl: one JSON document per line, exactly as stored; json: the same as one array.")
 @click.option("--funnel", "funnel_id", default=None)
 @click.option("--as", "as_user", default=None,
               help="Export only what this user may see (default: everything).")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
 def export_command(workspace: Path, what: str, fmt: str, funnel_id: str | None,
                    as_user: str | None, output) -> None:
-    """Export deals or events as CSV or JSON lines."""
+    """Export deals or events as CSV, JSON Lines or a JSON array."""
     from ..deals.exporting import export
     from ..people.users import find_user
 

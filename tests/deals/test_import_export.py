@@ -186,9 +186,16 @@ def test_export_deals_csv(filled):
 
 
 def test_export_deals_json_lines_is_the_stored_document(filled):
-    count, text = export_text(filled, fmt="json")
+    count, text = export_text(filled, fmt="jsonl")
     assert [json.loads(line) for line in text.splitlines()] == filled.store.find("deals")
     assert count == 3 and "closed_from" in json.loads(text.splitlines()[0])
+
+
+def test_export_json_is_one_array_of_the_same_documents(filled):
+    count, text = export_text(filled, fmt="json")
+    assert json.loads(text) == filled.store.find("deals") and count == 3
+    empty = export_text(filled, fmt="json", funnel_id=FUNNEL, user={"username": "nobody", "role": "rep"})
+    assert empty == (0, "[]\n")
 
 
 def test_export_events_csv_and_json(filled):
@@ -201,7 +208,7 @@ def test_export_events_csv_and_json(filled):
         assert json.loads(row["changes"]) == event["changes"]
         assert (row["type"], row["to_stage"] or None, row["lost_reason"] or None, row["by"]) == (
             event["type"], event["to_stage"], event["lost_reason"], event["by"])
-    count, text = export_text(filled, what="events", fmt="json")
+    count, text = export_text(filled, what="events", fmt="jsonl")
     assert count == 6 and [json.loads(line) for line in text.splitlines()] == events
 
 
@@ -258,7 +265,7 @@ def test_the_json_export_stays_exact_and_the_csv_reads_back_to_the_same_data(run
             continue
         runtime.engine.create(goldsieve_user, FUNNEL, text, {"company": text, "margin": -1.5})
     before = runtime.store.find("deals")
-    _, lines = export_text(runtime, fmt="json")
+    _, lines = export_text(runtime, fmt="jsonl")
     assert [json.loads(line) for line in lines.splitlines()] == before
     _, text = export_text(runtime)
     path = tmp_path / "again.csv"
@@ -314,10 +321,10 @@ def test_cli_import_export(workspace, tmp_path):
     assert deals.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(deals.stdout)))
     assert [(r["title"], r["company"], r["amount"]) for r in rows] == [("Acme ERP", "Acme", "12"), ("Beta", "Beta", "7")]
-    events = run("export", "--what", "events", "--format", "json", "--funnel", FUNNEL, *ws)
+    events = run("export", "--what", "events", "--format", "jsonl", "--funnel", FUNNEL, *ws)
     assert [json.loads(line)["type"] for line in events.stdout.splitlines()] == ["created", "created"]
     out = tmp_path / "deals.jsonl"
-    assert run("export", "--format", "json", "--output", str(out), *ws).exit_code == 0
+    assert run("export", "--format", "jsonl", "--output", str(out), *ws).exit_code == 0
     assert len(out.read_text("utf-8").splitlines()) == 2
 
 

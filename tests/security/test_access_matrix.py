@@ -368,7 +368,7 @@ def test_lists_search_board_fragments_and_export_hold_no_foreign_deal(app, org):
         # export --as NAME: the CLI opens the workspace itself, and the embedded store serves one
         # process, so call what `goldsieve export --as` calls, with the user it looks up
         out = io.StringIO()
-        export(org.runtime, out, fmt="json", user=org.user(name))
+        export(org.runtime, out, fmt="jsonl", user=org.user(name))
         ids = {json.loads(line)["id"] for line in out.getvalue().splitlines() if line.strip()}
         assert ids == visible, name
 

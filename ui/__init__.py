@@ -18,6 +18,7 @@ from . import (
     admin_teams,
     admin_users,
     analytics,
+    api_docs,
     auth,
     board,
     deals,
@@ -49,7 +50,7 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.context_processor(lambda: {"user": g.get("user"), "may_admin": _may_admin(),
                                    "unread": _unread(), **template_context()})
     for blueprint in (bp, auth.bp, board.bp, deals.bp, admin.bp, admin_users.bp, admin_teams.bp,
-                      account.bp, inbox.bp, lead_form.bp, designer.bp, analytics.bp, digest.bp):
+                      account.bp, inbox.bp, lead_form.bp, designer.bp, analytics.bp, digest.bp, api_docs.bp):
         app.register_blueprint(blueprint)
 
 

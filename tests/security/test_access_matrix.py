@@ -40,6 +40,7 @@ ROUTES = {
     "deals.move": PAGE,
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
+    "api_docs.reference": PUBLIC,
     "api.list_funnels": API,
     "api.get_funnel": API,
     "api.create_deal": API,

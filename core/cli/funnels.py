@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .base import cli, workspace_option, workspace_runtime
+from .remote import forwarded
 
 
 @cli.command("templates")
@@ -83,6 +84,7 @@ cli.add_command(funnel)
 funnel_file = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 
+@forwarded
 @funnel.command("plan")
 @workspace_option
 @funnel_file
@@ -108,6 +110,7 @@ def funnel_plan(workspace: Path, file: Path, as_json: bool) -> None:
     sys.exit(0 if result.ok else 1)
 
 
+@forwarded
 @funnel.command("apply")
 @workspace_option
 @funnel_file

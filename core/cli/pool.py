@@ -8,6 +8,7 @@ import click
 
 from ..records.pool import reclaim
 from .base import cli, fail, workspace_option, workspace_runtime
+from .remote import forwarded
 
 
 @cli.group("pool")
@@ -15,6 +16,7 @@ def pool() -> None:
     """The customer pool: customers nobody owns."""
 
 
+@forwarded
 @pool.command("reclaim")
 @workspace_option
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,

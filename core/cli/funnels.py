@@ -120,8 +120,8 @@ def funnel_apply(workspace: Path, file: Path, as_user: str) -> None:
     """Record FILE as a new version, migrate in-flight deals, update funnels/.
 
     All in one transaction, or nothing: a plan with errors or stranded deals is refused.
-    With the embedded store, stop `goldsieve serve` first (it holds the store); a server on
-    PostgreSQL runs the new version from its next request on.
+    While `goldsieve serve` holds the embedded store, the server applies it and runs it at
+    once; a server on PostgreSQL runs the new version from its next request on.
     """
     from ..funnels import migration
     from ..funnels.plan import render

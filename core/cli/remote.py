@@ -156,37 +156,54 @@ def forward(ctx: click.Context, folder: Path) -> None:
     with sock:
         if _peer_uid(sock) not in (None, os.getuid()):
             return
+        shown: dict[str, str] = {}
         request = {
             "command": ctx.command_path.split()[1:],
-            "argv": command_line(ctx),
+            "argv": command_line(ctx, shown),
             "stdin": "".join(_consumed),
             "tty": {"stdout": sys.stdout.isatty(), "stderr": sys.stderr.isatty()},
         }
         _send(sock, b"r", json.dumps(request).encode())
-        sys.exit(_relay(sock))
+        sys.exit(_relay(sock, shown))
 
 
-def _relay(sock: socket.socket) -> int:
-    """Print the output frames as they come; the exit status that ends them."""
+def _relay(sock: socket.socket, shown: dict[str, str]) -> int:
+    """Print the output frames as they come; the exit status that ends them. A path the
+    command was given relative (and sent absolute) is printed as given, as the command would
+    have; to find it whole, output then goes out by lines."""
     outputs = {b"o": click.get_binary_stream("stdout"), b"e": click.get_binary_stream("stderr")}
+    pending = dict.fromkeys(outputs, b"")
+    given = sorted(((a.encode(), t.encode()) for a, t in shown.items()), key=lambda p: -len(p[0]))
+
+    def write(kind: bytes, data: bytes) -> None:
+        for absolute, typed in given:
+            data = data.replace(absolute, typed)
+        outputs[kind].write(data)
+        outputs[kind].flush()
+
     try:
         while True:
             kind, payload = _receive(sock, FRAME_LIMIT)
             if kind == b"x":
+                for held, data in pending.items():
+                    write(held, data)
                 return int(payload)
             if kind in outputs:
-                outputs[kind].write(payload)
-                outputs[kind].flush()
+                data = pending[kind] + payload
+                cut = data.rfind(b"\n") + 1 if given and len(data) < FRAME_LIMIT else len(data)
+                pending[kind] = data[cut:]
+                write(kind, data[:cut])
     except (OSError, ValueError) as error:
         click.echo(f"Error: the server stopped answering before the command finished ({error}); "
-                   "whether it was carried out, the server's log and the data tell", err=True)
+                   "its log and the data say whether the command was carried out", err=True)
         return 1
 
 
-def command_line(ctx: click.Context) -> list[str]:
+def command_line(ctx: click.Context, shown: dict[str, str] | None = None) -> list[str]:
     """The command's parameters as a command line, rebuilt from what click checked: the ones
-    given (on the command line or in the environment), paths absolute; options first, then
-    ``--`` and the arguments. ``--workspace`` is left out: the server runs its own."""
+    given (on the command line or in the environment), paths absolute (``shown`` gets each
+    relative one, absolute → as given); options first, then ``--`` and the arguments.
+    ``--workspace`` is left out: the server runs its own."""
     options: list[str] = []
     arguments: list[str] = []
     for param in ctx.command.params:
@@ -196,7 +213,7 @@ def command_line(ctx: click.Context) -> list[str]:
         if name == "workspace" or source in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP):
             continue
         if isinstance(param, click.Argument):
-            arguments.extend(_token(param, v) for v in (value if param.nargs != 1 else [value]))
+            arguments.extend(_token(param, v, shown) for v in (value if param.nargs != 1 else [value]))
         elif isinstance(param, click.Option) and param.is_flag:
             if param.secondary_opts and not value:
                 options.append(param.secondary_opts[0])
@@ -204,14 +221,17 @@ def command_line(ctx: click.Context) -> list[str]:
                 options.append(param.opts[0])
         elif isinstance(param, click.Option) and value is not None:
             for one in (value if param.multiple else [value]):
-                options.extend([param.opts[0], _token(param, one)])
+                options.extend([param.opts[0], _token(param, one, shown)])
     return [*options, "--", *arguments]
 
 
-def _token(param: click.Parameter, value: Any) -> str:
+def _token(param: click.Parameter, value: Any, shown: dict[str, str] | None) -> str:
     """One checked value as the text that ``param`` reads back into it."""
     if isinstance(value, os.PathLike):
-        return os.path.abspath(value)
+        absolute = os.path.abspath(value)
+        if shown is not None and absolute != os.fspath(value):
+            shown[absolute] = os.fspath(value)
+        return absolute
     if isinstance(param.type, click.File):  # a file click opens, or opens once written
         name = str(value.name)  # not opened by asking: a lazy file's name is its own
         return "-" if name.startswith("<") else os.path.abspath(name)  # <stdout>: the stream

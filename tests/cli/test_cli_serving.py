@@ -80,6 +80,10 @@ CASES = {
                    prepare=lambda cwd, _: (cwd / "more.csv").write_text(
                        "Name,company\nGamma,Gamma\n", "utf-8"),
                    rows=[("deals", {}, 3), ("deals", {"title": "Gamma"}, 1)]),
+    "import refused": Case(["import", "./bad.csv", "--funnel", "software"],
+                           prepare=lambda cwd, _: (cwd / "bad.csv").write_text(
+                               "title,company,amount\nA,A,x\n", "utf-8"),
+                           rows=[("deals", {}, 2)]),
     "export": Case(["export", "--format", "jsonl", "--funnel", "software", "-o", "out.jsonl"],
                    output="out.jsonl"),
     "export csv": Case(["export", "--what", "events"]),
@@ -148,6 +152,7 @@ def test_a_command_says_and_writes_the_same_with_the_server_stopped_or_serving(t
     code, out, err, written = results["serving"]
     assert (code == 0) == ("refused" not in name), (out, err)
     assert out or err or written, "it said something"
+    assert str(tmp_path) not in out + err, "a path given relative is said as given"
 
 
 def test_command_line_rebuilds_what_click_checked_with_absolute_paths(tmp_path, monkeypatch):
@@ -293,3 +298,40 @@ def test_a_data_folder_others_may_change_gets_no_socket(tmp_path):
         result = goldsieve(tmp_path, folder, Case(["users", "list"]))
         assert result.returncode == 1 and "is in use by process" in result.stderr
         assert "chmod go-w" in stopped(server, folder)
+
+
+def test_sigint_under_load_stops_within_seconds_and_keeps_every_acknowledged_write(tmp_path):
+    folder = make_workspace(tmp_path / "acme")
+    created: list[int] = []
+    with serving(folder) as server:
+        token = subprocess.run([EXE, "users", "token", "alice", "-w", str(folder)],
+                               capture_output=True, text=True, timeout=60).stdout.strip()
+        busy = threading.Event()
+
+        def create() -> None:
+            while server.process.poll() is None:
+                try:
+                    deal = api(server.port, token, "/api/v1/deals",
+                               {"funnel": "software", "title": "load", "data": {"company": "X"}})
+                except OSError:
+                    continue  # the server is going: refused or cut off, not acknowledged
+                created.append(deal["id"])
+                if len(created) >= 20:
+                    busy.set()
+
+        writers = [threading.Thread(target=create) for _ in range(8)]
+        for writer in writers:
+            writer.start()
+        assert busy.wait(120), "the writers got going"
+        reader = subprocess.Popen([EXE, "users", "list", "-w", str(folder)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=20) == 0, "stopped within 20 s of SIGINT"
+        for writer in writers:
+            writer.join()
+        assert reader.wait(timeout=60) in (0, 1), "said by the server, or refused in one line"
+        assert "Traceback" not in reader.stderr.read()
+    assert not (folder / "data" / "cli.sock").exists()
+    with open_runtime(Workspace.load(folder)) as runtime:
+        stored = {deal["id"] for deal in runtime.store.find("deals")}
+    assert set(created) <= stored and len(stored) >= 2 + 20

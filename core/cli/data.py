@@ -8,6 +8,7 @@ import click
 
 from ..workspace import Workspace
 from .base import cli, fail, workspace_option, workspace_runtime
+from .remote import forwarded
 
 store_group = click.Group("store", help="Move the workspace's data between stores.")
 cli.add_command(store_group)
@@ -46,6 +47,7 @@ def store_copy(workspace: Path, target_url: str) -> None:
 
 
 
+@forwarded
 @cli.command("import")
 @workspace_option
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -84,6 +86,7 @@ def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tu
     click.echo(f"{verb} {result.count} deals into {funnel_id}")
 
 
+@forwarded
 @cli.command("export")
 @workspace_option
 @click.option("--what", type=click.Choice(["deals", "events"]), default="deals", show_default=True)
@@ -108,6 +111,7 @@ def export_command(workspace: Path, what: str, fmt: str, funnel_id: str | None,
         export(rt, output, what=what, fmt=fmt, funnel_id=funnel_id, user=user)
 
 
+@forwarded
 @cli.command("report")
 @workspace_option
 @click.option("--funnel", "funnel_id", required=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .base import cli, workspace_option, workspace_runtime
+from .remote import forwarded
 
 
 @cli.command("templates")
@@ -87,6 +88,7 @@ cli.add_command(funnel)
 funnel_file = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 
+@forwarded
 @funnel.command("plan")
 @workspace_option
 @funnel_file
@@ -112,6 +114,7 @@ def funnel_plan(workspace: Path, file: Path, as_json: bool) -> None:
     sys.exit(0 if result.ok else 1)
 
 
+@forwarded
 @funnel.command("apply")
 @workspace_option
 @funnel_file
@@ -121,8 +124,8 @@ def funnel_apply(workspace: Path, file: Path, as_user: str) -> None:
     """Record FILE as a new version, migrate in-flight deals, update funnels/.
 
     All in one transaction, or nothing: a plan with errors or stranded deals is refused.
-    With the embedded store, stop `goldsieve serve` first (it holds the store); a server on
-    PostgreSQL runs the new version from its next request on.
+    While `goldsieve serve` holds the embedded store, the server applies it and runs it at
+    once; a server on PostgreSQL runs the new version from its next request on.
     """
     from ..funnels import migration
     from ..funnels.plan import render

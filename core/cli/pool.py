@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .base import cli, fail, workspace_option, workspace_runtime
+from .remote import forwarded
 
 
 @cli.group("pool")
@@ -14,6 +15,7 @@ def pool() -> None:
     """The customer pool: customers nobody owns."""
 
 
+@forwarded
 @pool.command("reclaim")
 @workspace_option
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,

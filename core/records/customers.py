@@ -22,8 +22,8 @@ from ..funnels.validation import merge_data, violations
 from ..people.permissions import is_system
 from ..people.users import find_user
 from ..store import Conflict, Store, Transaction
-from ..store.filters import Contains, Eq, Everything, Filter, Nothing, all_of, any_of, matches
-from .duplicates import find_match, match_keys, write_keys
+from ..store.filters import Contains, Eq, Everything, Filter, In, Nothing, all_of, any_of, matches
+from .duplicates import NOT_MERGED, find_match, match_keys, refuse_merged, write_keys
 from .model import RecordTypes
 from .pool import PoolSettings
 
@@ -82,6 +82,7 @@ class Customers:
         return self.may(user, "edit_customer") and matches(self.owned_scope(user), customer)
 
     def require_edit(self, user: User, customer: Customer) -> None:
+        refuse_merged(customer)
         if not self.editable(user, customer):
             hint = "; claim it from the pool first" if customer["owner"] is None else ""
             raise Forbidden(f"{user.get('username')} may not change customer {customer['id']}{hint}")
@@ -98,16 +99,17 @@ class Customers:
     def list(self, user: User, *, text: str | None = None, owner: str | None = None,
              pool: bool = False, after: int | None = None, limit: int = 50) -> list[Customer]:
         """A page of the customers the user may see, newest first, filtered in the store."""
-        where = all_of(self.scope(user),
+        where = all_of(self.scope(user), NOT_MERGED,
                        Contains("name", text) if text else None,
                        Eq("owner", owner) if owner else None,
                        Eq("owner", None) if pool else None)
         return self.store.find("customers", where, after=after, limit=limit, descending=True)
 
     def history(self, user: User, customer_id: int) -> list[dict]:
-        """The customer's events, oldest first."""
-        self.get(user, customer_id)
-        return self.store.find("customer_events", Eq("customer_id", customer_id))
+        """The customer's events, oldest first, with those of the customers merged into it."""
+        customer = self.get(user, customer_id)
+        ids = (customer_id, *customer.get("merged_from", ()))
+        return self.store.find("customer_events", In("customer_id", ids))
 
     def display_name(self, username: str | None) -> str | None:
         if username is None:
@@ -172,6 +174,7 @@ class Customers:
         """Give a customer to ``owner`` (``None``: the pool) with event ``type_`` (claimed,
         released, reclaimed); who gives one up is remembered for the pool's cool-down. Raises
         :class:`Conflict` when the customer changed since it was read."""
+        refuse_merged(customer)
         now = stamp(self.clock())
         new = {**customer, "owner": owner, "version": customer["version"] + 1, "updated_at": now}
         if owner is not None:
@@ -234,8 +237,14 @@ def link_problems(customers: Customers | None, user: User, customer_id: object,
     the user may see, and one they may not is as unknown as one that does not exist. Without
     customers (an engine built alone) no customer can be named."""
     try:
-        if customer_id is None or customers is not None and customers.get(user, customer_id):  # type: ignore[arg-type]
+        if customer_id is None:
+            return []
+        if customers is not None:
+            customer = customers.get(user, customer_id)  # type: ignore[arg-type]
+            refuse_merged(customer, path)
             return []
     except NotFound:
         pass
+    except ValidationFailed as merged:
+        return merged.violations
     return [Violation(path, "unknown_customer", f"There is no customer {customer_id} you can see.")]

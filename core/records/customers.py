@@ -13,7 +13,8 @@ visible_to`` names; a customer outside it answers :class:`NotFound`, like one th
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from ..audit import audit_entry, diff, record
 from ..clock import Clock, stamp, utc_now
@@ -21,7 +22,7 @@ from ..errors import Duplicate, Forbidden, NotFound, ValidationFailed, Violation
 from ..funnels.validation import merge_data, violations
 from ..people.permissions import is_system
 from ..people.users import find_user
-from ..store import Conflict, Store, Transaction
+from ..store import Conflict, Store, Transaction, UniqueViolation
 from ..store.filters import Contains, Eq, Everything, Filter, In, Nothing, all_of, any_of, matches
 from .duplicates import NOT_MERGED, find_match, match_keys, refuse_merged, write_keys
 from .model import RecordTypes
@@ -135,7 +136,7 @@ class Customers:
             "data": data, "version": 1, "created_at": now, "updated_at": now,
             "last_activity_at": now, "created_by": owner,
         }
-        with self.store.transaction() as txn:
+        with self._unique(user, keys, None) as txn:
             txn.insert("customers", customer)
             write_keys(txn, self.store, customer["id"], keys)
             self._log(txn, user, customer, "created", now, diff({}, {"name": name, **data}),
@@ -162,7 +163,7 @@ class Customers:
         now = stamp(self.clock())
         new = {**customer, "name": new_name, "data": data, "version": customer["version"] + 1,
                "updated_at": now, "last_activity_at": now}
-        with self.store.transaction() as txn:
+        with self._unique(user, keys, customer["id"]) as txn:
             txn.replace("customers", new, expect_version=customer["version"])
             write_keys(txn, self.store, new["id"], keys)
             self._log(txn, user, new, "updated", now, changed, "customer_updated", customer)
@@ -220,6 +221,20 @@ class Customers:
         other = self.store.get("customers", existing) or {}
         path = "/name" if key == "name" else f"/data/{key}"
         raise Duplicate(path, existing, self.display_name(other.get("owner")), key)
+
+    @contextmanager
+    def _unique(self, user: User, keys: dict[str, str], exclude: int | None) -> Iterator[Transaction]:
+        """The transaction writing a customer's keys, checked again inside it: the embedded
+        store's writer lock then keeps any other write out between the check and the commit.
+        On PostgreSQL another process may still commit the same key meanwhile; the unique
+        index refuses the second, and this answers it with the same :class:`Duplicate`."""
+        try:
+            with self.store.transaction() as txn:
+                self._refuse_duplicate(user, keys, exclude)
+                yield txn
+        except UniqueViolation:
+            self._refuse_duplicate(user, keys, exclude)
+            raise
 
     def _log(self, txn: Transaction, user: User, customer: Customer, type_: str, at: str,
              changes: dict[str, list], action: str, before: Customer) -> None:

@@ -7,7 +7,8 @@ means the field is absent; a text the export protected from spreadsheets (``'=â€
 quote again. Each row then goes through :meth:`Engine.prepare`, the very check a
 deal created in the app gets, and every problem is reported as ``FILE:LINE: field: message``
 with the line the row starts on (the header is line 1). Only when no row has a problem are the
-deals written, in a single transaction through :meth:`Engine.insert_new`.
+deals written, in a single transaction through :meth:`Engine.insert_new`, each linked to the
+existing customer its ``company`` matches (:func:`~goldsieve.deals.intake.link_customer`).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from ..limits import read_number
 from ..people.users import find_user
 from ..store.filters import Eq
 from .exporting import text_of_cell
-from .intake import insert_assigned
+from .intake import insert_assigned, link_customer
 
 SPECIAL = ("title", "owner")
 TRUE = {"true", "yes", "y", "1"}
@@ -137,6 +138,8 @@ def import_csv(
             if assign:
                 insert_assigned(engine, runtime.pm.hook, user, prepared)
             else:
+                for deal in prepared:
+                    link_customer(engine, deal)
                 engine.insert_new(user, prepared)
     result.count = len(prepared)
     return result

@@ -66,6 +66,17 @@ class Conflict(StoreError):
         )
 
 
+class UniqueViolation(StoreError):
+    """A write would give a second document a value that a unique index holds once (on
+    PostgreSQL, a customer's match key: two concurrent creates of the same customer); the
+    transaction is rolled back. The embedded store's one writer never gets here: its callers
+    check before they write, under its lock."""
+
+    def __init__(self, table: str):
+        self.table = table
+        super().__init__(f"{table}: the write repeats a value that is unique")
+
+
 class StoreLocked(StoreError):
     """Another process owns the embedded store (the one in ``folder``)."""
 

@@ -101,6 +101,7 @@ ROUTES = {
     "api.patch_customer": API,
     "api.claim_customer": API,  # only a pool customer, by the roles [pool] claim names
     "api.release_customer": API,  # its owner, a manager of its team, an admin
+    "api.merge_customer": API,  # merge_customer: a manager or admin who sees both
     "api.list_contacts": API,  # of a customer the user may see
     "api.create_contact": API,
 }

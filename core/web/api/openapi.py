@@ -85,7 +85,7 @@ def build_spec() -> dict:
     for name in ("Error", "Conflict", "Deal", "DealPage", "DealCreate", "DealPatch", "Move", "Reopen",
                  "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry",
                  "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead",
-                 "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "Duplicate", "Contact",
+                 "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "CustomerMerge", "Duplicate", "Contact",
                  "ContactPage", "ContactCreate"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
 
@@ -183,6 +183,11 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
         spec.path(f"/api/v1/customers/{{customer_id}}/{action}", operations={"post": {
             "summary": summary, "security": secured, "parameters": customer_id,
             "responses": _responses(200, "Customer", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/customers/{customer_id}/merge", operations={"post": {
+        "summary": "Merge this customer into another (manager, admin): its deals, contacts and "
+                   "match keys move there, and it stays as a redirect (merged_into); answers the survivor",
+        "security": secured, "parameters": customer_id, "requestBody": _json("CustomerMerge"),
+        "responses": _responses(200, "Customer", 401, 403, 404, 409, 422)}})
     spec.path("/api/v1/contacts", operations={
         "get": {"summary": "The contacts of a customer you may see", "security": secured,
                 "parameters": [{"name": "customer", "in": "query", "required": True, "schema": ID}],

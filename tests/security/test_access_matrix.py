@@ -102,6 +102,9 @@ ROUTES = {
     "api.release_customer": API,  # its owner, a manager of its team, an admin
     "api.list_contacts": API,  # of a customer the user may see
     "api.create_contact": API,
+    "api.assign_deal": API,  # reassign: a manager within the team, an admin (docs/reassignment.md)
+    "api.assign_customer": API,
+    "api.hand_over": API,  # admin only (manage_users)
 }
 #: endpoints only an admin (``manage_users``) may reach: everyone else gets 403 on every method
 ADMIN_ONLY = {endpoint for endpoint in ROUTES if endpoint.startswith("admin")}
@@ -119,6 +122,8 @@ API_BODIES = {
     "api.reopen_deal": {"version": 1},
     "api.add_note": {"text": "pwned"},
     "api.patch_customer": {"name": "pwned", "data": {}, "version": 1},
+    "api.assign_deal": {"owner": "admin"},
+    "api.assign_customer": {"owner": "admin"},
 }
 
 

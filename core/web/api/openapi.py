@@ -52,7 +52,8 @@ def build_spec() -> dict:
                  "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry",
                  "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead",
                  "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "Duplicate", "Contact",
-                 "ContactPage", "ContactCreate"):
+                 "ContactPage", "ContactCreate", "DealAssign", "CustomerAssign", "CustomerAssigned",
+                 "HandoverRequest", "Handover"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
 
     secured = [{"bearer": []}]
@@ -118,6 +119,7 @@ def build_spec() -> dict:
         "responses": _responses(201, "Deal", 401, 403, 404, 422)}})
     _analytics_paths(spec, secured)
     _customer_paths(spec, secured)
+    _assignment_paths(spec, secured)
     return spec.to_dict()
 
 
@@ -152,6 +154,26 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
         "post": {"summary": "Add a contact to a customer you may change", "security": secured,
                  "requestBody": _json("ContactCreate"), "responses": _responses(201, "Contact", 401, 403, 422)},
     })
+
+
+def _assignment_paths(spec: APISpec, secured: list) -> None:
+    """Giving deals and customers to another user; a leaver's hand-over (docs/reassignment.md)."""
+    spec.path("/api/v1/deals/{deal_id}/assign", operations={"post": {
+        "summary": "Give a deal to another user (reassign: a manager within the team, an admin "
+                   "to anyone)", "security": secured, "parameters": [DEAL_ID],
+        "requestBody": _json("DealAssign"), "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/customers/{customer_id}/assign", operations={"post": {
+        "summary": "Give a customer, with or without its open deals, to another user",
+        "security": secured,
+        "parameters": [{"name": "customer_id", "in": "path", "required": True, "schema": ID}],
+        "requestBody": _json("CustomerAssign"),
+        "responses": _responses(200, "CustomerAssigned", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/users/{username}/hand-over", operations={"post": {
+        "summary": "Hand over a user's open deals, customers and open tasks to another (admin only)",
+        "security": secured,
+        "parameters": [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": _json("HandoverRequest"),
+        "responses": _responses(200, "Handover", 401, 403, 409, 422)}})
 
 
 def _analytics_paths(spec: APISpec, secured: list) -> None:

@@ -20,6 +20,7 @@ from . import (
     analytics,
     auth,
     board,
+    deal_owner,  # noqa: F401  (adds the owner selector's route to the deals blueprint)
     deals,
     designer,
     digest,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..audit import audit_entry, record
 from ..clock import stamp
-from ..errors import ValidationFailed, Violation
+from ..errors import Forbidden, ValidationFailed, Violation
 from ..people.users import find_user, is_active
 from ..store import Conflict
 from ..store.filters import Eq, all_of, matches
@@ -64,7 +64,8 @@ def handover_problems(engine: "Engine", source: object, target: object) -> list[
 def hand_over(engine: "Engine", user: User, source: str, target: str, *,
               dry_run: bool = False) -> Handover:
     """Move ``source``'s open deals, customers and open tasks to ``target`` (admin only)."""
-    engine.require(user, "manage_users")
+    if not engine.may(user, "manage_users"):
+        raise Forbidden(f"{user.get('username')} may not hand over what a user has: only an admin may.")
     problems = handover_problems(engine, source, target)
     if problems:
         raise ValidationFailed(problems)

@@ -133,3 +133,12 @@ def assign_customer(engine: "Engine", customers: "Customers", user: User, custom
         moved.append(assign_deal(engine, user, deal["id"], owner, tell=row or False))
         row = None
     return customer, moved
+
+
+def owner_choices(engine: "Engine", user: User, deal: dict[str, Any]) -> list[dict[str, Any]]:
+    """The active users ``user`` may give ``deal`` to (its owner among them), by user name: what
+    an owner selector offers, by the same rule :func:`assign_deal` applies."""
+    scope = engine.scope(user)
+    found = [u for u in engine.store.find("users")
+             if is_active(u) and matches(scope, {**deal, "owner": u["username"]})]
+    return sorted(found, key=lambda u: u["username"])

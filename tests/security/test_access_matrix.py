@@ -38,6 +38,7 @@ ROUTES = {
     "deals.reopen": PAGE,
     "deals.move_form": PAGE,
     "deals.move": PAGE,
+    "deals.assign": PAGE,  # the owner selector (reassign)
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
     "api.list_funnels": API,
@@ -58,6 +59,7 @@ ROUTES = {
     "admin_users.save": PAGE,
     "admin_users.reset_password": PAGE,
     "admin_users.set_state": PAGE,
+    "admin_users.hand_over_all": PAGE,  # everything of a leaver to another user
     "admin_teams.index": PAGE,
     "admin_teams.add": PAGE,
     "admin_teams.edit": PAGE,

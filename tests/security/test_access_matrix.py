@@ -107,6 +107,9 @@ ROUTES = {
     "api.assign_deal": API,  # reassign: a manager within the team, an admin (docs/reassignment.md)
     "api.assign_customer": API,
     "api.hand_over": API,  # admin only (manage_users)
+    "api.add_task": API,  # on a deal the user may change
+    "api.patch_task": API,  # of a task on a deal the user can see
+    "api.reopen_task": API,
 }
 #: endpoints only an admin (``manage_users``) may reach: everyone else gets 403 on every method
 ADMIN_ONLY = {endpoint for endpoint in ROUTES if endpoint.startswith("admin")}

@@ -53,7 +53,7 @@ def build_spec() -> dict:
                  "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead",
                  "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "Duplicate", "Contact",
                  "ContactPage", "ContactCreate", "DealAssign", "CustomerAssign", "CustomerAssigned",
-                 "HandoverRequest", "Handover"):
+                 "HandoverRequest", "Handover", "TaskCreate", "TaskPatch", "TaskReopen"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
 
     secured = [{"bearer": []}]
@@ -97,10 +97,20 @@ def build_spec() -> dict:
     spec.path("/api/v1/audit", operations={"get": {
         "summary": "The audit log, newest first (admin only)", "security": secured,
         "parameters": PAGING, "responses": _responses(200, "AuditPage", 401, 403, 422)}})
-    spec.path("/api/v1/tasks", operations={"get": {
-        "summary": "Your tasks on deals you can see", "security": secured,
-        "parameters": [{"name": "done", "in": "query", "schema": {"type": "string"}}],
-        "responses": _responses(200, "TaskPage", 401)}})
+    task_id = [{"name": "task_id", "in": "path", "required": True, "schema": ID}]
+    spec.path("/api/v1/tasks", operations={
+        "get": {"summary": "Your tasks on deals you can see", "security": secured,
+                "parameters": [{"name": "done", "in": "query", "schema": {"type": "string"}}],
+                "responses": _responses(200, "TaskPage", 401)},
+        "post": {"summary": "A task by hand on a deal you may change", "security": secured,
+                 "requestBody": _json("TaskCreate"), "responses": _responses(201, "Task", 401, 403, 404, 422)}})
+    spec.path("/api/v1/tasks/{task_id}", operations={"patch": {
+        "summary": "Change a task's title, due time or assignee", "security": secured,
+        "parameters": task_id, "requestBody": _json("TaskPatch"),
+        "responses": _responses(200, "Task", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/tasks/{task_id}/reopen", operations={"post": {
+        "summary": "Reopen a done task", "security": secured, "parameters": task_id,
+        "requestBody": _json("TaskReopen"), "responses": _responses(200, "Task", 401, 403, 404, 409, 422)}})
     spec.path("/api/v1/tasks/{task_id}/done", operations={"post": {
         "summary": "Mark a task done (counts as activity on its deal)", "security": secured,
         "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": ID}],

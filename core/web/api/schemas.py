@@ -173,6 +173,26 @@ class TaskSchema(Schema):
     overdue_at = fields.String(allow_none=True)
     created_at = fields.String(required=True)
     created_by = fields.String(required=True)
+    version = fields.Integer(metadata={"description": "send it back with a change"})
+
+
+class TaskCreateSchema(StrictSchema):
+    deal_id = fields.Integer(required=True, strict=True, validate=ID)
+    title = fields.String(required=True)
+    assignee = fields.String(metadata={"description": "default: you"})
+    due = fields.String(allow_none=True, load_default=None,
+                        metadata={"description": "ISO 8601 with a time zone, e.g. 2026-03-01T09:00:00Z"})
+
+
+class TaskPatchSchema(StrictSchema):
+    title = fields.String()
+    due = fields.String(allow_none=True, metadata={"description": "null: no due time"})
+    assignee = fields.String(metadata={"description": "reassign the task"})
+    version = fields.Integer(required=True, strict=True, validate=VERSION)
+
+
+class TaskReopenSchema(StrictSchema):
+    version = fields.Integer(strict=True, validate=VERSION)
 
 
 class TaskPageSchema(Schema):

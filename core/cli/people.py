@@ -138,6 +138,42 @@ def users_token(workspace: Path, name: str, days: int | None, quiet: bool) -> No
     click.echo(token if quiet or not sys.stdout.isatty() else f"API token for {name}{lasting}: {token}")
 
 
+@users.command("hand-over")
+@workspace_option
+@click.argument("name")
+@click.option("--to", "target", required=True, help="The user who takes everything over.")
+@click.option("--as", "as_user", default=None,
+              help="The admin recorded as doing it (default: the first active admin).")
+@click.option("--dry-run", is_flag=True, help="Say what would move; write nothing.")
+def users_hand_over(workspace: Path, name: str, target: str, as_user: str | None,
+                    dry_run: bool) -> None:
+    """Hand over everything of a user who leaves: their open deals, their customers and their
+    open tasks (on deals the new owner can see) go to --to, each deal with its own event; won
+    and lost deals stay theirs. Deactivate them afterwards with `users set NAME --inactive`."""
+    from ..deals.handover import hand_over
+    from ..people.users import find_user, is_active
+
+    with workspace_runtime(workspace) as rt:
+        if as_user is not None:
+            actor = find_user(rt.store, as_user)
+            if actor is None:
+                fail(f"there is no user {as_user!r}")
+        else:
+            admins = [u for u in rt.store.find("users") if u["role"] == "admin" and is_active(u)]
+            if not admins:
+                fail("there is no active admin to record as doing it; pass --as ADMIN")
+            actor = min(admins, key=lambda u: u["username"])
+        result = hand_over(rt.engine, actor, name, target, dry_run=dry_run)
+    verb = "would move" if dry_run else "moved"
+    click.echo(f"{name} → {target}: {verb} {len(result.deals)} open deals, "
+               f"{len(result.customers)} customers, {len(result.tasks)} open tasks.")
+    if result.tasks_left:
+        click.echo(f"{len(result.tasks_left)} open tasks stay with {name}: {target} cannot see "
+                   f"their deals (tasks {', '.join(map(str, result.tasks_left))}).")
+    if result.skipped:
+        click.echo(f"Changed meanwhile, not moved: {', '.join(result.skipped)}; run it again.", err=True)
+
+
 teams = click.Group("teams", help="Manage teams: a hierarchy, each team with a manager.")
 cli.add_command(teams)
 

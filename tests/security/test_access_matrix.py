@@ -38,6 +38,7 @@ ROUTES = {
     "deals.reopen": PAGE,
     "deals.move_form": PAGE,
     "deals.move": PAGE,
+    "deals.assign": PAGE,  # the owner selector (reassign)
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
     "api_docs.reference": PUBLIC,
@@ -59,6 +60,7 @@ ROUTES = {
     "admin_users.save": PAGE,
     "admin_users.reset_password": PAGE,
     "admin_users.set_state": PAGE,
+    "admin_users.hand_over_all": PAGE,  # everything of a leaver to another user
     "admin_teams.index": PAGE,
     "admin_teams.add": PAGE,
     "admin_teams.edit": PAGE,
@@ -104,6 +106,12 @@ ROUTES = {
     "api.merge_customer": API,  # merge_customer: a manager or admin who sees both
     "api.list_contacts": API,  # of a customer the user may see
     "api.create_contact": API,
+    "api.assign_deal": API,  # reassign: a manager within the team, an admin (docs/reassignment.md)
+    "api.assign_customer": API,
+    "api.hand_over": API,  # admin only (manage_users)
+    "api.add_task": API,  # on a deal the user may change
+    "api.patch_task": API,  # of a task on a deal the user can see
+    "api.reopen_task": API,
 }
 #: endpoints only an admin (``manage_users``) may reach: everyone else gets 403 on every method
 ADMIN_ONLY = {endpoint for endpoint in ROUTES if endpoint.startswith("admin")}
@@ -121,6 +129,8 @@ API_BODIES = {
     "api.reopen_deal": {"version": 1},
     "api.add_note": {"text": "pwned"},
     "api.patch_customer": {"name": "pwned", "data": {}, "version": 1},
+    "api.assign_deal": {"owner": "admin"},
+    "api.assign_customer": {"owner": "admin"},
 }
 
 

@@ -33,6 +33,14 @@ EXAMPLES: dict[str, dict] = {
     "CustomerPatch": {"name": "广州市白云区人民医院", "data": {}, "version": 2},
     "ContactCreate": {"customer_id": 12, "name": "王芳", "role": "decision_maker", "data": {},
                       "primary": True},
+    "CustomerMerge": {"into": 12},
+    "DealAssign": {"owner": "rep.wang", "version": 4},
+    "CustomerAssign": {"owner": "rep.wang", "with_open_deals": True, "version": 2},
+    "HandoverRequest": {"to": "rep.wang", "dry_run": True},
+    "TaskCreate": {"deal_id": 42, "title": "Send the revised quote", "assignee": "rep.li",
+                   "due": "2026-12-10T09:00:00Z"},
+    "TaskPatch": {"due": "2026-12-11T09:00:00Z", "assignee": "rep.wang", "version": 2},
+    "TaskReopen": {"version": 3},
 }
 
 
@@ -46,7 +54,7 @@ def _body(name: str) -> dict:
 TAGS = {"deals": "Deals", "leads": "Deals", "funnels": "Funnels", "customers": "Customers",
         "contacts": "Customers", "tasks": "Your work", "notifications": "Your work",
         "analytics": "Analytics", "forecast": "Analytics", "audit": "Administration",
-        "health": "Administration"}
+        "users": "Administration", "health": "Administration"}
 
 
 def _responses(ok: int, schema: str | dict, *failures: int, duplicate: bool = False) -> dict:
@@ -86,7 +94,8 @@ def build_spec() -> dict:
                  "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry",
                  "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead",
                  "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "CustomerMerge", "Duplicate", "Contact",
-                 "ContactPage", "ContactCreate"):
+                 "ContactPage", "ContactCreate", "DealAssign", "CustomerAssign", "CustomerAssigned",
+                 "HandoverRequest", "Handover", "TaskCreate", "TaskPatch", "TaskReopen"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
 
     secured = [{"bearer": []}]
@@ -130,10 +139,20 @@ def build_spec() -> dict:
     spec.path("/api/v1/audit", operations={"get": {
         "summary": "The audit log, newest first (admin only)", "security": secured,
         "parameters": PAGING, "responses": _responses(200, "AuditPage", 401, 403, 422)}})
-    spec.path("/api/v1/tasks", operations={"get": {
-        "summary": "Your tasks on deals you can see", "security": secured,
-        "parameters": [{"name": "done", "in": "query", "schema": {"type": "string"}}],
-        "responses": _responses(200, "TaskPage", 401)}})
+    task_id = [{"name": "task_id", "in": "path", "required": True, "schema": ID}]
+    spec.path("/api/v1/tasks", operations={
+        "get": {"summary": "Your tasks on deals you can see", "security": secured,
+                "parameters": [{"name": "done", "in": "query", "schema": {"type": "string"}}],
+                "responses": _responses(200, "TaskPage", 401)},
+        "post": {"summary": "A task by hand on a deal you may change", "security": secured,
+                 "requestBody": _body("TaskCreate"), "responses": _responses(201, "Task", 401, 403, 404, 422)}})
+    spec.path("/api/v1/tasks/{task_id}", operations={"patch": {
+        "summary": "Change a task's title, due time or assignee", "security": secured,
+        "parameters": task_id, "requestBody": _body("TaskPatch"),
+        "responses": _responses(200, "Task", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/tasks/{task_id}/reopen", operations={"post": {
+        "summary": "Reopen a done task", "security": secured, "parameters": task_id,
+        "requestBody": _body("TaskReopen"), "responses": _responses(200, "Task", 401, 403, 404, 409, 422)}})
     spec.path("/api/v1/tasks/{task_id}/done", operations={"post": {
         "summary": "Mark a task done (counts as activity on its deal)", "security": secured,
         "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": ID}],
@@ -152,6 +171,7 @@ def build_spec() -> dict:
         "responses": _responses(201, "Deal", 401, 403, 404, 422)}})
     _analytics_paths(spec, secured)
     _customer_paths(spec, secured)
+    _assignment_paths(spec, secured)
     document = spec.to_dict()
     for path, operations in document["paths"].items():
         for operation in operations.values():
@@ -186,7 +206,7 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
     spec.path("/api/v1/customers/{customer_id}/merge", operations={"post": {
         "summary": "Merge this customer into another (manager, admin): its deals, contacts and "
                    "match keys move there, and it stays as a redirect (merged_into); answers the survivor",
-        "security": secured, "parameters": customer_id, "requestBody": _json("CustomerMerge"),
+        "security": secured, "parameters": customer_id, "requestBody": _body("CustomerMerge"),
         "responses": _responses(200, "Customer", 401, 403, 404, 409, 422)}})
     spec.path("/api/v1/contacts", operations={
         "get": {"summary": "The contacts of a customer you may see", "security": secured,
@@ -195,6 +215,26 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
         "post": {"summary": "Add a contact to a customer you may change", "security": secured,
                  "requestBody": _body("ContactCreate"), "responses": _responses(201, "Contact", 401, 403, 422)},
     })
+
+
+def _assignment_paths(spec: APISpec, secured: list) -> None:
+    """Giving deals and customers to another user; a leaver's hand-over (docs/reassignment.md)."""
+    spec.path("/api/v1/deals/{deal_id}/assign", operations={"post": {
+        "summary": "Give a deal to another user (reassign: a manager within the team, an admin "
+                   "to anyone)", "security": secured, "parameters": [DEAL_ID],
+        "requestBody": _body("DealAssign"), "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/customers/{customer_id}/assign", operations={"post": {
+        "summary": "Give a customer, with or without its open deals, to another user",
+        "security": secured,
+        "parameters": [{"name": "customer_id", "in": "path", "required": True, "schema": ID}],
+        "requestBody": _body("CustomerAssign"),
+        "responses": _responses(200, "CustomerAssigned", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/users/{username}/hand-over", operations={"post": {
+        "summary": "Hand over a user's open deals, customers and open tasks to another (admin only)",
+        "security": secured,
+        "parameters": [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": _body("HandoverRequest"),
+        "responses": _responses(200, "Handover", 401, 403, 409, 422)}})
 
 
 def _analytics_paths(spec: APISpec, secured: list) -> None:

@@ -20,6 +20,7 @@ from . import (
     analytics,
     auth,
     board,
+    customers,
     deals,
     designer,
     digest,
@@ -48,7 +49,7 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.before_request(access.require_login)
     app.context_processor(lambda: {"user": g.get("user"), "may_admin": _may_admin(),
                                    "unread": _unread(), **template_context()})
-    for blueprint in (bp, auth.bp, board.bp, deals.bp, admin.bp, admin_users.bp, admin_teams.bp,
+    for blueprint in (bp, auth.bp, board.bp, deals.bp, customers.bp, admin.bp, admin_users.bp, admin_teams.bp,
                       account.bp, inbox.bp, lead_form.bp, designer.bp, analytics.bp, digest.bp):
         app.register_blueprint(blueprint)
 

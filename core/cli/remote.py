@@ -265,22 +265,21 @@ class _Frames(io.RawIOBase):
     """Bytes written become frames of one kind on the connection; once the caller is gone the
     command goes on, its output dropped."""
 
-    def __init__(self, sock: socket.socket, kind: bytes, lock: threading.Lock):
+    def __init__(self, sock: socket.socket, kind: bytes):
         super().__init__()
-        self.sock, self.kind, self.lock, self.gone = sock, kind, lock, False
+        self.sock, self.kind, self.gone = sock, kind, False
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: Any) -> int:
         data = bytes(data)
-        with self.lock:
-            for start in range(0, len(data), FRAME_LIMIT):
-                if not self.gone:
-                    try:
-                        _send(self.sock, self.kind, data[start:start + FRAME_LIMIT])
-                    except OSError:
-                        self.gone = True
+        for start in range(0, len(data), FRAME_LIMIT):
+            if not self.gone:
+                try:
+                    _send(self.sock, self.kind, data[start:start + FRAME_LIMIT])
+                except OSError:  # gone, or not reading for 30 s
+                    self.gone = True
         return len(data)
 
 
@@ -302,8 +301,7 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         sock: socket.socket = self.request
-        sock.settimeout(30)
-        lock = threading.Lock()
+        sock.settimeout(5)  # the request comes at once; a stop waits for no idle connection
         try:
             kind, payload = _receive(sock, REQUEST_LIMIT)
             request = json.loads(payload) if kind == b"r" else None
@@ -311,15 +309,16 @@ class _Handler(socketserver.BaseRequestHandler):
         except (OSError, ValueError) as error:
             log.warning("a command line was refused: %s", error)
             return
-        out, err = _Output(_Frames(sock, b"o", lock), tty["stdout"]), _Output(_Frames(sock, b"e", lock), tty["stderr"])
+        sock.settimeout(30)
+        out = _Output(_Frames(sock, b"o"), tty["stdout"])
+        err = _Output(_Frames(sock, b"e"), tty["stderr"])
         code = self.server.run(command, argv, io.StringIO(stdin), out, err)
         for stream in (out, err):
             stream.flush()
-        with lock:
-            try:
-                _send(sock, b"x", str(code).encode())
-            except OSError:
-                pass
+        try:
+            _send(sock, b"x", str(code).encode())
+        except OSError:
+            pass  # the caller is gone: the command was carried out all the same
 
 
 def _checked(request: Any) -> tuple[list[str], list[str], str, dict[str, bool]]:

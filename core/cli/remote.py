@@ -52,8 +52,8 @@ CHUNK = 8192
 
 #: the runtime a forwarded command runs against (set in the server's command threads)
 _served: contextvars.ContextVar["Runtime | None"] = contextvars.ContextVar("served", default=None)
-#: what this process read from standard input before the store turned out to be held
-_consumed: list[str] = []
+#: where a command keeps what it read from standard input (in its click context's ``meta``)
+CONSUMED = "goldsieve.consumed_input"
 
 F = TypeVar("F", bound=click.Command)
 
@@ -73,10 +73,9 @@ def served_runtime() -> "Runtime | None":
 
 
 def remember_input(text: str) -> None:
-    """Keep what a command read from standard input (or a prompt) before opening the store, so
-    that a forwarded command reads the same; kept in the calling process only."""
-    if _served.get() is None:
-        _consumed.append(text)
+    """Keep what the current command read from standard input (or a prompt) before opening
+    the store, so that, forwarded, it reads the same; kept with this invocation only."""
+    click.get_current_context().meta.setdefault(CONSUMED, []).append(text)
 
 
 def socket_path(folder: Path) -> Path:
@@ -160,7 +159,7 @@ def forward(ctx: click.Context, folder: Path) -> None:
         request = {
             "command": ctx.command_path.split()[1:],
             "argv": command_line(ctx, shown),
-            "stdin": "".join(_consumed),
+            "stdin": "".join(ctx.meta.get(CONSUMED, [])),
             "tty": {"stdout": sys.stdout.isatty(), "stderr": sys.stderr.isatty()},
         }
         _send(sock, b"r", json.dumps(request).encode())
@@ -171,7 +170,7 @@ def _relay(sock: socket.socket, shown: dict[str, str]) -> int:
     """Print the output frames as they come; the exit status that ends them. A path the
     command was given relative (and sent absolute) is printed as given, as the command would
     have; to find it whole, output then goes out by lines."""
-    outputs = {b"o": click.get_binary_stream("stdout"), b"e": click.get_binary_stream("stderr")}
+    outputs = {b"o": sys.stdout.buffer, b"e": sys.stderr.buffer}
     pending = dict.fromkeys(outputs, b"")
     given = sorted(((a.encode(), t.encode()) for a, t in shown.items()), key=lambda p: -len(p[0]))
 

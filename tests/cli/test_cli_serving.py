@@ -26,6 +26,7 @@ from click.testing import CliRunner
 
 from goldsieve.cli import cli
 from goldsieve.cli.remote import command_line
+from goldsieve.people.users import authenticate
 from goldsieve.runtime import open_runtime
 from goldsieve.testing import TEST_PASSWORD
 from goldsieve.workspace import Workspace
@@ -386,3 +387,17 @@ def test_a_workspace_deep_enough_for_a_socket_address_too_long_still_takes_comma
         result = goldsieve(tmp_path, folder, Case(["users", "list"]))
         assert result.returncode == 0 and result.stdout.splitlines()[1].startswith("alice "), result.stderr
         stopped(server, folder)
+
+
+def test_each_forwarded_command_sends_only_the_input_it_read(tmp_path):
+    """Two commands in one process (as in a test harness): each sends its own password."""
+    folder = make_workspace(tmp_path / "acme")
+    passwords = {"erin": "first-long-passphrase", "finn": "second-long-passphrase"}
+    with serving(folder) as server:
+        for name, password in passwords.items():
+            result = CliRunner().invoke(cli, ["users", "add", name, "--role", "rep", "-w", str(folder)],
+                                        input=f"{password}\n")
+            assert (result.exit_code, result.output) == (0, f"Added {name} (rep).\n")
+        stopped(server, folder)
+    with open_runtime(Workspace.load(folder)) as runtime:
+        assert all(authenticate(runtime.store, n, p) for n, p in passwords.items())

@@ -26,6 +26,7 @@ from . import (
     digest,
     inbox,
     lead_form,
+    task_forms,  # noqa: F401  (adds the task forms' routes to the deals blueprint)
 )
 from .i18n import init_i18n, template_context
 from .security import init_security

@@ -39,6 +39,9 @@ ROUTES = {
     "deals.move_form": PAGE,
     "deals.move": PAGE,
     "deals.assign": PAGE,  # the owner selector (reassign)
+    "deals.add_task": PAGE,  # tasks by hand on the deal page
+    "deals.change_task_form": PAGE,
+    "deals.reopen_task_form": PAGE,
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
     "api.list_funnels": API,

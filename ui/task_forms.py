@@ -2,7 +2,8 @@
 reopen a done one (docs/tasks.md); completing one is the inbox's ``Done`` button.
 
 Routes on the deals blueprint under the deal (``/deals/<id>/tasks…``), so a deal the user
-cannot see answers 404 here as everywhere, and a task of another deal is not found either.
+cannot see answers 404 here as everywhere, and a task of another deal is not found either; and
+``/tasks/new`` on the inbox's, for a task of one's own from My tasks on one of one's open deals.
 Plain forms with their CSRF token that post and redirect back to the deal's tasks; a refusal is
 the deal page again with the reasons beside the form, answered 422 (409 for a stale version),
 and nothing written. Due times are UTC, as the pages show them.
@@ -25,7 +26,9 @@ from goldsieve.deals.tasks import bucket
 from goldsieve.errors import NotFound, ValidationFailed, Violation
 from goldsieve.store import Conflict
 
+from . import inbox
 from .deals import bp, engine, form_version, render_deal_page
+from .params import whole_number_param
 from .people_forms import message
 
 #: what a ``datetime-local`` input sends: a UTC time here, as every time on the pages
@@ -48,6 +51,7 @@ def task_message(violation: Violation) -> str:
         ("/due", "format"): lambda: _("Choose a date and a time."),
         ("/assignee", "cannot_see"): lambda: _("This user cannot see the deal."),
         ("/task", "open"): lambda: _("This task is not done."),
+        ("/deal_id", "required"): lambda: _("Choose one of your deals."),
     }
     found = said.get((violation.path, violation.code))
     return found() if found else message(violation)
@@ -128,3 +132,25 @@ def reopen_task_form(deal_id: int, task_id: int):
     except ValidationFailed as failed:
         return _refused(deal_id, 422, _errors(failed.violations), task_id)
     return _back(deal_id)
+
+
+@bp.app_template_global("task_deals")
+def task_deals() -> list[dict]:
+    """The open deals My tasks offers a new task on: those the user sees and may change."""
+    return [d for d in engine().list(g.user, status="open", limit=200) if engine().may(g.user, "edit", d)]
+
+
+@inbox.bp.post("/tasks/new")
+def add_my_task():
+    """A task for oneself from My tasks, on one of one's open deals."""
+    form = request.form
+    deal_id = whole_number_param("deal_id", form)
+    try:
+        if deal_id is None:
+            raise NotFound("no deal chosen")
+        create_task(engine(), g.user, deal_id, form.get("title", ""), None, form_due(form.get("due")))
+    except NotFound:  # none chosen, or one the user cannot see: the same answer
+        return inbox.tasks(_errors([Violation("/deal_id", "required", "Choose a deal.")]), 422)
+    except ValidationFailed as failed:
+        return inbox.tasks(_errors(failed.violations), 422)
+    return redirect(url_for("inbox.tasks"), 303)

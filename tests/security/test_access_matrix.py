@@ -76,6 +76,7 @@ ROUTES = {
     "inbox.read_all": PAGE,
     "inbox.tasks": PAGE,  # the user's tasks on deals they can see
     "inbox.done": PAGE,
+    "inbox.add_my_task": PAGE,  # a task for oneself on one of one's open deals
     "api.list_tasks": API,
     "api.finish_task": API,
     "api.list_notifications": API,

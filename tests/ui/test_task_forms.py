@@ -75,3 +75,23 @@ def test_refusals_say_why_and_write_nothing(rita, deal, goldsieve_runtime):
     assert rita.post(f"/deals/{deal['id']}/tasks/{task['id']}/reopen").status_code == 422
     assert rita.post(f"/deals/{deal['id'] + 1}/tasks/{task['id']}/reopen").status_code == 404
     assert store.get("tasks", task["id"])["title"] == "Call"
+
+
+def test_a_task_of_ones_own_from_my_tasks(rita, deal, goldsieve_runtime, goldsieve_make_user):
+    store = goldsieve_runtime.store
+    boss = find_user(store, "boss")
+    hidden = goldsieve_runtime.engine.create(boss, "handmade", "Not hers", {"company": "B"})
+    page = rita.get("/tasks").get_data(as_text=True)
+    form = page.split('id="my-task-form"', 1)[1].split("</form>", 1)[0]
+    assert f'value="{deal["id"]}"' in form and f'value="{hidden["id"]}"' not in form
+    for sent, said in (({"deal_id": str(hidden["id"]), "title": "Peek"}, "Choose one of your deals."),
+                       ({"title": "No deal"}, "Choose one of your deals."),
+                       ({"deal_id": str(deal["id"]), "title": ""}, "A task needs a title.")):
+        response = rita.post("/tasks/new", sent)
+        assert response.status_code == 422 and said in response.get_data(as_text=True), sent
+    assert store.count("tasks") == 0
+    done = rita.post("/tasks/new", {"deal_id": str(deal["id"]), "title": "Send the quote", "due": "2026-01-05T15:00"})
+    assert done.status_code == 303 and done.headers["Location"] == "/tasks"
+    assert "Send the quote" in rita.get("/tasks").get_data(as_text=True)
+    [task] = store.find("tasks")
+    assert (task["assignee"], task["deal_id"]) == ("rita", deal["id"])

@@ -22,6 +22,7 @@ from ..clock import stamp
 from ..deals.reassign import notice
 from ..store import Conflict
 from ..store.filters import Eq, Range, all_of
+from ..workspace import WorkspaceError
 from .channels import Message, message_row, page_url
 from .scanner import unmarked
 
@@ -40,18 +41,24 @@ class ReminderSettings:
 
     @classmethod
     def from_config(cls, config: dict[str, Any], channels: dict[str, Any]) -> "ReminderSettings":
-        """Read and check ``[tasks]``; a wrong value stops the start with a :class:`ValueError`
-        that names the key."""
-        section = config.get("tasks") or {}
+        """Read and check ``[tasks]``; a wrong value stops the start with a
+        :class:`~goldsieve.workspace.WorkspaceError` that names the key."""
+        section = config.get("tasks", {})
+        if not isinstance(section, dict):
+            raise WorkspaceError("goldsieve.toml: tasks must be a table: [tasks] remind_before_minutes = 60")
+        unknown = set(section) - {"remind_before_minutes", "remind_channel"}
+        if unknown:
+            raise WorkspaceError(f"goldsieve.toml: [tasks] {sorted(unknown)[0]}: unknown setting; the "
+                                 "settings are remind_before_minutes and remind_channel")
         minutes = section.get("remind_before_minutes")
         if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float))
                                     or not 0 < minutes <= 60 * 24 * 365):
-            raise ValueError("[tasks] remind_before_minutes is a number of minutes, more than 0 "
-                             "and at most a year")
+            raise WorkspaceError(f"goldsieve.toml: [tasks] remind_before_minutes = {minutes!r}: a "
+                                 "number of minutes above 0, at most a year")
         channel = section.get("remind_channel")
         if channel is not None and channel not in channels:
-            raise ValueError(f"[tasks] remind_channel names {channel!r}, which is not one of "
-                             "[channels.*]")
+            raise WorkspaceError(f"goldsieve.toml: [tasks] remind_channel = {channel!r}: not one of "
+                                 "the [channels.*] tables")
         return cls(timedelta(minutes=minutes) if minutes is not None else None, channel)
 
 

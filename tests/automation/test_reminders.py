@@ -9,6 +9,7 @@ from goldsieve.automation.worker import Worker
 from goldsieve.deals.task_changes import change_task, create_task
 from goldsieve.people.users import find_user, set_locale
 from goldsieve.store.filters import Eq
+from goldsieve.workspace import WorkspaceError
 
 from tests.records.conftest import BOTH_STORES
 
@@ -50,10 +51,14 @@ def test_the_assignee_is_reminded_once_before_the_due_time(goldsieve_runtime, go
 
 
 @pytest.mark.parametrize(("section", "message"), [
-    ({"remind_before_minutes": 0}, "remind_before_minutes is a number of minutes"),
-    ({"remind_before_minutes": "soon"}, "remind_before_minutes is a number of minutes"),
-    ({"remind_before_minutes": 5, "remind_channel": "nowhere"}, "remind_channel names 'nowhere'"),
+    ({"remind_before_minutes": 0}, "[tasks] remind_before_minutes = 0: a number of minutes above 0"),
+    ({"remind_before_minutes": "soon"}, "[tasks] remind_before_minutes = 'soon': a number of minutes"),
+    ({"remind_before_minutes": 5, "remind_channel": "nowhere"},
+     "[tasks] remind_channel = 'nowhere': not one of the [channels.*] tables"),
+    ({"remind_before": 5}, "[tasks] remind_before: unknown setting"),
+    ("often", "tasks must be a table"),
 ])
 def test_a_wrong_tasks_section_says_which_key(section, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(WorkspaceError) as raised:
         ReminderSettings.from_config({"tasks": section}, {"sales": object()})
+    assert str(raised.value).startswith("goldsieve.toml: ") and message in str(raised.value)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .base import cli, fail, workspace_option, workspace_runtime
+from .remote import forwarded, remember_input
 
 users = click.Group("users", help="Manage users: roles, teams, passwords, deactivation, API tokens.")
 cli.add_command(users)
@@ -18,16 +19,20 @@ def _read_password() -> str:
     ``echo 'a long passphrase' | goldsieve users add …`` works and no password is ever an
     argument that other users could read in the process list."""
     if sys.stdin.isatty():
-        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    lines = sys.stdin.read().splitlines()
-    if not lines:
-        fail("no password on standard input: without a terminal, the first line of standard "
-             "input is the password (echo 'a long passphrase' | goldsieve users …)")
-    if len(lines) > 1 and lines[1] != lines[0]:
-        fail("the two passwords on standard input differ")
-    return lines[0]
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        lines = sys.stdin.read().splitlines()
+        if not lines:
+            fail("no password on standard input: without a terminal, the first line of standard "
+                 "input is the password (echo 'a long passphrase' | goldsieve users …)")
+        if len(lines) > 1 and lines[1] != lines[0]:
+            fail("the two passwords on standard input differ")
+        password = lines[0]
+    remember_input(password + "\n")  # what a server carrying out the command reads
+    return password
 
 
+@forwarded
 @users.command("add")
 @workspace_option
 @click.argument("name")
@@ -51,6 +56,7 @@ def users_add(workspace: Path, name: str, role: str, team: str | None,
     click.echo(f"Added {name} ({role}).")
 
 
+@forwarded
 @users.command("list")
 @workspace_option
 def users_list(workspace: Path) -> None:
@@ -65,6 +71,7 @@ def users_list(workspace: Path) -> None:
                        f"{state:<12} {user.get('display_name') or ''}".rstrip())
 
 
+@forwarded
 @users.command("set")
 @workspace_option
 @click.argument("name")
@@ -96,6 +103,7 @@ def users_set(workspace: Path, name: str, role: str | None, team: str | None,
                + ("." if user.get("active", True) else ", deactivated."))
 
 
+@forwarded
 @users.command("password")
 @workspace_option
 @click.argument("name")
@@ -110,6 +118,7 @@ def users_password(workspace: Path, name: str) -> None:
     click.echo(f"New password set for {name}; their sessions have ended and their API tokens are revoked.")
 
 
+@forwarded
 @users.command("token")
 @workspace_option
 @click.argument("name")
@@ -169,6 +178,7 @@ teams = click.Group("teams", help="Manage teams: a hierarchy, each team with a m
 cli.add_command(teams)
 
 
+@forwarded
 @teams.command("add")
 @workspace_option
 @click.argument("name")
@@ -184,6 +194,7 @@ def teams_add(workspace: Path, name: str, parent: str | None, manager: str | Non
                + (f", managed by {manager}" if manager else "") + ".")
 
 
+@forwarded
 @teams.command("set")
 @workspace_option
 @click.argument("name")
@@ -203,6 +214,7 @@ def teams_set(workspace: Path, name: str, parent: str | None, manager: str | Non
                + (f", managed by {team['manager']}." if team.get("manager") else ", no manager."))
 
 
+@forwarded
 @teams.command("list")
 @workspace_option
 def teams_list(workspace: Path) -> None:

@@ -44,6 +44,7 @@ ROUTES = {
     "deals.reopen_task_form": PAGE,
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
+    "api_docs.reference": PUBLIC,
     "api.list_funnels": API,
     "api.get_funnel": API,
     "api.create_deal": API,
@@ -106,7 +107,16 @@ ROUTES = {
     "api.patch_customer": API,
     "api.claim_customer": API,  # only a pool customer, by the roles [pool] claim names
     "api.release_customer": API,  # its owner, a manager of its team, an admin
+    "api.merge_customer": API,  # merge_customer: a manager or admin who sees both
     "api.list_contacts": API,  # of a customer the user may see
+    "customers.index": PAGE,  # the customers the user may see (docs/records.md)
+    "customers.pick": PAGE,  # the deal form's customer picker: the same visibility
+    "customers.new": PAGE,
+    "customers.page": PAGE,
+    "customers.save": PAGE,
+    "customers.claim_customer": PAGE,
+    "customers.release_customer": PAGE,
+    "customers.add_contact": PAGE,
     "api.create_contact": API,
     "api.assign_deal": API,  # reassign: a manager within the team, an admin (docs/reassignment.md)
     "api.assign_customer": API,
@@ -329,9 +339,11 @@ def test_every_customer_route_answers_404_for_a_hidden_customer_on_every_method(
     owned = {owner: customers.create(org.user(owner), f"customer-of-{owner}")["id"] for owner in OWNERS}
     before = {t: org.store.count(t) for t in ("customers", "customer_events", "contacts")}
     customer_rules = [r for r in rules(app) if "customer_id" in r.arguments]
-    assert {r.endpoint for r in customer_rules} >= {"api.get_customer", "api.claim_customer"}
+    assert {r.endpoint for r in customer_rules} >= {"api.get_customer", "api.claim_customer",
+                                                      "customers.page", "customers.claim_customer"}
     for name in SEES:
         api = org.api(app, name)
+        browser = org.browser(app, name)
         for owner, customer_id in owned.items():
             if owner in SEES[name]:
                 assert api.get(f"/api/v1/customers/{customer_id}").status_code == 200, (name, owner)
@@ -339,7 +351,10 @@ def test_every_customer_route_answers_404_for_a_hidden_customer_on_every_method(
             for rule in customer_rules:
                 url = rule.build({"customer_id": customer_id}, append_unknown=False)[1]
                 for method in methods_of(rule):
-                    response = api.request(method, url, API_BODIES.get(rule.endpoint, JSON))
+                    if rule.endpoint.startswith("api."):
+                        response = api.request(method, url, API_BODIES.get(rule.endpoint, JSON))
+                    else:
+                        response = send(browser.client, method, url, browser.token)
                     assert response.status_code == 404, (rule.endpoint, method, name, owner)
             assert api.get(f"/api/v1/contacts?customer={customer_id}").status_code == 404, (name, owner)
             listed = api.get("/api/v1/customers?limit=200&q=customer-of").get_json()["items"]

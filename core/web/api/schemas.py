@@ -231,6 +231,9 @@ class CustomerSchema(Schema):
     created_at = fields.String(required=True)
     updated_at = fields.String(required=True)
     last_activity_at = fields.String(required=True)
+    merged_into = fields.Integer(allow_none=True, dump_default=None, metadata={
+        "description": "the customer this one was merged into (then nothing changes it; use that "
+                       "one); null: not merged"})
 
 
 class CustomerPageSchema(Schema):
@@ -247,6 +250,11 @@ class CustomerPatchSchema(StrictSchema):
     name = fields.String()
     data = fields.Dict(load_default=dict)
     version = fields.Integer(required=True, strict=True, validate=VERSION)
+
+
+class CustomerMergeSchema(StrictSchema):
+    into = fields.Integer(required=True, strict=True, validate=ID,
+                          metadata={"description": "the surviving customer"})
 
 
 class DuplicateSchema(ErrorSchema):

@@ -112,6 +112,7 @@ ROUTES = {
     "customers.index": PAGE,  # the customers the user may see (docs/records.md)
     "customers.pick": PAGE,  # the deal form's customer picker: the same visibility
     "customers.new": PAGE,
+    "customers.assign": PAGE,  # the customer's owner selector (reassign)
     "customers.page": PAGE,
     "customers.save": PAGE,
     "customers.claim_customer": PAGE,

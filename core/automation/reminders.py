@@ -73,7 +73,7 @@ def scan_reminders(engine: "Engine", now: datetime, settings: ReminderSettings,
     for task in engine.store.find("tasks", where, limit=limit):
         deal = engine.store.get("deals", task["deal_id"]) or {}
         at = stamp(now)
-        key = f"reminder:{task['id']}:{task['due']}"
+        key = f"reminder:{task['id']}:{task['version']}"  # the version: each due time its own
         note = notice(engine, task["assignee"], at, key,
                       lambda _, task=task, deal=deal: _(
                           "Reminder: %(task)s on %(deal)s is due at %(due)s UTC.") % {

@@ -3,7 +3,8 @@ reopen a done one (docs/tasks.md); completing one is the inbox's ``Done`` button
 
 Routes on the deals blueprint under the deal (``/deals/<id>/tasks…``), so a deal the user
 cannot see answers 404 here as everywhere, and a task of another deal is not found either; and
-``/tasks/new`` on the inbox's, for a task of one's own from My tasks on one of one's open deals.
+``/tasks/new`` on the inbox's, for a task of one's own on one of one's open deals, from My
+tasks or from a customer's page (on one of its deals).
 Plain forms with their CSRF token that post and redirect back to the deal's tasks; a refusal is
 the deal page again with the reasons beside the form, answered 422 (409 for a stale version),
 and nothing written. Due times are UTC, as the pages show them.
@@ -25,8 +26,10 @@ from goldsieve.deals.task_changes import (
 from goldsieve.deals.tasks import bucket
 from goldsieve.errors import NotFound, ValidationFailed, Violation
 from goldsieve.store import Conflict
+from goldsieve.store.filters import Eq, all_of
 
 from . import inbox
+from .auth import same_site_path
 from .deals import bp, engine, form_version, render_deal_page
 from .params import whole_number_param
 from .people_forms import message
@@ -135,14 +138,21 @@ def reopen_task_form(deal_id: int, task_id: int):
 
 
 @bp.app_template_global("task_deals")
-def task_deals() -> list[dict]:
-    """The open deals My tasks offers a new task on: those the user sees and may change."""
-    return [d for d in engine().list(g.user, status="open", limit=200) if engine().may(g.user, "edit", d)]
+def task_deals(customer: dict | None = None) -> list[dict]:
+    """The open deals a new task of one's own may be on: those the user sees and may change
+    (of ``customer``, on its page; else the newest of all, on My tasks)."""
+    if customer is None:
+        found = engine().list(g.user, status="open", limit=200)
+    else:
+        found = engine().store.find("deals", all_of(engine().scope(g.user), Eq("status", "open"),
+                                                    Eq("customer_id", customer["id"])))
+    return [d for d in found if engine().may(g.user, "edit", d)]
 
 
 @inbox.bp.post("/tasks/new")
 def add_my_task():
-    """A task for oneself from My tasks, on one of one's open deals."""
+    """A task for oneself from My tasks (or a customer's page: ``next``), on one of one's open
+    deals; refused, My tasks says why, with the form as it was sent."""
     form = request.form
     deal_id = whole_number_param("deal_id", form)
     try:
@@ -153,4 +163,4 @@ def add_my_task():
         return inbox.tasks(_errors([Violation("/deal_id", "required", "Choose a deal.")]), 422)
     except ValidationFailed as failed:
         return inbox.tasks(_errors(failed.violations), 422)
-    return redirect(url_for("inbox.tasks"), 303)
+    return redirect(same_site_path(form.get("next")) or url_for("inbox.tasks"), 303)

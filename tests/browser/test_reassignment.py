@@ -31,3 +31,13 @@ def test_a_manager_gives_a_deal_to_a_rep_of_the_team_and_adds_a_task(open_page, 
     shot(page, "reassigned")
     status, mine = live.api("GET", "/api/v1/tasks", user="rep.wang")
     assert status == 200 and [t["title"] for t in mine["items"] if t["deal_id"] == deal["id"]] == ["Call the buyer"]
+
+
+def test_the_owner_and_task_forms_fit_a_phone(open_page, live):
+    deal = live.create_deal("Phone-sized deal")
+    page = open_page(form="phone")
+    login(page, "mgr.zhao")
+    page.goto(f"/deals/{deal['id']}")
+    expect(page.get_by_label("Give to")).to_be_visible()
+    expect(page.locator("#task-form")).to_be_visible()
+    check_page(page)  # nothing wider than the screen, every control labelled

@@ -287,12 +287,13 @@ def role_label(role: str | None) -> str:
     return role or ""
 
 
-def customer_field_label(name: str) -> str:
+def record_field_label(kind: RecordType, name: str) -> str:
+    """A record's field (or its name or owner) as the timeline and the page call it."""
     if name == "name":
         return _("Name")
     if name == "owner":
         return _("Owner")
-    schema = forms.properties(service().types.customer).get(name, {})
+    schema = forms.properties(kind).get(name, {})
     return text(schema.get("title")) or name
 
 
@@ -334,7 +335,8 @@ def render_page(customer: dict, status: int = 200, *, posted: Posted | None = No
         "roles": contact_kind.roles, "contact": contact,
         "contact_fields": record_fields(contact_kind, {}, contact, "contact"),
         "groups": deal_groups(deals), "items": timeline(customer, deals),
-        "funnel_of": runtime.engine.funnel_of, "customer_field_label": customer_field_label,
+        "funnel_of": runtime.engine.funnel_of, "customer_field_label": lambda name: record_field_label(customers.types.customer, name),
+        "contact_field_label": lambda name: record_field_label(contact_kind, name),
         "display_name": customers.display_name, "event_stage": event_stage, "field_label": field_label,
         "reason_label": reason_label, "show_value": show_value, "bypassed_items": bypassed_items,
         "stage_label": stage_label,
@@ -413,4 +415,56 @@ def add_contact(customer_id: int):
             posted.form_errors.append(_("Choose one of the roles."))
         return render_page(customer, 422, contact=posted)
     flash(_("Contact added."))
+    return redirect(url_for("customers.page", customer_id=customer_id) + "#contacts", 303)
+
+
+def edited_contact(customer_id: int, contact_id: int) -> tuple[dict, dict]:
+    """The customer and one of its contacts, both visible to the user (else 404), for editing."""
+    customer = service().get(g.user, customer_id)
+    contact = current_runtime().contacts.get(g.user, contact_id)
+    if contact["customer_id"] != customer["id"]:
+        raise NotFound(f"contact {contact_id} is not customer {customer_id}'s")
+    service().require_edit(g.user, customer)
+    return customer, contact
+
+
+def render_contact(customer: dict, contact: dict, status: int = 200, posted: Posted | None = None,
+                   conflict: bool = False) -> Response:
+    kind = service().types.contact
+    form = request.form if posted else {}
+    body = render_template(
+        "customers/contact.html", customer=customer, contact=contact, posted=posted, conflict=conflict,
+        roles=kind.roles, max_name=MAX_NAME,
+        role=form.get("role", "") if posted else contact["role"] or "",
+        primary=form.get("primary") == "true" if posted else contact["primary"],
+        form_version=form.get("version", "") if conflict else contact["version"],
+        fields=record_fields(kind, contact["data"], posted, "contact"))
+    return respond(body, status)
+
+
+@bp.get("/<int:customer_id>/contacts/<int:contact_id>")
+def contact_form(customer_id: int, contact_id: int):
+    return render_contact(*edited_contact(customer_id, contact_id))
+
+
+@bp.post("/<int:customer_id>/contacts/<int:contact_id>")
+def save_contact(customer_id: int, contact_id: int):
+    customer, contact = edited_contact(customer_id, contact_id)
+    kind = service().types.contact
+    posted = read_record(kind, current=contact["data"])
+    role = request.form.get("role") or None
+    try:
+        if not posted.ok:
+            raise ValidationFailed([])
+        current_runtime().contacts.update(g.user, contact_id, posted.name, role, posted.data,
+                                          primary=request.form.get("primary") == "true",
+                                          version=whole_number_param("version", request.form))
+    except ValidationFailed as failed:
+        posted.add(kind, failed.violations)
+        if role is not None and role not in kind.role_ids:
+            posted.form_errors.append(_("Choose one of the roles."))
+        return render_contact(customer, contact, 422, posted)
+    except Conflict:
+        return render_contact(customer, contact, 409, posted, conflict=True)
+    flash(_("Saved"))
     return redirect(url_for("customers.page", customer_id=customer_id) + "#contacts", 303)

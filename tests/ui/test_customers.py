@@ -317,3 +317,32 @@ def test_the_deal_page_shows_its_customer_and_contacts_primary_first(login, made
                                              "admin", "claimed")
     sam_view = login("sam").get(f"/deals/{other['id']}")
     assert sam_view.status_code == 200 and 'id="deal-customer"' not in page_text(sam_view)
+
+
+def test_a_contact_is_edited_with_a_version_check(login, made, goldsieve_runtime, people):
+    ruijin, contacts = made["ruijin"], goldsieve_runtime.contacts
+    gu = contacts.create(people.rita, ruijin, "Dr. Gu", primary=True)
+    li = contacts.create(people.rita, ruijin, "Ms. Li", "user")
+    rita, store = login("rita"), goldsieve_runtime.store
+    page = page_text(rita.get(f"/customers/{ruijin}"))
+    assert f'href="/customers/{ruijin}/contacts/{li["id"]}"' in page
+    form = page_text(rita.get(f"/customers/{ruijin}/contacts/{li['id']}"))
+    assert 'value="Ms. Li"' in form and '<option value="user" selected>' in form
+    path = f"/customers/{ruijin}/contacts/{li['id']}"
+    before = counts(store)
+    for data, status, message in (({"name": " ", "role": "boss", "email": "x", "version": "1"}, 422,
+                                   "A name is required."),
+                                  ({"name": "Ms. Li", "version": "7"}, 409, "Someone else changed this contact")):
+        response = rita.post(path, data)
+        assert response.status_code == status and message in page_text(response)
+    assert counts(store) == before
+    saved = rita.post(path, {"name": "Ms. Li Na", "role": "decision_maker", "primary": "true",
+                             "email": "li@example.com", "version": "1"})
+    assert saved.status_code == 303
+    stored = {c["name"]: (c["role"], c["primary"], c["data"]) for c in store.find("contacts")}
+    assert stored == {"Ms. Li Na": ("decision_maker", True, {"email": "li@example.com"}),
+                      "Dr. Gu": (None, False, {})}
+    # another customer's contact is not this customer's, and rob sees neither
+    other = goldsieve_runtime.customers.create(people.rita, "Other clinic")
+    assert rita.get(f"/customers/{other['id']}/contacts/{gu['id']}").status_code == 404
+    assert login("rob").get(path).status_code == 404

@@ -255,7 +255,8 @@ def new():
         title_errors=[_("A deal needs a title.") if v.code == "required" else v.message
                       for v in others if v.path == "/title"],
         form_errors=[v.message for v in others if v.path not in ("/title", "/customer_id")],
-        customer_errors=[_("Choose a customer you can see.") for v in others if v.path == "/customer_id"],
+        customer_errors=[_("This funnel needs a customer: choose one.") if v.code == "required"
+                         else _("Choose a customer you can see.") for v in others if v.path == "/customer_id"],
         picked=linked_customer({"customer_id": customer_id})[0], choices=[], q="",
         needed_fields=forms.render(funnel, needed, **common),
         optional_fields=forms.render(funnel, optional, **common),

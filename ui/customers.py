@@ -116,7 +116,29 @@ def pick():
     q = request.args.get("customer_q", "").strip()[:MAX_QUERY]
     rows = service().list(g.user, text=q, limit=PICKS) if q else []
     return respond(render_template("customers/_choices.html", choices=rows, q=q,
+                                   may_create=service().may(g.user, "edit_customer"),
                                    picked=picked_customer(whole_number_param("customer_id"))))
+
+
+@bp.post("/pick")
+def create_picked():
+    """The deal form's "create it": a new customer of the name typed in the picker (no declared
+    field is asked for here), answered as the picker's choices with it chosen; a refused name or
+    a duplicate is said inside the picker, and nothing is written."""
+    if not service().may(g.user, "edit_customer"):
+        raise Forbidden(f"{g.user['username']} may not create customers")
+    q = request.form.get("customer_q", "").strip()
+    context: dict[str, Any] = {"choices": [], "q": q, "picked": None, "errors": [], "duplicate": None,
+                               "may_create": True}
+    status = 200
+    try:
+        context["picked"] = service().create(g.user, q)
+    except ValidationFailed as failed:
+        context["errors"], status = [name_message(v) for v in failed.violations], 422
+    except Duplicate as error:
+        context["duplicate"], status = duplicate_notice(error), 409
+        context["picked"] = context["duplicate"]["customer"]
+    return respond(render_template("customers/_choices.html", **context), status)
 
 
 def picked_customer(customer_id: int | None) -> dict | None:

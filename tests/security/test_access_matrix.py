@@ -103,6 +103,7 @@ ROUTES = {
     "api.list_contacts": API,  # of a customer the user may see
     "customers.index": PAGE,  # the customers the user may see (docs/records.md)
     "customers.pick": PAGE,  # the deal form's customer picker: the same visibility
+    "customers.create_picked": PAGE,  # the picker's "create it" (edit_customer)
     "customers.new": PAGE,
     "customers.page": PAGE,
     "customers.save": PAGE,

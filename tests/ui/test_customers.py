@@ -346,3 +346,26 @@ def test_a_contact_is_edited_with_a_version_check(login, made, goldsieve_runtime
     other = goldsieve_runtime.customers.create(people.rita, "Other clinic")
     assert rita.get(f"/customers/{other['id']}/contacts/{gu['id']}").status_code == 404
     assert login("rob").get(path).status_code == 404
+
+
+def test_the_picker_creates_a_customer_in_place(login, made, goldsieve_runtime):
+    rita, store = login("rita"), goldsieve_runtime.store
+    offered = page_text(rita.get("/customers/pick?customer_q=Xinhua"))
+    assert "Create the customer “Xinhua”" in offered
+    assert "Create the customer" not in page_text(rita.get("/customers/pick?customer_q=ruijin hospital"))
+    before = counts(store)
+    assert rita.client.post("/customers/pick", data={"customer_q": "Xinhua"}).status_code == 400  # no CSRF
+    for name, status, message in (("", 422, "A name is required."),
+                                  ("Huashan Hospital", 409, "Its owner: sam")):
+        response = rita.post("/customers/pick", {"customer_q": name}, htmx=True)
+        assert response.status_code == status and message in page_text(response)
+    assert counts(store) == before
+    created = rita.post("/customers/pick", {"customer_q": " Xinhua Hospital "}, htmx=True)
+    body = page_text(created)
+    [customer] = [c for c in store.find("customers") if c["name"] == "Xinhua Hospital"]
+    assert created.status_code == 200 and customer["owner"] == "rita"
+    assert f'value="{customer["id"]}" checked' in body
+    # a duplicate the user may see is chosen instead
+    again = page_text(rita.post("/customers/pick", {"customer_q": "ruijin HOSPITAL"}, htmx=True))
+    assert f'value="{made["ruijin"]}" checked' in again
+    assert login("eve").post("/customers/pick", {"customer_q": "Eve's"}).status_code == 403

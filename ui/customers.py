@@ -36,6 +36,7 @@ from .deals import (
     respond,
     show_value,
     stage_label,
+    visible_customer,
     wants_fragment,
 )
 from .i18n import money, text
@@ -117,7 +118,7 @@ def pick():
     rows = service().list(g.user, text=q, limit=PICKS) if q else []
     return respond(render_template("customers/_choices.html", choices=rows, q=q,
                                    may_create=service().may(g.user, "edit_customer"),
-                                   picked=picked_customer(whole_number_param("customer_id"))))
+                                   picked=visible_customer(whole_number_param("customer_id"))))
 
 
 @bp.post("/pick")
@@ -139,16 +140,6 @@ def create_picked():
         context["duplicate"], status = duplicate_notice(error), 409
         context["picked"] = context["duplicate"]["customer"]
     return respond(render_template("customers/_choices.html", **context), status)
-
-
-def picked_customer(customer_id: int | None) -> dict | None:
-    """The customer a deal form has chosen, when the user may see it (else none is shown)."""
-    if customer_id is None:
-        return None
-    try:
-        return service().get(g.user, customer_id)
-    except NotFound:
-        return None
 
 
 # --- reading a posted record ------------------------------------------------------------------

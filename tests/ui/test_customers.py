@@ -233,7 +233,7 @@ def test_a_customer_the_user_may_not_see_is_not_found(login, made, goldsieve_run
         assert response.status_code == 404, path
         assert "There is no such customer, or you may not see it." in page_text(response)
     assert counts(goldsieve_runtime.store) == before
-    assert "Ruijin" not in page_text(rob.get("/customers/pick?customer_q=Ruijin"))
+    assert f'value="{ruijin}"' not in page_text(rob.get(f"/customers/pick?customer_q=Ruijin&customer_id={ruijin}"))
 
 
 def test_names_are_escaped(login, goldsieve_runtime, people):

@@ -135,7 +135,9 @@ def create_picked():
     try:
         context["picked"] = service().create(g.user, q)
     except ValidationFailed as failed:
-        context["errors"], status = [name_message(v) for v in failed.violations], 422
+        context["errors"] = [name_message(v) for v in failed.violations if v.path == "/name"]
+        # the declared fields the customer must have are asked for on the new-customer page
+        context["needs_page"], status = any(v.path != "/name" for v in failed.violations), 422
     except Duplicate as error:
         context["duplicate"], status = duplicate_notice(error), 409
         context["picked"] = context["duplicate"]["customer"]

@@ -369,3 +369,20 @@ def test_the_picker_creates_a_customer_in_place(login, made, goldsieve_runtime):
     again = page_text(rita.post("/customers/pick", {"customer_q": "ruijin HOSPITAL"}, htmx=True))
     assert f'value="{made["ruijin"]}" checked' in again
     assert login("eve").post("/customers/pick", {"customer_q": "Eve's"}).status_code == 403
+
+
+def test_the_picker_sends_a_customer_with_required_fields_to_its_own_page(login, goldsieve_runtime,
+                                                                         monkeypatch):
+    from goldsieve.records.model import RecordType, RecordTypes
+
+    customers = goldsieve_runtime.customers
+    strict = {**customers.types.customer.definition,
+              "fields": {**customers.types.customer.fields, "required": ["grade"]}}
+    monkeypatch.setattr(customers, "types", RecordTypes(RecordType("customer", strict), customers.types.contact))
+    rita = login("rita")
+    before = counts(goldsieve_runtime.store)
+    response = rita.post("/customers/pick", {"customer_q": "Xinhua"}, htmx=True)
+    body = page_text(response)
+    assert response.status_code == 422 and "This customer needs more details:" in body
+    assert 'href="/customers/new"' in body and "A name is required." not in body
+    assert counts(goldsieve_runtime.store) == before

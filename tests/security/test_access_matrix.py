@@ -38,8 +38,10 @@ ROUTES = {
     "deals.reopen": PAGE,
     "deals.move_form": PAGE,
     "deals.move": PAGE,
+    "deals.assign": PAGE,  # the owner selector (reassign)
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
+    "api_docs.reference": PUBLIC,
     "api.list_funnels": API,
     "api.get_funnel": API,
     "api.create_deal": API,
@@ -58,6 +60,7 @@ ROUTES = {
     "admin_users.save": PAGE,
     "admin_users.reset_password": PAGE,
     "admin_users.set_state": PAGE,
+    "admin_users.hand_over_all": PAGE,  # everything of a leaver to another user
     "admin_teams.index": PAGE,
     "admin_teams.add": PAGE,
     "admin_teams.edit": PAGE,
@@ -100,6 +103,7 @@ ROUTES = {
     "api.patch_customer": API,
     "api.claim_customer": API,  # only a pool customer, by the roles [pool] claim names
     "api.release_customer": API,  # its owner, a manager of its team, an admin
+    "api.merge_customer": API,  # merge_customer: a manager or admin who sees both
     "api.list_contacts": API,  # of a customer the user may see
     "customers.index": PAGE,  # the customers the user may see (docs/records.md)
     "customers.pick": PAGE,  # the deal form's customer picker: the same visibility
@@ -113,6 +117,12 @@ ROUTES = {
     "customers.contact_form": PAGE,  # a contact of a customer the user may change
     "customers.save_contact": PAGE,
     "api.create_contact": API,
+    "api.assign_deal": API,  # reassign: a manager within the team, an admin (docs/reassignment.md)
+    "api.assign_customer": API,
+    "api.hand_over": API,  # admin only (manage_users)
+    "api.add_task": API,  # on a deal the user may change
+    "api.patch_task": API,  # of a task on a deal the user can see
+    "api.reopen_task": API,
 }
 #: endpoints only an admin (``manage_users``) may reach: everyone else gets 403 on every method
 ADMIN_ONLY = {endpoint for endpoint in ROUTES if endpoint.startswith("admin")}
@@ -130,6 +140,8 @@ API_BODIES = {
     "api.reopen_deal": {"version": 1},
     "api.add_note": {"text": "pwned"},
     "api.patch_customer": {"name": "pwned", "data": {}, "version": 1},
+    "api.assign_deal": {"owner": "admin"},
+    "api.assign_customer": {"owner": "admin"},
 }
 
 

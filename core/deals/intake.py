@@ -57,7 +57,8 @@ def take_leads(engine: "Engine", hook: pluggy.HookRelay, user: dict[str, Any], f
                leads: Iterable[Lead]) -> list[dict[str, Any]]:
     """Check every lead (nothing is written if any is refused), then create each, assigned."""
     engine.require(user, "intake")
-    deals = [engine.prepare(user, funnel_id, title, data) for title, data in leads]
+    # by_rule: the rule gives the owner, and a lead needs no customer yet
+    deals = [engine.prepare(user, funnel_id, title, data, by_rule=True) for title, data in leads]
     insert_assigned(engine, hook, user, deals)
     return deals
 

@@ -251,10 +251,13 @@ class Customers:
 
 
 def link_problems(customers: Customers | None, user: User, customer_id: object,
-                  path: str = "/customer_id") -> list[Violation]:
+                  path: str = "/customer_id", required: bool = False) -> list[Violation]:
     """What is wrong with a record naming a customer (a deal's ``customer_id``): it must be one
     the user may see, and one they may not is as unknown as one that does not exist. Without
-    customers (an engine built alone) no customer can be named."""
+    customers (an engine built alone) no customer can be named. ``required`` (a funnel's
+    ``"customer": "required"``): naming none is wrong too."""
+    if customer_id is None and required:
+        return [Violation(path, "required", "This funnel requires a customer: name one you can see.")]
     try:
         if customer_id is None:
             return []

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 from itertools import repeat
 from typing import Any
 
-#: What a store indexes unless told otherwise: what the engine, the API and sign-in look up.
+#: What a store indexes unless told otherwise: what the engine, the API, sign-in and the customer
+#: page (a customer's deals) look up.
 DEFAULT_INDEXES: dict[str, tuple[str, ...]] = {
-    "deals": ("funnel", "stage", "owner", "status"),
+    "deals": ("funnel", "stage", "owner", "status", "customer_id"),
     "events": ("deal_id",),
     "tokens": ("digest",),
     "users": ("username",),

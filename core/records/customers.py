@@ -23,7 +23,7 @@ from ..funnels.validation import merge_data, violations
 from ..people.permissions import is_system
 from ..people.users import find_user
 from ..store import Conflict, Store, Transaction, UniqueViolation
-from ..store.filters import Contains, Eq, Everything, Filter, In, Nothing, all_of, any_of, matches
+from ..store.filters import Contains, Eq, Everything, Filter, In, Not, Nothing, all_of, any_of, matches
 from .duplicates import NOT_MERGED, find_match, match_keys, refuse_merged, write_keys
 from .model import RecordTypes
 from .pool import PoolSettings
@@ -100,11 +100,15 @@ class Customers:
         return customer
 
     def list(self, user: User, *, text: str | None = None, owner: str | None = None,
-             pool: bool = False, after: int | None = None, limit: int = 50) -> list[Customer]:
-        """A page of the customers the user may see, newest first, filtered in the store."""
+             pool: bool = False, team: str | None = None, after: int | None = None,
+             limit: int = 50) -> list[Customer]:
+        """A page of the customers the user may see, newest first, filtered in the store
+        (``team``: the customers owned in that team, as the page's "team" filter asks; a
+        released customer keeps its last team but is the pool's)."""
         where = all_of(self.scope(user), NOT_MERGED,
                        Contains("name", text) if text else None,
                        Eq("owner", owner) if owner else None,
+                       all_of(Eq("team", team), Not(Eq("owner", None))) if team else None,
                        Eq("owner", None) if pool else None)
         return self.store.find("customers", where, after=after, limit=limit, descending=True)
 

@@ -13,6 +13,7 @@ import typing
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Iterator
 
 from ..clock import stamp
@@ -77,7 +78,11 @@ class UniqueViolation(StoreError):
 
 
 class StoreLocked(StoreError):
-    """Another process owns the embedded store."""
+    """Another process owns the embedded store (the one in ``folder``)."""
+
+    def __init__(self, message: str, folder: Path | None = None):
+        super().__init__(message)
+        self.folder = folder
 
 
 class Transaction(abc.ABC):

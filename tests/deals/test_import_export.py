@@ -14,6 +14,7 @@ from goldsieve.cli import cli
 from goldsieve.deals.exporting import DEAL_COLUMNS, EVENT_COLUMNS, export
 from goldsieve.deals.importing import ImportFailed, import_csv, parse_mappings
 from goldsieve.errors import NotFound
+from goldsieve.funnels.validation import compile_schema, violations
 from goldsieve.people.users import add_user
 from goldsieve.runtime import open_runtime
 from goldsieve.testing import TEST_PASSWORD
@@ -280,6 +281,33 @@ def test_the_json_export_stays_exact_and_the_csv_reads_back_to_the_same_data(run
         (d["title"], d["data"]["company"], d["data"]["margin"]) for d in before)
 
 
+def test_import_problems_say_the_rule_in_words_with_the_value(runtime, tmp_path):
+    path = write_csv(tmp_path, "title,company,demo_date,modules,seats\n"
+                               "A,A,3/12/2026,\"[\"\"crm\"\",\"\"hr\"\"]\",0\n")
+    problems = import_csv(runtime, path, FUNNEL, {}).problems
+    assert problems == [
+        f"{path}:2: demo_date: “3/12/2026” is not a date (YYYY-MM-DD)",
+        f"{path}:2: modules/1: “hr” is not a choice: choose one of crm, erp, bi",
+        f"{path}:2: seats: Enter a number of at least 1."]
+    assert counts(runtime) == (0, 0)
+
+
+def test_data_violations_are_plain_words_not_validator_text():
+    validator = compile_schema({"type": "object", "properties": {
+        "email": {"type": "string", "format": "email"}, "day": {"type": "string", "format": "date"},
+        "kind": {"oneOf": [{"const": "web", "title": {"en": "Website", "zh-Hans": "网站"}},
+                           {"const": "ref", "title": "Referral"}]},
+        "code": {"type": "string", "pattern": "^[A-Z]+$"}, "n": {"type": "integer"}}})
+    found = violations(validator, {"email": "not-an-email", "day": "3/12", "kind": "tv", "code": "x1",
+                                   "n": "many"})
+    assert {v.path: (v.code, v.message) for v in found} == {
+        "/data/email": ("format", "“not-an-email” is not an e-mail address"),
+        "/data/day": ("format", "“3/12” is not a date (YYYY-MM-DD)"),
+        "/data/kind": ("enum", "“tv” is not a choice: choose one of Website, Referral"),
+        "/data/code": ("pattern", "“x1” is not in the expected form"),
+        "/data/n": ("type", "“many” is not a whole number")}
+
+
 def test_an_imported_number_past_the_limit_or_not_in_ascii_digits_is_refused(runtime, tmp_path):
     path = write_csv(tmp_path, "title,company,amount,seats\nA,A,1e16,1\nB,B,٣,1\nC,C,1,1_000\n"
                                f"D,D,{'9' * 5000},1\nE,E,1e400,1\n")
@@ -347,7 +375,21 @@ def test_a_file_that_is_not_utf8_is_reported_with_its_line(runtime, tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes("title,company\nA,A\n北京,北京\n".encode("gbk"))
     assert import_csv(runtime, path, FUNNEL, {}).problems == [
-        f"{path}:3: file: not UTF-8 text; save the file as “CSV UTF-8” and import it again"]
+        f"{path}:3: file: not UTF-8 text; save the file as “CSV UTF-8” and import it again, "
+        "or give its encoding (--encoding gb18030 for Excel's CSV on Chinese Windows)"]
+    assert counts(runtime) == (0, 0)
+    assert import_csv(runtime, path, FUNNEL, {}, encoding="GB18030").count == 2
+    assert [d["title"] for d in runtime.store.find("deals")] == ["A", "北京"]
+
+
+def test_cli_import_names_a_wrong_encoding_in_one_line(workspace, tmp_path):
+    path = write_csv(tmp_path, GOOD)
+    result = run("import", str(path), "--funnel", FUNNEL, "--encoding", "klingon", "--workspace", str(workspace))
+    assert result.exit_code == 2 and "'klingon' is not an encoding" in result.output
+    assert "Traceback" not in result.output
+    path.write_bytes("title,company\nA,A\n".encode("utf-16"))
+    result = run("import", str(path), "--funnel", FUNNEL, "--encoding", "ascii", "--workspace", str(workspace))
+    assert result.exit_code == 1 and "file: not ascii text; give the file's encoding" in result.stderr
 
 
 def test_blank_lines_are_skipped_and_line_numbers_stay_true(runtime, tmp_path):

@@ -10,6 +10,7 @@ from ..people.users import find_user
 from ..records.from_deals import customers_from_deals
 from ..records.merging import merge
 from .base import cli, fail, workspace_option, workspace_runtime
+from .remote import forwarded
 
 
 @cli.group("customers")
@@ -17,6 +18,7 @@ def customers() -> None:
     """Customers: made from the deals' company text, merged when two are one."""
 
 
+@forwarded
 @customers.command("from-deals")
 @workspace_option
 @click.option("--field", "field_name", required=True, help="The deal field naming the company, e.g. company.")
@@ -44,6 +46,7 @@ def from_deals_command(workspace: Path, field_name: str, dry_run: bool) -> None:
                f"{linked} deal(s) {verb} linked")
 
 
+@forwarded
 @customers.command("merge")
 @workspace_option
 @click.argument("merged_id", type=click.IntRange(min=1))

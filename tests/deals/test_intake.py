@@ -17,7 +17,8 @@ CSV = "title,company,region\nFair lead 1,Acme,north\nFair lead 2,Bcme,south\nFai
 @pytest.fixture
 def goldsieve_funnel():
     funnel = load_funnel("design_example")
-    funnel["fields"]["properties"]["region"] = {"type": "string", "title": "Region"}
+    for name in ("region", "email", "phone"):
+        funnel["fields"]["properties"][name] = {"type": "string", "title": name.title()}
     funnel["assignment"] = {"rule": "by_field", "field": "region",
                             "map": {"north": "user:li"}, "default": "team:south"}
     return funnel
@@ -88,3 +89,18 @@ def test_imported_rows_naming_a_known_company_are_linked_to_its_customer(org, le
     linked = {d["title"]: d.get("customer_id") for d in org.store.find("deals")}
     assert linked == {"Fair lead 1": None, "Fair lead 2": known["id"], "Fair lead 3": None}
     assert org.store.count("customers") == 1
+
+
+def test_a_row_whose_email_or_phone_is_a_contacts_goes_to_the_contacts_customer(org, tmp_path):
+    sam = find_user(org.store, "sam")
+    clinic = org.customers.create(sam, "Clinic")
+    lab = org.customers.create(sam, "Lab")
+    org.contacts.create(sam, clinic["id"], "Dr Wang", data={"email": "wang@clinic.cn"})
+    org.contacts.create(sam, lab["id"], "Ms Li", data={"phone": "+86 138 0000 1111"})
+    rows = tmp_path / "rows.csv"
+    rows.write_text("title,company,email,phone\nBy mail,Somebody,WANG@clinic.cn,\n"
+                    "By phone,Somebody else,, +86 138 0000 1111\nNo one,Nobody,x@y.cn,1\n", encoding="utf-8")
+    result = import_csv(org, rows, "handmade", as_user="mark", assign=True)
+    assert result.problems == [], result.problems
+    linked = {d["title"]: d.get("customer_id") for d in org.store.find("deals")}
+    assert linked == {"By mail": clinic["id"], "By phone": lab["id"], "No one": None}

@@ -104,3 +104,18 @@ def test_a_row_whose_email_or_phone_is_a_contacts_goes_to_the_contacts_customer(
     assert result.problems == [], result.problems
     linked = {d["title"]: d.get("customer_id") for d in org.store.find("deals")}
     assert linked == {"By mail": clinic["id"], "By phone": lab["id"], "No one": None}
+
+
+@pytest.mark.parametrize("goldsieve_store_url", ["tinydb:data", "postgresql"], indirect=True)
+def test_matching_a_lead_is_the_same_on_both_stores(org):
+    from goldsieve.deals.intake import link_customer
+
+    sam = find_user(org.store, "sam")
+    known = org.customers.create(sam, "Ruijin Co., Ltd.", {})
+    org.contacts.create(sam, known["id"], "Dr Wang", data={"email": "wang@ruijin.cn", "phone": "021 1234"})
+    for data, expected in (({"company": "RUIJIN"}, known["id"]), ({"email": "Wang@Ruijin.cn"}, known["id"]),
+                           ({"company": "Other", "phone": " 021 1234 "}, known["id"]),
+                           ({"company": "Other", "email": "li@other.cn"}, None), ({"company": 7}, None)):
+        deal = {"data": data}
+        link_customer(org.engine, deal)
+        assert deal.get("customer_id") == expected, data

@@ -6,7 +6,8 @@ have moved (the others stay, listed, for an admin to give by hand). Each deal ch
 the engine, with its own ``owner_changed`` event and ``deal_reassigned`` audit row, so the
 history of every deal says who had it; each customer through its own ``assigned`` event and
 audit row. One more audit row, ``user_handed_over`` on the leaver, lists the ids that moved, and
-the new owner gets one notification for the whole hand-over rather than one per record.
+the new owner gets one notification for the whole hand-over rather than one per record (none
+when nothing moved).
 
 The admin's permission (``manage_users``) and both users are checked before anything is
 written. A record that changed while the hand-over ran is skipped and listed (``skipped``):
@@ -128,6 +129,8 @@ def _move_tasks(engine: "Engine", user: User, result: Handover) -> None:
                                 customers=result.customers, tasks=result.tasks))
         counts = {"user": giver_name(user), "leaver": result.source, "deals": len(result.deals),
                   "customers": len(result.customers), "tasks": len(result.tasks)}
+        if not (result.deals or result.customers or result.tasks):
+            return  # nothing moved (a second run): nothing to tell
         txn.insert("notifications", notice(
             engine, result.target, now, f"handover:{result.source}:{now}",
             lambda _: _("%(user)s handed over to you what %(leaver)s had: %(deals)s open deals, "

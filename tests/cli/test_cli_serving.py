@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -403,3 +404,28 @@ def test_each_forwarded_command_sends_only_the_input_it_read(tmp_path):
         stopped(server, folder)
     with open_runtime(Workspace.load(folder)) as runtime:
         assert all(authenticate(runtime.store, n, p) for n, p in passwords.items())
+
+
+#: The commands a running server does not carry out, and why: each either needs no store, or is
+#: the store's owner itself.
+LOCAL = {"channels list": "reads goldsieve.toml only", "channels test": "sends from this process",
+         "check": "reads files only", "plugins": "no store", "templates": "no store",
+         "init": "makes a new workspace", "demo": "makes a new workspace", "serve": "the owner",
+         "worker": "an owner", "store copy": "reads the store whole, with the server stopped"}
+
+
+def leaf_commands(group: click.Group, path: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from leaf_commands(command, (*path, name))
+        else:
+            yield " ".join((*path, name)), command
+
+
+def test_every_command_is_forwarded_or_local_for_a_stated_reason():
+    commands = dict(leaf_commands(cli))
+    unclassified = [name for name, command in commands.items()
+                    if not getattr(command, "forwarded", False) and name not in LOCAL]
+    assert unclassified == [], "mark them @forwarded, or say in LOCAL why a server must not run them"
+    assert set(LOCAL) <= set(commands)
+    assert not any(getattr(commands[name], "forwarded", False) for name in LOCAL)

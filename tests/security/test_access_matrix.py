@@ -39,6 +39,9 @@ ROUTES = {
     "deals.move_form": PAGE,
     "deals.move": PAGE,
     "deals.assign": PAGE,  # the owner selector (reassign)
+    "deals.add_task": PAGE,  # tasks by hand on the deal page
+    "deals.change_task_form": PAGE,
+    "deals.reopen_task_form": PAGE,
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
     "api_docs.reference": PUBLIC,
@@ -74,6 +77,7 @@ ROUTES = {
     "inbox.read_all": PAGE,
     "inbox.tasks": PAGE,  # the user's tasks on deals they can see
     "inbox.done": PAGE,
+    "inbox.add_my_task": PAGE,  # a task for oneself on one of one's open deals
     "api.list_tasks": API,
     "api.finish_task": API,
     "api.list_notifications": API,
@@ -108,6 +112,7 @@ ROUTES = {
     "customers.index": PAGE,  # the customers the user may see (docs/records.md)
     "customers.pick": PAGE,  # the deal form's customer picker: the same visibility
     "customers.new": PAGE,
+    "customers.assign": PAGE,  # the customer's owner selector (reassign)
     "customers.page": PAGE,
     "customers.save": PAGE,
     "customers.claim_customer": PAGE,

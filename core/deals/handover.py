@@ -22,6 +22,7 @@ from ..audit import audit_entry, record
 from ..clock import stamp
 from ..errors import Forbidden, ValidationFailed, Violation
 from ..people.users import find_user, is_active
+from ..records.duplicates import NOT_MERGED
 from ..store import Conflict
 from ..store.filters import Eq, all_of, matches
 from .reassign import giver_name, notice
@@ -73,7 +74,8 @@ def hand_over(engine: "Engine", user: User, source: str, target: str, *,
     store = engine.store
     receiver = find_user(store, target) or {}
     deals = store.find("deals", all_of(Eq("owner", source), Eq("status", "open")))
-    customers = store.find("customers", Eq("owner", source)) if engine.customers is not None else []
+    customers = (store.find("customers", all_of(Eq("owner", source), NOT_MERGED))
+                 if engine.customers is not None else [])  # a merged one only redirects: it stays
     result = Handover(source, target)
     moving = {deal["id"] for deal in deals}
     for task in store.find("tasks", all_of(Eq("assignee", source), Eq("done_at", None))):

@@ -92,6 +92,8 @@ CASES = {
                    output="out.jsonl"),
     "export csv": Case(["export", "--what", "events"]),
     "report": Case(["report", "--funnel", "software", "--as", "alice"]),
+    "customers from-deals": Case(["customers", "from-deals", "--field", "company"],
+                                 rows=[("customers", {}, 2), ("customers", {"owner": "alice"}, 2)]),
     "report refused": Case(["report", "--funnel", "software", "--from", "someday"]),
     "funnel apply": Case(["funnel", "apply", "next.json", "--as", "consultant"], prepare=new_version,
                          rows=[("funnel_versions", {"id": 2}, 1), ("funnel_versions", {}, 2)]),

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from goldsieve.people.users import update_user
+from goldsieve.records.merging import merge
 
 from tests.records.conftest import (  # noqa: F401  (fixtures)
     BOTH_STORES,
@@ -386,3 +387,14 @@ def test_the_picker_sends_a_customer_with_required_fields_to_its_own_page(login,
     assert response.status_code == 422 and "This customer needs more details:" in body
     assert 'href="/customers/new"' in body and "A name is required." not in body
     assert counts(goldsieve_runtime.store) == before
+
+
+def test_the_timeline_says_a_merge_on_both_customers_in_the_reader_s_language(login, made,
+                                                                                goldsieve_runtime, people):
+    merge(goldsieve_runtime.customers, people.admin, made["huashan"], made["ruijin"])
+    admin = login("admin")
+    survivor = page_text(admin.get(f"/customers/{made['ruijin']}"))
+    assert f"Customer {made['huashan']} merged into this one" in survivor
+    merged = page_text(admin.get(f"/customers/{made['huashan']}", headers={"Accept-Language": "zh-CN"}))
+    assert f"已合并到客户 {made['ruijin']}" in merged
+    assert 'event-what">merged' not in survivor + merged  # the raw type, as shown before

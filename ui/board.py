@@ -172,7 +172,7 @@ class BoardView:
                       "low": _("Low priority"), "warning": _("Needs attention")}
         self.move_label = _("Move “%(title)s” to", title="\x00")
         self.move_to = _("Move to…")
-        self._options: dict[tuple[str, ...], Markup] = {}
+        self._options: dict[tuple[str, tuple[str, ...]], Markup] = {}
         self.deal_base = request.script_root + "/deals/"
         self._days = day_labels()
         self.base = url_for("board.show", funnel_id=funnel.id)
@@ -200,13 +200,15 @@ class BoardView:
 
     def options(self, deal: dict) -> Markup:
         """The move control's choices for a card: the stages the deal may enter now (the deal
-        page's :func:`~goldsieve.ui.deal_path.move_choices`), built once per set of choices."""
-        choices = tuple(s.id for s in move_choices(deal, self.funnel))
-        markup = self._options.get(choices)
+        page's :func:`~goldsieve.ui.deal_path.move_choices`). They depend on the deal's stage and
+        its path only, so they are worked out and printed once per stage and path."""
+        key = (deal["stage"], tuple(s.id for s in self.funnel.path(deal["data"])))
+        markup = self._options.get(key)
         if markup is None:
             parts = [f'<option value="">{escape(self.move_to)}</option>']
-            parts += [f'<option value="{escape(s)}">{escape(self.titles[s])}</option>' for s in choices]
-            markup = self._options[choices] = Markup("".join(parts))
+            parts += [f'<option value="{escape(s.id)}">{escape(self.titles[s.id])}</option>'
+                      for s in move_choices(deal, self.funnel)]
+            markup = self._options[key] = Markup("".join(parts))
         return markup
 
     def column(self, stage: Stage, totals: Totals | Summed | None = None, after: int | None = None) -> Column:

@@ -24,6 +24,7 @@ from . import (
     customer_owner,  # noqa: F401  (adds the owner selector's route to the customers blueprint)
     customers,
     deal_owner,  # noqa: F401  (adds the owner selector's route to the deals blueprint)
+    deal_path,  # noqa: F401  (adds the stage path's template globals)
     deals,
     designer,
     digest,

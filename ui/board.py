@@ -3,7 +3,7 @@
 What is on the board and the column totals come from the kernel's read model
 (:mod:`goldsieve.deals.board`), the stale badge from its stale rule (:mod:`goldsieve.deals.stale`);
 this module turns them into a page. Per request, what can be is prepared once — clock, language,
-currency formatter, stage titles, labels, each column's move choices — and never once per card:
+currency formatter, stage titles, labels, each set of move choices — and never once per card:
 the board prints hundreds of cards.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ from goldsieve.limits import in_range
 from goldsieve.store.filters import matches
 from goldsieve.web.app import current_runtime
 
+from .deal_path import move_choices
 from .i18n import plain, text
 from .params import whole_number_param
 
@@ -113,6 +114,7 @@ class Card:
         "id",
         "mark",
         "move_label",
+        "options",
         "owner",
         "stale",
         "title",
@@ -137,13 +139,13 @@ class Card:
         self.classes = (f" highlight-{style}" if style else "") + (" is-stale" if self.stale else "")
         self.mark = view.marks.get(style, "") if style else ""
         self.move_label = view.move_label.replace("\x00", self.title)
+        self.options = view.options(deal)
 
 
 @dataclass
 class Column:
     stage: Stage
     title: str
-    options: Markup
     cards: list[Card]
     more_url: str | None
     refresh_url: str
@@ -169,6 +171,8 @@ class BoardView:
         self.marks = {"high": _("High priority"), "medium": _("Medium priority"),
                       "low": _("Low priority"), "warning": _("Needs attention")}
         self.move_label = _("Move “%(title)s” to", title="\x00")
+        self.move_to = _("Move to…")
+        self._options: dict[tuple[str, tuple[str, ...]], Markup] = {}
         self.deal_base = request.script_root + "/deals/"
         self._days = day_labels()
         self.base = url_for("board.show", funnel_id=funnel.id)
@@ -194,12 +198,18 @@ class BoardView:
         args = {"owner": self.owner, "q": self.q, **extra}
         return {k: v for k, v in args.items() if v is not None}
 
-    def options(self, stage: Stage) -> Markup:
-        """The move control's choices for a card in ``stage``: every other stage."""
-        parts = [f'<option value="">{escape(_("Move to…"))}</option>']
-        parts += [f'<option value="{escape(s.id)}">{escape(self.titles[s.id])}</option>'
-                  for s in self.funnel.stages if s.id != stage.id]
-        return Markup("".join(parts))
+    def options(self, deal: dict) -> Markup:
+        """The move control's choices for a card: the stages the deal may enter now (the deal
+        page's :func:`~goldsieve.ui.deal_path.move_choices`). They depend on the deal's stage and
+        its path only, so they are worked out and printed once per stage and path."""
+        key = (deal["stage"], tuple(s.id for s in self.funnel.path(deal["data"])))
+        markup = self._options.get(key)
+        if markup is None:
+            parts = [f'<option value="">{escape(self.move_to)}</option>']
+            parts += [f'<option value="{escape(s.id)}">{escape(self.titles[s.id])}</option>'
+                      for s in move_choices(deal, self.funnel)]
+            markup = self._options[key] = Markup("".join(parts))
+        return markup
 
     def column(self, stage: Stage, totals: Totals | Summed | None = None, after: int | None = None) -> Column:
         rows = open_deals(current_runtime().engine, self.user, self.funnel, stage, self.owner, self.q, after,
@@ -209,7 +219,7 @@ class BoardView:
         if len(rows) > PAGE:
             more_url = self.url(f"/column/{stage.id}/more", after=cards[-1].id)
         column = Column(
-            stage=stage, title=self.titles[stage.id], options=self.options(stage), cards=cards,
+            stage=stage, title=self.titles[stage.id], cards=cards,
             more_url=more_url,
             refresh_url=self.url(f"/column/{stage.id}"),
         )

@@ -17,6 +17,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    flash,
     g,
     make_response,
     redirect,
@@ -31,6 +32,7 @@ from goldsieve.deals.engine import merge_data
 from goldsieve.deals.tasks import deal_tasks
 from goldsieve.errors import Forbidden, NotFound, ValidationFailed, Violation
 from goldsieve.funnels.model import Funnel, Stage
+from goldsieve.funnels.transitions import following_stage
 from goldsieve.funnels.validation import violations
 from goldsieve.limits import MAX_TITLE
 from goldsieve.store import Conflict
@@ -251,6 +253,7 @@ def new():
                     errors = more.violations
             status = 422
         else:
+            flash(_("Deal created"))
             return redirect(url_for("deals.page", deal_id=deal["id"]), 303)
     by_field, others = forms.split_violations(funnel, errors)
     if posted is not None:
@@ -402,13 +405,18 @@ def transition_message(violation: Violation, deal: dict, funnel: Funnel, target:
     if code == "unknown_stage":
         return _("There is no such stage.")
     if code == "skip" and target is not None:
-        current = funnel.stage(deal["stage"])
-        following = next((s for s in funnel.path(deal["data"])
-                          if current and s.position > current.position), None)
+        following = following_stage(funnel, deal, funnel.path(deal["data"]))
         if following is not None:
             return _("The deal must pass through “%(stage)s” before “%(target)s”.",
                      stage=stage_label(funnel, following.id), target=label)
     return violation.message
+
+
+def first_needed(deal: dict, funnel: Funnel, blocked: list[Violation]) -> Stage | None:
+    """The stage a refused skip must pass through first: what the dialog offers instead."""
+    if not any(v.code == "skip" for v in blocked):
+        return None
+    return following_stage(funnel, deal, funnel.path(deal["data"]))
 
 
 def render_move(deal: dict, funnel: Funnel, target: Stage | None, *, names: list[str],
@@ -426,13 +434,15 @@ def render_move(deal: dict, funnel: Funnel, target: Stage | None, *, names: list
         required |= forms.gate_required(funnel, target, deal["data"])
     fragment = wants_fragment()
     form = request.form if request.method == "POST" else request.args
+    blocked = [v for v in others if v.path == "/to"]
     context = page_context(
         deal, funnel, target=target, fragment=fragment, conflict=conflict,
         title_id="dialog-title" if fragment else "move-title",
         fields=forms.render(funnel, names, values=deal["data"], errors=by_field,
                             required=required & set(names), posted=posted,
                             prefix="move"),
-        has_fields=bool(names),
+        has_fields=bool(names) and not blocked, blocked=bool(blocked),
+        first=first_needed(deal, funnel, blocked),
         top_errors=[transition_message(v, deal, funnel, target) if v.path == "/to" else v.message
                     for v in others if v.path not in ("/lost_reason", "/bypass_gate")],
         lost_reason_errors=[_("Choose one of the reasons.") for v in others if v.path == "/lost_reason"],

@@ -19,6 +19,7 @@ from ..audit import audit_entry, diff, record
 from ..clock import Clock, stamp, utc_now
 from ..errors import Duplicate, Forbidden, NotFound, ValidationFailed, Violation
 from ..funnels.validation import merge_data, violations
+from ..limits import storable_text
 from ..people.permissions import is_system
 from ..people.users import find_user
 from ..store import Conflict, Store, Transaction
@@ -42,7 +43,7 @@ def name_problems(name: object, path: str = "/name") -> list[Violation]:
         return [Violation(path, "required", "A name is required.")]
     if len(name.strip()) > MAX_NAME:
         return [Violation(path, "maxLength", f"A name has at most {MAX_NAME} characters.", limit=MAX_NAME)]
-    if "\x00" in name or any("\ud800" <= c <= "\udfff" for c in name):
+    if not storable_text(name):
         return [Violation(path, "invalid", "A name cannot hold NUL characters or broken Unicode.")]
     return []
 

@@ -18,6 +18,7 @@ from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
 from ..funnels.transitions import reopen_violations
 from ..funnels.validation import merge_data, violations
+from ..limits import storable_text
 from ..people.permissions import SYSTEM, is_system
 from ..people.teams import UNCHANGED
 from ..plugin_manager import call_each_plugin
@@ -126,7 +127,12 @@ class Engine:
         after: int | None = None,
         limit: int = 50,
     ) -> list[Deal]:
-        """A page of the deals the user may see, newest first, filtered in the store."""
+        """A page of the deals the user may see, newest first, filtered in the store.
+
+        Text no store keeps (:func:`goldsieve.limits.storable_text`) matches no deal: it is
+        never sent to the store, which might refuse it rather than answer."""
+        if any(isinstance(v, str) and not storable_text(v) for v in (funnel, stage, owner, status, text)):
+            return []
         where = all_of(
             self.scope(user),
             Eq("funnel", funnel) if funnel else None,

@@ -204,6 +204,10 @@ def paging() -> tuple[int | None, int]:
 def list_deals():
     args = request.args
     cursor, limit = paging()
+    unstorable = [text_violation(f"/{name}") for name in ("funnel", "stage", "owner", "status", "q")
+                  if not storable_text(args.get(name, ""))]
+    if unstorable:
+        raise ValidationFailed(unstorable)
     deals = current_runtime().engine.list(
         g.user, funnel=args.get("funnel"), stage=args.get("stage"), owner=args.get("owner"),
         status=args.get("status"), text=args.get("q"),

@@ -69,6 +69,25 @@ def test_a_body_past_the_size_limit_is_413_in_the_api_envelope(api, goldsieve_ap
     assert counts(goldsieve_runtime) == before
 
 
+def test_the_size_limit_is_the_workspaces_own(goldsieve_runtime, goldsieve_user):
+    from goldsieve.people.users import issue_token
+    from goldsieve.testing import ApiClient
+    from goldsieve.web.app import MAX_REQUEST_BYTES, create_app
+    from goldsieve.workspace import WorkspaceError
+
+    assert create_app(runtime=goldsieve_runtime).config["MAX_CONTENT_LENGTH"] == MAX_REQUEST_BYTES
+    goldsieve_runtime.workspace.config["max_request_bytes"] = 4096
+    app = create_app(runtime=goldsieve_runtime, config={"TESTING": True})
+    api = ApiClient(app.test_client(), issue_token(goldsieve_runtime.store, goldsieve_user["username"]))
+    payload = {"funnel": FUNNEL, "title": "T", "data": {"company": "C"}}
+    assert api.post("deals", {**payload, "title": "x" * 5000}).status_code == 413
+    assert api.post("deals", payload).status_code == 201
+    for bad in (0, 1023, 1024**3 + 1, "2m", True):
+        goldsieve_runtime.workspace.config["max_request_bytes"] = bad
+        with pytest.raises(WorkspaceError, match="max_request_bytes"):
+            create_app(runtime=goldsieve_runtime)
+
+
 #: text no store keeps, as a client writes it inside a JSON string
 BROKEN = {"nul": "\\u0000", "lone high surrogate": "\\ud800", "lone low surrogate": "x\\udc00y"}
 
@@ -97,6 +116,13 @@ def test_text_no_store_keeps_is_refused_naming_the_field_and_nothing_is_written(
     assert counts(goldsieve_runtime) == before
     assert goldsieve_runtime.store.count("customers") == 0
     assert api.get(f"deals/{deal_id}").json == deal
+
+
+def test_a_list_filter_with_broken_text_is_422_and_the_board_shows_no_deal(api, deal, goldsieve_app):
+    for name in ("q", "funnel", "stage", "owner", "status"):
+        response = api.get(f"deals?{name}=a%00b")
+        assert response.status_code == 422 and errors(response) == [(f"/{name}", "invalid")], name
+    assert api.get("deals?q=Acme").json["items"] == [deal]
 
 
 def test_broken_text_in_a_key_is_named_with_the_character_escaped(api, deal, goldsieve_runtime):

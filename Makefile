@@ -15,14 +15,22 @@ $(BIN)/goldsieve: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
+# The packages' install scripts are not run: only their files are used (and one of them would
+# report the install to its maker).
 ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
-	npm ci --prefix ui --no-audit --no-fund --loglevel=error
+	npm ci --prefix ui --ignore-scripts --no-audit --no-fund --loglevel=error
 
 # Front-end packages come from npm and are copied next to the app's own static files;
 # the app serves them itself (no CDN), so offline deployments work.
+VENDOR := ui/static/vendor/htmx.min.js ui/static/vendor/swagger-ui-bundle.js ui/static/vendor/swagger-ui.css
+
 ui/static/vendor/htmx.min.js: ui/node_modules/.package-lock.json
 	mkdir -p ui/static/vendor
 	cp ui/node_modules/htmx.org/dist/htmx.min.js $@
+
+ui/static/vendor/swagger-ui%: ui/node_modules/.package-lock.json
+	mkdir -p ui/static/vendor
+	cp ui/node_modules/swagger-ui-dist/swagger-ui$* $@
 
 # Translations: the catalogs (ui/translations/<locale>/LC_MESSAGES/messages.po) are source; the
 # compiled .mo files Flask-Babel reads are build output (git-ignored, packaged into the wheel),
@@ -32,13 +40,13 @@ CATALOGS := $(wildcard ui/translations/*/LC_MESSAGES/messages.po)
 ui/translations/%.mo: ui/translations/%.po | $(BIN)/goldsieve
 	$(BIN)/pybabel compile --statistics -i $< -o $@
 
-assets: ui/static/vendor/htmx.min.js $(CATALOGS:.po=.mo)
+assets: $(VENDOR) $(CATALOGS:.po=.mo)
 
 # After changing UI strings: refresh the template and every catalog, then translate what is new
 # or marked fuzzy (tests/ui/test_i18n.py fails while a string has no translation).
 # KERNEL_MESSAGES: the kernel modules that write texts for a reader (goldsieve.locales); the test
 # extracts the same list.
-KERNEL_MESSAGES := core/automation/digest.py core/records/pool.py
+KERNEL_MESSAGES := core/automation/digest.py core/records/pool.py core/deals/reassign.py core/deals/handover.py core/deals/task_changes.py
 messages: | $(BIN)/goldsieve
 	$(BIN)/pybabel -q extract -F ui/babel.cfg --project=goldsieve --copyright-holder="the goldsieve authors" -w 100 -o ui/translations/messages.pot ui/ $(KERNEL_MESSAGES)
 	$(BIN)/pybabel update -w 100 -i ui/translations/messages.pot -d ui/translations --ignore-obsolete

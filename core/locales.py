@@ -52,3 +52,18 @@ def translations(locale: str) -> gettext.NullTranslations:
         if directory.is_dir():
             return gettext.translation("messages", directory, languages=[locale], fallback=True)
     return gettext.NullTranslations()
+
+
+def localized(text: str | dict[str, str] | None, locale: str = "en") -> str:
+    """Pick the best translation of a title: exact locale, its language, English, then any."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    if locale in text:
+        return text[locale]
+    language = locale.split("-")[0].split("_")[0]
+    for key, value in text.items():
+        if key.split("-")[0] == language:
+            return value
+    return text.get("en") or next(iter(text.values()), "")

@@ -21,6 +21,7 @@ from .people.permissions import allowed, visibility
 from .people.sessions import SessionPolicy
 from .people.users import token_days
 from .plugin_manager import PluginManager, actions
+from .records.activity import DealActivity
 from .records.contacts import Contacts
 from .records.customers import Customers
 from .records.model import load_types
@@ -125,6 +126,7 @@ def open_runtime(
     customers = Customers(store, types, pool, scope=engine.scope, clock=clock, locale=workspace.locale,
                           permit=lambda user, action, record: allowed(hook, user, action, record, config, store))
     engine.customers = customers
+    pm.register(DealActivity(customers), name=DealActivity.NAME)
     runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, customers,
                       Contacts(customers), seen, schedule, delivery,
                       sessions, days)

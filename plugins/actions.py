@@ -21,7 +21,7 @@ from typing import Any
 from goldsieve import hookimpl
 from goldsieve.automation.actions import Action, ActionContext, recipients
 from goldsieve.automation.channels import DeliveryError, Message, named, page_url
-from goldsieve.deals.engine import SYSTEM
+from goldsieve.people.permissions import SYSTEM
 from goldsieve.deals.outbox import new_row
 from goldsieve.deals.tasks import due_in, task_row
 from goldsieve.errors import ValidationFailed

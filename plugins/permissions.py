@@ -35,7 +35,8 @@ narrow these scopes; to widen them, block this plugin and register your own.
 - ``edit_customer`` (creating customers, changing those one sees outside the pool, their
   contacts, claiming from the pool): every role but executive.
 - ``reassign`` (giving a deal an owner other than oneself, handing it over to after-sales),
-  ``reopen`` (a won or lost deal): manager and admin.
+  ``reopen`` (a won or lost deal), ``merge_customer`` (merging a duplicate customer into
+  another, both seen): manager and admin.
 - ``intake`` (leads that get their owner from the funnel's assignment rule): marketing and admin.
 - ``bypass_gate``, ``change_funnel``, ``manage_users``: admin.
 
@@ -63,7 +64,7 @@ ADMINS = frozenset({"admin"})
 #: action -> the roles allowed to do it
 GRANTS = {
     "create": WRITERS, "edit": WRITERS, "move": WRITERS, "edit_customer": WRITERS,
-    "reassign": MANAGERS, "reopen": MANAGERS,
+    "reassign": MANAGERS, "reopen": MANAGERS, "merge_customer": MANAGERS,
     "intake": INTAKE, "bypass_gate": ADMINS, "change_funnel": ADMINS, "manage_users": ADMINS,
 }
 

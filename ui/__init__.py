@@ -18,8 +18,11 @@ from . import (
     admin_teams,
     admin_users,
     analytics,
+    api_docs,
     auth,
     board,
+    customers,
+    deal_owner,  # noqa: F401  (adds the owner selector's route to the deals blueprint)
     deals,
     designer,
     digest,
@@ -48,8 +51,9 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.before_request(access.require_login)
     app.context_processor(lambda: {"user": g.get("user"), "may_admin": _may_admin(),
                                    "unread": _unread(), **template_context()})
-    for blueprint in (bp, auth.bp, board.bp, deals.bp, admin.bp, admin_users.bp, admin_teams.bp,
-                      account.bp, inbox.bp, lead_form.bp, designer.bp, analytics.bp, digest.bp):
+    for blueprint in (bp, auth.bp, board.bp, deals.bp, customers.bp, admin.bp, admin_users.bp,
+                      admin_teams.bp, account.bp, inbox.bp, lead_form.bp, designer.bp, analytics.bp,
+                      digest.bp, api_docs.bp):
         app.register_blueprint(blueprint)
 
 

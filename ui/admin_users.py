@@ -1,5 +1,5 @@
 """Admin pages for users: list, add, change role/team/display name, reset a password,
-deactivate and reactivate.
+deactivate and reactivate, hand over everything of a user who leaves (docs/reassignment.md).
 
 Plain forms that post and redirect (they work without JavaScript); a refused form is the same
 page again with a message beside each field, answered 422, and nothing written. The kernel
@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from goldsieve.deals.handover import hand_over
 from goldsieve.errors import ValidationFailed, Violation
 from goldsieve.people.teams import tree
 from goldsieve.people.users import (
     ROLES,
     add_user,
     find_user,
+    is_active,
     password_problems,
     set_active,
     set_password,
@@ -28,7 +30,7 @@ from goldsieve.people.users import (
 from goldsieve.web.app import current_runtime
 
 from .admin import admins_only
-from .people_forms import optional, submit
+from .people_forms import message, optional, submit
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 bp.before_request(admins_only)
@@ -83,7 +85,9 @@ def add():
 def edit(username: str, errors: dict | None = None, status: int = 200):
     """One user: the profile form, the password reset and (de)activation."""
     user = _user_or_404(username)
-    return render_template("admin/user.html", person=user, errors=errors or {},
+    heirs = sorted((u for u in current_runtime().store.find("users")
+                    if is_active(u) and u["username"] != username), key=lambda u: u["username"])
+    return render_template("admin/user.html", person=user, errors=errors or {}, heirs=heirs,
                            form=request.form if errors else {}, **_choices()), status
 
 
@@ -134,3 +138,25 @@ def set_state(username: str):
     return submit(lambda: set_active(current_runtime().store, username, active == "1",
                                      actor=g.user["username"]),
                   lambda errors: edit(username, errors, 422), done, target)
+
+
+@bp.post("/<username>/hand-over")
+def hand_over_all(username: str):
+    """Everything of ``username`` (open deals, customers, open tasks) to the user in ``to``."""
+    _user_or_404(username)
+    heir = request.form.get("to", "")
+    try:
+        result = hand_over(current_runtime().engine, g.user, username, heir)
+    except ValidationFailed as error:
+        said = [_("Hand over to another user.") if v.code == "same_user" else message(v)
+                for v in error.violations]
+        return edit(username, {"to": said}, 422)
+    flash(_("Handed over to %(to)s: %(deals)s open deals, %(customers)s customers and %(tasks)s "
+            "open tasks.", to=heir, deals=len(result.deals), customers=len(result.customers),
+            tasks=len(result.tasks)))
+    if result.tasks_left:
+        flash(_("%(count)s open tasks stay with %(name)s: %(to)s cannot see their deals.",
+                count=len(result.tasks_left), name=username, to=heir))
+    if result.skipped:
+        flash(_("Some records changed meanwhile and stayed; hand over again to move them."))
+    return redirect(url_for(".edit", username=username), 303)

@@ -186,10 +186,25 @@ def deal_form_context(deal: dict, funnel: Funnel, *, errors: list[Violation] = (
     }
 
 
+def linked_customer(deal: dict) -> tuple[dict | None, list[dict]]:
+    """The deal's customer and its contacts (primary first), when the user may see the customer;
+    one they may not see is not shown, as if the deal named none."""
+    customer_id = deal.get("customer_id")
+    if customer_id is None:
+        return None, []
+    runtime = current_runtime()
+    try:
+        return runtime.customers.get(g.user, customer_id), runtime.contacts.list(g.user, customer_id)
+    except NotFound:
+        return None, []
+
+
 def render_deal_page(deal: dict, funnel: Funnel, status: int = 200, **extra: Any) -> Response:
     form = extra.pop("form", None) or deal_form_context(deal, funnel)
+    customer, contacts = linked_customer(deal)
     context = page_context(deal, funnel, events=engine().history(g.user, deal["id"]),
-                           tasks=deal_tasks(engine(), g.user, deal["id"]), **form)
+                           tasks=deal_tasks(engine(), g.user, deal["id"]), customer=customer,
+                           contacts=contacts, **form)
     context.setdefault("note_error", None)
     context.setdefault("action_errors", [])
     context.update(extra)
@@ -227,21 +242,23 @@ def new():
     posted = None
     title = ""
     status = 200
+    customer_id = None
     if request.method == "POST":
         posted = request.form
         title = request.form.get("title", "").strip()
+        customer_id = whole_number_param("customer_id", request.form)
         parsed = forms.parse(funnel, request.form, names=[n for n in needed + optional
                                                           if forms.input_name(n) in request.form])
         data = {k: v for k, v in parsed.changes.items() if v is not None}
         try:
             if parsed.errors:
                 raise ValidationFailed([])
-            deal = engine().create(g.user, funnel.id, title, data)
+            deal = engine().create(g.user, funnel.id, title, data, customer_id=customer_id)
         except ValidationFailed as failed:
             errors = failed.violations
             if parsed.errors:  # still ask the engine, so every problem shows at once
                 try:
-                    engine().prepare(g.user, funnel.id, title, data)
+                    engine().prepare(g.user, funnel.id, title, data, customer_id=customer_id)
                 except ValidationFailed as more:
                     errors = more.violations
             status = 422
@@ -255,7 +272,9 @@ def new():
         "deals/new.html", funnel=funnel, first=first, title=title, max_title=MAX_TITLE,
         title_errors=[_("A deal needs a title.") if v.code == "required" else v.message
                       for v in others if v.path == "/title"],
-        form_errors=[v.message for v in others if v.path != "/title"],
+        form_errors=[v.message for v in others if v.path not in ("/title", "/customer_id")],
+        customer_errors=[_("Choose a customer you can see.") for v in others if v.path == "/customer_id"],
+        picked=linked_customer({"customer_id": customer_id})[0], choices=[], q="",
         needed_fields=forms.render(funnel, needed, **common),
         optional_fields=forms.render(funnel, optional, **common),
     )

@@ -1,5 +1,9 @@
 """Forms generated from a funnel's JSON Schema: HTML controls out, typed JSON values back.
 
+A record type (a customer's or a contact's declared fields, :mod:`goldsieve.records.model`)
+declares its fields the same way and gets the same forms: every function here takes a
+:class:`Declared`, which both are.
+
 The funnel's ``fields`` schema says *what* a field is; its ``ui`` hints (``order``, ``widgets``,
 ``help``) say *how* it is shown (the react-jsonschema-form split). :func:`controls` decides, per
 field, which widget and which HTML attributes; ``forms/fields.html`` only renders that, with
@@ -24,7 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app, render_template
 from flask_babel import format_decimal
@@ -41,7 +45,8 @@ from .i18n import text
 log = logging.getLogger(__name__)
 
 #: Form names the pages use for themselves; a deal field so named is posted as ``data.<name>``.
-RESERVED = frozenset({"csrf_token", "to", "version", "next", "lost_reason", "note", "title", "text"})
+RESERVED = frozenset({"csrf_token", "to", "version", "next", "lost_reason", "note", "title", "text",
+                      "name", "role", "primary", "customer_id", "customer_q"})
 DATA_PREFIX = "data."
 #: The ``<input type>`` of a string by its JSON Schema ``format``.
 _INPUT_TYPES = {"date": "date", "date-time": "datetime-local", "email": "email", "idn-email": "email",
@@ -49,6 +54,17 @@ _INPUT_TYPES = {"date": "date", "date-time": "datetime-local", "email": "email",
 _LOCAL_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$")
 
 Widget = Callable[[str, Any, dict, dict], Any]
+
+
+class Declared(Protocol):
+    """What a form needs of a declaration: its ``fields`` schema and its ``ui`` hints (in
+    ``definition``). A funnel and a record type are both."""
+
+    @property
+    def fields_schema(self) -> dict: ...
+
+    @property
+    def definition(self) -> dict: ...
 
 
 @dataclass
@@ -97,27 +113,27 @@ class Parsed:
 # --- the schema, as a form sees it ------------------------------------------------------------
 
 
-def properties(funnel: Funnel) -> dict[str, dict]:
+def properties(funnel: Declared) -> dict[str, dict]:
     return funnel.fields_schema.get("properties", {}) or {}
 
 
-def ui_hints(funnel: Funnel) -> dict:
+def ui_hints(funnel: Declared) -> dict:
     return funnel.definition.get("ui", {}) or {}
 
 
-def hidden(funnel: Funnel) -> set[str]:
+def hidden(funnel: Declared) -> set[str]:
     """Fields no form shows (``ui.hidden``): the API, an import or an automation fills them."""
     return set(ui_hints(funnel).get("hidden", []))
 
 
-def field_names(funnel: Funnel) -> list[str]:
+def field_names(funnel: Declared) -> list[str]:
     """Every field the forms show: ``ui.order`` first, then the rest in schema order."""
     props, skip = properties(funnel), hidden(funnel)
     ordered = [name for name in ui_hints(funnel).get("order", []) if name in props and name not in skip]
     return ordered + [name for name in props if name not in ordered and name not in skip]
 
 
-def sort_names(funnel: Funnel, names: Iterable[str]) -> list[str]:
+def sort_names(funnel: Declared, names: Iterable[str]) -> list[str]:
     """``names`` without duplicates and hidden fields, in the funnel's field order (unknown names last)."""
     position = {name: i for i, name in enumerate(field_names(funnel))}
     skip = hidden(funnel)
@@ -125,7 +141,7 @@ def sort_names(funnel: Funnel, names: Iterable[str]) -> list[str]:
     return sorted(unique, key=lambda n: (position.get(n, len(position)), unique.index(n)))
 
 
-def schema_required(funnel: Funnel) -> set[str]:
+def schema_required(funnel: Declared) -> set[str]:
     return set(funnel.fields_schema.get("required", []) or [])
 
 
@@ -149,7 +165,7 @@ def field_of(path: str) -> str | None:
     return first.replace("~1", "/").replace("~0", "~")
 
 
-def split_violations(funnel: Funnel, found: Iterable[Violation]) -> tuple[dict[str, list[str]], list[Violation]]:
+def split_violations(funnel: Declared, found: Iterable[Violation]) -> tuple[dict[str, list[str]], list[Violation]]:
     """Violations about a deal field, as messages by field, and the others (``/to``, ``/title``…).
 
     A violation about a hidden field is one of the others: the form has no control to show it
@@ -453,7 +469,7 @@ def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None)
     return raw, None
 
 
-def parse(funnel: Funnel, form: Mapping, current: dict | None = None,
+def parse(funnel: Declared, form: Mapping, current: dict | None = None,
           names: Iterable[str] | None = None) -> Parsed:
     """The deal fields a form posted, as typed changes; unparsable input as errors by field.
 
@@ -491,7 +507,7 @@ def _plugins() -> Mapping[str, Widget]:
 
 
 def controls(
-    funnel: Funnel,
+    funnel: Declared,
     names: Iterable[str],
     values: Mapping[str, Any] | None = None,
     errors: Mapping[str, list[str]] | None = None,
@@ -591,6 +607,6 @@ def _plugin_html(widget: Widget, control: Control, value: Any, schema: dict) -> 
         return None
 
 
-def render(funnel: Funnel, names: Iterable[str], **kwargs: Any) -> Markup:
+def render(funnel: Declared, names: Iterable[str], **kwargs: Any) -> Markup:
     """The HTML of the controls of ``names`` (see :func:`controls` for the arguments)."""
     return Markup(render_template("forms/fields.html", controls=controls(funnel, names, **kwargs)))

@@ -3,13 +3,14 @@ the ``--workspace`` option, and opening a workspace's runtime."""
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, ContextManager, NoReturn
 
 import click
 
 from ..errors import GoldsieveError, ValidationFailed
-from ..store import StoreError
+from ..store import StoreError, StoreLocked
 from ..workspace import Workspace
 
 if TYPE_CHECKING:
@@ -45,8 +46,23 @@ def fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
-def workspace_runtime(workspace: Path) -> "Runtime":
-    """The runtime of the workspace in ``workspace`` (use it as a context manager)."""
-    from ..runtime import open_runtime
+def workspace_runtime(workspace: Path) -> "ContextManager[Runtime]":
+    """The runtime of the workspace in ``workspace`` (use it as a context manager).
 
-    return open_runtime(Workspace.load(workspace))
+    Where ``goldsieve serve`` holds the embedded store, a command marked
+    :func:`goldsieve.cli.remote.forwarded` is carried out by that server instead
+    (:func:`goldsieve.cli.remote.forward` exits with its status); run by the server, the
+    command gets the server's own runtime, which it leaves open.
+    """
+    from ..runtime import open_runtime
+    from . import remote
+
+    served = remote.served_runtime()
+    if served is not None:
+        return nullcontext(served)
+    try:
+        return open_runtime(Workspace.load(workspace))
+    except StoreLocked as error:
+        if error.folder is not None:
+            remote.forward(click.get_current_context(), error.folder)
+        raise

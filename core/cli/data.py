@@ -8,6 +8,7 @@ import click
 
 from ..workspace import Workspace
 from .base import cli, fail, workspace_option, workspace_runtime
+from .remote import forwarded
 
 store_group = click.Group("store", help="Move the workspace's data between stores.")
 cli.add_command(store_group)
@@ -46,6 +47,7 @@ def store_copy(workspace: Path, target_url: str) -> None:
 
 
 
+@forwarded
 @cli.command("import")
 @workspace_option
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -56,14 +58,26 @@ def store_copy(workspace: Path, target_url: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
 @click.option("--assign", is_flag=True,
               help="The rows are leads: each gets its owner from the funnel's assignment rule.")
+@click.option("--encoding", default="utf-8", show_default=True,
+              help="The file's encoding, e.g. gb18030 for Excel's CSV on a Chinese Windows.")
 def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tuple[str, ...],
-                   as_user: str | None, dry_run: bool, assign: bool) -> None:
-    """Import deals from CSV: every row is checked first, then all are written, or none."""
+                   as_user: str | None, dry_run: bool, assign: bool, encoding: str) -> None:
+    """Import deals from CSV: every row is checked first, then all are written, or none.
+
+    The columns are `title`, optionally `owner`, and the funnel's fields (docs/import.md)."""
+    import codecs
+
     from ..deals.importing import import_csv, parse_mappings
 
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise click.BadParameter(f"{encoding!r} is not an encoding (try utf-8 or gb18030)",
+                                 param_hint="--encoding") from None
     with workspace_runtime(workspace) as rt:
         result = import_csv(rt, csv_file, funnel_id, parse_mappings(mappings), as_user=as_user,
-                            dry_run=dry_run, progress=True, assign=assign)
+                            dry_run=dry_run, progress=sys.stderr.isatty(), assign=assign,
+                            encoding=encoding)
     for line in result.problems:
         click.echo(line, err=True)
     if result.problems:
@@ -72,17 +86,19 @@ def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tu
     click.echo(f"{verb} {result.count} deals into {funnel_id}")
 
 
+@forwarded
 @cli.command("export")
 @workspace_option
 @click.option("--what", type=click.Choice(["deals", "events"]), default="deals", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json"]), default="csv", show_default=True,
+              help="csv; jsonl: one JSON document per line, exactly as stored; json: the same as one array.")
 @click.option("--funnel", "funnel_id", default=None)
 @click.option("--as", "as_user", default=None,
               help="Export only what this user may see (default: everything).")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
 def export_command(workspace: Path, what: str, fmt: str, funnel_id: str | None,
                    as_user: str | None, output) -> None:
-    """Export deals or events as CSV or JSON lines."""
+    """Export deals or events as CSV, JSON Lines or a JSON array."""
     from ..deals.exporting import export
     from ..people.users import find_user
 
@@ -95,6 +111,7 @@ def export_command(workspace: Path, what: str, fmt: str, funnel_id: str | None,
         export(rt, output, what=what, fmt=fmt, funnel_id=funnel_id, user=user)
 
 
+@forwarded
 @cli.command("report")
 @workspace_option
 @click.option("--funnel", "funnel_id", required=True)

@@ -7,23 +7,28 @@ from pathlib import Path
 import click
 
 from .base import cli, workspace_option, workspace_runtime
+from .remote import forwarded
 
 
 @cli.command("templates")
 @click.option("--ids", is_flag=True, help="Print only the template ids, one per line.")
 def templates_command(ids: bool) -> None:
     """List the industry templates that plugins provide."""
-    from ..funnels.model import Funnel
+    from ..locales import localized
     from ..plugin_manager import make_plugin_manager, templates
 
+    # read from the definitions as they are: a funnel's model compiles its schemas, which costs
+    # this command more than all it prints
     for template_id, definition in sorted(templates(make_plugin_manager()).items()):
         if ids:
             click.echo(template_id)
             continue
-        funnel = Funnel(definition)
-        counted = f"{len(funnel.stages)} stages ({len(funnel.open_stages())} open)"
-        click.echo(f"{template_id:<12} {counted:<20} {funnel.label('en')} / {funnel.label('zh-Hans')}")
-        click.echo(f"{'':<12} {' → '.join(s.id for s in funnel.stages)}")
+        stages = definition["stages"]
+        counted = f"{len(stages)} stages ({sum(s['kind'] == 'open' for s in stages)} open)"
+        title = definition.get("title")
+        click.echo(f"{template_id:<12} {counted:<20} {localized(title, 'en') or template_id} / "
+                   f"{localized(title, 'zh-Hans') or template_id}")
+        click.echo(f"{'':<12} {' → '.join(s['id'] for s in stages)}")
 
 
 def template_named(template_id: str) -> dict:
@@ -83,6 +88,7 @@ cli.add_command(funnel)
 funnel_file = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 
+@forwarded
 @funnel.command("plan")
 @workspace_option
 @funnel_file
@@ -108,6 +114,7 @@ def funnel_plan(workspace: Path, file: Path, as_json: bool) -> None:
     sys.exit(0 if result.ok else 1)
 
 
+@forwarded
 @funnel.command("apply")
 @workspace_option
 @funnel_file
@@ -117,8 +124,8 @@ def funnel_apply(workspace: Path, file: Path, as_user: str) -> None:
     """Record FILE as a new version, migrate in-flight deals, update funnels/.
 
     All in one transaction, or nothing: a plan with errors or stranded deals is refused.
-    With the embedded store, stop `goldsieve serve` first (it holds the store); a server on
-    PostgreSQL runs the new version from its next request on.
+    While `goldsieve serve` holds the embedded store, the server applies it and runs it at
+    once; a server on PostgreSQL runs the new version from its next request on.
     """
     from ..funnels import migration
     from ..funnels.plan import render

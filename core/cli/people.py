@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .base import cli, fail, workspace_option, workspace_runtime
+from .remote import forwarded, remember_input
 
 users = click.Group("users", help="Manage users: roles, teams, passwords, deactivation, API tokens.")
 cli.add_command(users)
@@ -18,16 +19,20 @@ def _read_password() -> str:
     ``echo 'a long passphrase' | goldsieve users add …`` works and no password is ever an
     argument that other users could read in the process list."""
     if sys.stdin.isatty():
-        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    lines = sys.stdin.read().splitlines()
-    if not lines:
-        fail("no password on standard input: without a terminal, the first line of standard "
-             "input is the password (echo 'a long passphrase' | goldsieve users …)")
-    if len(lines) > 1 and lines[1] != lines[0]:
-        fail("the two passwords on standard input differ")
-    return lines[0]
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        lines = sys.stdin.read().splitlines()
+        if not lines:
+            fail("no password on standard input: without a terminal, the first line of standard "
+                 "input is the password (echo 'a long passphrase' | goldsieve users …)")
+        if len(lines) > 1 and lines[1] != lines[0]:
+            fail("the two passwords on standard input differ")
+        password = lines[0]
+    remember_input(password + "\n")  # what a server carrying out the command reads
+    return password
 
 
+@forwarded
 @users.command("add")
 @workspace_option
 @click.argument("name")
@@ -51,6 +56,7 @@ def users_add(workspace: Path, name: str, role: str, team: str | None,
     click.echo(f"Added {name} ({role}).")
 
 
+@forwarded
 @users.command("list")
 @workspace_option
 def users_list(workspace: Path) -> None:
@@ -65,6 +71,7 @@ def users_list(workspace: Path) -> None:
                        f"{state:<12} {user.get('display_name') or ''}".rstrip())
 
 
+@forwarded
 @users.command("set")
 @workspace_option
 @click.argument("name")
@@ -96,6 +103,7 @@ def users_set(workspace: Path, name: str, role: str | None, team: str | None,
                + ("." if user.get("active", True) else ", deactivated."))
 
 
+@forwarded
 @users.command("password")
 @workspace_option
 @click.argument("name")
@@ -110,6 +118,7 @@ def users_password(workspace: Path, name: str) -> None:
     click.echo(f"New password set for {name}; their sessions have ended and their API tokens are revoked.")
 
 
+@forwarded
 @users.command("token")
 @workspace_option
 @click.argument("name")
@@ -129,10 +138,47 @@ def users_token(workspace: Path, name: str, days: int | None, quiet: bool) -> No
     click.echo(token if quiet or not sys.stdout.isatty() else f"API token for {name}{lasting}: {token}")
 
 
+@users.command("hand-over")
+@workspace_option
+@click.argument("name")
+@click.option("--to", "target", required=True, help="The user who takes everything over.")
+@click.option("--as", "as_user", default=None,
+              help="The admin recorded as doing it (default: the first active admin).")
+@click.option("--dry-run", is_flag=True, help="Say what would move; write nothing.")
+def users_hand_over(workspace: Path, name: str, target: str, as_user: str | None,
+                    dry_run: bool) -> None:
+    """Hand over everything of a user who leaves: their open deals, their customers and their
+    open tasks (on deals the new owner can see) go to --to, each deal with its own event; won
+    and lost deals stay theirs. Deactivate them afterwards with `users set NAME --inactive`."""
+    from ..deals.handover import hand_over
+    from ..people.users import find_user, is_active
+
+    with workspace_runtime(workspace) as rt:
+        if as_user is not None:
+            actor = find_user(rt.store, as_user)
+            if actor is None:
+                fail(f"there is no user {as_user!r}")
+        else:
+            admins = [u for u in rt.store.find("users") if u["role"] == "admin" and is_active(u)]
+            if not admins:
+                fail("there is no active admin to record as doing it; pass --as ADMIN")
+            actor = min(admins, key=lambda u: u["username"])
+        result = hand_over(rt.engine, actor, name, target, dry_run=dry_run)
+    verb = "would move" if dry_run else "moved"
+    click.echo(f"{name} → {target}: {verb} {len(result.deals)} open deals, "
+               f"{len(result.customers)} customers, {len(result.tasks)} open tasks.")
+    if result.tasks_left:
+        click.echo(f"{len(result.tasks_left)} open tasks stay with {name}: {target} cannot see "
+                   f"their deals (tasks {', '.join(map(str, result.tasks_left))}).")
+    if result.skipped:
+        click.echo(f"Changed meanwhile, not moved: {', '.join(result.skipped)}; run it again.", err=True)
+
+
 teams = click.Group("teams", help="Manage teams: a hierarchy, each team with a manager.")
 cli.add_command(teams)
 
 
+@forwarded
 @teams.command("add")
 @workspace_option
 @click.argument("name")
@@ -148,6 +194,7 @@ def teams_add(workspace: Path, name: str, parent: str | None, manager: str | Non
                + (f", managed by {manager}" if manager else "") + ".")
 
 
+@forwarded
 @teams.command("set")
 @workspace_option
 @click.argument("name")
@@ -167,6 +214,7 @@ def teams_set(workspace: Path, name: str, parent: str | None, manager: str | Non
                + (f", managed by {team['manager']}." if team.get("manager") else ", no manager."))
 
 
+@forwarded
 @teams.command("list")
 @workspace_option
 def teams_list(workspace: Path) -> None:

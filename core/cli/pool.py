@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..records.pool import reclaim
 from .base import cli, fail, workspace_option, workspace_runtime
+from .remote import forwarded
 
 
 @cli.group("pool")
@@ -15,6 +15,7 @@ def pool() -> None:
     """The customer pool: customers nobody owns."""
 
 
+@forwarded
 @pool.command("reclaim")
 @workspace_option
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
@@ -22,6 +23,8 @@ def pool() -> None:
 @click.option("--dry-run", is_flag=True, help="Only print what would go back to the pool.")
 def reclaim_command(workspace: Path, as_of: datetime | None, dry_run: bool) -> None:
     """Send owned customers idle for [pool] reclaim_days back to the pool and tell their owners."""
+    from ..records.pool import reclaim
+
     with workspace_runtime(workspace) as runtime:
         customers = runtime.customers
         if customers.pool.reclaim_days is None:

@@ -8,6 +8,7 @@ import click
 
 from ..workspace import Workspace
 from .base import cli, fail, workspace_option, workspace_runtime
+from .remote import commands_served, forwarded
 from .funnels import template_named
 
 
@@ -40,14 +41,16 @@ def serve_command(workspace: Path, host: str, port: int, threads: int, workers: 
     """Serve the workspace: one waitress process, or several gunicorn processes.
 
     The port is bound first, then the store is opened; the line saying where goldsieve serves
-    comes once both are done. SIGINT (Ctrl+C) and SIGTERM stop it.
+    comes once both are done. SIGINT (Ctrl+C) and SIGTERM stop it. On the embedded store, the
+    other commands that need the store are carried out by this server meanwhile (through the
+    socket data/cli.sock).
     """
     from ..web.serving import check_workers, listen, serve
 
     ws = Workspace.load(workspace)
     check_workers(ws, workers)
     with listen(host, port) as listener:
-        serve(ws, listener, threads, workers)
+        serve(ws, listener, threads, workers, alongside=commands_served)
 
 
 @cli.command("worker")
@@ -80,6 +83,7 @@ def worker_command(workspace: Path, once: bool, interval: float, scan_interval: 
             pass
 
 
+@forwarded
 @cli.command("digest")
 @workspace_option
 @click.option("--once", is_flag=True, help="Send this week's digest now to the managers who have not had it.")
@@ -138,4 +142,4 @@ def demo_command(workspace: Path, deals: int, seed: int, template_id: str, no_se
             click.echo(f"Using the existing demo workspace {workspace}.")
         print_logins(workspace, url=address(host, listener.port if listener else port))
         if listener:
-            serve(Workspace.load(workspace), listener)
+            serve(Workspace.load(workspace), listener, alongside=commands_served)

@@ -384,9 +384,11 @@ class Engine:
         self.observe([event], new, self.funnel_of(deal))
         return event
 
-    def assign(self, user: User, deal_id: int, owner: str, cause: dict | None = None) -> Deal:
-        """Give a deal to another owner (``reassign``); the owner must be a user."""
-        deal = self._current(user, deal_id, None, "reassign")
+    def assign(self, user: User, deal_id: int, owner: str, cause: dict | None = None,
+               version: int | None = None, also: Callable[[Transaction], None] | None = None) -> Deal:
+        """Give a deal to another owner (``reassign``); the owner must be a user (:mod:`.reassign`
+        checks a person's request first; ``also``: writes of its own, the new owner's notice)."""
+        deal = self._current(user, deal_id, version, "reassign")
         if not self._user_exists(owner):
             raise ValidationFailed([Violation("/owner", "unknown_user", f"There is no user “{owner}”.")])
         if owner == deal["owner"]:
@@ -395,7 +397,7 @@ class Engine:
         new = {**deal, "owner": owner, "version": deal["version"] + 1, "updated_at": now,
                "stale_since": None}
         event = self.new_event(new, user, "owner_changed", now, changes={"owner": [deal["owner"], owner]})
-        self._write(new, deal["version"], [event], self._audit(user, "deal_reassigned", deal, new), cause)
+        self._write(new, deal["version"], [event], self._audit(user, "deal_reassigned", deal, new), cause, also)
         self.observe([event], new, self.funnel_of(deal))
         return new
 

@@ -1,4 +1,4 @@
-"""Exporting deals or events as CSV or JSON Lines, streamed from the store a batch at a time.
+"""Exporting deals or events as CSV, JSON Lines or a JSON array, streamed from the store a batch at a time.
 
 Exported for a user (``user=``, ``goldsieve export --as NAME``), only what that user may see is
 written: their visibility scope is AND-ed into the store filter with the funnel, and events are
@@ -18,8 +18,10 @@ CSV injection (a title ``=HYPERLINK(…)`` stays text). Numbers stay numbers, a 
 So that the export still reads back exactly, a text made of quotes before such a character gets
 one more, and the importer (:func:`text_of_cell`) takes one off.
 
-JSON: one document per line exactly as stored — nothing dropped (deals keep ``created_by`` and,
-when closed, ``closed_from``), so JSON Lines is the lossless format.
+JSON Lines (``jsonl``): one document per line exactly as stored — nothing dropped (deals keep
+``created_by`` and, when closed, ``closed_from``), so it is the lossless format, and the one to
+pipe through ``jq -c`` or load a line at a time. ``json`` writes the same documents as one JSON
+array, for tools that read a whole file; it too is streamed, a document at a time.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from ..store.filters import Eq, Everything, In, all_of
 
 DEAL_COLUMNS = ("id", "funnel", "funnel_version", "title", "stage", "status", "owner", "version",
                 "created_at", "updated_at", "stage_entered_at", "lost_reason")
+FORMATS = ("csv", "jsonl", "json")
 EVENT_COLUMNS = ("id", "deal_id", "funnel", "funnel_version", "type", "at", "by", "from_stage",
                  "to_stage", "lost_reason", "changes", "note")
 
@@ -47,12 +50,14 @@ def export(runtime, out: TextIO, what: str = "deals", fmt: str = "csv",
     """
     if what not in ("deals", "events"):
         raise ValueError(f"cannot export {what!r}: choose deals or events")
-    if fmt not in ("csv", "json"):
-        raise ValueError(f"unknown format {fmt!r}: choose csv or json")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: choose {', '.join(FORMATS)}")
     funnels = [runtime.funnels.get(funnel_id)] if funnel_id else list(runtime.funnels)
     rows = runtime.store.iterate(what, scoped_filter(runtime, what, funnel_id, user))
-    if fmt == "json":
+    if fmt == "jsonl":
         return _json_lines(out, rows)
+    if fmt == "json":
+        return _json_array(out, rows)
     if what == "events":
         return write_csv(out, EVENT_COLUMNS, (_event_row(e) for e in rows))
     fields = field_names(funnels)
@@ -137,4 +142,13 @@ def _json_lines(out: TextIO, rows: Iterable[dict]) -> int:
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
         count += 1
+    return count
+
+
+def _json_array(out: TextIO, rows: Iterable[dict]) -> int:
+    count = 0
+    for row in rows:
+        out.write(("[\n" if not count else ",\n") + json.dumps(row, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "[]\n")
     return count

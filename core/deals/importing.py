@@ -7,10 +7,12 @@ means the field is absent; a text the export protected from spreadsheets (``'=�
 quote again. Each row then goes through :meth:`Engine.prepare`, the very check a
 deal created in the app gets, and every problem is reported as ``FILE:LINE: field: message``
 with the line the row starts on (the header is line 1). Only when no row has a problem are the
-deals written, in a single transaction through :meth:`Engine.insert_new`.
+deals written, in a single transaction through :meth:`Engine.insert_new`, each linked to the
+existing customer its ``company`` matches (:func:`~goldsieve.deals.intake.link_customer`).
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gc
@@ -28,7 +30,7 @@ from ..limits import read_number
 from ..people.users import find_user
 from ..store.filters import Eq
 from .exporting import text_of_cell
-from .intake import insert_assigned
+from .intake import insert_assigned, link_customer
 
 SPECIAL = ("title", "owner")
 TRUE = {"true", "yes", "y", "1"}
@@ -70,6 +72,7 @@ def import_csv(
     dry_run: bool = False,
     progress: bool = False,
     assign: bool = False,
+    encoding: str = "utf-8",
 ) -> ImportResult:
     """Check every row of a CSV file as a new deal of ``funnel_id``; write them all unless a
     problem was found or it is a dry run.
@@ -78,6 +81,9 @@ def import_csv(
         admin. :class:`ImportFailed` when there is none.
     :param assign: the rows are leads: each gets its owner from the funnel's ``assignment``
         rule (the acting user needs the ``intake`` permission; an ``owner`` column is refused).
+    :param encoding: the file's text encoding (``gb18030`` for what Excel saves as "CSV" on a
+        Chinese Windows); a UTF-8 byte-order mark is dropped either way.
+    :raises LookupError: ``encoding`` names no encoding Python knows.
     :raises NotFound: the funnel does not exist.
     """
     engine, store = runtime.engine, runtime.store
@@ -90,7 +96,7 @@ def import_csv(
     def problem(line: int, name: str, message: str) -> None:
         result.problems.append(f"{path}:{line}: {name}: {message}")
 
-    text = _read_text(path, problem)
+    text = _read_text(path, problem, codecs.lookup(encoding).name)
     if text is None:
         return result
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -132,6 +138,8 @@ def import_csv(
             if assign:
                 insert_assigned(engine, runtime.pm.hook, user, prepared)
             else:
+                for deal in prepared:
+                    link_customer(engine, deal)
                 engine.insert_new(user, prepared)
     result.count = len(prepared)
     return result
@@ -288,12 +296,16 @@ def _json(cell: str) -> Any:
         raise ValueError(f"“{cell[:40]}” is not valid JSON") from None
 
 
-def _read_text(path: Path, problem) -> str | None:
+def _read_text(path: Path, problem, encoding: str) -> str | None:
     """The whole file as text (a byte-order mark dropped), or ``None`` after reporting why not."""
     raw = path.read_bytes()
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig" if encoding == "utf-8" else encoding).removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        problem(line, "file", "not UTF-8 text; save the file as “CSV UTF-8” and import it again")
+        if encoding == "utf-8":
+            problem(line, "file", "not UTF-8 text; save the file as “CSV UTF-8” and import it again, "
+                                  "or give its encoding (--encoding gb18030 for Excel's CSV on Chinese Windows)")
+        else:
+            problem(line, "file", f"not {encoding} text; give the file's encoding with --encoding")
         return None

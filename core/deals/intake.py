@@ -5,6 +5,13 @@ The funnel's ``assignment`` (e.g. ``{"rule": "round_robin", "team": "east"}``) i
 keep seeing it under the ``created`` scope) and owned by whoever the rule chose. A funnel without
 a rule, or a rule that finds nobody, leaves the lead with its creator rather than losing it.
 Taking leads needs the ``intake`` permission (marketing and admin by default).
+
+A lead (and a deal imported from CSV) whose ``company`` matches an existing customer's match
+keys (the name normalised as for duplicates; any other declared key from the lead's field of the
+same name) is linked to that customer instead of waiting for a duplicate to be made: whether or
+not the lead's poster may see the customer, who learns only its id in the deal's
+``customer_id``. A lead that matches no customer stays without one (``goldsieve customers
+from-deals`` makes customers of such deals).
 """
 from __future__ import annotations
 
@@ -12,10 +19,26 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import pluggy
 
+from ..records.duplicates import find_match, match_keys
+
 if TYPE_CHECKING:
     from .engine import Engine
 
 Lead = tuple[str, dict[str, Any]]  # title, data
+
+#: The deal field whose text names a lead's company, matched against the customers.
+COMPANY_FIELD = "company"
+
+
+def link_customer(engine: "Engine", deal: dict[str, Any]) -> None:
+    """Link a prepared deal that names no customer to the existing customer its company text
+    matches (see the module's docstring); a deal that matches none is left as it is."""
+    company = deal["data"].get(COMPANY_FIELD)
+    if engine.customers is None or deal.get("customer_id") is not None or not isinstance(company, str):
+        return
+    found = find_match(engine.store, match_keys(engine.customers.types.customer, company, deal["data"]))
+    if found is not None:
+        deal["customer_id"] = found[1]
 
 
 def assigned_owner(engine: "Engine", hook: pluggy.HookRelay, funnel_id: str, title: str,
@@ -44,10 +67,12 @@ def insert_assigned(engine: "Engine", hook: pluggy.HookRelay, user: dict[str, An
     """Give prepared deals their owners by the funnel's rule and write them.
 
     Each deal is written before the next one is assigned, so that a round robin counts the
-    deals of the same batch: one transaction per deal, after all of them passed the checks.
+    deals of the same batch: one transaction per deal, after all of them passed the checks. Each
+    is linked to the customer its company matches first (:func:`link_customer`).
     """
     engine.require(user, "intake")
     for deal in deals:
+        link_customer(engine, deal)
         deal["owner"] = assigned_owner(engine, hook, deal["funnel"], deal["title"], deal["data"]) \
             or user["username"]
         engine.insert_new(user, [deal])

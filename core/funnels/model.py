@@ -13,25 +13,11 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from ..locales import localized
 from .rules import Rule
 from .validation import compile_schema
 
 OPEN, WON, LOST = "open", "won", "lost"
-
-
-def localized(text: str | dict[str, str] | None, locale: str = "en") -> str:
-    """Pick the best translation of a title: exact locale, its language, English, then any."""
-    if text is None:
-        return ""
-    if isinstance(text, str):
-        return text
-    if locale in text:
-        return text[locale]
-    language = locale.split("-")[0].split("_")[0]
-    for key, value in text.items():
-        if key.split("-")[0] == language:
-            return value
-    return text.get("en") or next(iter(text.values()), "")
 
 
 @dataclass

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 from typing import Any, Iterable
@@ -132,7 +133,79 @@ def _explain(error: ValidationError, prefix: str) -> list[Violation]:
             for name in error.validator_value
             if name not in error.instance
         ]
+    choices = _const_choices(error)
+    if choices is not None:  # a choice with titles: say the titles, as the form shows them
+        return [Violation(pointer(prefix, error.path), "enum",
+                          f"{_show(error.instance)} is not a choice: choose one of {_listing(choices)}")]
     if error.validator in ("anyOf", "oneOf", "allOf") and error.context:
         return [v for sub in error.context for v in _explain(sub, prefix)]
     limit = error.validator_value if error.validator in BOUNDS else None
-    return [Violation(pointer(prefix, error.path), str(error.validator), error.message, limit)]
+    return [Violation(pointer(prefix, error.path), str(error.validator), _message(error), limit)]
+
+
+def _const_choices(error: ValidationError) -> list[Any] | None:
+    """The titles (or values) of a ``oneOf``/``anyOf`` whose every branch is a ``const``."""
+    branches = error.validator_value
+    if error.validator not in ("oneOf", "anyOf") or not isinstance(branches, list) or not branches:
+        return None
+    if not all(isinstance(b, dict) and "const" in b for b in branches):
+        return None
+    return [_title(b["title"]) if b.get("title") else b["const"] for b in branches]
+
+
+def _title(title: Any) -> Any:
+    if isinstance(title, dict):  # translated: the API and the CLI speak English
+        return title.get("en") or next(iter(title.values()), "")
+    return title
+
+
+_TYPES = {"number": "a number", "integer": "a whole number", "string": "text",
+          "boolean": "true or false", "array": "a list", "object": "a set of fields", "null": "nothing"}
+_FORMATS_SAID = {"email": "an e-mail address", "date": "a date (YYYY-MM-DD)",
+                 "date-time": "a date and time (YYYY-MM-DDTHH:MM:SSZ)", "time": "a time (HH:MM:SS)",
+                 "uri": "a web address (https://…)", "uuid": "a UUID", "ipv4": "an IPv4 address"}
+
+
+def _message(error: ValidationError) -> str:
+    """What a person reads (a CLI line, an API client): the rule in plain words with the value,
+    not the validator's Python ``repr``. The pages say the same in the reader's language from
+    the violation's code and limit (``ui.forms.field_message``)."""
+    rule, value = error.validator, error.validator_value
+    shown = _show(error.instance)
+    if rule == "enum" and isinstance(value, list):
+        return f"{shown} is not a choice: choose one of {_listing(value)}"
+    if rule == "const":
+        return f"{shown} is not allowed: enter {_show(value)}"
+    if rule == "type":
+        wanted = [value] if isinstance(value, str) else list(value)
+        return f"{shown} is not {' or '.join(_TYPES.get(t, t) for t in wanted)}"
+    if rule == "format" and value in _FORMATS_SAID:
+        return f"{shown} is not {_FORMATS_SAID[value]}"
+    words = {"minimum": "Enter a number of at least {}.", "maximum": "Enter a number of at most {}.",
+             "exclusiveMinimum": "Enter a number greater than {}.",
+             "exclusiveMaximum": "Enter a number less than {}.",
+             "minLength": "Enter at least {} characters.", "maxLength": "Enter at most {} characters.",
+             "minItems": "Choose at least {}.", "maxItems": "Choose at most {}.",
+             "multipleOf": "Enter a multiple of {}."}
+    if rule in words and is_number(value):
+        return words[rule].format(f"{value:,}")
+    if rule == "pattern":
+        return f"{shown} is not in the expected form"
+    return error.message
+
+
+def _show(value: Any) -> str:
+    text = value if isinstance(value, str) else _json_text(value)
+    return f"“{text[:60]}…”" if len(text) > 60 else f"“{text}”"
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _listing(values: list[Any]) -> str:
+    shown = [v if isinstance(v, str) else _json_text(v) for v in values[:8]]
+    return ", ".join(shown) + (", …" if len(values) > 8 else "")

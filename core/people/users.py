@@ -21,10 +21,9 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
-from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn import zxcvbn
 
 from ..audit import audit_entry, diff, record
 from ..clock import Clock, stamp, utc_now
@@ -52,8 +51,18 @@ TOKEN_PREFIX = "gs_"
 #: the longest a token may last: ten years
 MAX_TOKEN_DAYS = 3650
 
-# verifying against a throwaway hash keeps "no such user" as slow as "wrong password"
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+def _hash(password: str) -> str:
+    from werkzeug.security import generate_password_hash  # imported by the commands that set one
+
+    return generate_password_hash(password, method="scrypt")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A throwaway hash to verify against, so "no such user" is as slow as "wrong password";
+    made on the first login attempt, not at import (scrypt costs every command ~0.3 s)."""
+    return _hash("not-a-real-password")
 
 
 def find_user(store: Store, username: str) -> dict[str, Any] | None:
@@ -96,7 +105,7 @@ def add_user(
     user = {
         "username": username, "role": role, "team": team, "locale": locale,
         "display_name": _clean(display_name), "active": True,
-        "password_hash": generate_password_hash(password, method="scrypt"),
+        "password_hash": _hash(password),
         "created_at": stamp(utc_now()), "version": 1,
     }
     with store.transaction() as txn:
@@ -193,6 +202,8 @@ def password_problems(password: object, username: str, path: str = "/password") 
     name = username.casefold()
     if name and (name in password.casefold() or password.casefold() in name):
         return [Violation(path, "username", "A password may not contain the user name.")]
+    from zxcvbn import zxcvbn  # its dictionaries cost every command ~0.1 s: loaded when a password is set
+
     estimate = zxcvbn(password[:ESTIMATED_CHARS], user_inputs=[username] if username else [])
     if estimate["score"] >= MIN_STRENGTH:
         return []
@@ -232,7 +243,7 @@ def change_password(store: Store, username: str, current: str, new: str,
 
 def _write_password(store: Store, user: dict[str, Any], password: str, actor: str,
                     action: str) -> dict[str, Any]:
-    password_hash = generate_password_hash(password, method="scrypt")
+    password_hash = _hash(password)
     with store.transaction() as txn:
         before, changed = replace_user(txn, user, {"password_hash": password_hash})
         sessions = store.find("sessions", Eq("username", user["username"]))
@@ -314,8 +325,10 @@ def _team_problems(store: Store, team: object) -> list[Violation]:
 def authenticate(store: Store, username: str, password: str) -> dict[str, Any] | None:
     """The user if the password is right and the user active, else ``None`` (same cost
     either way)."""
+    from werkzeug.security import check_password_hash
+
     user = find_user(store, username) if isinstance(username, str) else None
-    stored = user["password_hash"] if user else _DUMMY_HASH
+    stored = user["password_hash"] if user else _dummy_hash()
     ok = check_password_hash(stored, password if isinstance(password, str) else "")
     return user if user and ok and is_active(user) else None
 

@@ -13,7 +13,8 @@ visible_to`` names; a customer outside it answers :class:`NotFound`, like one th
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from ..audit import audit_entry, diff, record
 from ..clock import Clock, stamp, utc_now
@@ -22,9 +23,9 @@ from ..funnels.validation import merge_data, violations
 from ..limits import storable_text
 from ..people.permissions import is_system
 from ..people.users import find_user
-from ..store import Conflict, Store, Transaction
-from ..store.filters import Contains, Eq, Everything, Filter, Nothing, all_of, any_of, matches
-from .duplicates import find_match, match_keys, write_keys
+from ..store import Conflict, Store, Transaction, UniqueViolation
+from ..store.filters import Contains, Eq, Everything, Filter, In, Not, Nothing, all_of, any_of, matches
+from .duplicates import NOT_MERGED, find_match, match_keys, refuse_merged, write_keys
 from .model import RecordTypes
 from .pool import PoolSettings
 
@@ -83,6 +84,7 @@ class Customers:
         return self.may(user, "edit_customer") and matches(self.owned_scope(user), customer)
 
     def require_edit(self, user: User, customer: Customer) -> None:
+        refuse_merged(customer)
         if not self.editable(user, customer):
             hint = "; claim it from the pool first" if customer["owner"] is None else ""
             raise Forbidden(f"{user.get('username')} may not change customer {customer['id']}{hint}")
@@ -97,18 +99,23 @@ class Customers:
         return customer
 
     def list(self, user: User, *, text: str | None = None, owner: str | None = None,
-             pool: bool = False, after: int | None = None, limit: int = 50) -> list[Customer]:
-        """A page of the customers the user may see, newest first, filtered in the store."""
-        where = all_of(self.scope(user),
+             pool: bool = False, team: str | None = None, after: int | None = None,
+             limit: int = 50) -> list[Customer]:
+        """A page of the customers the user may see, newest first, filtered in the store
+        (``team``: the customers owned in that team, as the page's "team" filter asks; a
+        released customer keeps its last team but is the pool's)."""
+        where = all_of(self.scope(user), NOT_MERGED,
                        Contains("name", text) if text else None,
                        Eq("owner", owner) if owner else None,
+                       all_of(Eq("team", team), Not(Eq("owner", None))) if team else None,
                        Eq("owner", None) if pool else None)
         return self.store.find("customers", where, after=after, limit=limit, descending=True)
 
     def history(self, user: User, customer_id: int) -> list[dict]:
-        """The customer's events, oldest first."""
-        self.get(user, customer_id)
-        return self.store.find("customer_events", Eq("customer_id", customer_id))
+        """The customer's events, oldest first, with those of the customers merged into it."""
+        customer = self.get(user, customer_id)
+        ids = (customer_id, *customer.get("merged_from", ()))
+        return self.store.find("customer_events", In("customer_id", ids))
 
     def display_name(self, username: str | None) -> str | None:
         if username is None:
@@ -134,7 +141,7 @@ class Customers:
             "data": data, "version": 1, "created_at": now, "updated_at": now,
             "last_activity_at": now, "created_by": owner,
         }
-        with self.store.transaction() as txn:
+        with self._unique(user, keys, None) as txn:
             txn.insert("customers", customer)
             write_keys(txn, self.store, customer["id"], keys)
             self._log(txn, user, customer, "created", now, diff({}, {"name": name, **data}),
@@ -161,7 +168,7 @@ class Customers:
         now = stamp(self.clock())
         new = {**customer, "name": new_name, "data": data, "version": customer["version"] + 1,
                "updated_at": now, "last_activity_at": now}
-        with self.store.transaction() as txn:
+        with self._unique(user, keys, customer["id"]) as txn:
             txn.replace("customers", new, expect_version=customer["version"])
             write_keys(txn, self.store, new["id"], keys)
             self._log(txn, user, new, "updated", now, changed, "customer_updated", customer)
@@ -173,6 +180,7 @@ class Customers:
         """Give a customer to ``owner`` (``None``: the pool) with event ``type_`` (claimed,
         released, reclaimed); who gives one up is remembered for the pool's cool-down. Raises
         :class:`Conflict` when the customer changed since it was read."""
+        refuse_merged(customer)
         now = stamp(self.clock())
         new = {**customer, "owner": owner, "version": customer["version"] + 1, "updated_at": now}
         if owner is not None:
@@ -219,6 +227,20 @@ class Customers:
         path = "/name" if key == "name" else f"/data/{key}"
         raise Duplicate(path, existing, self.display_name(other.get("owner")), key)
 
+    @contextmanager
+    def _unique(self, user: User, keys: dict[str, str], exclude: int | None) -> Iterator[Transaction]:
+        """The transaction writing a customer's keys, checked again inside it: the embedded
+        store's writer lock then keeps any other write out between the check and the commit.
+        On PostgreSQL another process may still commit the same key meanwhile; the unique
+        index refuses the second, and this answers it with the same :class:`Duplicate`."""
+        try:
+            with self.store.transaction() as txn:
+                self._refuse_duplicate(user, keys, exclude)
+                yield txn
+        except UniqueViolation:
+            self._refuse_duplicate(user, keys, exclude)
+            raise
+
     def _log(self, txn: Transaction, user: User, customer: Customer, type_: str, at: str,
              changes: dict[str, list], action: str, before: Customer) -> None:
         """The event and the audit row of a write, in its transaction."""
@@ -235,8 +257,14 @@ def link_problems(customers: Customers | None, user: User, customer_id: object,
     the user may see, and one they may not is as unknown as one that does not exist. Without
     customers (an engine built alone) no customer can be named."""
     try:
-        if customer_id is None or customers is not None and customers.get(user, customer_id):  # type: ignore[arg-type]
+        if customer_id is None:
+            return []
+        if customers is not None:
+            customer = customers.get(user, customer_id)  # type: ignore[arg-type]
+            refuse_merged(customer, path)
             return []
     except NotFound:
         pass
+    except ValidationFailed as merged:
+        return merged.violations
     return [Violation(path, "unknown_customer", f"There is no customer {customer_id} you can see.")]

@@ -11,12 +11,16 @@ import re
 import unicodedata
 from typing import Any
 
+from ..errors import ValidationFailed, Violation
 from ..store import Store, Transaction
-from ..store.filters import Eq, In
+from ..store.filters import Eq, Filter, In, Not, Range
 from .check import NAME_KEY
 from .model import RecordType
 
 KEYS = "customer_keys"
+#: The customers that are not merged into another (:mod:`.merging`): lists, the pool and the
+#: reclaim read only these.
+NOT_MERGED: Filter = Not(Range("merged_into"))
 
 #: Legal-form suffixes a company name may carry; the longer Chinese forms come first so that
 #: 股份有限公司 is removed whole rather than leaving 股份.
@@ -89,12 +93,21 @@ def find_match(store: Store, keys: dict[str, str], exclude: int | None = None
 
 
 def write_keys(txn: Transaction, store: Store, customer_id: int, keys: dict[str, str]) -> None:
-    """Make the customer's stored keys exactly ``keys`` (in the caller's transaction)."""
+    """Make the customer's own stored keys exactly ``keys`` (in the caller's transaction); the
+    keys it took over from customers merged into it (``merged_from``) stay."""
     wanted = set(keys.values())
     for row in store.find(KEYS, Eq("customer_id", customer_id)):
-        if row["key"] in wanted:
+        if row["key"] in wanted or row.get("merged_from") is not None:
             wanted.discard(row["key"])
         else:
             txn.delete(KEYS, row["id"])
     for key in sorted(wanted):
         txn.insert(KEYS, {"key": key, "customer_id": customer_id})
+
+
+def refuse_merged(customer: dict[str, Any], path: str = "/merged_into") -> None:
+    """:class:`ValidationFailed` for a customer merged into another: it only redirects to the
+    survivor, and nothing changes it any more."""
+    if customer.get("merged_into") is not None:
+        raise ValidationFailed([Violation(path, "merged", f"Customer {customer['id']} was merged into "
+                                          f"customer {customer['merged_into']}; use that one.")])

@@ -43,6 +43,17 @@ class RecordType:
         return self.definition["fields"]
 
     @property
+    def fields_schema(self) -> dict[str, Any]:
+        """The same schema under a funnel's name for it, so the pages' form renderer
+        (``ui/forms.py``) renders and reads a record's fields as it does a deal's."""
+        return self.definition["fields"]
+
+    @property
+    def roles(self) -> tuple[dict[str, Any], ...]:
+        """The declared roles of a contact, ``{id, title}`` each, in their order."""
+        return tuple(self.definition.get("roles", []))
+
+    @property
     def role_ids(self) -> tuple[str, ...]:
         return tuple(role["id"] for role in self.definition.get("roles", []))
 

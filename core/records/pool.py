@@ -28,6 +28,7 @@ from ..people.users import ROLES, find_user
 from ..store import Conflict
 from ..store.filters import Eq, Not, Range, all_of
 from ..workspace import WorkspaceError
+from .duplicates import NOT_MERGED, refuse_merged
 
 if TYPE_CHECKING:
     from .customers import Customers
@@ -94,11 +95,13 @@ def claim(customers: "Customers", user: dict[str, Any], customer_id: int) -> dic
     customer = customers.get(user, customer_id)
     if user.get("role") not in settings.claim or not customers.may(user, "edit_customer"):
         raise Forbidden(f"{user.get('username')} may not claim customers from the pool")
+    refuse_merged(customer)
     if customer["owner"] is not None:
         raise ValidationFailed([Violation("/owner", "not_in_pool", "This customer is not in the pool.")])
     now = customers.clock()
     limit = settings.max_owned.get(user.get("role", ""))
-    if limit is not None and customers.store.count("customers", Eq("owner", user["username"])) >= limit:
+    if limit is not None and customers.store.count(
+            "customers", all_of(Eq("owner", user["username"]), NOT_MERGED)) >= limit:
         raise ValidationFailed([Violation("/owner", "max_owned",
                                           f"You already own {limit} customers, the most your role may "
                                           "own; release one before claiming another.", limit=limit)])
@@ -115,6 +118,7 @@ def claim(customers: "Customers", user: dict[str, Any], customer_id: int) -> dic
 def release(customers: "Customers", user: dict[str, Any], customer_id: int) -> dict[str, Any]:
     """Put an owned customer back in the pool: its owner, or a manager or admin who sees it."""
     customer = customers.get(user, customer_id)
+    refuse_merged(customer)
     if customer["owner"] is None:
         raise ValidationFailed([Violation("/owner", "in_pool", "This customer is already in the pool.")])
     own = customer["owner"] == user["username"] and customers.may(user, "edit_customer")
@@ -130,7 +134,7 @@ def due_for_reclaim(customers: "Customers", now: datetime) -> list[dict[str, Any
     if days is None:
         return []
     where = all_of(Range("last_activity_at", None, stamp(now - timedelta(days=days))),
-                   Not(Eq("owner", None)))
+                   Not(Eq("owner", None)), NOT_MERGED)
     return customers.store.find("customers", where)
 
 

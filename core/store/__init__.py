@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import TABLES, Conflict, Doc, Group, Store, StoreError, StoreLocked, Transaction
+from .base import TABLES, Conflict, Doc, Group, Store, StoreError, StoreLocked, Transaction, UniqueViolation
 from .filters import (
     And,
     Contains,
@@ -64,6 +64,7 @@ __all__ = [
     "StoreLocked",
     "TinyStore",
     "Transaction",
+    "UniqueViolation",
     "all_of",
     "any_of",
     "matches",

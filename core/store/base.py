@@ -13,6 +13,7 @@ import typing
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Iterator
 
 from ..clock import stamp
@@ -65,8 +66,23 @@ class Conflict(StoreError):
         )
 
 
+class UniqueViolation(StoreError):
+    """A write would give a second document a value that a unique index holds once (on
+    PostgreSQL, a customer's match key: two concurrent creates of the same customer); the
+    transaction is rolled back. The embedded store's one writer never gets here: its callers
+    check before they write, under its lock."""
+
+    def __init__(self, table: str):
+        self.table = table
+        super().__init__(f"{table}: the write repeats a value that is unique")
+
+
 class StoreLocked(StoreError):
-    """Another process owns the embedded store."""
+    """Another process owns the embedded store (the one in ``folder``)."""
+
+    def __init__(self, message: str, folder: Path | None = None):
+        super().__init__(message)
+        self.folder = folder
 
 
 class Transaction(abc.ABC):

@@ -16,14 +16,20 @@ from __future__ import annotations
 import errno
 import signal
 import socket
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
 
 from ..errors import GoldsieveError
 from ..workspace import Workspace
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
+
+#: what runs beside the app while one process serves a runtime (the command line's socket)
+Alongside = Callable[["Runtime"], AbstractContextManager[Any]]
 
 
 class ServeError(GoldsieveError):
@@ -114,16 +120,22 @@ def check_workers(workspace: Workspace, workers: int) -> None:
         )
 
 
-def serve(workspace: Workspace, listener: Listener, threads: int = 8, workers: int = 1) -> None:
+def serve(workspace: Workspace, listener: Listener, threads: int = 8, workers: int = 1,
+          alongside: Alongside | None = None) -> None:
     """Serve on ``listener`` until SIGINT or SIGTERM: one waitress process, or ``workers``
     gunicorn processes (call :func:`check_workers` first). Returns once everything is stopped
-    and the store closed."""
+    and the store closed.
+
+    ``alongside(runtime)`` is entered once one process has opened the runtime, before it
+    announces itself, and left after the app stopped and before the store closes: the
+    command line (a layer above) takes its commands that way.
+    """
     with _stopped_by_signals():
         try:
             if workers > 1:
                 _serve_processes(workspace, listener, threads, workers)
             else:
-                _serve_threads(workspace, listener, threads)
+                _serve_threads(workspace, listener, threads, alongside)
         except KeyboardInterrupt:
             pass  # stopped while starting: what was opened is closed on the way out
 
@@ -153,14 +165,15 @@ def _stopped_by_signals() -> Iterator[None]:
             signal.signal(number, handler)
 
 
-def _serve_threads(workspace: Workspace, listener: Listener, threads: int) -> None:
+def _serve_threads(workspace: Workspace, listener: Listener, threads: int,
+                   alongside: Alongside | None) -> None:
     import waitress
 
     from ..automation.worker import Worker
     from ..runtime import open_runtime
     from .app import create_app
 
-    with open_runtime(workspace) as runtime:
+    with open_runtime(workspace) as runtime, (alongside or (lambda _: nullcontext()))(runtime):
         server = waitress.create_server(create_app(runtime=runtime), sockets=listener.sockets,
                                         threads=threads, ident="goldsieve")
         worker = Worker(runtime).start() if runtime.store.url.startswith("tinydb:") else None

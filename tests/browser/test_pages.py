@@ -25,7 +25,16 @@ def deals(live) -> dict[str, int]:
     status, body = live.api("POST", f"/api/v1/deals/{lost['id']}/move",
                             {"to": "lost", "lost_reason": "timing", "note": "Project postponed."})
     assert status == 200, body
-    return {"worked": worked["id"], "lost": lost["id"]}
+    status, customer = live.api("POST", "/api/v1/customers", {"name": "Wuxi Tour Co., Ltd."})
+    assert status == 201, customer
+    status, body = live.api("POST", "/api/v1/contacts", {"customer_id": customer["id"], "name": "Ms. Gu",
+                                                         "primary": True})
+    assert status == 201, body
+    status, linked = live.api("POST", "/api/v1/deals", {"funnel": "software", "title": "Page tour follow-up",
+                                                        "data": {"company": "Wuxi Tour Co., Ltd.", "amount": 90000},
+                                                        "customer_id": customer["id"]})
+    assert status == 201, linked
+    return {"worked": worked["id"], "lost": lost["id"], "customer": customer["id"], "linked": linked["id"]}
 
 
 def small_controls(page) -> list[str]:
@@ -80,3 +89,17 @@ def test_every_page_fits_and_names_its_controls(open_page, live, deals, shot, fo
     expect(page.locator('[data-field="demo_date"] .field-error')).to_be_visible()
     visit("move-page-refused")
     visit("move-page-lost", f"/deals/{deals['worked']}/move?to=lost")
+    visit("customers", "/customers")
+    visit("customers-pool", "/customers?filter=pool")
+    visit("customer", f"/customers/{deals['customer']}")
+    page.locator(".contact-add summary").click()
+    visit("customer-contact-form")
+    visit("deal-with-customer", f"/deals/{deals['linked']}")
+    visit("new-customer", "/customers/new")
+    page.locator("form:has(#new-customer-name) button[type=submit]").click()  # no name: refused
+    expect(page.locator("#new-customer-name")).to_have_attribute("aria-invalid", "true")
+    visit("new-customer-refused")
+    page.goto("/deals/new?funnel=software")
+    page.locator("#new-customer-q").press_sequentially("Wuxi Tour")
+    expect(page.locator(f'#customer-choices input[value="{deals["customer"]}"]')).to_be_attached()
+    visit("new-deal-customer-picked")

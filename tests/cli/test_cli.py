@@ -238,8 +238,10 @@ def test_serve_runs_a_real_server_and_a_second_process_is_refused(workspace):
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
                 time.sleep(0.2)
-        second = subprocess.run([exe, "users", "list", "-w", str(workspace)], capture_output=True, text=True)
+        second = subprocess.run([exe, "worker", "--once", "-w", str(workspace)], capture_output=True, text=True)
         assert second.returncode == 1 and "PostgreSQL" in second.stderr
+        served = subprocess.run([exe, "users", "list", "-w", str(workspace)], capture_output=True, text=True)
+        assert served.returncode == 0 and served.stdout.startswith("user "), "the server ran it"
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=20)

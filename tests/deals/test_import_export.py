@@ -14,6 +14,7 @@ from goldsieve.cli import cli
 from goldsieve.deals.exporting import DEAL_COLUMNS, EVENT_COLUMNS, export
 from goldsieve.deals.importing import ImportFailed, import_csv, parse_mappings
 from goldsieve.errors import NotFound
+from goldsieve.funnels.validation import compile_schema, violations
 from goldsieve.people.users import add_user
 from goldsieve.runtime import open_runtime
 from goldsieve.testing import TEST_PASSWORD
@@ -186,9 +187,16 @@ def test_export_deals_csv(filled):
 
 
 def test_export_deals_json_lines_is_the_stored_document(filled):
-    count, text = export_text(filled, fmt="json")
+    count, text = export_text(filled, fmt="jsonl")
     assert [json.loads(line) for line in text.splitlines()] == filled.store.find("deals")
     assert count == 3 and "closed_from" in json.loads(text.splitlines()[0])
+
+
+def test_export_json_is_one_array_of_the_same_documents(filled):
+    count, text = export_text(filled, fmt="json")
+    assert json.loads(text) == filled.store.find("deals") and count == 3
+    empty = export_text(filled, fmt="json", funnel_id=FUNNEL, user={"username": "nobody", "role": "rep"})
+    assert empty == (0, "[]\n")
 
 
 def test_export_events_csv_and_json(filled):
@@ -201,7 +209,7 @@ def test_export_events_csv_and_json(filled):
         assert json.loads(row["changes"]) == event["changes"]
         assert (row["type"], row["to_stage"] or None, row["lost_reason"] or None, row["by"]) == (
             event["type"], event["to_stage"], event["lost_reason"], event["by"])
-    count, text = export_text(filled, what="events", fmt="json")
+    count, text = export_text(filled, what="events", fmt="jsonl")
     assert count == 6 and [json.loads(line) for line in text.splitlines()] == events
 
 
@@ -258,7 +266,7 @@ def test_the_json_export_stays_exact_and_the_csv_reads_back_to_the_same_data(run
             continue
         runtime.engine.create(goldsieve_user, FUNNEL, text, {"company": text, "margin": -1.5})
     before = runtime.store.find("deals")
-    _, lines = export_text(runtime, fmt="json")
+    _, lines = export_text(runtime, fmt="jsonl")
     assert [json.loads(line) for line in lines.splitlines()] == before
     _, text = export_text(runtime)
     path = tmp_path / "again.csv"
@@ -271,6 +279,33 @@ def test_the_json_export_stays_exact_and_the_csv_reads_back_to_the_same_data(run
     again = runtime.store.find("deals")[len(before):]
     assert sorted((d["title"], d["data"]["company"], d["data"]["margin"]) for d in again) == sorted(
         (d["title"], d["data"]["company"], d["data"]["margin"]) for d in before)
+
+
+def test_import_problems_say_the_rule_in_words_with_the_value(runtime, tmp_path):
+    path = write_csv(tmp_path, "title,company,demo_date,modules,seats\n"
+                               "A,A,3/12/2026,\"[\"\"crm\"\",\"\"hr\"\"]\",0\n")
+    problems = import_csv(runtime, path, FUNNEL, {}).problems
+    assert problems == [
+        f"{path}:2: demo_date: “3/12/2026” is not a date (YYYY-MM-DD)",
+        f"{path}:2: modules/1: “hr” is not a choice: choose one of crm, erp, bi",
+        f"{path}:2: seats: Enter a number of at least 1."]
+    assert counts(runtime) == (0, 0)
+
+
+def test_data_violations_are_plain_words_not_validator_text():
+    validator = compile_schema({"type": "object", "properties": {
+        "email": {"type": "string", "format": "email"}, "day": {"type": "string", "format": "date"},
+        "kind": {"oneOf": [{"const": "web", "title": {"en": "Website", "zh-Hans": "网站"}},
+                           {"const": "ref", "title": "Referral"}]},
+        "code": {"type": "string", "pattern": "^[A-Z]+$"}, "n": {"type": "integer"}}})
+    found = violations(validator, {"email": "not-an-email", "day": "3/12", "kind": "tv", "code": "x1",
+                                   "n": "many"})
+    assert {v.path: (v.code, v.message) for v in found} == {
+        "/data/email": ("format", "“not-an-email” is not an e-mail address"),
+        "/data/day": ("format", "“3/12” is not a date (YYYY-MM-DD)"),
+        "/data/kind": ("enum", "“tv” is not a choice: choose one of Website, Referral"),
+        "/data/code": ("pattern", "“x1” is not in the expected form"),
+        "/data/n": ("type", "“many” is not a whole number")}
 
 
 def test_an_imported_number_past_the_limit_or_not_in_ascii_digits_is_refused(runtime, tmp_path):
@@ -314,10 +349,10 @@ def test_cli_import_export(workspace, tmp_path):
     assert deals.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(deals.stdout)))
     assert [(r["title"], r["company"], r["amount"]) for r in rows] == [("Acme ERP", "Acme", "12"), ("Beta", "Beta", "7")]
-    events = run("export", "--what", "events", "--format", "json", "--funnel", FUNNEL, *ws)
+    events = run("export", "--what", "events", "--format", "jsonl", "--funnel", FUNNEL, *ws)
     assert [json.loads(line)["type"] for line in events.stdout.splitlines()] == ["created", "created"]
     out = tmp_path / "deals.jsonl"
-    assert run("export", "--format", "json", "--output", str(out), *ws).exit_code == 0
+    assert run("export", "--format", "jsonl", "--output", str(out), *ws).exit_code == 0
     assert len(out.read_text("utf-8").splitlines()) == 2
 
 
@@ -340,7 +375,21 @@ def test_a_file_that_is_not_utf8_is_reported_with_its_line(runtime, tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes("title,company\nA,A\n北京,北京\n".encode("gbk"))
     assert import_csv(runtime, path, FUNNEL, {}).problems == [
-        f"{path}:3: file: not UTF-8 text; save the file as “CSV UTF-8” and import it again"]
+        f"{path}:3: file: not UTF-8 text; save the file as “CSV UTF-8” and import it again, "
+        "or give its encoding (--encoding gb18030 for Excel's CSV on Chinese Windows)"]
+    assert counts(runtime) == (0, 0)
+    assert import_csv(runtime, path, FUNNEL, {}, encoding="GB18030").count == 2
+    assert [d["title"] for d in runtime.store.find("deals")] == ["A", "北京"]
+
+
+def test_cli_import_names_a_wrong_encoding_in_one_line(workspace, tmp_path):
+    path = write_csv(tmp_path, GOOD)
+    result = run("import", str(path), "--funnel", FUNNEL, "--encoding", "klingon", "--workspace", str(workspace))
+    assert result.exit_code == 2 and "'klingon' is not an encoding" in result.output
+    assert "Traceback" not in result.output
+    path.write_bytes("title,company\nA,A\n".encode("utf-16"))
+    result = run("import", str(path), "--funnel", FUNNEL, "--encoding", "ascii", "--workspace", str(workspace))
+    assert result.exit_code == 1 and "file: not ascii text; give the file's encoding" in result.stderr
 
 
 def test_blank_lines_are_skipped_and_line_numbers_stay_true(runtime, tmp_path):

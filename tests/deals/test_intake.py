@@ -78,3 +78,13 @@ def test_goldsieve_import_assign(goldsieve_workspace, leads):
     assert result.exit_code == 0, result.output
     with open_runtime(goldsieve_workspace, entry_points=False) as runtime:
         assert sorted(d["owner"] for d in runtime.store.find("deals")) == ["li", "sam", "sam"]
+
+
+@pytest.mark.parametrize("assign", [True, False])
+def test_imported_rows_naming_a_known_company_are_linked_to_its_customer(org, leads, assign):
+    known = org.customers.create(find_user(org.store, "sam"), "BCME Inc.")
+    result = import_csv(org, leads, "handmade", as_user="mark", assign=assign)
+    assert result.problems == [] and result.count == 3
+    linked = {d["title"]: d.get("customer_id") for d in org.store.find("deals")}
+    assert linked == {"Fair lead 1": None, "Fair lead 2": known["id"], "Fair lead 3": None}
+    assert org.store.count("customers") == 1

@@ -385,7 +385,7 @@ def test_foreign_deal_pages_are_404_and_forbidden_actions_403(org, browse):
 def exported(org: Org, what: str, name: str | None) -> list[dict]:
     out = io.StringIO()
     user = org.users[name] if name else None
-    export(org.runtime, out, what=what, fmt="json", user=user)
+    export(org.runtime, out, what=what, fmt="jsonl", user=user)
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
@@ -474,9 +474,9 @@ def test_cli_teams_and_users_set(tmp_path):
         funnel = next(iter(rt.funnels)).id
         rt.engine.create(find_user(rt.store, "bo"), funnel, "Bo's", {"company": "B"})
         rt.engine.create(find_user(rt.store, "ann"), funnel, "Ann's", {"company": "A"})
-    as_bo = run("export", "--as", "bo", "--format", "json", *w)
+    as_bo = run("export", "--as", "bo", "--format", "jsonl", *w)
     assert as_bo.exit_code == 0 and [json.loads(x)["title"] for x in as_bo.output.splitlines()] == ["Bo's"]
-    assert len(run("export", "--format", "json", *w).output.splitlines()) == 2
+    assert len(run("export", "--format", "jsonl", *w).output.splitlines()) == 2
     assert run("export", "--as", "ghost", *w).exit_code == 1
 
 

@@ -76,3 +76,44 @@ def test_a_pool_customer_is_named_as_in_the_pool(customers, people):
     with pytest.raises(Duplicate, match="in the pool") as error:
         customers.create(people.rita, "pooled")
     assert error.value.existing_id == pooled["id"] and error.value.owner is None
+
+
+@BOTH_STORES
+def test_two_concurrent_creates_of_one_customer_make_one_and_a_duplicate(customers, people, goldsieve_runtime,
+                                                                        monkeypatch):
+    """Both pass the first check before either writes: the embedded store's writer lock (the
+    check again inside the transaction) or PostgreSQL's unique index lets one through."""
+    import threading
+
+    from goldsieve.records import customers as module
+
+    barrier, real_find, first_checks = threading.Barrier(2, timeout=20), module.find_match, []
+
+    def find_then_wait(*args, **kwargs):
+        found = real_find(*args, **kwargs)
+        if len(first_checks) < 2:
+            first_checks.append(found)
+            barrier.wait()  # both threads have checked and found nothing
+        return found
+
+    monkeypatch.setattr(module, "find_match", find_then_wait)
+    outcomes: list = []
+
+    def create(user) -> None:
+        try:
+            outcomes.append(customers.create(user, "Ruijin Hospital")["id"])
+        except Duplicate as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=create, args=(u,)) for u in (people.rita, people.sam)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert first_checks == [None, None]
+    [made] = [o for o in outcomes if isinstance(o, int)]
+    [refused] = [o for o in outcomes if isinstance(o, Duplicate)]
+    assert refused.existing_id == made and refused.path == "/name"
+    store = goldsieve_runtime.store
+    assert store.count("customers") == 1 and store.count("customer_keys") == 1
+    assert store.count("customer_events") == 1

@@ -149,3 +149,35 @@ def test_pool_defaults():
     settings = PoolSettings.from_config({})
     assert settings.reclaim_days is None and settings.cooldown_days == 0 and settings.max_owned == {}
     assert settings.claim == settings.visible_to == {"rep", "manager", "admin"}
+
+
+@BOTH_STORES
+def test_a_deal_moved_or_noted_keeps_its_customer_out_of_the_reclaim(customers, people, goldsieve_runtime,
+                                                                      goldsieve_clock):
+    engine = goldsieve_runtime.engine
+    busy = customers.create(people.rita, "Busy hospital")
+    idle = customers.create(people.rita, "Idle hospital")
+    deal = engine.create(people.rita, "handmade", "Scanner", {"company": "Busy"}, customer_id=busy["id"])
+    engine.create(people.rita, "handmade", "Old", {"company": "Idle"}, customer_id=idle["id"])
+    goldsieve_clock.advance(days=20)
+    moved = engine.move(people.mia, deal["id"], "qualified", {"needs_survey": "Two rooms"})  # anyone who may, not only the owner
+    assert customers.get(people.rita, busy["id"])["last_activity_at"] == moved["updated_at"]
+    goldsieve_clock.advance(days=15)
+    assert [c["id"] for c in due_for_reclaim(customers, goldsieve_clock())] == [idle["id"]]
+    engine.add_note(people.rita, deal["id"], "Called them")
+    goldsieve_clock.advance(days=20)
+    assert [c["id"] for c in reclaim(customers, goldsieve_clock())] == [idle["id"]]
+    assert customers.get(people.rita, busy["id"])["owner"] == "rita"
+
+
+@BOTH_STORES
+def test_automation_on_a_deal_is_no_activity_of_its_customer(customers, people, goldsieve_runtime,
+                                                             goldsieve_clock):
+    from goldsieve.people.permissions import SYSTEM
+
+    customer = customers.create(people.rita, "Quiet hospital")
+    deal = goldsieve_runtime.engine.create(people.rita, "handmade", "Deal", {"company": "Q"},
+                                           customer_id=customer["id"])
+    goldsieve_clock.advance(days=5)
+    goldsieve_runtime.engine.add_note(SYSTEM, deal["id"], "Automatic reminder")
+    assert customers.get(people.rita, customer["id"]) == customer

@@ -38,8 +38,10 @@ ROUTES = {
     "deals.reopen": PAGE,
     "deals.move_form": PAGE,
     "deals.move": PAGE,
+    "deals.assign": PAGE,  # the owner selector (reassign)
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
+    "api_docs.reference": PUBLIC,
     "api.list_funnels": API,
     "api.get_funnel": API,
     "api.create_deal": API,
@@ -58,6 +60,7 @@ ROUTES = {
     "admin_users.save": PAGE,
     "admin_users.reset_password": PAGE,
     "admin_users.set_state": PAGE,
+    "admin_users.hand_over_all": PAGE,  # everything of a leaver to another user
     "admin_teams.index": PAGE,
     "admin_teams.add": PAGE,
     "admin_teams.edit": PAGE,
@@ -100,8 +103,23 @@ ROUTES = {
     "api.patch_customer": API,
     "api.claim_customer": API,  # only a pool customer, by the roles [pool] claim names
     "api.release_customer": API,  # its owner, a manager of its team, an admin
+    "api.merge_customer": API,  # merge_customer: a manager or admin who sees both
     "api.list_contacts": API,  # of a customer the user may see
+    "customers.index": PAGE,  # the customers the user may see (docs/records.md)
+    "customers.pick": PAGE,  # the deal form's customer picker: the same visibility
+    "customers.new": PAGE,
+    "customers.page": PAGE,
+    "customers.save": PAGE,
+    "customers.claim_customer": PAGE,
+    "customers.release_customer": PAGE,
+    "customers.add_contact": PAGE,
     "api.create_contact": API,
+    "api.assign_deal": API,  # reassign: a manager within the team, an admin (docs/reassignment.md)
+    "api.assign_customer": API,
+    "api.hand_over": API,  # admin only (manage_users)
+    "api.add_task": API,  # on a deal the user may change
+    "api.patch_task": API,  # of a task on a deal the user can see
+    "api.reopen_task": API,
 }
 #: endpoints only an admin (``manage_users``) may reach: everyone else gets 403 on every method
 ADMIN_ONLY = {endpoint for endpoint in ROUTES if endpoint.startswith("admin")}
@@ -119,6 +137,8 @@ API_BODIES = {
     "api.reopen_deal": {"version": 1},
     "api.add_note": {"text": "pwned"},
     "api.patch_customer": {"name": "pwned", "data": {}, "version": 1},
+    "api.assign_deal": {"owner": "admin"},
+    "api.assign_customer": {"owner": "admin"},
 }
 
 
@@ -315,9 +335,11 @@ def test_every_customer_route_answers_404_for_a_hidden_customer_on_every_method(
     owned = {owner: customers.create(org.user(owner), f"customer-of-{owner}")["id"] for owner in OWNERS}
     before = {t: org.store.count(t) for t in ("customers", "customer_events", "contacts")}
     customer_rules = [r for r in rules(app) if "customer_id" in r.arguments]
-    assert {r.endpoint for r in customer_rules} >= {"api.get_customer", "api.claim_customer"}
+    assert {r.endpoint for r in customer_rules} >= {"api.get_customer", "api.claim_customer",
+                                                      "customers.page", "customers.claim_customer"}
     for name in SEES:
         api = org.api(app, name)
+        browser = org.browser(app, name)
         for owner, customer_id in owned.items():
             if owner in SEES[name]:
                 assert api.get(f"/api/v1/customers/{customer_id}").status_code == 200, (name, owner)
@@ -325,7 +347,10 @@ def test_every_customer_route_answers_404_for_a_hidden_customer_on_every_method(
             for rule in customer_rules:
                 url = rule.build({"customer_id": customer_id}, append_unknown=False)[1]
                 for method in methods_of(rule):
-                    response = api.request(method, url, API_BODIES.get(rule.endpoint, JSON))
+                    if rule.endpoint.startswith("api."):
+                        response = api.request(method, url, API_BODIES.get(rule.endpoint, JSON))
+                    else:
+                        response = send(browser.client, method, url, browser.token)
                     assert response.status_code == 404, (rule.endpoint, method, name, owner)
             assert api.get(f"/api/v1/contacts?customer={customer_id}").status_code == 404, (name, owner)
             listed = api.get("/api/v1/customers?limit=200&q=customer-of").get_json()["items"]
@@ -368,7 +393,7 @@ def test_lists_search_board_fragments_and_export_hold_no_foreign_deal(app, org):
         # export --as NAME: the CLI opens the workspace itself, and the embedded store serves one
         # process, so call what `goldsieve export --as` calls, with the user it looks up
         out = io.StringIO()
-        export(org.runtime, out, fmt="json", user=org.user(name))
+        export(org.runtime, out, fmt="jsonl", user=org.user(name))
         ids = {json.loads(line)["id"] for line in out.getvalue().splitlines() if line.strip()}
         assert ids == visible, name
 

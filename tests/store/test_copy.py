@@ -46,7 +46,7 @@ def everything(store) -> dict:
 
 
 def export(workspace: Path, what: str) -> list:
-    result = run("export", "-w", str(workspace), "--what", what, "--format", "json")
+    result = run("export", "-w", str(workspace), "--what", what, "--format", "jsonl")
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.output.splitlines()]
 

@@ -24,6 +24,11 @@ from ..base import TABLES
 #: Deal fields held as indexed columns besides the document (generated from it).
 DEAL_COLUMNS = ("funnel", "stage", "status", "owner", "team", "updated_at")
 
+#: ``last_activity_at`` exactly as :mod:`.query` compiles a text range on it, so that the
+#: reclaim scan's range uses the index.
+RECLAIM_EXPRESSION = ("(CASE WHEN jsonb_typeof(doc -> 'last_activity_at') = 'string' "
+                      "THEN (doc -> 'last_activity_at') #>> '{}' END COLLATE \"C\")")
+
 #: The SQL function that does what ``str.casefold`` does (``Contains`` is case-insensitive).
 CASEFOLD = "goldsieve_casefold"
 
@@ -56,6 +61,12 @@ def document_table(metadata: sa.MetaData, name: str) -> sa.Table:
         # History and analytics read a deal's events, and events by time.
         sa.Index("events_deal_id", sa.text("(doc -> 'deal_id')"), table.c.id)
         sa.Index("events_at", sa.text("(doc ->> 'at') COLLATE \"C\""))
+    if name == "customer_keys":
+        # One customer per match key, also against two concurrent creates (migration 0004).
+        sa.Index("customer_keys_key", sa.text("(doc ->> 'key')"), unique=True)
+    if name == "customers":
+        # The pool's reclaim scan: a range on last_activity_at, as the filter compiles it.
+        sa.Index("customers_last_activity_at", sa.text(RECLAIM_EXPRESSION))
     return table
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
 from .. import filters as F
-from ..base import TABLES, Conflict, Doc, Group, Store, StoreError, Transaction, lease_terms
+from ..base import TABLES, Conflict, Doc, Group, Store, StoreError, Transaction, UniqueViolation, lease_terms
 from ...limits import NUMBER_LIMIT
 from . import stays as postgres_stays
 from .migrate import upgrade
@@ -74,6 +74,10 @@ def engine_for(url: str, **options: Any) -> sa.Engine:
     return sa.create_engine(f"postgresql+psycopg://{rest}", **options)
 
 
+#: PostgreSQL's SQLSTATE of a unique index refusing a row.
+UNIQUE_VIOLATION = "23505"
+
+
 class PgTransaction(Transaction):
     """Writes on the transaction's own connection."""
 
@@ -97,9 +101,14 @@ class PgTransaction(Transaction):
     def insert(self, table: str, doc: Doc) -> int:
         t = self._table(table)
         text = _encode(doc)
-        id = self.conn.execute(
-            sa.insert(t).values(doc=_jsonb(text), version=_version(doc)).returning(t.c.id)
-        ).scalar_one()
+        try:
+            id = self.conn.execute(
+                sa.insert(t).values(doc=_jsonb(text), version=_version(doc)).returning(t.c.id)
+            ).scalar_one()
+        except sa.exc.IntegrityError as error:
+            if getattr(error.orig, "sqlstate", None) == UNIQUE_VIOLATION:
+                raise UniqueViolation(table) from error
+            raise
         doc["id"] = id
         return id
 

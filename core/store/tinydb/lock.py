@@ -38,7 +38,8 @@ def acquire(folder: Path) -> int:
         raise StoreLocked(
             f"the store in {folder} is in use by {who}. The embedded TinyDB store serves one "
             f"process; to run several processes, use the PostgreSQL backend "
-            f'(store = "postgresql://…" in goldsieve.toml).'
+            f'(store = "postgresql://…" in goldsieve.toml).',
+            folder,
         ) from None
     except BaseException:
         os.close(fd)

@@ -5,6 +5,7 @@ from flask import g, jsonify, request, url_for
 
 from ...errors import Duplicate, ValidationFailed, Violation
 from ...limits import whole_number
+from ...records.merging import merge
 from ...records.pool import claim, release
 from ..app import current_runtime
 from .errors import error_response
@@ -13,6 +14,7 @@ from .schemas import (
     ContactCreateSchema,
     ContactSchema,
     CustomerCreateSchema,
+    CustomerMergeSchema,
     CustomerPatchSchema,
     CustomerSchema,
 )
@@ -74,6 +76,16 @@ def claim_customer(customer_id: int):
 @bp.post("/customers/<int:customer_id>/release")
 def release_customer(customer_id: int):
     return jsonify(customer_schema.dump(release(current_runtime().customers, g.user, customer_id)))
+
+
+@bp.post("/customers/<int:customer_id>/merge")
+def merge_customer(customer_id: int):
+    """Merge this customer into ``into``; answers the survivor. A hidden customer is a 404
+    before the body is read, as on every customer route."""
+    customers = current_runtime().customers
+    customers.get(g.user, customer_id)
+    payload = body(CustomerMergeSchema())
+    return jsonify(customer_schema.dump(merge(customers, g.user, customer_id, payload["into"])))
 
 
 @bp.get("/contacts")

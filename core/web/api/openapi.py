@@ -17,6 +17,46 @@ def _json(schema: str | dict) -> dict:
     return {"content": {"application/json": {"schema": schema}}}
 
 
+#: An example of every request body, as the software template's funnel takes it: the reference
+#: (``/api/docs``) fills "Try it out" with it, and a test loads each through its schema.
+EXAMPLES: dict[str, dict] = {
+    "DealCreate": {"funnel": "software", "title": "Acme ERP rollout",
+                   "data": {"company": "Acme Ltd.", "source": "referral", "amount": 120000}},
+    "DealPatch": {"data": {"amount": 135000, "phone": None}, "version": 3},
+    "Move": {"to": "qualified", "version": 3,
+             "data": {"needs_survey": "40 seats, start in Q3", "decision_maker": "Li Wei, CIO"}},
+    "Reopen": {"to": "negotiation", "version": 7},
+    "Note": {"text": "Called the purchasing lead; the decision is due on Friday."},
+    "Lead": {"funnel": "software", "title": "Trade fair lead: Beta GmbH",
+             "data": {"company": "Beta GmbH", "source": "event"}},
+    "CustomerCreate": {"name": "广州白云医院", "data": {}},
+    "CustomerPatch": {"name": "广州市白云区人民医院", "data": {}, "version": 2},
+    "ContactCreate": {"customer_id": 12, "name": "王芳", "role": "decision_maker", "data": {},
+                      "primary": True},
+    "CustomerMerge": {"into": 12},
+    "DealAssign": {"owner": "rep.wang", "version": 4},
+    "CustomerAssign": {"owner": "rep.wang", "with_open_deals": True, "version": 2},
+    "HandoverRequest": {"to": "rep.wang", "dry_run": True},
+    "TaskCreate": {"deal_id": 42, "title": "Send the revised quote", "assignee": "rep.li",
+                   "due": "2026-12-10T09:00:00Z"},
+    "TaskPatch": {"due": "2026-12-11T09:00:00Z", "assignee": "rep.wang", "version": 2},
+    "TaskReopen": {"version": 3},
+}
+
+
+def _body(name: str) -> dict:
+    """A request body of the schema ``name``, with its example."""
+    return {"required": True,
+            "content": {"application/json": {"schema": name, "example": EXAMPLES[name]}}}
+
+
+#: The reference's sections, by a path's first part after ``/api/v1/``.
+TAGS = {"deals": "Deals", "leads": "Deals", "funnels": "Funnels", "customers": "Customers",
+        "contacts": "Customers", "tasks": "Your work", "notifications": "Your work",
+        "analytics": "Analytics", "forecast": "Analytics", "audit": "Administration",
+        "users": "Administration", "health": "Administration"}
+
+
 def _responses(ok: int, schema: str | dict, *failures: int, duplicate: bool = False) -> dict:
     out = {str(ok): {"description": "success", **_json(schema)}}
     reasons = {401: "missing or invalid token", 403: "you may see it but not do this",
@@ -45,14 +85,17 @@ def build_spec() -> dict:
     spec = APISpec(
         title="goldsieve", version=__version__, openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
-        info={"description": "Sales funnels: deals, stages, gates and their history."},
+        info={"description": "Sales funnels: deals, stages, gates and their history; customers, the "
+                             "customer pool and contacts. Every call but `health` needs an API token "
+                             "(`goldsieve users token NAME`): `Authorization: Bearer <token>`."},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name in ("Error", "Conflict", "Deal", "DealPage", "DealCreate", "DealPatch", "Move", "Reopen",
                  "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry",
                  "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead",
-                 "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "Duplicate", "Contact",
-                 "ContactPage", "ContactCreate"):
+                 "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "CustomerMerge", "Duplicate", "Contact",
+                 "ContactPage", "ContactCreate", "DealAssign", "CustomerAssign", "CustomerAssigned",
+                 "HandoverRequest", "Handover", "TaskCreate", "TaskPatch", "TaskReopen"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
 
     secured = [{"bearer": []}]
@@ -71,13 +114,13 @@ def build_spec() -> dict:
         "get": {"summary": "A page of the deals you may see, newest first", "security": secured,
                 "parameters": query, "responses": _responses(200, "DealPage", 401, 422)},
         "post": {"summary": "Create a deal in its funnel's first stage", "security": secured,
-                 "requestBody": _json("DealCreate"), "responses": _responses(201, "Deal", 401, 403, 404, 422)},
+                 "requestBody": _body("DealCreate"), "responses": _responses(201, "Deal", 401, 403, 404, 422)},
     })
     spec.path("/api/v1/deals/{deal_id}", operations={
         "get": {"summary": "One deal", "security": secured, "parameters": [DEAL_ID],
                 "responses": _responses(200, "Deal", 401, 404)},
         "patch": {"summary": "Change a deal's fields", "security": secured, "parameters": [DEAL_ID],
-                  "requestBody": _json("DealPatch"), "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)},
+                  "requestBody": _body("DealPatch"), "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)},
     })
     spec.path("/api/v1/deals/{deal_id}/history", operations={"get": {
         "summary": "The deal's events, oldest first", "security": secured, "parameters": [DEAL_ID],
@@ -85,21 +128,31 @@ def build_spec() -> dict:
     spec.path("/api/v1/deals/{deal_id}/move", operations={"post": {
         "summary": "Move a deal to a stage through its gates (an admin may bypass them, with a reason)",
         "security": secured,
-        "parameters": [DEAL_ID], "requestBody": _json("Move"),
+        "parameters": [DEAL_ID], "requestBody": _body("Move"),
         "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)}})
     spec.path("/api/v1/deals/{deal_id}/reopen", operations={"post": {
         "summary": "Reopen a won or lost deal", "security": secured, "parameters": [DEAL_ID],
-        "requestBody": _json("Reopen"), "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)}})
+        "requestBody": _body("Reopen"), "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)}})
     spec.path("/api/v1/deals/{deal_id}/notes", operations={"post": {
         "summary": "Add a note to the deal's history", "security": secured, "parameters": [DEAL_ID],
-        "requestBody": _json("Note"), "responses": _responses(201, "Event", 401, 403, 404, 422)}})
+        "requestBody": _body("Note"), "responses": _responses(201, "Event", 401, 403, 404, 422)}})
     spec.path("/api/v1/audit", operations={"get": {
         "summary": "The audit log, newest first (admin only)", "security": secured,
         "parameters": PAGING, "responses": _responses(200, "AuditPage", 401, 403, 422)}})
-    spec.path("/api/v1/tasks", operations={"get": {
-        "summary": "Your tasks on deals you can see", "security": secured,
-        "parameters": [{"name": "done", "in": "query", "schema": {"type": "string"}}],
-        "responses": _responses(200, "TaskPage", 401)}})
+    task_id = [{"name": "task_id", "in": "path", "required": True, "schema": ID}]
+    spec.path("/api/v1/tasks", operations={
+        "get": {"summary": "Your tasks on deals you can see", "security": secured,
+                "parameters": [{"name": "done", "in": "query", "schema": {"type": "string"}}],
+                "responses": _responses(200, "TaskPage", 401)},
+        "post": {"summary": "A task by hand on a deal you may change", "security": secured,
+                 "requestBody": _body("TaskCreate"), "responses": _responses(201, "Task", 401, 403, 404, 422)}})
+    spec.path("/api/v1/tasks/{task_id}", operations={"patch": {
+        "summary": "Change a task's title, due time or assignee", "security": secured,
+        "parameters": task_id, "requestBody": _body("TaskPatch"),
+        "responses": _responses(200, "Task", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/tasks/{task_id}/reopen", operations={"post": {
+        "summary": "Reopen a done task", "security": secured, "parameters": task_id,
+        "requestBody": _body("TaskReopen"), "responses": _responses(200, "Task", 401, 403, 404, 409, 422)}})
     spec.path("/api/v1/tasks/{task_id}/done", operations={"post": {
         "summary": "Mark a task done (counts as activity on its deal)", "security": secured,
         "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": ID}],
@@ -114,11 +167,16 @@ def build_spec() -> dict:
         "responses": _responses(200, {"type": "object"}, 401, 404)}})
     spec.path("/api/v1/leads", operations={"post": {
         "summary": "A lead: created in the funnel's first stage, owned by whom its assignment rule picks",
-        "security": secured, "requestBody": _json("Lead"),
+        "security": secured, "requestBody": _body("Lead"),
         "responses": _responses(201, "Deal", 401, 403, 404, 422)}})
     _analytics_paths(spec, secured)
     _customer_paths(spec, secured)
-    return spec.to_dict()
+    _assignment_paths(spec, secured)
+    document = spec.to_dict()
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            operation.setdefault("tags", [TAGS[path.split("/")[3]]])
+    return document
 
 
 def _customer_paths(spec: APISpec, secured: list) -> None:
@@ -130,14 +188,14 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
         "get": {"summary": "A page of the customers you may see, newest first", "security": secured,
                 "parameters": query, "responses": _responses(200, "CustomerPage", 401, 422)},
         "post": {"summary": "Create a customer you own", "security": secured,
-                 "requestBody": _json("CustomerCreate"),
+                 "requestBody": _body("CustomerCreate"),
                  "responses": _responses(201, "Customer", 401, 403, 422, duplicate=True)},
     })
     spec.path("/api/v1/customers/{customer_id}", operations={
         "get": {"summary": "One customer", "security": secured, "parameters": customer_id,
                 "responses": _responses(200, "Customer", 401, 404)},
         "patch": {"summary": "Change a customer's name and fields", "security": secured,
-                  "parameters": customer_id, "requestBody": _json("CustomerPatch"),
+                  "parameters": customer_id, "requestBody": _body("CustomerPatch"),
                   "responses": _responses(200, "Customer", 401, 403, 404, 422, duplicate=True)},
     })
     for action, summary in (("claim", "Claim a customer from the pool"),
@@ -145,13 +203,38 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
         spec.path(f"/api/v1/customers/{{customer_id}}/{action}", operations={"post": {
             "summary": summary, "security": secured, "parameters": customer_id,
             "responses": _responses(200, "Customer", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/customers/{customer_id}/merge", operations={"post": {
+        "summary": "Merge this customer into another (manager, admin): its deals, contacts and "
+                   "match keys move there, and it stays as a redirect (merged_into); answers the survivor",
+        "security": secured, "parameters": customer_id, "requestBody": _body("CustomerMerge"),
+        "responses": _responses(200, "Customer", 401, 403, 404, 409, 422)}})
     spec.path("/api/v1/contacts", operations={
         "get": {"summary": "The contacts of a customer you may see", "security": secured,
                 "parameters": [{"name": "customer", "in": "query", "required": True, "schema": ID}],
                 "responses": _responses(200, "ContactPage", 401, 404, 422)},
         "post": {"summary": "Add a contact to a customer you may change", "security": secured,
-                 "requestBody": _json("ContactCreate"), "responses": _responses(201, "Contact", 401, 403, 422)},
+                 "requestBody": _body("ContactCreate"), "responses": _responses(201, "Contact", 401, 403, 422)},
     })
+
+
+def _assignment_paths(spec: APISpec, secured: list) -> None:
+    """Giving deals and customers to another user; a leaver's hand-over (docs/reassignment.md)."""
+    spec.path("/api/v1/deals/{deal_id}/assign", operations={"post": {
+        "summary": "Give a deal to another user (reassign: a manager within the team, an admin "
+                   "to anyone)", "security": secured, "parameters": [DEAL_ID],
+        "requestBody": _body("DealAssign"), "responses": _responses(200, "Deal", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/customers/{customer_id}/assign", operations={"post": {
+        "summary": "Give a customer, with or without its open deals, to another user",
+        "security": secured,
+        "parameters": [{"name": "customer_id", "in": "path", "required": True, "schema": ID}],
+        "requestBody": _body("CustomerAssign"),
+        "responses": _responses(200, "CustomerAssigned", 401, 403, 404, 409, 422)}})
+    spec.path("/api/v1/users/{username}/hand-over", operations={"post": {
+        "summary": "Hand over a user's open deals, customers and open tasks to another (admin only)",
+        "security": secured,
+        "parameters": [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "requestBody": _body("HandoverRequest"),
+        "responses": _responses(200, "Handover", 401, 403, 409, 422)}})
 
 
 def _analytics_paths(spec: APISpec, secured: list) -> None:

@@ -178,6 +178,26 @@ class TaskSchema(Schema):
     overdue_at = fields.String(allow_none=True)
     created_at = fields.String(required=True)
     created_by = fields.String(required=True)
+    version = fields.Integer(metadata={"description": "send it back with a change"})
+
+
+class TaskCreateSchema(StrictSchema):
+    deal_id = fields.Integer(required=True, strict=True, validate=ID)
+    title = fields.String(required=True)
+    assignee = fields.String(metadata={"description": "default: you"})
+    due = fields.String(allow_none=True, load_default=None,
+                        metadata={"description": "ISO 8601 with a time zone, e.g. 2026-03-01T09:00:00Z"})
+
+
+class TaskPatchSchema(StrictSchema):
+    title = fields.String()
+    due = fields.String(allow_none=True, metadata={"description": "null: no due time"})
+    assignee = fields.String(metadata={"description": "reassign the task"})
+    version = fields.Integer(required=True, strict=True, validate=VERSION)
+
+
+class TaskReopenSchema(StrictSchema):
+    version = fields.Integer(strict=True, validate=VERSION)
 
 
 class TaskPageSchema(Schema):
@@ -216,6 +236,9 @@ class CustomerSchema(Schema):
     created_at = fields.String(required=True)
     updated_at = fields.String(required=True)
     last_activity_at = fields.String(required=True)
+    merged_into = fields.Integer(allow_none=True, dump_default=None, metadata={
+        "description": "the customer this one was merged into (then nothing changes it; use that "
+                       "one); null: not merged"})
 
 
 class CustomerPageSchema(Schema):
@@ -232,6 +255,11 @@ class CustomerPatchSchema(StrictSchema):
     name = fields.String()
     data = fields.Dict(load_default=dict)
     version = fields.Integer(required=True, strict=True, validate=VERSION)
+
+
+class CustomerMergeSchema(StrictSchema):
+    into = fields.Integer(required=True, strict=True, validate=ID,
+                          metadata={"description": "the surviving customer"})
 
 
 class DuplicateSchema(ErrorSchema):
@@ -264,3 +292,38 @@ class ContactCreateSchema(StrictSchema):
     role = fields.String(allow_none=True, load_default=None)
     data = fields.Dict(load_default=dict)
     primary = fields.Boolean(load_default=False)
+
+
+class DealAssignSchema(StrictSchema):
+    owner = fields.String(required=True, metadata={"description": "the new owner's user name"})
+    version = fields.Integer(strict=True, validate=VERSION)
+
+
+class CustomerAssignSchema(StrictSchema):
+    owner = fields.String(required=True, metadata={"description": "the new owner's user name"})
+    with_open_deals = fields.Boolean(load_default=False, metadata={
+        "description": "also give the customer's open deals that you see"})
+    version = fields.Integer(strict=True, validate=VERSION)
+
+
+class CustomerAssignedSchema(Schema):
+    customer = fields.Nested(CustomerSchema, required=True)
+    deals = fields.List(fields.Nested(DealSchema), required=True,
+                        metadata={"description": "the open deals given with it"})
+
+
+class HandoverRequestSchema(StrictSchema):
+    to = fields.String(required=True, metadata={"description": "who gets everything"})
+    dry_run = fields.Boolean(load_default=False)
+
+
+class HandoverSchema(Schema):
+    source = fields.String(required=True)
+    target = fields.String(required=True)
+    deals = fields.List(fields.Integer(), required=True)
+    customers = fields.List(fields.Integer(), required=True)
+    tasks = fields.List(fields.Integer(), required=True)
+    tasks_left = fields.List(fields.Integer(), required=True, metadata={
+        "description": "open tasks on deals the new owner cannot see: they stay"})
+    skipped = fields.List(fields.String(), required=True, metadata={
+        "description": "records changed meanwhile (deal:ID, customer:ID, task:ID): run it again"})

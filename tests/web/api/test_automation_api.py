@@ -97,3 +97,16 @@ def test_a_task_on_a_deal_the_user_can_no_longer_see_disappears(org, goldsieve_r
     admin = find_user(goldsieve_runtime.store, "admin")
     goldsieve_runtime.engine.assign(admin, lead["id"], "rob")
     assert owner.get("tasks").json["items"] == []  # the task still names them; the deal is gone
+
+
+def test_a_lead_naming_a_known_company_is_linked_to_its_customer_and_learns_only_its_id(org, goldsieve_runtime):
+    customers = goldsieve_runtime.customers
+    known = customers.create(find_user(goldsieve_runtime.store, "rob"), "ACME Co., Ltd.", {})
+    before = goldsieve_runtime.store.count("customers")
+    lead = post_lead(org["mark"], company="ａｃｍｅ ltd")
+    assert lead.status_code == 201 and lead.json["customer_id"] == known["id"]
+    assert "ACME" not in str(lead.json)
+    assert org["mark"].get(f"customers/{known['id']}").status_code == 404  # still not theirs to see
+    other = post_lead(org["mark"], "Someone new", company="Brand new Ltd")
+    assert other.json["customer_id"] is None
+    assert goldsieve_runtime.store.count("customers") == before  # intake links, it creates none

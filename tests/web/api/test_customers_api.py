@@ -195,3 +195,39 @@ def test_a_deal_names_a_customer_its_user_may_see(client, goldsieve_runtime):
     kept = rita.patch(f"deals/{plain['id']}", {"version": 2, "data": {"company": "D"}}).json
     assert kept["customer_id"] == mine["id"]
     assert rita.patch(f"deals/{plain['id']}", {"version": 3, "customer_id": None}).json["customer_id"] is None
+
+
+def test_merge_through_the_api_and_the_merged_customer_answers_where_it_went(client, goldsieve_runtime):
+    rita, mia = client("rita"), client("mia")
+    survivor = rita.post("customers", {"name": "Ruijin Hospital"}).json
+    duplicate = rita.post("customers", {"name": "Ruijin Medical"}).json
+    assert survivor["merged_into"] is None
+    store = goldsieve_runtime.store
+    before = counts(store)
+    for who, payload, status, expected in (
+            (mia, {"into": duplicate["id"]}, 422, [("/into", "same_customer")]),
+            (mia, {}, 422, [("/into", "required")]),
+            (mia, {"into": "2"}, 422, [("/into", "invalid")]),
+            (mia, {"into": 999}, 404, None),
+            (rita, {"into": survivor["id"]}, 403, None)):
+        response = who.post(f"customers/{duplicate['id']}/merge", payload)
+        assert response.status_code == status, response.json
+        if expected:
+            assert errors(response) == expected
+    assert counts(store) == before
+    merged = mia.post(f"customers/{duplicate['id']}/merge", {"into": survivor["id"]})
+    assert merged.status_code == 200 and merged.json["id"] == survivor["id"]
+    redirect = rita.get(f"customers/{duplicate['id']}")
+    assert redirect.status_code == 200 and redirect.json["merged_into"] == survivor["id"]
+    assert [c["id"] for c in rita.get("customers").json["items"]] == [survivor["id"]]
+    again = mia.post(f"customers/{duplicate['id']}/merge", {"into": survivor["id"]})
+    assert again.status_code == 422 and errors(again) == [("/merged_into", "merged")]
+    late = rita.patch(f"customers/{duplicate['id']}", {"data": {"beds": 1}, "version": 2})
+    assert late.status_code == 422 and errors(late) == [("/merged_into", "merged")]
+
+
+def test_the_openapi_document_has_the_merge_route(goldsieve_api):
+    spec = goldsieve_api.as_token(None).get("openapi.json").json
+    merge = spec["paths"]["/api/v1/customers/{customer_id}/merge"]["post"]
+    assert "CustomerMerge" in str(merge["requestBody"]) and {"200", "403", "404", "422"} <= set(merge["responses"])
+    assert "merged_into" in spec["components"]["schemas"]["Customer"]["properties"]

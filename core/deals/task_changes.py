@@ -1,0 +1,163 @@
+"""Tasks by hand (docs/tasks.md): creating one on a deal, changing its title, due time and
+assignee, reopening a done one. Completing one is :func:`goldsieve.deals.tasks.complete_task`.
+
+Who may: a task is about a deal, so it takes seeing the deal (else 404) and the ``edit``
+permission on it (else 403) — except that a task's assignee may always change their own. The
+assignee must be an active user who can see the deal (422 on ``/assignee``): a task nobody can
+reach would be lost. Every problem is collected and refused together, and nothing is written;
+a change carries the task's ``version`` (409 when someone changed it since). Each write has its
+audit row, and a task given to someone else tells them in their inbox, in the same transaction.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..audit import audit_entry, diff, record
+from ..clock import parse_stamp, stamp
+from ..errors import NotFound, ValidationFailed, Violation
+from ..limits import MAX_TITLE
+from ..people.users import find_user, is_active
+from ..store import Conflict
+from .reassign import giver_name, notice
+from .tasks import task_row
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+User = dict[str, Any]
+UNCHANGED: Any = object()
+#: the task keys the audit log keeps, before → after
+AUDITED = ("title", "assignee", "due", "done_at")
+
+
+def title_problems(title: object) -> list[Violation]:
+    if not isinstance(title, str) or not title.strip():
+        return [Violation("/title", "required", "A task needs a title.")]
+    if len(title.strip()) > MAX_TITLE:
+        return [Violation("/title", "maxLength", f"A title has at most {MAX_TITLE} characters.",
+                          limit=MAX_TITLE)]
+    return []
+
+
+def parse_due(due: object) -> tuple[datetime | None, list[Violation]]:
+    """A due time as a client sends it: ``None``, or ISO 8601 with a time zone (UTC is kept)."""
+    if due is None:
+        return None, []
+    try:
+        when = parse_stamp(due) if isinstance(due, str) else None
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        return None, [Violation("/due", "format", "Give the due time as ISO 8601 with a time zone, "
+                                                   "e.g. 2026-03-01T09:00:00Z.")]
+    return when, []
+
+
+def assignee_problems(engine: "Engine", deal: dict[str, Any], assignee: object) -> list[Violation]:
+    """The assignee must be an active user who can see the task's deal."""
+    person = find_user(engine.store, assignee) if isinstance(assignee, str) and assignee else None
+    if person is None:
+        return [Violation("/assignee", "unknown_user", f"There is no user “{assignee}”.")]
+    if not is_active(person):
+        return [Violation("/assignee", "inactive", f"The user “{assignee}” is deactivated.")]
+    if not engine.can_see(person, deal):
+        return [Violation("/assignee", "cannot_see", f"“{assignee}” cannot see this deal.")]
+    return []
+
+
+def assignee_choices(engine: "Engine", deal: dict[str, Any]) -> list[dict[str, Any]]:
+    """The active users a task on ``deal`` may go to, by user name (the same rule as above)."""
+    return sorted((u for u in engine.store.find("users") if is_active(u) and engine.can_see(u, deal)),
+                  key=lambda u: u["username"])
+
+
+def create_task(engine: "Engine", user: User, deal_id: int, title: object,
+                assignee: object = None, due: object = None) -> dict[str, Any]:
+    """A new open task on a deal the user may change, for ``assignee`` (default: the user)."""
+    deal = engine.get(user, deal_id)
+    engine.require(user, "edit", deal)
+    assignee = user["username"] if assignee is None else assignee
+    when, problems = parse_due(due)
+    problems = title_problems(title) + problems + assignee_problems(engine, deal, assignee)
+    if problems:
+        raise ValidationFailed(problems)
+    now = engine.clock()
+    task = task_row(deal, str(title).strip(), str(assignee), when, user["username"], now)
+    with engine.store.transaction() as txn:
+        txn.insert("tasks", task)
+        record(txn, audit_entry(user["username"], "task_created", "task", task["id"],
+                                diff({}, task, AUDITED), stamp(now)))
+        _tell(engine, txn, user, task, deal)
+    return task
+
+
+def change_task(engine: "Engine", user: User, task_id: int, version: int | None, *,
+                title: object = UNCHANGED, due: object = UNCHANGED,
+                assignee: object = UNCHANGED) -> dict[str, Any]:
+    """Change a task's title, due time (``None``: none) and/or assignee (reassigning it)."""
+    task, deal = _changeable(engine, user, task_id, version)
+    problems: list[Violation] = []
+    new = dict(task)
+    if title is not UNCHANGED:
+        problems += title_problems(title)
+        new["title"] = str(title).strip()
+    if due is not UNCHANGED:
+        when, found = parse_due(due)
+        problems += found
+        new["due"] = stamp(when) if when else None
+        new["overdue_at"] = None  # a new due time is a new chance to be on time
+    if assignee is not UNCHANGED and assignee != task["assignee"]:
+        problems += assignee_problems(engine, deal, assignee)
+        new["assignee"] = assignee
+    if problems:
+        raise ValidationFailed(problems)
+    return _write(engine, user, task, new, deal, "task_changed")
+
+
+def reopen_task(engine: "Engine", user: User, task_id: int, version: int | None = None) -> dict[str, Any]:
+    """Make a done task open again (its due time and assignee as they were)."""
+    task, deal = _changeable(engine, user, task_id, version)
+    if not task["done_at"]:
+        raise ValidationFailed([Violation("/task", "open", "This task is not done.")])
+    return _write(engine, user, task, {**task, "done_at": None, "done_by": None}, deal, "task_reopened")
+
+
+def _changeable(engine: "Engine", user: User, task_id: int, version: int | None
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
+    task = engine.store.get("tasks", task_id) if isinstance(task_id, int) else None
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    deal = engine.get(user, task["deal_id"])  # a task on a deal one cannot see is not there
+    if task["assignee"] != user["username"]:
+        engine.require(user, "edit", deal)
+    if version is not None and version != task["version"]:
+        raise Conflict("tasks", task_id, version, task["version"])
+    return task, deal
+
+
+def _write(engine: "Engine", user: User, task: dict[str, Any], new: dict[str, Any],
+           deal: dict[str, Any], action: str) -> dict[str, Any]:
+    changes = diff(task, new, AUDITED)
+    if not changes and new.get("overdue_at") == task.get("overdue_at"):
+        return task
+    new["version"] = task["version"] + 1
+    with engine.store.transaction() as txn:
+        txn.replace("tasks", new, expect_version=task["version"])
+        record(txn, audit_entry(user["username"], action, "task", task["id"], changes,
+                                stamp(engine.clock())))
+        if new["assignee"] != task["assignee"]:
+            _tell(engine, txn, user, new, deal)
+    return new
+
+
+def _tell(engine: "Engine", txn: Any, user: User, task: dict[str, Any], deal: dict[str, Any]) -> None:
+    """The assignee's notification, unless they gave the task to themself."""
+    if task["assignee"] == user["username"]:
+        return
+    at = stamp(engine.clock())
+    txn.insert("notifications", notice(
+        engine, task["assignee"], at, f"task:{task['id']}:{task['version']}",
+        lambda _: _("%(user)s gave you a task on %(deal)s: %(task)s") % {
+            "user": giver_name(user), "deal": deal["title"], "task": task["title"]},
+        deal_id=deal["id"], funnel=deal["funnel"]))

@@ -1,0 +1,77 @@
+"""Merging two customers that are the same one (a duplicate found late): docs/records.md.
+
+``merge(customers, user, merged_id, into)`` moves everything of the merged customer to the
+survivor in one transaction: its deals (``customer_id``), its contacts (a moved contact is not
+primary when the survivor has a primary one) and its match keys (kept as the survivor's, marked
+``merged_from``, so that a new customer or a lead with the merged name still finds the
+survivor). The merged customer itself stays, as a redirect: ``merged_into`` names the survivor,
+nothing can change it any more, and lists, the pool and the reclaim leave it out. Its events stay
+where they are and the survivor's history reads them too (the survivor's ``merged_from``), so no
+event is rewritten. Both get a ``merged`` event; one audit row (``customer_merged``) records it.
+
+The deals move as plain data in that transaction, each with its version raised (a form open on
+one answers 409 rather than writing the old customer back); the deals' event log, which the
+analytics read, gets no event: the survivor's ``merged`` event lists the moved deal ids.
+
+Who may: a user with the ``merge_customer`` permission (manager and admin by default) who sees
+both customers; a customer merged into itself, or one already merged, is refused (422) and
+nothing is written.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..audit import audit_entry, record
+from ..clock import stamp
+from ..errors import Forbidden, ValidationFailed, Violation
+from ..store.filters import Eq
+from .customers import Customer, Customers
+from .duplicates import KEYS, refuse_merged
+
+
+def merge(customers: Customers, user: dict[str, Any], merged_id: int, into: int) -> Customer:
+    """Merge customer ``merged_id`` into the survivor ``into``; returns the survivor as written."""
+    merged = customers.get(user, merged_id)
+    if not customers.may(user, "merge_customer"):
+        raise Forbidden(f"{user.get('username')} may not merge customers")
+    if into == merged_id:
+        raise ValidationFailed([Violation("/into", "same_customer",
+                                          "A customer cannot be merged into itself.")])
+    survivor = customers.get(user, into)
+    refuse_merged(merged)
+    refuse_merged(survivor, "/into")
+    store = customers.store
+    now = stamp(customers.clock())
+    deals = store.find("deals", Eq("customer_id", merged["id"]))
+    contacts = store.find("contacts", Eq("customer_id", merged["id"]))
+    has_primary = any(c["primary"] for c in store.find("contacts", Eq("customer_id", survivor["id"])))
+    keys = store.find(KEYS, Eq("customer_id", merged["id"]))
+    moved = {"deals": [d["id"] for d in deals], "contacts": [c["id"] for c in contacts]}
+    new_survivor = {**survivor, "version": survivor["version"] + 1, "updated_at": now,
+                    "last_activity_at": max(survivor["last_activity_at"], merged["last_activity_at"]),
+                    "merged_from": [*survivor.get("merged_from", []), merged["id"],
+                                    *merged.get("merged_from", [])]}
+    new_merged = {**merged, "version": merged["version"] + 1, "updated_at": now,
+                  "merged_into": survivor["id"]}
+    with store.transaction() as txn:
+        txn.replace("customers", new_survivor, expect_version=survivor["version"])
+        txn.replace("customers", new_merged, expect_version=merged["version"])
+        for deal in deals:
+            txn.replace("deals", {**deal, "customer_id": survivor["id"], "version": deal["version"] + 1,
+                                  "updated_at": now}, expect_version=deal["version"])
+        for contact in contacts:
+            txn.replace("contacts", {**contact, "customer_id": survivor["id"],
+                                     "primary": contact["primary"] and not has_primary,
+                                     "version": contact["version"] + 1, "updated_at": now},
+                        expect_version=contact["version"])
+        for key in keys:
+            txn.replace(KEYS, {**key, "customer_id": survivor["id"], "merged_from": merged["id"]})
+        for customer, other in ((new_survivor, merged), (new_merged, survivor)):
+            txn.insert("customer_events", {
+                "customer_id": customer["id"], "type": "merged", "at": now, "by": user["username"],
+                "changes": {"merged_into": [None, survivor["id"]]} if customer is new_merged
+                else {"merged_from": [None, other["id"]], **{k: [[], v] for k, v in moved.items()}}})
+        record(txn, audit_entry(user["username"], "customer_merged", "customer", survivor["id"],
+                                {"merged_from": [None, merged["id"]], "merged_name": [None, merged["name"]],
+                                 **{k: [[], v] for k, v in moved.items()}}, now))
+    return new_survivor

@@ -103,7 +103,10 @@ class Customers:
              limit: int = 50) -> list[Customer]:
         """A page of the customers the user may see, newest first, filtered in the store
         (``team``: the customers owned in that team, as the page's "team" filter asks; a
-        released customer keeps its last team but is the pool's)."""
+        released customer keeps its last team but is the pool's). Text no store keeps matches
+        none (it is never sent to the store, which might refuse it rather than answer)."""
+        if any(isinstance(v, str) and not storable_text(v) for v in (text, owner, team)):
+            return []
         where = all_of(self.scope(user), NOT_MERGED,
                        Contains("name", text) if text else None,
                        Eq("owner", owner) if owner else None,

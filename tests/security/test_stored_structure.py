@@ -65,7 +65,8 @@ def test_every_page_shows_a_deal_whatever_its_store_holds(org, app, goldsieve_st
             response = api.get(path)
             assert response.status_code == 200, (name, path, response.status_code)
             strict_json(response.get_data(as_text=True))
-    for path in aggregate_pages() + [f"/board/{FUNNEL}?q=a%00&owner=%00", f"/board/{FUNNEL}/column/lead?q=%00"]:
+    for path in aggregate_pages() + [f"/board/{FUNNEL}?q=a%00&owner=%00", f"/board/{FUNNEL}/column/lead?q=%00",
+                                     "/customers?q=a%00b"]:
         response = browser.get(path)
         assert response.status_code in (200, 403), (path, response.status_code)
     listed = api.get("deals?limit=200")

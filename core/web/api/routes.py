@@ -200,14 +200,19 @@ def paging() -> tuple[int | None, int]:
     return after, limit
 
 
+def storable_args(*names: str) -> None:
+    """422 naming each of these query arguments that holds text no store keeps (NUL, a lone
+    surrogate): it could match nothing, and PostgreSQL refuses to be asked."""
+    unstorable = [text_violation(f"/{name}") for name in names if not storable_text(request.args.get(name, ""))]
+    if unstorable:
+        raise ValidationFailed(unstorable)
+
+
 @bp.get("/deals")
 def list_deals():
     args = request.args
     cursor, limit = paging()
-    unstorable = [text_violation(f"/{name}") for name in ("funnel", "stage", "owner", "status", "q")
-                  if not storable_text(args.get(name, ""))]
-    if unstorable:
-        raise ValidationFailed(unstorable)
+    storable_args("funnel", "stage", "owner", "status", "q")
     deals = current_runtime().engine.list(
         g.user, funnel=args.get("funnel"), stage=args.get("stage"), owner=args.get("owner"),
         status=args.get("status"), text=args.get("q"),

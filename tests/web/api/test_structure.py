@@ -123,6 +123,9 @@ def test_a_list_filter_with_broken_text_is_422_and_the_board_shows_no_deal(api, 
         response = api.get(f"deals?{name}=a%00b")
         assert response.status_code == 422 and errors(response) == [(f"/{name}", "invalid")], name
     assert api.get("deals?q=Acme").json["items"] == [deal]
+    for name in ("q", "owner"):
+        response = api.get(f"customers?{name}=%00")
+        assert response.status_code == 422 and errors(response) == [(f"/{name}", "invalid")], name
 
 
 def test_broken_text_in_a_key_is_named_with_the_character_escaped(api, deal, goldsieve_runtime):

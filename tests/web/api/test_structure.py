@@ -152,12 +152,14 @@ def test_the_engine_refuses_broken_text_and_deep_values_the_api_never_passes(
         ("/text", "invalid"): lambda: engine.add_note(me, made["id"], "\udfff"),
         ("/data/amount", "too_deep"): lambda: engine.update(me, made["id"], {"amount": _deep(5000)}),
         ("/data/company", "too_deep"): lambda: engine.create(me, FUNNEL, "T", {"company": _deep(MAX_NESTING)}),
+        ("/data/phone/0", "invalid"): lambda: goldsieve_runtime.customers.create(me, "C", {"phone": ["1\x00"]}),
+        ("/data/a\\u0000", "invalid"): lambda: goldsieve_runtime.customers.create(me, "C", {"a\x00": 1}),
     }
     for expected, attempt in attempts.items():
         with pytest.raises(ValidationFailed) as refused:
             attempt()
         assert [(v.path, v.code) for v in refused.value.violations][:1] == [expected]
-    assert counts(goldsieve_runtime) == before
+    assert counts(goldsieve_runtime) == before and goldsieve_runtime.store.count("customers") == 0
 
 
 def _deep(depth: int) -> list:

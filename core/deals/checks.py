@@ -19,6 +19,7 @@ from ..limits import MAX_TITLE, storable_text
 
 User = dict[str, Any]
 Deal = dict[str, Any]
+_ABSENT = object()  # a key a deal's stored data does not have
 
 
 def gate_violations(hook: pluggy.HookRelay, funnel: Funnel, deal: Deal, target: Stage,
@@ -52,12 +53,13 @@ def undeclared_violations(funnel: Funnel, before: dict, after: dict) -> list[Vio
     Only what the change sets counts: a key stored before the rule existed, kept as it was,
     leaves its deal editable for its declared fields; removing one is always allowed.
     """
-    if funnel.extra_fields or not isinstance(after, dict):
+    if funnel.extra_fields:
         return []
     declared = funnel.fields_schema.get("properties") or {}
     return [Violation(pointer("/data", [key]), "unknown_field", "The funnel has no such field.")
-            for key in after
-            if key not in declared and storable_text(key) and (not isinstance(before, dict) or before.get(key, after) != after[key])]
+            for key, value in after.items()
+            # a key with broken text is refused for its text (funnels.validation) already
+            if key not in declared and storable_text(key) and before.get(key, _ABSENT) != value]
 
 
 def lost_reason_violations(funnel: Funnel, reason: str | None) -> list[Violation]:

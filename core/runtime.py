@@ -12,6 +12,7 @@ from .automation.channels import Channel, load_channels
 from .automation.digest import Schedule
 from .automation.digest_channel import DigestDelivery
 from .automation.dispatch import Dispatcher
+from .automation.reminders import ReminderSettings
 from .checking import lint_findings
 from .clock import Clock, stamp, utc_now
 from .deals.engine import Engine
@@ -54,6 +55,8 @@ class Runtime:
     sessions: SessionPolicy = field(default_factory=SessionPolicy)
     #: how long a new API token lasts unless said otherwise (``[tokens] days``; ``None``: until revoked)
     token_days: int | None = None
+    #: when the assignees of tasks due soon are reminded (``[tasks]``)
+    task_reminders: ReminderSettings = field(default_factory=ReminderSettings)
 
     def refresh_funnels(self) -> None:
         """Load the versions other processes applied since (one keyset query on a small table).
@@ -98,6 +101,7 @@ def open_runtime(
     channels = load_channels(pm, workspace.config)
     schedule = Schedule.from_config(workspace.config)
     delivery = DigestDelivery.from_config(workspace.config, channels)
+    reminders = ReminderSettings.from_config(workspace.config, channels)
     sessions, days = SessionPolicy.from_config(workspace.config), token_days(workspace.config)
     types, pool = load_types(workspace.path), PoolSettings.from_config(workspace.config)
     drafts, broken = read_drafts(
@@ -129,6 +133,6 @@ def open_runtime(
     pm.register(DealActivity(customers), name=DealActivity.NAME)
     runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, customers,
                       Contacts(customers), seen, schedule, delivery,
-                      sessions, days)
+                      sessions, days, reminders)
     runtime.refresh_funnels()  # the versions the first start just recorded
     return runtime

@@ -21,6 +21,7 @@ from . import (
     api_docs,
     auth,
     board,
+    customer_owner,  # noqa: F401  (adds the owner selector's route to the customers blueprint)
     customers,
     deal_owner,  # noqa: F401  (adds the owner selector's route to the deals blueprint)
     deals,
@@ -28,6 +29,7 @@ from . import (
     digest,
     inbox,
     lead_form,
+    task_forms,  # noqa: F401  (adds the task forms' routes to the deals blueprint)
 )
 from .i18n import init_i18n, template_context
 from .security import init_security

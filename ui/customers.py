@@ -36,6 +36,7 @@ from .deals import (
     respond,
     show_value,
     stage_label,
+    visible_customer,
     wants_fragment,
 )
 from .i18n import money, text
@@ -116,17 +117,31 @@ def pick():
     q = request.args.get("customer_q", "").strip()[:MAX_QUERY]
     rows = service().list(g.user, text=q, limit=PICKS) if q else []
     return respond(render_template("customers/_choices.html", choices=rows, q=q,
-                                   picked=picked_customer(whole_number_param("customer_id"))))
+                                   may_create=service().may(g.user, "edit_customer"),
+                                   picked=visible_customer(whole_number_param("customer_id"))))
 
 
-def picked_customer(customer_id: int | None) -> dict | None:
-    """The customer a deal form has chosen, when the user may see it (else none is shown)."""
-    if customer_id is None:
-        return None
+@bp.post("/pick")
+def create_picked():
+    """The deal form's "create it": a new customer of the name typed in the picker (no declared
+    field is asked for here), answered as the picker's choices with it chosen; a refused name or
+    a duplicate is said inside the picker, and nothing is written."""
+    if not service().may(g.user, "edit_customer"):
+        raise Forbidden(f"{g.user['username']} may not create customers")
+    q = request.form.get("customer_q", "").strip()
+    context: dict[str, Any] = {"choices": [], "q": q, "picked": None, "errors": [], "duplicate": None,
+                               "may_create": True}
+    status = 200
     try:
-        return service().get(g.user, customer_id)
-    except NotFound:
-        return None
+        context["picked"] = service().create(g.user, q)
+    except ValidationFailed as failed:
+        context["errors"] = [name_message(v) for v in failed.violations if v.path == "/name"]
+        # the declared fields the customer must have are asked for on the new-customer page
+        context["needs_page"], status = any(v.path != "/name" for v in failed.violations), 422
+    except Duplicate as error:
+        context["duplicate"], status = duplicate_notice(error), 409
+        context["picked"] = context["duplicate"]["customer"]
+    return respond(render_template("customers/_choices.html", **context), status)
 
 
 # --- reading a posted record ------------------------------------------------------------------
@@ -287,12 +302,13 @@ def role_label(role: str | None) -> str:
     return role or ""
 
 
-def customer_field_label(name: str) -> str:
+def record_field_label(kind: RecordType, name: str) -> str:
+    """A record's field (or its name or owner) as the timeline and the page call it."""
     if name == "name":
         return _("Name")
     if name == "owner":
         return _("Owner")
-    schema = forms.properties(service().types.customer).get(name, {})
+    schema = forms.properties(kind).get(name, {})
     return text(schema.get("title")) or name
 
 
@@ -334,7 +350,8 @@ def render_page(customer: dict, status: int = 200, *, posted: Posted | None = No
         "roles": contact_kind.roles, "contact": contact,
         "contact_fields": record_fields(contact_kind, {}, contact, "contact"),
         "groups": deal_groups(deals), "items": timeline(customer, deals),
-        "funnel_of": runtime.engine.funnel_of, "customer_field_label": customer_field_label,
+        "funnel_of": runtime.engine.funnel_of, "customer_field_label": lambda name: record_field_label(customers.types.customer, name),
+        "contact_field_label": lambda name: record_field_label(contact_kind, name),
         "display_name": customers.display_name, "event_stage": event_stage, "field_label": field_label,
         "reason_label": reason_label, "show_value": show_value, "bypassed_items": bypassed_items,
         "stage_label": stage_label,
@@ -413,4 +430,56 @@ def add_contact(customer_id: int):
             posted.form_errors.append(_("Choose one of the roles."))
         return render_page(customer, 422, contact=posted)
     flash(_("Contact added."))
+    return redirect(url_for("customers.page", customer_id=customer_id) + "#contacts", 303)
+
+
+def edited_contact(customer_id: int, contact_id: int) -> tuple[dict, dict]:
+    """The customer and one of its contacts, both visible to the user (else 404), for editing."""
+    customer = service().get(g.user, customer_id)
+    contact = current_runtime().contacts.get(g.user, contact_id)
+    if contact["customer_id"] != customer["id"]:
+        raise NotFound(f"contact {contact_id} is not customer {customer_id}'s")
+    service().require_edit(g.user, customer)
+    return customer, contact
+
+
+def render_contact(customer: dict, contact: dict, status: int = 200, posted: Posted | None = None,
+                   conflict: bool = False) -> Response:
+    kind = service().types.contact
+    form = request.form if posted else {}
+    body = render_template(
+        "customers/contact.html", customer=customer, contact=contact, posted=posted, conflict=conflict,
+        roles=kind.roles, max_name=MAX_NAME,
+        role=form.get("role", "") if posted else contact["role"] or "",
+        primary=form.get("primary") == "true" if posted else contact["primary"],
+        form_version=form.get("version", "") if conflict else contact["version"],
+        fields=record_fields(kind, contact["data"], posted, "contact"))
+    return respond(body, status)
+
+
+@bp.get("/<int:customer_id>/contacts/<int:contact_id>")
+def contact_form(customer_id: int, contact_id: int):
+    return render_contact(*edited_contact(customer_id, contact_id))
+
+
+@bp.post("/<int:customer_id>/contacts/<int:contact_id>")
+def save_contact(customer_id: int, contact_id: int):
+    customer, contact = edited_contact(customer_id, contact_id)
+    kind = service().types.contact
+    posted = read_record(kind, current=contact["data"])
+    role = request.form.get("role") or None
+    try:
+        if not posted.ok:
+            raise ValidationFailed([])
+        current_runtime().contacts.update(g.user, contact_id, posted.name, role, posted.data,
+                                          primary=request.form.get("primary") == "true",
+                                          version=whole_number_param("version", request.form))
+    except ValidationFailed as failed:
+        posted.add(kind, failed.violations)
+        if role is not None and role not in kind.role_ids:
+            posted.form_errors.append(_("Choose one of the roles."))
+        return render_contact(customer, contact, 422, posted)
+    except Conflict:
+        return render_contact(customer, contact, 409, posted, conflict=True)
+    flash(_("Saved"))
     return redirect(url_for("customers.page", customer_id=customer_id) + "#contacts", 303)

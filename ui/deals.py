@@ -186,17 +186,23 @@ def deal_form_context(deal: dict, funnel: Funnel, *, errors: list[Violation] = (
     }
 
 
-def linked_customer(deal: dict) -> tuple[dict | None, list[dict]]:
-    """The deal's customer and its contacts (primary first), when the user may see the customer;
-    one they may not see is not shown, as if the deal named none."""
-    customer_id = deal.get("customer_id")
+def visible_customer(customer_id: int | None) -> dict | None:
+    """The customer of that id when the user may see it, else ``None``: a page shows a customer
+    they may not see as if none were named."""
     if customer_id is None:
-        return None, []
-    runtime = current_runtime()
+        return None
     try:
-        return runtime.customers.get(g.user, customer_id), runtime.contacts.list(g.user, customer_id)
+        return current_runtime().customers.get(g.user, customer_id)
     except NotFound:
+        return None
+
+
+def linked_customer(deal: dict) -> tuple[dict | None, list[dict]]:
+    """The deal's customer and its contacts (primary first), when the user may see the customer."""
+    customer = visible_customer(deal.get("customer_id"))
+    if customer is None:
         return None, []
+    return customer, current_runtime().contacts.list(g.user, customer["id"])
 
 
 def render_deal_page(deal: dict, funnel: Funnel, status: int = 200, **extra: Any) -> Response:
@@ -273,8 +279,9 @@ def new():
         title_errors=[_("A deal needs a title.") if v.code == "required" else v.message
                       for v in others if v.path == "/title"],
         form_errors=[v.message for v in others if v.path not in ("/title", "/customer_id")],
-        customer_errors=[_("Choose a customer you can see.") for v in others if v.path == "/customer_id"],
-        picked=linked_customer({"customer_id": customer_id})[0], choices=[], q="",
+        customer_errors=[_("This funnel needs a customer: choose one.") if v.code == "required"
+                         else _("Choose a customer you can see.") for v in others if v.path == "/customer_id"],
+        picked=visible_customer(customer_id), choices=[], q="",
         needed_fields=forms.render(funnel, needed, **common),
         optional_fields=forms.render(funnel, optional, **common),
     )

@@ -63,13 +63,15 @@ def read_all():
 
 
 @bp.get("/tasks")
-def tasks():
+def tasks(errors: dict | None = None, status: int = 200):
+    """My tasks; ``errors``: the add-a-task form was refused (``ui/task_forms.py``)."""
     now = current_runtime().engine.clock()
     grouped: dict[str, list] = {name: [] for name in SECTIONS}
     for task in my_tasks(current_runtime().engine, g.user):
         grouped[bucket(task, now)].append(task)
     deals = visible_deals(current_runtime().engine, g.user, {t["deal_id"] for s in grouped.values() for t in s})
-    return render_template("inbox/tasks.html", grouped=grouped, deals=deals)
+    return render_template("inbox/tasks.html", grouped=grouped, deals=deals, task_errors=errors or {},
+                           task_form=request.form if errors else {}), status
 
 
 @bp.post("/tasks/<int:task_id>/done")

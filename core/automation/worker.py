@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..records.pool import reclaim
 from .digest import scan_digests
+from .reminders import scan_reminders
 from .scanner import scan_overdue, scan_stale
 
 if TYPE_CHECKING:
@@ -55,9 +56,11 @@ class Worker:
         due now."""
         engine = self.runtime.engine
         now = engine.clock()
-        done = {"stale": 0, "overdue": 0, "digests": 0, "reclaimed": 0, "delivered": 0}
+        done = {"stale": 0, "overdue": 0, "reminded": 0, "digests": 0, "reclaimed": 0, "delivered": 0}
         if scan:
-            done.update(stale=scan_stale(engine, now), overdue=scan_overdue(engine, now))
+            done.update(stale=scan_stale(engine, now), overdue=scan_overdue(engine, now),
+                        reminded=scan_reminders(engine, now, self.runtime.task_reminders,
+                                                self.runtime.workspace.config))
             done["digests"] = scan_digests(engine, now, self.runtime.digest_schedule,
                                            self.runtime.digest_delivery)
             done["reclaimed"] = len(reclaim(self.runtime.customers, now))

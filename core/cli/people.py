@@ -138,6 +138,7 @@ def users_token(workspace: Path, name: str, days: int | None, quiet: bool) -> No
     click.echo(token if quiet or not sys.stdout.isatty() else f"API token for {name}{lasting}: {token}")
 
 
+@forwarded
 @users.command("hand-over")
 @workspace_option
 @click.argument("name")

@@ -52,8 +52,8 @@ CHUNK = 8192
 
 #: the runtime a forwarded command runs against (set in the server's command threads)
 _served: contextvars.ContextVar["Runtime | None"] = contextvars.ContextVar("served", default=None)
-#: what this process read from standard input before the store turned out to be held
-_consumed: list[str] = []
+#: where a command keeps what it read from standard input (in its click context's ``meta``)
+CONSUMED = "goldsieve.consumed_input"
 
 F = TypeVar("F", bound=click.Command)
 
@@ -73,10 +73,9 @@ def served_runtime() -> "Runtime | None":
 
 
 def remember_input(text: str) -> None:
-    """Keep what a command read from standard input (or a prompt) before opening the store, so
-    that a forwarded command reads the same; kept in the calling process only."""
-    if _served.get() is None:
-        _consumed.append(text)
+    """Keep what the current command read from standard input (or a prompt) before opening
+    the store, so that, forwarded, it reads the same; kept with this invocation only."""
+    click.get_current_context().meta.setdefault(CONSUMED, []).append(text)
 
 
 def socket_path(folder: Path) -> Path:
@@ -160,7 +159,7 @@ def forward(ctx: click.Context, folder: Path) -> None:
         request = {
             "command": ctx.command_path.split()[1:],
             "argv": command_line(ctx, shown),
-            "stdin": "".join(_consumed),
+            "stdin": "".join(ctx.meta.get(CONSUMED, [])),
             "tty": {"stdout": sys.stdout.isatty(), "stderr": sys.stderr.isatty()},
         }
         _send(sock, b"r", json.dumps(request).encode())
@@ -171,7 +170,7 @@ def _relay(sock: socket.socket, shown: dict[str, str]) -> int:
     """Print the output frames as they come; the exit status that ends them. A path the
     command was given relative (and sent absolute) is printed as given, as the command would
     have; to find it whole, output then goes out by lines."""
-    outputs = {b"o": click.get_binary_stream("stdout"), b"e": click.get_binary_stream("stderr")}
+    outputs = {b"o": sys.stdout.buffer, b"e": sys.stderr.buffer}
     pending = dict.fromkeys(outputs, b"")
     given = sorted(((a.encode(), t.encode()) for a, t in shown.items()), key=lambda p: -len(p[0]))
 
@@ -265,22 +264,21 @@ class _Frames(io.RawIOBase):
     """Bytes written become frames of one kind on the connection; once the caller is gone the
     command goes on, its output dropped."""
 
-    def __init__(self, sock: socket.socket, kind: bytes, lock: threading.Lock):
+    def __init__(self, sock: socket.socket, kind: bytes):
         super().__init__()
-        self.sock, self.kind, self.lock, self.gone = sock, kind, lock, False
+        self.sock, self.kind, self.gone = sock, kind, False
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: Any) -> int:
         data = bytes(data)
-        with self.lock:
-            for start in range(0, len(data), FRAME_LIMIT):
-                if not self.gone:
-                    try:
-                        _send(self.sock, self.kind, data[start:start + FRAME_LIMIT])
-                    except OSError:
-                        self.gone = True
+        for start in range(0, len(data), FRAME_LIMIT):
+            if not self.gone:
+                try:
+                    _send(self.sock, self.kind, data[start:start + FRAME_LIMIT])
+                except OSError:  # gone, or not reading for 30 s
+                    self.gone = True
         return len(data)
 
 
@@ -302,8 +300,7 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         sock: socket.socket = self.request
-        sock.settimeout(30)
-        lock = threading.Lock()
+        sock.settimeout(5)  # the request comes at once; a stop waits for no idle connection
         try:
             kind, payload = _receive(sock, REQUEST_LIMIT)
             request = json.loads(payload) if kind == b"r" else None
@@ -311,15 +308,16 @@ class _Handler(socketserver.BaseRequestHandler):
         except (OSError, ValueError) as error:
             log.warning("a command line was refused: %s", error)
             return
-        out, err = _Output(_Frames(sock, b"o", lock), tty["stdout"]), _Output(_Frames(sock, b"e", lock), tty["stderr"])
+        sock.settimeout(30)
+        out = _Output(_Frames(sock, b"o"), tty["stdout"])
+        err = _Output(_Frames(sock, b"e"), tty["stderr"])
         code = self.server.run(command, argv, io.StringIO(stdin), out, err)
         for stream in (out, err):
             stream.flush()
-        with lock:
-            try:
-                _send(sock, b"x", str(code).encode())
-            except OSError:
-                pass
+        try:
+            _send(sock, b"x", str(code).encode())
+        except OSError:
+            pass  # the caller is gone: the command was carried out all the same
 
 
 def _checked(request: Any) -> tuple[list[str], list[str], str, dict[str, bool]]:

@@ -180,8 +180,8 @@ class Engine:
         """Check a new deal and return it unsaved; :class:`ValidationFailed` lists every problem.
 
         Split from :meth:`insert_new` so an import can check every row before writing any.
-        ``by_rule``: the owner was chosen by the funnel's assignment rule (lead intake), so the
-        creator needs no ``reassign`` permission to give it to them.
+        ``by_rule``: lead intake, whose owner the funnel's assignment rule chooses (the creator
+        needs no ``reassign`` permission to give it to them) and which needs no customer yet.
         """
         funnel = self.funnels.get(funnel_id)
         data = merge_data({}, data)
@@ -199,7 +199,8 @@ class Engine:
         self.require(user, "create", deal)
         if owner != user["username"] and not by_rule:
             self.require(user, "reassign", deal)
-        problems = title_violations(title) + link_problems(self.customers, user, customer_id)
+        problems = title_violations(title) + link_problems(
+            self.customers, user, customer_id, required=funnel.customer_required and not by_rule)
         problems += violations(funnel.fields_validator, data) + undeclared_violations(funnel, {}, data)
         if owner != user["username"] and not self._user_exists(owner):
             problems.append(Violation("/owner", "unknown_user", f"There is no user “{owner}”."))
@@ -245,7 +246,7 @@ class Engine:
             problems += title_violations(title)
         customer = deal.get("customer_id") if customer_id is UNCHANGED else customer_id
         if customer != deal.get("customer_id"):
-            problems += link_problems(self.customers, user, customer)
+            problems += link_problems(self.customers, user, customer, required=funnel.customer_required)
         held = [] if problems else held_gate_violations(self.hook, user, deal, funnel, data)
         problems, bypassed = set_aside(bypass_gate, problems, held)
         if problems:

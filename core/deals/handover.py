@@ -6,7 +6,8 @@ have moved (the others stay, listed, for an admin to give by hand). Each deal ch
 the engine, with its own ``owner_changed`` event and ``deal_reassigned`` audit row, so the
 history of every deal says who had it; each customer through its own ``assigned`` event and
 audit row. One more audit row, ``user_handed_over`` on the leaver, lists the ids that moved, and
-the new owner gets one notification for the whole hand-over rather than one per record.
+the new owner gets one notification for the whole hand-over rather than one per record (none
+when nothing moved).
 
 The admin's permission (``manage_users``) and both users are checked before anything is
 written. A record that changed while the hand-over ran is skipped and listed (``skipped``):
@@ -21,6 +22,7 @@ from ..audit import audit_entry, record
 from ..clock import stamp
 from ..errors import Forbidden, ValidationFailed, Violation
 from ..people.users import find_user, is_active
+from ..records.duplicates import NOT_MERGED
 from ..store import Conflict
 from ..store.filters import Eq, all_of, matches
 from .reassign import giver_name, notice
@@ -72,7 +74,8 @@ def hand_over(engine: "Engine", user: User, source: str, target: str, *,
     store = engine.store
     receiver = find_user(store, target) or {}
     deals = store.find("deals", all_of(Eq("owner", source), Eq("status", "open")))
-    customers = store.find("customers", Eq("owner", source)) if engine.customers is not None else []
+    customers = (store.find("customers", all_of(Eq("owner", source), NOT_MERGED))
+                 if engine.customers is not None else [])  # a merged one only redirects: it stays
     result = Handover(source, target)
     moving = {deal["id"] for deal in deals}
     for task in store.find("tasks", all_of(Eq("assignee", source), Eq("done_at", None))):
@@ -126,6 +129,8 @@ def _move_tasks(engine: "Engine", user: User, result: Handover) -> None:
                                 customers=result.customers, tasks=result.tasks))
         counts = {"user": giver_name(user), "leaver": result.source, "deals": len(result.deals),
                   "customers": len(result.customers), "tasks": len(result.tasks)}
+        if not (result.deals or result.customers or result.tasks):
+            return  # nothing moved (a second run): nothing to tell
         txn.insert("notifications", notice(
             engine, result.target, now, f"handover:{result.source}:{now}",
             lambda _: _("%(user)s handed over to you what %(leaver)s had: %(deals)s open deals, "

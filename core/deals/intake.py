@@ -8,9 +8,10 @@ Taking leads needs the ``intake`` permission (marketing and admin by default).
 
 A lead (and a deal imported from CSV) whose ``company`` matches an existing customer's match
 keys (the name normalised as for duplicates; any other declared key from the lead's field of the
-same name) is linked to that customer instead of waiting for a duplicate to be made: whether or
-not the lead's poster may see the customer, who learns only its id in the deal's
-``customer_id``. A lead that matches no customer stays without one (``goldsieve customers
+same name) is linked to that customer instead of waiting for a duplicate to be made; failing
+that, a lead whose ``email`` or ``phone`` is a contact's links to the contact's customer. It is
+linked whether or not the lead's poster may see the customer, who learns only its id in the
+deal's ``customer_id``. A lead that matches no customer stays without one (``goldsieve customers
 from-deals`` makes customers of such deals).
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import pluggy
 
 from ..records.duplicates import find_match, match_keys
+from ..store.filters import In
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -28,17 +30,33 @@ Lead = tuple[str, dict[str, Any]]  # title, data
 
 #: The deal field whose text names a lead's company, matched against the customers.
 COMPANY_FIELD = "company"
+#: The deal fields matched, as typed (an e-mail also in lower case), against the contacts'
+#: fields of the same name when the company matches no customer.
+CONTACT_FIELDS = ("email", "phone")
 
 
 def link_customer(engine: "Engine", deal: dict[str, Any]) -> None:
     """Link a prepared deal that names no customer to the existing customer its company text
-    matches (see the module's docstring); a deal that matches none is left as it is."""
-    company = deal["data"].get(COMPANY_FIELD)
-    if engine.customers is None or deal.get("customer_id") is not None or not isinstance(company, str):
+    matches, else to the customer of a contact with the lead's e-mail or phone (see the
+    module's docstring); a deal that matches none is left as it is."""
+    if engine.customers is None or deal.get("customer_id") is not None:
         return
-    found = find_match(engine.store, match_keys(engine.customers.types.customer, company, deal["data"]))
-    if found is not None:
-        deal["customer_id"] = found[1]
+    data = deal["data"]
+    company = data.get(COMPANY_FIELD)
+    if isinstance(company, str):
+        found = find_match(engine.store, match_keys(engine.customers.types.customer, company, data))
+        if found is not None:
+            deal["customer_id"] = found[1]
+            return
+    for name in CONTACT_FIELDS:
+        value = data.get(name)
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            typed = tuple(dict.fromkeys((text, text.casefold())))
+            same = engine.store.find("contacts", In(f"data.{name}", typed), limit=1)
+            if same:
+                deal["customer_id"] = same[0]["customer_id"]
+                return
 
 
 def assigned_owner(engine: "Engine", hook: pluggy.HookRelay, funnel_id: str, title: str,
@@ -57,7 +75,8 @@ def take_leads(engine: "Engine", hook: pluggy.HookRelay, user: dict[str, Any], f
                leads: Iterable[Lead]) -> list[dict[str, Any]]:
     """Check every lead (nothing is written if any is refused), then create each, assigned."""
     engine.require(user, "intake")
-    deals = [engine.prepare(user, funnel_id, title, data) for title, data in leads]
+    # by_rule: the rule gives the owner, and a lead needs no customer yet
+    deals = [engine.prepare(user, funnel_id, title, data, by_rule=True) for title, data in leads]
     insert_assigned(engine, hook, user, deals)
     return deals
 

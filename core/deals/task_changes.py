@@ -106,7 +106,8 @@ def change_task(engine: "Engine", user: User, task_id: int, version: int | None,
         when, found = parse_due(due)
         problems += found
         new["due"] = stamp(when) if when else None
-        new["overdue_at"] = None  # a new due time is a new chance to be on time
+        if new["due"] != task["due"]:  # a new due time: a new reminder, a new chance to be on time
+            new["overdue_at"] = new["reminded_at"] = None
     if assignee is not UNCHANGED and assignee != task["assignee"]:
         problems += assignee_problems(engine, deal, assignee)
         new["assignee"] = assignee
@@ -139,7 +140,7 @@ def _changeable(engine: "Engine", user: User, task_id: int, version: int | None
 def _write(engine: "Engine", user: User, task: dict[str, Any], new: dict[str, Any],
            deal: dict[str, Any], action: str) -> dict[str, Any]:
     changes = diff(task, new, AUDITED)
-    if not changes and new.get("overdue_at") == task.get("overdue_at"):
+    if not changes:
         return task
     new["version"] = task["version"] + 1
     with engine.store.transaction() as txn:

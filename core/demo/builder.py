@@ -37,6 +37,7 @@ from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.transitions import transition_violations
 from ..funnels.validation import violations
 from ..workspace import CONFIG_NAME
+from .customers import write_customers, write_records
 from .values import WORKDAYS, Filler, WorkCalendar
 
 DEMO_FILE = "demo.json"
@@ -367,6 +368,7 @@ def ensure_demo(folder: Path, deals: int = 300, seed: int = 7, progress: bool = 
     existed = folder.exists()
     workspace = init_workspace(folder, definition)
     try:
+        write_records(folder)
         with open_runtime(workspace) as runtime:
             for team, _manager in TEAMS:
                 add_team(runtime.store, team)
@@ -376,8 +378,9 @@ def ensure_demo(folder: Path, deals: int = 300, seed: int = 7, progress: bool = 
                 update_team(runtime.store, team, manager=manager)
             until = write_deals(runtime.store, runtime.funnels.get(definition["id"]), deals, seed,
                                 progress)
+            made = write_customers(runtime, seed)
         note = {
-            "template": template, "seed": seed, "deals": deals, "history_until": until,
+            "template": template, "seed": seed, "deals": deals, "history_until": until, **made,
             "logins": [{"username": u, "role": r, "team": t, "password": password_for(u)}
                        for u, r, t in USERS],
         }
@@ -420,7 +423,7 @@ def write_deals(store, funnel: Funnel, count: int, seed: int, progress: bool = F
 def _remove_workspace(folder: Path, existed: bool) -> None:
     import shutil
 
-    for name in (CONFIG_NAME, DEMO_FILE, "funnels", "plugins", "data"):
+    for name in (CONFIG_NAME, DEMO_FILE, "funnels", "plugins", "records", "data"):
         path = folder / name
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

@@ -57,6 +57,8 @@ class Funnel:
         self.id: str = definition["id"]
         self.version: int = definition.get("version", 1)
         self.currency: str = definition.get("currency", "CNY")
+        #: ``"customer": "required"``: a deal names a customer (the engine refuses one without)
+        self.customer_required: bool = definition.get("customer") == "required"
         self.title = definition.get("title", self.id)
         self.stages = [
             Stage(

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..audit import audit_entry, record
+from ..audit import audit_entry, diff, record
 from ..clock import stamp
 from ..errors import NotFound, ValidationFailed, Violation
 from ..funnels.validation import merge_data, violations
+from ..store import Conflict
 from ..store.filters import Eq, all_of
 from .customers import Customers, name_problems
 
@@ -26,6 +27,17 @@ class Contacts:
     def __init__(self, customers: Customers):
         self.customers = customers
         self.store = customers.store
+
+    def get(self, user: dict[str, Any], contact_id: int) -> Contact:
+        """A contact of a customer the user may see; :class:`NotFound` otherwise, as if absent."""
+        contact = self.store.get("contacts", contact_id) if isinstance(contact_id, int) else None
+        if contact is None:
+            raise NotFound(f"contact {contact_id} not found")
+        try:
+            self.customers.get(user, contact["customer_id"])
+        except NotFound:
+            raise NotFound(f"contact {contact_id} not found") from None
+        return contact
 
     def list(self, user: dict[str, Any], customer_id: int) -> list[Contact]:
         """The contacts of a customer the user may see (:class:`NotFound` otherwise), primary first."""
@@ -43,14 +55,8 @@ class Contacts:
             raise ValidationFailed([Violation("/customer_id", "unknown_customer",
                                               f"There is no customer {customer_id} you can see.")]) from None
         self.customers.require_edit(user, customer)
-        kind = self.customers.types.contact
         data = merge_data({}, data)
-        problems = name_problems(name) + violations(kind.validator, data)
-        if role is not None and role not in kind.role_ids:
-            choices = ", ".join(kind.role_ids) or "none declared"
-            problems.append(Violation("/role", "enum", f"Choose one of the declared roles: {choices}."))
-        if problems:
-            raise ValidationFailed(problems)
+        self._check(name, role, data)
         now = stamp(self.customers.clock())
         contact: Contact = {"customer_id": customer["id"], "name": name.strip(), "role": role,
                             "data": data, "primary": bool(primary), "version": 1,
@@ -67,3 +73,42 @@ class Contacts:
                                     {"customer_id": [None, customer["id"]], "name": [None, contact["name"]]},
                                     now))
         return contact
+
+    def update(self, user: dict[str, Any], contact_id: int, name: str, role: str | None,
+               changes: dict | None, primary: bool, version: int | None) -> Contact:
+        """Change a contact (its data by merge patch) of a customer the user may change, its
+        version checked (:class:`Conflict` when stale); made primary, the customer's other
+        contacts stop being primary, in the same transaction."""
+        contact = self.get(user, contact_id)
+        customer = self.customers.get(user, contact["customer_id"])
+        self.customers.require_edit(user, customer)
+        if version is not None and version != contact["version"]:
+            raise Conflict("contacts", contact_id, version, contact["version"])
+        data = merge_data(contact["data"], changes)
+        self._check(name, role, data)
+        new = {**contact, "name": name.strip(), "role": role, "data": data, "primary": bool(primary)}
+        changed = diff(contact, new, ("name", "role", "primary"))
+        changed.update({f"data.{k}": v for k, v in diff(contact["data"], data).items()})
+        if not changed:
+            return contact
+        now = stamp(self.customers.clock())
+        new.update(version=contact["version"] + 1, updated_at=now)
+        others = (self.store.find("contacts", all_of(Eq("customer_id", customer["id"]), Eq("primary", True)))
+                  if new["primary"] and not contact["primary"] else [])
+        with self.store.transaction() as txn:
+            for other in others:
+                txn.replace("contacts", {**other, "primary": False, "version": other["version"] + 1,
+                                         "updated_at": now}, expect_version=other["version"])
+            txn.replace("contacts", new, expect_version=contact["version"])
+            record(txn, audit_entry(user["username"], "contact_updated", "contact", contact_id, changed, now))
+        return new
+
+    def _check(self, name: object, role: object, data: dict) -> None:
+        """:class:`ValidationFailed` naming every problem of a contact's name, role and data."""
+        kind = self.customers.types.contact
+        problems = name_problems(name) + violations(kind.validator, data)
+        if role is not None and role not in kind.role_ids:
+            choices = ", ".join(kind.role_ids) or "none declared"
+            problems.append(Violation("/role", "enum", f"Choose one of the declared roles: {choices}."))
+        if problems:
+            raise ValidationFailed(problems)

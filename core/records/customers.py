@@ -33,6 +33,8 @@ User = dict[str, Any]
 Customer = dict[str, Any]
 
 MAX_NAME = 200
+#: ``owner`` of :meth:`Customers.create` when the creator owns the new customer.
+CREATOR: Any = object()
 #: The customer keys whose before → after the audit log keeps (besides every data field).
 AUDITED = ("name", "owner", "team")
 
@@ -128,8 +130,11 @@ class Customers:
 
     # --- writing ------------------------------------------------------------------------
 
-    def create(self, user: User, name: str, data: dict | None = None) -> Customer:
-        """A new customer owned by its creator, after its name, data and match keys agree."""
+    def create(self, user: User, name: str, data: dict | None = None, *, owner: str | None = CREATOR,
+               also: Callable[[Transaction, Customer], None] | None = None) -> Customer:
+        """A new customer, after its name, data and match keys agree: owned by its creator, or
+        by ``owner`` (``None``: the pool; the CLI's ``customers from-deals``). ``also`` writes
+        more in the customer's transaction (the deals it links)."""
         if not self.may(user, "edit_customer"):
             raise Forbidden(f"{user.get('username')} may not create customers")
         data = merge_data({}, data)
@@ -138,17 +143,20 @@ class Customers:
         keys = match_keys(self.types.customer, name, data)
         self._refuse_duplicate(user, keys, None)
         now = stamp(self.clock())
-        owner = user["username"]
+        owner = user["username"] if owner is CREATOR else owner
+        team = (find_user(self.store, owner) or {}).get("team") if owner else None
         customer: Customer = {
-            "name": name, "owner": owner, "team": (find_user(self.store, owner) or {}).get("team"),
+            "name": name, "owner": owner, "team": team,
             "data": data, "version": 1, "created_at": now, "updated_at": now,
-            "last_activity_at": now, "created_by": owner,
+            "last_activity_at": now, "created_by": user["username"],
         }
         with self._unique(user, keys, None) as txn:
             txn.insert("customers", customer)
             write_keys(txn, self.store, customer["id"], keys)
             self._log(txn, user, customer, "created", now, diff({}, {"name": name, **data}),
                       "customer_created", {})
+            if also is not None:
+                also(txn, customer)
         return customer
 
     def update(self, user: User, customer_id: int, changes: dict | None, version: int | None,
@@ -254,11 +262,24 @@ class Customers:
         record(txn, audit_entry(user["username"], action, "customer", customer["id"], audited, at))
 
 
+def link_deals(txn: Transaction, deals: list[dict], customer_id: int, at: str) -> None:
+    """Point ``deals`` at a customer in ``txn`` (a merge, ``customers from-deals``): plain data,
+    each deal's version raised so that a form still open on one answers 409 rather than writing
+    the old link back; the deals' event log, which the analytics read, is left alone, and the
+    customer's own event lists the deals."""
+    for deal in deals:
+        txn.replace("deals", {**deal, "customer_id": customer_id, "version": deal["version"] + 1,
+                              "updated_at": at}, expect_version=deal["version"])
+
+
 def link_problems(customers: Customers | None, user: User, customer_id: object,
-                  path: str = "/customer_id") -> list[Violation]:
+                  path: str = "/customer_id", required: bool = False) -> list[Violation]:
     """What is wrong with a record naming a customer (a deal's ``customer_id``): it must be one
     the user may see, and one they may not is as unknown as one that does not exist. Without
-    customers (an engine built alone) no customer can be named."""
+    customers (an engine built alone) no customer can be named. ``required`` (a funnel's
+    ``"customer": "required"``): naming none is wrong too."""
+    if customer_id is None and required:
+        return [Violation(path, "required", "This funnel requires a customer: name one you can see.")]
     try:
         if customer_id is None:
             return []

@@ -9,9 +9,8 @@ nothing can change it any more, and lists, the pool and the reclaim leave it out
 where they are and the survivor's history reads them too (the survivor's ``merged_from``), so no
 event is rewritten. Both get a ``merged`` event; one audit row (``customer_merged``) records it.
 
-The deals move as plain data in that transaction, each with its version raised (a form open on
-one answers 409 rather than writing the old customer back); the deals' event log, which the
-analytics read, gets no event: the survivor's ``merged`` event lists the moved deal ids.
+The deals move as plain data in that transaction (:func:`~.customers.link_deals`): each with its
+version raised, and no event in the deals' log; the survivor's ``merged`` event lists them.
 
 Who may: a user with the ``merge_customer`` permission (manager and admin by default) who sees
 both customers; a customer merged into itself, or one already merged, is refused (422) and
@@ -25,7 +24,7 @@ from ..audit import audit_entry, record
 from ..clock import stamp
 from ..errors import Forbidden, ValidationFailed, Violation
 from ..store.filters import Eq
-from .customers import Customer, Customers
+from .customers import Customer, Customers, link_deals
 from .duplicates import KEYS, refuse_merged
 
 
@@ -56,9 +55,7 @@ def merge(customers: Customers, user: dict[str, Any], merged_id: int, into: int)
     with store.transaction() as txn:
         txn.replace("customers", new_survivor, expect_version=survivor["version"])
         txn.replace("customers", new_merged, expect_version=merged["version"])
-        for deal in deals:
-            txn.replace("deals", {**deal, "customer_id": survivor["id"], "version": deal["version"] + 1,
-                                  "updated_at": now}, expect_version=deal["version"])
+        link_deals(txn, deals, survivor["id"], now)
         for contact in contacts:
             txn.replace("contacts", {**contact, "customer_id": survivor["id"],
                                      "primary": contact["primary"] and not has_primary,

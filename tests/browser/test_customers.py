@@ -79,3 +79,14 @@ def test_list_new_customer_contact_release_and_claim(open_page, live, shot, form
     expect(page).to_have_url(re.compile(rf"[?&]q={form}"))  # in the address: a reload keeps it
     check_page(page)
     shot(page, "search")
+
+    # the new-deal form creates a customer in place and picks it
+    page.goto("/deals/new?funnel=software")
+    page.locator("#new-customer-q").press_sequentially(f"Picked {form} {locale}")
+    page.locator("#customer-choices button.create-customer").click()
+    picked = page.locator("#customer-choices input[name=customer_id]:checked")
+    expect(picked).not_to_have_value("")
+    status, stored = live.api("GET", f"/api/v1/customers/{picked.input_value()}")
+    assert status == 200 and stored["name"] == f"Picked {form} {locale}"
+    check_page(page)
+    shot(page, "created-in-place")

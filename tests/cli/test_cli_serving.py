@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
+import select
 import shutil
 import signal
 import socket
@@ -19,11 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from goldsieve.cli import cli
 from goldsieve.cli.remote import command_line
+from goldsieve.people.users import authenticate
 from goldsieve.runtime import open_runtime
 from goldsieve.testing import TEST_PASSWORD
 from goldsieve.workspace import Workspace
@@ -88,6 +92,8 @@ CASES = {
                    output="out.jsonl"),
     "export csv": Case(["export", "--what", "events"]),
     "report": Case(["report", "--funnel", "software", "--as", "alice"]),
+    "customers from-deals": Case(["customers", "from-deals", "--field", "company"],
+                                 rows=[("customers", {}, 2), ("customers", {"owner": "alice"}, 2)]),
     "report refused": Case(["report", "--funnel", "software", "--from", "someday"]),
     "funnel apply": Case(["funnel", "apply", "next.json", "--as", "consultant"], prepare=new_version,
                          rows=[("funnel_versions", {"id": 2}, 1), ("funnel_versions", {}, 2)]),
@@ -335,3 +341,91 @@ def test_sigint_under_load_stops_within_seconds_and_keeps_every_acknowledged_wri
     with open_runtime(Workspace.load(folder)) as runtime:
         stored = {deal["id"] for deal in runtime.store.find("deals")}
     assert set(created) <= stored and len(stored) >= 2 + 20
+
+
+def on_terminal(argv: list[str], answers: dict[bytes, bytes]) -> tuple[int, str]:
+    """Run ``goldsieve ARGV`` on a terminal of its own, typing each answer once its prompt
+    shows; what the terminal showed, and the exit status."""
+    screen, terminal = pty.openpty()
+    process = subprocess.Popen([EXE, *argv], stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    shown, waiting = b"", list(answers)
+    try:
+        while True:
+            ready, _, _ = select.select([screen], [], [], 60)
+            assert ready, f"nothing more on the terminal; it shows {shown!r}"
+            try:
+                chunk = os.read(screen, 1024)
+            except OSError:  # Linux: EIO once the command closed the terminal
+                chunk = b""
+            if not chunk:
+                break
+            shown += chunk
+            if waiting and shown.endswith(waiting[0]):
+                os.write(screen, answers[waiting.pop(0)])
+    finally:
+        os.close(screen)
+    return process.wait(timeout=60), shown.decode()
+
+
+def test_on_a_terminal_the_password_is_asked_here_and_the_token_told_in_a_sentence(tmp_path):
+    folder = make_workspace(tmp_path / "acme")
+    typed = TEST_PASSWORD.encode() + b"\n"
+    with serving(folder) as server:
+        code, shown = on_terminal(["users", "add", "dave", "--role", "rep", "-w", str(folder)],
+                                  {b"Password: ": typed, b"Repeat for confirmation: ": typed})
+        assert code == 0 and shown.endswith("Added dave (rep).\r\n"), shown
+        assert TEST_PASSWORD not in shown, "not echoed"
+        code, shown = on_terminal(["users", "token", "dave", "--days", "30", "-w", str(folder)], {})
+        assert code == 0
+        assert re.fullmatch(r"API token for dave \(valid for 30 days\): gs_[\w-]{43}\r\n", shown)
+        stopped(server, folder)
+    assert count(folder, "users", username="dave") == 1 and count(folder, "tokens") == 1
+
+
+def test_a_workspace_deep_enough_for_a_socket_address_too_long_still_takes_commands(tmp_path):
+    folder = make_workspace(tmp_path / ("deep-folder-" * 8) / "acme")
+    assert len(str(folder / "data" / "cli.sock")) > 108, "longer than a socket address may be"
+    with serving(folder) as server:
+        result = goldsieve(tmp_path, folder, Case(["users", "list"]))
+        assert result.returncode == 0 and result.stdout.splitlines()[1].startswith("alice "), result.stderr
+        stopped(server, folder)
+
+
+def test_each_forwarded_command_sends_only_the_input_it_read(tmp_path):
+    """Two commands in one process (as in a test harness): each sends its own password."""
+    folder = make_workspace(tmp_path / "acme")
+    passwords = {"erin": "first-long-passphrase", "finn": "second-long-passphrase"}
+    with serving(folder) as server:
+        for name, password in passwords.items():
+            result = CliRunner().invoke(cli, ["users", "add", name, "--role", "rep", "-w", str(folder)],
+                                        input=f"{password}\n")
+            assert (result.exit_code, result.output) == (0, f"Added {name} (rep).\n")
+        stopped(server, folder)
+    with open_runtime(Workspace.load(folder)) as runtime:
+        assert all(authenticate(runtime.store, n, p) for n, p in passwords.items())
+
+
+#: The commands a running server does not carry out, and why: each either needs no store, or is
+#: the store's owner itself.
+LOCAL = {"channels list": "reads goldsieve.toml only", "channels test": "sends from this process",
+         "check": "reads files only", "plugins": "no store", "templates": "no store",
+         "init": "makes a new workspace", "demo": "makes a new workspace", "serve": "the owner",
+         "worker": "an owner", "store copy": "reads the store whole, with the server stopped"}
+
+
+def leaf_commands(group: click.Group, path: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from leaf_commands(command, (*path, name))
+        else:
+            yield " ".join((*path, name)), command
+
+
+def test_every_command_is_forwarded_or_local_for_a_stated_reason():
+    commands = dict(leaf_commands(cli))
+    unclassified = [name for name, command in commands.items()
+                    if not getattr(command, "forwarded", False) and name not in LOCAL]
+    assert unclassified == [], "mark them @forwarded, or say in LOCAL why a server must not run them"
+    assert set(LOCAL) <= set(commands)
+    assert not any(getattr(commands[name], "forwarded", False) for name in LOCAL)

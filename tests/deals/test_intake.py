@@ -17,7 +17,8 @@ CSV = "title,company,region\nFair lead 1,Acme,north\nFair lead 2,Bcme,south\nFai
 @pytest.fixture
 def goldsieve_funnel():
     funnel = load_funnel("design_example")
-    funnel["fields"]["properties"]["region"] = {"type": "string", "title": "Region"}
+    for name in ("region", "email", "phone"):
+        funnel["fields"]["properties"][name] = {"type": "string", "title": name.title()}
     funnel["assignment"] = {"rule": "by_field", "field": "region",
                             "map": {"north": "user:li"}, "default": "team:south"}
     return funnel
@@ -88,3 +89,33 @@ def test_imported_rows_naming_a_known_company_are_linked_to_its_customer(org, le
     linked = {d["title"]: d.get("customer_id") for d in org.store.find("deals")}
     assert linked == {"Fair lead 1": None, "Fair lead 2": known["id"], "Fair lead 3": None}
     assert org.store.count("customers") == 1
+
+
+def test_a_row_whose_email_or_phone_is_a_contacts_goes_to_the_contacts_customer(org, tmp_path):
+    sam = find_user(org.store, "sam")
+    clinic = org.customers.create(sam, "Clinic")
+    lab = org.customers.create(sam, "Lab")
+    org.contacts.create(sam, clinic["id"], "Dr Wang", data={"email": "wang@clinic.cn"})
+    org.contacts.create(sam, lab["id"], "Ms Li", data={"phone": "+86 138 0000 1111"})
+    rows = tmp_path / "rows.csv"
+    rows.write_text("title,company,email,phone\nBy mail,Somebody,WANG@clinic.cn,\n"
+                    "By phone,Somebody else,, +86 138 0000 1111\nNo one,Nobody,x@y.cn,1\n", encoding="utf-8")
+    result = import_csv(org, rows, "handmade", as_user="mark", assign=True)
+    assert result.problems == [], result.problems
+    linked = {d["title"]: d.get("customer_id") for d in org.store.find("deals")}
+    assert linked == {"By mail": clinic["id"], "By phone": lab["id"], "No one": None}
+
+
+@pytest.mark.parametrize("goldsieve_store_url", ["tinydb:data", "postgresql"], indirect=True)
+def test_matching_a_lead_is_the_same_on_both_stores(org):
+    from goldsieve.deals.intake import link_customer
+
+    sam = find_user(org.store, "sam")
+    known = org.customers.create(sam, "Ruijin Co., Ltd.", {})
+    org.contacts.create(sam, known["id"], "Dr Wang", data={"email": "wang@ruijin.cn", "phone": "021 1234"})
+    for data, expected in (({"company": "RUIJIN"}, known["id"]), ({"email": "Wang@Ruijin.cn"}, known["id"]),
+                           ({"company": "Other", "phone": " 021 1234 "}, known["id"]),
+                           ({"company": "Other", "email": "li@other.cn"}, None), ({"company": 7}, None)):
+        deal = {"data": data}
+        link_customer(org.engine, deal)
+        assert deal.get("customer_id") == expected, data

@@ -66,3 +66,17 @@ def test_a_hand_over_skips_what_changed_meanwhile_and_a_second_run_moves_it(
     assert (again.deals, again.skipped) == ([second["id"]], [])
     assert {d["owner"] for d in store.find("deals", Eq("status", "open"))} == {"rob"}
     assert len([a for a in store.find("audit") if a["action"] == "user_handed_over"]) == 2
+
+
+@BOTH_STORES
+def test_a_hand_over_leaves_a_merged_customer_where_it_is(goldsieve_runtime, people):
+    from goldsieve.records.merging import merge
+
+    customers, store = goldsieve_runtime.customers, goldsieve_runtime.store
+    kept = customers.create(people.rita, "Kept")
+    merged = customers.create(people.rita, "Merged")
+    merge(customers, people.mia, merged["id"], into=kept["id"])
+    done = hand_over(goldsieve_runtime.engine, people.admin, "rita", "rob")
+    assert done.customers == [kept["id"]] and done.skipped == []
+    assert store.get("customers", kept["id"])["owner"] == "rob"
+    assert store.get("customers", merged["id"])["merged_into"] == kept["id"]

@@ -17,6 +17,7 @@ from goldsieve.funnels.transitions import transition_violations
 from goldsieve.funnels.validation import violations
 from goldsieve.people.users import authenticate
 from goldsieve.runtime import open_runtime
+from goldsieve.store.filters import Eq
 from goldsieve.workspace import Workspace
 
 DEALS = 200
@@ -244,3 +245,29 @@ def test_demo_refuses_a_folder_in_use_for_something_else(tmp_path):
     result = CliRunner().invoke(cli, ["demo", "--workspace", str(tmp_path), "--no-serve"])
     assert result.exit_code == 1 and "not empty" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_the_demo_has_customers_contacts_a_pool_and_a_duplicate_to_merge(build):
+    import json
+
+    from goldsieve.people.users import find_user
+    from goldsieve.records.merging import merge
+
+    demo = build(name="merge")  # its own: the merge changes it
+    note = json.loads((demo["folder"] / DEMO_FILE).read_text(encoding="utf-8"))
+    with open_runtime(Workspace.load(demo["folder"]), entry_points=False) as rt:
+        store, admin = rt.store, find_user(rt.store, "admin")
+        customers = store.find("customers")
+        assert len(customers) == note["customers"] > 10
+        assert any(c["owner"] is None for c in customers) and any(c["owner"] for c in customers)
+        linked = [d for d in store.find("deals") if d["customer_id"] is not None]
+        assert linked and len(linked) < len(demo["deals"])  # the rest is for `customers from-deals`
+        for deal in linked:
+            assert store.get("customers", deal["customer_id"]) is not None
+        contacts = store.find("contacts")
+        assert {c["role"] for c in contacts} >= {"decision_maker", "purchaser"}
+        assert all(rt.contacts.list(admin, c["id"])[0]["primary"] for c in customers
+                   if store.count("contacts", Eq("customer_id", c["id"])))
+        pair = note["merge"]
+        survivor = merge(rt.customers, admin, pair["duplicate"], into=pair["into"])
+        assert survivor["merged_from"] == [pair["duplicate"]]

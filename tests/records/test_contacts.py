@@ -56,3 +56,33 @@ def test_contacts_are_as_visible_and_changeable_as_their_customer(goldsieve_runt
         contacts.create(people.rita, pooled["id"], "Before claiming")
     claim(customers, people.rita, pooled["id"])
     assert contacts.create(people.rita, pooled["id"], "After claiming")["customer_id"] == pooled["id"]
+
+
+@BOTH_STORES
+def test_a_contact_is_changed_with_its_version_checked_and_one_primary(goldsieve_runtime, people):
+    from goldsieve.store import Conflict
+
+    customers, contacts, store = goldsieve_runtime.customers, goldsieve_runtime.contacts, goldsieve_runtime.store
+    made = customers.create(people.rita, "Ruijin")
+    wang = contacts.create(people.rita, made["id"], "Dr Wang", primary=True)
+    li = contacts.create(people.rita, made["id"], "Nurse Li", data={"email": "li@r.cn"})
+    before = counts(store)
+    with pytest.raises(ValidationFailed) as error:
+        contacts.update(people.rita, li["id"], " ", "boss", {"email": "nope"}, False, version=1)
+    assert [(v.path, v.code) for v in error.value.violations] == [
+        ("/name", "required"), ("/data/email", "format"), ("/role", "enum")]
+    with pytest.raises(Conflict):
+        contacts.update(people.rita, li["id"], "Nurse Li", None, {}, False, version=2)
+    for hidden in (people.rob, people.sam):
+        with pytest.raises(NotFound):
+            contacts.update(hidden, li["id"], "Nurse Li", None, {}, True, version=1)
+    with pytest.raises(Forbidden):
+        contacts.update(people.eve, li["id"], "Nurse Li", None, {}, True, version=1)
+    assert counts(store) == before
+    changed = contacts.update(people.rita, li["id"], " Head Nurse Li ", "user", {"email": None}, True, version=1)
+    assert (changed["name"], changed["role"], changed["data"], changed["primary"], changed["version"]) == (
+        "Head Nurse Li", "user", {}, True, 2)
+    assert not store.get("contacts", wang["id"])["primary"]
+    audit = store.find("audit")[-1]
+    assert audit["action"] == "contact_updated" and audit["changes"]["data.email"] == ["li@r.cn", None]
+    assert contacts.update(people.rita, li["id"], "Head Nurse Li", "user", {}, True, version=2) == changed

@@ -39,6 +39,9 @@ ROUTES = {
     "deals.move_form": PAGE,
     "deals.move": PAGE,
     "deals.assign": PAGE,  # the owner selector (reassign)
+    "deals.add_task": PAGE,  # tasks by hand on the deal page
+    "deals.change_task_form": PAGE,
+    "deals.reopen_task_form": PAGE,
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
     "api_docs.reference": PUBLIC,
@@ -74,6 +77,7 @@ ROUTES = {
     "inbox.read_all": PAGE,
     "inbox.tasks": PAGE,  # the user's tasks on deals they can see
     "inbox.done": PAGE,
+    "inbox.add_my_task": PAGE,  # a task for oneself on one of one's open deals
     "api.list_tasks": API,
     "api.finish_task": API,
     "api.list_notifications": API,
@@ -107,12 +111,16 @@ ROUTES = {
     "api.list_contacts": API,  # of a customer the user may see
     "customers.index": PAGE,  # the customers the user may see (docs/records.md)
     "customers.pick": PAGE,  # the deal form's customer picker: the same visibility
+    "customers.create_picked": PAGE,  # the picker's "create it" (edit_customer)
     "customers.new": PAGE,
+    "customers.assign": PAGE,  # the customer's owner selector (reassign)
     "customers.page": PAGE,
     "customers.save": PAGE,
     "customers.claim_customer": PAGE,
     "customers.release_customer": PAGE,
     "customers.add_contact": PAGE,
+    "customers.contact_form": PAGE,  # a contact of a customer the user may change
+    "customers.save_contact": PAGE,
     "api.create_contact": API,
     "api.assign_deal": API,  # reassign: a manager within the team, an admin (docs/reassignment.md)
     "api.assign_customer": API,
@@ -150,7 +158,7 @@ def url_for_rule(rule, deal_id: int = 1) -> str:
     values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css",
               "username": "rita", "name": "north", "task_id": 1, "notification_id": 1, "row_id": 1,
               "token": "no-such-lead-form-token", "draft_id": 1, "table": "stages",
-              "customer_id": 1}
+              "customer_id": 1, "contact_id": 1}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 
@@ -345,7 +353,8 @@ def test_every_customer_route_answers_404_for_a_hidden_customer_on_every_method(
                 assert api.get(f"/api/v1/customers/{customer_id}").status_code == 200, (name, owner)
                 continue
             for rule in customer_rules:
-                url = rule.build({"customer_id": customer_id}, append_unknown=False)[1]
+                values = {"customer_id": customer_id, "contact_id": 1}
+                url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
                 for method in methods_of(rule):
                     if rule.endpoint.startswith("api."):
                         response = api.request(method, url, API_BODIES.get(rule.endpoint, JSON))

@@ -139,3 +139,25 @@ def test_a_failed_analyze_leaves_the_verified_copy_standing(demo, target, monkey
         copied = copy_store(source, store)
         assert {c.table: c.rows for c in copied}["deals"] == store.count("deals") > 0
     assert "were not analyzed" in caplog.text
+
+
+def test_a_merged_customer_and_its_survivor_copy_as_they_are(demo, target, tmp_path):
+    """A merge leaves ``merged_into``, ``merged_from`` and keys marked ``merged_from`` in the
+    documents: the copy carries them, and PostgreSQL's unique key index takes them."""
+    from goldsieve.people.permissions import SYSTEM
+    from goldsieve.records.merging import merge
+    from goldsieve.runtime import open_runtime
+
+    merged = tmp_path / "merged"
+    shutil.copytree(demo, merged, ignore=shutil.ignore_patterns("lock"))
+    pair = json.loads((merged / "demo.json").read_text("utf-8"))["merge"]
+    with open_runtime(Workspace.load(merged), entry_points=False) as runtime:
+        merge(runtime.customers, SYSTEM, pair["duplicate"], into=pair["into"])
+    with TinyStore(merged / "data") as source:
+        before = everything(source)
+    result = run("store", "copy", "-w", str(merged), "--to", target)
+    assert result.exit_code == 0, result.output
+    with open_store(target, tmp_path) as copied:
+        assert copied.get("customers", pair["duplicate"])["merged_into"] == pair["into"]
+        assert copied.get("customers", pair["into"])["merged_from"] == [pair["duplicate"]]
+        assert everything(copied) == before

@@ -278,7 +278,7 @@ def test_replace_moves_between_buckets_and_handles_fields_coming_and_going(folde
         assert ids(store.find("deals", Eq("stage", ["won"]))) == [a]
         assert store.count("deals", Eq("owner", "ann")) == 0
         assert live_buckets(store, "deals") == fresh_buckets(store, "deals") == {
-            "funnel": {}, "stage": {}, "owner": {}, "status": {}
+            "funnel": {}, "stage": {}, "owner": {}, "status": {}, "customer_id": {}
         }
 
 

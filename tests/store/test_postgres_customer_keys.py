@@ -50,3 +50,32 @@ def test_the_reclaim_scan_uses_the_last_activity_index():
             engine.dispose()
         assert "customers_last_activity_at" in plan, plan
         assert store.count("customers", where) == 20_000 // 12
+
+
+def test_migration_0004_keeps_the_oldest_holder_of_a_key_twice_held_and_adds_the_indexes():
+    """A database at 0003 may hold a key twice (the race this revision closes)."""
+    from alembic import command
+
+    from goldsieve.store.postgres.migrate import alembic_config, current, upgrade
+
+    with scratch_schema(server_url()) as url:
+        PostgresStore(url).close()  # at head, tables made
+        engine = engine_for(url, poolclass=NullPool)
+        try:
+            with engine.begin() as conn:
+                command.downgrade(alembic_config(conn), "0003")
+            with engine.begin() as conn:
+                conn.exec_driver_sql(
+                    "INSERT INTO customer_keys (doc) VALUES ('{\"key\": \"name:a\", \"customer_id\": 1}'), "
+                    "('{\"key\": \"name:a\", \"customer_id\": 2}'), ('{\"key\": \"name:b\", \"customer_id\": 2}')")
+            with engine.connect() as conn:
+                upgrade(conn)
+                assert current(conn) == "0004"
+                held = conn.exec_driver_sql("SELECT doc ->> 'key', (doc ->> 'customer_id')::int FROM customer_keys "
+                                            "ORDER BY id").all()
+                indexes = {row[0] for row in conn.exec_driver_sql(
+                    "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
+        finally:
+            engine.dispose()
+        assert held == [("name:a", 1), ("name:b", 2)]
+        assert {"customer_keys_key", "customers_last_activity_at"} <= indexes

@@ -233,7 +233,7 @@ def test_a_customer_the_user_may_not_see_is_not_found(login, made, goldsieve_run
         assert response.status_code == 404, path
         assert "There is no such customer, or you may not see it." in page_text(response)
     assert counts(goldsieve_runtime.store) == before
-    assert "Ruijin" not in page_text(rob.get("/customers/pick?customer_q=Ruijin"))
+    assert f'value="{ruijin}"' not in page_text(rob.get(f"/customers/pick?customer_q=Ruijin&customer_id={ruijin}"))
 
 
 def test_names_are_escaped(login, goldsieve_runtime, people):
@@ -317,3 +317,72 @@ def test_the_deal_page_shows_its_customer_and_contacts_primary_first(login, made
                                              "admin", "claimed")
     sam_view = login("sam").get(f"/deals/{other['id']}")
     assert sam_view.status_code == 200 and 'id="deal-customer"' not in page_text(sam_view)
+
+
+def test_a_contact_is_edited_with_a_version_check(login, made, goldsieve_runtime, people):
+    ruijin, contacts = made["ruijin"], goldsieve_runtime.contacts
+    gu = contacts.create(people.rita, ruijin, "Dr. Gu", primary=True)
+    li = contacts.create(people.rita, ruijin, "Ms. Li", "user")
+    rita, store = login("rita"), goldsieve_runtime.store
+    page = page_text(rita.get(f"/customers/{ruijin}"))
+    assert f'href="/customers/{ruijin}/contacts/{li["id"]}"' in page
+    form = page_text(rita.get(f"/customers/{ruijin}/contacts/{li['id']}"))
+    assert 'value="Ms. Li"' in form and '<option value="user" selected>' in form
+    path = f"/customers/{ruijin}/contacts/{li['id']}"
+    before = counts(store)
+    for data, status, message in (({"name": " ", "role": "boss", "email": "x", "version": "1"}, 422,
+                                   "A name is required."),
+                                  ({"name": "Ms. Li", "version": "7"}, 409, "Someone else changed this contact")):
+        response = rita.post(path, data)
+        assert response.status_code == status and message in page_text(response)
+    assert counts(store) == before
+    saved = rita.post(path, {"name": "Ms. Li Na", "role": "decision_maker", "primary": "true",
+                             "email": "li@example.com", "version": "1"})
+    assert saved.status_code == 303
+    stored = {c["name"]: (c["role"], c["primary"], c["data"]) for c in store.find("contacts")}
+    assert stored == {"Ms. Li Na": ("decision_maker", True, {"email": "li@example.com"}),
+                      "Dr. Gu": (None, False, {})}
+    # another customer's contact is not this customer's, and rob sees neither
+    other = goldsieve_runtime.customers.create(people.rita, "Other clinic")
+    assert rita.get(f"/customers/{other['id']}/contacts/{gu['id']}").status_code == 404
+    assert login("rob").get(path).status_code == 404
+
+
+def test_the_picker_creates_a_customer_in_place(login, made, goldsieve_runtime):
+    rita, store = login("rita"), goldsieve_runtime.store
+    offered = page_text(rita.get("/customers/pick?customer_q=Xinhua"))
+    assert "Create the customer “Xinhua”" in offered
+    assert "Create the customer" not in page_text(rita.get("/customers/pick?customer_q=ruijin hospital"))
+    before = counts(store)
+    assert rita.client.post("/customers/pick", data={"customer_q": "Xinhua"}).status_code == 400  # no CSRF
+    for name, status, message in (("", 422, "A name is required."),
+                                  ("Huashan Hospital", 409, "Its owner: sam")):
+        response = rita.post("/customers/pick", {"customer_q": name}, htmx=True)
+        assert response.status_code == status and message in page_text(response)
+    assert counts(store) == before
+    created = rita.post("/customers/pick", {"customer_q": " Xinhua Hospital "}, htmx=True)
+    body = page_text(created)
+    [customer] = [c for c in store.find("customers") if c["name"] == "Xinhua Hospital"]
+    assert created.status_code == 200 and customer["owner"] == "rita"
+    assert f'value="{customer["id"]}" checked' in body
+    # a duplicate the user may see is chosen instead
+    again = page_text(rita.post("/customers/pick", {"customer_q": "ruijin HOSPITAL"}, htmx=True))
+    assert f'value="{made["ruijin"]}" checked' in again
+    assert login("eve").post("/customers/pick", {"customer_q": "Eve's"}).status_code == 403
+
+
+def test_the_picker_sends_a_customer_with_required_fields_to_its_own_page(login, goldsieve_runtime,
+                                                                         monkeypatch):
+    from goldsieve.records.model import RecordType, RecordTypes
+
+    customers = goldsieve_runtime.customers
+    strict = {**customers.types.customer.definition,
+              "fields": {**customers.types.customer.fields, "required": ["grade"]}}
+    monkeypatch.setattr(customers, "types", RecordTypes(RecordType("customer", strict), customers.types.contact))
+    rita = login("rita")
+    before = counts(goldsieve_runtime.store)
+    response = rita.post("/customers/pick", {"customer_q": "Xinhua"}, htmx=True)
+    body = page_text(response)
+    assert response.status_code == 422 and "This customer needs more details:" in body
+    assert 'href="/customers/new"' in body and "A name is required." not in body
+    assert counts(goldsieve_runtime.store) == before

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 from itertools import repeat
 from typing import Any
 
-#: What a store indexes unless told otherwise: what the engine, the API and sign-in look up.
+#: What a store indexes unless told otherwise: what the engine, the API, sign-in and the customer
+#: page (a customer's deals) look up.
 DEFAULT_INDEXES: dict[str, tuple[str, ...]] = {
-    "deals": ("funnel", "stage", "owner", "status"),
+    "deals": ("funnel", "stage", "owner", "status", "customer_id"),
     "events": ("deal_id",),
     "tokens": ("digest",),
     "users": ("username",),
@@ -26,7 +27,7 @@ DEFAULT_INDEXES: dict[str, tuple[str, ...]] = {
     "customers": ("owner",),
     "customer_events": ("customer_id",),
     "customer_keys": ("key", "customer_id"),
-    "contacts": ("customer_id",),
+    "contacts": ("customer_id", "data.email", "data.phone"),  # and lead intake's match
 }
 
 #: The ordered indexes a store keeps unless told otherwise: the paths the background work

@@ -164,4 +164,5 @@ def test_hand_over_everything_of_a_leaver(client, goldsieve_runtime):
     assert told == ["admin handed over to you what rita had: 2 open deals, 1 customers and 1 open tasks."]
     again = admin.post("users/rita/hand-over", {"to": "rob"}).json
     assert (again["deals"], again["customers"], again["tasks"]) == ([], [], [])
+    assert len(store.find("notifications", Eq("user", "rob"))) == 1  # nothing moved: nothing told
     assert engine.get(store.find("users", Eq("username", "rob"))[0], first["id"])["owner"] == "rob"

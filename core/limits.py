@@ -1,4 +1,5 @@
-"""The range of numbers goldsieve stores and counts, and how it reads a number a person typed.
+"""The range of numbers goldsieve stores and counts, how it reads a number a person typed, and
+the shape of what it stores: text every store keeps, and how deep a value may nest.
 
 Every part that takes a number from outside — deal data (the engine's validation), a query
 parameter, a form field, a cell read back from the store — asks here, so they all draw the line
@@ -9,6 +10,12 @@ and the board add amounts as decimals of 15 significant digits (what PostgreSQL 
 ``float8``), and every integer up to 10^15 is also exact as a JSON reader's double, so a value
 reads back as it was written. :data:`MAX_ID` bounds ids, versions and cursors: the largest
 integer every JSON reader keeps exact, well inside PostgreSQL's ``bigint``.
+
+:func:`storable_text` is the one rule for text (titles, notes, names, every string in a deal's
+or a customer's data, at any depth, keys too): PostgreSQL keeps no NUL in ``text`` or ``jsonb``,
+and a lone surrogate is not Unicode (no UTF-8 encoder writes it), so neither store may be asked
+to hold them. :data:`MAX_NESTING` bounds how deep a request body or a stored value nests, so
+that nothing that walks one (a JSON reader, a copy, a validator, a page) runs out of stack.
 """
 from __future__ import annotations
 
@@ -20,6 +27,8 @@ NUMBER_LIMIT = 10**15
 MAX_ID = 2**53 - 1
 #: The longest title a deal or a task may have; forms mirror it as ``maxlength``.
 MAX_TITLE = 200
+#: The deepest a request body or a value in a deal's data may nest (objects and lists counted).
+MAX_NESTING = 32
 
 #: ASCII digits only: Python's ``int()`` and ``float()`` also read ``²``, ``٣``, ``1_000`` and
 #: ``nan``, which nobody means as a number here.
@@ -44,6 +53,30 @@ def in_range(value: Any) -> bool:
     if isinstance(value, float) and not math.isfinite(value):
         return False
     return -NUMBER_LIMIT <= value <= NUMBER_LIMIT
+
+
+def storable_text(text: str) -> bool:
+    """Whether both stores can keep ``text`` as it is: no NUL, no lone surrogate.
+
+    A refusal names the field and says "NUL characters or broken Unicode"; U+FFFD, the
+    replacement character a broken form post is decoded into, is ordinary text.
+    """
+    return "\x00" not in text and not any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def nesting(value: Any, limit: int = MAX_NESTING) -> int:
+    """How deep ``value`` nests (a scalar 0, ``[]`` 1, ``[[1]]`` 2), counted without recursion
+    so that any depth can be measured; stops counting past ``limit`` (returns ``limit + 1``)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            depth += 1
+            if depth > limit:
+                return limit + 1
+            deepest = max(deepest, depth)
+            stack.extend((child, depth) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def whole_number(text: Any, low: int = 0, high: int = MAX_ID) -> int | None:

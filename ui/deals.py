@@ -28,6 +28,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from goldsieve.deals.bypass import MAX_REASON, set_aside
+from goldsieve.deals.checks import held_gate_violations
 from goldsieve.deals.engine import merge_data
 from goldsieve.deals.tasks import deal_tasks
 from goldsieve.errors import Forbidden, NotFound, ValidationFailed, Violation
@@ -120,6 +121,13 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
+def undeclared(funnel: Funnel, data: dict) -> list[tuple[str, Any]]:
+    """The keys of a deal's data its funnel does not declare (kept by ``extra_fields``, or stored
+    before the rule existed), sorted: the edit form has no field for them, the summary shows them."""
+    declared = forms.properties(funnel)
+    return sorted(((k, v) for k, v in data.items() if k not in declared), key=lambda item: item[0])
+
+
 def bypassed_items(funnel: Funnel, event: dict) -> list[str]:
     """What a ``gate_bypassed`` event set aside, in the page's language: "field: problem" for
     a field a gate asked for, the gate's own words otherwise."""
@@ -142,7 +150,7 @@ def status_label(status: str) -> str:
 def page_context(deal: dict, funnel: Funnel, **extra: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "deal": deal, "funnel": funnel, "stage_label": stage_label, "field_label": field_label,
-        "event_stage": event_stage, "bypassed_items": bypassed_items,
+        "event_stage": event_stage, "bypassed_items": bypassed_items, "undeclared": undeclared,
         "reason_label": reason_label, "show_value": show_value, "status_label": status_label,
         "amount": deal["data"].get("amount"),
         "may": lambda action: engine().may(g.user, action, deal),
@@ -152,9 +160,15 @@ def page_context(deal: dict, funnel: Funnel, **extra: Any) -> dict[str, Any]:
 
 
 def deal_form_context(deal: dict, funnel: Funnel, *, errors: list[Violation] = (),
-                      posted=None, saved: bool = False, conflict: bool = False) -> dict[str, Any]:
+                      posted=None, saved: bool = False, conflict: bool = False,
+                      held: list[Violation] = ()) -> dict[str, Any]:
+    """The edit form; ``held``: what of ``errors`` the gates of the deal's stage object to, said
+    as such beside each field, with "Save anyway" for a user allowed ``bypass_gate``."""
+    stage = stage_label(funnel, deal["stage"])
+    errors = [Violation(v.path, "held", _("Deals in “%(stage)s” need this field.", stage=stage))
+              if v in held and v.code == "required" else v for v in errors]
     by_field, others = forms.split_violations(funnel, errors)
-    title_errors = [v.message if v.code != "required" else _("A deal needs a title.")
+    title_errors = [_("A deal needs a title.") if v.code == "required" else forms.text_message(v)
                     for v in others if v.path == "/title"]
     return {
         "form_fields": forms.render(funnel, forms.field_names(funnel), values=deal["data"],
@@ -162,8 +176,12 @@ def deal_form_context(deal: dict, funnel: Funnel, *, errors: list[Violation] = (
                                  posted=posted, prefix="deal"),
         "title_value": posted.get("title", deal["title"]) if posted is not None else deal["title"],
         "title_errors": title_errors,
-        "form_errors": [v.message for v in others if v.path != "/title"],
+        "form_errors": [v.message for v in others if v.path not in ("/title", "/bypass_gate")],
         "saved": saved, "conflict": conflict, "max_title": MAX_TITLE,
+        "may_bypass": bool(held) and engine().may(g.user, "bypass_gate", deal),
+        "bypass_gate": posted.get("bypass_gate", "") if posted is not None else "",
+        "bypass_errors": [bypass_message(v) for v in others if v.path == "/bypass_gate"],
+        "max_bypass_reason": MAX_REASON,
         # after a conflict the form keeps the version it was made from: posting it again is
         # refused again, until a reload shows what the other person changed
         "form_version": posted.get("version", "") if conflict and posted is not None else deal["version"],
@@ -299,9 +317,16 @@ def save(deal_id: int):
             problems += [Violation(f"/data/{name}", "parse", messages[0])
                          for name, messages in parsed.errors.items()]
             raise ValidationFailed(problems)
-        saved = engine().update(g.user, deal_id, parsed.changes, version=version, title=title)
+        saved = engine().update(g.user, deal_id, parsed.changes, version=version, title=title,
+                                bypass_gate=bypass_reason(request.form))
     except ValidationFailed as failed:
-        form = deal_form_context(deal, funnel, errors=failed.violations, posted=request.form)
+        held = held_gate_violations(current_runtime().pm.hook, g.user, deal, funnel,
+                                    merge_data(deal["data"], parsed.changes)) if not parsed.errors else []
+        # the gates refused, or a "Save anyway" did for want of a reason: offer it (again)
+        gated = any(v in failed.violations for v in held) or \
+            any(v.path == "/bypass_gate" for v in failed.violations)
+        form = deal_form_context(deal, funnel, errors=failed.violations, posted=request.form,
+                                 held=held if gated else [])
         return deal_form_response(deal, funnel, form, 422)
     except Conflict:
         form = deal_form_context(deal, funnel, posted=request.form, conflict=True)
@@ -335,8 +360,9 @@ def add_note(deal_id: int):
     funnel = engine().funnel_of(deal)
     try:
         event = engine().add_note(g.user, deal_id, request.form.get("text", ""))
-    except ValidationFailed:
-        message = _("A note needs some text.")
+    except ValidationFailed as failed:
+        message = _("A note needs some text.") if failed.violations[0].code == "required" \
+            else forms.text_message(failed.violations[0])
         if not wants_fragment():
             return render_deal_page(deal, funnel, 422, note_error=message)
         body = render_template("deals/_note_form.html", deal=deal, note_error=message)

@@ -185,6 +185,16 @@ def split_violations(funnel: Declared, found: Iterable[Violation]) -> tuple[dict
     return by_field, others
 
 
+def text_message(violation: Violation) -> str:
+    """A refusal of text no store keeps, or of a value nested too deep, in the page's language;
+    any other violation's own message."""
+    if violation.code == "invalid":
+        return _("Text cannot hold NUL characters or broken Unicode.")
+    if violation.code == "too_deep":
+        return _("This nests deeper than %(limit)s levels.", limit=violation.limit)
+    return violation.message
+
+
 def field_message(schema: dict, violation: Violation) -> str:
     """A violation in the page's language (the engine speaks English).
 
@@ -212,7 +222,9 @@ def field_message(schema: dict, violation: Violation) -> str:
         "exclusiveMaximum": lambda: _("Enter a number less than %(limit)s.", limit=limit),
         "pattern": lambda: _("Enter a value in the expected format."),
     }
-    return bounds[violation.code]() if violation.code in bounds and violation.limit is not None else violation.message
+    if violation.code in bounds and violation.limit is not None:
+        return bounds[violation.code]()
+    return text_message(violation)
 
 
 def _type(schema: dict) -> str:
@@ -445,7 +457,7 @@ def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None)
     if kind == "json":
         try:
             return json.loads(raw), None
-        except ValueError:
+        except (ValueError, RecursionError):  # nested past the reader's stack is no JSON to keep
             return None, _("Enter valid JSON.")
     if schema.get("format") == "date-time":
         stamp = _from_local_input(raw)
@@ -514,7 +526,8 @@ def controls(
     """
     props, hints = properties(funnel), ui_hints(funnel)
     widgets, help_texts, plugins = hints.get("widgets", {}), hints.get("help", {}), _plugins()
-    values, errors = values or {}, errors or {}
+    # a store may hold data that is no object (written past the engine): no field has a value
+    values, errors = values if isinstance(values, dict) else {}, errors or {}
     required = set(required) | schema_required(funnel)
     result = []
     for name in names:

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NotFound
 from ..funnels.model import OPEN, Funnel, Stage
 from ..funnels.validation import compile_schema
-from ..limits import in_range
+from ..limits import in_range, storable_text
 from ..store import Group, Store
-from ..store.filters import Contains, Eq, Filter, all_of, matches
+from ..store.filters import Contains, Eq, Filter, Nothing, all_of, matches
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -45,7 +45,10 @@ def event_marker(store: Store) -> tuple[int, int]:
 
 
 def deal_filter(funnel_id: str, owner: str | None, q: str | None) -> Filter:
-    """What :func:`fetch` asks ``Engine.list`` for, besides the scope the engine adds."""
+    """What :func:`fetch` asks ``Engine.list`` for, besides the scope the engine adds (text no
+    store keeps matches nothing there, and here)."""
+    if any(isinstance(v, str) and not storable_text(v) for v in (funnel_id, owner, q)):
+        return Nothing()
     return all_of(Eq("funnel", funnel_id), Eq("status", OPEN),
                   Eq("owner", owner) if owner else None, Contains("title", q) if q else None)
 

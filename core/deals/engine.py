@@ -16,9 +16,9 @@ from ..clock import Clock, stamp, utc_now
 from ..errors import Forbidden, NotFound, ValidationFailed, Violation
 from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
-from ..funnels.transitions import reopen_violations, transition_violations
+from ..funnels.transitions import reopen_violations
 from ..funnels.validation import merge_data, violations
-from ..limits import MAX_TITLE
+from ..limits import storable_text
 from ..people.permissions import SYSTEM, is_system
 from ..people.teams import UNCHANGED
 from ..plugin_manager import call_each_plugin
@@ -26,6 +26,8 @@ from ..records.customers import Customers, link_problems
 from ..store import Conflict, Store, Transaction
 from ..store.filters import Contains, Eq, Everything, Filter, all_of, matches
 from .bypass import bypass_records, set_aside
+from .checks import (check_move, gate_violations, held_gate_violations, text_violations,
+                     title_violations, undeclared_violations)
 from .outbox import MAX_DEPTH, rows_for
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,12 @@ def diff_data(before: dict, after: dict) -> dict[str, list]:
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     }
+
+
+def readable(deal: Deal) -> Deal:
+    """The deal as pages and edits read it: data that is no object (written past the engine)
+    reads as no fields, so that the deal still shows and an edit replaces it."""
+    return deal if isinstance(deal.get("data"), dict) else {**deal, "data": {}}
 
 
 class Engine:
@@ -105,7 +113,7 @@ class Engine:
         # one row by primary key: evaluating the scope on it equals filtering in the query
         if deal is None or not self.can_see(user, deal):
             raise NotFound(f"deal {deal_id} not found")
-        return deal
+        return readable(deal)
 
     def list(
         self,
@@ -119,7 +127,12 @@ class Engine:
         after: int | None = None,
         limit: int = 50,
     ) -> list[Deal]:
-        """A page of the deals the user may see, newest first, filtered in the store."""
+        """A page of the deals the user may see, newest first, filtered in the store.
+
+        Text no store keeps (:func:`goldsieve.limits.storable_text`) matches no deal: it is
+        never sent to the store, which might refuse it rather than answer."""
+        if any(isinstance(v, str) and not storable_text(v) for v in (funnel, stage, owner, status, text)):
+            return []
         where = all_of(
             self.scope(user),
             Eq("funnel", funnel) if funnel else None,
@@ -128,7 +141,7 @@ class Engine:
             Eq("status", status) if status else None,
             Contains("title", text) if text else None,
         )
-        return self.store.find("deals", where, after=after, limit=limit, descending=True)
+        return [readable(d) for d in self.store.find("deals", where, after=after, limit=limit, descending=True)]
 
     def history(self, user: User, deal_id: int) -> list[dict]:
         """The deal's events, oldest first."""
@@ -186,13 +199,13 @@ class Engine:
         self.require(user, "create", deal)
         if owner != user["username"] and not by_rule:
             self.require(user, "reassign", deal)
-        problems = self._title_violations(title) + link_problems(
+        problems = title_violations(title) + link_problems(
             self.customers, user, customer_id, required=funnel.customer_required and not by_rule)
-        problems += violations(funnel.fields_validator, data)
+        problems += violations(funnel.fields_validator, data) + undeclared_violations(funnel, {}, data)
         if owner != user["username"] and not self._user_exists(owner):
             problems.append(Violation("/owner", "unknown_user", f"There is no user “{owner}”."))
         if not problems:
-            problems += self._gate_violations(funnel, {**deal, "stage": None}, first, user)
+            problems += gate_violations(self.hook, funnel, {**deal, "stage": None}, first, user)
         if problems:
             raise ValidationFailed(problems)
         return deal
@@ -219,18 +232,23 @@ class Engine:
 
     def update(self, user: User, deal_id: int, changes: dict, version: int | None = None,
                title: str | None = None, cause: dict | None = None,
-               customer_id: int | None = UNCHANGED) -> Deal:
+               customer_id: int | None = UNCHANGED, bypass_gate: str | None = None) -> Deal:
         """Change a deal's fields (and title, and customer: ``None`` unlinks it); the result
-        must satisfy the funnel's ``fields``."""
+        must satisfy the funnel's ``fields``, and still the gates of the deal's stage
+        (:func:`.checks.held_gate_violations`) unless ``bypass_gate`` gives a reason, as for a move."""
         deal = self._current(user, deal_id, version, "edit")
+        if bypass_gate is not None:
+            self.require(user, "bypass_gate", deal)  # who may, before what is wrong
         funnel = self.funnel_of(deal)
         data = merge_data(deal["data"], changes)
-        problems = violations(funnel.fields_validator, data)
+        problems = violations(funnel.fields_validator, data) + undeclared_violations(funnel, deal["data"], data)
         if title is not None:
-            problems += self._title_violations(title)
+            problems += title_violations(title)
         customer = deal.get("customer_id") if customer_id is UNCHANGED else customer_id
         if customer != deal.get("customer_id"):
             problems += link_problems(self.customers, user, customer, required=funnel.customer_required)
+        held = [] if problems else held_gate_violations(self.hook, user, deal, funnel, data)
+        problems, bypassed = set_aside(bypass_gate, problems, held)
         if problems:
             raise ValidationFailed(problems)
         changed = diff_data(deal["data"], data)
@@ -243,9 +261,13 @@ class Engine:
         now = stamp(self.clock())
         new = {**deal, "data": data, "title": title or deal["title"], "customer_id": customer,
                "version": deal["version"] + 1, "updated_at": now, "stale_since": None}
-        event = self.new_event(new, user, "updated", now, changes=changed)
-        self._write(new, deal["version"], [event], self._audit(user, "deal_updated", deal, new), cause)
-        self.observe([event], new, funnel)
+        events = [self.new_event(new, user, "updated", now, changes=changed)]
+        bypass, audited = bypass_records(deal["stage"], deal["stage"], bypass_gate, bypassed)
+        if bypass is not None:
+            events.append(self.new_event(new, user, "edit_bypassed", now, **bypass))
+        self._write(new, deal["version"], events,
+                    self._audit(user, "deal_updated", deal, new, **audited), cause)
+        self.observe(events, new, funnel)
         return new
 
     def move(
@@ -274,7 +296,8 @@ class Engine:
         if target is None:
             raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”."),
                                     *violations(funnel.fields_validator, data)])
-        refusing, gates = self.check_move(user, deal, funnel, target, data, lost_reason)
+        refusing, gates = check_move(self.hook, user, deal, funnel, target, data, lost_reason)
+        refusing += undeclared_violations(funnel, deal["data"], data) + text_violations(note, "/note")
         problems, bypassed = set_aside(bypass_gate, refusing, gates)
         if problems:
             raise ValidationFailed(problems)
@@ -304,21 +327,9 @@ class Engine:
 
     def check_move(self, user: User, deal: Deal, funnel: Funnel, target: Stage, data: dict,
                    lost_reason: str | None = None) -> tuple[list[Violation], list[Violation]]:
-        """Everything that would stop ``deal`` from entering ``target`` with ``data``; writes nothing:
-        what always refuses, and apart what the gates object (which ``bypass_gate`` sets aside).
-
-        The move form uses it to ask for exactly the fields still missing; :meth:`move` uses it
-        to refuse, so the two can never disagree.
-        """
-        refusing = violations(funnel.fields_validator, data)
-        refusing += transition_violations(funnel, deal, target, data)
-        if target.kind == LOST:
-            refusing += self._lost_reason_violations(funnel, lost_reason)
-        if any(p.path == "/to" for p in refusing):
-            return refusing, []
-        # a gate checks the same data: a number past the limit is said once, not per gate
-        gated = self._gate_violations(funnel, {**deal, "data": data}, target, user)
-        return refusing, [v for v in gated if v not in refusing]
+        """What would stop ``deal`` from entering ``target`` (:func:`.checks.check_move`); the move
+        form asks it for exactly the fields still missing, so form and move never disagree."""
+        return check_move(self.hook, user, deal, funnel, target, data, lost_reason)
 
     def win(self, user: User, deal_id: int, **kwargs: Any) -> Deal:
         deal = self.get(user, deal_id)
@@ -345,7 +356,7 @@ class Engine:
                 problems.append(Violation("/to", "not_applicable",
                                           f"“{target.label()}” does not apply to this deal."))
             else:
-                problems += self._gate_violations(funnel, deal, target, user)
+                problems += gate_violations(self.hook, funnel, deal, target, user)
         if problems:
             raise ValidationFailed(problems)
         now = stamp(self.clock())
@@ -363,6 +374,9 @@ class Engine:
         self.require(user, "edit", deal)
         if not isinstance(text, str) or not text.strip():
             raise ValidationFailed([Violation("/text", "required", "A note needs some text.")])
+        unstorable = text_violations(text, "/text")
+        if unstorable:
+            raise ValidationFailed(unstorable)
         now = stamp(self.clock())
         new = {**deal, "version": deal["version"] + 1, "updated_at": now, "stale_since": None}
         event = self.new_event(new, user, "note_added", now, note=text.strip())
@@ -521,30 +535,6 @@ class Engine:
                                         event=event, deal=deal, funnel=funnel)
             for plugin, error in failures:
                 log.error("plugin %s failed observing %s", plugin, event["type"], exc_info=error)
-
-    def _gate_violations(self, funnel: Funnel, deal: Deal, target: Stage, user: User) -> list[Violation]:
-        found: list[Violation] = []
-        for result in self.hook.goldsieve_gate_check(funnel=funnel, deal=deal, target=target, user=user):
-            for violation in result or []:
-                if violation not in found:
-                    found.append(violation)
-        return found
-
-    @staticmethod
-    def _title_violations(title: object) -> list[Violation]:
-        if not isinstance(title, str) or not title.strip():
-            return [Violation("/title", "required", "A deal needs a title.")]
-        if len(title) > MAX_TITLE:
-            return [Violation("/title", "maxLength", f"A title has at most {MAX_TITLE} characters.")]
-        return []
-
-    @staticmethod
-    def _lost_reason_violations(funnel: Funnel, reason: str | None) -> list[Violation]:
-        if reason in funnel.lost_reasons:
-            return []
-        choices = ", ".join(funnel.lost_reasons) or "none defined"
-        code = "required" if reason in (None, "") else "enum"
-        return [Violation("/lost_reason", code, f"Choose one of the funnel's lost reasons: {choices}.")]
 
     def _user_exists(self, username: str) -> bool:
         return self.store.count("users", Eq("username", username)) > 0

@@ -292,7 +292,7 @@ def _boolean(cell: str) -> bool:
 def _json(cell: str) -> Any:
     try:
         return json.loads(cell)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the reader's stack: past any limit too
         raise ValueError(f"“{cell[:40]}” is not valid JSON") from None
 
 

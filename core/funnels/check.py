@@ -190,6 +190,10 @@ def _semantic_findings(d: dict[str, Any]) -> Iterator[Finding]:
     yield from check_json_schema(fields, "/fields")
     yield from check_bounds(fields, "/fields")
     yield from check_names(fields, "/fields", field_names)
+    if d.get("extra_fields") is True and fields.get("additionalProperties") is False:
+        yield Finding("/extra_fields", "keeps undeclared keys, but `fields` says "
+                      "`additionalProperties: false`, which refuses every one",
+                      "drop one of the two", WARNING)
     conditions = [(f"/stages/{i}/{key}", s[key]) for i, s in enumerate(stages)
                   for key in ("gate", "applies_when") if key in s]
     conditions += [(f"/highlight/{i}/when", h["when"]) for i, h in enumerate(d.get("highlight", []))]

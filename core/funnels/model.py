@@ -85,6 +85,8 @@ class Funnel:
         }
         self.fields_schema: dict = definition.get("fields", {"type": "object"})
         self.fields_validator = compile_schema(self.fields_schema)
+        #: whether a deal's data may hold keys ``fields`` does not declare (docs/funnels.md)
+        self.extra_fields: bool = definition.get("extra_fields", False) is True
         # compiled once per funnel version: each write only evaluates them
         self.rules: list[Rule] = [Rule.from_definition(a) for a in definition.get("automations", [])]
         self.assignment: dict[str, Any] = definition.get("assignment", {})

@@ -4,13 +4,14 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from typing import Any, Iterable
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from ..errors import Violation
-from ..limits import NUMBER_LIMIT, in_range, is_number
+from ..errors import ValidationFailed, Violation
+from ..limits import MAX_NESTING, NUMBER_LIMIT, in_range, is_number, nesting, storable_text
 
 _FORMATS = FormatChecker()
 BOUNDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
@@ -24,7 +25,14 @@ def compile_schema(schema: dict) -> Draft202012Validator:
 
 def merge_data(data: dict, changes: dict | None) -> dict:
     """Apply changes to a copy of declared data (a deal's, a customer's); a ``None`` value
-    removes the field (merge patch)."""
+    removes the field (merge patch).
+
+    :class:`ValidationFailed` (``too_deep`` at the field) for a change nesting deeper than
+    :data:`~goldsieve.limits.MAX_NESTING`: copying it could exhaust the stack.
+    """
+    deep = _too_deep(changes or {}, "/data")
+    if deep:
+        raise ValidationFailed(deep)
     merged = copy.deepcopy(data)
     for key, value in (changes or {}).items():
         if value is None:
@@ -32,6 +40,30 @@ def merge_data(data: dict, changes: dict | None) -> dict:
         else:
             merged[key] = copy.deepcopy(value)
     return merged
+
+
+def too_deep(path: str) -> Violation:
+    """The refusal of a value nesting deeper than :data:`~goldsieve.limits.MAX_NESTING`."""
+    return Violation(path, "too_deep", f"This nests deeper than {MAX_NESTING} levels.", MAX_NESTING)
+
+
+def _too_deep(data: Any, prefix: str) -> list[Violation]:
+    """``data`` nesting past the limit: refused at each field that does, else at ``prefix``."""
+    if nesting(data) <= MAX_NESTING:
+        return []
+    deep = [key for key, value in data.items() if nesting(value, MAX_NESTING - 1) >= MAX_NESTING] \
+        if isinstance(data, dict) else []
+    return [too_deep(pointer(prefix, [key])) for key in deep] or [too_deep(prefix)]
+
+
+def text_violation(path: str) -> Violation:
+    """The refusal of text no store keeps (:func:`goldsieve.limits.storable_text`)."""
+    return Violation(path, "invalid", "Text cannot hold NUL characters or broken Unicode.")
+
+
+def shown_key(key: str) -> str:
+    """A key as a refusal names it: NUL and lone surrogates written as ``\\uXXXX``."""
+    return re.sub("[\x00\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", key)
 
 
 def pointer_part(part: object) -> str:
@@ -50,6 +82,9 @@ def violations(validator: Draft202012Validator, data: Any, prefix: str = "/data"
     A missing required property is reported at the property's own path (``/data/amount``),
     which is what a form needs to put the message beside the right input.
     """
+    deep = _too_deep(data, prefix)  # before anything walks it
+    if deep:
+        return deep
     found: list[Violation] = list(_unstorable(data, prefix))
     if found:  # such a number compares oddly with every bound: its other "errors" would confuse
         return found
@@ -66,10 +101,13 @@ def violations(validator: Draft202012Validator, data: Any, prefix: str = "/data"
 
 
 def _unstorable(value: Any, path: str) -> Iterable[Violation]:
-    """Numbers goldsieve cannot hold or sum exactly (:func:`goldsieve.limits.in_range`), wherever
-    they are in the data: the default bound of every number, which a field's own ``minimum`` and
+    """Numbers goldsieve cannot hold or sum exactly (:func:`goldsieve.limits.in_range`), and text
+    no store keeps (:func:`goldsieve.limits.storable_text`, in keys too), wherever they are in the
+    data. The number bound is the default of every number, which a field's own ``minimum`` and
     ``maximum`` may narrow (``goldsieve check`` flags wider ones). JSON Schema lets NaN and the
     infinities through ``minimum``, and compares 10^400 with a ``multipleOf`` by overflowing."""
+    if isinstance(value, str) and not storable_text(value):
+        yield text_violation(path)
     if is_number(value) and not in_range(value):
         if isinstance(value, float) and math.isnan(value):  # neither too large nor too small
             yield Violation(path, "type", "Enter a finite number.")
@@ -79,7 +117,10 @@ def _unstorable(value: Any, path: str) -> Iterable[Violation]:
             yield Violation(path, "minimum", f"Enter a number of at least {-NUMBER_LIMIT:,}.", -NUMBER_LIMIT)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _unstorable(item, pointer(path, [key]))
+            if isinstance(key, str) and not storable_text(key):
+                yield text_violation(pointer(path, [shown_key(key)]))
+            else:
+                yield from _unstorable(item, pointer(path, [key]))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _unstorable(item, pointer(path, [index]))

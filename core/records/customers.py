@@ -20,6 +20,7 @@ from ..audit import audit_entry, diff, record
 from ..clock import Clock, stamp, utc_now
 from ..errors import Duplicate, Forbidden, NotFound, ValidationFailed, Violation
 from ..funnels.validation import merge_data, violations
+from ..limits import storable_text
 from ..people.permissions import is_system
 from ..people.users import find_user
 from ..store import Conflict, Store, Transaction, UniqueViolation
@@ -45,7 +46,7 @@ def name_problems(name: object, path: str = "/name") -> list[Violation]:
         return [Violation(path, "required", "A name is required.")]
     if len(name.strip()) > MAX_NAME:
         return [Violation(path, "maxLength", f"A name has at most {MAX_NAME} characters.", limit=MAX_NAME)]
-    if "\x00" in name or any("\ud800" <= c <= "\udfff" for c in name):
+    if not storable_text(name):
         return [Violation(path, "invalid", "A name cannot hold NUL characters or broken Unicode.")]
     return []
 
@@ -104,7 +105,10 @@ class Customers:
              limit: int = 50) -> list[Customer]:
         """A page of the customers the user may see, newest first, filtered in the store
         (``team``: the customers owned in that team, as the page's "team" filter asks; a
-        released customer keeps its last team but is the pool's)."""
+        released customer keeps its last team but is the pool's). Text no store keeps matches
+        none (it is never sent to the store, which might refuse it rather than answer)."""
+        if any(isinstance(v, str) and not storable_text(v) for v in (text, owner, team)):
+            return []
         where = all_of(self.scope(user), NOT_MERGED,
                        Contains("name", text) if text else None,
                        Eq("owner", owner) if owner else None,

@@ -47,7 +47,7 @@ def create_app(
     app.config.update(
         SECRET_KEY=secret_key(runtime.workspace.path),
         JSON_SORT_KEYS=False,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=request_limit(runtime.workspace.config),
     )
     app.config.update(config or {})
     app.url_map.converters["int"] = IdConverter  # before any route is added: every <int:…> is one
@@ -96,6 +96,21 @@ class IdConverter(IntegerConverter):
     """
 
     regex = "[0-9]{1,%d}" % len(str(MAX_ID))
+
+
+#: The largest request body by default (``max_request_bytes`` in goldsieve.toml): a deal, a
+#: lead or a form post is a few kilobytes; the limit is also the proxy's (docs/deploy.md).
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+def request_limit(config: dict[str, Any]) -> int:
+    """``max_request_bytes`` in goldsieve.toml: the largest request body, answered 413 beyond
+    (in the API's error envelope under ``/api/``), from 1 KiB to 1 GiB."""
+    size = config.get("max_request_bytes", MAX_REQUEST_BYTES)
+    if not isinstance(size, int) or isinstance(size, bool) or not 1024 <= size <= 1024**3:
+        raise WorkspaceError(f"goldsieve.toml: max_request_bytes = {size!r}: the largest request "
+                             f"body in bytes, 1024 to {1024**3} (default {MAX_REQUEST_BYTES})")
+    return size
 
 
 def proxy_hops(config: dict[str, Any]) -> int:

@@ -9,12 +9,14 @@ The funnel, restated by hand:
 
 - fields: ``company`` (string, minLength 1, required), ``amount`` (number >= 0),
   ``needs_survey`` (string), ``demo_date`` (string, format date), ``discount`` (number in
-  [0, 1]), ``approval_note`` (string); other keys are allowed (no ``additionalProperties``);
+  [0, 1]), ``approval_note`` (string); a write that sets any other key is refused at that key
+  (``unknown_field``: no ``extra_fields``), one kept as stored or removed is not;
 - stages in order: lead, qualified (gate: needs_survey), exec_visit (only when
   ``amount >= 1_000_000``, JSON Schema style), quote (gate: amount), negotiation, won (kind won),
   lost (kind lost);
 - transitions: ``skip: false``, ``back: true``, ``reopen`` defaults to true;
-- lost reasons: price, competitor.
+- lost reasons: price, competitor;
+- an edit must not break a gate the deal's stage requires (cumulatively) that held before it.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ KIND = {"lead": "open", "qualified": "open", "exec_visit": "open", "quote": "ope
         "negotiation": "open", "won": "won", "lost": "lost"}
 GATE_REQUIRES = {"qualified": ["needs_survey"], "quote": ["amount"]}
 LOST_REASONS = {"price", "competitor"}
+DECLARED = {"company", "amount", "needs_survey", "demo_date", "discount", "approval_note"}
 MAX_TITLE = 200
 
 Problems = list[tuple[str, str]]
@@ -93,6 +96,13 @@ def field_problems(data: dict) -> Problems:
         elif data["discount"] > 1:
             at("discount", "maximum")
     return found
+
+
+def undeclared_problems(before: dict, after: dict) -> Problems:
+    """Keys the funnel does not declare that a write sets (to a value other than the stored one)."""
+    missing = object()
+    return [(f"/data/{key}", "unknown_field") for key in after
+            if key not in DECLARED and before.get(key, missing) != after[key]]
 
 
 def title_problems(title: Any) -> Problems:
@@ -167,6 +177,7 @@ def event(type_: str, by: str, at: str, *, from_stage=None, to_stage=None, lost_
 
 def create_problems(users: set[str], by: str, title: Any, data: dict, owner: str | None) -> Problems:
     problems = title_problems(title) + field_problems(merged({}, data))  # None: no such field
+    problems += undeclared_problems({}, merged({}, data))
     owner = owner or by
     if owner != by and owner not in users:
         problems.append(("/owner", "unknown_user"))
@@ -175,10 +186,23 @@ def create_problems(users: set[str], by: str, title: Any, data: dict, owner: str
 
 
 def update_problems(deal: ModelDeal, changes: dict, title: Any) -> Problems:
-    problems = field_problems(merged(deal.data, changes))
+    data = merged(deal.data, changes)
+    problems = field_problems(data) + undeclared_problems(deal.data, data)
     if title is not None:
         problems += title_problems(title)
+    if not problems:
+        problems = sorted(stage_requires(deal.stage, data) - stage_requires(deal.stage, deal.data))
     return sorted(problems)
+
+
+def stage_requires(stage: str, data: dict) -> set[tuple[str, str]]:
+    """What the gates of ``stage`` and of the stages before it on the path of ``data`` find
+    missing (a lost stage has no gate here)."""
+    if KIND[stage] == "lost":
+        return set()
+    path = [s for s in STAGES if on_path(s, data)]
+    return {(f"/data/{name}", "required") for s in path if STAGES.index(s) <= STAGES.index(stage)
+            for name in GATE_REQUIRES.get(s, []) if name not in data}
 
 
 def move_problems(deal: ModelDeal, to: Any, changes: dict | None, lost_reason: Any) -> Problems:
@@ -191,7 +215,7 @@ def move_problems(deal: ModelDeal, to: Any, changes: dict | None, lost_reason: A
     data = merged(deal.data, changes)
     if to not in KIND:
         return sorted([("/to", "unknown_stage")] + field_problems(data))
-    problems = field_problems(data)
+    problems = field_problems(data) + undeclared_problems(deal.data, data)
     path = [s for s in STAGES if on_path(s, data)]
     here = STAGES.index(deal.stage)
     there = STAGES.index(to)

@@ -401,3 +401,15 @@ def test_cli_import_without_an_admin_says_so(goldsieve_workspace, tmp_path):
     path = write_csv(tmp_path, GOOD)
     result = run("import", str(path), "--funnel", FUNNEL, "--workspace", str(goldsieve_workspace.path))
     assert result.exit_code == 1 and "no admin user" in result.stderr
+
+
+def test_an_imported_cell_with_nul_or_nested_too_deep_is_refused(runtime, tmp_path):
+    """Issue 14, part 2: the same text and nesting rules as every other write, on every row."""
+    deep = "[" * 5000 + "]" * 5000
+    just_past = "[" * 32 + "]" * 32
+    path = write_csv(tmp_path, f"title,company,modules\nA,Ac\x00me,crm\nB,B,{deep}\nC,C,{just_past}\n")
+    problems = import_csv(runtime, path, FUNNEL, {}).problems
+    assert problems[0] == f"{path}:2: company: Text cannot hold NUL characters or broken Unicode."
+    assert problems[1].startswith(f"{path}:3: modules: “[[[[") and problems[1].endswith("is not valid JSON")
+    assert problems[2] == f"{path}:4: modules: This nests deeper than 32 levels."
+    assert len(problems) == 3 and counts(runtime) == (0, 0)

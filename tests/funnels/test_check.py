@@ -284,3 +284,14 @@ def test_duplicate_key_in_file(tmp_path):
     path = tmp_path / "dup.json"
     path.write_text(text, encoding="utf-8")
     assert any(f.pointer == "/stages/0/kind" and "more than once" in f.message for f in check_file(path))
+
+
+def test_extra_fields_is_a_boolean_and_a_contradiction_is_a_warning():
+    d = load()
+    assert check_definition({**d, "extra_fields": True}) == check_definition(d)
+    assert at({**d, "extra_fields": "yes"}, "/extra_fields")
+    closed = copy.deepcopy(d)
+    closed["fields"]["additionalProperties"] = False
+    [finding] = [f for f in check_definition({**closed, "extra_fields": True}) if f.pointer == "/extra_fields"]
+    assert finding.severity == "warning" and "additionalProperties" in finding.message
+    assert not [f for f in check_definition(closed) if f.pointer == "/extra_fields"]

@@ -24,6 +24,7 @@ from goldsieve.runtime import open_runtime
 from goldsieve.store.filters import Eq, Everything, Nothing
 
 from tests.automation.receiver import receiver  # noqa: F401  (a fixture)
+from tests.conftest import load_funnel
 
 DOCS = Path(__file__).parents[2] / "docs" / "plugins.md"
 HOOKS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
@@ -330,6 +331,14 @@ class PilotRegionOnly:
         return None
 
 
+def _with_region() -> dict:
+    """The example funnel declaring the ``region`` the docs' example filters on."""
+    funnel = load_funnel("design_example")
+    funnel["fields"]["properties"]["region"] = {"type": "string", "title": "Region"}
+    return funnel
+
+
+@pytest.mark.parametrize("goldsieve_funnel", [_with_region()], ids=["region"])
 def test_hook_goldsieve_visibility(goldsieve_engine, goldsieve_make_user, goldsieve_register,
                                    goldsieve_user):
     intern = goldsieve_make_user("intern.ivy", "rep")

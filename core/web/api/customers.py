@@ -9,7 +9,7 @@ from ...records.merging import merge
 from ...records.pool import claim, release
 from ..app import current_runtime
 from .errors import error_response
-from .routes import body, bp, paging
+from .routes import body, bp, paging, storable_args
 from .schemas import (
     ContactCreateSchema,
     ContactSchema,
@@ -37,6 +37,7 @@ def list_customers():
     ``pool=true`` (only the pool's)."""
     args = request.args
     cursor, limit = paging()
+    storable_args("q", "owner")
     pool = args.get("pool")
     if pool not in (None, "true", "false"):
         raise ValidationFailed([Violation("/pool", "invalid", "pool is true or false.")])

@@ -10,8 +10,8 @@ from marshmallow import Schema, ValidationError
 from ... import __version__
 from ...audit import find_audit
 from ...errors import Forbidden, NotFound, ValidationFailed, Violation
-from ...funnels.validation import pointer
-from ...limits import whole_number
+from ...funnels.validation import pointer, shown_key, text_violation, too_deep
+from ...limits import MAX_NESTING, nesting, storable_text, whole_number
 from ...people.teams import UNCHANGED
 from ...people.users import user_for_token
 from ...store import Conflict
@@ -52,30 +52,43 @@ class _Constant:
 
 def body(schema: Schema) -> dict[str, Any]:
     """The request's JSON object loaded through ``schema``; 422 for anything else, naming where
-    a body held a ``NaN`` or ``Infinity``."""
+    a body held a ``NaN`` or ``Infinity`` or text no store keeps, and at ``/`` a body nesting
+    deeper than :data:`~goldsieve.limits.MAX_NESTING` (``too_deep``). A body larger than
+    ``MAX_CONTENT_LENGTH`` is a 413 before it is read."""
     payload = None
     if request.is_json:
         try:
             payload = json.loads(request.get_data(cache=True), parse_constant=_Constant)
+        except RecursionError:  # deeper than the reader's stack: far past the limit
+            raise ValidationFailed([too_deep("/")]) from None
         except ValueError:  # not JSON, not UTF-8, or an integer too long to read
             payload = None
     if not isinstance(payload, dict):
         raise ValidationFailed([Violation("", "type", "Send a JSON object (Content-Type: application/json).")])
-    constants = list(_constants(payload, ()))
-    if constants:
-        raise ValidationFailed(constants)
+    if nesting(payload) > MAX_NESTING:  # before anything walks it
+        raise ValidationFailed([too_deep("/")])
+    problems = list(_unreadable(payload, ()))
+    if problems:
+        raise ValidationFailed(problems)
     return schema.load(payload)
 
 
-def _constants(value: Any, parts: tuple[Any, ...]) -> Iterator[Violation]:
+def _unreadable(value: Any, parts: tuple[Any, ...]) -> Iterator[Violation]:
+    """Where a body holds a constant that is no JSON number, or text (a key too) that no store
+    keeps (:func:`goldsieve.limits.storable_text`): refused at the API, whatever field it is."""
     if isinstance(value, _Constant):
         yield Violation(pointer("", parts), "type", f"{value.token} is not a JSON number: send a finite number.")
+    elif isinstance(value, str) and not storable_text(value):
+        yield text_violation(pointer("", parts))
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _constants(item, (*parts, key))
+            if storable_text(key):
+                yield from _unreadable(item, (*parts, key))
+            else:
+                yield text_violation(pointer("", (*parts, shown_key(key))))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _constants(item, (*parts, index))
+            yield from _unreadable(item, (*parts, index))
 
 
 @bp.before_request
@@ -187,10 +200,19 @@ def paging() -> tuple[int | None, int]:
     return after, limit
 
 
+def storable_args(*names: str) -> None:
+    """422 naming each of these query arguments that holds text no store keeps (NUL, a lone
+    surrogate): it could match nothing, and PostgreSQL refuses to be asked."""
+    unstorable = [text_violation(f"/{name}") for name in names if not storable_text(request.args.get(name, ""))]
+    if unstorable:
+        raise ValidationFailed(unstorable)
+
+
 @bp.get("/deals")
 def list_deals():
     args = request.args
     cursor, limit = paging()
+    storable_args("funnel", "stage", "owner", "status", "q")
     deals = current_runtime().engine.list(
         g.user, funnel=args.get("funnel"), stage=args.get("stage"), owner=args.get("owner"),
         status=args.get("status"), text=args.get("q"),
@@ -227,7 +249,8 @@ def patch_deal(deal_id: int):
     payload = body(DealPatchSchema())
     deal = current_runtime().engine.update(g.user, deal_id, payload["data"], version=payload["version"],
                                    title=payload.get("title"),
-                                   customer_id=payload.get("customer_id", UNCHANGED))
+                                   customer_id=payload.get("customer_id", UNCHANGED),
+                                   bypass_gate=payload.get("bypass_gate"))
     return jsonify(dump_deal(deal))
 
 

@@ -71,6 +71,11 @@ class DealPatchSchema(StrictSchema):
     version = fields.Integer(required=True, strict=True, validate=VERSION)
     customer_id = fields.Integer(allow_none=True, strict=True, validate=ID,
                                  metadata={"description": "a customer you may see; null unlinks it"})
+    bypass_gate = fields.String(allow_none=True, metadata={"description": (
+        "Admins only (permission bypass_gate; anyone else gets 403): the reason, 1-500 characters, "
+        "for saving an edit that breaks what the deal's stage requires (its cumulative gates) "
+        "anyway. What the gates object is recorded in an edit_bypassed event and the audit log "
+        "instead of refusing; every other problem still answers 422.")})
 
 
 class MoveSchema(StrictSchema):
@@ -109,7 +114,7 @@ class EventSchema(Schema):
     changes = fields.Dict()
     note = fields.String(allow_none=True)
     violations = fields.List(fields.Nested(ErrorItemSchema), metadata={
-        "description": "gate_bypassed only: what the gates objected to (note holds the reason)"})
+        "description": "gate_bypassed and edit_bypassed only: what the gates objected to (note holds the reason)"})
 
 
 class EventPageSchema(Schema):

@@ -75,3 +75,24 @@ def test_the_openapi_document_shows_bypass_gate(api):
     field = schemas["Move"]["properties"]["bypass_gate"]
     assert "string" in field["type"] and "bypass_gate" in field["description"]
     assert "violations" in schemas["Event"]["properties"]
+
+
+def test_an_edit_breaking_the_stage_gate_is_422_unless_an_admin_saves_anyway(api, rep_api, goldsieve_runtime):
+    """Gates hold after entry (issue 14, part 7): the edit is refused like a move into the stage."""
+    deal = create(rep_api)
+    moved = rep_api.post(f"deals/{deal['id']}/move", {"to": "qualified", "data": {"needs_survey": "done"}})
+    assert moved.status_code == 200, moved.json
+    before = unchanged(api, deal)
+    refused = rep_api.patch(f"deals/{deal['id']}", {"version": 2, "data": {"needs_survey": None}})
+    assert refused.status_code == 422
+    assert [(e["path"], e["code"]) for e in refused.json["errors"]] == [("/data/needs_survey", "required")]
+    forbidden = rep_api.patch(f"deals/{deal['id']}", {"version": 2, "data": {"needs_survey": None},
+                                                      "bypass_gate": REASON})
+    assert forbidden.status_code == 403
+    assert unchanged(api, deal) == before
+    saved = api.patch(f"deals/{deal['id']}", {"version": 2, "data": {"needs_survey": None}, "bypass_gate": REASON})
+    assert saved.status_code == 200, saved.json
+    assert "needs_survey" not in saved.json["data"] and saved.json["stage"] == "qualified"
+    events = api.get(f"deals/{deal['id']}/history").json["items"]
+    assert [e["type"] for e in events[-2:]] == ["updated", "edit_bypassed"]
+    assert events[-1]["note"] == REASON

@@ -78,15 +78,16 @@ def test_negative_numbers_past_the_limit_and_numbers_deep_in_the_data_are_refuse
     response = api.patch(f"deals/{deal['id']}", {"version": 1, "data": {
         "balance": -NUMBER_LIMIT - 1, "history": [1, {"peak": 1e300}]}})
     assert response.status_code == 422
-    assert sorted(errors(response)) == [("/data/balance", "minimum"), ("/data/history/1/peak", "maximum")]
+    # the funnel declares neither field: each is named twice (tests/web/api/test_extra_fields.py opts in)
+    assert sorted(errors(response)) == [("/data/balance", "minimum"), ("/data/balance", "unknown_field"),
+                                        ("/data/history", "unknown_field"), ("/data/history/1/peak", "maximum")]
     response = send(api, "PATCH", f"deals/{deal['id']}", '{"version": 1, "data": {"history": [1, NaN]}}')
-    assert errors(response) == [("/data/history/1", "type")]
+    assert errors(response) == [("/data/history/1", "type")]  # refused at the API, before the engine
     assert counts(goldsieve_runtime) == before
 
 
 def test_the_limit_itself_is_a_number_like_any_other(api, deal):
-    response = api.patch(f"deals/{deal['id']}", {"version": 1, "data": {
-        "amount": NUMBER_LIMIT, "balance": -NUMBER_LIMIT, "history": [NUMBER_LIMIT - 0.5]}})
+    response = api.patch(f"deals/{deal['id']}", {"version": 1, "data": {"amount": NUMBER_LIMIT}})
     assert response.status_code == 200, response.json
     assert api.get(f"deals/{deal['id']}").json["data"]["amount"] == NUMBER_LIMIT
 

@@ -54,8 +54,10 @@ messages: | $(BIN)/goldsieve
 run: $(BIN)/goldsieve assets
 	$(BIN)/goldsieve demo --workspace $(WORKSPACE) --port $(PORT) --host $(HOST)
 
+# one test process per core (pytest-xdist): every test keeps its own workspace, store schema and
+# port, so they run side by side; the browser harness starts a server and a browser per process
 test: $(BIN)/goldsieve assets
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 # Benchmarks print their tables; bench/README.md records them with the machine's core count.
 bench: $(BIN)/goldsieve

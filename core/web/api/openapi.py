@@ -8,7 +8,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from ... import __version__
 from ...analytics.windows import FIRST_YEAR, INTERVALS, LAST_YEAR, YEAR_PATTERN
-from ...limits import MAX_ID
+from ...limits import MAX_ID, MAX_NESTING
+from ..app import MAX_REQUEST_BYTES
 from . import schemas as s
 from .routes import MAX_LIMIT
 
@@ -61,7 +62,10 @@ def _responses(ok: int, schema: str | dict, *failures: int, duplicate: bool = Fa
     out = {str(ok): {"description": "success", **_json(schema)}}
     reasons = {401: "missing or invalid token", 403: "you may see it but not do this",
                404: "no such thing, or not visible to you",
-               409: "stale version", 422: "invalid request; every problem listed"}
+               409: "stale version",
+               422: "invalid request; every problem listed: a field's rule, `unknown_field` (a data "
+                    "key the funnel does not declare, unless it says `extra_fields`), `too_deep` "
+                    f"(a body nested beyond {MAX_NESTING} levels), `invalid` (NUL or broken Unicode)"}
     for code in failures:
         out[str(code)] = {"description": reasons[code], **_json("Conflict" if code == 409 else "Error")}
     if duplicate:
@@ -176,6 +180,11 @@ def build_spec() -> dict:
     for path, operations in document["paths"].items():
         for operation in operations.values():
             operation.setdefault("tags", [TAGS[path.split("/")[3]]])
+            if "requestBody" in operation:
+                operation["responses"]["413"] = {
+                    "description": "the body is larger than `max_request_bytes` (goldsieve.toml; "
+                                   f"{MAX_REQUEST_BYTES // 2**20} MiB unless set)",
+                    **_json({"$ref": "#/components/schemas/Error"})}  # resolved: the document is built
     return document
 
 

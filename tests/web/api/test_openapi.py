@@ -25,6 +25,9 @@ def test_every_operation_has_a_summary_a_section_and_an_example_body(path, metho
         name = media["schema"]["$ref"].rsplit("/", 1)[1]
         assert media["example"] == EXAMPLES[name]
         getattr(schemas, f"{name}Schema")().load(media["example"])  # raises on a wrong example
+        assert "max_request_bytes" in operation["responses"]["413"]["description"]
+    if "422" in operation["responses"]:
+        assert "too_deep" in operation["responses"]["422"]["description"]
 
 
 def test_the_deal_examples_fit_the_software_template():

@@ -11,7 +11,8 @@ import json
 import pytest
 
 from goldsieve.people.teams import update_team
-from goldsieve.people.users import find_user
+from goldsieve.people.users import find_user, issue_token
+from goldsieve.testing import ApiClient
 
 BOTH_STORES = pytest.mark.parametrize("goldsieve_store_url", ["tinydb:data", "postgresql"],
                                       indirect=True)
@@ -83,3 +84,15 @@ def customers(goldsieve_runtime):
 def counts(store) -> dict[str, int]:
     return {t: store.count(t) for t in ("customers", "customer_events", "customer_keys", "contacts",
                                         "audit", "notifications")}
+
+
+@pytest.fixture
+def client(goldsieve_app, goldsieve_runtime, people):
+    """``client("rita")`` → an API client with a token of that user (one each: issuing is audited)."""
+    made: dict[str, ApiClient] = {}
+
+    def as_user(name: str) -> ApiClient:
+        if name not in made:
+            made[name] = ApiClient(goldsieve_app.test_client(), issue_token(goldsieve_runtime.store, name))
+        return made[name]
+    return as_user

@@ -6,3 +6,8 @@ from __future__ import annotations
 def pytest_generate_tests(metafunc):
     if "goldsieve_store_url" in metafunc.fixturenames:
         metafunc.parametrize("goldsieve_store_url", ["tinydb:data", "postgresql"], indirect=True)
+
+
+def errors(response) -> list[tuple[str, str]]:
+    """A refusal's ``(path, code)`` pairs, in order."""
+    return [(e["path"], e["code"]) for e in response.json["errors"]]

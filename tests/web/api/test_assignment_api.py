@@ -5,27 +5,15 @@ Team north: manager mia, reps rita and rob; team south: rep sam; an admin and an
 """
 from __future__ import annotations
 
-import pytest
-
-from goldsieve.people.users import issue_token, set_active, set_locale
+from goldsieve.people.users import set_active, set_locale
 from goldsieve.store.filters import Eq
-from goldsieve.testing import ApiClient
 
 from tests.records.conftest import (  # noqa: F401  (fixtures)
+    client,
     goldsieve_workspace,
     people,
 )
-
-
-@pytest.fixture
-def client(goldsieve_app, goldsieve_runtime, people):
-    def as_user(name: str) -> ApiClient:
-        return ApiClient(goldsieve_app.test_client(), issue_token(goldsieve_runtime.store, name))
-    return as_user
-
-
-def errors(response) -> list[tuple[str, str]]:
-    return [(e["path"], e["code"]) for e in response.json["errors"]]
+from tests.web.api.conftest import errors
 
 
 def written(store) -> dict[str, int]:

@@ -2,27 +2,15 @@
 rep can never learn about another rep's customer (on both stores, as the whole API suite)."""
 from __future__ import annotations
 
-import pytest
-
-from goldsieve.people.users import issue_token, update_user
-from goldsieve.testing import ApiClient
+from goldsieve.people.users import update_user
 
 from tests.records.conftest import (  # noqa: F401  (fixtures)
+    client,
     counts,
     goldsieve_workspace,
     people,
 )
-
-
-@pytest.fixture
-def client(goldsieve_app, goldsieve_runtime, people):
-    def as_user(name: str) -> ApiClient:
-        return ApiClient(goldsieve_app.test_client(), issue_token(goldsieve_runtime.store, name))
-    return as_user
-
-
-def errors(response) -> list[tuple[str, str]]:
-    return [(e["path"], e["code"]) for e in response.json["errors"]]
+from tests.web.api.conftest import errors
 
 
 def test_create_get_patch_and_list(client, goldsieve_runtime):

@@ -13,6 +13,8 @@ import pytest
 
 from goldsieve.limits import MAX_ID, NUMBER_LIMIT
 
+from tests.web.api.conftest import errors
+
 FUNNEL = "handmade"
 TABLES = ("deals", "events", "audit", "outbox")
 
@@ -36,10 +38,6 @@ def counts(runtime) -> dict[str, int]:
 def send(api, method: str, path: str, text: str):
     """A body sent as written: ``json=`` could not carry ``NaN`` or 400 digits unchanged."""
     return api.request(method, path, headers={"Content-Type": "application/json"}, data=text)
-
-
-def errors(response) -> list[tuple[str, str]]:
-    return [(e["path"], e["code"]) for e in response.json["errors"]]
 
 
 # --- numbers --------------------------------------------------------------------------------

@@ -7,29 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from goldsieve.people.users import issue_token, set_active
+from goldsieve.people.users import set_active
 from goldsieve.store.filters import Eq
-from goldsieve.testing import ApiClient
 
 from tests.records.conftest import (  # noqa: F401  (fixtures)
+    client,
     goldsieve_workspace,
     people,
 )
-
-
-@pytest.fixture
-def client(goldsieve_app, goldsieve_runtime, people):
-    made: dict[str, ApiClient] = {}
-
-    def as_user(name: str) -> ApiClient:
-        if name not in made:  # one token each: issuing one is audited
-            made[name] = ApiClient(goldsieve_app.test_client(), issue_token(goldsieve_runtime.store, name))
-        return made[name]
-    return as_user
-
-
-def errors(response) -> list[tuple[str, str]]:
-    return [(e["path"], e["code"]) for e in response.json["errors"]]
+from tests.web.api.conftest import errors
 
 
 def written(store) -> dict[str, int]:

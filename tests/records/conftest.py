@@ -96,3 +96,17 @@ def client(goldsieve_app, goldsieve_runtime, people):
             made[name] = ApiClient(goldsieve_app.test_client(), issue_token(goldsieve_runtime.store, name))
         return made[name]
     return as_user
+
+
+@pytest.fixture
+def login(goldsieve_app, people):
+    """``login("rita")`` → a page client logged in as that user, CSRF checked as in production."""
+    from tests.ui.conftest import Browser
+
+    goldsieve_app.config["WTF_CSRF_ENABLED"] = True
+
+    def as_user(name: str) -> Browser:
+        browser = Browser(goldsieve_app.test_client())
+        assert browser.login(name).status_code == 302
+        return browser
+    return as_user

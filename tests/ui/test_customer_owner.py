@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.records.conftest import (  # noqa: F401  (fixtures)
     goldsieve_workspace,
+    login,
     people,
 )
-from tests.ui.conftest import Browser
 
 OPTION = re.compile(r'<option value="([^"]+)"')
 
-
-@pytest.fixture
-def login(goldsieve_app, people):
-    goldsieve_app.config["WTF_CSRF_ENABLED"] = True
-
-    def as_user(name: str) -> Browser:
-        browser = Browser(goldsieve_app.test_client())
-        assert browser.login(name).status_code == 302
-        return browser
-    return as_user
 
 
 def test_a_manager_gives_a_customer_with_its_open_deals(login, goldsieve_runtime, people):

@@ -15,23 +15,12 @@ from tests.records.conftest import (  # noqa: F401  (fixtures)
     BOTH_STORES,
     counts,
     goldsieve_workspace,
+    login,
     people,
 )
-from tests.ui.conftest import Browser
 
 ROW = re.compile(r'<a class="customer-name" href="/customers/(\d+)">([^<]*)</a>')
 
-
-@pytest.fixture
-def login(goldsieve_app, people):
-    """``login("rita")`` → a page client logged in as that user."""
-    goldsieve_app.config["WTF_CSRF_ENABLED"] = True
-
-    def as_user(name: str) -> Browser:
-        browser = Browser(goldsieve_app.test_client())
-        assert browser.login(name).status_code == 302
-        return browser
-    return as_user
 
 
 @pytest.fixture

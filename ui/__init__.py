@@ -21,6 +21,7 @@ from . import (
     api_docs,
     auth,
     board,
+    customer_merge,  # noqa: F401  (adds the merge route to the customers blueprint)
     customer_owner,  # noqa: F401  (adds the owner selector's route to the customers blueprint)
     customers,
     deal_owner,  # noqa: F401  (adds the owner selector's route to the deals blueprint)

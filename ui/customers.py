@@ -117,7 +117,8 @@ def pick():
     q = request.args.get("customer_q", "").strip()[:MAX_QUERY]
     rows = service().list(g.user, text=q, limit=PICKS) if q else []
     return respond(render_template("customers/_choices.html", choices=rows, q=q,
-                                   may_create=service().may(g.user, "edit_customer"),
+                                   may_create=service().may(g.user, "edit_customer")
+                                   and request.args.get("for") != "merge",
                                    picked=visible_customer(whole_number_param("customer_id"))))
 
 
@@ -363,7 +364,11 @@ def render_page(customer: dict, status: int = 200, *, posted: Posted | None = No
 
 @bp.get("/<int:customer_id>")
 def page(customer_id: int):
-    return render_page(service().get(g.user, customer_id))
+    customer = service().get(g.user, customer_id)
+    if customer.get("merged_into"):  # kept as a redirect: the survivor holds its deals and history
+        flash(_("“%(name)s” was merged into this customer.", name=customer["name"]))
+        return redirect(url_for("customers.page", customer_id=customer["merged_into"]), 303)
+    return render_page(customer)
 
 
 @bp.post("/<int:customer_id>")

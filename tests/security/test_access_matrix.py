@@ -114,6 +114,7 @@ ROUTES = {
     "customers.create_picked": PAGE,  # the picker's "create it" (edit_customer)
     "customers.new": PAGE,
     "customers.assign": PAGE,  # the customer's owner selector (reassign)
+    "customers.merge_into": PAGE,  # merging a duplicate into the customer kept
     "customers.page": PAGE,
     "customers.save": PAGE,
     "customers.claim_customer": PAGE,

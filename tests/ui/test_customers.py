@@ -378,12 +378,42 @@ def test_the_picker_sends_a_customer_with_required_fields_to_its_own_page(login,
     assert counts(goldsieve_runtime.store) == before
 
 
-def test_the_timeline_says_a_merge_on_both_customers_in_the_reader_s_language(login, made,
-                                                                                goldsieve_runtime, people):
+def test_the_timeline_says_a_merge_and_the_merged_page_leads_to_the_survivor(login, made,
+                                                                             goldsieve_runtime, people):
     merge(goldsieve_runtime.customers, people.admin, made["huashan"], made["ruijin"])
     admin = login("admin")
     survivor = page_text(admin.get(f"/customers/{made['ruijin']}"))
     assert f"Customer {made['huashan']} merged into this one" in survivor
-    merged = page_text(admin.get(f"/customers/{made['huashan']}", headers={"Accept-Language": "zh-CN"}))
-    assert f"已合并到客户 {made['ruijin']}" in merged
-    assert 'event-what">merged' not in survivor + merged  # the raw type, as shown before
+    assert f"Merged into customer {made['ruijin']}" in survivor  # the merged one's history, kept
+    zh = {"Accept-Language": "zh-CN"}
+    moved = admin.get(f"/customers/{made['huashan']}", headers=zh)
+    assert moved.status_code == 303 and moved.headers["Location"].endswith(f"/customers/{made['ruijin']}")
+    landed = page_text(admin.get(moved.headers["Location"], headers=zh))
+    assert "“Huashan Hospital”已合并到此客户。" in landed and f"已合并到客户 {made['ruijin']}" in landed
+    assert 'event-what">merged' not in survivor + landed  # the raw type, as shown before
+
+
+@BOTH_STORES
+def test_a_manager_merges_a_duplicate_from_its_page(login, made, goldsieve_runtime, people):
+    store = goldsieve_runtime.store
+    rob = goldsieve_runtime.customers.create(people.rob, "Ruijin Hosp.")
+    rita, mia = login("rita"), login("mia")
+    assert "customer-merge-form" not in page_text(rita.get(f"/customers/{made['ruijin']}"))  # a rep
+    page = page_text(mia.get(f"/customers/{rob['id']}"))
+    assert "customer-merge-form" in page and "Merge into another customer" in page
+    picked = page_text(mia.get("/customers/pick?for=merge&customer_q=Ruijin"))
+    assert f'value="{made["ruijin"]}"' in picked and "create-customer" not in picked
+    before = {t: store.count(t) for t in ("customer_events", "audit")}
+    for chosen, message in (("", "Choose the customer to keep."),
+                            (str(rob["id"]), "A customer cannot be merged into itself."),
+                            (str(made["huashan"]), "There is no such customer.")):  # sam's, south
+        refused = mia.post(f"/customers/{rob['id']}/merge", {"customer_id": chosen})
+        assert refused.status_code == 422 and message in page_text(refused), chosen
+    assert {t: store.count(t) for t in before} == before  # nothing written
+    done = mia.post(f"/customers/{rob['id']}/merge", {"customer_id": str(made["ruijin"])})
+    assert done.status_code == 303 and done.headers["Location"].endswith(f"/customers/{made['ruijin']}")
+    assert store.get("customers", rob["id"])["merged_into"] == made["ruijin"]
+    assert "Merged “Ruijin Hosp.” into this customer." in page_text(mia.get(done.headers["Location"]))
+    no_token = login("mia").client.post(f"/customers/{made['huashan']}/merge",
+                                        data={"customer_id": str(made["ruijin"])})
+    assert no_token.status_code == 400 and store.get("customers", made["huashan"]).get("merged_into") is None

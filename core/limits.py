@@ -64,6 +64,13 @@ def storable_text(text: str) -> bool:
     return "\x00" not in text and not any("\ud800" <= c <= "\udfff" for c in text)
 
 
+def searchable(*values: Any) -> bool:
+    """Whether every text among ``values`` (list filters, a search) can be sent to a store: one
+    that holds NUL or a lone surrogate matches nothing, rather than reaching a store that might
+    refuse it with an error instead of an answer."""
+    return all(storable_text(v) for v in values if isinstance(v, str))
+
+
 def nesting(value: Any, limit: int = MAX_NESTING) -> int:
     """How deep ``value`` nests (a scalar 0, ``[]`` 1, ``[[1]]`` 2), counted without recursion
     so that any depth can be measured; stops counting past ``limit`` (returns ``limit + 1``)."""

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NotFound
 from ..funnels.model import OPEN, Funnel, Stage
 from ..funnels.validation import compile_schema
-from ..limits import in_range, storable_text
+from ..limits import in_range, searchable
 from ..store import Group, Store
 from ..store.filters import Contains, Eq, Filter, Nothing, all_of, matches
 
@@ -47,7 +47,7 @@ def event_marker(store: Store) -> tuple[int, int]:
 def deal_filter(funnel_id: str, owner: str | None, q: str | None) -> Filter:
     """What :func:`fetch` asks ``Engine.list`` for, besides the scope the engine adds (text no
     store keeps matches nothing there, and here)."""
-    if any(isinstance(v, str) and not storable_text(v) for v in (funnel_id, owner, q)):
+    if not searchable(funnel_id, owner, q):
         return Nothing()
     return all_of(Eq("funnel", funnel_id), Eq("status", OPEN),
                   Eq("owner", owner) if owner else None, Contains("title", q) if q else None)

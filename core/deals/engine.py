@@ -18,7 +18,7 @@ from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
 from ..funnels.transitions import reopen_violations
 from ..funnels.validation import merge_data, violations
-from ..limits import storable_text
+from ..limits import searchable
 from ..people.permissions import SYSTEM, is_system
 from ..people.teams import UNCHANGED
 from ..plugin_manager import call_each_plugin
@@ -129,9 +129,9 @@ class Engine:
     ) -> list[Deal]:
         """A page of the deals the user may see, newest first, filtered in the store.
 
-        Text no store keeps (:func:`goldsieve.limits.storable_text`) matches no deal: it is
+        Text no store keeps (:func:`goldsieve.limits.searchable`) matches no deal: it is
         never sent to the store, which might refuse it rather than answer."""
-        if any(isinstance(v, str) and not storable_text(v) for v in (funnel, stage, owner, status, text)):
+        if not searchable(funnel, stage, owner, status, text):
             return []
         where = all_of(
             self.scope(user),

@@ -20,7 +20,7 @@ from ..audit import audit_entry, diff, record
 from ..clock import Clock, stamp, utc_now
 from ..errors import Duplicate, Forbidden, NotFound, ValidationFailed, Violation
 from ..funnels.validation import merge_data, violations
-from ..limits import storable_text
+from ..limits import searchable, storable_text
 from ..people.permissions import is_system
 from ..people.users import find_user
 from ..store import Conflict, Store, Transaction, UniqueViolation
@@ -107,7 +107,7 @@ class Customers:
         (``team``: the customers owned in that team, as the page's "team" filter asks; a
         released customer keeps its last team but is the pool's). Text no store keeps matches
         none (it is never sent to the store, which might refuse it rather than answer)."""
-        if any(isinstance(v, str) and not storable_text(v) for v in (text, owner, team)):
+        if not searchable(text, owner, team):
             return []
         where = all_of(self.scope(user), NOT_MERGED,
                        Contains("name", text) if text else None,

@@ -9,11 +9,6 @@ REASON = "Framework contract signed; the survey follows."
 
 
 @pytest.fixture
-def api(goldsieve_api):
-    return goldsieve_api
-
-
-@pytest.fixture
 def rep_api(api, goldsieve_make_user, goldsieve_runtime):
     goldsieve_make_user("rita", "rep")
     return api.as_token(issue_token(goldsieve_runtime.store, "rita"))

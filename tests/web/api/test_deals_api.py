@@ -1,18 +1,11 @@
 """The REST API against its contract (docs/architecture.md), on the hand-written funnel."""
 from __future__ import annotations
 
-import pytest
-
 from goldsieve.people.users import issue_token
 from goldsieve.runtime import open_runtime
 from goldsieve.web.app import create_app
 
 SURVEY = {"needs_survey": "a survey"}
-
-
-@pytest.fixture
-def api(goldsieve_api):
-    return goldsieve_api
 
 
 def create(api, **data):

@@ -9,35 +9,16 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from goldsieve.limits import MAX_ID, NUMBER_LIMIT
 
-from tests.web.api.conftest import errors
+from tests.web.api.conftest import errors, send
 
 FUNNEL = "handmade"
 TABLES = ("deals", "events", "audit", "outbox")
 
 
-@pytest.fixture
-def api(goldsieve_api):
-    return goldsieve_api
-
-
-@pytest.fixture
-def deal(api):
-    made = api.post("deals", {"funnel": FUNNEL, "title": "Acme", "data": {"company": "Acme", "amount": 5}})
-    assert made.status_code == 201
-    return made.json
-
-
 def counts(runtime) -> dict[str, int]:
     return {table: runtime.store.count(table) for table in TABLES}
-
-
-def send(api, method: str, path: str, text: str):
-    """A body sent as written: ``json=`` could not carry ``NaN`` or 400 digits unchanged."""
-    return api.request(method, path, headers={"Content-Type": "application/json"}, data=text)
 
 
 # --- numbers --------------------------------------------------------------------------------

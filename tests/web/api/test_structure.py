@@ -15,24 +15,13 @@ import pytest
 from goldsieve.errors import ValidationFailed
 from goldsieve.limits import MAX_NESTING
 
-from tests.web.api.test_hostile_input import FUNNEL, counts, errors, send
+from tests.web.api.conftest import errors, send
+from tests.web.api.test_hostile_input import FUNNEL, counts
 
 #: every route that reads a JSON body; ``DEAL`` stands for an existing deal's id
 ROUTES = [("POST", "deals"), ("PATCH", "deals/DEAL"), ("POST", "deals/DEAL/move"),
           ("POST", "deals/DEAL/reopen"), ("POST", "deals/DEAL/notes"), ("POST", "leads"),
           ("POST", "customers"), ("PATCH", "customers/CUSTOMER"), ("POST", "contacts")]
-
-
-@pytest.fixture
-def api(goldsieve_api):
-    return goldsieve_api
-
-
-@pytest.fixture
-def deal(api):
-    made = api.post("deals", {"funnel": FUNNEL, "title": "Acme", "data": {"company": "Acme", "amount": 5}})
-    assert made.status_code == 201
-    return made.json
 
 
 def nested(depth: int) -> str:

@@ -29,6 +29,7 @@ from . import (
     deals,
     designer,
     digest,
+    errors,
     inbox,
     lead_form,
     task_forms,  # noqa: F401  (adds the task forms' routes to the deals blueprint)
@@ -51,6 +52,7 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     Htmx(app)
     init_security(app, token_blueprints)
     init_i18n(app)
+    errors.init_errors(app)
     app.before_request(auth.load_user)
     app.before_request(access.require_login)
     app.context_processor(lambda: {"user": g.get("user"), "may_admin": _may_admin(),

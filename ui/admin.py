@@ -7,11 +7,11 @@ so a route added to one of them later cannot forget the check.
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import Forbidden
 
 from goldsieve.audit import find_audit
 from goldsieve.automation.dispatch import deliveries
 from goldsieve.deals.outbox import DEAD, PENDING
-from goldsieve.errors import NotFound
 from goldsieve.web.app import current_runtime
 
 from .params import whole_number_param
@@ -24,16 +24,11 @@ def admins_only():
     """Before every request of an admin blueprint: 403 unless the user may manage users
     (the ``goldsieve_permission`` action ``manage_users``, admins by default)."""
     if g.user is not None and not current_runtime().engine.may(g.user, "manage_users"):
-        return render_template("deals/not_found.html", forbidden=True), 403
+        raise Forbidden()
     return None
 
 
 bp.before_request(admins_only)
-
-
-@bp.errorhandler(NotFound)
-def _not_found(error: NotFound):
-    return render_template("deals/not_found.html"), 404
 
 
 def cursor_arg() -> int | None:

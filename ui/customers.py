@@ -39,6 +39,7 @@ from .deals import (
     visible_customer,
     wants_fragment,
 )
+from .errors import not_found
 from .i18n import money, text
 from .params import whole_number_param
 
@@ -52,12 +53,7 @@ FILTERS = ("mine", "team", "pool")
 
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound):
-    return render_template("customers/not_found.html"), 404
-
-
-@bp.errorhandler(Forbidden)
-def _forbidden(error: Forbidden):
-    return render_template("deals/not_found.html", forbidden=True), 403
+    return not_found(_("There is no such customer, or you may not see it."))
 
 
 def service() -> Customers:

@@ -31,7 +31,7 @@ from goldsieve.deals.bypass import MAX_REASON, set_aside
 from goldsieve.deals.checks import held_gate_violations
 from goldsieve.deals.engine import merge_data
 from goldsieve.deals.tasks import deal_tasks
-from goldsieve.errors import Forbidden, NotFound, ValidationFailed, Violation
+from goldsieve.errors import NotFound, ValidationFailed, Violation
 from goldsieve.funnels.model import Funnel, Stage
 from goldsieve.funnels.transitions import following_stage
 from goldsieve.funnels.validation import violations
@@ -41,6 +41,7 @@ from goldsieve.web.app import current_runtime
 
 from . import forms
 from .auth import same_site_path
+from .errors import not_found
 from .i18n import text
 from .params import whole_number_param
 
@@ -66,12 +67,7 @@ def respond(body: str, status: int = 200, **headers: str) -> Response:
 
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound):
-    return render_template("deals/not_found.html"), 404
-
-
-@bp.errorhandler(Forbidden)
-def _forbidden(error: Forbidden):
-    return render_template("deals/not_found.html", forbidden=True), 403
+    return not_found(_("There is no such deal, or you may not see it."))
 
 
 # --- helpers for templates --------------------------------------------------------------------

@@ -44,16 +44,6 @@ def _admins_only():
         raise Forbidden("only those who may change funnels use the designer")
 
 
-@bp.errorhandler(Forbidden)
-def _forbidden(error: Forbidden):
-    return render_template("deals/not_found.html", forbidden=True), 403
-
-
-@bp.errorhandler(NotFound)
-def _not_found(error: NotFound):
-    return render_template("deals/not_found.html"), 404
-
-
 # --- starting a draft -------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from goldsieve.deals.tasks import (
     unread_count,
     visible_deals,
 )
-from goldsieve.errors import NotFound, ValidationFailed
+from goldsieve.errors import ValidationFailed
 from goldsieve.web.app import current_runtime
 
 from .auth import same_site_path
@@ -29,11 +29,6 @@ bp = Blueprint("inbox", __name__)
 PAGE_SIZE = 50
 SECTIONS = ("overdue", "today", "upcoming")
 
-
-
-@bp.errorhandler(NotFound)
-def _not_found(error: NotFound):
-    return render_template("deals/not_found.html"), 404
 
 
 @bp.get("/inbox")

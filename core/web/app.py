@@ -80,7 +80,7 @@ def create_app(
             # the error's own headers (a 405's ``Allow``) stay; the body is JSON, not its HTML
             headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
             return jsonify(body), error.code, headers
-        return error
+        return ui.errors.page(error)
 
     return app
 

@@ -94,6 +94,9 @@ class Workspace:
             config = tomllib.loads(config_file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise WorkspaceError(f"{config_file}: {error}") from None
+        except UnicodeDecodeError as error:
+            raise WorkspaceError(f"{config_file}: not UTF-8 text ({error.reason} at byte "
+                                 f"{error.start}); save it as UTF-8") from None
         check_visibility(config, config_file)
         check_disable_plugins(config, config_file)
         return cls(folder, config)

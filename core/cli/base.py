@@ -18,17 +18,31 @@ if TYPE_CHECKING:
 
 
 class Cli(click.Group):
-    """The top-level group; it turns the kernel's errors into ``Error: …`` lines and exit 1."""
+    """The top-level group; it turns the kernel's errors into ``Error: …`` lines and exit 1.
+
+    A file the system refuses (a folder that cannot be made, a full disk) is the kernel's error
+    too as far as a person is concerned: one line naming the file and the system's reason, where
+    Python would print a traceback. Each message is kept to its line (a database driver's
+    message may run over several).
+    """
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except ValidationFailed as error:
             for v in error.violations:
-                click.echo(f"Error: {v.path or '/'}: {v.message}", err=True)
+                say_error(f"{v.path or '/'}: {v.message}")
         except (GoldsieveError, StoreError) as error:
-            click.echo(f"Error: {error}", err=True)
+            say_error(str(error))
+        except OSError as error:
+            say_error(f"{error.filename}: {error.strerror}" if error.filename and error.strerror
+                      else str(error))
         ctx.exit(1)
+
+
+def say_error(message: str) -> None:
+    """``Error: message`` on standard error, on one line whatever the message holds."""
+    click.echo(f"Error: {' '.join(message.split())}", err=True)
 
 
 cli = Cli("goldsieve", help="goldsieve: sales funnels declared in JSON, extended by plugins.")
@@ -42,7 +56,7 @@ workspace_option = click.option(
 
 def fail(message: str) -> NoReturn:
     """Print ``Error: message`` and exit 1."""
-    click.echo(f"Error: {message}", err=True)
+    say_error(message)
     sys.exit(1)
 
 

@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from jsonschema import Draft202012Validator
-
 from ..clock import stamp
 from ..funnels.model import localized
 from ..store.filters import Eq, In
 
 if TYPE_CHECKING:
     import pluggy
+    from jsonschema import Draft202012Validator
 
     from ..deals.engine import Engine
     from ..funnels.model import Funnel
@@ -49,6 +48,8 @@ class Action:
 
     @property
     def validator(self) -> Draft202012Validator:
+        from jsonschema import Draft202012Validator  # when an action is checked, not at import
+
         return Draft202012Validator(self.params)
 
 

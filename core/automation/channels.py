@@ -29,7 +29,6 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import pluggy
-from jsonschema import Draft202012Validator
 
 from .. import __version__
 from ..clock import stamp, utc_now
@@ -248,6 +247,8 @@ class Channel:
     def _check_option(self, key: str, schema: dict[str, Any], config: dict[str, Any]) -> Any:
         if key not in config:
             return schema.get("default")
+        from jsonschema import Draft202012Validator  # when a channel is configured, not at import
+
         error = next(Draft202012Validator(schema).iter_errors(config[key]), None)
         if error is not None:
             where = "".join(f".{part}" for part in error.absolute_path)

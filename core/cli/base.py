@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ContextManager, NoReturn
 import click
 
 from ..errors import GoldsieveError, ValidationFailed
-from ..store import StoreError, StoreLocked
+from ..store.base import StoreError, StoreLocked
 from ..workspace import Workspace
 
 if TYPE_CHECKING:

@@ -1,14 +1,14 @@
-"""``goldsieve customers``: making customers from the deals, merging a duplicate."""
+"""``goldsieve customers``: making customers from the deals, merging a duplicate.
+
+Like every command module, it imports the kernel inside its commands: the records load
+jsonschema and its format checkers, which ``goldsieve --help`` and the other commands do not need.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 
-from ..people.permissions import SYSTEM
-from ..people.users import find_user
-from ..records.from_deals import customers_from_deals
-from ..records.merging import merge
 from .base import cli, fail, workspace_option, workspace_runtime
 from .remote import forwarded
 
@@ -26,6 +26,8 @@ def customers() -> None:
 def from_deals_command(workspace: Path, field_name: str, dry_run: bool) -> None:
     """Link the deals without a customer to one per company: an existing customer with the same
     name key, or a new one (the deals' owner when they share one, else the pool)."""
+    from ..records.from_deals import customers_from_deals
+
     with workspace_runtime(workspace) as runtime:
         if not any(field_name in funnel.fields_schema.get("properties", {}) for funnel in runtime.funnels):
             raise click.BadParameter(f"no funnel has a field {field_name!r}", param_hint="--field")
@@ -55,6 +57,10 @@ def from_deals_command(workspace: Path, field_name: str, dry_run: bool) -> None:
               help="Merge as this user (a manager or admin who sees both; default: goldsieve itself).")
 def merge_command(workspace: Path, merged_id: int, into: int, as_user: str | None) -> None:
     """Merge customer MERGED_ID into another: its deals, contacts and keys move there."""
+    from ..people.permissions import SYSTEM
+    from ..people.users import find_user
+    from ..records.merging import merge
+
     with workspace_runtime(workspace) as runtime:
         user = SYSTEM
         if as_user is not None:

@@ -16,14 +16,15 @@ from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from os import PathLike
 from pathlib import Path
-from typing import Any, Iterable, Iterator
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..limits import NUMBER_LIMIT, in_range, is_number
 from ..schemas import meta_schema
 from .validation import pointer, pointer_part
+
+if TYPE_CHECKING:  # jsonschema loads when a check runs (see validation.compile_schema)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 ERROR, WARNING = "error", "warning"
 
@@ -94,13 +95,16 @@ def check_definition(definition: object) -> list[Finding]:
 
 @cache
 def _meta_validator() -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(meta_schema())
 
 
 @cache
 def _json_schema_validator() -> Draft202012Validator:
     """Validates JSON Schemas themselves (fields, gates, conditions), formats such as regex included."""
-    cls = Draft202012Validator
+    from jsonschema import Draft202012Validator as cls
+
     return cls(cls.META_SCHEMA, format_checker=cls.FORMAT_CHECKER)
 
 
@@ -294,11 +298,19 @@ _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "depe
 _SCHEMA_ONE = ("additionalProperties", "items", "contains", "not", "if", "then", "else", "propertyNames",
                "unevaluatedItems", "unevaluatedProperties", "contentSchema")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-_KEYWORDS = frozenset(Draft202012Validator.VALIDATORS) | {
-    "then", "else", "minContains", "maxContains", "$schema", "$id", "$anchor", "$dynamicAnchor",
-    "$vocabulary", "$comment", "$defs", "definitions", "title", "description", "default", "examples",
-    "deprecated", "readOnly", "writeOnly", "contentEncoding", "contentMediaType", "contentSchema",
-}
+
+
+@cache
+def _keywords() -> frozenset[str]:
+    """Every JSON Schema 2020-12 keyword, to tell a misspelt one."""
+    from jsonschema import Draft202012Validator
+
+    return frozenset(Draft202012Validator.VALIDATORS) | {
+        "then", "else", "minContains", "maxContains", "$schema", "$id", "$anchor", "$dynamicAnchor",
+        "$vocabulary", "$comment", "$defs", "definitions", "title", "description", "default",
+        "examples", "deprecated", "readOnly", "writeOnly", "contentEncoding", "contentMediaType",
+        "contentSchema",
+    }
 
 
 def check_json_schema(schema: dict, where: str) -> Iterator[Finding]:
@@ -346,9 +358,9 @@ def _schema_problems(schema: dict, where: str) -> Iterator[Finding]:
                 yield replace(finding, pointer=where + finding.pointer)
     for at, sub in _subschemas(schema, where):
         for key in sub:
-            if key in _KEYWORDS or str(key).startswith("x-"):
+            if key in _keywords() or str(key).startswith("x-"):
                 continue
-            guess = difflib.get_close_matches(str(key), _KEYWORDS, n=1, cutoff=0.8)
+            guess = difflib.get_close_matches(str(key), _keywords(), n=1, cutoff=0.8)
             if guess:
                 yield Finding(_join(at, key), f"`{key}` is not a JSON Schema keyword",
                               f"did you mean `{guess[0]}`?")

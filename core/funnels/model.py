@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
-
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from ..locales import localized
 from .rules import Rule
 from .validation import compile_schema
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 OPEN, WON, LOST = "open", "won", "lost"
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from jsonschema import Draft202012Validator
-
 from .validation import compile_schema
 
 if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+
     from .model import Funnel
 
 TRIGGERS = ("deal_created", "stage_entered", "stage_left", "field_changed", "won", "lost",

@@ -11,6 +11,21 @@ VERSION = validate.Range(min=1, max=MAX_ID)
 ID = validate.Range(min=1, max=MAX_ID)
 
 
+class JsonBoolean(fields.Boolean):
+    """A request's ``true`` or ``false``, and nothing else.
+
+    marshmallow's own also takes ``0``, ``1``, ``"yes"`` and ``"false"`` (a string): the
+    document says boolean, and a hand-over sent ``"dry_run": "false"`` would really run.
+    """
+
+    default_error_messages = {"invalid": "Send true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class StrictSchema(Schema):
     """Request bodies refuse unknown keys: a client cannot set what the server owns."""
 
@@ -291,7 +306,7 @@ class ContactCreateSchema(StrictSchema):
     name = fields.String(required=True)
     role = fields.String(allow_none=True, load_default=None)
     data = fields.Dict(load_default=dict)
-    primary = fields.Boolean(load_default=False)
+    primary = JsonBoolean(load_default=False)
 
 
 class DealAssignSchema(StrictSchema):
@@ -301,7 +316,7 @@ class DealAssignSchema(StrictSchema):
 
 class CustomerAssignSchema(StrictSchema):
     owner = fields.String(required=True, metadata={"description": "the new owner's user name"})
-    with_open_deals = fields.Boolean(load_default=False, metadata={
+    with_open_deals = JsonBoolean(load_default=False, metadata={
         "description": "also give the customer's open deals that you see"})
     version = fields.Integer(strict=True, validate=VERSION)
 
@@ -314,7 +329,7 @@ class CustomerAssignedSchema(Schema):
 
 class HandoverRequestSchema(StrictSchema):
     to = fields.String(required=True, metadata={"description": "who gets everything"})
-    dry_run = fields.Boolean(load_default=False)
+    dry_run = JsonBoolean(load_default=False)
 
 
 class HandoverSchema(Schema):

@@ -32,6 +32,14 @@ ui/static/vendor/swagger-ui%: ui/node_modules/.package-lock.json
 	mkdir -p ui/static/vendor
 	cp ui/node_modules/swagger-ui-dist/swagger-ui$* $@
 
+# axe-core (a development dependency) checks pages for accessibility in the browser tests, which
+# inject it into the page themselves: it is copied beside them, never among what the app serves.
+TEST_VENDOR := tests/browser/vendor/axe.min.js
+
+tests/browser/vendor/axe.min.js: ui/node_modules/.package-lock.json
+	mkdir -p tests/browser/vendor
+	cp ui/node_modules/axe-core/axe.min.js $@
+
 # Translations: the catalogs (ui/translations/<locale>/LC_MESSAGES/messages.po) are source; the
 # compiled .mo files Flask-Babel reads are build output (git-ignored, packaged into the wheel),
 # rebuilt whenever their catalog changes.
@@ -40,7 +48,7 @@ CATALOGS := $(wildcard ui/translations/*/LC_MESSAGES/messages.po)
 ui/translations/%.mo: ui/translations/%.po | $(BIN)/goldsieve
 	$(BIN)/pybabel compile --statistics -i $< -o $@
 
-assets: $(VENDOR) $(CATALOGS:.po=.mo)
+assets: $(VENDOR) $(TEST_VENDOR) $(CATALOGS:.po=.mo)
 
 # After changing UI strings: refresh the template and every catalog, then translate what is new
 # or marked fuzzy (tests/ui/test_i18n.py fails while a string has no translation).
@@ -64,7 +72,7 @@ bench: $(BIN)/goldsieve
 	for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) ui/node_modules ui/static/vendor build dist *.egg-info
+	rm -rf $(VENV) ui/node_modules ui/static/vendor tests/browser/vendor build dist *.egg-info
 	rm -f ui/translations/*/LC_MESSAGES/*.mo
 
 # The main pages as PNGs under docs/screenshots/ (desktop and phone, English and Chinese), taken

@@ -1,5 +1,6 @@
 """axe-core (from npm, copied beside the tests by ``make assets``; injected by the test, never
-served by the app) finds no violation on the main pages, desktop, in English and Chinese.
+served by the app) finds no violation on the main pages: desktop in English and Chinese, and
+a phone in Chinese (its compact layout, the longer words).
 
 axe runs through the browser's debugging protocol, which the page's CSP does not govern, so the
 pages are checked under their real headers."""
@@ -57,13 +58,13 @@ def deal(live) -> int:
 
 
 @pytest.mark.skipif(not AXE.is_file(), reason="run `make assets` to copy axe-core")
-@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
-def test_the_main_pages_have_no_axe_violations(open_page, live, deal, shot, locale):
-    page = open_page("desktop", locale, expect=(404,))
+@pytest.mark.parametrize("form, locale", [("desktop", "en-US"), ("desktop", "zh-CN"), ("phone", "zh-CN")])
+def test_the_main_pages_have_no_axe_violations(open_page, live, deal, shot, form, locale):
+    page = open_page(form, locale, expect=(404,))
     page.goto("/login")
     problems = {"login": violations(page)}
     login(page, "admin")
-    status, made = live.api("POST", "/api/v1/customers", {"name": f"Axe Checks {locale}"})
+    status, made = live.api("POST", "/api/v1/customers", {"name": f"Axe Checks {form} {locale}"})
     assert status == 201, made
     customer = made["id"]
     pages = {**PAGES, "deal": f"/deals/{deal}", "customer": f"/customers/{customer}"}

@@ -35,8 +35,8 @@ class Cli(click.Group):
         except (GoldsieveError, StoreError) as error:
             say_error(str(error))
         except OSError as error:
-            say_error(f"{error.filename}: {error.strerror}" if error.filename and error.strerror
-                      else str(error))
+            reason = error.strerror or str(error)
+            say_error(f"{error.filename}: {reason}" if error.filename else reason)
         ctx.exit(1)
 
 

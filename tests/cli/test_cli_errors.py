@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from goldsieve.cli import cli
@@ -53,3 +54,11 @@ def test_an_unreachable_postgresql_is_one_line_although_the_driver_says_more(tmp
     set_store_url(Workspace.load(folder), "postgresql://nobody@127.0.0.1:1/none")
     line = one_error_line(run("users", "list", "--workspace", str(folder)))
     assert "cannot reach PostgreSQL" in line and "127.0.0.1:1" in line
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_while_exporting_is_one_line(tmp_path):
+    folder = made(tmp_path)
+    line = one_error_line(run("export", "--workspace", str(folder), "--funnel", "software",
+                              "--format", "json", "--output", "/dev/full"))
+    assert line == "Error: No space left on device"

@@ -9,9 +9,11 @@ tests/ui/test_i18n.py list the kernel modules that hold them.
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import gettext
 import importlib.util
+from collections.abc import Mapping
 from pathlib import Path
 
 #: The supported locales, by their name in the catalogs, with the name each has in itself.
@@ -35,6 +37,28 @@ def normalize(locale: str | None) -> str | None:
     if not locale:
         return None
     return from_accept_language([locale])
+
+
+def from_environment(environ: Mapping[str, str]) -> str | None:
+    """The language a shell asks for, the POSIX way: ``LC_ALL``, else ``LC_MESSAGES``, else
+    ``LANG`` (``zh_CN.UTF-8`` → ``zh_Hans``); ``C``, ``POSIX`` or an unsupported one: ``None``."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            return normalize(value.split(".")[0].split("@")[0])
+    return None
+
+
+#: The language of whoever reads what the kernel says in this context: set by the command line
+#: for the run of a command (``goldsieve --lang``, else the shell's); ``None`` — the API, logs —
+#: is English. Pages translate by the violations' codes instead (``ui.forms``).
+reader: contextvars.ContextVar[str | None] = contextvars.ContextVar("reader", default=None)
+
+
+def say(message: str, **params: object) -> str:
+    """``message`` (a msgid, ``%(name)s`` placeholders) in the reader's language, filled in."""
+    text = translations(reader.get() or "en").gettext(message)
+    return text % params if params else text
 
 
 def bcp47(locale: str) -> str:

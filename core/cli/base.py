@@ -2,6 +2,7 @@
 the ``--workspace`` option, and opening a workspace's runtime."""
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, ContextManager, NoReturn
 
 import click
 
+from .. import locales
 from ..errors import GoldsieveError, ValidationFailed
 from ..store.base import StoreError, StoreLocked
 from ..workspace import Workspace
@@ -24,9 +26,21 @@ class Cli(click.Group):
     too as far as a person is concerned: one line naming the file and the system's reason, where
     Python would print a traceback. Each message is kept to its line (a database driver's
     message may run over several).
+
+    Messages for people are in the reader's language (:data:`goldsieve.locales.reader`):
+    ``--lang``, else the shell's (``LC_ALL``, ``LC_MESSAGES``, ``LANG``), else English. A
+    command a running server carries out is told the same language (:mod:`.remote`).
     """
 
     def invoke(self, ctx: click.Context):
+        chosen = ctx.params.get("lang") or locales.from_environment(os.environ)
+        token = locales.reader.set(chosen or "en")
+        try:
+            return self._invoke(ctx)
+        finally:
+            locales.reader.reset(token)
+
+    def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except ValidationFailed as error:
@@ -45,7 +59,20 @@ def say_error(message: str) -> None:
     click.echo(f"Error: {' '.join(message.split())}", err=True)
 
 
-cli = Cli("goldsieve", help="goldsieve: sales funnels declared in JSON, extended by plugins.")
+def _language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    chosen = locales.normalize(value)
+    if chosen is None:
+        raise click.BadParameter(f"{value!r} is not a language goldsieve speaks; choose one of "
+                                 "en, zh-Hans, zh-Hant")
+    return chosen
+
+
+cli = Cli("goldsieve", help="goldsieve: sales funnels declared in JSON, extended by plugins.",
+          params=[click.Option(["--lang"], metavar="LANGUAGE", callback=_language,
+                               help="The language of messages: en, zh-Hans or zh-Hant "
+                                    "(default: the shell's LANG, else English).")])
 
 workspace_option = click.option(
     "--workspace", "-w", "workspace", type=click.Path(file_okay=False, path_type=Path),

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Iterator, TypeVar
 import click
 from click.core import ParameterSource
 
+from .. import locales
 from .base import cli
 
 if TYPE_CHECKING:
@@ -161,6 +162,7 @@ def forward(ctx: click.Context, folder: Path) -> None:
             "argv": command_line(ctx, shown),
             "stdin": "".join(ctx.meta.get(CONSUMED, [])),
             "tty": {"stdout": sys.stdout.isatty(), "stderr": sys.stderr.isatty()},
+            "lang": locales.reader.get() or "en",  # the caller's, not the server's shell's
         }
         _send(sock, b"r", json.dumps(request).encode())
         sys.exit(_relay(sock, shown))
@@ -304,14 +306,14 @@ class _Handler(socketserver.BaseRequestHandler):
         try:
             kind, payload = _receive(sock, REQUEST_LIMIT)
             request = json.loads(payload) if kind == b"r" else None
-            command, argv, stdin, tty = _checked(request)
+            command, argv, stdin, tty, lang = _checked(request)
         except (OSError, ValueError) as error:
             log.warning("a command line was refused: %s", error)
             return
         sock.settimeout(30)
         out = _Output(_Frames(sock, b"o"), tty["stdout"])
         err = _Output(_Frames(sock, b"e"), tty["stderr"])
-        code = self.server.run(command, argv, io.StringIO(stdin), out, err)
+        code = self.server.run(command, argv, io.StringIO(stdin), out, err, lang)
         for stream in (out, err):
             stream.flush()
         try:
@@ -320,16 +322,18 @@ class _Handler(socketserver.BaseRequestHandler):
             pass  # the caller is gone: the command was carried out all the same
 
 
-def _checked(request: Any) -> tuple[list[str], list[str], str, dict[str, bool]]:
+def _checked(request: Any) -> tuple[list[str], list[str], str, dict[str, bool], str]:
     """The request's parts, or ValueError when it is not a request of :func:`forward`'s."""
     if not isinstance(request, dict):
         raise ValueError("not a command request")
     command, argv, stdin, tty = (request.get(k) for k in ("command", "argv", "stdin", "tty"))
+    lang = request.get("lang", "en")
     if not (isinstance(command, list) and isinstance(argv, list)
             and all(isinstance(a, str) for a in [*command, *argv]) and isinstance(stdin, str)
-            and isinstance(tty, dict) and all(isinstance(tty.get(k), bool) for k in ("stdout", "stderr"))):
+            and isinstance(tty, dict) and all(isinstance(tty.get(k), bool) for k in ("stdout", "stderr"))
+            and lang in locales.LOCALES):
         raise ValueError("not a command request")
-    return command, argv, stdin, tty
+    return command, argv, stdin, tty, lang
 
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -357,15 +361,16 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         return True
 
     def run(self, command: list[str], argv: list[str], stdin: io.StringIO, out: _Output,
-            err: _Output) -> int:
+            err: _Output, lang: str = "en") -> int:
         """Run ``goldsieve COMMAND ARGV`` in this thread as the caller's process would: its
-        output into ``out`` and ``err``, its exit status returned."""
+        output into ``out`` and ``err`` and in its language, its exit status returned."""
         if not getattr(_command(command), "forwarded", False):
             err.write(f"Error: a running server does not carry out goldsieve {' '.join(command)}\n")
             return 1
         with self._running(stdin, out, err):
             try:
-                cli.main(args=[*command, *argv], prog_name="goldsieve", standalone_mode=True)
+                cli.main(args=["--lang", lang, *command, *argv], prog_name="goldsieve",
+                         standalone_mode=True)
                 return 0
             except SystemExit as error:
                 if error.code is None or isinstance(error.code, int):

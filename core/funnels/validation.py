@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from ..errors import ValidationFailed, Violation
 from ..limits import MAX_NESTING, NUMBER_LIMIT, in_range, is_number, nesting, storable_text
+from ..locales import reader
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, FormatChecker
@@ -145,14 +147,15 @@ def _unstorable(value: Any, path: str) -> Iterable[Violation]:
 def _explain(error: ValidationError, prefix: str) -> list[Violation]:
     if error.validator == "required" and isinstance(error.instance, dict):
         return [
-            Violation(pointer(prefix, [*error.path, name]), "required", "This field is required.")
+            Violation(pointer(prefix, [*error.path, name]), "required", _("This field is required."))
             for name in error.validator_value
             if name not in error.instance
         ]
     choices = _const_choices(error)
     if choices is not None:  # a choice with titles: say the titles, as the form shows them
-        return [Violation(pointer(prefix, error.path), "enum",
-                          f"{_show(error.instance)} is not a choice: choose one of {_listing(choices)}")]
+        return [Violation(pointer(prefix, error.path), "enum", _(
+            "%(value)s is not a choice: choose one of %(choices)s",
+            value=_show(error.instance), choices=_listing(choices)))]
     if error.validator in ("anyOf", "oneOf", "allOf") and error.context:
         return [v for sub in error.context for v in _explain(sub, prefix)]
     limit = error.validator_value if error.validator in BOUNDS else None
@@ -175,38 +178,53 @@ def _title(title: Any) -> Any:
     return title
 
 
-_TYPES = {"number": "a number", "integer": "a whole number", "string": "text",
-          "boolean": "true or false", "array": "a list", "object": "a set of fields", "null": "nothing"}
-_FORMATS_SAID = {"email": "an e-mail address", "date": "a date (YYYY-MM-DD)",
-                 "date-time": "a date and time (YYYY-MM-DDTHH:MM:SSZ)", "time": "a time (HH:MM:SS)",
-                 "uri": "a web address (https://…)", "uuid": "a UUID", "ipv4": "an IPv4 address"}
+def N_(message: str) -> str:
+    """Marks a message for the catalogs; ``_`` (:func:`goldsieve.locales.say`) translates it when said."""
+    return message
+
+
+_TYPES = {"number": N_("a number"), "integer": N_("a whole number"), "string": N_("text"),
+          "boolean": N_("true or false"), "array": N_("a list"), "object": N_("a set of fields"),
+          "null": N_("nothing")}
+_FORMATS_SAID = {"email": N_("an e-mail address"), "date": N_("a date (YYYY-MM-DD)"),
+                 "date-time": N_("a date and time (YYYY-MM-DDTHH:MM:SSZ)"),
+                 "time": N_("a time (HH:MM:SS)"), "uri": N_("a web address (https://…)"),
+                 "uuid": N_("a UUID"), "ipv4": N_("an IPv4 address")}
+_BOUND_WORDS = {"minimum": N_("Enter a number of at least %(limit)s."),
+                "maximum": N_("Enter a number of at most %(limit)s."),
+                "exclusiveMinimum": N_("Enter a number greater than %(limit)s."),
+                "exclusiveMaximum": N_("Enter a number less than %(limit)s."),
+                "minLength": N_("Enter at least %(limit)s characters."),
+                "maxLength": N_("Enter at most %(limit)s characters."),
+                "minItems": N_("Choose at least %(limit)s."), "maxItems": N_("Choose at most %(limit)s."),
+                "multipleOf": N_("Enter a multiple of %(limit)s.")}
 
 
 def _message(error: ValidationError) -> str:
     """What a person reads (a CLI line, an API client): the rule in plain words with the value,
-    not the validator's Python ``repr``. The pages say the same in the reader's language from
-    the violation's code and limit (``ui.forms.field_message``)."""
+    not the validator's Python ``repr``, in the reader's language (:data:`goldsieve.locales.reader`;
+    English for the API). The pages say the same from the violation's code and limit
+    (``ui.forms.field_message``)."""
     rule, value = error.validator, error.validator_value
     shown = _show(error.instance)
     if rule == "enum" and isinstance(value, list):
-        return f"{shown} is not a choice: choose one of {_listing(value)}"
+        return _("%(value)s is not a choice: choose one of %(choices)s", value=shown,
+                   choices=_listing(value))
     if rule == "const":
-        return f"{shown} is not allowed: enter {_show(value)}"
+        return _("%(value)s is not allowed: enter %(expected)s", value=shown, expected=_show(value))
     if rule == "type":
-        wanted = [value] if isinstance(value, str) else list(value)
-        return f"{shown} is not {' or '.join(_TYPES.get(t, t) for t in wanted)}"
+        wanted = [_(_TYPES.get(t, t)) for t in ([value] if isinstance(value, str) else list(value))]
+        kinds = functools.reduce(lambda one, other: _("%(one)s or %(other)s", one=one, other=other),
+                                 wanted)
+        return _("%(value)s is not %(kind)s", value=shown, kind=kinds)
     if rule == "format" and value in _FORMATS_SAID:
-        return f"{shown} is not {_FORMATS_SAID[value]}"
-    words = {"minimum": "Enter a number of at least {}.", "maximum": "Enter a number of at most {}.",
-             "exclusiveMinimum": "Enter a number greater than {}.",
-             "exclusiveMaximum": "Enter a number less than {}.",
-             "minLength": "Enter at least {} characters.", "maxLength": "Enter at most {} characters.",
-             "minItems": "Choose at least {}.", "maxItems": "Choose at most {}.",
-             "multipleOf": "Enter a multiple of {}."}
-    if rule in words and is_number(value):
-        return words[rule].format(f"{value:,}")
+        return _("%(value)s is not %(kind)s", value=shown, kind=_(_FORMATS_SAID[value]))
+    if rule in _BOUND_WORDS and is_number(value):
+        from babel.numbers import format_decimal  # the limit as the reader's locale writes it
+
+        return _(_BOUND_WORDS[rule], limit=format_decimal(value, locale=reader.get() or "en"))
     if rule == "pattern":
-        return f"{shown} is not in the expected form"
+        return _("%(value)s is not in the expected form", value=shown)
     return error.message
 
 

@@ -88,6 +88,11 @@ CASES = {
                            prepare=lambda cwd, _: (cwd / "bad.csv").write_text(
                                "title,company,amount\nA,A,x\n", "utf-8"),
                            rows=[("deals", {}, 2)]),
+    # the server speaks the caller's language, not its own shell's (the sentence is checked below)
+    "import refused in Chinese": Case(["--lang", "zh-Hant", "import", "./bad.csv", "--funnel", "software"],
+                                      prepare=lambda cwd, _: (cwd / "bad.csv").write_text(
+                                          "title,company,email\nA,A,not-an-email\n", "utf-8"),
+                                      rows=[("deals", {}, 2)]),
     "export": Case(["export", "--format", "jsonl", "--funnel", "software", "-o", "out.jsonl"],
                    output="out.jsonl"),
     "export csv": Case(["export", "--what", "events"]),
@@ -159,6 +164,8 @@ def test_a_command_says_and_writes_the_same_with_the_server_stopped_or_serving(t
     assert (code == 0) == ("refused" not in name), (out, err)
     assert out or err or written, "it said something"
     assert str(tmp_path) not in out + err, "a path given relative is said as given"
+    if "Chinese" in name:
+        assert "bad.csv:2: email: “not-an-email” 不是電子郵件地址" in err
 
 
 def test_command_line_rebuilds_what_click_checked_with_absolute_paths(tmp_path, monkeypatch):

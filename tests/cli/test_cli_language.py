@@ -1,0 +1,82 @@
+"""The command line speaks the reader's language: ``--lang``, else the shell's (``LC_ALL``,
+``LC_MESSAGES``, ``LANG``), else English. What a data check refuses is said in it; nothing is
+written either way. (Forwarded to a running server, the caller's language goes along:
+tests/cli/test_cli_serving.py.)"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from goldsieve.cli import cli
+from goldsieve.locales import from_environment
+from goldsieve.runtime import open_runtime
+from goldsieve.testing import TEST_PASSWORD
+from goldsieve.workspace import Workspace
+
+BAD = "title,company,email,source,seats\nA,B,not-an-email,billboard,0\n"
+ENGLISH = ["bad.csv:2: email: “not-an-email” is not an e-mail address",
+           "bad.csv:2: source: “billboard” is not a choice: choose one of website, referral, event, "
+           "cold_call, partner, other"]
+SIMPLIFIED = ["bad.csv:2: email: “not-an-email” 不是电子邮件地址",
+              "bad.csv:2: source: “billboard” 不是可选项：请从 website, referral, event, cold_call, partner, "
+              "other 中选择"]
+TRADITIONAL = ["bad.csv:2: email: “not-an-email” 不是電子郵件地址"]
+NO_LANGUAGE = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(folder)]).exit_code == 0
+    assert runner.invoke(cli, ["users", "add", "ann", "--role", "admin", "-w", str(folder)],
+                         input=TEST_PASSWORD + "\n").exit_code == 0
+    (tmp_path / "bad.csv").write_text(BAD, encoding="utf-8")
+    return folder
+
+
+def imported(folder: Path, *options: str, env: dict[str, str]) -> list[str]:
+    """The problem lines of importing bad.csv, after checking it was refused and wrote nothing."""
+    result = CliRunner(env=env).invoke(cli, [*options, "import", "bad.csv", "--funnel", "software",
+                                             "-w", str(folder)])
+    assert result.exit_code == 1, result.output
+    with open_runtime(Workspace.load(folder)) as runtime:
+        assert runtime.store.count("deals") == 0
+    return result.stderr.splitlines()
+
+
+def test_english_without_a_language(workspace):
+    lines = imported(workspace, env=NO_LANGUAGE)
+    assert all(line in lines for line in ENGLISH), lines
+
+
+def test_lang_names_the_language(workspace):
+    lines = imported(workspace, "--lang", "zh-Hans", env=NO_LANGUAGE)
+    assert all(line in lines for line in SIMPLIFIED), lines
+    assert "bad.csv:2: seats: 请输入不小于 1 的数字。" in lines  # the bound, as the pages word it
+
+
+def test_the_shells_language_when_lang_is_not_given_and_lang_wins(workspace):
+    lines = imported(workspace, env={**NO_LANGUAGE, "LANG": "zh_TW.UTF-8"})
+    assert all(line in lines for line in TRADITIONAL), lines
+    lines = imported(workspace, "--lang", "en", env={**NO_LANGUAGE, "LC_ALL": "zh_CN.UTF-8"})
+    assert all(line in lines for line in ENGLISH), lines
+
+
+def test_an_unknown_language_is_one_usage_line():
+    result = CliRunner().invoke(cli, ["--lang", "fr", "templates"])
+    assert result.exit_code == 2
+    assert "Error: Invalid value for '--lang': 'fr' is not a language goldsieve speaks; choose one of " \
+           "en, zh-Hans, zh-Hant" in result.stderr
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({"LANG": "zh_CN.UTF-8"}, "zh_Hans"), ({"LANG": "zh_HK.UTF-8"}, "zh_Hant"),
+    ({"LC_ALL": "en_GB.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"),
+    ({"LC_MESSAGES": "zh_TW", "LANG": "en_US.UTF-8"}, "zh_Hant"),
+    ({"LANG": "C.UTF-8"}, None), ({"LANG": "POSIX"}, None), ({"LANG": "fr_FR.UTF-8"}, None), ({}, None)])
+def test_the_shells_language_the_posix_way(environ, expected):
+    assert from_environment(environ) == expected

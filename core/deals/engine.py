@@ -18,16 +18,16 @@ from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
 from ..funnels.transitions import reopen_violations
 from ..funnels.validation import merge_data, violations
-from ..limits import searchable
 from ..people.permissions import SYSTEM, is_system
 from ..people.teams import UNCHANGED
 from ..plugin_manager import call_each_plugin
 from ..records.customers import Customers, link_problems
 from ..store import Conflict, Store, Transaction
-from ..store.filters import Contains, Eq, Everything, Filter, all_of, matches
+from ..store.filters import Eq, Everything, Filter, Nothing, all_of, matches
 from .bypass import bypass_records, set_aside
 from .checks import (check_move, gate_violations, held_gate_violations, text_violations,
                      title_violations, undeclared_violations)
+from .listing import Criteria, criteria_filter
 from .outbox import MAX_DEPTH, rows_for
 
 log = logging.getLogger(__name__)
@@ -127,20 +127,13 @@ class Engine:
         after: int | None = None,
         limit: int = 50,
     ) -> list[Deal]:
-        """A page of the deals the user may see, newest first, filtered in the store.
-
-        Text no store keeps (:func:`goldsieve.limits.searchable`) matches no deal: it is
-        never sent to the store, which might refuse it rather than answer."""
-        if not searchable(funnel, stage, owner, status, text):
+        """A page of the deals the user may see, newest first, filtered in the store
+        (:func:`.listing.criteria_filter`; ``text``: in the title). Text no store keeps matches
+        no deal: it is never sent to the store, which might refuse it rather than answer."""
+        where = all_of(self.scope(user), criteria_filter(Criteria(
+            funnel=funnel, stages=(stage,) if stage else (), owner=owner, status=status, title=text)))
+        if isinstance(where, Nothing):
             return []
-        where = all_of(
-            self.scope(user),
-            Eq("funnel", funnel) if funnel else None,
-            Eq("stage", stage) if stage else None,
-            Eq("owner", owner) if owner else None,
-            Eq("status", status) if status else None,
-            Contains("title", text) if text else None,
-        )
         return [readable(d) for d in self.store.find("deals", where, after=after, limit=limit, descending=True)]
 
     def history(self, user: User, deal_id: int) -> list[dict]:

@@ -7,6 +7,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from ... import __version__
+from ...deals import listing
 from ...analytics.windows import FIRST_YEAR, INTERVALS, LAST_YEAR, YEAR_PATTERN
 from ...limits import MAX_ID, MAX_NESTING
 from ..app import MAX_REQUEST_BYTES
@@ -84,6 +85,28 @@ PAGING = [{"name": "cursor", "in": "query", "schema": ID},
           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}}]
 
 
+#: The deal list's query string, as ``listing.read_criteria`` reads it.
+LIST_QUERY = [
+    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": listing.MAX_QUERY},
+     "description": "Search titles, declared text fields, customers' and contacts' names"},
+    {"name": "funnel", "in": "query", "schema": {"type": "string"}},
+    {"name": "stage", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
+     "style": "form", "explode": True},
+    {"name": "owner", "in": "query", "schema": {"type": "string"}},
+    {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(listing.STATUSES)}},
+    {"name": "customer", "in": "query", "schema": ID},
+    {"name": "stale", "in": "query", "schema": {"type": "boolean"}},
+    {"name": "sort", "in": "query", "schema": {"type": "string"},
+     "description": f"One of {', '.join(listing.SORT_COLUMNS)} or data.<field>; a leading - sorts descending"},
+    {"name": "filters", "in": "query", "style": "form", "explode": True,
+     "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+     "description": "min.<field> and max.<field> (numbers, dates; inclusive), in.<field> (choices, repeated)"},
+    {"name": "cursor", "in": "query", "schema": {"type": "string"},
+     "description": "The next_cursor of the previous page (a deal id when not sorted)"},
+    PAGING[1],
+]
+
+
 @lru_cache(maxsize=1)
 def build_spec() -> dict:
     spec = APISpec(
@@ -112,11 +135,11 @@ def build_spec() -> dict:
         "summary": "A funnel's definition", "security": secured,
         "parameters": [{"name": "funnel_id", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": _responses(200, {"type": "object"}, 401, 404)}})
-    query = [{"name": n, "in": "query", "schema": {"type": "string"}}
-             for n in ("funnel", "stage", "owner", "status", "q")] + PAGING
     spec.path("/api/v1/deals", operations={
-        "get": {"summary": "A page of the deals you may see, newest first", "security": secured,
-                "parameters": query, "responses": _responses(200, "DealPage", 401, 422)},
+        "get": {"summary": "A page of the deals you may see (open, won and lost), newest first or "
+                           "by `sort`; filters as in the list view (docs/deal-list.md)",
+                "security": secured, "parameters": LIST_QUERY,
+                "responses": _responses(200, "DealPage", 401, 422)},
         "post": {"summary": "Create a deal in its funnel's first stage", "security": secured,
                  "requestBody": _body("DealCreate"), "responses": _responses(201, "Deal", 401, 403, 404, 422)},
     })

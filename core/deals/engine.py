@@ -225,10 +225,13 @@ class Engine:
 
     def update(self, user: User, deal_id: int, changes: dict, version: int | None = None,
                title: str | None = None, cause: dict | None = None,
-               customer_id: int | None = UNCHANGED, bypass_gate: str | None = None) -> Deal:
+               customer_id: int | None = UNCHANGED, bypass_gate: str | None = None,
+               check_only: bool = False) -> Deal:
         """Change a deal's fields (and title, and customer: ``None`` unlinks it); the result
         must satisfy the funnel's ``fields``, and still the gates of the deal's stage
-        (:func:`.checks.held_gate_violations`) unless ``bypass_gate`` gives a reason, as for a move."""
+        (:func:`.checks.held_gate_violations`) unless ``bypass_gate`` gives a reason, as for a move.
+        ``check_only``: raise what would refuse the change, write nothing (a bulk change that
+        is all or nothing checks every deal first)."""
         deal = self._current(user, deal_id, version, "edit")
         if bypass_gate is not None:
             self.require(user, "bypass_gate", deal)  # who may, before what is wrong
@@ -244,6 +247,8 @@ class Engine:
         problems, bypassed = set_aside(bypass_gate, problems, held)
         if problems:
             raise ValidationFailed(problems)
+        if check_only:
+            return deal
         changed = diff_data(deal["data"], data)
         if title is not None and title != deal["title"]:
             changed["title"] = [deal["title"], title]
@@ -273,12 +278,14 @@ class Engine:
         lost_reason: str | None = None,
         note: str | None = None,
         bypass_gate: str | None = None,
+        check_only: bool = False,
     ) -> Deal:
         """Move a deal to a stage, applying ``changes`` first; all-or-nothing.
 
         Every objection — unknown stage, the funnel's transition rules, invalid data, each gate,
         a missing lost reason — is collected and raised together, and nothing is written. A reason
         in ``bypass_gate`` (its permission needed) records the gates' objections instead (:mod:`.bypass`).
+        ``check_only``: raise the objections, write nothing (as for :meth:`update`).
         """
         deal = self._current(user, deal_id, version, "move")
         if bypass_gate is not None:
@@ -294,6 +301,8 @@ class Engine:
         problems, bypassed = set_aside(bypass_gate, refusing, gates)
         if problems:
             raise ValidationFailed(problems)
+        if check_only:
+            return deal
 
         now = stamp(self.clock())
         new = {

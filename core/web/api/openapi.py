@@ -43,6 +43,8 @@ EXAMPLES: dict[str, dict] = {
                    "due": "2026-12-10T09:00:00Z"},
     "TaskPatch": {"due": "2026-12-11T09:00:00Z", "assignee": "rep.wang", "version": 2},
     "TaskReopen": {"version": 3},
+    "Bulk": {"action": "move", "to": "qualified", "mode": "each",
+             "deals": [{"id": 41, "version": 3}, {"id": 42}]},
 }
 
 
@@ -122,7 +124,7 @@ def build_spec() -> dict:
                  "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead",
                  "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "CustomerMerge", "Duplicate", "Contact",
                  "ContactPage", "ContactCreate", "DealAssign", "CustomerAssign", "CustomerAssigned",
-                 "HandoverRequest", "Handover", "TaskCreate", "TaskPatch", "TaskReopen"):
+                 "HandoverRequest", "Handover", "TaskCreate", "TaskPatch", "TaskReopen", "Bulk", "BulkResult"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
 
     secured = [{"bearer": []}]
@@ -251,6 +253,10 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
 
 def _assignment_paths(spec: APISpec, secured: list) -> None:
     """Giving deals and customers to another user; a leaver's hand-over (docs/reassignment.md)."""
+    spec.path("/api/v1/deals/bulk", operations={"post": {
+        "summary": "One change (assign, move, set a field) for many deals, each through the same "
+                   "rules as a single change; each refused deal listed with its reasons",
+        "security": secured, "requestBody": _body("Bulk"), "responses": _bulk_responses()}})
     spec.path("/api/v1/deals/{deal_id}/assign", operations={"post": {
         "summary": "Give a deal to another user (reassign: a manager within the team, an admin "
                    "to anyone)", "security": secured, "parameters": [DEAL_ID],
@@ -267,6 +273,16 @@ def _assignment_paths(spec: APISpec, secured: list) -> None:
         "parameters": [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
         "requestBody": _body("HandoverRequest"),
         "responses": _responses(200, "Handover", 401, 403, 409, 422)}})
+
+
+def _bulk_responses() -> dict:
+    """A bulk change's 422 is also its result when ``mode`` is ``all`` and a deal is refused."""
+    responses = _responses(200, "BulkResult", 401, 422)
+    responses["422"]["description"] += ("; with mode all, also when some deal would be refused: "
+                                         "nothing written, items say which and why")
+    responses["422"]["content"]["application/json"]["schema"] = {"oneOf": [
+        {"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/BulkResult"}]}
+    return responses
 
 
 def _analytics_paths(spec: APISpec, secured: list) -> None:

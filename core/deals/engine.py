@@ -25,8 +25,14 @@ from ..records.customers import Customers, link_problems
 from ..store import Conflict, Store, Transaction
 from ..store.filters import Eq, Everything, Filter, Nothing, all_of, matches
 from .bypass import bypass_records, set_aside
-from .checks import (check_move, gate_violations, held_gate_violations, text_violations,
-                     title_violations, undeclared_violations)
+from .checks import (
+    check_move,
+    gate_violations,
+    held_gate_violations,
+    text_violations,
+    title_violations,
+    undeclared_violations,
+)
 from .listing import Criteria, criteria_filter
 from .outbox import MAX_DEPTH, rows_for
 

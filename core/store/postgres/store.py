@@ -29,12 +29,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
+from ...limits import NUMBER_LIMIT
 from .. import filters as F
 from ..base import TABLES, Conflict, Doc, Group, Store, StoreError, Transaction, UniqueViolation, lease_terms
-from ...limits import NUMBER_LIMIT
+from ..ordering import Key, Order, sort_key
 from . import stays as postgres_stays
 from .migrate import upgrade
-from ..ordering import Key, Order, sort_key
 from .query import PathExpressions, numeric, where_clause
 from .schema import tables
 

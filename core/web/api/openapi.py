@@ -7,8 +7,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from ... import __version__
-from ...deals import listing
 from ...analytics.windows import FIRST_YEAR, INTERVALS, LAST_YEAR, YEAR_PATTERN
+from ...deals import listing
 from ...limits import MAX_ID, MAX_NESTING
 from ..app import MAX_REQUEST_BYTES
 from . import schemas as s

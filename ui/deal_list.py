@@ -126,11 +126,33 @@ def list_context() -> dict[str, Any]:
         "chosen": chosen, "fields": fields, "columns": columns, "stages": stages,
         "funnel_of": lambda deal: engine().funnels.get(deal["funnel"], deal["funnel_version"])
         if deal["funnel"] in by_id else None,
-        "cell": cell, "sort_link": sort_link, "status_label": status_label, "stage_label": stage_label,
+        "cell": cell, "sort_link": sort_link, "column_label": column_label, "status_label": status_label, "stage_label": stage_label,
         "moment": moment, "text": text, "query": query, "query_string": query_string(query),
         "owners": owner_names(), "statuses": listing.STATUSES, "max_query": listing.MAX_QUERY,
         "base_columns": list(BASE_COLUMNS), "max_bulk": bulk.MAX_BULK,
+        "sorts": sort_choices(fields), "sort": request.args.get("sort", ""),
     }
+
+
+def column_label(column: str, fields: list[tuple[str, str, str]]) -> str:
+    """A column's heading: the deal's own, or the declared field's title."""
+    own = {"title": _("Title"), "stage": _("Stage"), "status": _("Status"), "owner": _("Owner"),
+           "updated_at": _("Last change")}
+    if column in own:
+        return own[column]
+    return next((label for name, label, _kind in fields if name == column), column)
+
+
+def sort_choices(fields: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """The "Sort by" choices (a phone has no column headings to click): newest first, then
+    every column both ways."""
+    choices = [("", _("Newest first"))]
+    columns = [*BASE_COLUMNS, *(f"data.{name}" for name, _label, kind in fields if kind in ("number", "date"))]
+    for column in columns:
+        label = column_label(column.removeprefix("data."), fields)
+        choices += [(column, _("%(column)s, ascending", column=label)),
+                    (f"-{column}", _("%(column)s, descending", column=label))]
+    return choices
 
 
 def query_string(query: MultiDict) -> str:

@@ -208,15 +208,10 @@ def picked() -> tuple[list[int], dict[int, int]]:
 
 
 def matching() -> list[int]:
-    """The deals the list's filter (posted as ``query``) shows, one more than a bulk takes."""
+    """The deals the list's filter (posted as ``query``) shows (:func:`goldsieve.deals.bulk.matching`)."""
     args = MultiDict(parse_qsl(request.form.get("query", ""), keep_blank_values=False))
     criteria, _order, _cursor = read_query(args)
-    found = []
-    for deal in listing.every(engine(), g.user, criteria):
-        found.append(deal["id"])
-        if len(found) > bulk.MAX_BULK:
-            break
-    return found
+    return bulk.matching(engine(), g.user, criteria)
 
 
 def posted_change() -> bulk.Change:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Forbidden, NotFound, ValidationFailed, Violation
 from ..store import Conflict
+from . import listing
 from .reassign import assign_deal
 
 if TYPE_CHECKING:
@@ -53,6 +54,17 @@ class Outcome:
     changed: bool
     problems: list[Violation] = field(default_factory=list)
     deal: dict[str, Any] | None = None
+
+
+def matching(engine: Engine, user: dict, criteria: listing.Criteria) -> list[int]:
+    """The ids of the deals a list with ``criteria`` shows, newest first: at most one more than
+    a bulk change takes, so that too many is refused rather than silently cut short."""
+    found: list[int] = []
+    for deal in listing.every(engine, user, criteria):
+        found.append(deal["id"])
+        if len(found) > MAX_BULK:
+            break
+    return found
 
 
 def change_problems(change: Change) -> list[Violation]:

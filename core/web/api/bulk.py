@@ -38,8 +38,7 @@ def bulk_change():
 
 
 def matching(engine, query: dict) -> list[int]:
-    """The ids of the deals the list's ``query`` shows (at most one more than a bulk takes, so
-    that too many is refused rather than cut short)."""
+    """The ids of the deals the list's ``query`` shows (:func:`goldsieve.deals.bulk.matching`)."""
     args = MultiDict()
     for key, value in query.items():
         for item in value if isinstance(value, list) else [value]:
@@ -51,9 +50,4 @@ def matching(engine, query: dict) -> list[int]:
     except ValidationFailed as error:
         raise ValidationFailed([Violation(f"/filter{v.path}", v.code, v.message)
                                 for v in error.violations]) from None
-    found = []
-    for deal in listing.every(engine, g.user, criteria):
-        found.append(deal["id"])
-        if len(found) > bulk.MAX_BULK:
-            break
-    return found
+    return bulk.matching(engine, g.user, criteria)

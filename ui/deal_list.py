@@ -16,11 +16,11 @@ import io
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Response, abort, g, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from goldsieve.deals import bulk, listing
+from goldsieve.deals import bulk, listing, views
 from goldsieve.deals.exporting import write_csv
 from goldsieve.errors import NotFound, ValidationFailed, Violation
 from goldsieve.funnels.model import Funnel
@@ -131,6 +131,8 @@ def list_context() -> dict[str, Any]:
         "owners": owner_names(), "statuses": listing.STATUSES, "max_query": listing.MAX_QUERY,
         "base_columns": list(BASE_COLUMNS), "max_bulk": bulk.MAX_BULK,
         "sorts": sort_choices(fields), "sort": request.args.get("sort", ""),
+        "views": views.views_for(engine().store, g.user), "has_team": bool(g.user.get("team")),
+        "view_errors": [],
     }
 
 
@@ -308,3 +310,42 @@ def bulk_response(context: dict[str, Any], status: int) -> Response:
     if wants_fragment():
         return respond(render_template("deals/_bulk_result.html", **context), status)
     return respond(render_template("deals/bulk_result.html", **context), status)
+
+
+# --- saved views --------------------------------------------------------------------------------
+
+
+def view_message(violation: Violation) -> str:
+    """Why a view was not saved, in the page's language."""
+    if violation.path == "/name" and violation.code == "required":
+        return _("Name the view.")
+    if violation.path == "/name" and violation.code == "maxItems":
+        return _("You have %(count)s saved views already; delete one first.", count=views.MAX_VIEWS)
+    if violation.path == "/name":
+        return _("A view's name has at most %(count)s characters.", count=views.MAX_NAME)
+    if violation.path == "/shared":
+        return _("You are in no team to share it with.")
+    return _("This filter cannot be saved.")
+
+
+@bp.post("/views")
+def save_view():
+    """Save the list's current query (posted as ``query``) under a name; back to that view."""
+    form = request.form
+    query = form.get("query", "")
+    try:
+        views.save(engine().store, engine().clock, funnels(), g.user, form.get("name", ""), query,
+                   shared=bool(form.get("shared")), pinned=bool(form.get("pinned")))
+    except ValidationFailed as failed:
+        for violation in failed.violations:
+            flash(view_message(violation))
+        return redirect(url_for("deals.index") + (f"?{query}" if query else ""), 303)
+    flash(_("The view was saved."))
+    return redirect(url_for("deals.index") + (f"?{query}" if query else ""), 303)
+
+
+@bp.post("/views/<int:view_id>/delete")
+def delete_view(view_id: int):
+    views.delete(engine().store, engine().clock, g.user, view_id)
+    flash(_("The view was deleted."))
+    return redirect(url_for("deals.index"), 303)

@@ -43,6 +43,7 @@ TABLES = (
     "customer_events",
     "customer_keys",
     "contacts",
+    "saved_views",
 )
 
 

@@ -139,3 +139,36 @@ def test_a_bulk_change_needs_csrf_and_a_complete_change(login, goldsieve_engine,
     assert counts(store) == before
     saved = rita.post("/deals/bulk", {"action": "set", "field": "amount", "value": "5", "deal": f"{deal['id']}:1"})
     assert saved.status_code == 200 and store.get("deals", deal["id"])["data"]["amount"] == 5
+
+
+def test_saved_views_personal_and_shared_with_the_team(login, goldsieve_engine, goldsieve_runtime, people):
+    store = goldsieve_runtime.store
+    make(goldsieve_engine, people.rita, "Alpha", amount=5)
+    make(goldsieve_engine, people.rob, "Alpha of rob", amount=5)
+    rita = login("rita")
+    saved = rita.post("/deals/views", {"name": "Small alphas", "query": "q=alpha&max.amount=10&funnel=handmade",
+                                       "shared": "1", "pinned": "1"})
+    assert saved.status_code == 303 and saved.headers["Location"].endswith("?q=alpha&max.amount=10&funnel=handmade")
+    rita.post("/deals/views", {"name": "Mine only", "query": "status=open"})
+    [audit] = [a for a in store.find("audit") if a["action"] == "view_saved"][:1]
+    assert audit["by"] == "rita"
+    html = rita.get("/deals").get_data(as_text=True)
+    assert 'class="pinned-view" href="/deals?q=alpha&amp;max.amount=10&amp;funnel=handmade">Small alphas</a>' in html
+    assert "Mine only" in html
+    rob_sees = login("rob").get("/deals").get_data(as_text=True)  # same team: the shared one only
+    assert "Small alphas" in rob_sees and "Mine only" not in rob_sees
+    assert "Small alphas" not in login("sam").get("/deals").get_data(as_text=True)  # another team
+    # opened by rob, the shared view shows what rob may see
+    assert titles(login("rob").get("/deals?q=alpha&max.amount=10&funnel=handmade").get_data(as_text=True)) == [
+        "Alpha of rob"]
+    before = store.count("saved_views"), store.count("audit")
+    for posted in ({"name": "", "query": "q=x"}, {"name": "Bad", "query": "status=closed"},
+                   {"name": "x" * 101, "query": ""}):
+        refused = rita.post("/deals/views", posted)
+        assert refused.status_code == 303
+    assert (store.count("saved_views"), store.count("audit")) == before
+    view = store.find("saved_views", Eq("name", "Mine only"))[0]
+    assert login("rob").post(f"/deals/views/{view['id']}/delete").status_code == 404  # not his
+    assert rita.client.post(f"/deals/views/{view['id']}/delete").status_code == 400  # no CSRF token
+    assert rita.post(f"/deals/views/{view['id']}/delete").status_code == 303
+    assert store.count("saved_views") == 1

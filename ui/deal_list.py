@@ -43,6 +43,7 @@ from .deals import (
     wants_fragment,
 )
 from .i18n import moment, money, number, text
+from .task_forms import form_due, task_message
 
 PAGE = 50
 #: The deal's own columns, always shown, in order; declared fields are added with ``col``.
@@ -224,7 +225,8 @@ def posted_change() -> bulk.Change:
     if action == "set" and field:
         value = typed_value(field, value)
     return bulk.Change(action, owner=form.get("owner", "").strip() or None, to=form.get("to", "").strip() or None,
-                       lost_reason=form.get("lost_reason", "").strip() or None, field=field, value=value)
+                       lost_reason=form.get("lost_reason", "").strip() or None, field=field, value=value,
+                       title=form.get("task_title", "").strip() or None, due=form_due(form.get("task_due")))
 
 
 def typed_value(field: str, written: str) -> Any:
@@ -252,6 +254,8 @@ def change_message(violation: Violation) -> str:
         return _("Choose the stage.")
     if violation.path == "/field":
         return _("Choose the field.")
+    if violation.path == "/title":
+        return _("A task needs a title.")
     return _("Choose what to change.")
 
 
@@ -274,7 +278,13 @@ def refusal(deal_id: int, violation: Violation) -> str:
         return owner_message(violation)
     if violation.path == "/lost_reason":
         return _("Choose why the deal was lost.")
+    if change_action() == "task":
+        return task_message(violation)
     return violation.message
+
+
+def change_action() -> str:
+    return request.form.get("action", "")
 
 
 @bp.post("/bulk")

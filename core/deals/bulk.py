@@ -1,8 +1,9 @@
 """Bulk changes (docs/deal-list.md): one change — give to an owner, move to a stage, set a
-field — applied to many deals, each through the engine exactly as a single change is.
+field, add a task — applied to many deals, each through the engine exactly as a single change is.
 
 Nothing here decides what may happen to a deal: each deal is changed by the same call a single
-change makes (:func:`.reassign.assign_deal`, :meth:`Engine.move`, :meth:`Engine.update`), so its
+change makes (:func:`.reassign.assign_deal`, :meth:`Engine.move`, :meth:`Engine.update`,
+:func:`.task_changes.create_task`), so its
 visibility, permissions, gates, version check, events, audit row, automations and notifications
 are those of one change. A deal that cannot take the change is reported with the engine's own
 violations (a deal the user cannot see: ``not_found``, as for one that does not exist) and
@@ -21,11 +22,12 @@ from ..errors import Forbidden, NotFound, ValidationFailed, Violation
 from ..store import Conflict
 from . import listing
 from .reassign import assign_deal
+from .task_changes import create_task
 
 if TYPE_CHECKING:
     from .engine import Engine
 
-ACTIONS = ("assign", "move", "set")
+ACTIONS = ("assign", "move", "set", "task")
 MODES = ("each", "all")
 #: The most deals one bulk change takes (a list's "all that match" included).
 MAX_BULK = 1000
@@ -34,7 +36,8 @@ MAX_BULK = 1000
 @dataclass(frozen=True)
 class Change:
     """What to do to each deal: ``assign`` (``owner``), ``move`` (``to``, ``lost_reason`` for a
-    lost stage) or ``set`` (``field`` to ``value``; ``None`` removes it)."""
+    lost stage), ``set`` (``field`` to ``value``; ``None`` removes it) or ``task`` (add a task
+    ``title``, ``due`` optional, for ``assignee``, by default the user)."""
 
     action: str
     owner: str | None = None
@@ -42,6 +45,9 @@ class Change:
     lost_reason: str | None = None
     field: str | None = None
     value: Any = None
+    title: str | None = None
+    due: str | None = None
+    assignee: str | None = None
 
 
 @dataclass
@@ -71,7 +77,8 @@ def change_problems(change: Change) -> list[Violation]:
     """What is wrong with the change itself, before any deal is looked at."""
     if change.action not in ACTIONS:
         return [Violation("/action", "enum", f"action is one of: {', '.join(ACTIONS)}.")]
-    needed = {"assign": ("owner", change.owner), "move": ("to", change.to), "set": ("field", change.field)}
+    needed = {"assign": ("owner", change.owner), "move": ("to", change.to), "set": ("field", change.field),
+              "task": ("title", change.title)}
     name, value = needed[change.action]
     if not isinstance(value, str) or not value:
         return [Violation(f"/{name}", "required", f"A bulk {change.action} needs “{name}”.")]
@@ -117,9 +124,13 @@ def _one(engine: Engine, user: dict, deal_id: int, change: Change, version: int 
         elif change.action == "move":
             deal = engine.move(user, deal_id, change.to, version=version, lost_reason=change.lost_reason,
                                check_only=check_only)
-        else:
+        elif change.action == "set":
             deal = engine.update(user, deal_id, {change.field: change.value}, version=version,
                                  check_only=check_only)
+        else:  # a task changes no deal, yet a page's version still says what it was read at
+            engine.expect_version(engine.get(user, deal_id), version)
+            create_task(engine, user, deal_id, change.title, change.assignee, change.due, check_only=check_only)
+            deal = engine.get(user, deal_id)
     except NotFound:
         return Outcome(deal_id, False, [Violation("", "not_found", f"There is no deal {deal_id} you can see.")])
     except Forbidden as error:

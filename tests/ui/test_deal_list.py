@@ -172,3 +172,18 @@ def test_saved_views_personal_and_shared_with_the_team(login, goldsieve_engine, 
     assert rita.client.post(f"/deals/views/{view['id']}/delete").status_code == 400  # no CSRF token
     assert rita.post(f"/deals/views/{view['id']}/delete").status_code == 303
     assert store.count("saved_views") == 1
+
+
+def test_a_bulk_task_from_the_page(login, goldsieve_engine, goldsieve_runtime, people):
+    store = goldsieve_runtime.store
+    deal = make(goldsieve_engine, people.rita, "One")
+    rita = login("rita")
+    refused = rita.post("/deals/bulk", {"action": "task", "task_title": "Call", "task_due": "tomorrow",
+                                        "deal": f"{deal['id']}:1"})
+    assert refused.status_code == 200 and "Choose a date and a time." in refused.get_data(as_text=True)
+    assert store.count("tasks") == 0
+    done = rita.post("/deals/bulk", {"action": "task", "task_title": "Call", "task_due": "2026-03-01T09:30",
+                                     "deal": f"{deal['id']}:1"})
+    assert done.status_code == 200 and "1 of 1 deals changed." in done.get_data(as_text=True)
+    [task] = store.find("tasks")
+    assert (task["deal_id"], task["title"], task["due"][:16]) == (deal["id"], "Call", "2026-03-01T09:30")

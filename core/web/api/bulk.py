@@ -27,7 +27,8 @@ def bulk_change():
         ids = matching(engine, payload["filter"])
     change = bulk.Change(payload["action"], owner=payload.get("owner"), to=payload.get("to"),
                          lost_reason=payload.get("lost_reason"), field=payload.get("field"),
-                         value=payload.get("value"))
+                         value=payload.get("value"), title=payload.get("title"), due=payload.get("due"),
+                         assignee=payload.get("assignee"))
     outcomes = bulk.apply(engine, g.user, ids, change, mode=payload["mode"], versions=versions)
     refused = sum(1 for o in outcomes if o.problems)
     result = {"changed": sum(1 for o in outcomes if o.changed), "refused": refused,

@@ -254,7 +254,7 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
 def _assignment_paths(spec: APISpec, secured: list) -> None:
     """Giving deals and customers to another user; a leaver's hand-over (docs/reassignment.md)."""
     spec.path("/api/v1/deals/bulk", operations={"post": {
-        "summary": "One change (assign, move, set a field) for many deals, each through the same "
+        "summary": "One change (assign, move, set a field, add a task) for many deals, each through the same "
                    "rules as a single change; each refused deal listed with its reasons",
         "security": secured, "requestBody": _body("Bulk"), "responses": _bulk_responses()}})
     spec.path("/api/v1/deals/{deal_id}/assign", operations={"post": {

@@ -339,7 +339,7 @@ class BulkSchema(StrictSchema):
     """One change for many deals (docs/deal-list.md): name them in ``deals``, or give the list's
     query in ``filter`` (its parameters as in GET /api/v1/deals) for every deal it shows."""
 
-    action = fields.String(required=True, validate=validate.OneOf(["assign", "move", "set"]))
+    action = fields.String(required=True, validate=validate.OneOf(["assign", "move", "set", "task"]))
     deals = fields.List(fields.Nested(BulkDealSchema), metadata={"description": "at most 1000"})
     filter = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={
         "description": "the list's query, e.g. {\"funnel\": \"software\", \"stage\": [\"lead\"]}; "
@@ -352,6 +352,9 @@ class BulkSchema(StrictSchema):
     lost_reason = fields.String(allow_none=True, metadata={"description": "move to a lost stage"})
     field = fields.String(metadata={"description": "set: the data field"})
     value = fields.Raw(allow_none=True, metadata={"description": "set: its new value; null removes it"})
+    title = fields.String(metadata={"description": "task: its title"})
+    due = fields.String(allow_none=True, metadata={"description": "task: when it is due (ISO 8601)"})
+    assignee = fields.String(allow_none=True, metadata={"description": "task: for whom (default: you)"})
 
 
 class BulkItemSchema(Schema):

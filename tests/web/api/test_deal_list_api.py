@@ -142,3 +142,19 @@ def test_a_wrong_bulk_request_is_refused_whole(client, goldsieve_runtime):
         response = client("rita").post("deals/bulk", payload)
         assert (response.status_code, errors(response)) == (422, expected), payload
     assert written(store) == before
+
+
+def test_a_bulk_task_on_each_deal_and_a_refused_one(client, goldsieve_runtime):
+    store = goldsieve_runtime.store
+    mine = [deal_of(client, "rita", f"Deal {n}") for n in range(2)]
+    sams = deal_of(client, "sam", "Sam's")
+    response = client("rita").post("deals/bulk", {
+        "action": "task", "title": "Call back", "due": "2026-03-01T09:00:00Z",
+        "deals": [{"id": d["id"]} for d in mine] + [{"id": sams["id"]}]})
+    assert response.status_code == 200 and (response.json["changed"], response.json["refused"]) == (2, 1)
+    assert sorted(t["deal_id"] for t in store.find("tasks")) == [d["id"] for d in mine]
+    before = written(store)
+    bad = client("rita").post("deals/bulk", {"action": "task", "title": "x", "due": "soon", "mode": "all",
+                                             "deals": [{"id": mine[0]["id"]}]})
+    assert bad.status_code == 422 and bad.json["items"][0]["errors"][0]["path"] == "/due"
+    assert written(store) == before

@@ -33,7 +33,7 @@ from .checks import (
     title_violations,
     undeclared_violations,
 )
-from .listing import Criteria, criteria_filter
+from .listing import Criteria, criteria_filter, readable
 from .outbox import MAX_DEPTH, rows_for
 
 log = logging.getLogger(__name__)
@@ -50,12 +50,6 @@ def diff_data(before: dict, after: dict) -> dict[str, list]:
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     }
-
-
-def readable(deal: Deal) -> Deal:
-    """The deal as pages and edits read it: data that is no object (written past the engine)
-    reads as no fields, so that the deal still shows and an edit replaces it."""
-    return deal if isinstance(deal.get("data"), dict) else {**deal, "data": {}}
 
 
 class Engine:

@@ -59,6 +59,12 @@ class Criteria:
     choices: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
 
+def readable(deal: dict) -> dict:
+    """The deal as pages and edits read it: data that is no object (written past the engine)
+    reads as no fields, so that the deal still shows and an edit replaces it."""
+    return deal if isinstance(deal.get("data"), dict) else {**deal, "data": {}}
+
+
 def criteria_filter(criteria: Criteria, text_match: Filter | None = None) -> Filter:
     """The store filter of ``criteria`` (the user's scope is the engine's to add). ``text_match``
     is what :func:`text_search` made of ``criteria.text``. Text no store keeps matches nothing."""
@@ -131,9 +137,9 @@ def find(engine: Engine, user: dict, criteria: Criteria, order: Order | None = N
     where = all_of(engine.scope(user), criteria_filter(criteria, match))
     if order is None:
         rows = engine.store.find("deals", where, after=after, limit=limit, descending=True)
-        return rows, str(rows[-1]["id"]) if len(rows) == limit else None
+        return [readable(d) for d in rows], str(rows[-1]["id"]) if len(rows) == limit else None
     rows, key = engine.store.find_ordered("deals", where, order, after=after, limit=limit)
-    return rows, encode_cursor(key) if key else None
+    return [readable(d) for d in rows], encode_cursor(key) if key else None
 
 
 def every(engine: Engine, user: dict, criteria: Criteria, batch: int = 500) -> Iterable[dict]:
@@ -193,7 +199,10 @@ def read_criteria(args: Args, funnels: list[Funnel], *, cursor: bool = True
             problems.append(Violation(f"/{name}", "invalid", "NUL characters or broken Unicode."))
     if problems:
         raise ValidationFailed(problems)
-    text = lambda name: (args.get(name) or "").strip() or None  # noqa: E731
+
+    def text(name: str) -> str | None:
+        return (args.get(name) or "").strip() or None
+
     funnel = text("funnel")
     chosen = [f for f in funnels if f.id == funnel] if funnel else funnels
     if funnel and not chosen:

@@ -24,6 +24,7 @@ from . import (
     customer_merge,  # noqa: F401  (adds the merge route to the customers blueprint)
     customer_owner,  # noqa: F401  (adds the owner selector's route to the customers blueprint)
     customers,
+    deal_list,  # noqa: F401  (adds the list's routes to the deals blueprint)
     deal_owner,  # noqa: F401  (adds the owner selector's route to the deals blueprint)
     deal_path,  # noqa: F401  (adds the stage path's template globals)
     deals,

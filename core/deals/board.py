@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NotFound
 from ..funnels.model import OPEN, Funnel, Stage
 from ..funnels.validation import compile_schema
-from ..limits import in_range, searchable
+from ..limits import in_range
 from ..store import Group, Store
-from ..store.filters import Contains, Eq, Filter, Nothing, all_of, matches
+from ..store.filters import Filter, all_of, matches
+from .listing import Criteria, criteria_filter
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -45,12 +46,9 @@ def event_marker(store: Store) -> tuple[int, int]:
 
 
 def deal_filter(funnel_id: str, owner: str | None, q: str | None) -> Filter:
-    """What :func:`fetch` asks ``Engine.list`` for, besides the scope the engine adds (text no
-    store keeps matches nothing there, and here)."""
-    if not searchable(funnel_id, owner, q):
-        return Nothing()
-    return all_of(Eq("funnel", funnel_id), Eq("status", OPEN),
-                  Eq("owner", owner) if owner else None, Contains("title", q) if q else None)
+    """What :func:`open_deals` asks ``Engine.list`` for, besides the scope the engine adds:
+    the same :func:`.listing.criteria_filter`."""
+    return criteria_filter(Criteria(funnel=funnel_id, status=OPEN, owner=owner, title=q))
 
 
 def open_deals(engine: Engine, user: dict, funnel: Funnel, stage: Stage | None, owner: str | None,

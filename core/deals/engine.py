@@ -18,16 +18,22 @@ from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
 from ..funnels.transitions import reopen_violations
 from ..funnels.validation import merge_data, violations
-from ..limits import searchable
 from ..people.permissions import SYSTEM, is_system
 from ..people.teams import UNCHANGED
 from ..plugin_manager import call_each_plugin
 from ..records.customers import Customers, link_problems
 from ..store import Conflict, Store, Transaction
-from ..store.filters import Contains, Eq, Everything, Filter, all_of, matches
+from ..store.filters import Eq, Everything, Filter, Nothing, all_of, matches
 from .bypass import bypass_records, set_aside
-from .checks import (check_move, gate_violations, held_gate_violations, text_violations,
-                     title_violations, undeclared_violations)
+from .checks import (
+    check_move,
+    gate_violations,
+    held_gate_violations,
+    text_violations,
+    title_violations,
+    undeclared_violations,
+)
+from .listing import Criteria, criteria_filter, readable
 from .outbox import MAX_DEPTH, rows_for
 
 log = logging.getLogger(__name__)
@@ -44,12 +50,6 @@ def diff_data(before: dict, after: dict) -> dict[str, list]:
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     }
-
-
-def readable(deal: Deal) -> Deal:
-    """The deal as pages and edits read it: data that is no object (written past the engine)
-    reads as no fields, so that the deal still shows and an edit replaces it."""
-    return deal if isinstance(deal.get("data"), dict) else {**deal, "data": {}}
 
 
 class Engine:
@@ -127,20 +127,13 @@ class Engine:
         after: int | None = None,
         limit: int = 50,
     ) -> list[Deal]:
-        """A page of the deals the user may see, newest first, filtered in the store.
-
-        Text no store keeps (:func:`goldsieve.limits.searchable`) matches no deal: it is
-        never sent to the store, which might refuse it rather than answer."""
-        if not searchable(funnel, stage, owner, status, text):
+        """A page of the deals the user may see, newest first, filtered in the store
+        (:func:`.listing.criteria_filter`; ``text``: in the title). Text no store keeps matches
+        no deal: it is never sent to the store, which might refuse it rather than answer."""
+        where = all_of(self.scope(user), criteria_filter(Criteria(
+            funnel=funnel, stages=(stage,) if stage else (), owner=owner, status=status, title=text)))
+        if isinstance(where, Nothing):
             return []
-        where = all_of(
-            self.scope(user),
-            Eq("funnel", funnel) if funnel else None,
-            Eq("stage", stage) if stage else None,
-            Eq("owner", owner) if owner else None,
-            Eq("status", status) if status else None,
-            Contains("title", text) if text else None,
-        )
         return [readable(d) for d in self.store.find("deals", where, after=after, limit=limit, descending=True)]
 
     def history(self, user: User, deal_id: int) -> list[dict]:
@@ -232,10 +225,13 @@ class Engine:
 
     def update(self, user: User, deal_id: int, changes: dict, version: int | None = None,
                title: str | None = None, cause: dict | None = None,
-               customer_id: int | None = UNCHANGED, bypass_gate: str | None = None) -> Deal:
+               customer_id: int | None = UNCHANGED, bypass_gate: str | None = None,
+               check_only: bool = False) -> Deal:
         """Change a deal's fields (and title, and customer: ``None`` unlinks it); the result
         must satisfy the funnel's ``fields``, and still the gates of the deal's stage
-        (:func:`.checks.held_gate_violations`) unless ``bypass_gate`` gives a reason, as for a move."""
+        (:func:`.checks.held_gate_violations`) unless ``bypass_gate`` gives a reason, as for a move.
+        ``check_only``: raise what would refuse the change, write nothing (a bulk change that
+        is all or nothing checks every deal first)."""
         deal = self._current(user, deal_id, version, "edit")
         if bypass_gate is not None:
             self.require(user, "bypass_gate", deal)  # who may, before what is wrong
@@ -251,6 +247,8 @@ class Engine:
         problems, bypassed = set_aside(bypass_gate, problems, held)
         if problems:
             raise ValidationFailed(problems)
+        if check_only:
+            return deal
         changed = diff_data(deal["data"], data)
         if title is not None and title != deal["title"]:
             changed["title"] = [deal["title"], title]
@@ -280,12 +278,14 @@ class Engine:
         lost_reason: str | None = None,
         note: str | None = None,
         bypass_gate: str | None = None,
+        check_only: bool = False,
     ) -> Deal:
         """Move a deal to a stage, applying ``changes`` first; all-or-nothing.
 
         Every objection — unknown stage, the funnel's transition rules, invalid data, each gate,
         a missing lost reason — is collected and raised together, and nothing is written. A reason
         in ``bypass_gate`` (its permission needed) records the gates' objections instead (:mod:`.bypass`).
+        ``check_only``: raise the objections, write nothing (as for :meth:`update`).
         """
         deal = self._current(user, deal_id, version, "move")
         if bypass_gate is not None:
@@ -301,6 +301,8 @@ class Engine:
         problems, bypassed = set_aside(bypass_gate, refusing, gates)
         if problems:
             raise ValidationFailed(problems)
+        if check_only:
+            return deal
 
         now = stamp(self.clock())
         new = {

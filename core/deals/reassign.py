@@ -70,18 +70,20 @@ def _inserting(row: dict[str, Any] | None) -> Callable[[Transaction], None] | No
 
 
 def assign_deal(engine: "Engine", user: User, deal_id: int, owner: object,
-                version: int | None = None, *, tell: bool | dict[str, Any] = True) -> dict[str, Any]:
+                version: int | None = None, *, tell: bool | dict[str, Any] = True,
+                check_only: bool = False) -> dict[str, Any]:
     """Give a deal to ``owner``: 404 unseen, 403 without ``reassign``, 409 stale ``version``,
     422 on ``/owner``; giving a deal to its owner changes nothing. The new owner is told (unless
     they gave it to themselves): ``tell`` true, that they got the deal; a notification row, that
-    one instead (a customer's, said once for it and its deals); false, nothing."""
+    one instead (a customer's, said once for it and its deals); false, nothing. ``check_only``:
+    raise what would refuse it, write nothing."""
     deal = engine.get(user, deal_id)
     engine.require(user, "reassign", deal)
     engine.expect_version(deal, version)
     problems = owner_problems(engine, engine.scope(user), deal, owner)
     if problems:
         raise ValidationFailed(problems)
-    if owner == deal["owner"]:
+    if owner == deal["owner"] or check_only:
         return deal
     row = tell if isinstance(tell, dict) else None
     if tell is True and owner != user["username"]:

@@ -73,8 +73,9 @@ def assignee_choices(engine: "Engine", deal: dict[str, Any]) -> list[dict[str, A
 
 
 def create_task(engine: "Engine", user: User, deal_id: int, title: object,
-                assignee: object = None, due: object = None) -> dict[str, Any]:
-    """A new open task on a deal the user may change, for ``assignee`` (default: the user)."""
+                assignee: object = None, due: object = None, check_only: bool = False) -> dict[str, Any]:
+    """A new open task on a deal the user may change, for ``assignee`` (default: the user);
+    ``check_only``: raise what would refuse it, write nothing (returns the deal)."""
     deal = engine.get(user, deal_id)
     engine.require(user, "edit", deal)
     assignee = user["username"] if assignee is None else assignee
@@ -82,6 +83,8 @@ def create_task(engine: "Engine", user: User, deal_id: int, title: object,
     problems = title_problems(title) + problems + assignee_problems(engine, deal, assignee)
     if problems:
         raise ValidationFailed(problems)
+    if check_only:
+        return deal
     now = engine.clock()
     task = task_row(deal, str(title).strip(), str(assignee), when, user["username"], now)
     with engine.store.transaction() as txn:

@@ -8,6 +8,7 @@ durable together when the ``with`` block ends, or none do. Queries take a
 from __future__ import annotations
 
 import abc
+import heapq
 import math
 import typing
 from contextlib import AbstractContextManager
@@ -19,6 +20,7 @@ from typing import Any, Iterator
 from ..clock import stamp
 from ..limits import in_range
 from .filters import Filter, Range, all_of, field_value
+from .ordering import Key, Order, after_cursor, sort_key
 
 Doc = dict[str, Any]
 
@@ -41,6 +43,7 @@ TABLES = (
     "customer_events",
     "customer_keys",
     "contacts",
+    "saved_views",
 )
 
 
@@ -136,6 +139,21 @@ class Store(abc.ABC):
 
         ``after`` is a keyset cursor: only ids greater than it (smaller when ``descending``).
         """
+
+    def find_ordered(self, table: str, where: Filter | None, order: Order, *,
+                     after: Key | None = None, limit: int = 50) -> tuple[list[Doc], Key | None]:
+        """A page of the documents matching ``where`` in ``order`` (:mod:`.ordering`: by the
+        value at ``order.field``, then by id), starting after the cursor ``after``; returns the
+        page and the cursor of the page after it (``None`` when this one is the last).
+
+        This generic version reads every matching document and keeps the first ``limit``; a
+        backend that sorts in its own query overrides it.
+        """
+        if limit <= 0:
+            return [], None
+        rows = (doc for doc in self.iterate(table, where)
+                if after is None or after_cursor(sort_key(doc, order), after, order))
+        return page_of(rows, order, limit)
 
     @abc.abstractmethod
     def count(self, table: str, where: Filter | None = None) -> int:
@@ -244,6 +262,16 @@ class StaysSql(typing.Protocol):
     def read_sql(self, sql: str, params: dict[str, Any],
                  settings: dict[str, str] | None = None) -> list[Any]:
         """The rows of one read-only statement; ``settings`` are planner settings for it alone."""
+
+
+def page_of(rows: typing.Iterable[Doc], order: Order, limit: int) -> tuple[list[Doc], Key | None]:
+    """The first ``limit`` of ``rows`` in ``order`` (one pass, ``limit`` rows held) and the cursor
+    after them when more rows follow; shared by the backends that sort in this process."""
+    pick = heapq.nlargest if order.descending else heapq.nsmallest
+    page = pick(limit + 1, rows, key=lambda doc: sort_key(doc, order))
+    if len(page) <= limit:
+        return page, None
+    return page[:limit], sort_key(page[limit - 1], order)
 
 
 def lease_terms(where: Filter | None, lease_seconds: float, now: datetime) -> tuple[Filter, str]:

@@ -89,7 +89,7 @@ def any_of(*parts: Filter) -> Filter:
     return kept[0] if len(kept) == 1 else Or(kept)
 
 
-_MISSING = object()
+MISSING = object()
 
 
 def field_value(doc: dict, path: str) -> Any:
@@ -97,7 +97,7 @@ def field_value(doc: dict, path: str) -> Any:
     value: Any = doc
     for key in path.split("."):
         if not isinstance(value, dict) or key not in value:
-            return _MISSING
+            return MISSING
         value = value[key]
     return value
 
@@ -115,7 +115,7 @@ def matches(flt: Filter, doc: dict) -> bool:
     if isinstance(flt, Not):
         return not matches(flt.part, doc)
     value = field_value(doc, flt.field)
-    if value is _MISSING:
+    if value is MISSING:
         return False
     if isinstance(flt, Eq):
         return value == flt.value

@@ -42,6 +42,11 @@ ROUTES = {
     "deals.add_task": PAGE,  # tasks by hand on the deal page
     "deals.change_task_form": PAGE,
     "deals.reopen_task_form": PAGE,
+    "deals.index": PAGE,  # the list: the user's scope in the store's query (docs/deal-list.md)
+    "deals.export_list": PAGE,
+    "deals.bulk_change": PAGE,  # each deal through the engine: a hidden one is refused, not changed
+    "deals.save_view": PAGE,
+    "deals.delete_view": PAGE,  # one's own view only (404 otherwise)
     "api.health": PUBLIC,
     "api.openapi": PUBLIC,
     "api_docs.reference": PUBLIC,
@@ -129,6 +134,7 @@ ROUTES = {
     "api.add_task": API,  # on a deal the user may change
     "api.patch_task": API,  # of a task on a deal the user can see
     "api.reopen_task": API,
+    "api.bulk_change": API,  # each deal through the engine, as one change (docs/deal-list.md)
 }
 #: endpoints only an admin (``manage_users``) may reach: everyone else gets 403 on every method
 ADMIN_ONLY = {endpoint for endpoint in ROUTES if endpoint.startswith("admin")}
@@ -159,7 +165,7 @@ def url_for_rule(rule, deal_id: int = 1) -> str:
     values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css",
               "username": "rita", "name": "north", "task_id": 1, "notification_id": 1, "row_id": 1,
               "token": "no-such-lead-form-token", "draft_id": 1, "table": "stages",
-              "customer_id": 1, "contact_id": 1}
+              "customer_id": 1, "contact_id": 1, "view_id": 1}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 

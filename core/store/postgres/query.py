@@ -31,7 +31,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from ...limits import NUMBER_LIMIT
 from .. import filters as F
+from .. import ordering as O
 from .schema import CASEFOLD, DEAL_COLUMNS
 
 _NUMBERS = (bool, int, float)
@@ -84,6 +86,22 @@ class PathExpressions:
             (kind == "number", sa.cast(node, sa.Numeric)),
             (kind == "boolean", sa.case((node == sa.cast(sa.literal("true"), JSONB), 1), else_=0)),
         )
+
+    def sort_terms(self, path: str) -> tuple[sa.ColumnElement[Any], ...]:
+        """(rank, number, text) of the value at ``path``, as :func:`ordering.value_key` makes
+        them, for an ORDER BY and a row comparison with a cursor; never NULL."""
+        node = self.node(path)
+        kind = sa.func.jsonb_typeof(node)
+        number = sa.cast(node, sa.Numeric)
+        in_range = sa.func.abs(number) <= NUMBER_LIMIT  # CASE casts only numbers
+        rank = sa.case((kind == "boolean", O.BOOLEAN),
+                       (kind == "number", sa.case((in_range, O.NUMBER), else_=O.OTHER)),
+                       (kind == "string", O.TEXT),
+                       (sa.or_(node.is_(None), kind == "null"), O.ABSENT), else_=O.OTHER)
+        value = sa.case((kind == "boolean", sa.case((node == sa.cast(sa.literal("true"), JSONB), 1), else_=0)),
+                        (kind == "number", sa.case((in_range, number), else_=0)), else_=0)
+        words = sa.func.coalesce(self.text(path), "")
+        return rank, sa.type_coerce(value, sa.Numeric), words.collate("C")
 
     def containing(self, path: str, value: Any) -> sa.ColumnElement[bool]:
         """``doc @> {"a": {"b": value}}``: the GIN index finds these rows."""
@@ -160,7 +178,7 @@ class _Translator(PathExpressions):
         if all(isinstance(b, _NUMBERS) for b in bounds):
             if any(isinstance(b, float) and b != b for b in bounds):
                 return sa.false()  # comparisons with NaN are false in Python
-            value, low, high = self.number(flt.field), _numeric(flt.low), _numeric(flt.high)
+            value, low, high = self.number(flt.field), numeric(flt.low), numeric(flt.high)
         elif all(isinstance(b, str) for b in bounds):
             value = self.text(flt.field)
             if flt.field not in self.columns:  # the columns are in collation "C" already
@@ -191,7 +209,7 @@ def _plain(value: Any) -> bool:
             and math.isfinite(value) and value not in (0, 1))
 
 
-def _numeric(bound: Any) -> Any:
+def numeric(bound: Any) -> Any:
     """A bound as an exact SQL numeric: a float by its shortest repr (as JSON writes it)."""
     if bound is None:
         return None

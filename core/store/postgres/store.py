@@ -29,12 +29,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
+from ...limits import NUMBER_LIMIT
 from .. import filters as F
 from ..base import TABLES, Conflict, Doc, Group, Store, StoreError, Transaction, UniqueViolation, lease_terms
-from ...limits import NUMBER_LIMIT
+from ..ordering import Key, Order, sort_key
 from . import stays as postgres_stays
 from .migrate import upgrade
-from .query import PathExpressions, where_clause
+from .query import PathExpressions, numeric, where_clause
 from .schema import tables
 
 
@@ -256,6 +257,28 @@ class PostgresStore(Store):
         if limit is not None:
             query = query.limit(limit)
         return [{"id": row.id, **row.doc} for row in self._read(query)]
+
+    def find_ordered(self, table: str, where: F.Filter | None, order: Order, *,
+                     after: Key | None = None, limit: int = 50) -> tuple[list[Doc], Key | None]:
+        """One ``ORDER BY rank, number, text, id`` (:meth:`PathExpressions.sort_terms`), the
+        cursor a row comparison in the same terms; one row more than the page says whether
+        another follows."""
+        t = self._table(table)
+        if isinstance(where, F.Nothing) or limit <= 0:
+            return [], None
+        terms = (*PathExpressions(t).sort_terms(order.field), t.c.id)
+        query = sa.select(t.c.id, t.c.doc).where(where_clause(t, where))
+        if after is not None:
+            rank, number, words, id = after
+            bound = sa.tuple_(sa.literal(rank), numeric(number), sa.literal(words, sa.Text).collate("C"),
+                              sa.literal(id, sa.BigInteger))
+            row = sa.tuple_(*terms)
+            query = query.where(row < bound if order.descending else row > bound)
+        query = query.order_by(*(term.desc() if order.descending else term for term in terms)).limit(limit + 1)
+        docs = [{"id": row.id, **row.doc} for row in self._read(query)]
+        if len(docs) <= limit:
+            return docs, None
+        return docs[:limit], sort_key(docs[limit - 1], order)
 
     def count(self, table: str, where: F.Filter | None = None) -> int:
         t = self._table(table)

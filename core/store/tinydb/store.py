@@ -31,7 +31,8 @@ from tinydb.storages import MemoryStorage
 from tinydb.table import Document, Table
 
 from .. import filters as F
-from ..base import TABLES, Conflict, Doc, Store, StoreError, Transaction
+from ..base import TABLES, Conflict, Doc, Store, StoreError, Transaction, page_of
+from ..ordering import Key, Order, after_cursor, sort_key
 from . import lock
 from .indexes import DEFAULT_ORDERED, Index, OrderedIndex, build_indexes, build_ordered, index_spec
 from .journal import (
@@ -466,6 +467,21 @@ class TinyStore(Store):
         # Stored documents are never changed in place (a write swaps the whole dict), so
         # copying outside the lock is safe.
         return [_copy(doc) for doc in found]
+
+    def find_ordered(self, table: str, where: F.Filter | None, order: Order, *,
+                     after: Key | None = None, limit: int = 50) -> tuple[list[Doc], Key | None]:
+        """Sorted in one pass over the matching documents under the lock, copying only the page
+        (no index keeps a custom field's order, so every match is looked at)."""
+        t = self._table(table)
+        if isinstance(where, F.Nothing) or limit <= 0:
+            return [], None
+        with self._state:
+            steps = plan(where, self._indexes.get(table), self._ordered.get(table))
+            found = select(t.raw(), self._next_ids[table], where, steps)
+            if after is not None:
+                found = (doc for doc in found if after_cursor(sort_key(doc, order), after, order))
+            page, cursor = page_of(found, order, limit)
+        return [_copy(doc) for doc in page], cursor
 
     def count(self, table: str, where: F.Filter | None = None) -> int:
         t = self._table(table)

@@ -3,6 +3,7 @@ from . import (
     analytics,  # noqa: F401  (adds the analytics routes to the blueprint)
     assignment,  # noqa: F401  (registers its routes on bp)
     automation,  # noqa: F401  (registers its routes on bp)
+    bulk,  # noqa: F401  (registers its route on bp)
     customers,  # noqa: F401  (registers its routes on bp)
 )
 from .routes import bp

@@ -8,6 +8,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from ... import __version__
 from ...analytics.windows import FIRST_YEAR, INTERVALS, LAST_YEAR, YEAR_PATTERN
+from ...deals import listing
 from ...limits import MAX_ID, MAX_NESTING
 from ..app import MAX_REQUEST_BYTES
 from . import schemas as s
@@ -42,6 +43,8 @@ EXAMPLES: dict[str, dict] = {
                    "due": "2026-12-10T09:00:00Z"},
     "TaskPatch": {"due": "2026-12-11T09:00:00Z", "assignee": "rep.wang", "version": 2},
     "TaskReopen": {"version": 3},
+    "Bulk": {"action": "move", "to": "qualified", "mode": "each",
+             "deals": [{"id": 41, "version": 3}, {"id": 42}]},
 }
 
 
@@ -84,6 +87,28 @@ PAGING = [{"name": "cursor", "in": "query", "schema": ID},
           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}}]
 
 
+#: The deal list's query string, as ``listing.read_criteria`` reads it.
+LIST_QUERY = [
+    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": listing.MAX_QUERY},
+     "description": "Search titles, declared text fields, customers' and contacts' names"},
+    {"name": "funnel", "in": "query", "schema": {"type": "string"}},
+    {"name": "stage", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
+     "style": "form", "explode": True},
+    {"name": "owner", "in": "query", "schema": {"type": "string"}},
+    {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(listing.STATUSES)}},
+    {"name": "customer", "in": "query", "schema": ID},
+    {"name": "stale", "in": "query", "schema": {"type": "boolean"}},
+    {"name": "sort", "in": "query", "schema": {"type": "string"},
+     "description": f"One of {', '.join(listing.SORT_COLUMNS)} or data.<field>; a leading - sorts descending"},
+    {"name": "filters", "in": "query", "style": "form", "explode": True,
+     "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+     "description": "min.<field> and max.<field> (numbers, dates; inclusive), in.<field> (choices, repeated)"},
+    {"name": "cursor", "in": "query", "schema": {"type": "string"},
+     "description": "The next_cursor of the previous page (a deal id when not sorted)"},
+    PAGING[1],
+]
+
+
 @lru_cache(maxsize=1)
 def build_spec() -> dict:
     spec = APISpec(
@@ -99,7 +124,7 @@ def build_spec() -> dict:
                  "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead",
                  "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "CustomerMerge", "Duplicate", "Contact",
                  "ContactPage", "ContactCreate", "DealAssign", "CustomerAssign", "CustomerAssigned",
-                 "HandoverRequest", "Handover", "TaskCreate", "TaskPatch", "TaskReopen"):
+                 "HandoverRequest", "Handover", "TaskCreate", "TaskPatch", "TaskReopen", "Bulk", "BulkResult"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
 
     secured = [{"bearer": []}]
@@ -112,11 +137,11 @@ def build_spec() -> dict:
         "summary": "A funnel's definition", "security": secured,
         "parameters": [{"name": "funnel_id", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": _responses(200, {"type": "object"}, 401, 404)}})
-    query = [{"name": n, "in": "query", "schema": {"type": "string"}}
-             for n in ("funnel", "stage", "owner", "status", "q")] + PAGING
     spec.path("/api/v1/deals", operations={
-        "get": {"summary": "A page of the deals you may see, newest first", "security": secured,
-                "parameters": query, "responses": _responses(200, "DealPage", 401, 422)},
+        "get": {"summary": "A page of the deals you may see (open, won and lost), newest first or "
+                           "by `sort`; filters as in the list view (docs/deal-list.md)",
+                "security": secured, "parameters": LIST_QUERY,
+                "responses": _responses(200, "DealPage", 401, 422)},
         "post": {"summary": "Create a deal in its funnel's first stage", "security": secured,
                  "requestBody": _body("DealCreate"), "responses": _responses(201, "Deal", 401, 403, 404, 422)},
     })
@@ -228,6 +253,10 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
 
 def _assignment_paths(spec: APISpec, secured: list) -> None:
     """Giving deals and customers to another user; a leaver's hand-over (docs/reassignment.md)."""
+    spec.path("/api/v1/deals/bulk", operations={"post": {
+        "summary": "One change (assign, move, set a field, add a task) for many deals, each through the same "
+                   "rules as a single change; each refused deal listed with its reasons",
+        "security": secured, "requestBody": _body("Bulk"), "responses": _bulk_responses()}})
     spec.path("/api/v1/deals/{deal_id}/assign", operations={"post": {
         "summary": "Give a deal to another user (reassign: a manager within the team, an admin "
                    "to anyone)", "security": secured, "parameters": [DEAL_ID],
@@ -244,6 +273,16 @@ def _assignment_paths(spec: APISpec, secured: list) -> None:
         "parameters": [{"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}],
         "requestBody": _body("HandoverRequest"),
         "responses": _responses(200, "Handover", 401, 403, 409, 422)}})
+
+
+def _bulk_responses() -> dict:
+    """A bulk change's 422 is also its result when ``mode`` is ``all`` and a deal is refused."""
+    responses = _responses(200, "BulkResult", 401, 422)
+    responses["422"]["description"] += ("; with mode all, also when some deal would be refused: "
+                                         "nothing written, items say which and why")
+    responses["422"]["content"]["application/json"]["schema"] = {"oneOf": [
+        {"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/BulkResult"}]}
+    return responses
 
 
 def _analytics_paths(spec: APISpec, secured: list) -> None:

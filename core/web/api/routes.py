@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError
 
 from ... import __version__
 from ...audit import find_audit
+from ...deals import listing
 from ...errors import Forbidden, NotFound, ValidationFailed, Violation
 from ...funnels.validation import pointer, shown_key, text_violation, too_deep
 from ...limits import MAX_NESTING, nesting, storable_text, whole_number
@@ -184,13 +185,18 @@ def create_deal():
     return response, 201
 
 
+def limit_problems() -> tuple[int | None, list[Violation]]:
+    """The ``limit`` query argument, and what is wrong with it."""
+    limit = whole_number(request.args.get("limit", str(DEFAULT_LIMIT)), 1, MAX_LIMIT)
+    if limit is None:
+        return None, [Violation("/limit", "range", f"limit is a whole number from 1 to {MAX_LIMIT}.")]
+    return limit, []
+
+
 def paging() -> tuple[int | None, int]:
     """The ``cursor`` and ``limit`` query arguments, checked (422 lists both problems)."""
     args = request.args
-    problems = []
-    limit = whole_number(args.get("limit", str(DEFAULT_LIMIT)), 1, MAX_LIMIT)
-    if limit is None:
-        problems.append(Violation("/limit", "range", f"limit is a whole number from 1 to {MAX_LIMIT}."))
+    limit, problems = limit_problems()
     cursor = args.get("cursor")
     after = whole_number(cursor) if cursor is not None else None
     if cursor is not None and after is None:
@@ -210,15 +216,17 @@ def storable_args(*names: str) -> None:
 
 @bp.get("/deals")
 def list_deals():
-    args = request.args
-    cursor, limit = paging()
-    storable_args("funnel", "stage", "owner", "status", "q")
-    deals = current_runtime().engine.list(
-        g.user, funnel=args.get("funnel"), stage=args.get("stage"), owner=args.get("owner"),
-        status=args.get("status"), text=args.get("q"),
-        after=cursor, limit=limit,
-    )
-    next_cursor = str(deals[-1]["id"]) if len(deals) == limit else None
+    """The list view's query (:func:`goldsieve.deals.listing.read_criteria`): filters, the
+    full-text ``q``, ``sort`` and its cursor; every problem of the query string at once."""
+    engine = current_runtime().engine
+    limit, problems = limit_problems()
+    try:
+        criteria, order, after = listing.read_criteria(request.args, list(engine.funnels))
+    except ValidationFailed as error:
+        raise ValidationFailed(error.violations + problems) from None
+    if limit is None:
+        raise ValidationFailed(problems)
+    deals, next_cursor = listing.find(engine, g.user, criteria, order, after, limit)
     return jsonify(items=[dump_deal(d) for d in deals], next_cursor=next_cursor)
 
 

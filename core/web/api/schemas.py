@@ -342,3 +342,45 @@ class HandoverSchema(Schema):
         "description": "open tasks on deals the new owner cannot see: they stay"})
     skipped = fields.List(fields.String(), required=True, metadata={
         "description": "records changed meanwhile (deal:ID, customer:ID, task:ID): run it again"})
+
+
+class BulkDealSchema(StrictSchema):
+    id = fields.Integer(required=True, strict=True, validate=ID)
+    version = fields.Integer(strict=True, validate=VERSION, metadata={
+        "description": "the version you read: a deal at another one is refused (conflict)"})
+
+
+class BulkSchema(StrictSchema):
+    """One change for many deals (docs/deal-list.md): name them in ``deals``, or give the list's
+    query in ``filter`` (its parameters as in GET /api/v1/deals) for every deal it shows."""
+
+    action = fields.String(required=True, validate=validate.OneOf(["assign", "move", "set", "task"]))
+    deals = fields.List(fields.Nested(BulkDealSchema), metadata={"description": "at most 1000"})
+    filter = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={
+        "description": "the list's query, e.g. {\"funnel\": \"software\", \"stage\": [\"lead\"]}; "
+                       "at most 1000 deals may match"})
+    mode = fields.String(load_default="each", validate=validate.OneOf(["each", "all"]), metadata={
+        "description": "each: change every deal that can take it, list the others; all: change none "
+                       "unless every one can"})
+    owner = fields.String(metadata={"description": "assign: the new owner"})
+    to = fields.String(metadata={"description": "move: the stage"})
+    lost_reason = fields.String(allow_none=True, metadata={"description": "move to a lost stage"})
+    field = fields.String(metadata={"description": "set: the data field"})
+    value = fields.Raw(allow_none=True, metadata={"description": "set: its new value; null removes it"})
+    title = fields.String(metadata={"description": "task: its title"})
+    due = fields.String(allow_none=True, metadata={"description": "task: when it is due (ISO 8601)"})
+    assignee = fields.String(allow_none=True, metadata={"description": "task: for whom (default: you)"})
+
+
+class BulkItemSchema(Schema):
+    id = fields.Integer(required=True)
+    changed = fields.Boolean(required=True)
+    errors = fields.List(fields.Nested(ErrorItemSchema), required=True,
+                         metadata={"description": "why this deal was refused (empty: it was not)"})
+    version = fields.Integer(allow_none=True, metadata={"description": "the deal's version now"})
+
+
+class BulkResultSchema(Schema):
+    changed = fields.Integer(required=True)
+    refused = fields.Integer(required=True)
+    items = fields.List(fields.Nested(BulkItemSchema), required=True)

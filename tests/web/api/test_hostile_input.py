@@ -177,7 +177,7 @@ def test_the_openapi_document_states_the_bounds(api):
     spec = api.as_token(None).get("openapi.json").json
     deals = {p["name"]: p["schema"] for p in spec["paths"]["/api/v1/deals"]["get"]["parameters"]}
     assert deals["limit"] == {"type": "integer", "minimum": 1, "maximum": 200}
-    assert deals["cursor"] == {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+    assert deals["cursor"]["type"] == "string" and deals["customer"] == {"type": "integer", "minimum": 0, "maximum": MAX_ID}
     deal_id = spec["paths"]["/api/v1/deals/{deal_id}"]["get"]["parameters"][0]["schema"]
     assert deal_id == {"type": "integer", "minimum": 0, "maximum": MAX_ID}
     version = spec["components"]["schemas"]["DealPatch"]["properties"]["version"]

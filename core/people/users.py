@@ -50,12 +50,17 @@ MAX_DISPLAY_NAME = 100
 TOKEN_PREFIX = "gs_"
 #: the longest a token may last: ten years
 MAX_TOKEN_DAYS = 3650
+#: how new passwords are hashed, in werkzeug's notation: scrypt at its default cost (N=2^15,
+#: r=8, p=1; ~0.1 s and 32 MiB a hash, which is the point). A stored hash carries its own
+#: parameters, so checking follows whatever it was made with. The project's test suite lowers
+#: the cost for its own processes (tests/conftest.py): it hashes about a thousand passwords.
+PASSWORD_METHOD = "scrypt"
 
 
 def _hash(password: str) -> str:
     from werkzeug.security import generate_password_hash  # imported by the commands that set one
 
-    return generate_password_hash(password, method="scrypt")
+    return generate_password_hash(password, method=PASSWORD_METHOD)
 
 
 @cache

@@ -72,7 +72,7 @@ def test_list_new_customer_contact_release_and_claim(open_page, live, shot, form
     shot(page, "claimed")
 
     page.goto("/customers")
-    page.locator("#customer-q").press_sequentially(f"{form} {locale}")
+    page.locator("#customer-q").press_sequentially(f"Hospital {form} {locale}")
     rows = page.locator(".customer-row")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(name)

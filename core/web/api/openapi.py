@@ -103,6 +103,8 @@ LIST_QUERY = [
     {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(listing.STATUSES)}},
     {"name": "customer", "in": "query", "schema": ID},
     {"name": "stale", "in": "query", "schema": {"type": "boolean"}},
+    {"name": "next_step", "in": "query", "schema": {"type": "string", "enum": ["none"]},
+     "description": "none: only open deals without a planned activity"},
     {"name": "sort", "in": "query", "schema": {"type": "string"},
      "description": f"One of {', '.join(listing.SORT_COLUMNS)} or data.<field>; a leading - sorts descending"},
     {"name": "filters", "in": "query", "style": "form", "explode": True,

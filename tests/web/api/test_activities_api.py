@@ -13,8 +13,13 @@ def test_log_plan_list_change_and_complete(goldsieve_runtime, client, people):
                                              "location": {"lat": 23.1, "lon": 113.3}})
     assert made.status_code == 201, made.json
     assert made.headers["Location"].endswith(f"/api/v1/activities/{made.json['id']}")
+    other = goldsieve_runtime.engine.create(people.rita, "handmade", "Other", DEAL)
+    none_planned = rita.get("/api/v1/deals?next_step=none").json["items"]
+    assert {d["id"] for d in none_planned} == {deal["id"], other["id"]}
     planned = rita.post("/api/v1/activities", {"type": "demo", "deal_id": deal["id"],
                                                 "due_at": "2026-03-01T09:00:00Z"}).json
+    assert [d["id"] for d in rita.get("/api/v1/deals?next_step=none").json["items"]] == [other["id"]]
+    assert rita.get("/api/v1/deals?next_step=some").json["errors"][0]["path"] == "/next_step"
     listed = rita.get(f"/api/v1/activities?deal={deal['id']}").json["items"]
     assert [a["id"] for a in listed] == [planned["id"], made.json["id"]]
     assert [a["type"] for a in rita.get(f"/api/v1/activities?deal={deal['id']}&status=done").json["items"]] == ["visit"]

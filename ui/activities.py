@@ -18,7 +18,9 @@ from markupsafe import Markup
 
 from goldsieve.clock import stamp
 from goldsieve.deals.activities import DONE, PLANNED, Activities
+from goldsieve.deals.activity_gates import missing, required_to_enter
 from goldsieve.errors import ValidationFailed, Violation
+from goldsieve.funnels.model import Funnel, Stage
 from goldsieve.limits import read_number
 from goldsieve.records.model import ActivityType
 from goldsieve.store import Conflict
@@ -27,7 +29,7 @@ from goldsieve.web.app import current_runtime
 from . import forms
 from .auth import same_site_path
 from .customers import render_page
-from .deals import engine, form_version, render_deal_page, show_value
+from .deals import engine, form_version, render_deal_page, show_value, stage_label
 from .i18n import text
 from .people_forms import message
 from .task_forms import form_due
@@ -96,6 +98,23 @@ def activity_fields(type_id: object = None, errors: dict | None = None, posted: 
     kind = kind_of(type_id)
     return forms.render(kind, forms.field_names(kind), values={}, errors=errors or {},
                         required=forms.schema_required(kind), posted=posted, prefix=PREFIX)
+
+
+@bp.app_template_global("missing_activities")
+def missing_activities(deal: dict, funnel: Funnel, target: Stage) -> list[dict[str, str]]:
+    """What the gate dialog lists: each activity ``target`` requires that the deal lacks, said
+    in the reader's language."""
+    roles = {r["id"]: r["title"] for r in current_runtime().customers.types.contact.roles}
+    found = []
+    for stage, need in missing(current_runtime().store, deal, required_to_enter(funnel, target, deal["data"])):
+        kind, stage_name = activity_label(need["type"]), stage_label(funnel, stage.id)
+        if "contact_role" in need:
+            said = _("A done “%(type)s” with a contact who is “%(role)s”, to enter “%(stage)s”.", type=kind,
+                     role=text(roles.get(need["contact_role"])) or need["contact_role"], stage=stage_name)
+        else:
+            said = _("A done “%(type)s”, to enter “%(stage)s”.", type=kind, stage=stage_name)
+        found.append({"type": need["type"], "text": said})
+    return found
 
 
 @bp.get("/activities/fields")

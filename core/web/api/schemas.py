@@ -65,6 +65,8 @@ class DealSchema(Schema):
     lost_reason = fields.String(allow_none=True)
     customer_id = fields.Integer(allow_none=True, dump_default=None,
                                  metadata={"description": "the customer the deal is for, if any"})
+    next_activity_at = fields.String(allow_none=True, dump_default=None, metadata={
+        "description": "when the deal's earliest planned activity is due (its next step); null: none planned"})
 
 
 class DealPageSchema(Schema):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, redirect, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -94,10 +94,14 @@ def activity_contacts(activity: dict) -> list[str]:
 
 @bp.app_template_global("activity_fields")
 def activity_fields(type_id: object = None, errors: dict | None = None, posted: Any = None) -> Markup:
-    """The controls of a type's declared fields."""
+    """The controls of a type's declared fields (and of its location, when it records one);
+    ``errors`` by field name, ``location`` for the position's."""
     kind = kind_of(type_id)
-    return forms.render(kind, forms.field_names(kind), values={}, errors=errors or {},
-                        required=forms.schema_required(kind), posted=posted, prefix=PREFIX)
+    errors = errors or {}
+    controls = forms.render(kind, forms.field_names(kind), values={}, errors=errors,
+                            required=forms.schema_required(kind), posted=posted, prefix=PREFIX)
+    return Markup(render_template("activities/_fields.html", kind=kind, controls=controls, posted=posted,
+                                  errors=errors.get("location", [])))
 
 
 @bp.app_template_global("missing_activities")
@@ -161,8 +165,18 @@ def _read(kind: ActivityType) -> tuple[dict[str, Any], dict[str, list[str]]]:
         "outcome": form.get("outcome", "").strip() or None,
         "contact_ids": [int(c) for c in form.getlist("contact") if c.isdigit()],
         "data": {k: v for k, v in parsed.changes.items() if v is not None},
+        "location": _posted_location() if kind.location else None,
     }
     return values, dict(parsed.errors)
+
+
+def _posted_location() -> object:
+    """The position the browser filled in: none unless both are there; a number that is not
+    one goes on as typed, so the kernel says what is wrong with it."""
+    lat, lon = (request.form.get(k, "").strip() for k in ("lat", "lon"))
+    if not (request.form.get("locate") and lat and lon):
+        return None
+    return {k: read_number(v) if read_number(v) is not None else v for k, v in (("lat", lat), ("lon", lon))}
 
 
 def _now() -> str:
@@ -175,7 +189,8 @@ def _errors(kind: ActivityType, found: list[Violation], field_errors: dict[str, 
     for violation in others:
         key = {"/due_at": "when", "/done_at": "when", "/duration_minutes": "duration"}.get(
             violation.path, violation.path.split("/")[1] if violation.path.count("/") else "form")
-        errors.setdefault(key, []).append(activity_message(violation))
+        said = _("The position is out of range.") if key == "location" else activity_message(violation)
+        errors.setdefault(key, []).append(said)
     return errors
 
 

@@ -58,8 +58,19 @@ def test_a_refused_activity_says_why_beside_the_field_and_writes_nothing(rita, d
     assert goldsieve_runtime.store.count("activities") == 0
 
 
-def test_the_type_select_swaps_in_its_declared_fields(rita):
-    assert rita.get("/activities/fields?type=visit").status_code == 200
+def test_the_type_select_swaps_in_its_declared_fields_and_a_visit_its_location(rita):
+    assert 'name="locate"' in rita.get("/activities/fields?type=visit").get_data(as_text=True)
+    assert 'name="locate"' not in rita.get("/activities/fields?type=call").get_data(as_text=True)
+
+
+def test_a_visit_records_the_posted_position_and_refuses_one_out_of_range(rita, deal, goldsieve_runtime):
+    path = f"/deals/{deal['id']}/activities"
+    far = rita.post(path, {"type": "visit", "status": "done", "locate": "1", "lat": "95", "lon": "113.26"})
+    assert far.status_code == 422 and 'id="activity-location-error"' in far.get_data(as_text=True)
+    assert goldsieve_runtime.store.count("activities") == 0
+    assert rita.post(path, {"type": "visit", "status": "done", "locate": "1", "lat": "23.13",
+                            "lon": "113.26"}).status_code == 303
+    assert goldsieve_runtime.store.find("activities")[0]["location"] == {"lat": 23.13, "lon": 113.26}
 
 
 def test_a_customer_page_logs_on_the_customer(rita, deal, goldsieve_runtime):

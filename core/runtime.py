@@ -15,6 +15,7 @@ from .automation.dispatch import Dispatcher
 from .automation.reminders import ReminderSettings
 from .checking import lint_findings
 from .clock import Clock, stamp, utc_now
+from .deals.activities import Activities
 from .deals.engine import Engine
 from .funnels.registry import FunnelRegistry, read_drafts
 from .funnels.versions import load_stored, record_first_versions
@@ -45,6 +46,8 @@ class Runtime:
     #: the customers (records/customer.json, ``[pool]``) and their contacts
     customers: Customers
     contacts: Contacts
+    #: the activities logged and planned on deals and customers (records/activity.json)
+    activities: Activities
     #: the id of the last ``funnel_versions`` row loaded into ``funnels``
     funnels_seen: int | None = None
     #: when the weekly digest is due (``[digest] weekday``, ``hour``)
@@ -132,7 +135,7 @@ def open_runtime(
     engine.customers = customers
     pm.register(DealActivity(customers), name=DealActivity.NAME)
     runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, customers,
-                      Contacts(customers), seen, schedule, delivery,
+                      Contacts(customers), Activities(engine), seen, schedule, delivery,
                       sessions, days, reminders)
     runtime.refresh_funnels()  # the versions the first start just recorded
     return runtime

@@ -14,6 +14,7 @@ from goldsieve.web.app import current_runtime
 from . import (
     access,
     account,
+    activities,
     admin,
     admin_teams,
     admin_users,
@@ -60,7 +61,7 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
                                    "unread": _unread(), **template_context()})
     for blueprint in (bp, auth.bp, board.bp, deals.bp, customers.bp, admin.bp, admin_users.bp,
                       admin_teams.bp, account.bp, inbox.bp, lead_form.bp, designer.bp, analytics.bp,
-                      digest.bp, api_docs.bp):
+                      digest.bp, api_docs.bp, activities.bp):
         app.register_blueprint(blueprint)
 
 

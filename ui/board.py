@@ -114,6 +114,7 @@ class Card:
         "id",
         "mark",
         "move_label",
+        "no_next",
         "options",
         "owner",
         "stale",
@@ -136,6 +137,8 @@ class Card:
         self.amount = view.money(amount) if in_range(amount) else plain(amount)
         self.days = view.days_text((view.now - entered).days)
         self.stale = is_stale(stage, view.stamp(last_activity(deal)), view.now)
+        #: an open deal without a planned activity (docs/activities.md): flagged like Pipedrive's
+        self.no_next = not deal.get("next_activity_at")
         self.classes = (f" highlight-{style}" if style else "") + (" is-stale" if self.stale else "")
         self.mark = view.marks.get(style, "") if style else ""
         self.move_label = view.move_label.replace("\x00", self.title)
@@ -243,7 +246,7 @@ class BoardView:
         return {
             "funnel": self.funnel, "view": self, "owner": self.owner or "", "q": self.q or "",
             "t": SimpleNamespace(
-                stale=_("Stale"), move=_("Move"), load_more=_("Load more"), deals=_("Deals"),
+                stale=_("Stale"), no_next=_("No next step"), move=_("Move"), load_more=_("Load more"), deals=_("Deals"),
                 total=_("Total"), stages=_("Stages")),
             **extra,
         }

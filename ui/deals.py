@@ -27,6 +27,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from goldsieve.deals.activity_gates import CODE as ACTIVITY_GAP
 from goldsieve.deals.bypass import MAX_REASON, set_aside
 from goldsieve.deals.checks import held_gate_violations
 from goldsieve.deals.engine import merge_data
@@ -466,7 +467,8 @@ def render_move(deal: dict, funnel: Funnel, target: Stage | None, *, names: list
         has_fields=bool(names) and not blocked, blocked=bool(blocked),
         first=first_needed(deal, funnel, blocked),
         top_errors=[transition_message(v, deal, funnel, target) if v.path == "/to" else v.message
-                    for v in others if v.path not in ("/lost_reason", "/bypass_gate")],
+                    for v in others if v.path not in ("/lost_reason", "/bypass_gate") and v.code != ACTIVITY_GAP],
+        activity_gaps=[v for v in others if v.code == ACTIVITY_GAP],
         lost_reason_errors=[_("Choose one of the reasons.") for v in others if v.path == "/lost_reason"],
         lost_reason=form.get("lost_reason", ""), note=form.get("note", ""),
         may_bypass=bypassable and engine().may(g.user, "bypass_gate", deal),

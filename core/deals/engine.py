@@ -24,6 +24,7 @@ from ..plugin_manager import call_each_plugin
 from ..records.customers import Customers, link_problems
 from ..store import Conflict, Store, Transaction
 from ..store.filters import Eq, Everything, Filter, Nothing, all_of, matches
+from .activity_gates import activity_violations
 from .bypass import bypass_records, set_aside
 from .checks import (
     check_move,
@@ -296,7 +297,7 @@ class Engine:
         if target is None:
             raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”."),
                                     *violations(funnel.fields_validator, data)])
-        refusing, gates = check_move(self.hook, user, deal, funnel, target, data, lost_reason)
+        refusing, gates = self.check_move(user, deal, funnel, target, data, lost_reason)
         refusing += undeclared_violations(funnel, deal["data"], data) + text_violations(note, "/note")
         problems, bypassed = set_aside(bypass_gate, refusing, gates)
         if problems:
@@ -330,8 +331,12 @@ class Engine:
     def check_move(self, user: User, deal: Deal, funnel: Funnel, target: Stage, data: dict,
                    lost_reason: str | None = None) -> tuple[list[Violation], list[Violation]]:
         """What would stop ``deal`` from entering ``target`` (:func:`.checks.check_move`); the move
-        form asks it for exactly the fields still missing, so form and move never disagree."""
-        return check_move(self.hook, user, deal, funnel, target, data, lost_reason)
+        form asks it for exactly the fields still missing, so form and move never disagree.
+        The activities a stage requires (:mod:`.activity_gates`) are gates too."""
+        refusing, gates = check_move(self.hook, user, deal, funnel, target, data, lost_reason)
+        more = [] if any(p.path == "/to" for p in refusing) else activity_violations(
+            self.store, funnel, deal, target, data)
+        return refusing, gates + more
 
     def win(self, user: User, deal_id: int, **kwargs: Any) -> Deal:
         deal = self.get(user, deal_id)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..errors import ValidationFailed, Violation
 from ..funnels.model import LOST, OPEN, WON, Funnel
 from ..limits import in_range, read_number, searchable, storable_text, whole_number
-from ..store.filters import Contains, Eq, Filter, In, Nothing, Or, Range, all_of, any_of
+from ..store.filters import Contains, Eq, Filter, In, Not, Nothing, Or, Range, all_of, any_of
 from ..store.ordering import Key, Order, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
@@ -55,6 +55,8 @@ class Criteria:
     title: str | None = None
     text: str | None = None
     stale: bool = False
+    #: only open deals without a planned activity (``next_step=none``; docs/activities.md)
+    no_next_step: bool = False
     ranges: tuple[tuple[str, Any, Any], ...] = ()
     choices: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
@@ -79,6 +81,7 @@ def criteria_filter(criteria: Criteria, text_match: Filter | None = None) -> Fil
         Eq("customer_id", c.customer_id) if c.customer_id is not None else None,
         Contains("title", c.title) if c.title else None,
         Range("stale_since", "", None) if c.stale else None,  # any text: a stamp
+        all_of(Eq("status", "open"), Not(Range("next_activity_at", "", None))) if c.no_next_step else None,
         *(_bounded(f"data.{name}", low, high) for name, low, high in c.ranges),
         *(In(f"data.{name}", values) for name, values in c.choices),
         text_match if c.text else None,
@@ -188,7 +191,7 @@ def read_criteria(args: Args, funnels: list[Funnel], *, cursor: bool = True
     names each parameter that is wrong (``/status``, ``/max.amount``, …).
 
     Parameters: ``q``, ``funnel``, ``stage`` (repeated), ``owner``, ``status``, ``customer``,
-    ``stale``, ``min.<field>`` and ``max.<field>`` (numbers and dates), ``in.<field>``
+    ``stale``, ``next_step`` (``none``: open deals without a planned activity), ``min.<field>`` and ``max.<field>`` (numbers and dates), ``in.<field>``
     (repeated; choices), ``sort`` (a column or ``data.<field>``, ``-`` first for descending)
     and ``cursor``. ``funnels``: those of the workspace (the declared fields come from the one
     chosen, else from all).
@@ -257,12 +260,16 @@ def read_criteria(args: Args, funnels: list[Funnel], *, cursor: bool = True
         after = whole_number(written) if order is None else decode_cursor(written)
         if after is None:
             problems.append(Violation("/cursor", "invalid", "Use the next_cursor of a previous page."))
+    next_step = text("next_step")
+    if next_step not in (None, "none"):
+        problems.append(Violation("/next_step", "enum", "next_step is none (open deals without a planned activity)."))
     if problems:
         raise ValidationFailed(problems)
     stale = (args.get("stale") or "").lower() in ("1", "true", "yes", "on")
     criteria = Criteria(
         funnel=funnel, stages=tuple(s.strip() for s in args.getlist("stage") if s.strip()),
         owner=text("owner"), status=status, customer_id=customer_id, text=q, stale=stale,
+        no_next_step=next_step == "none",
         ranges=tuple((name, low, high) for name, (low, high) in ranges.items()), choices=tuple(choices))
     return criteria, order, after
 

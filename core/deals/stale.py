@@ -9,7 +9,7 @@ So a deal last touched on Friday at 17:00 with one business day to go is stale f
 17:00, not from Monday morning, nor on Saturday.
 
 A deal's last activity is its ``updated_at``: every change the engine makes — a field, a note,
-a task done, a move — sets it.
+a task done, a done activity (:mod:`.activities`), a move — sets it.
 """
 from __future__ import annotations
 

@@ -40,8 +40,9 @@ def title_problems(title: object) -> list[Violation]:
     return []
 
 
-def parse_due(due: object) -> tuple[datetime | None, list[Violation]]:
-    """A due time as a client sends it: ``None``, or ISO 8601 with a time zone (UTC is kept)."""
+def parse_due(due: object, path: str = "/due", what: str = "due time") -> tuple[datetime | None, list[Violation]]:
+    """A time as a client sends it (a task's due time, an activity's): ``None``, or ISO 8601
+    with a time zone (UTC is kept); else the violation at ``path``."""
     if due is None:
         return None, []
     try:
@@ -49,8 +50,8 @@ def parse_due(due: object) -> tuple[datetime | None, list[Violation]]:
     except ValueError:
         when = None
     if when is None or when.tzinfo is None:
-        return None, [Violation("/due", "format", "Give the due time as ISO 8601 with a time zone, "
-                                                   "e.g. 2026-03-01T09:00:00Z.")]
+        return None, [Violation(path, "format", f"Give the {what} as ISO 8601 with a time zone, "
+                                                "e.g. 2026-03-01T09:00:00Z.")]
     return when, []
 
 

@@ -22,7 +22,7 @@ from ..runtime import Runtime
 CUSTOMERS = 40
 #: Every how many customers one goes back to the pool.
 POOL_EVERY = 6
-#: records/customer.json and records/contact.json of the demo workspace.
+#: records/customer.json, records/contact.json and records/activity.json of the demo workspace.
 RECORDS = {
     "customer": {
         "title": {"en": "Customer", "zh-Hans": "客户", "zh-Hant": "客戶"},
@@ -45,11 +45,26 @@ RECORDS = {
             {"id": "user", "title": {"en": "User", "zh-Hans": "使用人", "zh-Hant": "使用人"}},
         ],
     },
+    "activity": {"types": [
+        {"id": "visit", "title": {"en": "Visit", "zh-Hans": "拜访", "zh-Hant": "拜訪"}, "location": True,
+         "fields": {"type": "object", "properties": {
+             "purpose": {"type": "string", "enum": ["intro", "needs", "demo", "negotiation"],
+                         "title": {"en": "Purpose", "zh-Hans": "目的", "zh-Hant": "目的"}},
+             "department": {"type": "string", "title": {"en": "Department", "zh-Hans": "科室", "zh-Hant": "科室"}}}},
+         "ui": {"order": ["purpose", "department"]}},
+        {"id": "call", "title": {"en": "Call", "zh-Hans": "电话", "zh-Hant": "電話"}},
+        {"id": "meeting", "title": {"en": "Meeting", "zh-Hans": "会议", "zh-Hant": "會議"}},
+        {"id": "demo", "title": {"en": "Demo", "zh-Hans": "演示", "zh-Hant": "演示"},
+         "fields": {"type": "object", "properties": {
+             "attendees": {"type": "integer", "minimum": 1,
+                           "title": {"en": "Attendees", "zh-Hans": "参加人数", "zh-Hant": "參加人數"}}}}},
+        {"id": "wechat", "title": {"en": "WeChat", "zh-Hans": "微信沟通", "zh-Hant": "微信溝通"}},
+    ]},
 }
 
 
 def write_records(folder: Path) -> None:
-    """Declare the demo's customer and contact fields in the workspace's records/ folder."""
+    """Declare the demo's customer and contact fields and activity types in the workspace's records/ folder."""
     records = folder / "records"
     records.mkdir(exist_ok=True)
     for kind, definition in RECORDS.items():

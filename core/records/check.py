@@ -1,9 +1,11 @@
-"""Checking a record-type file (``records/customer.json``, ``records/contact.json``).
+"""Checking a record-type file (``records/customer.json``, ``records/contact.json``,
+``records/activity.json``).
 
 The same two passes as a funnel (:mod:`goldsieve.funnels.check`, whose explanations it reuses):
 the meta-schema (``schemas/record.schema.json``) checks the shape, then what a schema cannot say:
 the embedded ``fields`` schema is valid, ``ui`` and ``match`` name declared fields, role ids are
-unique, and roles belong to contacts and match keys to customers.
+unique, and roles belong to contacts and match keys to customers. The activity types
+(``schemas/activity.schema.json``) are a list of types, each checked like a record's fields.
 """
 from __future__ import annotations
 
@@ -24,30 +26,35 @@ from ..funnels.check import (
     read_json,
     schema_findings,
 )
-from ..schemas import meta_schema, record_schema
+from ..schemas import activity_schema, meta_schema, record_schema
 
 #: The record types a workspace may declare, each in ``records/<kind>.json``.
-KINDS = ("customer", "contact")
+KINDS = ("customer", "contact", "activity")
+#: The kind whose file declares a list of types rather than one set of fields.
+ACTIVITY = "activity"
 #: The match key that stands for the customer's normalised name rather than a data field.
 NAME_KEY = "name"
 
 
 @cache
-def _validator() -> Draft202012Validator:
+def _validator(kind: str) -> Draft202012Validator:
     funnel = meta_schema()
     registry = Registry().with_resource(funnel["$id"], Resource.from_contents(funnel))
-    return Draft202012Validator(record_schema(), registry=registry)
+    return Draft202012Validator(activity_schema() if kind == ACTIVITY else record_schema(), registry=registry)
 
 
 def check_record(definition: object, kind: str) -> list[Finding]:
     """Every problem of a parsed record-type definition of ``kind``; none (or only warnings)
     means it is usable."""
     if not isinstance(definition, dict):
-        return [Finding("", f"a {kind} record type must be a JSON object",
-                        hint='start with {"fields": {"type": "object", "properties": {}}}')]
-    found = schema_findings(_validator(), definition)
+        start = ('{"types": [{"id": "call", "title": "Call"}]}' if kind == ACTIVITY
+                 else '{"fields": {"type": "object", "properties": {}}}')
+        return [Finding("", f"a {kind} record type must be a JSON object", hint=f"start with {start}")]
+    found = schema_findings(_validator(kind), definition)
     if found:
         return found
+    if kind == ACTIVITY:
+        return list(dict.fromkeys(_activity_types(definition)))
     return list(dict.fromkeys(_semantic(definition, kind)))
 
 
@@ -61,20 +68,33 @@ def load_record(path: str | PathLike[str], kind: str) -> tuple[dict[str, Any] | 
     return (definition if isinstance(definition, dict) else None), found
 
 
-def _semantic(d: dict[str, Any], kind: str) -> Iterator[Finding]:
-    fields = d["fields"]
-    names = list(fields["properties"])
-    of = f"{kind} record"
-    yield from check_json_schema(fields, "/fields")
-    yield from check_bounds(fields, "/fields")
-    yield from check_names(fields, "/fields", names)
+def _fields(d: dict[str, Any], where: str, of: str) -> Iterator[Finding]:
+    """A declared ``fields`` schema and the ``ui`` hints beside it, at ``where``."""
+    fields = d.get("fields", {"type": "object", "properties": {}})
+    names = list(fields.get("properties", {}))
+    yield from check_json_schema(fields, f"{where}/fields")
+    yield from check_bounds(fields, f"{where}/fields")
+    yield from check_names(fields, f"{where}/fields", names)
     ui = d.get("ui", {})
     for key in ("order", "hidden"):
         for i, name in enumerate(ui.get(key, [])):
-            yield from known(name, f"/ui/{key}/{i}", names, "field", of)
+            yield from known(name, f"{where}/ui/{key}/{i}", names, "field", of)
     for key in ("widgets", "help"):
         for name in ui.get(key, {}):
-            yield from known(name, f"/ui/{key}/{name}", names, "field", of)
+            yield from known(name, f"{where}/ui/{key}/{name}", names, "field", of)
+
+
+def _activity_types(d: dict[str, Any]) -> Iterator[Finding]:
+    types = d["types"]
+    yield from duplicate_ids([t["id"] for t in types], "/types", "activity type")
+    for i, kind in enumerate(types):
+        yield from _fields(kind, f"/types/{i}", f"activity type {kind['id']}")
+
+
+def _semantic(d: dict[str, Any], kind: str) -> Iterator[Finding]:
+    names = list(d["fields"]["properties"])
+    of = f"{kind} record"
+    yield from _fields(d, "", of)
     if "roles" in d and kind != "contact":
         yield Finding("/roles", "only contacts have roles", "move `roles` to records/contact.json")
     yield from duplicate_ids([r["id"] for r in d.get("roles", [])], "/roles", "role")

@@ -44,6 +44,7 @@ TABLES = (
     "customer_keys",
     "contacts",
     "saved_views",
+    "activities",
 )
 
 

@@ -135,6 +135,15 @@ ROUTES = {
     "api.patch_task": API,  # of a task on a deal the user can see
     "api.reopen_task": API,
     "api.bulk_change": API,  # each deal through the engine, as one change (docs/deal-list.md)
+    "activities.fields": PAGE,  # a type's declared fields (docs/activities.md)
+    "activities.log_on_deal": PAGE,  # on a deal the user may change
+    "activities.log_on_customer": PAGE,  # on a customer the user may change
+    "activities.mark_done": PAGE,  # of an activity the user can see
+    "api.list_activities": API,  # as visible as the deal or customer they hang on
+    "api.create_activity": API,
+    "api.get_activity": API,
+    "api.patch_activity": API,
+    "api.complete_activity": API,
 }
 #: endpoints only an admin (``manage_users``) may reach: everyone else gets 403 on every method
 ADMIN_ONLY = {endpoint for endpoint in ROUTES if endpoint.startswith("admin")}
@@ -165,7 +174,7 @@ def url_for_rule(rule, deal_id: int = 1) -> str:
     values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css",
               "username": "rita", "name": "north", "task_id": 1, "notification_id": 1, "row_id": 1,
               "token": "no-such-lead-form-token", "draft_id": 1, "table": "stages",
-              "customer_id": 1, "contact_id": 1, "view_id": 1}
+              "customer_id": 1, "contact_id": 1, "view_id": 1, "activity_id": 1}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 

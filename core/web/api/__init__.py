@@ -1,5 +1,6 @@
 """The REST API under ``/api/v1`` (its contract: the OpenAPI document, see docs/architecture.md)."""
 from . import (
+    activities,  # noqa: F401  (registers its routes on bp)
     analytics,  # noqa: F401  (adds the analytics routes to the blueprint)
     assignment,  # noqa: F401  (registers its routes on bp)
     automation,  # noqa: F401  (registers its routes on bp)

@@ -43,6 +43,11 @@ EXAMPLES: dict[str, dict] = {
                    "due": "2026-12-10T09:00:00Z"},
     "TaskPatch": {"due": "2026-12-11T09:00:00Z", "assignee": "rep.wang", "version": 2},
     "TaskReopen": {"version": 3},
+    "ActivityCreate": {"type": "visit", "deal_id": 42, "contact_ids": [7], "done_at": "2026-12-03T10:30:00+08:00",
+                       "duration_minutes": 45, "outcome": "The head of radiology wants a demo", "data": {},
+                       "location": {"lat": 23.13, "lon": 113.26}},
+    "ActivityPatch": {"due_at": "2026-12-11T09:00:00Z", "outcome": "Moved at the client's request", "version": 1},
+    "ActivityDone": {"outcome": "Demo went well; quote next", "duration_minutes": 60, "version": 1},
     "Bulk": {"action": "move", "to": "qualified", "mode": "each",
              "deals": [{"id": 41, "version": 3}, {"id": 42}]},
 }
@@ -56,7 +61,7 @@ def _body(name: str) -> dict:
 
 #: The reference's sections, by a path's first part after ``/api/v1/``.
 TAGS = {"deals": "Deals", "leads": "Deals", "funnels": "Funnels", "customers": "Customers",
-        "contacts": "Customers", "tasks": "Your work", "notifications": "Your work",
+        "contacts": "Customers", "activities": "Your work", "tasks": "Your work", "notifications": "Your work",
         "analytics": "Analytics", "forecast": "Analytics", "audit": "Administration",
         "users": "Administration", "health": "Administration"}
 
@@ -98,6 +103,8 @@ LIST_QUERY = [
     {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(listing.STATUSES)}},
     {"name": "customer", "in": "query", "schema": ID},
     {"name": "stale", "in": "query", "schema": {"type": "boolean"}},
+    {"name": "next_step", "in": "query", "schema": {"type": "string", "enum": ["none"]},
+     "description": "none: only open deals without a planned activity"},
     {"name": "sort", "in": "query", "schema": {"type": "string"},
      "description": f"One of {', '.join(listing.SORT_COLUMNS)} or data.<field>; a leading - sorts descending"},
     {"name": "filters", "in": "query", "style": "form", "explode": True,
@@ -124,7 +131,8 @@ def build_spec() -> dict:
                  "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead",
                  "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "CustomerMerge", "Duplicate", "Contact",
                  "ContactPage", "ContactCreate", "DealAssign", "CustomerAssign", "CustomerAssigned",
-                 "HandoverRequest", "Handover", "TaskCreate", "TaskPatch", "TaskReopen", "Bulk", "BulkResult"):
+                 "HandoverRequest", "Handover", "TaskCreate", "TaskPatch", "TaskReopen", "Bulk", "BulkResult",
+                 "Location", "Activity", "ActivityPage", "ActivityCreate", "ActivityPatch", "ActivityDone"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
 
     secured = [{"bearer": []}]
@@ -201,6 +209,7 @@ def build_spec() -> dict:
     _analytics_paths(spec, secured)
     _customer_paths(spec, secured)
     _assignment_paths(spec, secured)
+    _activity_paths(spec, secured)
     document = spec.to_dict()
     for path, operations in document["paths"].items():
         for operation in operations.values():
@@ -249,6 +258,32 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
         "post": {"summary": "Add a contact to a customer you may change", "security": secured,
                  "requestBody": _body("ContactCreate"), "responses": _responses(201, "Contact", 401, 403, 422)},
     })
+
+
+def _activity_paths(spec: APISpec, secured: list) -> None:
+    """Activities on deals and customers (docs/activities.md)."""
+    activity_id = [{"name": "activity_id", "in": "path", "required": True, "schema": ID}]
+    query = [{"name": "deal", "in": "query", "schema": ID}, {"name": "customer", "in": "query", "schema": ID},
+             {"name": "type", "in": "query", "schema": {"type": "string"}},
+             {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["planned", "done"]}}]
+    spec.path("/api/v1/activities", operations={
+        "get": {"summary": "The activities of a deal or customer you may see (without either: yours), "
+                           "planned ones by due time first, then done ones newest first",
+                "security": secured, "parameters": query, "responses": _responses(200, "ActivityPage", 401, 404, 422)},
+        "post": {"summary": "Log a done activity (done_at) or plan one (due_at) on a deal and/or a customer",
+                 "security": secured, "requestBody": _body("ActivityCreate"),
+                 "responses": _responses(201, "Activity", 401, 403, 409, 422)},
+    })
+    spec.path("/api/v1/activities/{activity_id}", operations={
+        "get": {"summary": "One activity", "security": secured, "parameters": activity_id,
+                "responses": _responses(200, "Activity", 401, 404)},
+        "patch": {"summary": "Change an activity's due time, contacts, owner, duration, outcome, data or location",
+                  "security": secured, "parameters": activity_id, "requestBody": _body("ActivityPatch"),
+                  "responses": _responses(200, "Activity", 401, 403, 404, 409, 422)},
+    })
+    spec.path("/api/v1/activities/{activity_id}/done", operations={"post": {
+        "summary": "Mark a planned activity done", "security": secured, "parameters": activity_id,
+        "requestBody": _body("ActivityDone"), "responses": _responses(200, "Activity", 401, 403, 404, 409, 422)}})
 
 
 def _assignment_paths(spec: APISpec, secured: list) -> None:

@@ -131,12 +131,17 @@ def _forbidden(error: Forbidden):
     return error_response(403, [Violation("", "forbidden", str(error))])
 
 
+#: a table's thing, where dropping the ``s`` does not make it
+_SINGULAR = {"activities": "activity"}
+
+
 @bp.errorhandler(Conflict)
 def _conflict(error: Conflict):
     return error_response(
         409,
         [Violation("/version", "conflict",
-                   f"Someone else changed this {error.table.rstrip('s')}; reload it and apply your "
+                   f"Someone else changed this {_SINGULAR.get(error.table, error.table.rstrip('s'))}; "
+                   "reload it and apply your "
                    "change again.")],
         current_version=error.actual,
     )

@@ -65,6 +65,8 @@ class DealSchema(Schema):
     lost_reason = fields.String(allow_none=True)
     customer_id = fields.Integer(allow_none=True, dump_default=None,
                                  metadata={"description": "the customer the deal is for, if any"})
+    next_activity_at = fields.String(allow_none=True, dump_default=None, metadata={
+        "description": "when the deal's earliest planned activity is due (its next step); null: none planned"})
 
 
 class DealPageSchema(Schema):
@@ -384,3 +386,69 @@ class BulkResultSchema(Schema):
     changed = fields.Integer(required=True)
     refused = fields.Integer(required=True)
     items = fields.List(fields.Nested(BulkItemSchema), required=True)
+
+
+class LocationSchema(StrictSchema):
+    lat = fields.Float(required=True, allow_nan=False, metadata={"description": "degrees, -90 to 90"})
+    lon = fields.Float(required=True, allow_nan=False, metadata={"description": "degrees, -180 to 180"})
+
+
+class ActivitySchema(Schema):
+    id = fields.Integer(required=True)
+    type = fields.String(required=True, metadata={"description": "a type of records/activity.json"})
+    deal_id = fields.Integer(required=True, allow_none=True)
+    customer_id = fields.Integer(required=True, allow_none=True)
+    contact_ids = fields.List(fields.Integer(), required=True)
+    owner = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["planned", "done"]))
+    due_at = fields.String(required=True, allow_none=True)
+    done_at = fields.String(required=True, allow_none=True)
+    duration_minutes = fields.Integer(required=True, allow_none=True)
+    outcome = fields.String(required=True, allow_none=True)
+    data = fields.Dict(required=True)
+    location = fields.Dict(required=True, allow_none=True, metadata={"description": "{lat, lon} or null"})
+    version = fields.Integer(required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+    created_by = fields.String(required=True)
+    done_by = fields.String(required=True, allow_none=True)
+
+
+class ActivityPageSchema(Schema):
+    items = fields.List(fields.Nested(ActivitySchema), required=True)
+
+
+class ActivityCreateSchema(StrictSchema):
+    type = fields.String(required=True)
+    deal_id = fields.Integer(strict=True, validate=ID, allow_none=True, load_default=None)
+    customer_id = fields.Integer(strict=True, validate=ID, allow_none=True, load_default=None,
+                                 metadata={"description": "default: the deal's customer"})
+    contact_ids = fields.List(fields.Integer(strict=True, validate=ID), load_default=list)
+    owner = fields.String(metadata={"description": "default: you"})
+    due_at = fields.String(allow_none=True, load_default=None,
+                           metadata={"description": "planned: ISO 8601 with a time zone"})
+    done_at = fields.String(allow_none=True, load_default=None,
+                            metadata={"description": "done: ISO 8601 with a time zone, not in the future"})
+    duration_minutes = fields.Integer(strict=True, allow_none=True, load_default=None)
+    outcome = fields.String(allow_none=True, load_default=None)
+    data = fields.Dict(load_default=dict)
+    location = fields.Nested(LocationSchema, allow_none=True, load_default=None)
+
+
+class ActivityPatchSchema(StrictSchema):
+    due_at = fields.String(allow_none=True)
+    contact_ids = fields.List(fields.Integer(strict=True, validate=ID))
+    owner = fields.String()
+    duration_minutes = fields.Integer(strict=True, allow_none=True)
+    outcome = fields.String(allow_none=True)
+    data = fields.Dict(load_default=dict)
+    location = fields.Nested(LocationSchema, allow_none=True)
+    version = fields.Integer(required=True, strict=True, validate=VERSION)
+
+
+class ActivityDoneSchema(StrictSchema):
+    version = fields.Integer(strict=True, validate=VERSION)
+    done_at = fields.String(allow_none=True, load_default=None, metadata={"description": "default: now"})
+    duration_minutes = fields.Integer(strict=True, allow_none=True, load_default=None)
+    outcome = fields.String(allow_none=True, load_default=None)
+    data = fields.Dict(load_default=dict)

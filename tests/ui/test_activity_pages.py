@@ -1,0 +1,83 @@
+"""Activities on the deal page and the customer page: log one (its type's declared fields
+rendered), plan one, mark it done; the next step or its absence; a refusal beside its field."""
+from __future__ import annotations
+
+import pytest
+
+from goldsieve.people.users import find_user
+
+from tests.ui.conftest import Browser
+
+
+@pytest.fixture
+def deal(goldsieve_runtime, goldsieve_make_user):
+    goldsieve_make_user("rita", "rep")
+    goldsieve_make_user("sam", "rep")
+    rita = find_user(goldsieve_runtime.store, "rita")
+    customer = goldsieve_runtime.customers.create(rita, "Ruijin")
+    return goldsieve_runtime.engine.create(rita, "handmade", "Acme ERP", {"company": "Acme"},
+                                           customer_id=customer["id"])
+
+
+@pytest.fixture
+def rita(browser, deal) -> Browser:
+    assert browser.login("rita").status_code == 302
+    return browser
+
+
+def panel(browser, path: str) -> str:
+    page = browser.get(path).get_data(as_text=True)
+    return page.split('id="activities"', 1)[1].split("</section>", 1)[0]
+
+
+def test_plan_then_do_a_visit_from_the_deal_page(rita, deal, goldsieve_runtime):
+    path = f"/deals/{deal['id']}"
+    assert "No next step" in panel(rita, path)
+    planned = rita.post(f"{path}/activities", {"type": "visit", "status": "planned", "when": "2026-03-02T09:00"})
+    assert planned.status_code == 303 and planned.headers["Location"].endswith(f"{path}#activities")
+    shown = panel(rita, path)
+    assert "No next step" not in shown and "Next step:" in shown and "Mark done" in shown
+    activity = goldsieve_runtime.store.find("activities")[0]
+    done = rita.post(f"/activities/{activity['id']}/done", {"version": "1", "next": path})
+    assert done.status_code == 303
+    assert goldsieve_runtime.store.get("activities", activity["id"])["status"] == "done"
+    shown = panel(rita, path)
+    assert "No next step" in shown and "Mark done" not in shown
+    assert "Activity done: Visit" in rita.get(path).get_data(as_text=True)
+
+
+def test_a_refused_activity_says_why_beside_the_field_and_writes_nothing(rita, deal, goldsieve_runtime):
+    path = f"/deals/{deal['id']}"
+    refused = rita.post(f"{path}/activities", {"type": "call", "status": "planned", "when": "",
+                                               "duration": "forever"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert 'id="activity-when-error"' in page and 'id="activity-duration-error"' in page
+    assert goldsieve_runtime.store.count("activities") == 0
+    assert rita.client.post(f"{path}/activities", data={"type": "call", "status": "done"}).status_code == 400
+    assert goldsieve_runtime.store.count("activities") == 0
+
+
+def test_the_type_select_swaps_in_its_declared_fields_and_a_visit_its_location(rita):
+    assert 'name="locate"' in rita.get("/activities/fields?type=visit").get_data(as_text=True)
+    assert 'name="locate"' not in rita.get("/activities/fields?type=call").get_data(as_text=True)
+
+
+def test_a_visit_records_the_posted_position_and_refuses_one_out_of_range(rita, deal, goldsieve_runtime):
+    path = f"/deals/{deal['id']}/activities"
+    far = rita.post(path, {"type": "visit", "status": "done", "locate": "1", "lat": "95", "lon": "113.26"})
+    assert far.status_code == 422 and 'id="activity-location-error"' in far.get_data(as_text=True)
+    assert goldsieve_runtime.store.count("activities") == 0
+    assert rita.post(path, {"type": "visit", "status": "done", "locate": "1", "lat": "23.13",
+                            "lon": "113.26"}).status_code == 303
+    assert goldsieve_runtime.store.find("activities")[0]["location"] == {"lat": 23.13, "lon": 113.26}
+
+
+def test_a_customer_page_logs_on_the_customer(rita, deal, goldsieve_runtime):
+    customer_id = deal["customer_id"]
+    logged = rita.post(f"/customers/{customer_id}/activities", {"type": "call", "status": "done",
+                                                                "outcome": "<b>Picked up</b>"})
+    assert logged.status_code == 303
+    shown = panel(rita, f"/customers/{customer_id}")
+    assert "&lt;b&gt;Picked up&lt;/b&gt;" in shown
+    assert goldsieve_runtime.store.find("activities")[0]["deal_id"] is None

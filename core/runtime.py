@@ -29,6 +29,7 @@ from .records.customers import Customers
 from .records.model import load_types
 from .records.pool import PoolSettings
 from .store import Store, open_store
+from .workdays import Workdays
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def open_runtime(
 
     The channels of ``goldsieve.toml``, and ``[digest]`` (whose channels must be among them),
     ``[sessions]`` and ``[tokens]`` are checked here, at start-up, not when first used; so are
-    the record types (``records/*.json``) and ``[pool]``.
+    the record types (``records/*.json``), ``[calendar]`` and ``[pool]``.
     The store is opened last, so a bad funnel, plugin or channel never leaves the store locked.
     """
     pm = workspace.plugin_manager(extra=plugins, entry_points=entry_points)
@@ -106,7 +107,8 @@ def open_runtime(
     delivery = DigestDelivery.from_config(workspace.config, channels)
     reminders = ReminderSettings.from_config(workspace.config, channels)
     sessions, days = SessionPolicy.from_config(workspace.config), token_days(workspace.config)
-    types, pool = load_types(workspace.path), PoolSettings.from_config(workspace.config)
+    workdays = Workdays.from_config(workspace.config)
+    types, pool = load_types(workspace.path), PoolSettings.from_config(workspace.config, workdays)
     drafts, broken = read_drafts(
         workspace.funnel_files(),
         lint=lambda d: lint_findings(pm, d, set(channels)))
@@ -132,7 +134,7 @@ def open_runtime(
     dispatcher = Dispatcher(engine, registry, channels, config, hook, clock=clock)
     customers = Customers(store, types, pool, scope=engine.scope, clock=clock, locale=workspace.locale,
                           permit=lambda user, action, record: allowed(hook, user, action, record, config, store))
-    engine.customers = customers
+    engine.customers, engine.workdays = customers, workdays
     pm.register(DealActivity(customers), name=DealActivity.NAME)
     runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, customers,
                       Contacts(customers), Activities(engine), seen, schedule, delivery,

@@ -54,6 +54,13 @@ proxies = 0             # reverse proxies in front of the app whose X-Forwarded-
 # [tokens]
 # days = 90
 
+# Business days, for the rules that count them (a stage's rot_days_business, a task action's
+# business_days, [pool] reclaim_business_days): Monday to Friday in UTC unless a country's public
+# holidays and make-up workdays are named.
+# [calendar]
+# holidays = "CN"                     # an ISO country code; subdivision = "…" for a region
+# timezone = "Asia/Shanghai"          # where a day begins and ends (default UTC)
+
 # The address people reach this workspace at: automation's messages link to the deal.
 # base_url = "https://crm.example.com"
 

@@ -4,7 +4,8 @@
   ``role:NAME``, ``user:NAME``, ``team:NAME``, or a list of them) who may see the deal; with
   ``channel``, also a delivery of the message to that channel.
 - ``webhook``: the message to a configured channel (``[channels.NAME]`` of goldsieve.toml).
-- ``create_task``: a task on the deal (``title``, ``due_days``, ``assignee``, default the owner).
+- ``create_task``: a task on the deal (``title``, ``due_days`` — in business days with
+  ``business_days: true`` —, ``assignee``, default the owner).
 - ``assign``: a new owner chosen by an assignment rule (the action's ``rule`` and its keys, or
   the funnel's ``assignment``) through ``goldsieve_assign_owner``.
 - ``set_field``: one field of the deal's data, validated like any change.
@@ -16,16 +17,18 @@ fields by name, filled by a formatter that allows plain names only.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from goldsieve import hookimpl
 from goldsieve.automation.actions import Action, ActionContext, recipients
 from goldsieve.automation.channels import DeliveryError, Message, named, page_url
-from goldsieve.people.permissions import SYSTEM
 from goldsieve.deals.outbox import new_row
 from goldsieve.deals.tasks import due_in, task_row
 from goldsieve.errors import ValidationFailed
+from goldsieve.people.permissions import SYSTEM
 from goldsieve.store.filters import Eq, all_of
+from goldsieve.workdays import MAX_DAYS
 
 TEXT = {"anyOf": [{"type": "string", "minLength": 1},
                   {"type": "object", "minProperties": 1, "additionalProperties": {"type": "string"}}]}
@@ -90,6 +93,13 @@ def webhook(context: ActionContext) -> None:
     ))
 
 
+def _due(context: ActionContext, days: float | None) -> datetime | None:
+    """The due time of the task an action creates: ``due_days`` from now (else ``days``), in the
+    workspace's business days when the action says ``business_days``."""
+    workdays = context.engine.workdays if context.params.get("business_days") else None
+    return due_in(context.now, context.params.get("due_days", days), workdays)
+
+
 def create_task(context: ActionContext) -> None:
     assignee = context.params.get("assignee", "owner")
     found = recipients(context.store, context.engine, assignee, context.deal)
@@ -99,7 +109,7 @@ def create_task(context: ActionContext) -> None:
     title = context.render(context.params["title"], "{title}")
     with context.transaction() as txn:
         txn.insert("tasks", task_row(context.deal, title, found[0],
-                                     due_in(context.now, context.params.get("due_days")),
+                                     _due(context, None),
                                      SYSTEM["username"], context.now, key=context.key))
 
 
@@ -146,7 +156,7 @@ def handoff(context: ActionContext) -> None:
     title = context.render(context.params.get("task"), "Take over {title}")
     with context.transaction() as txn:
         txn.insert("tasks", task_row(deal, title, deal["handed_to"],
-                                     due_in(context.now, context.params.get("due_days", 2)),
+                                     _due(context, 2),
                                      SYSTEM["username"], context.now, key=context.key))
 
 
@@ -155,20 +165,23 @@ def _params(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[
             "additionalProperties": False}
 
 
-DUE_DAYS = {"type": "number", "minimum": 0}
+DUE_DAYS = {"type": "number", "minimum": 0, "maximum": MAX_DAYS}
+#: ``due_days`` counted in the workspace's business days (``[calendar]``) instead of calendar days
+BUSINESS = {"type": "boolean"}
 BUILTIN = [
     Action("notify", _params({"to": TO, "message": TEXT, "channel": CHANNEL}, ("to",)), notify,
            "An inbox notification to each recipient, optionally also to a channel."),
     Action("webhook", _params({"channel": CHANNEL, "message": TEXT}, ("channel",)), webhook,
            "A message to a configured channel."),
-    Action("create_task", _params({"title": TEXT, "due_days": DUE_DAYS, "assignee": RECIPIENT}, ("title",)),
+    Action("create_task", _params({"title": TEXT, "due_days": DUE_DAYS, "business_days": BUSINESS,
+                                    "assignee": RECIPIENT}, ("title",)),
            create_task, "A task on the deal."),
     Action("assign", {"type": "object", "properties": {"rule": {"type": "string"}}}, assign,
            "A new owner chosen by an assignment rule (default: the funnel's `assignment`)."),
     Action("set_field", _params({"field": {"type": "string", "minLength": 1}, "value": {}},
                                 ("field", "value")), set_field, "Set one field of the deal's data."),
     Action("handoff", _params({"team": {"type": "string", "minLength": 1}, "task": TEXT,
-                               "due_days": DUE_DAYS}), handoff,
+                               "due_days": DUE_DAYS, "business_days": BUSINESS}), handoff,
            "Hand the deal over to an after-sales user, with a task."),
 ]
 

@@ -136,7 +136,7 @@ class Card:
         self.owner = deal.get("owner") or ""
         self.amount = view.money(amount) if in_range(amount) else plain(amount)
         self.days = view.days_text((view.now - entered).days)
-        self.stale = is_stale(stage, view.stamp(last_activity(deal)), view.now)
+        self.stale = is_stale(stage, view.stamp(last_activity(deal)), view.now, view.workdays)
         #: an open deal without a planned activity (docs/activities.md): flagged like Pipedrive's
         self.no_next = not deal.get("next_activity_at")
         self.classes = (f" highlight-{style}" if style else "") + (" is-stale" if self.stale else "")
@@ -168,7 +168,8 @@ class BoardView:
         self.funnel, self.owner, self.q = funnel, owner, q
         self.user = g.user
         self.cache = board_model()
-        self.now = current_runtime().engine.clock()
+        engine = current_runtime().engine
+        self.now, self.workdays = engine.clock(), engine.workdays
         self.money = money_formatter(str(get_locale()), funnel.currency)
         self.titles = {s.id: text(s.title) or s.id for s in funnel.stages}
         self.marks = {"high": _("High priority"), "medium": _("Medium priority"),

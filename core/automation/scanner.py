@@ -42,7 +42,7 @@ def scan_stale(engine: "Engine", now: datetime, limit: int = 500) -> int:
                 continue
             # the range first: the store tests the parts in order, and few deals are idle
             where = all_of(Eq("funnel", funnel.id), Eq("stage", stage.id), Eq("status", OPEN),
-                           stale_activity(stage, now),
+                           stale_activity(stage, now, engine.workdays),
                            unmarked("stale_since"))
             for deal in engine.store.find("deals", where, limit=limit):
                 try:

@@ -24,6 +24,7 @@ from ..plugin_manager import call_each_plugin
 from ..records.customers import Customers, link_problems
 from ..store import Conflict, Store, Transaction
 from ..store.filters import Eq, Everything, Filter, Nothing, all_of, matches
+from ..workdays import WEEKDAYS, Workdays
 from .activity_gates import activity_violations
 from .bypass import bypass_records, set_aside
 from .checks import (
@@ -83,6 +84,8 @@ class Engine:
         #: the customers a deal's ``customer_id`` may name (those its user may see); the runtime
         #: sets it, and without it a deal names no customer
         self.customers: Customers | None = None
+        #: the business days the stale rule counts (the workspace's ``[calendar]``, set by the runtime)
+        self.workdays: Workdays = WEEKDAYS
 
     # --- reading ------------------------------------------------------------------------
 

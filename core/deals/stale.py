@@ -4,7 +4,8 @@ One rule for everyone who asks: the board's badge (:mod:`goldsieve.ui.board`) an
 that marks stale deals and fires their ``stale`` automations
 (:mod:`goldsieve.automation.scanner`). A deal in an open stage with ``rot_days`` is stale once
 its last activity lies before :func:`idle_since`: ``rot_days`` days before now, or with
-``rot_days_business`` ``rot_days`` days of weekday time (Monday to Friday, in UTC) before now.
+``rot_days_business`` ``rot_days`` days of business-day time before now (the workspace's
+``[calendar]``, :mod:`goldsieve.workdays`; Monday to Friday unless it names a country's holidays).
 So a deal last touched on Friday at 17:00 with one business day to go is stale from Monday at
 17:00, not from Monday morning, nor on Saturday.
 
@@ -19,30 +20,15 @@ from typing import Any
 from ..clock import stamp
 from ..funnels.model import OPEN, Stage
 from ..store.filters import Range
+from ..workdays import WEEKDAYS, Workdays
 
 
-def idle_since(stage: Stage, now: datetime) -> datetime:
-    """The moment before which a deal's last activity makes it stale in ``stage`` at ``now``.
-
-    With ``rot_days_business`` only the time on weekdays counts: the moment is found by walking
-    back from ``now`` a day at a time, adding each weekday's hours until ``rot_days`` days of
-    them are gathered. So the moment never moves backwards as ``now`` moves on, and a weekend
-    neither makes nor unmakes a stale deal.
-    """
-    left = timedelta(days=stage.rot_days or 0)
-    if not stage.rot_days_business:
-        return now - left
-    moment = now
-    while left > timedelta(0):
-        start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-        if start == moment:
-            start -= timedelta(days=1)
-        if start.weekday() < 5:  # Monday to Friday
-            if moment - start >= left:
-                return moment - left
-            left -= moment - start
-        moment = start
-    return moment
+def idle_since(stage: Stage, now: datetime, workdays: Workdays = WEEKDAYS) -> datetime:
+    """The moment before which a deal's last activity makes it stale in ``stage`` at ``now``:
+    ``rot_days`` before it, counted in business days (``workdays``) with ``rot_days_business``."""
+    if stage.rot_days_business:
+        return workdays.before(now, stage.rot_days or 0)
+    return now - timedelta(days=stage.rot_days or 0)
 
 
 def last_activity(deal: dict[str, Any]) -> str:
@@ -51,14 +37,14 @@ def last_activity(deal: dict[str, Any]) -> str:
     return deal.get("updated_at") or deal["stage_entered_at"]
 
 
-def is_stale(stage: Stage, active: datetime, now: datetime) -> bool:
+def is_stale(stage: Stage, active: datetime, now: datetime, workdays: Workdays = WEEKDAYS) -> bool:
     """Whether a deal in ``stage`` whose last activity was at ``active`` is stale at ``now``
     (after exactly ``rot_days`` without activity, it is)."""
-    return stage.kind == OPEN and bool(stage.rot_days) and active <= idle_since(stage, now)
+    return stage.kind == OPEN and bool(stage.rot_days) and active <= idle_since(stage, now, workdays)
 
 
-def stale_activity(stage: Stage, now: datetime) -> Range:
+def stale_activity(stage: Stage, now: datetime, workdays: Workdays = WEEKDAYS) -> Range:
     """The filter on ``updated_at`` of the deals :func:`is_stale` calls stale in ``stage`` at
     ``now``: what the scanner asks the store for (stamps have milliseconds; ``Range`` excludes
     its upper end)."""
-    return Range("updated_at", None, stamp(idle_since(stage, now) + timedelta(milliseconds=1)))
+    return Range("updated_at", None, stamp(idle_since(stage, now, workdays) + timedelta(milliseconds=1)))

@@ -18,6 +18,7 @@ from ..errors import NotFound, ValidationFailed, Violation
 from ..limits import MAX_TITLE
 from ..store import Store
 from ..store.filters import Eq, In, all_of
+from ..workdays import Workdays
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -32,8 +33,12 @@ def task_row(deal: dict[str, Any], title: str, assignee: str, due: datetime | No
             "key": key, "version": 1}
 
 
-def due_in(now: datetime, days: float | None) -> datetime | None:
-    return now + timedelta(days=days) if days is not None else None
+def due_in(now: datetime, days: float | None, workdays: Workdays | None = None) -> datetime | None:
+    """When a task given ``days`` at ``now`` is due: ``days`` later, counted in business days when
+    ``workdays`` is given (``None`` days: no due date)."""
+    if days is None:
+        return None
+    return workdays.after(now, days) if workdays is not None else now + timedelta(days=days)
 
 
 def visible_deals(engine: "Engine", user: dict[str, Any], ids: set[int]) -> dict[int, dict[str, Any]]:

@@ -4,6 +4,7 @@ Declared in ``goldsieve.toml``::
 
     [pool]
     reclaim_days = 30                 # an owned customer idle this long goes back to the pool
+    reclaim_business_days = true      # count reclaim_days in business days ([calendar], goldsieve.workdays)
     cooldown_days = 7                 # who released (or lost) a customer waits this long to claim it again
     claim = ["rep", "manager"]        # the roles that may claim (default: rep, manager, admin)
     visible_to = ["rep", "manager", "admin"]   # the roles that see the pool (the same default)
@@ -27,6 +28,7 @@ from ..people.permissions import SYSTEM
 from ..people.users import ROLES, find_user
 from ..store import Conflict
 from ..store.filters import Eq, Not, Range, all_of
+from ..workdays import MAX_DAYS, WEEKDAYS, Workdays
 from ..workspace import WorkspaceError
 from .duplicates import NOT_MERGED, refuse_merged
 
@@ -45,22 +47,29 @@ class PoolSettings:
     max_owned: dict[str, int] = field(default_factory=dict)
     claim: frozenset[str] = DEFAULT_ROLES
     visible_to: frozenset[str] = DEFAULT_ROLES
+    #: the business days ``reclaim_days`` counts, with ``reclaim_business_days`` (else calendar days)
+    workdays: Workdays | None = None
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "PoolSettings":
+    def from_config(cls, config: dict[str, Any], workdays: Workdays = WEEKDAYS) -> "PoolSettings":
         """The settings of ``[pool]``; :class:`WorkspaceError` names the first wrong one."""
         table = config.get("pool", {})
         if not isinstance(table, dict):
             raise WorkspaceError("goldsieve.toml: pool must be a table: [pool] reclaim_days = 30")
-        unknown = set(table) - {"reclaim_days", "cooldown_days", "max_owned", "claim", "visible_to"}
+        known = ("reclaim_days", "reclaim_business_days", "cooldown_days", "max_owned", "claim", "visible_to")
+        unknown = set(table) - set(known)
         if unknown:
             raise WorkspaceError(f"goldsieve.toml: [pool] {sorted(unknown)[0]}: unknown setting; the "
-                                 "settings are reclaim_days, cooldown_days, max_owned, claim, visible_to")
+                                 f"settings are {', '.join(known)}")
         for name in ("reclaim_days", "cooldown_days"):
             value = table.get(name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                      or value <= 0):
-                raise WorkspaceError(f"goldsieve.toml: [pool] {name} = {value!r}: a number of days above 0")
+                                      or not 0 < value <= MAX_DAYS):
+                raise WorkspaceError(f"goldsieve.toml: [pool] {name} = {value!r}: a number of days above 0, "
+                                     f"at most {MAX_DAYS}")
+        business = table.get("reclaim_business_days", False)
+        if not isinstance(business, bool):
+            raise WorkspaceError(f"goldsieve.toml: [pool] reclaim_business_days = {business!r}: true or false")
         limits = table.get("max_owned", {})
         if not isinstance(limits, dict):
             raise WorkspaceError("goldsieve.toml: [pool] max_owned must be a table: [pool.max_owned] rep = 200")
@@ -76,7 +85,17 @@ class PoolSettings:
             for role in value:
                 _known_role(role, name)
             roles[name] = frozenset(value)
-        return cls(table.get("reclaim_days"), table.get("cooldown_days") or 0, dict(limits), **roles)
+        return cls(table.get("reclaim_days"), table.get("cooldown_days") or 0, dict(limits), **roles,
+                   workdays=workdays if business else None)
+
+    def idle_since(self, now: datetime) -> datetime | None:
+        """The moment before which an owner's last activity sends the customer back at ``now``
+        (``None``: the workspace does not reclaim)."""
+        if self.reclaim_days is None:
+            return None
+        if self.workdays is not None:
+            return self.workdays.before(now, self.reclaim_days)
+        return now - timedelta(days=self.reclaim_days)
 
     def sees_pool(self, user: dict[str, Any]) -> bool:
         return user.get("role") in self.visible_to
@@ -130,10 +149,10 @@ def release(customers: "Customers", user: dict[str, Any], customer_id: int) -> d
 def due_for_reclaim(customers: "Customers", now: datetime) -> list[dict[str, Any]]:
     """The owned customers idle for ``reclaim_days`` at ``now``: one range query on the ordered
     ``last_activity_at`` (the store's index), so the scan reads only what it reclaims."""
-    days = customers.pool.reclaim_days
-    if days is None:
+    since = customers.pool.idle_since(now)
+    if since is None:
         return []
-    where = all_of(Range("last_activity_at", None, stamp(now - timedelta(days=days))),
+    where = all_of(Range("last_activity_at", None, stamp(since)),
                    Not(Eq("owner", None)), NOT_MERGED)
     return customers.store.find("customers", where)
 

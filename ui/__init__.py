@@ -22,6 +22,7 @@ from . import (
     api_docs,
     auth,
     board,
+    calendar_feed,
     customer_merge,  # noqa: F401  (adds the merge route to the customers blueprint)
     customer_owner,  # noqa: F401  (adds the owner selector's route to the customers blueprint)
     customers,
@@ -61,7 +62,7 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
                                    "unread": _unread(), **template_context()})
     for blueprint in (bp, auth.bp, board.bp, deals.bp, customers.bp, admin.bp, admin_users.bp,
                       admin_teams.bp, account.bp, inbox.bp, lead_form.bp, designer.bp, analytics.bp,
-                      digest.bp, api_docs.bp, activities.bp):
+                      digest.bp, api_docs.bp, activities.bp, calendar_feed.bp):
         app.register_blueprint(blueprint)
 
 

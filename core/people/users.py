@@ -24,7 +24,6 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-
 from ..audit import audit_entry, diff, record
 from ..clock import Clock, stamp, utc_now
 from ..errors import GoldsieveError, ValidationFailed, Violation
@@ -48,6 +47,9 @@ MIN_STRENGTH = 3
 ESTIMATED_CHARS = 40
 MAX_DISPLAY_NAME = 100
 TOKEN_PREFIX = "gs_"
+#: A ``tokens`` row's ``purpose`` for an API token (absent on rows written before there were others;
+#: the calendar's keys, :mod:`.calendar_keys`, share the table and its revocation)
+API = "api"
 #: the longest a token may last: ten years
 MAX_TOKEN_DAYS = 3650
 #: how new passwords are hashed, in werkzeug's notation: scrypt at its default cost (N=2^15,
@@ -338,7 +340,9 @@ def authenticate(store: Store, username: str, password: str) -> dict[str, Any] |
     return user if user and ok and is_active(user) else None
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What the store keeps of a secret a person holds (an API token, a calendar key): its
+    SHA-256, so that a copy of the store gives no one a way in."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -369,7 +373,7 @@ def issue_token(store: Store, username: str, *, actor: str | None = None, days: 
     now = stamp(moment)
     expires = stamp(moment + timedelta(days=days)) if days else None
     with store.transaction() as txn:
-        token_id = txn.insert("tokens", {"username": username, "digest": _digest(token),
+        token_id = txn.insert("tokens", {"username": username, "digest": token_digest(token), "purpose": API,
                                          "created_at": now, "expires_at": expires})
         # the audit row names the token by its row id; neither the token nor its digest
         record(txn, audit_entry(actor or CLI, "token_issued", "user", username,
@@ -381,8 +385,9 @@ def user_for_token(store: Store, token: str, clock: Clock = utc_now) -> dict[str
     """The active user a token belongs to, unless it is unknown, revoked or expired."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
         return None
-    rows = store.find("tokens", Eq("digest", _digest(token)), limit=1)
-    if not rows or (rows[0].get("expires_at") and rows[0]["expires_at"] <= stamp(clock())):
+    rows = store.find("tokens", Eq("digest", token_digest(token)), limit=1)
+    if not rows or rows[0].get("purpose", API) != API or (
+            rows[0].get("expires_at") and rows[0]["expires_at"] <= stamp(clock())):
         return None
     user = find_user(store, rows[0]["username"])
     return user if user and is_active(user) else None

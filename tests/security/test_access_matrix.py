@@ -83,6 +83,8 @@ ROUTES = {
     "inbox.tasks": PAGE,  # the user's tasks on deals they can see
     "inbox.done": PAGE,
     "inbox.add_my_task": PAGE,  # a task for oneself on one of one's open deals
+    "calendar.new_address": PAGE,  # one's own calendar address, replacing the old one
+    "calendar.feed": PUBLIC,  # /calendar/<key>.ics: the key is the credential (an unknown one: 404)
     "api.list_tasks": API,
     "api.finish_task": API,
     "api.list_notifications": API,
@@ -174,7 +176,8 @@ def url_for_rule(rule, deal_id: int = 1) -> str:
     values = {"deal_id": deal_id, "funnel_id": FUNNEL, "stage_id": "lead", "filename": "app.css",
               "username": "rita", "name": "north", "task_id": 1, "notification_id": 1, "row_id": 1,
               "token": "no-such-lead-form-token", "draft_id": 1, "table": "stages",
-              "customer_id": 1, "contact_id": 1, "view_id": 1, "activity_id": 1}
+              "customer_id": 1, "contact_id": 1, "view_id": 1, "activity_id": 1,
+              "key": "gsc_no-such-calendar-key"}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 
@@ -268,8 +271,9 @@ def test_anonymous_visitors_reach_only_public_routes(app, org):
                 assert response.status_code == 401, where
                 assert "deal-of" not in response.get_data(as_text=True), where
             else:
-                # a lead form token the workspace does not configure is 404, like any unknown page
-                unknown = 404 if rule.endpoint == "leads.form" else 200
+                # a lead form token the workspace does not configure, or a calendar key nobody
+                # holds, is 404, like any unknown page
+                unknown = 404 if rule.endpoint in ("leads.form", "calendar.feed") else 200
                 assert response.status_code in (200, 302, 401 if rule.endpoint == "auth.login" else unknown), where
                 if response.status_code == 302:
                     assert not response.headers["Location"].startswith("/login"), where

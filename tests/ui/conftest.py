@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from goldsieve.people.users import find_user
 from goldsieve.testing import TEST_PASSWORD
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -51,3 +52,14 @@ def rep_browser(browser, goldsieve_make_user) -> Browser:
     goldsieve_make_user("rita", "rep")
     assert browser.login("rita").status_code == 302
     return browser
+
+
+@pytest.fixture
+def customer_deal(goldsieve_runtime, goldsieve_make_user):
+    """Reps rita and sam; rita's deal Acme ERP, linked to her customer Ruijin."""
+    goldsieve_make_user("rita", "rep")
+    goldsieve_make_user("sam", "rep")
+    rita = find_user(goldsieve_runtime.store, "rita")
+    customer = goldsieve_runtime.customers.create(rita, "Ruijin")
+    return goldsieve_runtime.engine.create(rita, "handmade", "Acme ERP", {"company": "Acme"},
+                                           customer_id=customer["id"])

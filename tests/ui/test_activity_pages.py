@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from goldsieve.people.users import find_user
-
 from tests.ui.conftest import Browser
 
 
 @pytest.fixture
-def deal(goldsieve_runtime, goldsieve_make_user):
-    goldsieve_make_user("rita", "rep")
-    goldsieve_make_user("sam", "rep")
-    rita = find_user(goldsieve_runtime.store, "rita")
-    customer = goldsieve_runtime.customers.create(rita, "Ruijin")
-    return goldsieve_runtime.engine.create(rita, "handmade", "Acme ERP", {"company": "Acme"},
-                                           customer_id=customer["id"])
+def deal(customer_deal):
+    return customer_deal
 
 
 @pytest.fixture

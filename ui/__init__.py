@@ -19,6 +19,7 @@ from . import (
     admin_teams,
     admin_users,
     analytics,
+    analytics_activities,  # noqa: F401  (adds the Activities tab's route to the analytics blueprint)
     api_docs,
     auth,
     board,

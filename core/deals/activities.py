@@ -2,7 +2,7 @@
 
 An activity is ``{id, type, deal_id, customer_id, contact_ids, owner, status (planned|done),
 due_at, done_at, duration_minutes, outcome, data, location, version, created_at, updated_at,
-created_by, done_by}``. It hangs on a deal, a customer or both, and is visible exactly when what
+created_by, done_by}``, and once done on a deal the ``stage`` the deal was in then. It hangs on a deal, a customer or both, and is visible exactly when what
 it hangs on is: every read passes the rows through one batched check against the deals' and the
 customers' scopes (:meth:`Activities.visible`), so an activity of a deal one may not see is as
 absent as the deal.
@@ -269,6 +269,8 @@ class Activities:
         if before is not None:
             activity = {**activity, "version": before["version"] + 1, "updated_at": now}
         done_now = activity["status"] == DONE and (before is None or before["status"] != DONE)
+        if done_now and deal is not None:  # the analytics count it in the stage it was done in
+            activity["stage"] = deal["stage"]
         changes = diff(before or {}, activity, AUDITED)
         changes.update({f"data.{k}": v for k, v in diff((before or {}).get("data") or {}, activity["data"]).items()})
 

@@ -25,6 +25,7 @@ PAGES = {
     "analytics": "/analytics/software",
     "forecast": "/analytics/software/forecast",
     "advice": "/analytics/software/advice",
+    "activities": "/analytics/software/activities",
     "lost": "/analytics/software/lost?stage=lead&reason=price",
     "digest": "/digest",
     "inbox": "/inbox",

@@ -100,6 +100,7 @@ ROUTES = {
     "analytics.index": PAGE,
     "analytics.page": PAGE,
     "analytics.lost_deals": PAGE,
+    "analytics.activities_page": PAGE,  # done activities of the deals one may see (engine.scope)
     "analytics.export_csv": PAGE,
     "analytics.forecast_page": PAGE,
     "analytics.advice_page": PAGE,
@@ -107,6 +108,7 @@ ROUTES = {
     "api.analytics_funnel": API,
     "api.analytics_trend": API,
     "api.analytics_advice": API,
+    "api.analytics_activities": API,
     "api.forecast_quarter": API,
     "api.list_customers": API,  # the customers the user may see (docs/records.md)
     "api.create_customer": API,

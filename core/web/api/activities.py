@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from flask import g, jsonify, request, url_for
 
+from ...analytics.activity_counts import activity_counts
 from ...deals.activities import STATUSES
 from ...errors import ValidationFailed, Violation
 from ...limits import whole_number
 from ..app import current_runtime
+from .analytics import asked_funnel, asked_window
 from .routes import body, bp, storable_args
 from .schemas import ActivityCreateSchema, ActivityDoneSchema, ActivityPatchSchema, ActivitySchema
 
@@ -66,3 +68,13 @@ def complete_activity(activity_id: int):
     payload = body(ActivityDoneSchema())
     return jsonify(activity_schema.dump(activities.complete(g.user, activity_id, payload.pop("version", None),
                                                             **payload)))
+
+
+@bp.get("/analytics/activities")
+def analytics_activities():
+    """Done activities on the funnel's deals you may see in [from, to): per rep per week, and
+    per stage and type (docs/analytics.md)."""
+    funnel = asked_funnel()
+    start, end = asked_window()
+    counts = activity_counts(current_runtime().store, funnel.id, current_runtime().engine.scope(g.user), start, end)
+    return jsonify(funnel=funnel.id, **{"from": start.isoformat(), "to": end.isoformat()}, **counts.as_json())

@@ -340,6 +340,8 @@ def _analytics_paths(spec: APISpec, secured: list) -> None:
         ("/api/v1/forecast", "The quarter's forecast (weighted and empirical, p10-p90) and its backtest",
          ("funnel", "quarter")),
         ("/api/v1/analytics/advice", "Stage advisor suggestions with their numbers", ("funnel", "from", "to")),
+        ("/api/v1/analytics/activities", "Done activities per rep per week, and per stage and type, in [from, to)",
+         ("funnel", "from", "to")),
     ):
         spec.path(path, operations={"get": {
             "summary": summary, "security": secured, "parameters": params(*names),

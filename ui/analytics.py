@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 
+from goldsieve.analytics import figures
 from goldsieve.analytics.advisor import advice_window, advise
 from goldsieve.analytics.forecast import backtest, forecast
 from goldsieve.analytics.metrics import FunnelMetrics, funnel_metrics
@@ -34,7 +35,7 @@ from goldsieve.web.api.analytics import scoped_report, scoped_trend, visible_his
 from goldsieve.web.app import current_runtime
 
 from . import charts
-from .i18n import text
+from .i18n import money, number, text
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
@@ -106,7 +107,7 @@ def page(funnel_id: str):
         show_bypassed=any(r.bypassed for r in path),
         trend_lines=trend_lines, open_stages=open_stages, reasons=reasons,
         reason_titles={r: text(funnel.lost_reasons.get(r, r)) for r in reasons},
-        funnels=list(current_runtime().funnels), charts=charts,
+        funnels=list(current_runtime().funnels), charts=charts, figures=figures.FUNNEL,
     )
 
 
@@ -129,6 +130,7 @@ def forecast_page(funnel_id: str):
     return render_template("analytics/forecast.html", funnel=asked.funnel, asked=asked,
                            outlook=outlook, checks=checks, titles=titles, by_stage=by_stage,
                            top=top, charts=charts, funnels=list(current_runtime().funnels),
+                           figures=figures.QUARTER,
                            quarter=quarter_label(year, quarter))
 
 
@@ -227,5 +229,18 @@ def _days(value: float | None) -> str:
     return "–" if value is None else format_decimal(value, "#,##0.0")
 
 
+def figure_value(figure: figures.Figure, value: float | int | None, currency: str) -> str:
+    """A figure's value as the page's language writes its kind (an amount, a share…)."""
+    if figure.kind == figures.MONEY:
+        return money(value, currency) if value is not None else "–"
+    if figure.kind == figures.SHARE:
+        return _percent(value)
+    if figure.kind == figures.DAYS:
+        return _days(value)
+    return number(value)
+
+
 bp.add_app_template_filter(_percent, "percent")
 bp.add_app_template_filter(_days, "days")
+bp.add_app_template_global(figure_value, "figure_value")
+bp.add_app_template_global(figures.figure, "figure")

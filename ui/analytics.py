@@ -20,11 +20,15 @@ from goldsieve.analytics.advisor import advice_window, advise
 from goldsieve.analytics.forecast import backtest, forecast
 from goldsieve.analytics.metrics import FunnelMetrics, funnel_metrics
 from goldsieve.analytics.windows import (
+    FIRST_YEAR,
+    LAST_YEAR,
     BadWindow,
     check_interval,
     parse_quarter,
+    previous_quarter,
     quarter_label,
     quarter_of,
+    quarter_window,
     window,
 )
 from goldsieve.deals.exporting import write_csv
@@ -40,6 +44,8 @@ from .i18n import money, number, text
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
 LIST_LIMIT = 500  # deals listed under one cell of the lost-reason review
+PICKER_AHEAD, PICKER_BEHIND = 2, 8  # quarters the forecast's picker offers around this one
+QUARTER_SHOWN = 40  # characters of a bad quarter parameter repeated in the error
 
 
 
@@ -116,10 +122,13 @@ def forecast_page(funnel_id: str):
     """The quarter's forecast (``?quarter=2026Q4``, this quarter by default) and its backtest."""
     asked = _asked(funnel_id)
     now = current_runtime().engine.clock()
+    written = request.args.get("quarter")
     try:
-        year, quarter = parse_quarter(request.args["quarter"]) if request.args.get("quarter") else quarter_of(now)
-    except BadWindow as error:
-        abort(400, description=str(error))
+        year, quarter = parse_quarter(written) if written else quarter_of(now)
+    except BadWindow:
+        first, last = quarter_label(FIRST_YEAR, 1), quarter_label(LAST_YEAR, 4)
+        abort(400, description=_("quarter: “%(value)s” is not a quarter from %(first)s to %(last)s, like 2026Q4.",
+                                 value=written[:QUARTER_SHOWN], first=first, last=last))
     found = visible_histories(asked.funnel, now)
     outlook = forecast(found, asked.funnel, year, quarter, now)
     checks = backtest(found, asked.funnel, year, quarter)
@@ -130,8 +139,24 @@ def forecast_page(funnel_id: str):
     return render_template("analytics/forecast.html", funnel=asked.funnel, asked=asked,
                            outlook=outlook, checks=checks, titles=titles, by_stage=by_stage,
                            top=top, charts=charts, funnels=list(current_runtime().funnels),
-                           figures=figures.QUARTER,
-                           quarter=quarter_label(year, quarter))
+                           figures=figures.QUARTER, quarter=quarter_label(year, quarter),
+                           quarters=_quarter_choices(quarter_of(now), (year, quarter)))
+
+
+def _quarter_choices(current: tuple[int, int], asked: tuple[int, int]) -> list[tuple[str, str]]:
+    """The quarter picker's options, newest first: the next two quarters, this one and the
+    eight before (two years: what a review looks back on), and the one asked for if elsewhere;
+    each as ``(2026Q4, its name in the page's language)``."""
+    year, quarter = current
+    for _step in range(PICKER_AHEAD):
+        year, quarter = quarter_of(quarter_window(year, quarter)[1])
+    found = []
+    for _step in range(PICKER_AHEAD + 1 + PICKER_BEHIND):
+        found.append((year, quarter))
+        year, quarter = previous_quarter(year, quarter)
+    if asked not in found:
+        found = sorted([*found, asked], reverse=True)
+    return [(quarter_label(y, q), _("Q%(quarter)s %(year)s", quarter=q, year=y)) for y, q in found]
 
 
 def _forecast_by_stage(outlook, funnel: Funnel) -> list[dict]:

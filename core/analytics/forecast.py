@@ -283,10 +283,27 @@ def forecast(histories: Iterable[DealHistory], funnel: Funnel, year: int, quarte
     )
 
 
+def deals_during(histories: Iterable[DealHistory], funnel: Funnel, start: datetime, end: datetime) -> int:
+    """How many deals were in the funnel at some moment of [start, end): created in it, or open
+    at its start. None means the quarter has no data to judge a forecast by."""
+    count = 0
+    for history in histories:
+        if history.created_at >= end:
+            continue
+        stay = history.stay_at(start)
+        stage = funnel.stage(stay.stage) if stay is not None else None
+        count += history.created_at >= start or (stage is not None and stage.kind == OPEN)
+    return count
+
+
 def backtest(histories: Iterable[DealHistory], funnel: Funnel, year: int, quarter: int,
              runs: int = RUNS) -> list[dict]:
     """For each of the four quarters before, oldest first: what (a) and (b) said at its start
-    against what was won in it, with the errors (forecast − actual, and that ÷ actual)."""
+    against what was won in it, with the errors (forecast − actual, and that ÷ actual).
+
+    ``deals`` counts the deals the quarter had (:func:`deals_during`); with none there is no
+    data, and ``within_p10_p90`` is ``None`` rather than a "yes" an empty quarter did not earn.
+    ``miss`` says that a quarter with data ended outside p10–p90."""
     histories = list(histories)
     rows = []
     for _ in range(BACKTEST_QUARTERS):
@@ -295,14 +312,16 @@ def backtest(histories: Iterable[DealHistory], funnel: Funnel, year: int, quarte
         said = forecast(histories, funnel, year, quarter, start, runs)
         actual = won_between(histories, funnel, start, end)
         weighted = said.weighted_pipeline
+        had = deals_during(histories, funnel, start, end)
+        within = said.p10 <= actual <= said.p90 if had else None
         rows.append({
-            "quarter": said.quarter, "actual": actual,
+            "quarter": said.quarter, "deals": had, "actual": actual,
             "weighted": weighted, "weighted_error": weighted - actual,
             "weighted_error_share": (weighted - actual) / actual if actual else None,
             "empirical": said.expected, "p10": said.p10, "p90": said.p90,
             "empirical_error": said.expected - actual,
             "empirical_error_share": (said.expected - actual) / actual if actual else None,
-            "within_p10_p90": said.p10 <= actual <= said.p90,
+            "within_p10_p90": within, "miss": within is False,
         })
     return rows[::-1]
 

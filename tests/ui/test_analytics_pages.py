@@ -121,3 +121,42 @@ def test_the_weekly_digest_page_is_for_managers_and_above(goldsieve_app, goldsie
     rita = Browser(goldsieve_app.test_client())
     assert rita.login("rita").status_code == 302
     assert rita.get("/digest").status_code == 403
+
+
+def test_the_forecast_picks_its_quarter_from_a_list(rep_browser, history):
+    html = rep_browser.get("/analytics/handmade/forecast?quarter=2026Q2").get_data(as_text=True)
+    picker = re.search(r'<select id="f-quarter" name="quarter">(.*?)</select>', html, re.S).group(1)
+    options = re.findall(r'<option value="(\d{4}Q\d)"( selected)?>([^<]+)</option>', picker)
+    # the clock says 2026Q1: two quarters ahead, this one, eight behind, newest first
+    assert [value for value, _, _ in options] == [
+        "2026Q3", "2026Q2", "2026Q1", "2025Q4", "2025Q3", "2025Q2", "2025Q1", "2024Q4", "2024Q3", "2024Q2", "2024Q1"]
+    assert [value for value, chosen, _ in options if chosen] == ["2026Q2"]
+    assert options[0][2] == "Q3 2026"
+    far = rep_browser.get("/analytics/handmade/forecast?quarter=2019Q3").get_data(as_text=True)
+    assert '<option value="2019Q3" selected>' in far  # a quarter asked for by link is offered too
+
+
+def test_the_backtest_says_no_data_and_flags_misses(rep_browser, history):
+    # rita's deals were created in 2026Q1; one was lost, none won
+    html = rep_browser.get("/analytics/handmade/forecast?quarter=2026Q2").get_data(as_text=True)
+    assert row_of(html, "2025Q2")[1:] == ["0", "No data: no deal in this quarter"]
+    quarter = row_of(html, "2026Q1")
+    assert quarter[1] == "3" and quarter[-1] == "yes"  # nothing expected, nothing won: inside p10–p90
+    assert "Inside p10–p90: yes" not in html
+    assert re.search(r'role="region" aria-labelledby="backtest-h"', html)
+
+
+@pytest.mark.parametrize("quarter", ["Q1", "0000Q1", "2026Q5", "x" * 5000, "2026Q1\x00"])
+@pytest.mark.parametrize("language, says", [("en", "is not a quarter from 1900Q1 to 8999Q4"),
+                                            ("zh-CN", "不是 1900Q1 至 8999Q4 之间的季度")])
+def test_a_bad_quarter_answers_400_naming_it(rep_browser, history, quarter, language, says):
+    response = rep_browser.get("/analytics/handmade/forecast", query_string={"quarter": quarter},
+                               headers={"Accept-Language": language})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and "quarter" in body and says in body
+    assert not re.search("“x{41}", body)  # a long value is cut short in the message
+
+
+def row_of(html: str, quarter: str) -> list[str]:
+    found = re.search(rf'<tr data-quarter="{quarter}"[^>]*>(.*?)</tr>', html, re.S).group(1)
+    return [re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", found, re.S)]

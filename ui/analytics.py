@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
+from babel.dates import format_skeleton
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 
 from goldsieve.analytics import figures
@@ -102,13 +103,16 @@ def page(funnel_id: str):
     weeks = scoped_trend(funnel, asked.start, asked.end, asked.interval)
     open_stages = [s.id for s in funnel.stages if s.kind == OPEN]
     trend_lines = charts.lines([
-        (titles[stage], [next(x["conversion"] for x in bucket["stages"] if x["stage"] == stage)
+        (titles[stage], [next((x["conversion"], x["entered"]) for x in bucket["stages"] if x["stage"] == stage)
                          for bucket in weeks])
         for stage in open_stages])
+    starts = [date.fromisoformat(bucket["from"][:10]) for bucket in weeks]
+    trend_labels = [bucket_label(day, asked.interval) for day in starts]
     reasons = sorted({reason for row in report.stages for reason in row.lost_by_reason})
     return render_template(
         "analytics/page.html", funnel=funnel, asked=asked, report=report, titles=titles,
-        path=path, entered_bars=entered_bars, entered_height=entered_height, trend=weeks, trend_labels=[bucket["from"][:10] for bucket in weeks],
+        path=path, entered_bars=entered_bars, entered_height=entered_height, trend=weeks, trend_labels=trend_labels,
+        trend_ticks=charts.ticks([bucket_label(day, asked.interval, short=True) for day in starts]),
         # the exceptions are worth a column only when there were some
         show_bypassed=any(r.bypassed for r in path),
         trend_lines=trend_lines, open_stages=open_stages, reasons=reasons,
@@ -243,6 +247,13 @@ def _trend_table(asked: Request) -> list[list]:
 
 
 CSV_TABLES = {"stages": _stages_table, "lost": _lost_table, "trend": _trend_table}
+
+
+def bucket_label(day: date, interval: str, short: bool = False) -> str:
+    """A trend bucket's first day as the page's language writes it: a week by its Monday
+    (``Jan 5, 2026``, ``2026年1月5日``; on the axis ``Jan 5``), a month by its name."""
+    skeleton = ("yMMM" if interval == "month" else ("MMMd" if short else "yMMMd"))
+    return format_skeleton(skeleton, day, locale=str(get_locale()))
 
 
 def _percent(share: float | None) -> str:

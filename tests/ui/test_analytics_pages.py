@@ -143,7 +143,7 @@ def test_the_backtest_says_no_data_and_flags_misses(rep_browser, history):
     quarter = row_of(html, "2026Q1")
     assert quarter[1] == "3" and quarter[-1] == "yes"  # nothing expected, nothing won: inside p10–p90
     assert "Inside p10–p90: yes" not in html
-    assert re.search(r'role="region" aria-labelledby="backtest-h"', html)
+    assert re.search(r'role="region" aria-labelledby="backtest-table"', html)
 
 
 @pytest.mark.parametrize("quarter", ["Q1", "0000Q1", "2026Q5", "x" * 5000, "2026Q1\x00"])

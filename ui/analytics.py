@@ -144,6 +144,7 @@ def forecast_page(funnel_id: str):
                            outlook=outlook, checks=checks, titles=titles, by_stage=by_stage,
                            top=top, charts=charts, funnels=list(current_runtime().funnels),
                            figures=figures.QUARTER, quarter=quarter_label(year, quarter),
+                           quarter_name=quarter_name(year, quarter),
                            quarters=_quarter_choices(quarter_of(now), (year, quarter)))
 
 
@@ -160,7 +161,12 @@ def _quarter_choices(current: tuple[int, int], asked: tuple[int, int]) -> list[t
         year, quarter = previous_quarter(year, quarter)
     if asked not in found:
         found = sorted([*found, asked], reverse=True)
-    return [(quarter_label(y, q), _("Q%(quarter)s %(year)s", quarter=q, year=y)) for y, q in found]
+    return [(quarter_label(y, q), quarter_name(y, q)) for y, q in found]
+
+
+def quarter_name(year: int, quarter: int) -> str:
+    """A quarter as the page's language names it: ``Q4 2026``, ``2026年第4季度``."""
+    return _("Q%(quarter)s %(year)s", quarter=quarter, year=year)
 
 
 def _forecast_by_stage(outlook, funnel: Funnel) -> list[dict]:

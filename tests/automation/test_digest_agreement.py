@@ -92,8 +92,11 @@ def test_the_digest_says_what_the_analytics_say_of_its_week(week, goldsieve_app,
     # the pages: the digest's and the analytics page's figures, written alike
     browser = Browser(goldsieve_app.test_client())
     assert browser.login("mona").status_code == 302
-    on_analytics = figures_on(browser.get(f"/analytics/handmade?{WEEK}").get_data(as_text=True))
-    on_digest = figures_on(browser.get("/digest").get_data(as_text=True))
+    digest_page = browser.get("/digest").get_data(as_text=True)
+    link = re.search(r'href="(/analytics/handmade\?[^"]+)">The same week in the analytics', digest_page).group(1)
+    assert link.replace("&amp;", "&") == f"/analytics/handmade?{WEEK}&interval=week"
+    on_analytics = figures_on(browser.get(link.replace("&amp;", "&")).get_data(as_text=True))
+    on_digest = figures_on(digest_page)
     assert set(on_digest) == {f.id for f in HEADLINE}
     assert on_digest == {name: on_analytics[name] for name in on_digest}
     assert on_digest["win_rate"] == "67%"

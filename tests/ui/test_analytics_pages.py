@@ -28,8 +28,9 @@ def history(rep_browser, goldsieve_engine, goldsieve_clock, goldsieve_make_user)
     return made
 
 
-def row(html: str, stage: str) -> list[str]:
-    found = re.search(rf'<tr data-stage="{stage}"[^>]*>(.*?)</tr>', html, re.S).group(1)
+def row(html: str, stage: str, key: str = "stage") -> list[str]:
+    """The cells' texts of the table row marked ``data-<key>="<stage>"``."""
+    found = re.search(rf'<tr data-{key}="{stage}"[^>]*>(.*?)</tr>', html, re.S).group(1)
     return [re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", found, re.S)]
 
 
@@ -139,8 +140,8 @@ def test_the_forecast_picks_its_quarter_from_a_list(rep_browser, history):
 def test_the_backtest_says_no_data_and_flags_misses(rep_browser, history):
     # rita's deals were created in 2026Q1; one was lost, none won
     html = rep_browser.get("/analytics/handmade/forecast?quarter=2026Q2").get_data(as_text=True)
-    assert row_of(html, "2025Q2")[1:] == ["0", "No data: no deal in this quarter"]
-    quarter = row_of(html, "2026Q1")
+    assert row(html, "2025Q2", "quarter")[1:] == ["0", "No data: no deal in this quarter"]
+    quarter = row(html, "2026Q1", "quarter")
     assert quarter[1] == "3" and quarter[-1] == "yes"  # nothing expected, nothing won: inside p10–p90
     assert "Inside p10–p90: yes" not in html
     assert re.search(r'role="region" aria-labelledby="backtest-table"', html)
@@ -155,8 +156,3 @@ def test_a_bad_quarter_answers_400_naming_it(rep_browser, history, quarter, lang
     body = response.get_data(as_text=True)
     assert response.status_code == 400 and "quarter" in body and says in body
     assert not re.search("“x{41}", body)  # a long value is cut short in the message
-
-
-def row_of(html: str, quarter: str) -> list[str]:
-    found = re.search(rf'<tr data-quarter="{quarter}"[^>]*>(.*?)</tr>', html, re.S).group(1)
-    return [re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", found, re.S)]

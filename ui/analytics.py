@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from goldsieve.analytics import figures
 from goldsieve.analytics.advisor import advice_window, advise
-from goldsieve.analytics.forecast import backtest, forecast
+from goldsieve.analytics.forecast import backtest, expected_to_close, forecast
 from goldsieve.analytics.metrics import FunnelMetrics, funnel_metrics
 from goldsieve.analytics.windows import (
     FIRST_YEAR,
@@ -40,7 +40,7 @@ from goldsieve.web.api.analytics import scoped_report, scoped_trend, visible_his
 from goldsieve.web.app import current_runtime
 
 from . import charts
-from .i18n import money, number, text
+from .i18n import text
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
@@ -138,7 +138,7 @@ def forecast_page(funnel_id: str):
     checks = backtest(found, asked.funnel, year, quarter)
     titles = {s.id: text(s.title) or s.id for s in asked.funnel.stages}
     by_stage = _forecast_by_stage(outlook, asked.funnel)
-    top = max([outlook.p90, outlook.won_so_far + outlook.weighted_pipeline]
+    top = max([outlook.p90, outlook.won_and_expected]
               + [max(r["actual"], r["p90"], r["weighted"]) for r in checks]) or 1
     return render_template("analytics/forecast.html", funnel=asked.funnel, asked=asked,
                            outlook=outlook, checks=checks, titles=titles, by_stage=by_stage,
@@ -174,7 +174,7 @@ def _forecast_by_stage(outlook, funnel: Funnel) -> list[dict]:
     for stage in funnel.open_stages():
         deals = [d for d in outlook.deals if d.stage == stage.id]
         rows.append({"stage": stage.id, "deals": len(deals), "amount": sum(d.amount for d in deals),
-                     "weighted": sum(d.weighted for d in deals if d.in_quarter),
+                     "weighted": expected_to_close(deals),
                      "expected": sum(d.amount * d.chance for d in deals)})
     return rows
 
@@ -273,13 +273,7 @@ def _days(value: float | None) -> str:
 
 def figure_value(figure: figures.Figure, value: float | int | None, currency: str) -> str:
     """A figure's value as the page's language writes its kind (an amount, a share…)."""
-    if figure.kind == figures.MONEY:
-        return money(value, currency) if value is not None else "–"
-    if figure.kind == figures.SHARE:
-        return _percent(value)
-    if figure.kind == figures.DAYS:
-        return _days(value)
-    return number(value)
+    return figures.written(figure.kind, value, str(get_locale()), currency)
 
 
 bp.add_app_template_filter(_percent, "percent")

@@ -12,6 +12,7 @@ Three families, by the report they are read from: :data:`FUNNEL` from a window's
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
@@ -19,7 +20,7 @@ from typing import Any, Callable
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from ..funnels.model import OPEN
-from ..limits import in_range
+from ..limits import is_number
 from ..locales import N_
 from .metrics import FunnelMetrics, StageMetrics
 
@@ -89,7 +90,7 @@ QUARTER: tuple[Figure, ...] = (
     Figure("expected_this_quarter", N_("Expected to close this quarter"), MONEY,
            lambda f: f.weighted_pipeline),
     Figure("won_and_expected_this_quarter", N_("Won and expected to close this quarter"), MONEY,
-           lambda f: f.won_so_far + f.weighted_pipeline),
+           lambda f: f.won_and_expected),
     Figure("forecast_from_history", N_("Forecast from history"), MONEY, lambda f: f.expected),
     Figure("forecast_p10", N_("Forecast from history, p10"), MONEY, lambda f: f.p10),
     Figure("forecast_p90", N_("Forecast from history, p90"), MONEY, lambda f: f.p90),
@@ -109,9 +110,10 @@ def entries(family: tuple[Figure, ...], report: Any) -> list[dict[str, Any]]:
 
 
 def written(kind: str, value: Any, locale: str, currency: str) -> str:
-    """A figure's value as ``locale`` (a catalog's name, ``zh_Hans``) writes it, for texts made
-    outside a request (the digest); a dash when there is no value."""
-    if value is None or not in_range(value):
+    """A figure's value as ``locale`` (a catalog's name, ``zh_Hans``) writes it: on the pages and
+    in the digest alike; a dash when there is no value. A sum may pass the limit one amount is
+    held to (:data:`goldsieve.limits.NUMBER_LIMIT`) and is written all the same."""
+    if not is_number(value) or not math.isfinite(value):
         return "–"
     if kind == MONEY:
         return format_currency(value, currency, locale=locale)

@@ -250,15 +250,26 @@ class Forecast:
     deals: list[OpenDeal]
     model: Model
 
+    @property
+    def won_and_expected(self) -> float:
+        """What is won in the quarter so far plus what the open deals are expected to add."""
+        return self.won_so_far + self.weighted_pipeline
+
     def as_dict(self) -> dict:
         return {
             "quarter": self.quarter, "as_of": self.as_of.isoformat(), "won_so_far": self.won_so_far,
-            "weighted": {"amount": self.weighted_pipeline + self.won_so_far,
+            "weighted": {"amount": self.won_and_expected,
                          "pipeline": self.weighted_pipeline, "deals": self.weighted_deals},
             "empirical": {"expected": self.expected, "p10": self.p10, "p50": self.p50, "p90": self.p90,
                           "pipeline": self.pipeline_expected, "new_deals": self.new_deals},
             "open_deals": len(self.deals),
         }
+
+
+def expected_to_close(deals: Iterable[OpenDeal]) -> float:
+    """The figure "expected to close this quarter" of these deals: amount × stage probability of
+    those whose expected closing date lies in the quarter."""
+    return sum(d.weighted for d in deals if d.in_quarter)
 
 
 def forecast(histories: Iterable[DealHistory], funnel: Funnel, year: int, quarter: int,
@@ -274,10 +285,9 @@ def forecast(histories: Iterable[DealHistory], funnel: Funnel, year: int, quarte
     left = (end - max(as_of, start)).total_seconds() / (end - start).total_seconds()
     new = new_deal_rate(histories, funnel, year, quarter) * left
     mean, p10, p50, p90 = spread(deals, runs)
-    weighted = [d for d in deals if d.in_quarter]
     base = won + new
     return Forecast(
-        quarter_label(year, quarter), as_of, won, sum(d.weighted for d in weighted), len(weighted),
+        quarter_label(year, quarter), as_of, won, expected_to_close(deals), sum(d.in_quarter for d in deals),
         sum(d.amount * d.chance for d in deals), new, base + mean, base + p10, base + p50, base + p90,
         deals, model,
     )

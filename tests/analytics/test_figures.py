@@ -50,3 +50,5 @@ def test_figures_written_in_the_readers_language():
     assert written(MONEY, 1823200, "en", "CNY") == "CN¥1,823,200.00"
     assert written(SHARE, 0.14, "zh_Hant", "CNY") == "14%"
     assert written(SHARE, None, "en", "CNY") == written(MONEY, float("nan"), "en", "CNY") == "–"
+    # a sum of many amounts may pass the limit one amount is held to: still written out
+    assert written(MONEY, 3e18, "en", "CNY") == "CN¥3,000,000,000,000,000,000.00"

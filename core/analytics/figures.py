@@ -109,6 +109,11 @@ def entries(family: tuple[Figure, ...], report: Any) -> list[dict[str, Any]]:
     return [f.entry(report) for f in family]
 
 
+def funnel_report_dict(report: FunnelMetrics) -> dict[str, Any]:
+    """A funnel report as the API and ``goldsieve report`` print it: its numbers and its figures."""
+    return {**report.as_dict(), "figures": entries(FUNNEL, report)}
+
+
 def written(kind: str, value: Any, locale: str, currency: str) -> str:
     """A figure's value as ``locale`` (a catalog's name, ``zh_Hans``) writes it: on the pages and
     in the digest alike; a dash when there is no value. A sum may pass the limit one amount is

@@ -13,7 +13,7 @@ from flask import current_app, g, jsonify, request
 from ...analytics import funnel_report, funnel_trend
 from ...analytics.advisor import advice_window, advise
 from ...analytics.cache import HistoryCache
-from ...analytics.figures import FUNNEL, QUARTER, entries
+from ...analytics.figures import QUARTER, entries, funnel_report_dict
 from ...analytics.forecast import backtest, forecast
 from ...analytics.metrics import FunnelMetrics, funnel_metrics
 from ...analytics.windows import BadWindow, check_interval, parse_quarter, quarter_of, window
@@ -78,7 +78,7 @@ def analytics_funnel():
     funnel = asked_funnel()
     start, end = asked_window()
     report = scoped_report(funnel, start, end)
-    return jsonify({**report.as_dict(), "figures": entries(FUNNEL, report)})
+    return jsonify(funnel_report_dict(report))
 
 
 @bp.get("/analytics/trend")

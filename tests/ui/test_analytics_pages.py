@@ -156,3 +156,24 @@ def test_a_bad_quarter_answers_400_naming_it(rep_browser, history, quarter, lang
     body = response.get_data(as_text=True)
     assert response.status_code == 400 and "quarter" in body and says in body
     assert not re.search("“x{41}", body)  # a long value is cut short in the message
+
+
+def test_a_quarter_that_fell_outside_p10_p90_is_flagged(rep_browser, history, goldsieve_engine):
+    rita = goldsieve_engine.store.find("users", Eq("username", "rita"))[0]
+    deal = history["rita"][1]
+    goldsieve_engine.move(rita, deal, "qualified", changes={"needs_survey": "ERP"})
+    for stage in ("quote", "negotiation", "won"):
+        goldsieve_engine.move(rita, deal, stage)
+    html = rep_browser.get("/analytics/handmade/forecast?quarter=2026Q2").get_data(as_text=True)
+    # on Jan 1 nothing existed, so both forecasts said 0; 100 was won: a miss
+    assert re.search(r'<tr data-quarter="2026Q1" class="miss">', html)
+    assert row(html, "2026Q1", "quarter")[-1] == "no: missed"
+
+
+def test_the_figures_speak_the_page_language(rep_browser, history):
+    chinese = {"Accept-Language": "zh-CN"}
+    page = rep_browser.get("/analytics/handmade", headers=chinese).get_data(as_text=True)
+    assert re.search(r'data-figure="open_pipeline_weighted"><dt>进行中的商机金额（加权）</dt><dd>¥', page)
+    forecast = rep_browser.get("/analytics/handmade/forecast", headers=chinese).get_data(as_text=True)
+    assert re.search(r'data-figure="expected_this_quarter"><dt>预计本季度成交</dt>', forecast)
+    assert "<h1>预测 2026年第1季度" in forecast

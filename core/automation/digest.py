@@ -164,15 +164,14 @@ class Digest:
             lines.append(f"  #{deal['id']} {deal['title']} ({stage}, {deal['owner']})")
         return "\n".join(lines)
 
-
     def headline(self, funnel_id: str, locale: str = "en") -> list[str]:
         """``Label: value`` of each :data:`HEADLINE` figure of the funnel, in ``locale``."""
         _ = translations(locale).gettext
         funnel = self.definitions.get(funnel_id)
         currency = funnel.currency if funnel is not None else "CNY"
         values = self.headlines.get(funnel_id, {})
-        return [_("%(label)s: %(value)s") % {"label": _(f.label), "value": written(f.kind, values.get(f.id), locale, currency)}
-                for f in HEADLINE]
+        return [_("%(label)s: %(value)s") % {
+            "label": _(f.label), "value": written(f.kind, values.get(f.id), locale, currency)} for f in HEADLINE]
 
 
 def _stage_label(funnel: "Funnel | None", stage_id: str, tag: str) -> str:

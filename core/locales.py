@@ -55,6 +55,12 @@ def from_environment(environ: Mapping[str, str]) -> str | None:
 reader: contextvars.ContextVar[str | None] = contextvars.ContextVar("reader", default=None)
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogs where it is defined; whoever shows it translates it then
+    (:func:`say`, a page's ``_``, :func:`translations`)."""
+    return message
+
+
 def say(message: str, **params: object) -> str:
     """``message`` (a msgid, ``%(name)s`` placeholders) in the reader's language, filled in."""
     text = translations(reader.get() or "en").gettext(message)

@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
+from babel.dates import format_skeleton
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 
+from goldsieve.analytics import figures
 from goldsieve.analytics.advisor import advice_window, advise
-from goldsieve.analytics.forecast import backtest, forecast
+from goldsieve.analytics.forecast import backtest, expected_to_close, forecast
 from goldsieve.analytics.metrics import FunnelMetrics, funnel_metrics
 from goldsieve.analytics.windows import (
+    FIRST_YEAR,
+    LAST_YEAR,
     BadWindow,
     check_interval,
     parse_quarter,
+    previous_quarter,
     quarter_label,
     quarter_of,
+    quarter_window,
     window,
 )
 from goldsieve.deals.exporting import write_csv
@@ -39,6 +45,8 @@ from .i18n import text
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
 LIST_LIMIT = 500  # deals listed under one cell of the lost-reason review
+PICKER_AHEAD, PICKER_BEHIND = 2, 8  # quarters the forecast's picker offers around this one
+QUARTER_SHOWN = 40  # characters of a bad quarter parameter repeated in the error
 
 
 
@@ -95,18 +103,21 @@ def page(funnel_id: str):
     weeks = scoped_trend(funnel, asked.start, asked.end, asked.interval)
     open_stages = [s.id for s in funnel.stages if s.kind == OPEN]
     trend_lines = charts.lines([
-        (titles[stage], [next(x["conversion"] for x in bucket["stages"] if x["stage"] == stage)
+        (titles[stage], [next((x["conversion"], x["entered"]) for x in bucket["stages"] if x["stage"] == stage)
                          for bucket in weeks])
         for stage in open_stages])
+    starts = [date.fromisoformat(bucket["from"][:10]) for bucket in weeks]
+    trend_labels = [bucket_label(day, asked.interval) for day in starts]
     reasons = sorted({reason for row in report.stages for reason in row.lost_by_reason})
     return render_template(
         "analytics/page.html", funnel=funnel, asked=asked, report=report, titles=titles,
-        path=path, entered_bars=entered_bars, entered_height=entered_height, trend=weeks, trend_labels=[bucket["from"][:10] for bucket in weeks],
+        path=path, entered_bars=entered_bars, entered_height=entered_height, trend=weeks, trend_labels=trend_labels,
+        trend_ticks=charts.ticks([bucket_label(day, asked.interval, short=True) for day in starts]),
         # the exceptions are worth a column only when there were some
         show_bypassed=any(r.bypassed for r in path),
         trend_lines=trend_lines, open_stages=open_stages, reasons=reasons,
         reason_titles={r: text(funnel.lost_reasons.get(r, r)) for r in reasons},
-        funnels=list(current_runtime().funnels), charts=charts,
+        funnels=list(current_runtime().funnels), charts=charts, figures=figures.FUNNEL,
     )
 
 
@@ -115,21 +126,47 @@ def forecast_page(funnel_id: str):
     """The quarter's forecast (``?quarter=2026Q4``, this quarter by default) and its backtest."""
     asked = _asked(funnel_id)
     now = current_runtime().engine.clock()
+    written = request.args.get("quarter")
     try:
-        year, quarter = parse_quarter(request.args["quarter"]) if request.args.get("quarter") else quarter_of(now)
-    except BadWindow as error:
-        abort(400, description=str(error))
+        year, quarter = parse_quarter(written) if written else quarter_of(now)
+    except BadWindow:
+        first, last = quarter_label(FIRST_YEAR, 1), quarter_label(LAST_YEAR, 4)
+        abort(400, description=_("quarter: “%(value)s” is not a quarter from %(first)s to %(last)s, like 2026Q4.",
+                                 value=written[:QUARTER_SHOWN], first=first, last=last))
     found = visible_histories(asked.funnel, now)
     outlook = forecast(found, asked.funnel, year, quarter, now)
     checks = backtest(found, asked.funnel, year, quarter)
     titles = {s.id: text(s.title) or s.id for s in asked.funnel.stages}
     by_stage = _forecast_by_stage(outlook, asked.funnel)
-    top = max([outlook.p90, outlook.won_so_far + outlook.weighted_pipeline]
+    top = max([outlook.p90, outlook.won_and_expected]
               + [max(r["actual"], r["p90"], r["weighted"]) for r in checks]) or 1
     return render_template("analytics/forecast.html", funnel=asked.funnel, asked=asked,
                            outlook=outlook, checks=checks, titles=titles, by_stage=by_stage,
                            top=top, charts=charts, funnels=list(current_runtime().funnels),
-                           quarter=quarter_label(year, quarter))
+                           figures=figures.QUARTER, quarter=quarter_label(year, quarter),
+                           quarter_name=quarter_name(year, quarter),
+                           quarters=_quarter_choices(quarter_of(now), (year, quarter)))
+
+
+def _quarter_choices(current: tuple[int, int], asked: tuple[int, int]) -> list[tuple[str, str]]:
+    """The quarter picker's options, newest first: the next two quarters, this one and the
+    eight before (two years: what a review looks back on), and the one asked for if elsewhere;
+    each as ``(2026Q4, its name in the page's language)``."""
+    year, quarter = current
+    for _step in range(PICKER_AHEAD):
+        year, quarter = quarter_of(quarter_window(year, quarter)[1])
+    found = []
+    for _step in range(PICKER_AHEAD + 1 + PICKER_BEHIND):
+        found.append((year, quarter))
+        year, quarter = previous_quarter(year, quarter)
+    if asked not in found:
+        found = sorted([*found, asked], reverse=True)
+    return [(quarter_label(y, q), quarter_name(y, q)) for y, q in found]
+
+
+def quarter_name(year: int, quarter: int) -> str:
+    """A quarter as the page's language names it: ``Q4 2026``, ``2026年第4季度``."""
+    return _("Q%(quarter)s %(year)s", quarter=quarter, year=year)
 
 
 def _forecast_by_stage(outlook, funnel: Funnel) -> list[dict]:
@@ -137,7 +174,7 @@ def _forecast_by_stage(outlook, funnel: Funnel) -> list[dict]:
     for stage in funnel.open_stages():
         deals = [d for d in outlook.deals if d.stage == stage.id]
         rows.append({"stage": stage.id, "deals": len(deals), "amount": sum(d.amount for d in deals),
-                     "weighted": sum(d.weighted for d in deals if d.in_quarter),
+                     "weighted": expected_to_close(deals),
                      "expected": sum(d.amount * d.chance for d in deals)})
     return rows
 
@@ -218,6 +255,13 @@ def _trend_table(asked: Request) -> list[list]:
 CSV_TABLES = {"stages": _stages_table, "lost": _lost_table, "trend": _trend_table}
 
 
+def bucket_label(day: date, interval: str, short: bool = False) -> str:
+    """A trend bucket's first day as the page's language writes it: a week by its Monday
+    (``Jan 5, 2026``, ``2026年1月5日``; on the axis ``Jan 5``), a month by its name."""
+    skeleton = ("yMMM" if interval == "month" else ("MMMd" if short else "yMMMd"))
+    return format_skeleton(skeleton, day, locale=str(get_locale()))
+
+
 def _percent(share: float | None) -> str:
     """A share as the page's language writes percentages; a dash when there is nothing to divide."""
     return "–" if share is None else format_percent(share)
@@ -227,5 +271,12 @@ def _days(value: float | None) -> str:
     return "–" if value is None else format_decimal(value, "#,##0.0")
 
 
+def figure_value(figure: figures.Figure, value: float | int | None, currency: str) -> str:
+    """A figure's value as the page's language writes its kind (an amount, a share…)."""
+    return figures.written(figure.kind, value, str(get_locale()), currency)
+
+
 bp.add_app_template_filter(_percent, "percent")
 bp.add_app_template_filter(_days, "days")
+bp.add_app_template_global(figure_value, "figure_value")
+bp.add_app_template_global(figures.figure, "figure")

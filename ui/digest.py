@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, g, render_template
 
-from goldsieve.automation.digest import build_digest
+from goldsieve.automation.digest import HEADLINE, build_digest
 from goldsieve.web.app import current_runtime
 
 from .i18n import text
@@ -29,4 +29,4 @@ def show():
     digest = build_digest(runtime.engine, g.user, runtime.engine.clock())
     titles = {f.id: {s.id: text(s.title) or s.id for s in f.stages} for f in digest.definitions.values()}
     return render_template("digest/page.html", digest=digest, funnels=digest.definitions, titles=titles,
-                           last_day=digest.end.date() - timedelta(days=1))
+                           headline=HEADLINE, last_day=digest.end.date() - timedelta(days=1))

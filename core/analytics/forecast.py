@@ -250,15 +250,26 @@ class Forecast:
     deals: list[OpenDeal]
     model: Model
 
+    @property
+    def won_and_expected(self) -> float:
+        """What is won in the quarter so far plus what the open deals are expected to add."""
+        return self.won_so_far + self.weighted_pipeline
+
     def as_dict(self) -> dict:
         return {
             "quarter": self.quarter, "as_of": self.as_of.isoformat(), "won_so_far": self.won_so_far,
-            "weighted": {"amount": self.weighted_pipeline + self.won_so_far,
+            "weighted": {"amount": self.won_and_expected,
                          "pipeline": self.weighted_pipeline, "deals": self.weighted_deals},
             "empirical": {"expected": self.expected, "p10": self.p10, "p50": self.p50, "p90": self.p90,
                           "pipeline": self.pipeline_expected, "new_deals": self.new_deals},
             "open_deals": len(self.deals),
         }
+
+
+def expected_to_close(deals: Iterable[OpenDeal]) -> float:
+    """The figure "expected to close this quarter" of these deals: amount × stage probability of
+    those whose expected closing date lies in the quarter."""
+    return sum(d.weighted for d in deals if d.in_quarter)
 
 
 def forecast(histories: Iterable[DealHistory], funnel: Funnel, year: int, quarter: int,
@@ -274,19 +285,35 @@ def forecast(histories: Iterable[DealHistory], funnel: Funnel, year: int, quarte
     left = (end - max(as_of, start)).total_seconds() / (end - start).total_seconds()
     new = new_deal_rate(histories, funnel, year, quarter) * left
     mean, p10, p50, p90 = spread(deals, runs)
-    weighted = [d for d in deals if d.in_quarter]
     base = won + new
     return Forecast(
-        quarter_label(year, quarter), as_of, won, sum(d.weighted for d in weighted), len(weighted),
+        quarter_label(year, quarter), as_of, won, expected_to_close(deals), sum(d.in_quarter for d in deals),
         sum(d.amount * d.chance for d in deals), new, base + mean, base + p10, base + p50, base + p90,
         deals, model,
     )
 
 
+def deals_during(histories: Iterable[DealHistory], funnel: Funnel, start: datetime, end: datetime) -> int:
+    """How many deals were in the funnel at some moment of [start, end): created in it, or open
+    at its start. None means the quarter has no data to judge a forecast by."""
+    count = 0
+    for history in histories:
+        if history.created_at >= end:
+            continue
+        stay = history.stay_at(start)
+        stage = funnel.stage(stay.stage) if stay is not None else None
+        count += history.created_at >= start or (stage is not None and stage.kind == OPEN)
+    return count
+
+
 def backtest(histories: Iterable[DealHistory], funnel: Funnel, year: int, quarter: int,
              runs: int = RUNS) -> list[dict]:
     """For each of the four quarters before, oldest first: what (a) and (b) said at its start
-    against what was won in it, with the errors (forecast − actual, and that ÷ actual)."""
+    against what was won in it, with the errors (forecast − actual, and that ÷ actual).
+
+    ``deals`` counts the deals the quarter had (:func:`deals_during`); with none there is no
+    data, and ``within_p10_p90`` is ``None`` rather than a "yes" an empty quarter did not earn.
+    ``miss`` says that a quarter with data ended outside p10–p90."""
     histories = list(histories)
     rows = []
     for _ in range(BACKTEST_QUARTERS):
@@ -295,14 +322,16 @@ def backtest(histories: Iterable[DealHistory], funnel: Funnel, year: int, quarte
         said = forecast(histories, funnel, year, quarter, start, runs)
         actual = won_between(histories, funnel, start, end)
         weighted = said.weighted_pipeline
+        had = deals_during(histories, funnel, start, end)
+        within = said.p10 <= actual <= said.p90 if had else None
         rows.append({
-            "quarter": said.quarter, "actual": actual,
+            "quarter": said.quarter, "deals": had, "actual": actual,
             "weighted": weighted, "weighted_error": weighted - actual,
             "weighted_error_share": (weighted - actual) / actual if actual else None,
             "empirical": said.expected, "p10": said.p10, "p90": said.p90,
             "empirical_error": said.expected - actual,
             "empirical_error_share": (said.expected - actual) / actual if actual else None,
-            "within_p10_p90": said.p10 <= actual <= said.p90,
+            "within_p10_p90": within, "miss": within is False,
         })
     return rows[::-1]
 

@@ -165,6 +165,13 @@ class FunnelMetrics:
     def stage(self, stage_id: str) -> StageMetrics:
         return next(s for s in self.stages if s.stage == stage_id)
 
+    @property
+    def empty(self) -> bool:
+        """No deal was in the funnel in the window: none entered or left a stage, none was open
+        at its end, none closed. Such a report is all zeros, which a digest leaves out."""
+        return not (self.open_deals or self.won or self.closed_lost
+                    or any(s.entered or s.dwell_days.get("count") for s in self.stages))
+
     def as_dict(self) -> dict:
         return {
             "funnel": self.funnel, "from": self.start.isoformat(), "to": self.end.isoformat(),

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..analytics import funnel_report
 from ..analytics.cache import HistoryCache
-from ..analytics.metrics import StageMetrics
+from ..analytics.figures import figure, written
+from ..analytics.metrics import FunnelMetrics, StageMetrics
 from ..clock import stamp
 from ..errors import GoldsieveError
 from ..funnels.model import OPEN
@@ -48,6 +49,9 @@ log = logging.getLogger(__name__)
 DEFAULT_WEEKDAY, DEFAULT_HOUR = 1, 8
 #: How many stale deals the digest names (the count is always complete).
 MAX_STALE = 20
+#: The funnel's figures the digest gives for last week, before its stages' lines: the same
+#: numbers, under the same names, as the analytics page of that week (:mod:`goldsieve.analytics.figures`).
+HEADLINE = tuple(figure(name) for name in ("open_deals", "open_pipeline_weighted", "won", "lost", "win_rate"))
 
 
 class DigestConfigError(GoldsieveError):
@@ -114,6 +118,8 @@ class Digest:
     start: datetime
     end: datetime
     funnels: dict[str, list[StageLine]] = field(default_factory=dict)
+    #: last week's :data:`HEADLINE` figures of each funnel listed, by figure id
+    headlines: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
     stale: list[dict[str, Any]] = field(default_factory=list)
     stale_count: int = 0
     #: the funnels by id, for their titles and their stages' in the reader's language
@@ -142,6 +148,7 @@ class Digest:
         for funnel_id, stages in self.funnels.items():
             funnel = self.definitions.get(funnel_id)
             lines.append(_("Funnel %(funnel)s:") % {"funnel": funnel.label(tag) if funnel else funnel_id})
+            lines.append("  " + " · ".join(self.headline(funnel_id, locale)))
             for s in stages:
                 points = None if s.conversion_change is None else f"{s.conversion_change * 100:+.0f}"
                 lines.append("  " + _("%(stage)s: %(deals)d deals (%(deals_change)+d), conversion "
@@ -157,6 +164,15 @@ class Digest:
             lines.append(f"  #{deal['id']} {deal['title']} ({stage}, {deal['owner']})")
         return "\n".join(lines)
 
+    def headline(self, funnel_id: str, locale: str = "en") -> list[str]:
+        """``Label: value`` of each :data:`HEADLINE` figure of the funnel, in ``locale``."""
+        _ = translations(locale).gettext
+        funnel = self.definitions.get(funnel_id)
+        currency = funnel.currency if funnel is not None else "CNY"
+        values = self.headlines.get(funnel_id, {})
+        return [_("%(label)s: %(value)s") % {
+            "label": _(f.label), "value": written(f.kind, values.get(f.id), locale, currency)} for f in HEADLINE]
+
 
 def _stage_label(funnel: "Funnel | None", stage_id: str, tag: str) -> str:
     stage = funnel.stage(stage_id) if funnel is not None else None
@@ -168,9 +184,16 @@ def _change(now: float | None, before: float | None) -> float | None:
 
 
 def _line(now: StageMetrics, before: StageMetrics) -> StageLine:
-    median, earlier = now.dwell_days.get("median"), before.dwell_days.get("median")
-    return StageLine(now.stage, now.current, now.current - before.current, now.conversion,
-                     _change(now.conversion, before.conversion), median, _change(median, earlier))
+    """A stage's line from its figures of last week and the week before."""
+    deals, conversion, dwell = (figure(name) for name in ("stage_open_deals", "stage_conversion", "dwell_median"))
+    count = deals.read(now)
+    return StageLine(now.stage, count, count - deals.read(before), conversion.read(now),
+                     _change(conversion.read(now), conversion.read(before)), dwell.read(now),
+                     _change(dwell.read(now), dwell.read(before)))
+
+
+def _headline(report: FunnelMetrics) -> dict[str, float | int | None]:
+    return {f.id: f.read(report) for f in HEADLINE}
 
 
 def build_digest(engine: "Engine", manager: dict[str, Any], now: datetime,
@@ -185,7 +208,10 @@ def build_digest(engine: "Engine", manager: dict[str, Any], now: datetime,
     for funnel in engine.funnels:
         last = funnel_report(engine.store, engine.funnels, funnel.id, scope, start, end, cache=cache)
         before = funnel_report(engine.store, engine.funnels, funnel.id, scope, previous, start, cache=cache)
+        if last.empty and before.empty:
+            continue  # nothing happened in either week: a table of zeros says nothing
         digest.funnels[funnel.id] = [_line(s, before.stage(s.stage)) for s in last.stages if s.kind == OPEN]
+        digest.headlines[funnel.id] = _headline(last)
     stale = all_of(scope, Eq("status", OPEN), Range("stale_since", "", None))
     digest.stale_count = engine.store.count("deals", stale)
     digest.stale = engine.store.find("deals", stale, limit=MAX_STALE)

@@ -125,6 +125,7 @@ def report_command(workspace: Path, funnel_id: str, start: str | None, end: str 
     import json
 
     from ..analytics import funnel_report
+    from ..analytics.figures import funnel_report_dict
     from ..analytics.windows import BadWindow, window
     from ..people.users import find_user
     from ..store.filters import Everything
@@ -141,4 +142,4 @@ def report_command(workspace: Path, funnel_id: str, start: str | None, end: str 
                 fail(f"there is no user {as_user!r}")
             scope = rt.engine.scope(user)
         found = funnel_report(rt.store, rt.funnels, funnel_id, scope, first, last, rt.engine.clock())
-        click.echo(json.dumps(found.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(funnel_report_dict(found), ensure_ascii=False, indent=2))

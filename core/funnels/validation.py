@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from ..errors import ValidationFailed, Violation
 from ..limits import MAX_NESTING, NUMBER_LIMIT, in_range, is_number, nesting, storable_text
-from ..locales import reader
+from ..locales import N_, reader
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 
 if TYPE_CHECKING:
@@ -176,11 +176,6 @@ def _title(title: Any) -> Any:
     if isinstance(title, dict):  # translated: the API and the CLI speak English
         return title.get("en") or next(iter(title.values()), "")
     return title
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogs; ``_`` (:func:`goldsieve.locales.say`) translates it when said."""
-    return message
 
 
 _TYPES = {"number": N_("a number"), "integer": N_("a whole number"), "string": N_("text"),

@@ -100,7 +100,10 @@ def test_backtest_of_the_four_quarters_before(found):
     # on Jan 1 nothing existed yet: both forecasts said 0; 400 was won
     assert (q1["actual"], q1["weighted"], q1["empirical"]) == (400.0, 0.0, 0.0)
     assert (q1["weighted_error"], q1["empirical_error_share"], q1["within_p10_p90"]) == (-400.0, -1.0, False)
+    assert q1["deals"] > 0 and q1["miss"] is True  # 400 won, outside the p10–p90 of 0–0: flagged
     assert all(r["actual"] == 0 for r in rows[:-1])
+    # the quarters before any deal existed have no data: not "inside p10–p90", not a miss
+    assert [(r["deals"], r["within_p10_p90"], r["miss"]) for r in rows[:-1]] == [(0, None, False)] * 3
 
 
 def test_many_deals_use_the_normal_law_which_agrees_with_the_draws():

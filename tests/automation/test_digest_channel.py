@@ -114,12 +114,14 @@ def test_the_digest_is_written_in_the_managers_language(org, goldsieve_clock):
     for user in text:  # the inbox says what the channel says
         assert org.store.find("notifications", Eq("key", f"digest:{user}:2026-W03"))[0]["text"] == text[user]
     assert subject == {"mona": "每周摘要 2026-W03", "nils": "每週摘要 2026-W03", "pia": "Weekly digest 2026-W03"}
-    assert text["mona"].splitlines()[:3] == [
+    assert text["mona"].splitlines()[:4] == [
         "每周摘要 2026-W03（2026-01-05 至 2026-01-11）", "漏斗 软件行业：",  # the funnel's zh-Hans title
+        "  进行中的商机：1 · 进行中的商机金额（加权）：¥0.00 · 赢单商机：0 · 输单商机：0 · 赢单率：–",
         "  Potential customer：1 个商机（+1），转化率 0%（无），停留时间中位数 无（无）"]
     assert text["mona"].endswith("停滞商机：0")
     assert text["nils"].startswith("每週摘要 2026-W03（") and "停滯商機：0" in text["nils"]  # the workspace's
-    assert text["pia"].startswith("Weekly digest 2026-W03 (2026-01-05 to 2026-01-11)\nFunnel Software B2B:")
+    # pia leads no team and sees no deal: her digest leaves the empty funnel out
+    assert text["pia"] == "Weekly digest 2026-W03 (2026-01-05 to 2026-01-11)\nStale deals: 0"
 
 
 def test_the_kernel_reads_the_catalogs_without_importing_flask():

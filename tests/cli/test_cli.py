@@ -256,6 +256,8 @@ def test_report_prints_the_funnel_numbers_for_a_user(tmp_path):
                          "--from", "2020-01-01", "--to", "2100-01-01").output)
     assert everyone["deals"] == 60 and 0 < rep["deals"] < 60
     assert everyone["stages"][0]["entered"] == 60  # every demo deal starts in the first stage
+    figures = {f["id"]: f["value"] for f in everyone["figures"]}  # named as on the pages and the API
+    assert figures["deals"] == 60 and figures["win_rate"] == everyone["win_rate"]
     bad = run("report", "-w", str(folder), "--funnel", "software", "--from", "someday")
     assert bad.exit_code == 1 and "from" in bad.output
     assert run("report", "-w", str(folder), "--funnel", "nope").exit_code == 1

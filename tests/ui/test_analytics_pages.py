@@ -28,8 +28,9 @@ def history(rep_browser, goldsieve_engine, goldsieve_clock, goldsieve_make_user)
     return made
 
 
-def row(html: str, stage: str) -> list[str]:
-    found = re.search(rf'<tr data-stage="{stage}"[^>]*>(.*?)</tr>', html, re.S).group(1)
+def row(html: str, stage: str, key: str = "stage") -> list[str]:
+    """The cells' texts of the table row marked ``data-<key>="<stage>"``."""
+    found = re.search(rf'<tr data-{key}="{stage}"[^>]*>(.*?)</tr>', html, re.S).group(1)
     return [re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", found, re.S)]
 
 
@@ -121,3 +122,58 @@ def test_the_weekly_digest_page_is_for_managers_and_above(goldsieve_app, goldsie
     rita = Browser(goldsieve_app.test_client())
     assert rita.login("rita").status_code == 302
     assert rita.get("/digest").status_code == 403
+
+
+def test_the_forecast_picks_its_quarter_from_a_list(rep_browser, history):
+    html = rep_browser.get("/analytics/handmade/forecast?quarter=2026Q2").get_data(as_text=True)
+    picker = re.search(r'<select id="f-quarter" name="quarter"[^>]*>(.*?)</select>', html, re.S).group(1)
+    options = re.findall(r'<option value="(\d{4}Q\d)"( selected)?>([^<]+)</option>', picker)
+    # the clock says 2026Q1: two quarters ahead, this one, eight behind, newest first
+    assert [value for value, _, _ in options] == [
+        "2026Q3", "2026Q2", "2026Q1", "2025Q4", "2025Q3", "2025Q2", "2025Q1", "2024Q4", "2024Q3", "2024Q2", "2024Q1"]
+    assert [value for value, chosen, _ in options if chosen] == ["2026Q2"]
+    assert options[0][2] == "Q3 2026"
+    far = rep_browser.get("/analytics/handmade/forecast?quarter=2019Q3").get_data(as_text=True)
+    assert '<option value="2019Q3" selected>' in far  # a quarter asked for by link is offered too
+
+
+def test_the_backtest_says_no_data_and_flags_misses(rep_browser, history):
+    # rita's deals were created in 2026Q1; one was lost, none won
+    html = rep_browser.get("/analytics/handmade/forecast?quarter=2026Q2").get_data(as_text=True)
+    assert row(html, "2025Q2", "quarter")[1:] == ["0", "No data: no deal in this quarter"]
+    quarter = row(html, "2026Q1", "quarter")
+    assert quarter[1] == "3" and quarter[-1] == "yes"  # nothing expected, nothing won: inside p10–p90
+    assert "Inside p10–p90: yes" not in html
+    assert re.search(r'role="region" aria-labelledby="backtest-table"', html)
+
+
+@pytest.mark.parametrize("quarter", ["Q1", "0000Q1", "2026Q5", "x" * 5000, "2026Q1\x00"])
+@pytest.mark.parametrize("language, says", [("en", "is not a quarter from 1900Q1 to 8999Q4"),
+                                            ("zh-CN", "不是 1900Q1 至 8999Q4 之间的季度")])
+def test_a_bad_quarter_answers_400_naming_it(rep_browser, history, quarter, language, says):
+    response = rep_browser.get("/analytics/handmade/forecast", query_string={"quarter": quarter},
+                               headers={"Accept-Language": language})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and "quarter" in body and says in body
+    assert not re.search("“x{41}", body)  # a long value is cut short in the message
+
+
+def test_a_quarter_that_fell_outside_p10_p90_is_flagged(rep_browser, history, goldsieve_engine):
+    rita = goldsieve_engine.store.find("users", Eq("username", "rita"))[0]
+    deal = history["rita"][1]
+    goldsieve_engine.move(rita, deal, "qualified", changes={"needs_survey": "ERP"})
+    for stage in ("quote", "negotiation", "won"):
+        goldsieve_engine.move(rita, deal, stage)
+    html = rep_browser.get("/analytics/handmade/forecast?quarter=2026Q2").get_data(as_text=True)
+    # on Jan 1 nothing existed, so both forecasts said 0; 100 was won: a miss
+    assert re.search(r'<tr data-quarter="2026Q1" class="miss">', html)
+    assert row(html, "2026Q1", "quarter")[-1] == "no: missed"
+
+
+def test_the_figures_speak_the_page_language(rep_browser, history):
+    chinese = {"Accept-Language": "zh-CN"}
+    page = rep_browser.get("/analytics/handmade", headers=chinese).get_data(as_text=True)
+    assert re.search(r'data-figure="open_pipeline_weighted"><dt>进行中的商机金额（加权）</dt><dd>¥', page)
+    forecast = rep_browser.get("/analytics/handmade/forecast", headers=chinese).get_data(as_text=True)
+    assert re.search(r'data-figure="expected_this_quarter"><dt>预计本季度成交</dt>', forecast)
+    assert "<h1>预测 2026年第1季度" in forecast

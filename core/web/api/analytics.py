@@ -13,6 +13,7 @@ from flask import current_app, g, jsonify, request
 from ...analytics import funnel_report, funnel_trend
 from ...analytics.advisor import advice_window, advise
 from ...analytics.cache import HistoryCache
+from ...analytics.figures import QUARTER, entries, funnel_report_dict
 from ...analytics.forecast import backtest, forecast
 from ...analytics.metrics import FunnelMetrics, funnel_metrics
 from ...analytics.windows import BadWindow, check_interval, parse_quarter, quarter_of, window
@@ -76,7 +77,8 @@ def _cache_unless_sql() -> HistoryCache | None:
 def analytics_funnel():
     funnel = asked_funnel()
     start, end = asked_window()
-    return jsonify(scoped_report(funnel, start, end).as_dict())
+    report = scoped_report(funnel, start, end)
+    return jsonify(funnel_report_dict(report))
 
 
 @bp.get("/analytics/trend")
@@ -104,7 +106,8 @@ def forecast_quarter():
         raise ValidationFailed([Violation("/quarter", "invalid", str(error))]) from None
     histories = visible_histories(funnel, now)
     outlook = forecast(histories, funnel, year, quarter, now)
-    return jsonify(funnel=funnel.id, **outlook.as_dict(), backtest=backtest(histories, funnel, year, quarter))
+    return jsonify(funnel=funnel.id, **outlook.as_dict(), figures=entries(QUARTER, outlook),
+                   backtest=backtest(histories, funnel, year, quarter))
 
 
 @bp.get("/analytics/advice")

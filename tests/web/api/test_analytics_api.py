@@ -86,6 +86,7 @@ def test_the_funnel_report_equals_the_python_one_and_pg_answers_without_historie
         goldsieve_api, goldsieve_app, goldsieve_runtime, goldsieve_engine, goldsieve_clock, deals):
     """On PostgreSQL the database computes the report (no history cache is built in the app);
     on either store the answer is what the Python computation says over the log read afresh."""
+    from goldsieve.analytics.figures import FUNNEL, entries
     from goldsieve.analytics.loading import load_histories
     from goldsieve.analytics.metrics import funnel_metrics
     from goldsieve.analytics.windows import window
@@ -105,6 +106,7 @@ def test_the_funnel_report_equals_the_python_one_and_pg_answers_without_historie
         scope = rt.engine.scope(find_user(rt.store, name))
         expected = funnel_metrics(load_histories(rt.store, rt.funnels, "handmade", scope, end).values(),
                                   rt.funnels.get("handmade"), start, end, goldsieve_clock.now)
-        assert_same(body, {**expected.as_dict(), "from": body["from"], "to": body["to"]})
+        assert_same(body, {**expected.as_dict(), "figures": entries(FUNNEL, expected),
+                           "from": body["from"], "to": body["to"]})
     assert goldsieve_api.get("analytics/trend?funnel=handmade&interval=week").status_code == 200
     assert ("goldsieve_analytics" in goldsieve_app.extensions) is (not rt.store.keeps_stays)

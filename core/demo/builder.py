@@ -37,6 +37,7 @@ from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.transitions import transition_violations
 from ..funnels.validation import violations
 from ..workspace import CONFIG_NAME
+from .activities import write_activities
 from .customers import write_customers, write_records
 from .values import WORKDAYS, Filler, WorkCalendar
 
@@ -379,6 +380,7 @@ def ensure_demo(folder: Path, deals: int = 300, seed: int = 7, progress: bool = 
             until = write_deals(runtime.store, runtime.funnels.get(definition["id"]), deals, seed,
                                 progress)
             made = write_customers(runtime, seed)
+            made.update(write_activities(runtime, seed))
         note = {
             "template": template, "seed": seed, "deals": deals, "history_until": until, **made,
             "logins": [{"username": u, "role": r, "team": t, "password": password_for(u)}

@@ -33,7 +33,8 @@ def load(folder):
     with open_runtime(Workspace.load(folder), entry_points=False) as rt:
         [funnel] = list(rt.funnels)
         return {"folder": folder, "funnel": funnel, "deals": rt.store.find("deals"),
-                "events": rt.store.find("events"), "users": rt.store.find("users")}
+                "events": rt.store.find("events"), "users": rt.store.find("users"),
+                "with_activities": {a["deal_id"] for a in rt.store.find("activities")}}
 
 
 _built: dict[tuple[str, int, str], dict] = {}
@@ -108,8 +109,11 @@ def test_every_move_replays_through_the_funnel_rules_and_gates(build, template):
     now = datetime.now(timezone.utc)
     histories_ = histories(demo)
     for deal in demo["deals"]:
-        assert set(deal) - {"closed_from"} == DEAL_KEYS, deal
-        events = histories_[deal["id"]]
+        assert set(deal) - {"closed_from", "next_activity_at"} == DEAL_KEYS, deal
+        # the activities the demo logs on open deals (tested below) come after their history
+        logged = [e for e in histories_[deal["id"]] if e["type"] == "activity_logged"]
+        assert all(set(e) == EVENT_KEYS | {"activity_type"} for e in logged)
+        events = [e for e in histories_[deal["id"]] if e["type"] != "activity_logged"]
         assert [e["at"] for e in events] == sorted(e["at"] for e in events)
         assert all(set(e) == EVENT_KEYS for e in events)
         created = events[0]
@@ -144,9 +148,10 @@ def test_every_move_replays_through_the_funnel_rules_and_gates(build, template):
         assert (deal["stage"], deal["status"], deal["data"]) == (state["stage"], state["status"], state["data"])
         assert not violations(funnel.fields_validator, deal["data"])
         assert deal["stage_entered_at"] == entered
-        assert deal["updated_at"] == events[-1]["at"]
-        # one write per distinct moment: a move with changes is an update and a stage change
-        assert deal["version"] == len({e["at"] for e in events})
+        if deal["id"] not in demo["with_activities"]:  # an activity is a write of the deal too
+            assert deal["updated_at"] == events[-1]["at"]
+            # one write per distinct moment: a move with changes is an update and a stage change
+            assert deal["version"] == len({e["at"] for e in events})
         if deal["status"] == OPEN:
             assert "closed_from" not in deal and deal["lost_reason"] is None
         else:
@@ -192,7 +197,7 @@ def test_events_by_people_who_exist_in_their_roles(demo):
     assert by["rep"] > by["marketing"] > 0
     assert by["after_sales"] > 0 and by["manager"] > 0
     types = Counter(e["type"] for e in demo["events"])
-    assert set(types) == {"created", "updated", "stage_changed", "note_added"}
+    assert set(types) == {"created", "updated", "stage_changed", "note_added", "activity_logged"}
     assert types["created"] == DEALS
 
 
@@ -271,3 +276,15 @@ def test_the_demo_has_customers_contacts_a_pool_and_a_duplicate_to_merge(build):
         pair = note["merge"]
         survivor = merge(rt.customers, admin, pair["duplicate"], into=pair["into"])
         assert survivor["merged_from"] == [pair["duplicate"]]
+
+
+def test_the_demo_has_done_and_planned_activities_and_deals_without_a_next_step(demo):
+    with open_runtime(Workspace.load(demo["folder"]), entry_points=False) as rt:
+        rows = rt.store.find("activities")
+        done = [r for r in rows if r["status"] == "done"]
+        planned = [r for r in rows if r["status"] == "planned"]
+        assert done and planned and all(r["stage"] for r in done)
+        by_deal = {r["deal_id"] for r in rows}
+        assert all(rt.store.get("deals", d)["owner"] == r["owner"] for r in rows for d in [r["deal_id"]])
+        without = [d for d in by_deal if rt.store.get("deals", d)["next_activity_at"] is None]
+        assert without and len(without) < len(by_deal)

@@ -103,15 +103,16 @@ def page(funnel_id: str):
     weeks = scoped_trend(funnel, asked.start, asked.end, asked.interval)
     open_stages = [s.id for s in funnel.stages if s.kind == OPEN]
     trend_lines = charts.lines([
-        (titles[stage], [next((x["conversion"], x["entered"]) for x in bucket["stages"] if x["stage"] == stage)
-                         for bucket in weeks])
+        (titles[stage], [next((x["conversion"], x["entered"])
+                               for x in bucket["stages"] if x["stage"] == stage) for bucket in weeks])
         for stage in open_stages])
     starts = [date.fromisoformat(bucket["from"][:10]) for bucket in weeks]
     trend_labels = [bucket_label(day, asked.interval) for day in starts]
     reasons = sorted({reason for row in report.stages for reason in row.lost_by_reason})
     return render_template(
         "analytics/page.html", funnel=funnel, asked=asked, report=report, titles=titles,
-        path=path, entered_bars=entered_bars, entered_height=entered_height, trend=weeks, trend_labels=trend_labels,
+        path=path, entered_bars=entered_bars, entered_height=entered_height, trend=weeks,
+        trend_labels=trend_labels,
         trend_ticks=charts.ticks([bucket_label(day, asked.interval, short=True) for day in starts]),
         # the exceptions are worth a column only when there were some
         show_bypassed=any(r.bypassed for r in path),
@@ -131,8 +132,9 @@ def forecast_page(funnel_id: str):
         year, quarter = parse_quarter(written) if written else quarter_of(now)
     except BadWindow:
         first, last = quarter_label(FIRST_YEAR, 1), quarter_label(LAST_YEAR, 4)
-        abort(400, description=_("quarter: “%(value)s” is not a quarter from %(first)s to %(last)s, like 2026Q4.",
-                                 value=written[:QUARTER_SHOWN], first=first, last=last))
+        abort(400, description=_(
+            "quarter: “%(value)s” is not a quarter from %(first)s to %(last)s, like 2026Q4.",
+            value=written[:QUARTER_SHOWN], first=first, last=last))
     found = visible_histories(asked.funnel, now)
     outlook = forecast(found, asked.funnel, year, quarter, now)
     checks = backtest(found, asked.funnel, year, quarter)

@@ -91,7 +91,8 @@ def lines(series: list[tuple[str, list[tuple[float | None, int]]]]) -> list[Line
     count = max((len(values) for _, values in series), default=0)
     found = []
     for n, (label, values) in enumerate(series):
-        points = [Point(_x(i, count), PLOT_HEIGHT * (1 - (v or 0)), v, deals) for i, (v, deals) in enumerate(values)]
+        points = [Point(_x(i, count), PLOT_HEIGHT * (1 - (v or 0)), v, deals)
+                  for i, (v, deals) in enumerate(values)]
         found.append(Line(label, points, f"series-{n % len(DASHES)}", DASHES[n % len(DASHES)]))
     return found
 

@@ -171,7 +171,8 @@ class Digest:
         currency = funnel.currency if funnel is not None else "CNY"
         values = self.headlines.get(funnel_id, {})
         return [_("%(label)s: %(value)s") % {
-            "label": _(f.label), "value": written(f.kind, values.get(f.id), locale, currency)} for f in HEADLINE]
+            "label": _(f.label), "value": written(f.kind, values.get(f.id), locale, currency)}
+            for f in HEADLINE]
 
 
 def _stage_label(funnel: "Funnel | None", stage_id: str, tag: str) -> str:
@@ -185,7 +186,8 @@ def _change(now: float | None, before: float | None) -> float | None:
 
 def _line(now: StageMetrics, before: StageMetrics) -> StageLine:
     """A stage's line from its figures of last week and the week before."""
-    deals, conversion, dwell = (figure(name) for name in ("stage_open_deals", "stage_conversion", "dwell_median"))
+    deals, conversion, dwell = (figure(name)
+                                for name in ("stage_open_deals", "stage_conversion", "dwell_median"))
     count = deals.read(now)
     return StageLine(now.stage, count, count - deals.read(before), conversion.read(now),
                      _change(conversion.read(now), conversion.read(before)), dwell.read(now),

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from goldsieve.clock import stamp
 from goldsieve.deals.activities import DONE, PLANNED, Activities
-from goldsieve.deals.activity_gates import missing, required_to_enter
+from goldsieve.deals.activity_gates import missing, needs_next_step, required_to_enter
 from goldsieve.errors import ValidationFailed, Violation
 from goldsieve.funnels.model import Funnel, Stage
 from goldsieve.limits import read_number
@@ -106,8 +106,8 @@ def activity_fields(type_id: object = None, errors: dict | None = None, posted: 
 
 @bp.app_template_global("missing_activities")
 def missing_activities(deal: dict, funnel: Funnel, target: Stage) -> list[dict[str, str]]:
-    """What the gate dialog lists: each activity ``target`` requires that the deal lacks, said
-    in the reader's language."""
+    """What the gate dialog lists: each activity ``target`` requires that the deal lacks, and the
+    next step it asks for when the deal has none planned, said in the reader's language."""
     roles = {r["id"]: r["title"] for r in current_runtime().customers.types.contact.roles}
     found = []
     for stage, need in missing(current_runtime().store, deal, required_to_enter(funnel, target, deal["data"])):
@@ -118,6 +118,9 @@ def missing_activities(deal: dict, funnel: Funnel, target: Stage) -> list[dict[s
         else:
             said = _("A done “%(type)s”, to enter “%(stage)s”.", type=kind, stage=stage_name)
         found.append({"type": need["type"], "text": said})
+    if needs_next_step(deal, target):
+        found.append({"type": activity_types()[0].id, "plan": True,
+                      "text": _("A planned next step, to enter “%(stage)s”.", stage=stage_label(funnel, target.id))})
     return found
 
 

@@ -1,10 +1,13 @@
-"""Gates over activities: a stage's ``required_activities`` (docs/funnels.md, docs/activities.md).
+"""Gates over activities: a stage's ``required_activities`` and ``next_step`` (docs/funnels.md,
+docs/activities.md).
 
 ``{"required_activities": [{"type": "visit", "contact_role": "decision_maker"}]}`` on a stage asks
 that the deal has a done activity of each entry's type (with a contact in that role, when named)
 to enter the stage. Like the JSON Schema gates they add up along the deal's path, and entering a
-lost stage asks only its own. Their objections are gate objections: listed in the move's 422
-beside the field gates, and set aside by ``bypass_gate`` as those are.
+lost stage asks only its own. ``"next_step": true`` on an open stage asks that the deal has a
+planned activity when it enters (Pipedrive's "plan the next step"): the move may plan it
+(:mod:`.next_step`). Their objections are gate objections: listed in the move's 422 beside the
+field gates, and set aside by ``bypass_gate`` as those are.
 """
 from __future__ import annotations
 
@@ -12,12 +15,14 @@ from typing import Any, Iterable, Iterator
 
 from ..errors import Violation
 from ..funnels.check import Finding
-from ..funnels.model import LOST, Funnel, Stage
+from ..funnels.model import LOST, OPEN, Funnel, Stage
 from ..store import Store
 from ..store.filters import Eq, In, all_of
 
 #: The violation's code, which the gate dialog reads to offer logging the missing activity.
 CODE = "activity_required"
+#: Where the move's 422 names a missing next step.
+NEXT_STEP = "/next_step"
 
 
 def requirements(stage: Stage) -> list[dict[str, str]]:
@@ -63,7 +68,14 @@ def activity_violations(store: Store, funnel: Funnel, deal: dict[str, Any], targ
                               f"A done {need['type']} activity{role} is required to enter “{stage.label()}”.")
         if violation not in found:
             found.append(violation)
+    if needs_next_step(deal, target):
+        found.append(Violation(NEXT_STEP, CODE, f"A planned next step is required to enter “{target.label()}”."))
     return found
+
+
+def needs_next_step(deal: dict[str, Any], target: Stage) -> bool:
+    """Whether entering ``target`` asks for a next step the deal has not planned."""
+    return target.kind == OPEN and bool(target.raw.get("next_step")) and not deal.get("next_activity_at")
 
 
 def gate_findings(definition: dict[str, Any], type_ids: Iterable[str], role_ids: Iterable[str]

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError
 from ... import __version__
 from ...audit import find_audit
 from ...deals import listing
+from ...deals.next_step import move_with_next_step
 from ...errors import Forbidden, NotFound, ValidationFailed, Violation
 from ...funnels.validation import pointer, shown_key, text_violation, too_deep
 from ...limits import MAX_NESTING, nesting, storable_text, whole_number
@@ -270,11 +271,14 @@ def patch_deal(deal_id: int):
 @bp.post("/deals/<int:deal_id>/move")
 def move_deal(deal_id: int):
     payload = body(MoveSchema())
-    deal = current_runtime().engine.move(
-        g.user, deal_id, payload["to"], changes=payload["data"], version=payload.get("version"),
-        lost_reason=payload.get("lost_reason"), note=payload.get("note"),
-        bypass_gate=payload.get("bypass_gate"),
-    )
+    runtime = current_runtime()
+    move = {"changes": payload["data"], "version": payload.get("version"), "lost_reason": payload.get("lost_reason"),
+            "note": payload.get("note"), "bypass_gate": payload.get("bypass_gate")}
+    if payload.get("next_step") is not None:
+        deal = move_with_next_step(runtime.engine, runtime.activities, g.user, deal_id, payload["to"],
+                                   payload["next_step"], **move)
+    else:
+        deal = runtime.engine.move(g.user, deal_id, payload["to"], **move)
     return jsonify(dump_deal(deal))
 
 

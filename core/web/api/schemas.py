@@ -106,6 +106,11 @@ class MoveSchema(StrictSchema):
         "for moving past the stage's gates anyway. What the gates object is recorded in a "
         "gate_bypassed event and the audit log instead of refusing; every other problem still "
         "answers 422.")})
+    next_step = fields.Dict(allow_none=True, metadata={"description": (
+        "The deal's next step, planned with the move: an activity's type, due_at and optionally "
+        "duration_minutes, contact_ids and outcome (a stage with `next_step: true` asks for one "
+        "when the deal has none). Checked with the move; a refusal of either writes nothing."),
+        "example": {"type": "visit", "due_at": "2026-03-02T09:00:00Z"}})
 
 
 class ReopenSchema(StrictSchema):

@@ -35,6 +35,7 @@ EXAMPLES: dict[str, dict] = {
     "CustomerPatch": {"name": "广州市白云区人民医院", "data": {}, "version": 2},
     "ContactCreate": {"customer_id": 12, "name": "王芳", "role": "decision_maker", "data": {},
                       "primary": True},
+    "ContactPatch": {"role": "purchaser", "data": {"email": "wang.fang@example.cn"}, "version": 2},
     "CustomerMerge": {"into": 12},
     "DealAssign": {"owner": "rep.wang", "version": 4},
     "CustomerAssign": {"owner": "rep.wang", "with_open_deals": True, "version": 2},
@@ -130,7 +131,7 @@ def build_spec() -> dict:
                  "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry",
                  "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead",
                  "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "CustomerMerge", "Duplicate", "Contact",
-                 "ContactPage", "ContactCreate", "DealAssign", "CustomerAssign", "CustomerAssigned",
+                 "ContactPage", "ContactCreate", "ContactPatch", "DealAssign", "CustomerAssign", "CustomerAssigned",
                  "HandoverRequest", "Handover", "TaskCreate", "TaskPatch", "TaskReopen", "Bulk", "BulkResult",
                  "Location", "Activity", "ActivityPage", "ActivityCreate", "ActivityPatch", "ActivityDone"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
@@ -257,6 +258,14 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
                 "responses": _responses(200, "ContactPage", 401, 404, 422)},
         "post": {"summary": "Add a contact to a customer you may change", "security": secured,
                  "requestBody": _body("ContactCreate"), "responses": _responses(201, "Contact", 401, 403, 422)},
+    })
+    contact_id = [{"name": "contact_id", "in": "path", "required": True, "schema": ID}]
+    spec.path("/api/v1/contacts/{contact_id}", operations={
+        "get": {"summary": "One contact of a customer you may see", "security": secured,
+                "parameters": contact_id, "responses": _responses(200, "Contact", 401, 404)},
+        "patch": {"summary": "Change a contact's name, role, fields or primary mark; what is left out stays",
+                  "security": secured, "parameters": contact_id, "requestBody": _body("ContactPatch"),
+                  "responses": _responses(200, "Contact", 401, 403, 404, 409, 422)},
     })
 
 

@@ -311,6 +311,14 @@ class ContactCreateSchema(StrictSchema):
     primary = JsonBoolean(load_default=False)
 
 
+class ContactPatchSchema(StrictSchema):
+    name = fields.String()
+    role = fields.String(allow_none=True, metadata={"description": "one of the declared roles; null: none"})
+    data = fields.Dict(load_default=dict, metadata={"description": "a merge patch of the declared fields"})
+    primary = JsonBoolean(metadata={"description": "true: the customer's only primary contact"})
+    version = fields.Integer(required=True, strict=True, validate=VERSION)
+
+
 class DealAssignSchema(StrictSchema):
     owner = fields.String(required=True, metadata={"description": "the new owner's user name"})
     version = fields.Integer(strict=True, validate=VERSION)

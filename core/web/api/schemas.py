@@ -297,6 +297,9 @@ class ContactSchema(Schema):
     version = fields.Integer(required=True)
     created_at = fields.String(required=True)
     updated_at = fields.String(required=True)
+    details_hidden = fields.Boolean(dump_default=False, metadata={
+        "description": "true: a pool customer's contact, whose data your role sees only once the "
+                       "customer is claimed ([pool] see_pool_contacts); data is then empty"})
 
 
 class ContactPageSchema(Schema):

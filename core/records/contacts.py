@@ -21,7 +21,7 @@ from ..errors import Forbidden, NotFound, ValidationFailed, Violation
 from ..funnels.validation import merge_data, violations
 from ..people.permissions import is_system
 from ..store import Conflict
-from ..store.filters import Eq, all_of
+from ..store.filters import Eq, In, all_of
 from .customers import Customers, name_problems
 
 Contact = dict[str, Any]
@@ -74,6 +74,14 @@ class Contacts:
                data: dict | None = None, primary: bool = False) -> Contact:
         """A new contact of a customer the user may change; ``primary`` makes it the only
         primary contact. Adding one counts as activity on the customer."""
+        contact = self.prepare(user, customer_id, name, role, data, primary)
+        self.insert_new(user, [contact])
+        return contact
+
+    def prepare(self, user: dict[str, Any], customer_id: object, name: str, role: str | None = None,
+                data: dict | None = None, primary: bool = False) -> Contact:
+        """A new contact checked as :meth:`create` checks it (a customer the user may change,
+        the name, role and data) and not written yet: an import checks every row first."""
         try:
             customer = self.customers.get(user, customer_id)  # type: ignore[arg-type]
         except NotFound:
@@ -83,21 +91,36 @@ class Contacts:
         data = merge_data({}, data)
         self._check(name, role, data)
         now = stamp(self.customers.clock())
-        contact: Contact = {"customer_id": customer["id"], "name": name.strip(), "role": role,
-                            "data": data, "primary": bool(primary), "version": 1,
-                            "created_at": now, "updated_at": now, "created_by": user["username"]}
-        previous = (self.store.find("contacts", all_of(Eq("customer_id", customer["id"]), Eq("primary", True)))
-                    if primary else [])
+        return {"customer_id": customer["id"], "name": name.strip(), "role": role,
+                "data": data, "primary": bool(primary), "version": 1,
+                "created_at": now, "updated_at": now, "created_by": user["username"]}
+
+    def insert_new(self, user: dict[str, Any], contacts: list[Contact]) -> None:
+        """Write contacts :meth:`prepare` checked, all in one transaction or none, each with its
+        audit row. A primary one makes its customer's other contacts not primary (of several
+        primary ones for a customer, the last stays primary); each customer counts it as
+        activity once."""
+        if not contacts:
+            return
+        last_primary = {c["customer_id"]: c for c in contacts if c["primary"]}
+        for contact in contacts:
+            if contact["primary"] and last_primary[contact["customer_id"]] is not contact:
+                contact["primary"] = False
+        previous = (self.store.find("contacts", all_of(In("customer_id", tuple(last_primary)), Eq("primary", True)))
+                    if last_primary else [])
+        touched = {c["customer_id"]: self.store.get("customers", c["customer_id"]) for c in contacts}
+        now = max(c["created_at"] for c in contacts)
         with self.store.transaction() as txn:
             for other in previous:
                 txn.replace("contacts", {**other, "primary": False, "version": other["version"] + 1,
                                          "updated_at": now}, expect_version=other["version"])
-            txn.insert("contacts", contact)
-            self.customers.touch(txn, customer, now)
-            record(txn, audit_entry(user["username"], "contact_created", "contact", contact["id"],
-                                    {"customer_id": [None, customer["id"]], "name": [None, contact["name"]]},
-                                    now))
-        return contact
+            for contact in contacts:
+                txn.insert("contacts", contact)
+                record(txn, audit_entry(user["username"], "contact_created", "contact", contact["id"],
+                                        {"customer_id": [None, contact["customer_id"]],
+                                         "name": [None, contact["name"]]}, contact["created_at"]))
+            for customer in touched.values():
+                self.customers.touch(txn, customer, now)
 
     def update(self, user: dict[str, Any], contact_id: int, name: str, role: str | None,
                changes: dict | None, primary: bool, version: int | None) -> Contact:

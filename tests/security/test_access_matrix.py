@@ -106,6 +106,8 @@ ROUTES = {
     "api.analytics_trend": API,
     "api.analytics_advice": API,
     "api.forecast_quarter": API,
+    "api.analytics_customers": API,  # within the deals and customers the user may see
+    "api.analytics_pool": API,  # counts only the customers the user may see
     "api.list_customers": API,  # the customers the user may see (docs/records.md)
     "api.create_customer": API,
     "api.get_customer": API,

@@ -337,10 +337,12 @@ def _analytics_paths(spec: APISpec, secured: list) -> None:
         "funnel": {"type": "string"}, "from": day, "to": day, "interval": {"enum": list(INTERVALS)},
         "quarter": {"type": "string", "pattern": f"^{YEAR_PATTERN}-?[Qq][1-4]$",
                     "description": f"like 2026Q4, a year from {FIRST_YEAR} to {LAST_YEAR}"},
+        "field": {"type": "string", "description": "a field of records/customer.json (not a list or an object)"},
     }
 
     def params(*names: str) -> list[dict]:
-        return [{"name": n, "in": "query", "required": n == "funnel", "schema": schemas[n]} for n in names]
+        return [{"name": n, "in": "query", "required": n in ("funnel", "field"), "schema": schemas[n]}
+                for n in names]
 
     for path, summary, names in (
         ("/api/v1/analytics/funnel", "Per-stage conversion, losses, dwell and current deals in [from, to)",
@@ -349,6 +351,10 @@ def _analytics_paths(spec: APISpec, secured: list) -> None:
         ("/api/v1/forecast", "The quarter's forecast (weighted and empirical, p10-p90) and its backtest",
          ("funnel", "quarter")),
         ("/api/v1/analytics/advice", "Stage advisor suggestions with their numbers", ("funnel", "from", "to")),
+        ("/api/v1/analytics/customers", "Win rate and won amount of the deals closed in [from, to), by a "
+         "declared customer field", ("funnel", "field", "from", "to")),
+        ("/api/v1/analytics/pool", "Customers into the pool and claimed from it, per week of [from, to)",
+         ("from", "to")),
     ):
         spec.path(path, operations={"get": {
             "summary": summary, "security": secured, "parameters": params(*names),

@@ -22,7 +22,16 @@ from typing import Any, Callable, Iterator
 from ..errors import Duplicate, Forbidden, GoldsieveError, NotFound, ValidationFailed
 from ..limits import whole_number
 from ..people.users import find_user
-from ..spreadsheets import Problems, boolean, converter, csv_rows, gc_paused, overflow, read_text, text_of_cell
+from ..spreadsheets import (
+    Problems,
+    boolean,
+    converter,
+    csv_rows,
+    gc_paused,
+    overflow,
+    read_text,
+    text_of_cell,
+)
 from ..store.filters import Eq, all_of
 from .check import NAME_KEY
 from .duplicates import KEYS, NOT_MERGED, normalise_name

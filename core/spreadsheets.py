@@ -84,6 +84,24 @@ def overflow(row: list[str], width: int) -> str | None:
     return None
 
 
+def read_cells(columns: list[tuple[str, Callable[[str], Any]]], row: list[str], line: int,
+               problem: Callable[[int, str, str], None]) -> tuple[dict[str, Any], set[str]]:
+    """The row's cells that are not empty, each read by its column's reader, by the name the
+    column feeds; a cell that cannot be read is reported and its name listed as failed."""
+    read: dict[str, Any] = {}
+    failed: set[str] = set()
+    for (target, reader), cell in zip(columns, row):
+        cell = cell.strip()
+        if not cell:
+            continue
+        try:
+            read[target] = reader(cell)
+        except ValueError as error:
+            problem(line, target, str(error))
+            failed.add(target)
+    return read, failed
+
+
 def converter(schema: dict) -> Callable[[str], Any]:
     """How a cell becomes the value of a field of this JSON Schema: by its type; a
     :class:`ValueError` says why a cell cannot be read."""

@@ -22,7 +22,16 @@ import click
 from ..errors import Forbidden, ValidationFailed
 from ..funnels.model import Funnel
 from ..records.importing import ImportFailed, ImportResult, acting_user  # noqa: F401  (ImportFailed: raised here)
-from ..spreadsheets import Problems, converter, csv_rows, gc_paused, overflow, read_text, text_of_cell
+from ..spreadsheets import (
+    Problems,
+    converter,
+    csv_rows,
+    gc_paused,
+    overflow,
+    read_cells,
+    read_text,
+    text_of_cell,
+)
 from .intake import insert_assigned, link_customer
 
 SPECIAL = ("title", "owner")
@@ -117,7 +126,7 @@ def import_csv(
     return result
 
 
-Column = tuple[str, Callable[[str], Any] | None]  # target name, converter (None: title/owner)
+Column = tuple[str, Callable[[str], Any]]  # target name, how its cells are read
 
 
 def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem) -> list[Column] | None:
@@ -142,7 +151,7 @@ def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem
             ok = False
         seen[target] = column
         if target in SPECIAL:
-            columns.append((target, None))
+            columns.append((target, text_of_cell))
         elif target in props:
             columns.append((target, converter(props[target])))
         else:
@@ -161,21 +170,8 @@ def _check_row(engine, user, funnel, columns, row, line, problem) -> dict | None
     if too_long:
         problem(line, "row", too_long)
         return None
-    values: dict[str, Any] = {"title": "", "owner": None}
-    data: dict[str, Any] = {}
-    failed: set[str] = set()
-    for (name, convert), cell in zip(columns, row):
-        cell = cell.strip()
-        if not cell:
-            continue
-        if convert is None:
-            values[name] = text_of_cell(cell)
-            continue
-        try:
-            data[name] = convert(cell)
-        except ValueError as error:
-            problem(line, name, str(error))
-            failed.add(name)
+    data, failed = read_cells(columns, row, line, problem)
+    values = {"title": data.pop("title", ""), "owner": data.pop("owner", None)}
     try:
         deal = engine.prepare(user, funnel.id, values["title"], data, values["owner"])
     except Forbidden as refused:

@@ -29,6 +29,7 @@ from ..spreadsheets import (
     csv_rows,
     gc_paused,
     overflow,
+    read_cells,
     read_text,
     text_of_cell,
 )
@@ -75,7 +76,7 @@ def _folded(text: str) -> str:
     return "".join(text.split()).casefold()
 
 
-Column = tuple[str, Callable[[str], Any]]  # what the column feeds (a special name or "data.<field>"), its reader
+Column = tuple[str, Callable[[str], Any]]  # what the column feeds (a special column or a field), its reader
 
 
 def _columns(header: list[str], kind: RecordType, special: dict[str, Callable[[str], Any]],
@@ -99,9 +100,9 @@ def _columns(header: list[str], kind: RecordType, special: dict[str, Callable[[s
             ok = False
             continue
         if folded in special or folded in skipped:
-            target, read = folded, special.get(folded, lambda cell: None)
+            target, read = folded, special.get(folded, text_of_cell)
         elif folded in names:
-            target, read = f"data.{names[folded]}", converter(props[names[folded]])
+            target, read = names[folded], converter(props[names[folded]])
         else:
             known = ", ".join([*special, *sorted(props)])
             problem(1, column, f"not a column of a {kind.kind} (the columns: {known})")
@@ -140,19 +141,8 @@ def _rows(path: Path, encoding: str, kind: RecordType, special: dict[str, Callab
         if too_long:
             problem(line, "row", too_long)
             continue
-        values: dict[str, Any] = {}
-        data: dict[str, Any] = {}
-        failed: set[str] = set()
-        for (target, read), cell in zip(columns, row):
-            cell = cell.strip()
-            if not cell or target in skipped:
-                continue
-            name = target.removeprefix("data.")
-            try:
-                (data if target.startswith("data.") else values)[name] = read(cell)
-            except ValueError as error:
-                problem(line, name, str(error))
-                failed.add(name)
+        data, failed = read_cells(columns, row, line, problem)
+        values = {name: data.pop(name) for name in (*special, *skipped) if name in data}
         yield line, values, data, failed
 
 

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from goldsieve.analytics import figures
 from goldsieve.analytics.advisor import advice_window, advise
+from goldsieve.analytics.customers import by_customer_field, pool_weeks
 from goldsieve.analytics.forecast import backtest, expected_to_close, forecast
 from goldsieve.analytics.metrics import FunnelMetrics, funnel_metrics
 from goldsieve.analytics.windows import (
@@ -119,7 +120,26 @@ def page(funnel_id: str):
         trend_lines=trend_lines, open_stages=open_stages, reasons=reasons,
         reason_titles={r: text(funnel.lost_reasons.get(r, r)) for r in reasons},
         funnels=list(current_runtime().funnels), charts=charts, figures=figures.FUNNEL,
+        **_customer_section(asked),
     )
+
+
+def _customer_section(asked: Request) -> dict:
+    """The page's customer section: the funnel's closed deals by the customer field asked for
+    (``customer_field``; the first declared field that holds a single value by default) and the
+    pool per week, both within what the user may see."""
+    rt = current_runtime()
+    kind = rt.customers.types.customer
+    choices = [(name, text(schema.get("title")) or name)
+               for name, schema in kind.fields.get("properties", {}).items()
+               if schema.get("type") not in ("array", "object")]
+    names = [name for name, _label in choices]
+    field = request.args.get("customer_field")
+    field = field if field in names else (names[0] if names else None)
+    groups = (by_customer_field(rt.store, rt.funnels, asked.funnel.id, rt.engine.scope(g.user),
+                                rt.customers.scope(g.user), field, asked.start, asked.end) if field else [])
+    return {"customer_fields": choices, "customer_field": field, "customer_groups": groups,
+            "pool_weeks": pool_weeks(rt.store, rt.customers.scope(g.user), asked.start, asked.end)}
 
 
 @bp.get("/<funnel_id>/forecast")

@@ -441,6 +441,8 @@ def edited_contact(customer_id: int, contact_id: int) -> tuple[dict, dict]:
     if contact["customer_id"] != customer["id"]:
         raise NotFound(f"contact {contact_id} is not customer {customer_id}'s")
     service().require_edit(g.user, customer)
+    if contact.get("details_hidden"):
+        raise Forbidden(f"{g.user['username']} may not change contact {contact_id} before claiming its customer")
     return customer, contact
 
 

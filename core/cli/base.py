@@ -81,6 +81,30 @@ workspace_option = click.option(
 )
 
 
+def _encoding(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    import codecs
+
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise click.BadParameter(f"{value!r} is not an encoding (try utf-8 or gb18030)") from None
+    return value
+
+
+#: ``--encoding`` of every import: a name Python knows, checked before the workspace opens.
+encoding_option = click.option(
+    "--encoding", default="utf-8", show_default=True, callback=_encoding,
+    help="The file's encoding, e.g. gb18030 for Excel's CSV on a Chinese Windows.")
+
+
+def fail_on_problems(problems: list[str], csv_file: Path) -> None:
+    """An import's problems, one line each on standard error, then exit 1 when there are any."""
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        fail(f"{len(problems)} problem(s) in {csv_file}; nothing was imported")
+
+
 def fail(message: str) -> NoReturn:
     """Print ``Error: message`` and exit 1."""
     say_error(message)

@@ -1,4 +1,5 @@
-"""``goldsieve customers``: making customers from the deals, merging a duplicate.
+"""``goldsieve customers`` and ``goldsieve contacts``: importing and exporting them, making
+customers from the deals, merging a duplicate.
 
 Like every command module, it imports the kernel inside its commands: the records load
 jsonschema and its format checkers, which ``goldsieve --help`` and the other commands do not need.
@@ -9,13 +10,117 @@ from pathlib import Path
 
 import click
 
-from .base import cli, fail, workspace_option, workspace_runtime
+from .base import cli, encoding_option, fail, fail_on_problems, workspace_option, workspace_runtime
 from .remote import forwarded
 
 
 @cli.group("customers")
 def customers() -> None:
-    """Customers: made from the deals' company text, merged when two are one."""
+    """Customers: imported and exported, made from the deals' company text, merged when two are one."""
+
+
+@cli.group("contacts")
+def contacts() -> None:
+    """Contacts of customers: imported and exported."""
+
+
+def _import(workspace: Path, csv_file: Path, as_user: str | None, dry_run: bool, encoding: str,
+            what: str) -> None:
+    """``customers import`` and ``contacts import``: the problems, or the duplicates and a summary."""
+    from ..records.importing import import_contacts, import_customers
+
+    reader = import_customers if what == "customers" else import_contacts
+    with workspace_runtime(workspace) as runtime:
+        result = reader(runtime, csv_file, as_user=as_user, dry_run=dry_run, encoding=encoding)
+    fail_on_problems(result.problems, csv_file)
+    for line in result.duplicates:
+        click.echo(line, err=True)
+    verb = "would import" if dry_run else "imported"
+    skipped = f"; {len(result.duplicates)} duplicate(s) not imported" if result.duplicates else ""
+    click.echo(f"{verb} {result.count} {what}{skipped}")
+
+
+def _export(workspace: Path, what: str, fmt: str, as_user: str | None, output, customer: str | None = None
+            ) -> None:
+    """``customers export`` and ``contacts export``: what ``--as`` may see, or everything."""
+    from ..people.permissions import SYSTEM
+    from ..people.users import find_user
+    from ..records.exporting import export_contacts, export_customers
+    from ..records.importing import find_customer
+
+    with workspace_runtime(workspace) as runtime:
+        user = None
+        if as_user is not None:
+            user = find_user(runtime.store, as_user) or fail(f"there is no user {as_user!r}")
+        if what == "customers":
+            export_customers(runtime, output, fmt, user)
+            return
+        of = find_customer(runtime.customers, user or SYSTEM, customer) if customer is not None else None
+        export_contacts(runtime, output, fmt, user, of)
+
+
+_FILE = click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+_AS_IMPORTER = click.option("--as", "as_user", default=None,
+                            help="The user recorded as creator (default: first admin).")
+_DRY_RUN = click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
+_FORMAT = click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json"]), default="csv",
+                       show_default=True, help="csv; jsonl: one JSON document per line; json: one array.")
+_AS_READER = click.option("--as", "as_user", default=None,
+                          help="Export only what this user may see (default: everything).")
+_OUTPUT = click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
+
+
+@forwarded
+@customers.command("import")
+@workspace_option
+@_FILE
+@_AS_IMPORTER
+@_DRY_RUN
+@encoding_option
+def import_customers_command(workspace: Path, csv_file: Path, as_user: str | None, dry_run: bool,
+                             encoding: str) -> None:
+    """Import customers from CSV: every row is checked first, then all are written, or none;
+    a row duplicating a customer is reported and not created (docs/import.md)."""
+    _import(workspace, csv_file, as_user, dry_run, encoding, "customers")
+
+
+@forwarded
+@customers.command("export")
+@workspace_option
+@_FORMAT
+@_AS_READER
+@_OUTPUT
+def export_customers_command(workspace: Path, fmt: str, as_user: str | None, output) -> None:
+    """Export customers as CSV, JSON Lines or a JSON array."""
+    _export(workspace, "customers", fmt, as_user, output)
+
+
+@forwarded
+@contacts.command("import")
+@workspace_option
+@_FILE
+@_AS_IMPORTER
+@_DRY_RUN
+@encoding_option
+def import_contacts_command(workspace: Path, csv_file: Path, as_user: str | None, dry_run: bool,
+                            encoding: str) -> None:
+    """Import contacts from CSV, each naming its customer by id or name in a `customer` column:
+    every row is checked first, then all are written, or none (docs/import.md)."""
+    _import(workspace, csv_file, as_user, dry_run, encoding, "contacts")
+
+
+@forwarded
+@contacts.command("export")
+@workspace_option
+@click.option("--customer", default=None, help="Only this customer's contacts: its id or its name.")
+@_FORMAT
+@_AS_READER
+@_OUTPUT
+def export_contacts_command(workspace: Path, customer: str | None, fmt: str, as_user: str | None,
+                            output) -> None:
+    """Export contacts as CSV, JSON Lines or a JSON array; a pool customer's lose their details
+    for a role that may not see them."""
+    _export(workspace, "contacts", fmt, as_user, output, customer)
 
 
 @forwarded

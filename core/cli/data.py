@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..workspace import Workspace
-from .base import cli, fail, workspace_option, workspace_runtime
+from .base import cli, encoding_option, fail, fail_on_problems, workspace_option, workspace_runtime
 from .remote import forwarded
 
 store_group = click.Group("store", help="Move the workspace's data between stores.")
@@ -58,30 +58,19 @@ def store_copy(workspace: Path, target_url: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
 @click.option("--assign", is_flag=True,
               help="The rows are leads: each gets its owner from the funnel's assignment rule.")
-@click.option("--encoding", default="utf-8", show_default=True,
-              help="The file's encoding, e.g. gb18030 for Excel's CSV on a Chinese Windows.")
+@encoding_option
 def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tuple[str, ...],
                    as_user: str | None, dry_run: bool, assign: bool, encoding: str) -> None:
     """Import deals from CSV: every row is checked first, then all are written, or none.
 
     The columns are `title`, optionally `owner`, and the funnel's fields (docs/import.md)."""
-    import codecs
-
     from ..deals.importing import import_csv, parse_mappings
 
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise click.BadParameter(f"{encoding!r} is not an encoding (try utf-8 or gb18030)",
-                                 param_hint="--encoding") from None
     with workspace_runtime(workspace) as rt:
         result = import_csv(rt, csv_file, funnel_id, parse_mappings(mappings), as_user=as_user,
                             dry_run=dry_run, progress=sys.stderr.isatty(), assign=assign,
                             encoding=encoding)
-    for line in result.problems:
-        click.echo(line, err=True)
-    if result.problems:
-        fail(f"{len(result.problems)} problem(s) in {csv_file}; nothing was imported")
+    fail_on_problems(result.problems, csv_file)
     verb = "would import" if dry_run else "imported"
     click.echo(f"{verb} {result.count} deals into {funnel_id}")
 

@@ -11,12 +11,9 @@ exported funnel(s) (the ``ui.order`` first, then the rest of the schema's proper
 cell, booleans written ``true``/``false``, absent values left empty — the same conventions the
 importer reads. Fields a deal holds that its funnel no longer declares are not in the CSV.
 
-Every CSV goldsieve writes (this export, and the analytics tables the pages offer) goes through
-:func:`write_csv`: a text cell a spreadsheet would run as a formula — one starting with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return — gets a leading ``'``, as OWASP advises against
-CSV injection (a title ``=HYPERLINK(…)`` stays text). Numbers stay numbers, a negative one too.
-So that the export still reads back exactly, a text made of quotes before such a character gets
-one more, and the importer (:func:`text_of_cell`) takes one off.
+Every CSV goldsieve writes (this export, customers and contacts, and the analytics tables the
+pages offer) goes through :func:`goldsieve.spreadsheets.write_csv`, which keeps a spreadsheet from
+running a cell as a formula and reads back exactly.
 
 JSON Lines (``jsonl``): one document per line exactly as stored — nothing dropped (deals keep
 ``created_by`` and, when closed, ``closed_from``), so it is the lossless format, and the one to
@@ -25,12 +22,10 @@ array, for tools that read a whole file; it too is streamed, a document at a tim
 """
 from __future__ import annotations
 
-import csv
-import json
-import re
 from typing import Any, Iterable, TextIO
 
 from ..funnels.model import Funnel
+from ..spreadsheets import field_order, json_array, json_lines, write_csv
 from ..store.filters import Eq, Everything, In, all_of
 
 DEAL_COLUMNS = ("id", "funnel", "funnel_version", "title", "stage", "status", "owner", "version",
@@ -55,9 +50,9 @@ def export(runtime, out: TextIO, what: str = "deals", fmt: str = "csv",
     funnels = [runtime.funnels.get(funnel_id)] if funnel_id else list(runtime.funnels)
     rows = runtime.store.iterate(what, scoped_filter(runtime, what, funnel_id, user))
     if fmt == "jsonl":
-        return _json_lines(out, rows)
+        return json_lines(out, rows)
     if fmt == "json":
-        return _json_array(out, rows)
+        return json_array(out, rows)
     if what == "events":
         return write_csv(out, EVENT_COLUMNS, (_event_row(e) for e in rows))
     fields = field_names(funnels)
@@ -80,52 +75,8 @@ def field_names(funnels: Iterable[Funnel]) -> list[str]:
     """The fields of the funnels in form order, each once."""
     names: dict[str, None] = {}
     for funnel in funnels:
-        props = funnel.fields_schema.get("properties", {})
-        order = [n for n in funnel.definition.get("ui", {}).get("order", []) if n in props]
-        names.update(dict.fromkeys(order + list(props)))
+        names.update(dict.fromkeys(field_order(funnel.fields_schema, funnel.definition)))
     return list(names)
-
-
-def cell(value: Any) -> Any:
-    """A value as a CSV cell: empty for absent, JSON for lists and objects, true/false."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return value
-
-
-#: The start of a text a spreadsheet would run as a formula, after any quotes already protecting it.
-_FORMULA = re.compile(r"'*[=+\-@\t\r]")
-
-
-def spreadsheet_cell(value: Any) -> Any:
-    """A value as a CSV cell (:func:`cell`) that a spreadsheet shows and never runs."""
-    value = cell(value)
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value
-    return value
-
-
-def text_of_cell(text: str) -> str:
-    """A text cell as it was before :func:`spreadsheet_cell` protected it."""
-    return text[1:] if text.startswith("'") and _FORMULA.match(text, 1) else text
-
-
-def write_csv(out: TextIO, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> int:
-    """Write the header and ``rows`` as CSV, every cell through :func:`spreadsheet_cell`;
-    returns the number of rows. Lines end in CRLF (RFC 4180), which also has the writer quote a
-    cell holding a lone carriage return: with bare LF endings it went out unquoted and broke
-    the row for every reader."""
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([spreadsheet_cell(name) for name in header])
-    count = 0
-    for row in rows:
-        writer.writerow([spreadsheet_cell(value) for value in row])
-        count += 1
-    return count
 
 
 def _deal_row(deal: dict, fields: list[str]) -> list[Any]:
@@ -135,20 +86,3 @@ def _deal_row(deal: dict, fields: list[str]) -> list[Any]:
 
 def _event_row(event: dict) -> list[Any]:
     return [event.get(c) for c in EVENT_COLUMNS]
-
-
-def _json_lines(out: TextIO, rows: Iterable[dict]) -> int:
-    count = 0
-    for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        count += 1
-    return count
-
-
-def _json_array(out: TextIO, rows: Iterable[dict]) -> int:
-    count = 0
-    for row in rows:
-        out.write(("[\n" if not count else ",\n") + json.dumps(row, ensure_ascii=False))
-        count += 1
-    out.write("\n]\n" if count else "[]\n")
-    return count

@@ -14,39 +14,27 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import csv
-import gc
-import io
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
-from ..errors import Forbidden, GoldsieveError, ValidationFailed
+from ..errors import Forbidden, ValidationFailed
 from ..funnels.model import Funnel
-from ..limits import read_number
-from ..people.users import find_user
-from ..store.filters import Eq
-from .exporting import text_of_cell
+from ..records.importing import ImportFailed, ImportResult, acting_user  # noqa: F401  (ImportFailed: raised here)
+from ..spreadsheets import (
+    Problems,
+    converter,
+    csv_rows,
+    gc_paused,
+    overflow,
+    read_cells,
+    read_text,
+    text_of_cell,
+)
 from .intake import insert_assigned, link_customer
 
 SPECIAL = ("title", "owner")
-TRUE = {"true", "yes", "y", "1"}
-FALSE = {"false", "no", "n", "0"}
-
-
-class ImportFailed(GoldsieveError):
-    """The import cannot start at all (no acting user); row problems are reported, not raised."""
-
-
-@dataclass
-class ImportResult:
-    #: deals written — or, in a dry run, that would be written (0 when any row has a problem:
-    #: an import is all-or-nothing)
-    count: int = 0
-    problems: list[str] = field(default_factory=list)
 
 
 def parse_mappings(items: tuple[str, ...]) -> dict[str, str]:
@@ -88,47 +76,40 @@ def import_csv(
     """
     engine, store = runtime.engine, runtime.store
     funnel = runtime.funnels.get(funnel_id)
-    user = _acting_user(store, as_user)
+    user = acting_user(store, as_user)
     path = Path(path)
-    result = ImportResult()
+    problem = Problems(path)
+    result = ImportResult(problems=problem.lines)
     mapping = dict(mapping or {})
-
-    def problem(line: int, name: str, message: str) -> None:
-        result.problems.append(f"{path}:{line}: {name}: {message}")
-
-    text = _read_text(path, problem, codecs.lookup(encoding).name)
+    text = read_text(path, problem, codecs.lookup(encoding).name)
     if text is None:
         return result
-    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = csv_rows(text, problem)
     prepared = []
-    try:
-        header = next(reader, None)
-        if header is None:
-            problem(1, "header", "the file is empty; the first line must name the columns")
-            return result
-        columns = _columns(header, mapping, funnel, problem)
-        if columns is None:
-            return result
-        if assign and any(target == "owner" for target, _ in columns):
-            problem(1, "owner", "--assign gives every row its owner by the funnel's rule; "
-                                "drop the owner column")
-            return result
-        if assign:
-            engine.require(user, "intake")
-        bar = (click.progressbar(length=max(text.count("\n") - 1, 1), label=f"Checking {path.name}")
-               if progress else contextlib.nullcontext())
-        with bar, gc_paused():
-            line = reader.line_num + 1
-            for row in reader:
-                if progress:
-                    bar.update(reader.line_num + 1 - line)
-                if any(cell.strip() for cell in row):
-                    deal = _check_row(engine, user, funnel, columns, row, line, problem)
-                    if deal is not None:
-                        prepared.append(deal)
-                line = reader.line_num + 1
-    except csv.Error as error:
-        problem(reader.line_num, "file", f"not readable as CSV: {error}")
+    _, header = next(rows, (1, None))
+    if header is None:
+        problem(1, "header", "the file is empty; the first line must name the columns")
+        return result
+    columns = _columns(header, mapping, funnel, problem)
+    if columns is None:
+        return result
+    if assign and any(target == "owner" for target, _ in columns):
+        problem(1, "owner", "--assign gives every row its owner by the funnel's rule; "
+                            "drop the owner column")
+        return result
+    if assign:
+        engine.require(user, "intake")
+    bar = (click.progressbar(length=max(text.count("\n") - 1, 1), label=f"Checking {path.name}")
+           if progress else contextlib.nullcontext())
+    with bar, gc_paused():
+        done = 1
+        for line, row in rows:
+            if progress:
+                bar.update(line - done)
+                done = line
+            deal = _check_row(engine, user, funnel, columns, row, line, problem)
+            if deal is not None:
+                prepared.append(deal)
     if result.problems:
         return result
     if not dry_run and prepared:
@@ -145,36 +126,7 @@ def import_csv(
     return result
 
 
-@contextlib.contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector during a bulk load.
-
-    A bulk load builds a large heap of long-lived, acyclic dicts; the collector would rescan all
-    of it over and over as it grows (about a quarter of the run time), and would find nothing.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _acting_user(store, username: str | None) -> dict:
-    if username is not None:
-        user = find_user(store, username)
-        if user is None:
-            raise ImportFailed(f"there is no user {username!r} to import as")
-        return user
-    admins = store.find("users", Eq("role", "admin"), limit=1)
-    if not admins:
-        raise ImportFailed("there is no admin user to record as the importer; "
-                           "add one (`goldsieve users add NAME --role admin`) or pass --as USER")
-    return admins[0]
-
-
-Column = tuple[str, Callable[[str], Any] | None]  # target name, converter (None: title/owner)
+Column = tuple[str, Callable[[str], Any]]  # target name, how its cells are read
 
 
 def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem) -> list[Column] | None:
@@ -199,9 +151,9 @@ def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem
             ok = False
         seen[target] = column
         if target in SPECIAL:
-            columns.append((target, None))
+            columns.append((target, text_of_cell))
         elif target in props:
-            columns.append((target, _converter(props[target])))
+            columns.append((target, converter(props[target])))
         else:
             known = ", ".join(sorted(props))
             problem(1, column, f"not a field of funnel {funnel.id} (its fields: {known}); "
@@ -214,24 +166,12 @@ def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem
 
 
 def _check_row(engine, user, funnel, columns, row, line, problem) -> dict | None:
-    if len(row) > len(columns) and any(cell.strip() for cell in row[len(columns):]):
-        problem(line, "row", f"has {len(row)} cells, the header names {len(columns)} columns")
+    too_long = overflow(row, len(columns))
+    if too_long:
+        problem(line, "row", too_long)
         return None
-    values: dict[str, Any] = {"title": "", "owner": None}
-    data: dict[str, Any] = {}
-    failed: set[str] = set()
-    for (name, convert), cell in zip(columns, row):
-        cell = cell.strip()
-        if not cell:
-            continue
-        if convert is None:
-            values[name] = text_of_cell(cell)
-            continue
-        try:
-            data[name] = convert(cell)
-        except ValueError as error:
-            problem(line, name, str(error))
-            failed.add(name)
+    data, failed = read_cells(columns, row, line, problem)
+    values = {"title": data.pop("title", ""), "owner": data.pop("owner", None)}
     try:
         deal = engine.prepare(user, funnel.id, values["title"], data, values["owner"])
     except Forbidden as refused:
@@ -245,67 +185,3 @@ def _check_row(engine, user, funnel, columns, row, line, problem) -> dict | None
                 problem(line, name or "row", v.message)
         return None
     return None if failed else deal
-
-
-def _converter(schema: dict) -> Callable[[str], Any]:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    if kind == "number":
-        return _number
-    if kind == "integer":
-        return _integer
-    if kind == "boolean":
-        return _boolean
-    if kind == "array":
-        item = _converter(schema.get("items", {}))
-        return lambda cell: _json(cell) if cell.startswith("[") else [
-            item(part.strip()) for part in cell.split(";") if part.strip()]
-    if kind == "object":
-        return _json
-    return text_of_cell
-
-
-def _number(cell: str) -> int | float:
-    value = read_number(cell)
-    if value is None:
-        raise ValueError(f"“{cell[:40]}” is not a number")
-    return value
-
-
-def _integer(cell: str) -> int | float:
-    value = read_number(cell, integer=True)
-    if value is None:
-        raise ValueError(f"“{cell[:40]}” is not a whole number")
-    return value  # an int, or an infinity the engine refuses as beyond the limit
-
-
-def _boolean(cell: str) -> bool:
-    folded = cell.casefold()
-    if folded in TRUE:
-        return True
-    if folded in FALSE:
-        return False
-    raise ValueError(f"“{cell}” is not a yes/no value (true/false, yes/no, 1/0)")
-
-
-def _json(cell: str) -> Any:
-    try:
-        return json.loads(cell)
-    except (ValueError, RecursionError):  # nested past the reader's stack: past any limit too
-        raise ValueError(f"“{cell[:40]}” is not valid JSON") from None
-
-
-def _read_text(path: Path, problem, encoding: str) -> str | None:
-    """The whole file as text (a byte-order mark dropped), or ``None`` after reporting why not."""
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig" if encoding == "utf-8" else encoding).removeprefix("\ufeff")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        if encoding == "utf-8":
-            problem(line, "file", "not UTF-8 text; save the file as “CSV UTF-8” and import it again, "
-                                  "or give its encoding (--encoding gb18030 for Excel's CSV on Chinese Windows)")
-        else:
-            problem(line, "file", f"not {encoding} text; give the file's encoding with --encoding")
-        return None

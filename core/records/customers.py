@@ -135,6 +135,15 @@ class Customers:
         """A new customer, after its name, data and match keys agree: owned by its creator, or
         by ``owner`` (``None``: the pool; the CLI's ``customers from-deals``). ``also`` writes
         more in the customer's transaction (the deals it links)."""
+        prepared = self.prepare(user, name, data, owner=owner)
+        self.insert_new(user, [prepared], also=also)
+        return prepared[0]
+
+    def prepare(self, user: User, name: str, data: dict | None = None, *,
+                owner: str | None = CREATOR) -> tuple[Customer, dict[str, str]]:
+        """A new customer and its match keys, checked as :meth:`create` checks them (who may,
+        the name and data, a duplicate of a stored customer) and not written yet: an import
+        checks every row first, then writes them all with :meth:`insert_new`."""
         if not self.may(user, "edit_customer"):
             raise Forbidden(f"{user.get('username')} may not create customers")
         data = merge_data({}, data)
@@ -150,14 +159,21 @@ class Customers:
             "data": data, "version": 1, "created_at": now, "updated_at": now,
             "last_activity_at": now, "created_by": user["username"],
         }
-        with self._unique(user, keys, None) as txn:
-            txn.insert("customers", customer)
-            write_keys(txn, self.store, customer["id"], keys)
-            self._log(txn, user, customer, "created", now, diff({}, {"name": name, **data}),
-                      "customer_created", {})
-            if also is not None:
-                also(txn, customer)
-        return customer
+        return customer, keys
+
+    def insert_new(self, user: User, prepared: list[tuple[Customer, dict[str, str]]], *,
+                   also: Callable[[Transaction, Customer], None] | None = None) -> None:
+        """Write customers :meth:`prepare` checked, all in one transaction or none, each with its
+        keys (checked again inside it, see :meth:`_unique`), event and audit row; ``also``
+        writes more for each."""
+        with self._unique(user, [keys for _, keys in prepared], None) as txn:
+            for customer, keys in prepared:
+                txn.insert("customers", customer)
+                write_keys(txn, self.store, customer["id"], keys)
+                self._log(txn, user, customer, "created", customer["created_at"],
+                          diff({}, {"name": customer["name"], **customer["data"]}), "customer_created", {})
+                if also is not None:
+                    also(txn, customer)
 
     def update(self, user: User, customer_id: int, changes: dict | None, version: int | None,
                name: str | None = None) -> Customer:
@@ -179,7 +195,7 @@ class Customers:
         now = stamp(self.clock())
         new = {**customer, "name": new_name, "data": data, "version": customer["version"] + 1,
                "updated_at": now, "last_activity_at": now}
-        with self._unique(user, keys, customer["id"]) as txn:
+        with self._unique(user, [keys], customer["id"]) as txn:
             txn.replace("customers", new, expect_version=customer["version"])
             write_keys(txn, self.store, new["id"], keys)
             self._log(txn, user, new, "updated", now, changed, "customer_updated", customer)
@@ -239,17 +255,19 @@ class Customers:
         raise Duplicate(path, existing, self.display_name(other.get("owner")), key)
 
     @contextmanager
-    def _unique(self, user: User, keys: dict[str, str], exclude: int | None) -> Iterator[Transaction]:
-        """The transaction writing a customer's keys, checked again inside it: the embedded
+    def _unique(self, user: User, keys: list[dict[str, str]], exclude: int | None) -> Iterator[Transaction]:
+        """The transaction writing customers' keys, checked again inside it: the embedded
         store's writer lock then keeps any other write out between the check and the commit.
         On PostgreSQL another process may still commit the same key meanwhile; the unique
         index refuses the second, and this answers it with the same :class:`Duplicate`."""
         try:
             with self.store.transaction() as txn:
-                self._refuse_duplicate(user, keys, exclude)
+                for each in keys:
+                    self._refuse_duplicate(user, each, exclude)
                 yield txn
         except UniqueViolation:
-            self._refuse_duplicate(user, keys, exclude)
+            for each in keys:
+                self._refuse_duplicate(user, each, exclude)
             raise
 
     def _log(self, txn: Transaction, user: User, customer: Customer, type_: str, at: str,

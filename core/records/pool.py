@@ -8,12 +8,16 @@ Declared in ``goldsieve.toml``::
     cooldown_days = 7                 # who released (or lost) a customer waits this long to claim it again
     claim = ["rep", "manager"]        # the roles that may claim (default: rep, manager, admin)
     visible_to = ["rep", "manager", "admin"]   # the roles that see the pool (the same default)
+    see_pool_contacts = ["manager", "admin"]   # who sees a pool customer's contact details (default: all)
     [pool.max_owned]
     rep = 200                         # a claim beyond it is refused
 
 A customer is in the pool when its ``owner`` is ``None``. Claiming, releasing and reclaiming
 change the owner through :meth:`Customers.change_owner`, so each appends its event and audit row
-in the change's transaction.
+in the change's transaction. A pool customer's contacts show their names and roles to everyone
+who sees the pool, and their declared details (phone, e-mail, WeChat …) only to the roles
+``see_pool_contacts`` names: the pool is for finding a customer to work on, not a list of numbers
+to copy before claiming (:meth:`goldsieve.records.contacts.Contacts.shown`).
 """
 from __future__ import annotations
 
@@ -36,6 +40,8 @@ if TYPE_CHECKING:
     from .customers import Customers
 
 DEFAULT_ROLES = frozenset({"rep", "manager", "admin"})
+#: The settings of ``[pool]`` that list roles, and the roles each lists when it is not set.
+ROLE_LISTS = {"claim": DEFAULT_ROLES, "visible_to": DEFAULT_ROLES, "see_pool_contacts": frozenset(ROLES)}
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class PoolSettings:
     max_owned: dict[str, int] = field(default_factory=dict)
     claim: frozenset[str] = DEFAULT_ROLES
     visible_to: frozenset[str] = DEFAULT_ROLES
+    see_pool_contacts: frozenset[str] = frozenset(ROLES)
     #: the business days ``reclaim_days`` counts, with ``reclaim_business_days`` (else calendar days)
     workdays: Workdays | None = None
 
@@ -56,7 +63,7 @@ class PoolSettings:
         table = config.get("pool", {})
         if not isinstance(table, dict):
             raise WorkspaceError("goldsieve.toml: pool must be a table: [pool] reclaim_days = 30")
-        known = ("reclaim_days", "reclaim_business_days", "cooldown_days", "max_owned", "claim", "visible_to")
+        known = ("reclaim_days", "reclaim_business_days", "cooldown_days", "max_owned", *ROLE_LISTS)
         unknown = set(table) - set(known)
         if unknown:
             raise WorkspaceError(f"goldsieve.toml: [pool] {sorted(unknown)[0]}: unknown setting; the "
@@ -78,8 +85,8 @@ class PoolSettings:
             if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
                 raise WorkspaceError(f"goldsieve.toml: [pool.max_owned] {role} = {limit!r}: a whole number, 0 or more")
         roles = {}
-        for name in ("claim", "visible_to"):
-            value = table.get(name, sorted(DEFAULT_ROLES))
+        for name, default in ROLE_LISTS.items():
+            value = table.get(name, sorted(default))
             if not isinstance(value, list):
                 raise WorkspaceError(f"goldsieve.toml: [pool] {name} is a list of roles: {name} = [\"rep\"]")
             for role in value:
@@ -99,6 +106,10 @@ class PoolSettings:
 
     def sees_pool(self, user: dict[str, Any]) -> bool:
         return user.get("role") in self.visible_to
+
+    def sees_pool_contacts(self, user: dict[str, Any]) -> bool:
+        """Whether ``user`` sees the declared details of a pool customer's contacts."""
+        return user.get("role") in self.see_pool_contacts
 
 
 def _known_role(role: object, setting: str) -> None:

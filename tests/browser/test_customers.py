@@ -90,3 +90,29 @@ def test_list_new_customer_contact_release_and_claim(open_page, live, shot, form
     assert status == 200 and stored["name"] == f"Picked {form} {locale}"
     check_page(page)
     shot(page, "created-in-place")
+
+
+ANALYTICS_WORDS = {"en-US": ("Customer field", "Won amount", "The customer pool per week"),
+                   "zh-CN": ("客户字段", "赢单金额", "每周客户公海")}
+
+
+@pytest.mark.parametrize("form", ["desktop", "phone"])
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_the_analytics_customer_section(open_page, live, shot, form, locale):
+    field_label, amount, pool = ANALYTICS_WORDS[locale]
+    page = open_page(form, locale)
+    login(page, "mgr.zhao")
+    page.goto("/analytics/software?from=2025-01-01&to=2027-01-01&interval=month")
+    section = page.locator("#customers")
+    chooser = section.get_by_label(field_label)
+    expect(chooser).to_be_visible()
+    chooser.select_option(index=0)
+    section.get_by_role("button").click()
+    expect(page).to_have_url(re.compile(r"customer_field="))
+    groups = page.locator("#customer-groups")
+    expect(groups).to_contain_text(amount)
+    expect(groups.locator("tbody tr").first).to_be_visible()
+    expect(page.locator("#pool-weeks caption")).to_have_text(pool)
+    section.scroll_into_view_if_needed()
+    check_page(page)
+    shot(page, "analytics-customers")

@@ -110,6 +110,8 @@ ROUTES = {
     "api.analytics_advice": API,
     "api.analytics_activities": API,
     "api.forecast_quarter": API,
+    "api.analytics_customers": API,  # within the deals and customers the user may see
+    "api.analytics_pool": API,  # counts only the customers the user may see
     "api.list_customers": API,  # the customers the user may see (docs/records.md)
     "api.create_customer": API,
     "api.get_customer": API,
@@ -132,6 +134,8 @@ ROUTES = {
     "customers.contact_form": PAGE,  # a contact of a customer the user may change
     "customers.save_contact": PAGE,
     "api.create_contact": API,
+    "api.get_contact": API,  # of a customer the user may see
+    "api.patch_contact": API,  # of a customer the user may change, its version checked
     "api.assign_deal": API,  # reassign: a manager within the team, an admin (docs/reassignment.md)
     "api.assign_customer": API,
     "api.hand_over": API,  # admin only (manage_users)
@@ -363,6 +367,8 @@ def test_every_customer_route_answers_404_for_a_hidden_customer_on_every_method(
     """Customers follow the deals' scopes: who sees whose deals sees whose customers."""
     customers = org.runtime.customers
     owned = {owner: customers.create(org.user(owner), f"customer-of-{owner}")["id"] for owner in OWNERS}
+    contact_of = {customer_id: org.runtime.contacts.create(org.user(owner), customer_id, "a contact")["id"]
+                  for owner, customer_id in owned.items()}
     before = {t: org.store.count(t) for t in ("customers", "customer_events", "contacts")}
     customer_rules = [r for r in rules(app) if "customer_id" in r.arguments]
     assert {r.endpoint for r in customer_rules} >= {"api.get_customer", "api.claim_customer",
@@ -384,6 +390,9 @@ def test_every_customer_route_answers_404_for_a_hidden_customer_on_every_method(
                         response = send(browser.client, method, url, browser.token)
                     assert response.status_code == 404, (rule.endpoint, method, name, owner)
             assert api.get(f"/api/v1/contacts?customer={customer_id}").status_code == 404, (name, owner)
+            contact = f"/api/v1/contacts/{contact_of[customer_id]}"
+            assert api.get(contact).status_code == 404, (name, owner)
+            assert api.request("PATCH", contact, {"name": "x", "version": 1}).status_code == 404, (name, owner)
             listed = api.get("/api/v1/customers?limit=200&q=customer-of").get_json()["items"]
             assert f"customer-of-{owner}" not in str(listed), (name, owner)
     assert {t: org.store.count(t) for t in before} == before

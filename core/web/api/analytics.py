@@ -3,6 +3,9 @@
 ``GET /api/v1/analytics/funnel`` and ``/analytics/trend`` take ``funnel`` (required), ``from``
 and ``to`` (``YYYY-MM-DD``, ``to`` exclusive; this quarter by default); the trend also
 ``interval`` (``week`` or ``month``). Every count covers only the deals the user may see.
+``/analytics/customers`` groups a funnel's closed deals by a declared customer field and
+``/analytics/pool`` counts the pool's comings and goings per week, both within the customers the
+user may see (:mod:`goldsieve.analytics.customers`).
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from ...analytics import funnel_report, funnel_trend
 from ...analytics.advisor import advice_window, advise
 from ...analytics.cache import HistoryCache
 from ...analytics.figures import QUARTER, entries, funnel_report_dict
+from ...analytics.customers import by_customer_field, pool_weeks
 from ...analytics.forecast import backtest, forecast
 from ...analytics.metrics import FunnelMetrics, funnel_metrics
 from ...analytics.windows import BadWindow, check_interval, parse_quarter, quarter_of, window
@@ -120,3 +124,32 @@ def analytics_advice():
     report = funnel_metrics(histories, funnel, start, end, now)
     return jsonify(funnel=funnel.id, **{"from": start.isoformat(), "to": end.isoformat()},
                    suggestions=[s.as_dict() for s in advise(report, funnel, histories)])
+
+
+@bp.get("/analytics/customers")
+def analytics_customers():
+    """``?funnel=&field=&from=&to=``: the funnel's win rate and won amount by a declared
+    customer field (docs/analytics.md)."""
+    funnel = asked_funnel()
+    start, end = asked_window()
+    rt = current_runtime()
+    field = request.args.get("field")
+    declared = rt.customers.types.customer.fields.get("properties", {})
+    if not field:
+        raise ValidationFailed([Violation("/field", "required", "Name a customer field: ?field=<id>.")])
+    if field not in declared or declared[field].get("type") in ("array", "object"):
+        choices = ", ".join(n for n, s in declared.items() if s.get("type") not in ("array", "object")) or "none"
+        raise ValidationFailed([Violation("/field", "enum", f"Choose a declared customer field: {choices}.")])
+    groups = by_customer_field(rt.store, rt.funnels, funnel.id, rt.engine.scope(g.user), rt.customers.scope(g.user),
+                               field, start, end)
+    return jsonify(funnel=funnel.id, field=field, **{"from": start.isoformat(), "to": end.isoformat()},
+                   groups=groups)
+
+
+@bp.get("/analytics/pool")
+def analytics_pool():
+    """``?from=&to=``: customers into the pool and claimed from it, per week."""
+    start, end = asked_window()
+    rt = current_runtime()
+    return jsonify(**{"from": start.isoformat(), "to": end.isoformat()},
+                   weeks=pool_weeks(rt.store, rt.customers.scope(g.user), start, end))

@@ -12,6 +12,7 @@ from .errors import error_response
 from .routes import body, bp, paging, storable_args
 from .schemas import (
     ContactCreateSchema,
+    ContactPatchSchema,
     ContactSchema,
     CustomerCreateSchema,
     CustomerMergeSchema,
@@ -105,3 +106,22 @@ def create_contact():
     contact = current_runtime().contacts.create(g.user, payload["customer_id"], payload["name"],
                                                 payload["role"], payload["data"], payload["primary"])
     return jsonify(contact_schema.dump(contact)), 201
+
+
+@bp.get("/contacts/<int:contact_id>")
+def get_contact(contact_id: int):
+    return jsonify(contact_schema.dump(current_runtime().contacts.get(g.user, contact_id)))
+
+
+@bp.patch("/contacts/<int:contact_id>")
+def patch_contact(contact_id: int):
+    """Change a contact: what the body leaves out stays as it is (``role: null`` clears the role),
+    ``data`` is a merge patch, ``version`` is checked. A hidden contact is a 404 before the body
+    is read."""
+    contacts = current_runtime().contacts
+    contact = contacts.get(g.user, contact_id)
+    payload = body(ContactPatchSchema())
+    changed = contacts.update(g.user, contact_id, payload.get("name", contact["name"]),
+                              payload.get("role", contact["role"]), payload["data"],
+                              payload.get("primary", contact["primary"]), payload["version"])
+    return jsonify(contact_schema.dump(changed))

@@ -35,6 +35,7 @@ EXAMPLES: dict[str, dict] = {
     "CustomerPatch": {"name": "广州市白云区人民医院", "data": {}, "version": 2},
     "ContactCreate": {"customer_id": 12, "name": "王芳", "role": "decision_maker", "data": {},
                       "primary": True},
+    "ContactPatch": {"role": "purchaser", "data": {"email": "wang.fang@example.cn"}, "version": 2},
     "CustomerMerge": {"into": 12},
     "DealAssign": {"owner": "rep.wang", "version": 4},
     "CustomerAssign": {"owner": "rep.wang", "with_open_deals": True, "version": 2},
@@ -130,7 +131,7 @@ def build_spec() -> dict:
                  "Note", "Event", "EventPage", "FunnelSummary", "FunnelList", "Health", "AuditEntry",
                  "AuditPage", "Task", "TaskPage", "Notification", "NotificationPage", "Lead",
                  "Customer", "CustomerPage", "CustomerCreate", "CustomerPatch", "CustomerMerge", "Duplicate", "Contact",
-                 "ContactPage", "ContactCreate", "DealAssign", "CustomerAssign", "CustomerAssigned",
+                 "ContactPage", "ContactCreate", "ContactPatch", "DealAssign", "CustomerAssign", "CustomerAssigned",
                  "HandoverRequest", "Handover", "TaskCreate", "TaskPatch", "TaskReopen", "Bulk", "BulkResult",
                  "Location", "Activity", "ActivityPage", "ActivityCreate", "ActivityPatch", "ActivityDone"):
         spec.components.schema(name, schema=getattr(s, f"{name}Schema"))
@@ -258,6 +259,14 @@ def _customer_paths(spec: APISpec, secured: list) -> None:
         "post": {"summary": "Add a contact to a customer you may change", "security": secured,
                  "requestBody": _body("ContactCreate"), "responses": _responses(201, "Contact", 401, 403, 422)},
     })
+    contact_id = [{"name": "contact_id", "in": "path", "required": True, "schema": ID}]
+    spec.path("/api/v1/contacts/{contact_id}", operations={
+        "get": {"summary": "One contact of a customer you may see", "security": secured,
+                "parameters": contact_id, "responses": _responses(200, "Contact", 401, 404)},
+        "patch": {"summary": "Change a contact's name, role, fields or primary mark; what is left out stays",
+                  "security": secured, "parameters": contact_id, "requestBody": _body("ContactPatch"),
+                  "responses": _responses(200, "Contact", 401, 403, 404, 409, 422)},
+    })
 
 
 def _activity_paths(spec: APISpec, secured: list) -> None:
@@ -328,10 +337,12 @@ def _analytics_paths(spec: APISpec, secured: list) -> None:
         "funnel": {"type": "string"}, "from": day, "to": day, "interval": {"enum": list(INTERVALS)},
         "quarter": {"type": "string", "pattern": f"^{YEAR_PATTERN}-?[Qq][1-4]$",
                     "description": f"like 2026Q4, a year from {FIRST_YEAR} to {LAST_YEAR}"},
+        "field": {"type": "string", "description": "a field of records/customer.json (not a list or an object)"},
     }
 
     def params(*names: str) -> list[dict]:
-        return [{"name": n, "in": "query", "required": n == "funnel", "schema": schemas[n]} for n in names]
+        return [{"name": n, "in": "query", "required": n in ("funnel", "field"), "schema": schemas[n]}
+                for n in names]
 
     for path, summary, names in (
         ("/api/v1/analytics/funnel", "Per-stage conversion, losses, dwell and current deals in [from, to)",
@@ -342,6 +353,10 @@ def _analytics_paths(spec: APISpec, secured: list) -> None:
         ("/api/v1/analytics/advice", "Stage advisor suggestions with their numbers", ("funnel", "from", "to")),
         ("/api/v1/analytics/activities", "Done activities per rep per week, and per stage and type, in [from, to)",
          ("funnel", "from", "to")),
+        ("/api/v1/analytics/customers", "Win rate and won amount of the deals closed in [from, to), by a "
+         "declared customer field", ("funnel", "field", "from", "to")),
+        ("/api/v1/analytics/pool", "Customers into the pool and claimed from it, per week of [from, to)",
+         ("from", "to")),
     ):
         spec.path(path, operations={"get": {
             "summary": summary, "security": secured, "parameters": params(*names),

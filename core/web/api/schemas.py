@@ -302,6 +302,9 @@ class ContactSchema(Schema):
     version = fields.Integer(required=True)
     created_at = fields.String(required=True)
     updated_at = fields.String(required=True)
+    details_hidden = fields.Boolean(dump_default=False, metadata={
+        "description": "true: a pool customer's contact, whose data your role sees only once the "
+                       "customer is claimed ([pool] see_pool_contacts); data is then empty"})
 
 
 class ContactPageSchema(Schema):
@@ -314,6 +317,14 @@ class ContactCreateSchema(StrictSchema):
     role = fields.String(allow_none=True, load_default=None)
     data = fields.Dict(load_default=dict)
     primary = JsonBoolean(load_default=False)
+
+
+class ContactPatchSchema(StrictSchema):
+    name = fields.String()
+    role = fields.String(allow_none=True, metadata={"description": "one of the declared roles; null: none"})
+    data = fields.Dict(load_default=dict, metadata={"description": "a merge patch of the declared fields"})
+    primary = JsonBoolean(metadata={"description": "true: the customer's only primary contact"})
+    version = fields.Integer(required=True, strict=True, validate=VERSION)
 
 
 class DealAssignSchema(StrictSchema):

@@ -219,3 +219,61 @@ def test_the_openapi_document_has_the_merge_route(goldsieve_api):
     merge = spec["paths"]["/api/v1/customers/{customer_id}/merge"]["post"]
     assert "CustomerMerge" in str(merge["requestBody"]) and {"200", "403", "404", "422"} <= set(merge["responses"])
     assert "merged_into" in spec["components"]["schemas"]["Customer"]["properties"]
+
+
+def test_one_contact_is_read_and_patched_with_its_version(client, goldsieve_runtime):
+    rita, store = client("rita"), goldsieve_runtime.store
+    made = rita.post("customers", {"name": "Ruijin"}).json
+    wang = rita.post("contacts", {"customer_id": made["id"], "name": "Dr Wang", "role": "decision_maker",
+                                  "data": {"email": "wang@ruijin.cn"}}).json
+    li = rita.post("contacts", {"customer_id": made["id"], "name": "Nurse Li", "primary": True}).json
+    assert rita.get(f"contacts/{wang['id']}").json == wang
+    patched = rita.patch(f"contacts/{wang['id']}", {"data": {"email": "w@ruijin.cn"}, "primary": True,
+                                                    "version": 1})
+    assert patched.status_code == 200, patched.json
+    assert {k: patched.json[k] for k in ("name", "role", "data", "primary", "version")} == {
+        "name": "Dr Wang", "role": "decision_maker", "data": {"email": "w@ruijin.cn"}, "primary": True,
+        "version": 2}
+    assert rita.get(f"contacts/{li['id']}").json["primary"] is False  # one primary contact
+    assert store.find("audit")[-1]["action"] == "contact_updated"
+    cleared = rita.patch(f"contacts/{wang['id']}", {"role": None, "name": " Wang Fang ", "version": 2}).json
+    assert (cleared["role"], cleared["name"], cleared["primary"]) == (None, "Wang Fang", True)
+    before = counts(store)
+    stale = rita.patch(f"contacts/{wang['id']}", {"name": "Old", "version": 2})
+    assert stale.status_code == 409 and stale.json["current_version"] == 3
+    assert "this contact" in stale.json["errors"][0]["message"]
+    for payload, expected in (
+            ({"name": "A"}, [("/version", "required")]),
+            ({"role": "boss", "version": 3}, [("/role", "enum")]),
+            ({"name": "", "data": {"email": "nope"}, "version": 3}, [("/name", "required"), ("/data/email", "format")]),
+            ({"data": {"email": "a\u0000@b.cn"}, "version": 3}, [("/data/email", "invalid")]),
+            ({"customer_id": 5, "version": 3}, [("/customer_id", "unknown_field")]),
+            ({"primary": "yes", "version": 3}, [("/primary", "invalid")]),
+    ):
+        response = rita.patch(f"contacts/{wang['id']}", payload)
+        assert response.status_code == 422 and errors(response) == expected, (payload, response.json)
+    assert counts(store) == before and store.get("contacts", wang["id"])["version"] == 3
+
+
+def test_another_reps_contact_answers_404_and_stays_as_it_was(client, goldsieve_runtime):
+    sam, rita, eve = client("sam"), client("rita"), client("eve")
+    secret = sam.post("customers", {"name": "Sam's hospital"}).json
+    contact = sam.post("contacts", {"customer_id": secret["id"], "name": "Dr Secret"}).json
+    before = counts(goldsieve_runtime.store)
+    for response in (rita.get(f"contacts/{contact['id']}"), rita.get("contacts/999999"),
+                     rita.patch(f"contacts/{contact['id']}", {"name": "Spy", "version": 1}),
+                     rita.patch(f"contacts/{contact['id']}", {"bogus": 1})):
+        assert response.status_code == 404, response.json
+        assert "Secret" not in str(response.json)
+    assert eve.get(f"contacts/{contact['id']}").status_code == 200
+    assert eve.patch(f"contacts/{contact['id']}", {"name": "X", "version": 1}).status_code == 403
+    assert counts(goldsieve_runtime.store) == before
+    assert goldsieve_runtime.store.get("contacts", contact["id"])["name"] == "Dr Secret"
+
+
+def test_the_openapi_document_has_the_contact_routes(goldsieve_api):
+    spec = goldsieve_api.as_token(None).get("openapi.json").json
+    one = spec["paths"]["/api/v1/contacts/{contact_id}"]
+    assert set(one) == {"get", "patch"}
+    assert {"404", "409", "422"} <= set(one["patch"]["responses"])
+    assert "ContactPatch" in spec["components"]["schemas"]

@@ -58,3 +58,22 @@ class Duplicate(GoldsieveError):
         self.path, self.existing_id, self.owner, self.key = path, existing_id, owner, key
         held = f"owned by {owner}" if owner else "in the pool"
         super().__init__(f"{path}: the same {key} as customer {existing_id} ({held})")
+
+
+class PluginResultError(GoldsieveError):
+    """A plugin's hook answered something of the wrong shape (a bare ``Violation`` where a list
+    is due, a dict for a filter): the message names the plugin and the hook, so an author finds
+    the culprit without a ``TypeError`` from deep inside the kernel."""
+
+    def __init__(self, plugin: str, hook: str, result: Any, expected: str):
+        self.plugin, self.hook, self.expected = plugin, hook, expected
+        super().__init__(f"plugin {plugin}: {hook} returned {_shape(result)}; it must return {expected}")
+
+
+def _shape(value: Any) -> str:
+    """What a value is, by type only: a message about a plugin's mistake never quotes the data
+    (a deal's fields) it happened to return."""
+    if isinstance(value, (list, tuple)):
+        kinds = sorted({type(item).__name__ for item in value})
+        return f"a {type(value).__name__} of {', '.join(kinds)}" if kinds else f"an empty {type(value).__name__}"
+    return f"a {type(value).__name__}"

@@ -164,8 +164,9 @@ def goldsieve_permission(
     :param config: the workspace configuration (``goldsieve.toml`` as a dict).
     :param store: the workspace's store, read only.
     :returns: ``True`` to allow, ``False`` to deny, ``None`` for no opinion.
-    Combine: any ``False`` wins (as does any value other than ``True`` or ``None``), and at
-    least one ``True`` is needed: with no opinion at all the action is denied (default deny).
+    Combine: any ``False`` wins, and at least one ``True`` is needed: with no opinion at all
+    the action is denied (default deny). Any other value is a
+    :class:`~goldsieve.errors.PluginResultError` naming the plugin.
     """
 
 

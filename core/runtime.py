@@ -123,15 +123,15 @@ def open_runtime(
     except BaseException:
         store.close()
         raise
-    config, hook = workspace.config, pm.hook
+    config = workspace.config
     engine = Engine(
         store, funnels, pm, clock=clock,
-        scope=lambda user: visibility(hook, user, config, store),
-        permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
+        scope=lambda user: visibility(pm, user, config, store),
+        permit=lambda user, action, deal: allowed(pm, user, action, deal, config, store),
     )
-    dispatcher = Dispatcher(engine, registry, channels, config, hook, clock=clock)
+    dispatcher = Dispatcher(engine, registry, channels, config, pm.hook, clock=clock)
     customers = Customers(store, types, pool, scope=engine.scope, clock=clock, locale=workspace.locale,
-                          permit=lambda user, action, record: allowed(hook, user, action, record, config, store))
+                          permit=lambda user, action, record: allowed(pm, user, action, record, config, store))
     engine.customers = customers
     pm.register(DealActivity(customers), name=DealActivity.NAME)
     runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, customers,

@@ -317,7 +317,7 @@ def save(deal_id: int):
         saved = engine().update(g.user, deal_id, parsed.changes, version=version, title=title,
                                 bypass_gate=bypass_reason(request.form))
     except ValidationFailed as failed:
-        held = held_gate_violations(current_runtime().pm.hook, g.user, deal, funnel,
+        held = held_gate_violations(current_runtime().pm, g.user, deal, funnel,
                                     merge_data(deal["data"], parsed.changes)) if not parsed.errors else []
         # the gates refused, or a "Save anyway" did for want of a reason: offer it (again)
         gated = any(v in failed.violations for v in held) or \

@@ -68,7 +68,18 @@ def forbidden(error: kernel.Forbidden) -> Response:
     return page(Forbidden(description=getattr(error, "reason", None)))
 
 
+def plugin_failed(error: kernel.PluginResultError) -> Response:
+    """The 500 page for a plugin's mistake: it names the plugin, so the reader knows whom to ask,
+    and keeps its technical message and traceback for the server's log."""
+    current_app.logger.error("%s", error, exc_info=error)
+    body = render_template("error.html", code=500, title=_("A plugin failed"), reason=None,
+                           message=_("The plugin %(plugin)s answered in a way goldsieve cannot use, so "
+                                     "nothing was changed. The server's log says more.", plugin=error.plugin))
+    return current_app.make_response((body, 500))
+
+
 def init_errors(app: Flask) -> None:
     """Page answers for the kernel's refusals on every blueprint without its own (the API has)."""
+    app.register_error_handler(kernel.PluginResultError, plugin_failed)
     app.register_error_handler(kernel.Forbidden, forbidden)
     app.register_error_handler(kernel.NotFound, lambda error: not_found())

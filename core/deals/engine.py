@@ -199,7 +199,7 @@ class Engine:
         if owner != user["username"] and not self._user_exists(owner):
             problems.append(Violation("/owner", "unknown_user", f"There is no user “{owner}”."))
         if not problems:
-            problems += gate_violations(self.hook, funnel, {**deal, "stage": None}, first, user)
+            problems += gate_violations(self.plugins, funnel, {**deal, "stage": None}, first, user)
         if problems:
             raise ValidationFailed(problems)
         return deal
@@ -244,7 +244,7 @@ class Engine:
         customer = deal.get("customer_id") if customer_id is UNCHANGED else customer_id
         if customer != deal.get("customer_id"):
             problems += link_problems(self.customers, user, customer, required=funnel.customer_required)
-        held = [] if problems else held_gate_violations(self.hook, user, deal, funnel, data)
+        held = [] if problems else held_gate_violations(self.plugins, user, deal, funnel, data)
         problems, bypassed = set_aside(bypass_gate, problems, held)
         if problems:
             raise ValidationFailed(problems)
@@ -333,7 +333,7 @@ class Engine:
         """What would stop ``deal`` from entering ``target`` (:func:`.checks.check_move`); the move
         form asks it for exactly the fields still missing, so form and move never disagree.
         The activities a stage requires (:mod:`.activity_gates`) are gates too."""
-        refusing, gates = check_move(self.hook, user, deal, funnel, target, data, lost_reason)
+        refusing, gates = check_move(self.plugins, user, deal, funnel, target, data, lost_reason)
         more = [] if any(p.path == "/to" for p in refusing) else activity_violations(
             self.store, funnel, deal, target, data)
         return refusing, gates + more
@@ -363,7 +363,7 @@ class Engine:
                 problems.append(Violation("/to", "not_applicable",
                                           f"“{target.label()}” does not apply to this deal."))
             else:
-                problems += gate_violations(self.hook, funnel, deal, target, user)
+                problems += gate_violations(self.plugins, funnel, deal, target, user)
         if problems:
             raise ValidationFailed(problems)
         now = stamp(self.clock())

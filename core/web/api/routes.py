@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from marshmallow import Schema, ValidationError
 
 from ... import __version__
 from ...audit import find_audit
 from ...deals import listing
-from ...errors import Forbidden, NotFound, ValidationFailed, Violation
+from ...errors import Forbidden, NotFound, PluginResultError, ValidationFailed, Violation
 from ...funnels.validation import pointer, shown_key, text_violation, too_deep
 from ...limits import MAX_NESTING, nesting, storable_text, whole_number
 from ...people.teams import UNCHANGED
@@ -129,6 +129,14 @@ def _not_found(error: NotFound):
 @bp.errorhandler(Forbidden)
 def _forbidden(error: Forbidden):
     return error_response(403, [Violation("", "forbidden", str(error))])
+
+
+@bp.errorhandler(PluginResultError)
+def _plugin_failed(error: PluginResultError):
+    """A plugin's mistake: 500, naming the plugin and the hook (the operator's lead), never a
+    ``TypeError``; the log keeps the traceback."""
+    current_app.logger.error("%s", error, exc_info=error)
+    return error_response(500, [Violation("", "plugin_error", str(error))])
 
 
 #: a table's thing, where dropping the ``s`` does not make it

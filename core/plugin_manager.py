@@ -24,6 +24,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import GoldsieveError, PluginResultError
+from .plugin_context import PluginContext
 
 log = logging.getLogger("goldsieve.plugins")
 
@@ -78,6 +79,8 @@ class PluginManager(pluggy.PluginManager):
         #: plugin name → origin, for every plugin :func:`make_plugin_manager` registered or
         #: blocked, in that order
         self.origins: dict[str, Origin] = {}
+        #: what every hook call passes as ``context`` (the workspace's, once there is one)
+        self.context = PluginContext()
 
 
 def make_plugin_manager(
@@ -86,6 +89,7 @@ def make_plugin_manager(
     extra: Iterable[Any] = (),
     entry_points: bool = True,
     disabled: Iterable[str] = (),
+    context: PluginContext | None = None,
 ) -> PluginManager:
     """A plugin manager with the default plugins, entry points, ``modules``, ``files``, ``extra``.
 
@@ -96,6 +100,7 @@ def make_plugin_manager(
     a workspace's setting means the same there.
     """
     pm = PluginManager()
+    pm.context = context or pm.context
     pm.add_hookspecs(hookspecs)
     installed = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)) \
         if entry_points or disabled else []
@@ -285,10 +290,26 @@ def call_each_plugin(pm: pluggy.PluginManager, name: str, **kwargs: Any) -> list
     failures: list[tuple[str, Exception]] = []
     for plugin, call in each_plugin(pm, name):
         try:
-            call(**kwargs)
+            call(**hook_arguments(pm, **kwargs))
         except Exception as error:
             failures.append((plugin, error))
     return failures
+
+
+def hook_arguments(pm: pluggy.PluginManager, **kwargs: Any) -> dict[str, Any]:
+    """``kwargs`` and the manager's ``context``: every hook call passes it (an implementation
+    that does not name it never sees it), so no call site can forget it."""
+    return {"context": getattr(pm, "context", None), **kwargs}
+
+
+def start_plugins(pm: pluggy.PluginManager) -> None:
+    """Call every plugin's ``goldsieve_startup`` once; one that raises stops start-up, named."""
+    for plugin, call in each_plugin(pm, "goldsieve_startup"):
+        try:
+            call(**hook_arguments(pm))
+        except Exception as error:
+            kind = "" if isinstance(error, GoldsieveError) else f"{type(error).__name__}: "
+            raise PluginLoadError(f"plugin {plugin}: goldsieve_startup: {kind}{error}") from error
 
 
 def collect(pm: pluggy.PluginManager, name: str, expected: str, valid: Callable[[Any], bool],
@@ -302,7 +323,7 @@ def collect(pm: pluggy.PluginManager, name: str, expected: str, valid: Callable[
     """
     answers = []
     for plugin, call in each_plugin(pm, name):
-        for answer in call(**kwargs):
+        for answer in call(**hook_arguments(pm, **kwargs)):
             if not valid(answer):
                 raise PluginResultError(plugin, name, answer, expected)
             answers.append(answer)

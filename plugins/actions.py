@@ -21,10 +21,11 @@ from typing import Any
 from goldsieve import hookimpl
 from goldsieve.automation.actions import Action, ActionContext, recipients
 from goldsieve.automation.channels import DeliveryError, Message, named, page_url
-from goldsieve.people.permissions import SYSTEM
 from goldsieve.deals.outbox import new_row
 from goldsieve.deals.tasks import due_in, task_row
 from goldsieve.errors import ValidationFailed
+from goldsieve.people.permissions import SYSTEM
+from goldsieve.plugin_manager import hook_arguments
 from goldsieve.store.filters import Eq, all_of
 
 TEXT = {"anyOf": [{"type": "string", "minLength": 1},
@@ -104,8 +105,8 @@ def create_task(context: ActionContext) -> None:
 
 
 def _choose(context: ActionContext, rule: dict[str, Any]) -> str:
-    chosen = context.hook.goldsieve_assign_owner(deal=context.deal, funnel=context.funnel, rule=rule,
-                                                 store=context.store)
+    chosen = context.hook.goldsieve_assign_owner(**hook_arguments(
+        context.engine.plugins, deal=context.deal, funnel=context.funnel, rule=rule, store=context.store))
     if not chosen:
         raise DeliveryError(f"the assignment rule {rule!r} found nobody", retryable=False)
     return chosen

@@ -133,7 +133,7 @@ def test_check_says_a_signature_mistake_in_one_line(goldsieve_workspace):
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         "Error: plugin workspace:rules.py: goldsieve_permission has no argument 'stor'; name only "
-        "some of user, action, deal, config, store")
+        "some of user, action, deal, config, store, context")
 
 
 def test_trace_plugins_prints_each_call_on_stderr_under_a_command(goldsieve_workspace, monkeypatch):

@@ -1,8 +1,11 @@
 """The errors the kernel raises; each maps to one HTTP status and one CLI message."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from .locales import localized
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,33 @@ class NotFound(GoldsieveError):
     """The thing does not exist, or the user may not see it (both look the same, on purpose)."""
 
 
+@dataclass(frozen=True)
+class Deny:
+    """A permission hook's no, with why: ``Deny("Won deals are frozen.")``, or the reason in each
+    language (``Deny({"en": "…", "zh-Hans": "…", "zh-Hant": "…"})``).
+
+    It is false, as ``False`` is, so every check of whether a user may do something reads it
+    as a no; the refusal then carries it: the API's 403 says the reason in English, the 403 page
+    in the reader's language.
+    """
+
+    reason: str | Mapping[str, str]
+
+    def __bool__(self) -> bool:
+        return False
+
+    def text(self, locale: str = "en") -> str:
+        """The reason in ``locale`` (a BCP 47 tag), else the nearest language, else English."""
+        return localized(self.reason if isinstance(self.reason, str) else dict(self.reason), locale)
+
+
 class Forbidden(GoldsieveError):
-    """The user may see the thing but not do this to it."""
+    """The user may see the thing but not do this to it; ``denial`` is the permission hook's
+    :class:`Deny` when one gave a reason."""
+
+    def __init__(self, message: str = "", denial: Deny | None = None):
+        self.denial = denial
+        super().__init__(message)
 
 
 class DefinitionError(GoldsieveError):

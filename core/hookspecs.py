@@ -16,7 +16,7 @@ import pluggy
 if TYPE_CHECKING:
     from .automation.actions import Action
     from .automation.channels import Channel
-    from .errors import Violation
+    from .errors import Deny, Violation
     from .funnels.check import Finding
     from .funnels.model import Funnel, Stage
     from .plugin_context import PluginContext
@@ -171,7 +171,7 @@ def goldsieve_visibility(user: dict[str, Any], config: dict[str, Any], store: St
 def goldsieve_permission(
     user: dict[str, Any], action: str, deal: dict[str, Any] | None, config: dict[str, Any],
     store: Store, context: PluginContext,
-) -> bool | None:
+) -> bool | Deny | None:
     """Whether a user may do something.
 
     :param user: the user asking.
@@ -184,9 +184,10 @@ def goldsieve_permission(
         asked about after the user's visibility filter let them see it.
     :param config: the workspace configuration (``goldsieve.toml`` as a dict).
     :param store: the workspace's store, read only.
-    :returns: ``True`` to allow, ``False`` to deny, ``None`` for no opinion.
-    Combine: any ``False`` wins, and at least one ``True`` is needed: with no opinion at all
-    the action is denied (default deny). Any other value is a
+    :returns: ``True`` to allow, ``False`` or ``Deny(reason)`` to deny, ``None`` for no opinion.
+    Combine: any ``False`` (or :class:`~goldsieve.errors.Deny`, a no with a reason the API and
+    the 403 page show) wins, and at least one ``True`` is needed: with no opinion at all the
+    action is denied (default deny). Any other value is a
     :class:`~goldsieve.errors.PluginResultError` naming the plugin.
     """
 

@@ -17,6 +17,8 @@ from werkzeug.wrappers import Response
 
 from goldsieve import errors as kernel
 
+from .i18n import bcp47
+
 
 def titles() -> dict[int, str]:
     """The page title and heading of each status a person can meet, in the page's language."""
@@ -64,8 +66,9 @@ def not_found(message: str | None = None) -> Response:
 
 def forbidden(error: kernel.Forbidden) -> Response:
     """The 403 page for the kernel's refusal. Its text is written for logs and the API (English,
-    with user names), so the page shows only a ``reason`` the refusal carries for its reader."""
-    return page(Forbidden(description=getattr(error, "reason", None)))
+    with user names), so the page shows only the reason a plugin's
+    :class:`~goldsieve.errors.Deny` gave, in the reader's language."""
+    return page(Forbidden(description=error.denial.text(bcp47()) if error.denial is not None else None))
 
 
 def plugin_failed(error: kernel.PluginResultError) -> Response:

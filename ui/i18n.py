@@ -17,6 +17,7 @@ from goldsieve import locales
 from goldsieve.funnels.model import localized
 from goldsieve.limits import in_range, is_number
 from goldsieve.locales import LOCALES, from_accept_language, normalize
+from goldsieve.web.api.tokens import is_token_request
 from goldsieve.web.app import EXTENSION, current_runtime
 
 
@@ -68,7 +69,7 @@ def moment(value: str | None) -> str:
 def plugin_reader_locale() -> str | None:
     """The language a plugin's messages (``context.translate``) take: a page's, else what the
     kernel's messages take (the API and the worker: English, or a command's ``--lang``)."""
-    if has_request_context() and not request.path.startswith("/api/"):
+    if has_request_context() and not is_token_request():
         return str(get_locale())
     return locales.reader.get()
 

@@ -13,7 +13,7 @@ import pluggy
 
 from ..audit import audit_entry, record
 from ..clock import Clock, stamp, utc_now
-from ..errors import Forbidden, NotFound, ValidationFailed, Violation
+from ..errors import Deny, Forbidden, NotFound, ValidationFailed, Violation
 from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
 from ..funnels.transitions import reopen_violations
@@ -94,8 +94,9 @@ class Engine:
         """
         return Everything() if is_system(user) else self._scope(user)
 
-    def may(self, user: User, action: str, deal: Deal | None = None) -> bool:
-        """Whether the user may do ``action`` (to ``deal``, which they can see)."""
+    def may(self, user: User, action: str, deal: Deal | None = None) -> bool | Deny:
+        """Whether the user may do ``action`` (to ``deal``, which they can see); a no may be a
+        plugin's :class:`~goldsieve.errors.Deny`, which says why."""
         return is_system(user) or self._permit(user, action, deal)
 
     def can_see(self, user: User, deal: Deal) -> bool:
@@ -104,9 +105,11 @@ class Engine:
 
     def require(self, user: User, action: str, deal: Deal | None = None) -> None:
         """:class:`Forbidden` unless the user may do ``action``."""
-        if not self.may(user, action, deal):
+        verdict = self.may(user, action, deal)
+        if not verdict:
             what = f"deal {deal['id']}" if deal and deal.get("id") is not None else "deals"
-            raise Forbidden(f"{user.get('username')} may not {action.replace('_', ' ')} {what}")
+            raise Forbidden(f"{user.get('username')} may not {action.replace('_', ' ')} {what}",
+                            verdict if isinstance(verdict, Deny) else None)
 
     def get(self, user: User, deal_id: int) -> Deal:
         """A deal the user may see; :class:`NotFound` both when absent and when hidden."""

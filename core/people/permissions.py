@@ -12,6 +12,7 @@ from typing import Any
 
 import pluggy
 
+from ..errors import Deny
 from ..plugin_manager import collect
 from ..store import Store
 from ..store.filters import Filter, Nothing, all_of
@@ -38,13 +39,16 @@ def visibility(pm: pluggy.PluginManager, user: dict[str, Any], config: dict[str,
 
 
 def allowed(pm: pluggy.PluginManager, user: dict[str, Any], action: str, deal: dict[str, Any] | None,
-            config: dict[str, Any], store: Store) -> bool:
+            config: dict[str, Any], store: Store) -> bool | Deny:
     """Whether ``user`` may do ``action`` (to ``deal``): some plugin allows, none objects.
 
-    A vote other than ``True``, ``False`` or ``None`` (``"yes"``, ``1``) is a plugin's mistake:
-    a :class:`~goldsieve.errors.PluginResultError` naming it, so nothing is done on a guess.
+    A plugin's :class:`~goldsieve.errors.Deny` is the answer when there is one (it is false, and
+    says why). A vote other than ``True``, ``False``, ``None`` or a ``Deny`` (``"yes"``, ``1``)
+    is a plugin's mistake: a :class:`~goldsieve.errors.PluginResultError` naming it, so nothing
+    is done on a guess.
     """
-    votes = collect(pm, "goldsieve_permission", "True, False or None",
-                    lambda answer: isinstance(answer, bool), user=user, action=action, deal=deal,
+    votes = collect(pm, "goldsieve_permission", "True, False, None or Deny(reason)",
+                    lambda answer: isinstance(answer, (bool, Deny)), user=user, action=action, deal=deal,
                     config=config, store=store)
-    return bool(votes) and all(votes)
+    denial = next((vote for vote in votes if isinstance(vote, Deny)), None)
+    return denial if denial is not None else bool(votes) and all(votes)

@@ -55,7 +55,7 @@ def test_a_permission_vote_that_is_not_a_bool_is_refused_by_name(goldsieve_api, 
     goldsieve_register(YesVote())
     response = goldsieve_api.post("deals", {"funnel": "handmade", "title": "T", "data": {"company": "C"}})
     assert response.status_code == 500
-    assert "goldsieve_permission returned a str; it must return True, False or None" in \
+    assert "goldsieve_permission returned a str; it must return True, False, None or Deny(reason)" in \
         response.json["errors"][0]["message"]
     assert goldsieve_runtime.store.count("deals") == 0
 

@@ -5,6 +5,7 @@ own, so tests and several apps in one process never see each other's plugins.
 """
 from __future__ import annotations
 
+import contextvars
 import difflib
 import importlib
 import importlib.metadata
@@ -15,6 +16,7 @@ import os
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -115,12 +117,27 @@ def make_plugin_manager(
         pm.origins[name] = origin
         if not pm.is_blocked(name):
             register(pm, _load(name, loader), name)
-    for plugin in extra:
+    for plugin in (*extra, *(p for p in _in_context.get() if p not in extra)):
         register(pm, plugin)
     _check_hook_names(pm)
     if os.environ.get("GOLDSIEVE_TRACE_PLUGINS"):
         trace_calls(pm)
     return pm
+
+
+#: Plugins every manager built in this context registers besides its workspace's: how the
+#: testing kit's in-process commands (``goldsieve_cli``) run with the test's plugins.
+_in_context: contextvars.ContextVar[tuple[Any, ...]] = contextvars.ContextVar("goldsieve_plugins", default=())
+
+
+@contextmanager
+def plugins_in_context(plugins: Iterable[Any]) -> Iterator[None]:
+    """Within the block, every plugin manager built also registers ``plugins`` (as ``extra``)."""
+    token = _in_context.set(tuple(plugins))
+    try:
+        yield
+    finally:
+        _in_context.reset(token)
 
 
 def register(pm: pluggy.PluginManager, plugin: Any, name: str | None = None) -> None:

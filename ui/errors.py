@@ -66,9 +66,10 @@ def not_found(message: str | None = None) -> Response:
 
 def forbidden(error: kernel.Forbidden) -> Response:
     """The 403 page for the kernel's refusal. Its text is written for logs and the API (English,
-    with user names), so the page shows only the reason a plugin's
-    :class:`~goldsieve.errors.Deny` gave, in the reader's language."""
-    return page(Forbidden(description=error.denial.text(bcp47()) if error.denial is not None else None))
+    with user names), so the page shows only a reason given for its reader: a plugin's
+    :class:`~goldsieve.errors.Deny`, in the reader's language, or a ``reason`` the raiser set."""
+    shown = error.denial.text(bcp47()) if error.denial is not None else getattr(error, "reason", None)
+    return page(Forbidden(description=shown))
 
 
 def plugin_failed(error: kernel.PluginResultError) -> Response:

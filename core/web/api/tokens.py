@@ -17,9 +17,12 @@ def token_api(blueprint: Blueprint) -> Blueprint:
     login, so its views find the token's user in ``g.user``; 401 in JSON without a valid token;
     no CSRF token asked (a browser never attaches a bearer token by itself); the kernel's errors
     and HTTP errors in the API's JSON envelope. A view marked :func:`goldsieve.ui.access.public`
-    needs no token. Returns the blueprint, so ``return [token_api(bp)]`` reads well."""
+    needs no token. Returns the blueprint, so ``return [token_api(bp)]`` reads well; a
+    blueprint made a token API already is returned as it is."""
     from .routes import authenticate, register_error_handlers
 
+    if getattr(blueprint, MARK, False):
+        return blueprint
     setattr(blueprint, MARK, True)
     blueprint.before_request(authenticate)
     register_error_handlers(blueprint)

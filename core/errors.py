@@ -103,5 +103,6 @@ def _shape(value: Any) -> str:
     (a deal's fields) it happened to return."""
     if isinstance(value, (list, tuple)):
         kinds = sorted({type(item).__name__ for item in value})
-        return f"a {type(value).__name__} of {', '.join(kinds)}" if kinds else f"an empty {type(value).__name__}"
+        container = type(value).__name__
+        return f"a {container} of {', '.join(kinds)}" if kinds else f"an empty {container}"
     return f"a {type(value).__name__}"

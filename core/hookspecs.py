@@ -75,7 +75,8 @@ def goldsieve_gate_check(
 
     :param funnel: the funnel version the deal is on.
     :param deal: the deal as it would be after the move, with the requested data changes applied
-        (``deal["stage"]`` is still the stage it leaves).
+        (``deal["stage"]`` is still the stage it leaves); on creation the new deal, without an
+        ``id`` and with ``"stage": None``.
     :param target: the stage the deal asks to enter.
     :param user: the user making the move.
     :returns: violations, each with a JSON pointer into the move request (``/data/amount``).

@@ -372,7 +372,8 @@ def collect_registry(results: Iterable[dict[str, Any]], what: str) -> dict[str, 
 def templates(pm: pluggy.PluginManager) -> dict[str, dict]:
     """Every industry template the plugins provide, by id; a duplicate id is an error."""
     batches = collect(pm, "goldsieve_funnel_templates", "a list of funnel definitions (dicts with an id)",
-                      lambda answer: list_of(dict)(answer) and all(isinstance(t.get("id"), str) for t in answer))
+                      lambda answer: list_of(dict)(answer)
+                      and all(isinstance(t.get("id"), str) for t in answer))
     return collect_registry(({t["id"]: t for t in batch} for batch in batches), "template")
 
 

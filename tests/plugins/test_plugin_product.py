@@ -129,3 +129,20 @@ def test_a_session_alone_does_not_open_a_token_api(acme_app, goldsieve_user):
     browser = Browser(acme_app.test_client())
     assert browser.login("admin").status_code == 302
     assert browser.get("/acme/api/deals/count").status_code == 401
+
+
+@pytest.mark.parametrize("language, note", [("en-US", "You may not change this deal. Won deals are frozen."),
+                                            ("zh-CN", "你不能修改此商机。 赢单已冻结。")])
+def test_the_page_offers_no_form_the_user_may_not_submit(goldsieve_app, goldsieve_register, goldsieve_runtime,
+                                                         goldsieve_user, won_deal, language, note):
+    goldsieve_register(FrozenWins())
+    other = goldsieve_runtime.engine.create(goldsieve_user, "handmade", "Open: Beta", {"company": "Beta"})
+    browser = Browser(goldsieve_app.test_client())
+    assert browser.login("admin").status_code == 302
+    locked = browser.get(f"/deals/{won_deal['id']}", headers={"Accept-Language": language}).get_data(as_text=True)
+    assert f'<p class="form-locked-note" id="deal-form-locked">{note}</p>' in locked
+    assert '<fieldset class="form-locked" disabled' in locked
+    form = locked.split('id="deal-form"')[1].split("</form>")[0]
+    assert '<button type="submit" class="primary">' not in form  # nothing to save
+    editable = browser.get(f"/deals/{other['id']}").get_data(as_text=True)
+    assert "form-locked" not in editable and '<button type="submit" class="primary">' in editable

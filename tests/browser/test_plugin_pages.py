@@ -15,10 +15,15 @@ LOCKED = {"en": "The audit log is locked while the auditors work.",
           "zh-Hans": "审计期间，审计日志已锁定。", "zh-Hant": "審計期間，審計日誌已鎖定。"}
 
 
+FROZEN = {"en": "Frozen deals stay as they are.", "zh-Hans": "冻结的商机保持原样。", "zh-Hant": "凍結的商機保持原樣。"}
+
+
 @hookimpl
-def goldsieve_permission(user, action):
+def goldsieve_permission(user, action, deal):
     if action == "manage_users" and user["username"] == "admin":
         return Deny(LOCKED)
+    if action == "edit" and deal is not None and deal.get("title", "").startswith("Frozen:"):
+        return Deny(FROZEN)
     return None
 
 
@@ -88,3 +93,20 @@ def test_a_plugin_mistake_is_a_500_page_naming_the_plugin(open_plugged, shot, fo
     assert words in text
     assert "Traceback" not in text and "TypeError" not in text and "goldsieve_visibility" not in text
     shot(page, f"plugin-error-{form}-{locale}")
+
+
+@pytest.mark.parametrize("form", ["desktop", "phone"])
+@pytest.mark.parametrize("locale, note", [("en-US", "You may not change this deal. Frozen deals stay as they are."),
+                                          ("zh-CN", "你不能修改此商机。 冻结的商机保持原样。")])
+def test_a_deal_the_reader_may_not_change_shows_its_form_locked_and_why(open_plugged, plugged, shot, form,
+                                                                        locale, note):
+    deal = plugged.create_deal("Frozen: Acme")
+    page = open_plugged(form, locale, expect=())
+    page.goto("/login")
+    login(page, "rep.li")
+    page.goto(f"/deals/{deal['id']}")
+    assert page.locator("#deal-form-locked").inner_text() == note
+    assert page.locator("#deal-title").is_disabled()
+    assert page.locator("#deal-form button[type=submit]").count() == 0
+    page.locator("#deal-form-locked").scroll_into_view_if_needed()
+    shot(page, f"locked-{form}-{locale}")

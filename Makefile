@@ -63,8 +63,11 @@ run: $(BIN)/goldsieve assets
 	$(BIN)/goldsieve demo --workspace $(WORKSPACE) --port $(PORT) --host $(HOST)
 
 # one test process per core (pytest-xdist): every test keeps its own workspace, store schema and
-# port, so they run side by side; the browser harness starts a server and a browser per process
+# port, so they run side by side; the browser harness starts a server and a browser per process.
+# The sample plugin (tests/sample_plugin) is installed first: its tests load it by its entry point,
+# and it stays inert in every workspace that does not enable it ([plugin.sample]).
 test: $(BIN)/goldsieve assets
+	$(BIN)/pip install -q --no-deps -e tests/sample_plugin
 	$(BIN)/pytest -q -n auto
 
 # Benchmarks print their tables; bench/README.md records them with the machine's core count.

@@ -1,8 +1,11 @@
 """The errors the kernel raises; each maps to one HTTP status and one CLI message."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from .locales import localized
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,33 @@ class NotFound(GoldsieveError):
     """The thing does not exist, or the user may not see it (both look the same, on purpose)."""
 
 
+@dataclass(frozen=True)
+class Deny:
+    """A permission hook's no, with why: ``Deny("Won deals are frozen.")``, or the reason in each
+    language (``Deny({"en": "…", "zh-Hans": "…", "zh-Hant": "…"})``).
+
+    It is false, as ``False`` is, so every check of whether a user may do something reads it
+    as a no; the refusal then carries it: the API's 403 says the reason in English, the 403 page
+    in the reader's language.
+    """
+
+    reason: str | Mapping[str, str]
+
+    def __bool__(self) -> bool:
+        return False
+
+    def text(self, locale: str = "en") -> str:
+        """The reason in ``locale`` (a BCP 47 tag), else the nearest language, else English."""
+        return localized(self.reason if isinstance(self.reason, str) else dict(self.reason), locale)
+
+
 class Forbidden(GoldsieveError):
-    """The user may see the thing but not do this to it."""
+    """The user may see the thing but not do this to it; ``denial`` is the permission hook's
+    :class:`Deny` when one gave a reason."""
+
+    def __init__(self, message: str = "", denial: Deny | None = None):
+        self.denial = denial
+        super().__init__(message)
 
 
 class DefinitionError(GoldsieveError):
@@ -58,3 +86,23 @@ class Duplicate(GoldsieveError):
         self.path, self.existing_id, self.owner, self.key = path, existing_id, owner, key
         held = f"owned by {owner}" if owner else "in the pool"
         super().__init__(f"{path}: the same {key} as customer {existing_id} ({held})")
+
+
+class PluginResultError(GoldsieveError):
+    """A plugin's hook answered something of the wrong shape (a bare ``Violation`` where a list
+    is due, a dict for a filter): the message names the plugin and the hook, so an author finds
+    the culprit without a ``TypeError`` from deep inside the kernel."""
+
+    def __init__(self, plugin: str, hook: str, result: Any, expected: str):
+        self.plugin, self.hook, self.expected = plugin, hook, expected
+        super().__init__(f"plugin {plugin}: {hook} returned {_shape(result)}; it must return {expected}")
+
+
+def _shape(value: Any) -> str:
+    """What a value is, by type only: a message about a plugin's mistake never quotes the data
+    (a deal's fields) it happened to return."""
+    if isinstance(value, (list, tuple)):
+        kinds = sorted({type(item).__name__ for item in value})
+        container = type(value).__name__
+        return f"a {container} of {', '.join(kinds)}" if kinds else f"an empty {container}"
+    return f"a {type(value).__name__}"

@@ -1,7 +1,10 @@
 """Every hook goldsieve calls, grouped by family.
 
 Each specification is an empty function: its docstring says what a plugin receives, what it
-returns, and how the results of several plugins combine. ``docs/plugins.md`` documents each one
+returns, and how the results of several plugins combine. Every hook also receives ``context``,
+the workspace's :class:`~goldsieve.plugin_context.PluginContext` (read-only store, configuration
+with the plugin's ``[plugin.NAME]`` table, clock, translator): an implementation names it only
+if it uses it, as any argument. ``docs/plugins.md`` documents each one
 for plugin authors, and a test fails when a hook is missing there or has no test.
 """
 from __future__ import annotations
@@ -13,20 +16,36 @@ import pluggy
 if TYPE_CHECKING:
     from .automation.actions import Action
     from .automation.channels import Channel
-    from .errors import Violation
+    from .errors import Deny, Violation
     from .funnels.check import Finding
     from .funnels.model import Funnel, Stage
+    from .plugin_context import PluginContext
     from .store import Store
     from .store.filters import Filter
 
 hookspec = pluggy.HookspecMarker("goldsieve")
 
 
+# --- start-up ------------------------------------------------------------------------------
+
+
+@hookspec
+def goldsieve_startup(context: PluginContext) -> None:
+    """The runtime of a workspace has opened (its store, funnels and engine are ready).
+
+    :param context: the workspace's context; read the plugin's settings
+        (``context.plugin_config("NAME")``) and check them here, so a mistake stops start-up.
+    Combine: every plugin's is called once per runtime (``serve``, the worker, every command
+    that opens the workspace, the test fixtures); one that raises stops start-up with an error
+    naming the plugin.
+    """
+
+
 # --- funnel ---------------------------------------------------------------------------------
 
 
 @hookspec
-def goldsieve_funnel_templates() -> list[dict[str, Any]]:
+def goldsieve_funnel_templates(context: PluginContext) -> list[dict[str, Any]]:
     """Industry templates this plugin provides, as complete funnel definitions.
 
     :returns: a list of funnel definitions (each with a unique ``id``).
@@ -36,7 +55,7 @@ def goldsieve_funnel_templates() -> list[dict[str, Any]]:
 
 
 @hookspec
-def goldsieve_lint_funnel(definition: dict[str, Any]) -> list[Finding]:
+def goldsieve_lint_funnel(definition: dict[str, Any], context: PluginContext) -> list[Finding]:
     """Extra findings about a funnel definition that already passed validation.
 
     :param definition: the funnel definition as loaded from JSON.
@@ -50,13 +69,14 @@ def goldsieve_lint_funnel(definition: dict[str, Any]) -> list[Finding]:
 
 @hookspec
 def goldsieve_gate_check(
-    funnel: Funnel, deal: dict[str, Any], target: Stage, user: dict[str, Any]
+    funnel: Funnel, deal: dict[str, Any], target: Stage, user: dict[str, Any], context: PluginContext
 ) -> list[Violation]:
     """Reasons a deal may not enter a stage.
 
     :param funnel: the funnel version the deal is on.
     :param deal: the deal as it would be after the move, with the requested data changes applied
-        (``deal["stage"]`` is still the stage it leaves).
+        (``deal["stage"]`` is still the stage it leaves); on creation the new deal, without an
+        ``id`` and with ``"stage": None``.
     :param target: the stage the deal asks to enter.
     :param user: the user making the move.
     :returns: violations, each with a JSON pointer into the move request (``/data/amount``).
@@ -68,7 +88,8 @@ def goldsieve_gate_check(
 
 
 @hookspec
-def goldsieve_deal_event(event: dict[str, Any], deal: dict[str, Any], funnel: Funnel) -> None:
+def goldsieve_deal_event(event: dict[str, Any], deal: dict[str, Any], funnel: Funnel,
+                         context: PluginContext) -> None:
     """Observe a change after it was committed.
 
     :param event: the appended event (``type``, ``by``, ``at``, ``from_stage``, ``to_stage``, …).
@@ -83,7 +104,7 @@ def goldsieve_deal_event(event: dict[str, Any], deal: dict[str, Any], funnel: Fu
 
 
 @hookspec
-def goldsieve_channels() -> list[type[Channel]]:
+def goldsieve_channels(context: PluginContext) -> list[type[Channel]]:
     """Notification channel types this plugin provides, for ``[channels.NAME]`` tables.
 
     :returns: a list of :class:`goldsieve.automation.channels.Channel` subclasses, each with a unique
@@ -95,7 +116,7 @@ def goldsieve_channels() -> list[type[Channel]]:
 
 
 @hookspec
-def goldsieve_actions() -> list[Action]:
+def goldsieve_actions(context: PluginContext) -> list[Action]:
     """Actions a funnel's automations may name in ``do``.
 
     :returns: a list of :class:`goldsieve.automation.actions.Action`: a ``name``, the JSON Schema of its
@@ -112,7 +133,7 @@ def goldsieve_actions() -> list[Action]:
 
 @hookspec(firstresult=True)
 def goldsieve_assign_owner(deal: dict[str, Any], funnel: Funnel, rule: dict[str, Any],
-                           store: Store) -> str | None:
+                           store: Store, context: PluginContext) -> str | None:
     """Who should own a deal, by an assignment rule (a lead coming in, the ``assign`` action).
 
     :param deal: the deal (for a new lead: not yet saved, without an ``id``).
@@ -130,7 +151,8 @@ def goldsieve_assign_owner(deal: dict[str, Any], funnel: Funnel, rule: dict[str,
 
 
 @hookspec
-def goldsieve_visibility(user: dict[str, Any], config: dict[str, Any], store: Store) -> Filter | None:
+def goldsieve_visibility(user: dict[str, Any], config: dict[str, Any], store: Store,
+                         context: PluginContext) -> Filter | None:
     """The deals a user may see, as a filter the store runs inside its query.
 
     :param user: the user asking (``username``, ``role``, ``team``, …).
@@ -149,8 +171,8 @@ def goldsieve_visibility(user: dict[str, Any], config: dict[str, Any], store: St
 @hookspec
 def goldsieve_permission(
     user: dict[str, Any], action: str, deal: dict[str, Any] | None, config: dict[str, Any],
-    store: Store,
-) -> bool | None:
+    store: Store, context: PluginContext,
+) -> bool | Deny | None:
     """Whether a user may do something.
 
     :param user: the user asking.
@@ -163,9 +185,11 @@ def goldsieve_permission(
         asked about after the user's visibility filter let them see it.
     :param config: the workspace configuration (``goldsieve.toml`` as a dict).
     :param store: the workspace's store, read only.
-    :returns: ``True`` to allow, ``False`` to deny, ``None`` for no opinion.
-    Combine: any ``False`` wins (as does any value other than ``True`` or ``None``), and at
-    least one ``True`` is needed: with no opinion at all the action is denied (default deny).
+    :returns: ``True`` to allow, ``False`` or ``Deny(reason)`` to deny, ``None`` for no opinion.
+    Combine: any ``False`` (or :class:`~goldsieve.errors.Deny`, a no with a reason the API and
+    the 403 page show) wins, and at least one ``True`` is needed: with no opinion at all the
+    action is denied (default deny). Any other value is a
+    :class:`~goldsieve.errors.PluginResultError` naming the plugin.
     """
 
 
@@ -173,7 +197,7 @@ def goldsieve_permission(
 
 
 @hookspec
-def goldsieve_field_widgets() -> dict[str, Callable[..., str]]:
+def goldsieve_field_widgets(context: PluginContext) -> dict[str, Callable[..., str]]:
     """Form widgets this plugin adds, by name, for the funnel's ``ui.widgets`` hints.
 
     :returns: a mapping of widget name to a callable
@@ -192,7 +216,7 @@ def goldsieve_field_widgets() -> dict[str, Callable[..., str]]:
 
 
 @hookspec
-def goldsieve_blueprints() -> list[Any]:
+def goldsieve_blueprints(context: PluginContext) -> list[Any]:
     """Flask blueprints this plugin adds to the web app.
 
     :returns: a list of :class:`flask.Blueprint` objects; ``create_app`` registers them after the

@@ -5,21 +5,28 @@ own, so tests and several apps in one process never see each other's plugins.
 """
 from __future__ import annotations
 
+import contextvars
+import difflib
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
 import logging
 import os
 import sys
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import pluggy
 
 from . import hookspecs
-from .errors import GoldsieveError
+from .errors import GoldsieveError, PluginResultError
+from .plugin_context import PluginContext
 
 log = logging.getLogger("goldsieve.plugins")
 
@@ -74,6 +81,8 @@ class PluginManager(pluggy.PluginManager):
         #: plugin name → origin, for every plugin :func:`make_plugin_manager` registered or
         #: blocked, in that order
         self.origins: dict[str, Origin] = {}
+        #: what every hook call passes as ``context`` (the workspace's, once there is one)
+        self.context = PluginContext()
 
 
 def make_plugin_manager(
@@ -82,6 +91,7 @@ def make_plugin_manager(
     extra: Iterable[Any] = (),
     entry_points: bool = True,
     disabled: Iterable[str] = (),
+    context: PluginContext | None = None,
 ) -> PluginManager:
     """A plugin manager with the default plugins, entry points, ``modules``, ``files``, ``extra``.
 
@@ -92,6 +102,7 @@ def make_plugin_manager(
     a workspace's setting means the same there.
     """
     pm = PluginManager()
+    pm.context = context or pm.context
     pm.add_hookspecs(hookspecs)
     installed = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)) \
         if entry_points or disabled else []
@@ -105,17 +116,96 @@ def make_plugin_manager(
     for name, (origin, loader) in sources.items():
         pm.origins[name] = origin
         if not pm.is_blocked(name):
-            pm.register(_load(name, loader), name=name)
-    for plugin in extra:
-        pm.register(plugin)
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as error:
-        raise PluginLoadError(f"plugin {error.plugin!r}: {error}") from None
+            register(pm, _load(name, loader), name)
+    for plugin in (*extra, *(p for p in _in_context.get() if p not in extra)):
+        register(pm, plugin)
+    _check_hook_names(pm)
     if os.environ.get("GOLDSIEVE_TRACE_PLUGINS"):
-        pm.trace.root.setwriter(lambda message: log.info("%s", message.rstrip()))
-        pm.enable_tracing()
+        trace_calls(pm)
     return pm
+
+
+#: Plugins every manager built in this context registers besides its workspace's: how the
+#: testing kit's in-process commands (``goldsieve_cli``) run with the test's plugins.
+_in_context: contextvars.ContextVar[tuple[Any, ...]] = contextvars.ContextVar("goldsieve_plugins", default=())
+
+
+@contextmanager
+def plugins_in_context(plugins: Iterable[Any]) -> Iterator[None]:
+    """Within the block, every plugin manager built also registers ``plugins`` (as ``extra``)."""
+    token = _in_context.set(tuple(plugins))
+    try:
+        yield
+    finally:
+        _in_context.reset(token)
+
+
+def register(pm: pluggy.PluginManager, plugin: Any, name: str | None = None) -> None:
+    """Register ``plugin``; a mistake is one :class:`PluginLoadError` line that says the fix.
+
+    pluggy's own errors are a multi-line ``PluginValidationError`` for an argument the hook
+    does not have, and ``ValueError: Plugin already registered under a different name`` for a
+    module listed twice (an entry point and ``plugins = […]``): neither says what to change.
+    """
+    shown = name or pm.get_canonical_name(plugin)
+    if pm.is_registered(plugin):
+        raise PluginLoadError(
+            f"plugin {shown} is already registered as {plugin_name(pm, plugin)}: it is listed twice "
+            "(an installed entry point and plugins = [...] in goldsieve.toml, say); keep one of them")
+    if name is not None and pm.has_plugin(name):
+        raise PluginLoadError(f"two plugins are named {name}: rename one of them")
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as error:
+        raise PluginLoadError(_argument_mistake(pm, plugin, shown) or
+                              f"plugin {shown}: {' '.join(str(error).split())}") from None
+
+
+def _argument_mistake(pm: pluggy.PluginManager, plugin: Any, name: str) -> str | None:
+    """The first hook of ``plugin`` naming an argument its specification does not have."""
+    for attr in dir(plugin):
+        spec = getattr(hookspecs, attr, None)
+        if spec is None or pm.parse_hookimpl_opts(plugin, attr) is None:
+            continue
+        allowed = list(inspect.signature(spec).parameters)
+        for param in inspect.signature(getattr(plugin, attr)).parameters:
+            if param not in allowed:
+                return (f"plugin {name}: {attr} has no argument {param!r}; "
+                        f"name only some of {', '.join(allowed)}")
+    return None
+
+
+def _check_hook_names(pm: pluggy.PluginManager) -> None:
+    """Refuse a plugin implementing a hook goldsieve does not have, with the nearest real one."""
+    for name, plugin in pm.list_name_plugin():
+        for attr in dir(plugin) if plugin is not None else ():
+            opts = pm.parse_hookimpl_opts(plugin, attr)
+            if opts is None or opts.get("optionalhook") or hasattr(hookspecs, attr):
+                continue
+            hooks = [h for h in dir(hookspecs) if h.startswith("goldsieve_")]
+            near = difflib.get_close_matches(attr, hooks, n=1)
+            hint = f"did you mean {near[0]}?" if near else "docs/plugins.md lists the hooks"
+            raise PluginLoadError(f"plugin {name}: {attr} is not a goldsieve hook; {hint}")
+
+
+def trace_calls(pm: pluggy.PluginManager) -> None:
+    """``GOLDSIEVE_TRACE_PLUGINS``: one line on standard error for each hook call, naming the
+    hook, the plugins it ran (in calling order) and how long it took.
+
+    Written straight to standard error, not through logging, so every command and the server
+    print it without configuring a logger; arguments are left out (they hold deals and users).
+    """
+    local = threading.local()
+
+    def before(hook_name: str, impls: list, kwargs: dict) -> None:
+        local.__dict__.setdefault("started", []).append(time.perf_counter())
+
+    def after(outcome: Any, hook_name: str, impls: list, kwargs: dict) -> None:
+        took = (time.perf_counter() - local.started.pop()) * 1000
+        plugins = ", ".join(plugin_name(pm, impl.plugin) for impl in reversed(impls)) or "no plugin"
+        sys.stderr.write(f"goldsieve trace: {hook_name} [{plugins}] {took:.2f} ms\n")
+
+    pm.add_hookcall_monitoring(before, after)
 
 
 def _sources(modules: Iterable[str], files: Iterable[Path], installed: list[importlib.metadata.EntryPoint]
@@ -180,31 +270,92 @@ def describe_plugins(pm: PluginManager) -> list[PluginInfo]:
     return described
 
 
-def call_each_plugin(pm: pluggy.PluginManager, name: str, **kwargs: Any) -> list[tuple[str, Exception]]:
-    """Call hook ``name`` once for each plugin implementing it, so one that raises stops no other.
+def each_plugin(pm: pluggy.PluginManager, name: str) -> Iterator[tuple[str, Callable[..., Any]]]:
+    """Each plugin implementing hook ``name``, in pluggy's order (the last registered first),
+    with a caller of the hook for that plugin alone.
 
-    A plain hook call stops at the first implementation that raises, and calling
-    ``impl.function`` directly would skip what pluggy does for us: passing an implementation
-    only the arguments it names, and tracing (``GOLDSIEVE_TRACE_PLUGINS``,
-    ``pm.add_hookcall_monitoring``). So each plugin is called through its own
+    Calling ``impl.function`` directly would skip what pluggy does for us: passing an
+    implementation only the arguments it names, and call monitoring (``GOLDSIEVE_TRACE_PLUGINS``,
+    ``pm.add_hookcall_monitoring``). So each caller is a
     :meth:`pluggy.PluginManager.subset_hook_caller` (the hook without every other plugin that
-    implements it): a public pluggy API whose calls run through the manager like any hook call,
-    tracing included, and that reads the registered plugins at call time, so one registered
-    after the engine was built takes part. Wrappers stay in every subset, so a plugin that wraps
-    the hook wraps each call. Plugins are called in pluggy's order (the last registered first).
-
-    :returns: ``(plugin name, exception)`` for each plugin that raised; the caller logs them.
+    implements it), a public pluggy API whose calls run through the manager like any hook call.
+    The plugins are read at call time, so one registered after the engine was built takes part;
+    wrappers stay in every subset, so a plugin that wraps the hook wraps each call.
     """
     impls = reversed(getattr(pm.hook, name).get_hookimpls())
     plugins = list(dict.fromkeys(impl.plugin for impl in impls if not (impl.wrapper or impl.hookwrapper)))
-    failures: list[tuple[str, Exception]] = []
     for plugin in plugins:
         others = [other for other in plugins if other is not plugin]
+        yield plugin_name(pm, plugin), pm.subset_hook_caller(name, others)
+
+
+def plugin_name(pm: pluggy.PluginManager, plugin: Any) -> str:
+    """The name a message about ``plugin`` uses: its registered name, or for an object registered
+    without one (pluggy names it by its ``id``) its class, which a reader can find."""
+    name = pm.get_name(plugin) or str(id(plugin))
+    if name == str(id(plugin)):
+        return f"{type(plugin).__module__}.{type(plugin).__qualname__}"
+    return name
+
+
+def call_each_plugin(pm: pluggy.PluginManager, name: str, **kwargs: Any) -> list[tuple[str, Exception]]:
+    """Call hook ``name`` once for each plugin implementing it, so one that raises stops no other
+    (a plain hook call stops at the first implementation that raises).
+
+    :returns: ``(plugin name, exception)`` for each plugin that raised; the caller logs them.
+    """
+    failures: list[tuple[str, Exception]] = []
+    for plugin, call in each_plugin(pm, name):
         try:
-            pm.subset_hook_caller(name, others)(**kwargs)
+            call(**hook_arguments(pm, **kwargs))
         except Exception as error:
-            failures.append((pm.get_name(plugin) or repr(plugin), error))
+            failures.append((plugin, error))
     return failures
+
+
+def hook_arguments(pm: pluggy.PluginManager, **kwargs: Any) -> dict[str, Any]:
+    """``kwargs`` and the manager's ``context``: every hook call passes it (an implementation
+    that does not name it never sees it), so no call site can forget it."""
+    return {"context": getattr(pm, "context", None), **kwargs}
+
+
+def start_plugins(pm: pluggy.PluginManager) -> None:
+    """Call every plugin's ``goldsieve_startup`` once; one that raises stops start-up, named."""
+    for plugin, call in each_plugin(pm, "goldsieve_startup"):
+        try:
+            call(**hook_arguments(pm))
+        except Exception as error:
+            kind = "" if isinstance(error, GoldsieveError) else f"{type(error).__name__}: "
+            raise PluginLoadError(f"plugin {plugin}: goldsieve_startup: {kind}{error}") from error
+
+
+def collect(pm: pluggy.PluginManager, name: str, expected: str, valid: Callable[[Any], bool],
+            **kwargs: Any) -> list[Any]:
+    """Every plugin's answer to hook ``name`` (``None``, no answer, left out), in pluggy's order.
+
+    An answer that is not ``valid`` raises :class:`~goldsieve.errors.PluginResultError` naming
+    the plugin, the hook and the ``expected`` shape: the one place a plugin's mistake becomes an
+    error that says whose it is, where a plain hook call would hand the kernel a value that fails
+    later as a ``TypeError``.
+    """
+    answers = []
+    for plugin, call in each_plugin(pm, name):
+        for answer in call(**hook_arguments(pm, **kwargs)):
+            if not valid(answer):
+                raise PluginResultError(plugin, name, answer, expected)
+            answers.append(answer)
+    return answers
+
+
+def _has(value: Any, *attributes: str) -> bool:
+    """Duck typing for the shapes of objects this layer may not import (actions, findings,
+    blueprints live in layers above the plugin manager)."""
+    return all(hasattr(value, name) for name in attributes)
+
+
+def list_of(*types: type) -> Callable[[Any], bool]:
+    """A shape for :func:`collect`: a list (or tuple) whose items are all of ``types``."""
+    return lambda answer: isinstance(answer, (list, tuple)) and all(isinstance(i, types) for i in answer)
 
 
 def collect_registry(results: Iterable[dict[str, Any]], what: str) -> dict[str, Any]:
@@ -220,28 +371,40 @@ def collect_registry(results: Iterable[dict[str, Any]], what: str) -> dict[str, 
 
 def templates(pm: pluggy.PluginManager) -> dict[str, dict]:
     """Every industry template the plugins provide, by id; a duplicate id is an error."""
-    return collect_registry(
-        ({t["id"]: t for t in batch} for batch in pm.hook.goldsieve_funnel_templates()),
-        "template",
-    )
+    batches = collect(pm, "goldsieve_funnel_templates", "a list of funnel definitions (dicts with an id)",
+                      lambda answer: list_of(dict)(answer)
+                      and all(isinstance(t.get("id"), str) for t in answer))
+    return collect_registry(({t["id"]: t for t in batch} for batch in batches), "template")
 
 
 def lint(pm: pluggy.PluginManager, definition: dict) -> list:
     """The plugins' lint findings for a valid funnel definition."""
-    return [finding for batch in pm.hook.goldsieve_lint_funnel(definition=definition) for finding in batch or []]
+    batches = collect(pm, "goldsieve_lint_funnel", "a list of Finding (goldsieve.funnels.check)",
+                      lambda answer: isinstance(answer, (list, tuple)) and all(
+                          _has(f, "pointer", "message", "severity") for f in answer), definition=definition)
+    return [finding for batch in batches for finding in batch]
 
 
 def field_widgets(pm: pluggy.PluginManager) -> dict[str, Any]:
     """Every form widget the plugins register, by name; a duplicate name is an error."""
-    return collect_registry(pm.hook.goldsieve_field_widgets(), "widget")
+    return collect_registry(collect(pm, "goldsieve_field_widgets", "a dict of widget name to callable",
+                                    lambda answer: isinstance(answer, dict)
+                                    and all(isinstance(k, str) and callable(v) for k, v in answer.items())),
+                            "widget")
 
 
 def actions(pm: pluggy.PluginManager) -> dict[str, Any]:
     """Every automation action the plugins register, by name; a duplicate name is an error."""
-    return collect_registry(({a.name: a for a in batch or []} for batch in pm.hook.goldsieve_actions()),
-                            "action")
+    batches = collect(pm, "goldsieve_actions", "a list of Action (goldsieve.automation.actions)",
+                      lambda answer: isinstance(answer, (list, tuple)) and all(
+                          isinstance(getattr(a, "name", None), str) and callable(getattr(a, "run", None))
+                          for a in answer))
+    return collect_registry(({a.name: a for a in batch} for batch in batches), "action")
 
 
 def blueprints(pm: pluggy.PluginManager) -> list[Any]:
     """Every Flask blueprint the plugins add, in registration order."""
-    return [bp for batch in pm.hook.goldsieve_blueprints() for bp in batch or []]
+    batches = collect(pm, "goldsieve_blueprints", "a list of flask.Blueprint",
+                      lambda answer: isinstance(answer, (list, tuple)) and all(
+                          _has(bp, "name", "register") for bp in answer))
+    return [bp for batch in batches for bp in batch]

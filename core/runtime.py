@@ -22,7 +22,7 @@ from .funnels.versions import load_stored, record_first_versions
 from .people.permissions import allowed, visibility
 from .people.sessions import SessionPolicy
 from .people.users import token_days
-from .plugin_manager import PluginManager, actions
+from .plugin_manager import PluginManager, actions, start_plugins
 from .records.activity import DealActivity
 from .records.contacts import Contacts
 from .records.customers import Customers
@@ -99,8 +99,10 @@ def open_runtime(
     ``[sessions]`` and ``[tokens]`` are checked here, at start-up, not when first used; so are
     the record types (``records/*.json``), ``[calendar]`` and ``[pool]``.
     The store is opened last, so a bad funnel, plugin or channel never leaves the store locked.
+    Every plugin's ``goldsieve_startup`` is called last, once, with the hooks' context (which has
+    the store from then on); one that raises closes the store again.
     """
-    pm = workspace.plugin_manager(extra=plugins, entry_points=entry_points)
+    pm = workspace.plugin_manager(extra=plugins, entry_points=entry_points, clock=clock)
     registry = actions(pm)
     channels = load_channels(pm, workspace.config)
     schedule = Schedule.from_config(workspace.config)
@@ -113,6 +115,7 @@ def open_runtime(
         workspace.funnel_files(),
         lint=lambda d: lint_findings(pm, d, set(channels)))
     store = open_store(workspace.store_url, workspace.path)
+    pm.context.attach(store)
     funnels = FunnelRegistry()
     try:
         seen = load_stored(store, funnels)
@@ -125,19 +128,24 @@ def open_runtime(
     except BaseException:
         store.close()
         raise
-    config, hook = workspace.config, pm.hook
+    config = workspace.config
     engine = Engine(
         store, funnels, pm, clock=clock,
-        scope=lambda user: visibility(hook, user, config, store),
-        permit=lambda user, action, deal: allowed(hook, user, action, deal, config, store),
+        scope=lambda user: visibility(pm, user, config, store),
+        permit=lambda user, action, deal: allowed(pm, user, action, deal, config, store),
     )
-    dispatcher = Dispatcher(engine, registry, channels, config, hook, clock=clock)
+    dispatcher = Dispatcher(engine, registry, channels, config, pm.hook, clock=clock)
     customers = Customers(store, types, pool, scope=engine.scope, clock=clock, locale=workspace.locale,
-                          permit=lambda user, action, record: allowed(hook, user, action, record, config, store))
+                          permit=lambda user, action, record: allowed(pm, user, action, record, config, store))
     engine.customers, engine.workdays = customers, workdays
     pm.register(DealActivity(customers), name=DealActivity.NAME)
     runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, customers,
                       Contacts(customers), Activities(engine), seen, schedule, delivery,
                       sessions, days, reminders)
     runtime.refresh_funnels()  # the versions the first start just recorded
+    try:
+        start_plugins(pm)
+    except BaseException:
+        store.close()
+        raise
     return runtime

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+from .clock import Clock, utc_now
 from .errors import GoldsieveError
 
 if TYPE_CHECKING:
@@ -124,15 +125,20 @@ class Workspace:
     def disabled_plugins(self) -> list[str]:
         return list(self.config.get("disable_plugins", []))
 
-    def plugin_manager(self, extra: Iterable[Any] = (), entry_points: bool = True) -> "PluginManager":
+    def plugin_manager(self, extra: Iterable[Any] = (), entry_points: bool = True,
+                       clock: Clock = utc_now) -> "PluginManager":
         """The workspace's plugins: the defaults, entry points, ``plugins = […]`` modules and
         ``plugins/*.py``, less ``disable_plugins``; the one way every command, the runtime and
-        ``goldsieve check`` build it, so the workspace's settings apply everywhere alike.
-        (Imported here: opening a workspace, as every command does, needs no plugins.)"""
+        ``goldsieve check`` build it, so the workspace's settings apply everywhere alike. Its
+        hooks get the workspace's :class:`~goldsieve.plugin_context.PluginContext` (the runtime
+        gives it the store). (Imported here: opening a workspace, as every command does, needs
+        no plugins.)"""
+        from .plugin_context import PluginContext
         from .plugin_manager import make_plugin_manager
 
         return make_plugin_manager(modules=self.plugin_modules, files=self.plugin_files(), extra=extra,
-                                   entry_points=entry_points, disabled=self.disabled_plugins)
+                                   entry_points=entry_points, disabled=self.disabled_plugins,
+                                   context=PluginContext(self.config, clock))
 
     def funnel_files(self) -> list[Path]:
         return sorted((self.path / "funnels").glob("*.json"))

@@ -37,8 +37,10 @@ def is_public(endpoint: str | None) -> bool:
 
 def require_login():
     """Pages: log in first, unless the view is public; the API authenticates its own tokens."""
+    from goldsieve.web.api.tokens import is_token_request
+
     from . import auth
 
-    if is_public(request.endpoint):
+    if is_public(request.endpoint) or is_token_request():  # a token API authenticates itself
         return None
     return auth.require_login()

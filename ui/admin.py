@@ -7,7 +7,6 @@ so a route added to one of them later cannot forget the check.
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
-from werkzeug.exceptions import Forbidden
 
 from goldsieve.audit import find_audit
 from goldsieve.automation.dispatch import deliveries
@@ -22,9 +21,10 @@ PAGE_SIZE = 50
 
 def admins_only():
     """Before every request of an admin blueprint: 403 unless the user may manage users
-    (the ``goldsieve_permission`` action ``manage_users``, admins by default)."""
-    if g.user is not None and not current_runtime().engine.may(g.user, "manage_users"):
-        raise Forbidden()
+    (the ``goldsieve_permission`` action ``manage_users``, admins by default); the page shows
+    the reason of a plugin's ``Deny``."""
+    if g.user is not None:
+        current_runtime().engine.require(g.user, "manage_users")
     return None
 
 

@@ -32,7 +32,7 @@ from goldsieve.deals.bypass import MAX_REASON, set_aside
 from goldsieve.deals.checks import held_gate_violations
 from goldsieve.deals.engine import merge_data
 from goldsieve.deals.tasks import deal_tasks
-from goldsieve.errors import NotFound, ValidationFailed, Violation
+from goldsieve.errors import Deny, NotFound, ValidationFailed, Violation
 from goldsieve.funnels.model import Funnel, Stage
 from goldsieve.funnels.transitions import following_stage
 from goldsieve.funnels.validation import violations
@@ -43,7 +43,7 @@ from goldsieve.web.app import current_runtime
 from . import forms
 from .auth import same_site_path
 from .errors import not_found
-from .i18n import text
+from .i18n import bcp47, text
 from .params import whole_number_param
 
 bp = Blueprint("deals", __name__, url_prefix="/deals")
@@ -167,7 +167,11 @@ def deal_form_context(deal: dict, funnel: Funnel, *, errors: list[Violation] = (
     by_field, others = forms.split_violations(funnel, errors)
     title_errors = [_("A deal needs a title.") if v.code == "required" else forms.text_message(v)
                     for v in others if v.path == "/title"]
+    # a form the user may not submit is shown locked, with the plugin's reason when it gave one
+    editable = engine().may(g.user, "edit", deal)
     return {
+        "editable": bool(editable),
+        "edit_refusal": editable.text(bcp47()) if isinstance(editable, Deny) else None,
         "form_fields": forms.render(funnel, forms.field_names(funnel), values=deal["data"],
                                  errors=by_field, required=forms.schema_required(funnel),
                                  posted=posted, prefix="deal"),
@@ -317,7 +321,7 @@ def save(deal_id: int):
         saved = engine().update(g.user, deal_id, parsed.changes, version=version, title=title,
                                 bypass_gate=bypass_reason(request.form))
     except ValidationFailed as failed:
-        held = held_gate_violations(current_runtime().pm.hook, g.user, deal, funnel,
+        held = held_gate_violations(current_runtime().pm, g.user, deal, funnel,
                                     merge_data(deal["data"], parsed.changes)) if not parsed.errors else []
         # the gates refused, or a "Save anyway" did for want of a reason: offer it (again)
         gated = any(v in failed.violations for v in held) or \

@@ -17,6 +17,8 @@ from werkzeug.wrappers import Response
 
 from goldsieve import errors as kernel
 
+from .i18n import bcp47
+
 
 def titles() -> dict[int, str]:
     """The page title and heading of each status a person can meet, in the page's language."""
@@ -64,11 +66,24 @@ def not_found(message: str | None = None) -> Response:
 
 def forbidden(error: kernel.Forbidden) -> Response:
     """The 403 page for the kernel's refusal. Its text is written for logs and the API (English,
-    with user names), so the page shows only a ``reason`` the refusal carries for its reader."""
-    return page(Forbidden(description=getattr(error, "reason", None)))
+    with user names), so the page shows only a reason given for its reader: a plugin's
+    :class:`~goldsieve.errors.Deny`, in the reader's language, or a ``reason`` the raiser set."""
+    shown = error.denial.text(bcp47()) if error.denial is not None else getattr(error, "reason", None)
+    return page(Forbidden(description=shown))
+
+
+def plugin_failed(error: kernel.PluginResultError) -> Response:
+    """The 500 page for a plugin's mistake: it names the plugin, so the reader knows whom to ask,
+    and keeps its technical message and traceback for the server's log."""
+    current_app.logger.error("%s", error, exc_info=error)
+    body = render_template("error.html", code=500, title=_("A plugin failed"), reason=None,
+                           message=_("The plugin %(plugin)s answered in a way goldsieve cannot use, so "
+                                     "nothing was changed. The server's log says more.", plugin=error.plugin))
+    return current_app.make_response((body, 500))
 
 
 def init_errors(app: Flask) -> None:
     """Page answers for the kernel's refusals on every blueprint without its own (the API has)."""
+    app.register_error_handler(kernel.PluginResultError, plugin_failed)
     app.register_error_handler(kernel.Forbidden, forbidden)
     app.register_error_handler(kernel.NotFound, lambda error: not_found())

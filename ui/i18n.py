@@ -10,14 +10,15 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, format_currency, format_datetime, format_decimal, get_locale
 
 from goldsieve import locales
 from goldsieve.funnels.model import localized
 from goldsieve.limits import in_range, is_number
 from goldsieve.locales import LOCALES, from_accept_language, normalize
-from goldsieve.web.app import current_runtime
+from goldsieve.web.api.tokens import is_token_request
+from goldsieve.web.app import EXTENSION, current_runtime
 
 
 def select_locale() -> str:
@@ -65,9 +66,18 @@ def moment(value: str | None) -> str:
     return format_datetime(parse_stamp(value), "medium") if value else ""
 
 
+def plugin_reader_locale() -> str | None:
+    """The language a plugin's messages (``context.translate``) take: a page's, else what the
+    kernel's messages take (the API and the worker: English, or a command's ``--lang``)."""
+    if has_request_context() and not is_token_request():
+        return str(get_locale())
+    return locales.reader.get()
+
+
 def init_i18n(app: Flask) -> None:
     Babel(app, locale_selector=select_locale,
           default_translation_directories=str(Path(__file__).parent / "translations"))
+    app.extensions[EXTENSION].pm.context.read_locale_from(plugin_reader_locale)
     app.jinja_env.globals.update(text=text, bcp47=bcp47, LOCALES=LOCALES)
     app.jinja_env.filters.update(text=text, money=money, number=number, moment=moment)
 

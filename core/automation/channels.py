@@ -34,7 +34,7 @@ from .. import __version__
 from ..clock import stamp, utc_now
 from ..deals.outbox import MESSAGE, new_row
 from ..errors import GoldsieveError
-from ..plugin_manager import PluginLoadError, collect_registry
+from ..plugin_manager import collect, collect_registry
 from ..workspace import CONFIG_NAME
 
 #: How much of a reply is read: enough for any service's error document, bounded for a hostile one.
@@ -280,13 +280,10 @@ def json_body(document: Any) -> bytes:
 
 def channel_types(pm: pluggy.PluginManager) -> dict[str, type[Channel]]:
     """Every channel class the plugins provide, by type; the same type twice is an error."""
-    batches = pm.hook.goldsieve_channels()
-    for batch in batches:
-        for cls in batch or []:
-            if not (isinstance(cls, type) and issubclass(cls, Channel) and isinstance(
-                    getattr(cls, "type", None), str)):
-                raise PluginLoadError(f"goldsieve_channels returned {cls!r}, which is not a "
-                                      "Channel subclass with a type")
+    batches = collect(pm, "goldsieve_channels", "a list of Channel subclasses, each with a type",
+                      lambda answer: isinstance(answer, (list, tuple)) and all(
+                          isinstance(cls, type) and issubclass(cls, Channel)
+                          and isinstance(getattr(cls, "type", None), str) for cls in answer))
     return collect_registry(({cls.type: cls for cls in batch or []} for batch in batches),
                             "channel type")
 

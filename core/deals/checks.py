@@ -16,18 +16,21 @@ from ..funnels.model import LOST, Funnel, Stage
 from ..funnels.transitions import transition_violations
 from ..funnels.validation import pointer, text_violation, violations
 from ..limits import MAX_TITLE, storable_text
+from ..plugin_manager import collect, list_of
 
 User = dict[str, Any]
 Deal = dict[str, Any]
 _ABSENT = object()  # a key a deal's stored data does not have
 
 
-def gate_violations(hook: pluggy.HookRelay, funnel: Funnel, deal: Deal, target: Stage,
+def gate_violations(pm: pluggy.PluginManager, funnel: Funnel, deal: Deal, target: Stage,
                     user: User) -> list[Violation]:
-    """Every gate's objection to ``deal`` entering ``target``, each once."""
+    """Every gate's objection to ``deal`` entering ``target``, each once; a gate answering
+    anything but a list of violations is a :class:`~goldsieve.errors.PluginResultError`."""
     found: list[Violation] = []
-    for result in hook.goldsieve_gate_check(funnel=funnel, deal=deal, target=target, user=user):
-        for violation in result or []:
+    for result in collect(pm, "goldsieve_gate_check", "a list of Violation", list_of(Violation),
+                          funnel=funnel, deal=deal, target=target, user=user):
+        for violation in result:
             if violation not in found:
                 found.append(violation)
     return found
@@ -71,7 +74,7 @@ def lost_reason_violations(funnel: Funnel, reason: str | None) -> list[Violation
     return [Violation("/lost_reason", code, f"Choose one of the funnel's lost reasons: {choices}.")]
 
 
-def check_move(hook: pluggy.HookRelay, user: User, deal: Deal, funnel: Funnel, target: Stage,
+def check_move(pm: pluggy.PluginManager, user: User, deal: Deal, funnel: Funnel, target: Stage,
                data: dict, lost_reason: str | None = None) -> tuple[list[Violation], list[Violation]]:
     """Everything that would stop ``deal`` from entering ``target`` with ``data``: what always
     refuses, and apart what the gates object (which ``bypass_gate`` sets aside)."""
@@ -82,11 +85,11 @@ def check_move(hook: pluggy.HookRelay, user: User, deal: Deal, funnel: Funnel, t
     if any(p.path == "/to" for p in refusing):
         return refusing, []
     # a gate checks the same data: a number past the limit is said once, not per gate
-    gated = gate_violations(hook, funnel, {**deal, "data": data}, target, user)
+    gated = gate_violations(pm, funnel, {**deal, "data": data}, target, user)
     return refusing, [v for v in gated if v not in refusing]
 
 
-def held_gate_violations(hook: pluggy.HookRelay, user: User, deal: Deal, funnel: Funnel,
+def held_gate_violations(pm: pluggy.PluginManager, user: User, deal: Deal, funnel: Funnel,
                          data: dict) -> list[Violation]:
     """What an edit to ``data`` breaks of the gates the deal passed to be where it is.
 
@@ -99,8 +102,8 @@ def held_gate_violations(hook: pluggy.HookRelay, user: User, deal: Deal, funnel:
     stage = funnel.stage(deal["stage"])
     if stage is None:
         return []
-    before = {_key(v) for v in gate_violations(hook, funnel, deal, stage, user)}
-    after = gate_violations(hook, funnel, {**deal, "data": data}, stage, user)
+    before = {_key(v) for v in gate_violations(pm, funnel, deal, stage, user)}
+    after = gate_violations(pm, funnel, {**deal, "data": data}, stage, user)
     return [v for v in after if _key(v) not in before]
 
 

@@ -13,7 +13,7 @@ import pluggy
 
 from ..audit import audit_entry, record
 from ..clock import Clock, stamp, utc_now
-from ..errors import Forbidden, NotFound, ValidationFailed, Violation
+from ..errors import Deny, Forbidden, NotFound, ValidationFailed, Violation
 from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
 from ..funnels.transitions import reopen_violations
@@ -72,11 +72,7 @@ class Engine:
         scope: Callable[[User], Filter] | None = None,
         permit: Callable[[User, str, Deal | None], bool] | None = None,
     ):
-        self.store = store
-        self.funnels = funnels
-        self.plugins = plugins
-        self.hook = plugins.hook
-        self.clock = clock
+        self.store, self.funnels, self.plugins, self.hook, self.clock = store, funnels, plugins, plugins.hook, clock
         self._scope = scope or (lambda user: Everything())
         self._permit = permit or (lambda user, action, deal: True)
         #: called after a commit that wrote outbox rows, to wake the delivery thread
@@ -97,8 +93,9 @@ class Engine:
         """
         return Everything() if is_system(user) else self._scope(user)
 
-    def may(self, user: User, action: str, deal: Deal | None = None) -> bool:
-        """Whether the user may do ``action`` (to ``deal``, which they can see)."""
+    def may(self, user: User, action: str, deal: Deal | None = None) -> bool | Deny:
+        """Whether the user may do ``action`` (to ``deal``, which they can see); a no may be a
+        plugin's :class:`~goldsieve.errors.Deny`, which says why."""
         return is_system(user) or self._permit(user, action, deal)
 
     def can_see(self, user: User, deal: Deal) -> bool:
@@ -107,9 +104,11 @@ class Engine:
 
     def require(self, user: User, action: str, deal: Deal | None = None) -> None:
         """:class:`Forbidden` unless the user may do ``action``."""
-        if not self.may(user, action, deal):
+        verdict = self.may(user, action, deal)
+        if not verdict:
             what = f"deal {deal['id']}" if deal and deal.get("id") is not None else "deals"
-            raise Forbidden(f"{user.get('username')} may not {action.replace('_', ' ')} {what}")
+            raise Forbidden(f"{user.get('username')} may not {action.replace('_', ' ')} {what}",
+                            verdict if isinstance(verdict, Deny) else None)
 
     def get(self, user: User, deal_id: int) -> Deal:
         """A deal the user may see; :class:`NotFound` both when absent and when hidden."""
@@ -202,7 +201,7 @@ class Engine:
         if owner != user["username"] and not self._user_exists(owner):
             problems.append(Violation("/owner", "unknown_user", f"There is no user “{owner}”."))
         if not problems:
-            problems += gate_violations(self.hook, funnel, {**deal, "stage": None}, first, user)
+            problems += gate_violations(self.plugins, funnel, {**deal, "stage": None}, first, user)
         if problems:
             raise ValidationFailed(problems)
         return deal
@@ -247,7 +246,7 @@ class Engine:
         customer = deal.get("customer_id") if customer_id is UNCHANGED else customer_id
         if customer != deal.get("customer_id"):
             problems += link_problems(self.customers, user, customer, required=funnel.customer_required)
-        held = [] if problems else held_gate_violations(self.hook, user, deal, funnel, data)
+        held = [] if problems else held_gate_violations(self.plugins, user, deal, funnel, data)
         problems, bypassed = set_aside(bypass_gate, problems, held)
         if problems:
             raise ValidationFailed(problems)
@@ -336,7 +335,7 @@ class Engine:
         """What would stop ``deal`` from entering ``target`` (:func:`.checks.check_move`); the move
         form asks it for exactly the fields still missing, so form and move never disagree.
         The activities a stage requires (:mod:`.activity_gates`) are gates too."""
-        refusing, gates = check_move(self.hook, user, deal, funnel, target, data, lost_reason)
+        refusing, gates = check_move(self.plugins, user, deal, funnel, target, data, lost_reason)
         more = [] if any(p.path == "/to" for p in refusing) else activity_violations(
             self.store, funnel, deal, target, data)
         return refusing, gates + more
@@ -366,7 +365,7 @@ class Engine:
                 problems.append(Violation("/to", "not_applicable",
                                           f"“{target.label()}” does not apply to this deal."))
             else:
-                problems += gate_violations(self.hook, funnel, deal, target, user)
+                problems += gate_violations(self.plugins, funnel, deal, target, user)
         if problems:
             raise ValidationFailed(problems)
         now = stamp(self.clock())

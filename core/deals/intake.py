@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import pluggy
 
+from ..plugin_manager import hook_arguments
 from ..records.duplicates import find_match, match_keys
 from ..store.filters import In
 
@@ -67,8 +68,8 @@ def assigned_owner(engine: "Engine", hook: pluggy.HookRelay, funnel_id: str, tit
         return None
     draft = {"funnel": funnel.id, "funnel_version": funnel.version, "title": title, "data": data,
              "stage": funnel.first_stage.id, "status": "open"}
-    return hook.goldsieve_assign_owner(deal=draft, funnel=funnel, rule=funnel.assignment,
-                                       store=engine.store)
+    return hook.goldsieve_assign_owner(**hook_arguments(engine.plugins, deal=draft, funnel=funnel,
+                                                        rule=funnel.assignment, store=engine.store))
 
 
 def take_leads(engine: "Engine", hook: pluggy.HookRelay, user: dict[str, Any], funnel_id: str,

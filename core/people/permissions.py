@@ -12,6 +12,8 @@ from typing import Any
 
 import pluggy
 
+from ..errors import Deny
+from ..plugin_manager import collect
 from ..store import Store
 from ..store.filters import Filter, Nothing, all_of
 
@@ -28,21 +30,25 @@ def is_system(user: dict[str, Any]) -> bool:
     return user.get("role") == "system" and user.get("username") == "goldsieve"
 
 
-def visibility(hook: pluggy.HookRelay, user: dict[str, Any], config: dict[str, Any],
+def visibility(pm: pluggy.PluginManager, user: dict[str, Any], config: dict[str, Any],
                store: Store) -> Filter:
     """The filter of the deals ``user`` may see: every plugin's filter AND-ed; none: nothing."""
-    results = hook.goldsieve_visibility(user=user, config=config, store=store)
-    for result in results:
-        if not isinstance(result, _FILTER_TYPES):
-            raise TypeError(f"goldsieve_visibility returned {result!r}, not a store filter")
+    results = collect(pm, "goldsieve_visibility", "a store filter (goldsieve.store.filters) or None",
+                      lambda answer: isinstance(answer, _FILTER_TYPES), user=user, config=config, store=store)
     return all_of(*results) if results else Nothing()
 
 
-def allowed(hook: pluggy.HookRelay, user: dict[str, Any], action: str, deal: dict[str, Any] | None,
-            config: dict[str, Any], store: Store) -> bool:
-    """Whether ``user`` may do ``action`` (to ``deal``): some plugin allows, none objects."""
-    votes = hook.goldsieve_permission(user=user, action=action, deal=deal, config=config,
-                                      store=store)
-    # pluggy drops None (no opinion); anything but True counts as a deny, so a buggy plugin
-    # returning "yes" or 1 fails closed
-    return bool(votes) and all(vote is True for vote in votes)
+def allowed(pm: pluggy.PluginManager, user: dict[str, Any], action: str, deal: dict[str, Any] | None,
+            config: dict[str, Any], store: Store) -> bool | Deny:
+    """Whether ``user`` may do ``action`` (to ``deal``): some plugin allows, none objects.
+
+    A plugin's :class:`~goldsieve.errors.Deny` is the answer when there is one (it is false, and
+    says why). A vote other than ``True``, ``False``, ``None`` or a ``Deny`` (``"yes"``, ``1``)
+    is a plugin's mistake: a :class:`~goldsieve.errors.PluginResultError` naming it, so nothing
+    is done on a guess.
+    """
+    votes = collect(pm, "goldsieve_permission", "True, False, None or Deny(reason)",
+                    lambda answer: isinstance(answer, (bool, Deny)), user=user, action=action, deal=deal,
+                    config=config, store=store)
+    denial = next((vote for vote in votes if isinstance(vote, Deny)), None)
+    return denial if denial is not None else bool(votes) and all(votes)

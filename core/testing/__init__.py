@@ -10,15 +10,30 @@ these fixtures just by depending on goldsieve:
   "postgresql"], indirect=True)``: ``"postgresql"`` is a schema of its own on the server
   ``GOLDSIEVE_TEST_POSTGRES`` names, dropped afterwards (the test is skipped without one);
 - ``goldsieve_workspace``: a fresh workspace folder holding that funnel;
+- ``goldsieve_plugins``: the plugins the runtime and the app are built with (override it with
+  your module: its actions, channels and blueprints are then part of them, as in production);
+  ``goldsieve_entry_points``: ``True`` to load the installed entry points too (your installed
+  package, by its entry point);
 - ``goldsieve_runtime`` / ``goldsieve_engine``: the assembled kernel on that workspace;
-- ``goldsieve_register``: register an ad-hoc plugin object for the current test;
+- ``goldsieve_register``: register an ad-hoc plugin object for the current test (after the
+  runtime was built: it takes part in every later hook call, not in actions or blueprints);
 - ``goldsieve_user``: an admin user; ``goldsieve_make_user(name, role, team)`` makes more,
   ``goldsieve_make_team(name, parent, manager)`` the teams they belong to;
-- ``goldsieve_app`` and ``goldsieve_api``: the Flask app and an API client with a bearer token.
+- ``goldsieve_app`` and ``goldsieve_api``: the Flask app and an API client with a bearer token
+  (``goldsieve_api.as_token(...)``, ``goldsieve_token(username)`` for another user's);
+- ``goldsieve_browser``: a client of the pages that logs in through the login form and sends
+  the CSRF token as the pages do (``goldsieve_browser.login("ann")``);
+- ``goldsieve_worker``: one round of the background work: ``goldsieve_worker.outbox()``
+  delivers what is due (actions, notifications), ``goldsieve_worker.scanners()`` runs the scans
+  (stale deals, overdue tasks, reminders, digests, the pool) and then delivers;
+- ``goldsieve_cli``: ``goldsieve_cli("check")`` runs a ``goldsieve`` command in-process on the
+  test workspace (it opens its own runtime: do not hold ``goldsieve_runtime`` open with it on
+  the embedded store, which one runtime holds at a time).
 """
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
@@ -69,6 +84,60 @@ class ApiClient:
         return self.request("PATCH", path, json_body, **kwargs)
 
 
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """A client of the pages that logs in through the real form and sends the CSRF token the way
+    the pages do (the ``X-CSRFToken`` header htmx sends)."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token: str | None = None
+
+    def csrf_token(self, path: str = "/login") -> str:
+        """The CSRF token of the form ``path`` serves."""
+        return CSRF_FIELD.search(self.client.get(path).get_data(as_text=True)).group(1)
+
+    def login(self, username: str, password: str = TEST_PASSWORD):
+        """Log in through ``/login``; the response (302 when it worked)."""
+        response = self.client.post("/login", data={"username": username, "password": password,
+                                                    "csrf_token": self.csrf_token()})
+        if response.status_code == 302:
+            self.token = self.csrf_token("/")
+        return response
+
+    def get(self, path: str, **kwargs: Any):
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict | None = None, htmx: bool = False, **kwargs: Any):
+        """Post a form, CSRF token included; ``htmx``: as htmx does (``HX-Request``)."""
+        headers = kwargs.pop("headers", {})
+        headers["X-CSRFToken"] = self.token or ""
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.client.post(path, data=data or {}, headers=headers, **kwargs)
+
+
+@dataclass
+class WorkerRound:
+    """The background work, one round at a time, so a test says when it happens."""
+
+    runtime: Any
+
+    def outbox(self) -> int:
+        """Deliver every outbox row that is due now; how many were delivered."""
+        from goldsieve.automation.worker import Worker
+
+        return Worker(self.runtime).run_once(scan=False)["delivered"]
+
+    def scanners(self) -> dict[str, int]:
+        """Run the scans, then deliver what is due; what each did."""
+        from goldsieve.automation.worker import Worker
+
+        return Worker(self.runtime).run_once(scan=True)
+
+
 @pytest.fixture
 def goldsieve_clock() -> FrozenClock:
     return FrozenClock()
@@ -108,10 +177,28 @@ def goldsieve_workspace(tmp_path, goldsieve_funnel, goldsieve_store_url):
 
 
 @pytest.fixture
-def goldsieve_runtime(goldsieve_workspace, goldsieve_clock) -> Iterator[Any]:
-    from goldsieve.runtime import open_runtime
+def goldsieve_plugins() -> list[Any]:
+    """The plugins (modules, objects) the runtime is built with; override it with yours."""
+    return []
 
-    runtime = open_runtime(goldsieve_workspace, clock=goldsieve_clock, entry_points=False)
+
+@pytest.fixture
+def goldsieve_entry_points() -> bool:
+    """Whether the runtime loads the installed entry points; override it to ``True`` to test
+    your installed package as goldsieve loads it."""
+    return False
+
+
+@pytest.fixture
+def goldsieve_runtime(goldsieve_workspace, goldsieve_clock, goldsieve_plugins,
+                      goldsieve_entry_points) -> Iterator[Any]:
+    from goldsieve.runtime import open_runtime
+    from goldsieve.workspace import Workspace
+
+    # read again: a test may have written goldsieve.toml (a [plugin.NAME] table) since
+    workspace = Workspace.load(goldsieve_workspace.path)
+    runtime = open_runtime(workspace, clock=goldsieve_clock, plugins=goldsieve_plugins,
+                           entry_points=goldsieve_entry_points)
     yield runtime
     runtime.close()
 
@@ -170,8 +257,45 @@ def goldsieve_app(goldsieve_runtime):
 
 
 @pytest.fixture
-def goldsieve_api(goldsieve_app, goldsieve_runtime, goldsieve_user) -> ApiClient:
+def goldsieve_token(goldsieve_runtime) -> Callable[[str], str]:
+    """``goldsieve_token("ann")``: a new API token of that user."""
     from goldsieve.people.users import issue_token
 
-    token = issue_token(goldsieve_runtime.store, goldsieve_user["username"])
-    return ApiClient(goldsieve_app.test_client(), token)
+    return lambda username: issue_token(goldsieve_runtime.store, username)
+
+
+@pytest.fixture
+def goldsieve_api(goldsieve_app, goldsieve_token, goldsieve_user) -> ApiClient:
+    return ApiClient(goldsieve_app.test_client(), goldsieve_token(goldsieve_user["username"]))
+
+
+@pytest.fixture
+def goldsieve_browser(goldsieve_app) -> Browser:
+    goldsieve_app.config["WTF_CSRF_ENABLED"] = True
+    return Browser(goldsieve_app.test_client())
+
+
+@pytest.fixture
+def goldsieve_worker(goldsieve_runtime) -> WorkerRound:
+    return WorkerRound(goldsieve_runtime)
+
+
+@pytest.fixture
+def goldsieve_cli(goldsieve_workspace, goldsieve_plugins, monkeypatch) -> Callable[..., Any]:
+    """``goldsieve_cli("check", lang="zh-Hans")``: the command's click result (``exit_code``,
+    ``output``, ``stdout``, ``stderr``), run on the test workspace: from its folder, with
+    ``GOLDSIEVE_WORKSPACE`` naming it, and with the test's ``goldsieve_plugins`` besides the
+    workspace's plugins and the installed entry points."""
+    from click.testing import CliRunner
+
+    from goldsieve.cli import cli
+    from goldsieve.plugin_manager import plugins_in_context
+
+    def run(*args: str, lang: str | None = None, input: str | None = None) -> Any:
+        options = ["--lang", lang] if lang else []
+        with monkeypatch.context() as scope, plugins_in_context(goldsieve_plugins):
+            scope.chdir(goldsieve_workspace.path)
+            scope.setenv("GOLDSIEVE_WORKSPACE", str(goldsieve_workspace.path))
+            return CliRunner().invoke(cli, [*options, *args], input=input)
+
+    return run

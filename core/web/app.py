@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Iterable
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -64,17 +64,21 @@ def create_app(
     from goldsieve import ui
 
     from .api import bp as api_bp
+    from .api.tokens import MARK as TOKEN_API
+    from .api.tokens import is_token_request
 
     app.register_blueprint(api_bp)
     ui.init_app(app, token_blueprints=(api_bp,))
     for blueprint in blueprints(runtime.pm):  # plugins' pages come after the built-in ones
         if blueprint.name in app.blueprints:
             raise PluginLoadError(f"two blueprints are named {blueprint.name!r}")
+        if getattr(blueprint, TOKEN_API, False):
+            app.extensions["csrf"].exempt(blueprint)  # bearer tokens, as the API's own
         app.register_blueprint(blueprint)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        if request.path.startswith("/api/"):
+        if is_token_request():
             body = {"errors": [{"path": "", "code": error.name.lower().replace(" ", "_"),
                                 "message": error.description or error.name}]}
             # the error's own headers (a 405's ``Allow``) stay; the body is JSON, not its HTML

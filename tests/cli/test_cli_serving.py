@@ -418,7 +418,8 @@ def test_each_forwarded_command_sends_only_the_input_it_read(tmp_path):
 LOCAL = {"channels list": "reads goldsieve.toml only", "channels test": "sends from this process",
          "check": "reads files only", "plugins": "no store", "templates": "no store",
          "init": "makes a new workspace", "demo": "makes a new workspace", "serve": "the owner",
-         "worker": "an owner", "store copy": "reads the store whole, with the server stopped"}
+         "worker": "an owner", "store copy": "reads the store whole, with the server stopped",
+         "plugin new": "writes a package, no workspace"}
 
 
 def leaf_commands(group: click.Group, path: tuple[str, ...] = ()):

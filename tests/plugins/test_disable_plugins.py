@@ -56,7 +56,10 @@ def test_an_unknown_name_fails_start_up_naming_it_and_writes_nothing(goldsieve_w
     assert not data.exists() or list(data.iterdir()) == [], "the store was never opened"
 
 
-def test_the_command_line_prints_one_line_and_exits_1(goldsieve_workspace):
+def test_the_command_line_prints_one_line_and_exits_1(goldsieve_workspace, monkeypatch):
+    import goldsieve.plugin_manager as manager
+
+    monkeypatch.setattr(manager.importlib.metadata, "entry_points", lambda group: [])  # the defaults only
     disable(goldsieve_workspace, '["nope"]')
     for command in (["check", str(goldsieve_workspace.path)],
                     ["channels", "list", "--workspace", str(goldsieve_workspace.path)],

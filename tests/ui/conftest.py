@@ -1,50 +1,19 @@
-"""Page tests log in through the real form, CSRF token and all."""
+"""Page tests log in through the real form, CSRF token and all (the kit's ``Browser``)."""
 from __future__ import annotations
-
-import re
 
 import pytest
 
 from goldsieve.people.users import find_user
-from goldsieve.testing import TEST_PASSWORD
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from goldsieve.testing import Browser
 
 
 def csrf_token(client, path: str = "/login") -> str:
-    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
-
-
-class Browser:
-    """A logged-in test client that sends the CSRF token the way the pages do."""
-
-    def __init__(self, client):
-        self.client = client
-        self.token = None
-
-    def login(self, username: str, password: str = TEST_PASSWORD):
-        token = csrf_token(self.client)
-        response = self.client.post("/login", data={"username": username, "password": password,
-                                                    "csrf_token": token})
-        if response.status_code == 302:
-            self.token = csrf_token(self.client, "/")
-        return response
-
-    def get(self, path: str, **kwargs):
-        return self.client.get(path, **kwargs)
-
-    def post(self, path: str, data: dict | None = None, htmx: bool = False, **kwargs):
-        headers = kwargs.pop("headers", {})
-        headers["X-CSRFToken"] = self.token or ""
-        if htmx:
-            headers["HX-Request"] = "true"
-        return self.client.post(path, data=data or {}, headers=headers, **kwargs)
+    return Browser(client).csrf_token(path)
 
 
 @pytest.fixture
-def browser(goldsieve_app) -> Browser:
-    goldsieve_app.config["WTF_CSRF_ENABLED"] = True
-    return Browser(goldsieve_app.test_client())
+def browser(goldsieve_browser) -> Browser:
+    return goldsieve_browser
 
 
 @pytest.fixture

@@ -8,5 +8,6 @@ from . import (
     customers,  # noqa: F401  (registers its routes on bp)
 )
 from .routes import bp
+from .tokens import token_api
 
-__all__ = ["bp"]
+__all__ = ["bp", "token_api"]

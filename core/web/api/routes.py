@@ -4,14 +4,14 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from marshmallow import Schema, ValidationError
 
 from ... import __version__
 from ...audit import find_audit
 from ...deals import listing
 from ...deals.next_step import move_with_next_step
-from ...errors import Forbidden, NotFound, ValidationFailed, Violation
+from ...errors import Forbidden, NotFound, PluginResultError, ValidationFailed, Violation
 from ...funnels.validation import pointer, shown_key, text_violation, too_deep
 from ...limits import MAX_NESTING, nesting, storable_text, whole_number
 from ...people.teams import UNCHANGED
@@ -30,10 +30,10 @@ from .schemas import (
     NoteSchema,
     ReopenSchema,
 )
+from .tokens import token_api
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
-PUBLIC_ENDPOINTS = {"api.health", "api.openapi"}
 
 deal_schema = DealSchema()
 event_schema = EventSchema()
@@ -93,9 +93,11 @@ def _unreadable(value: Any, parts: tuple[Any, ...]) -> Iterator[Violation]:
             yield from _unreadable(item, (*parts, index))
 
 
-@bp.before_request
 def authenticate():
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    """The bearer token's user in ``g.user``, or 401 (a public view needs none)."""
+    from goldsieve.ui.access import is_public
+
+    if is_public(request.endpoint):
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -112,31 +114,35 @@ def authenticate():
     return None
 
 
-@bp.errorhandler(ValidationFailed)
 def _invalid(error: ValidationFailed):
     return error_response(422, error.violations)
 
 
-@bp.errorhandler(ValidationError)
 def _malformed(error: ValidationError):
     return error_response(422, marshmallow_violations(error))
 
 
-@bp.errorhandler(NotFound)
 def _not_found(error: NotFound):
     return error_response(404, [Violation("", "not_found", str(error))])
 
 
-@bp.errorhandler(Forbidden)
 def _forbidden(error: Forbidden):
-    return error_response(403, [Violation("", "forbidden", str(error))])
+    """403; a plugin's :class:`~goldsieve.errors.Deny` adds its reason, in English."""
+    reason = f": {error.denial.text('en')}" if error.denial is not None else ""
+    return error_response(403, [Violation("", "forbidden", f"{error}{reason}")])
+
+
+def _plugin_failed(error: PluginResultError):
+    """A plugin's mistake: 500, naming the plugin and the hook (the operator's lead), never a
+    ``TypeError``; the log keeps the traceback."""
+    current_app.logger.error("%s", error, exc_info=error)
+    return error_response(500, [Violation("", "plugin_error", str(error))])
 
 
 #: a table's thing, where dropping the ``s`` does not make it
 _SINGULAR = {"activities": "activity"}
 
 
-@bp.errorhandler(Conflict)
 def _conflict(error: Conflict):
     return error_response(
         409,
@@ -146,6 +152,18 @@ def _conflict(error: Conflict):
                    "change again.")],
         current_version=error.actual,
     )
+
+
+def register_error_handlers(blueprint: Blueprint) -> None:
+    """The API's answers to the kernel's errors, on ``blueprint`` (the API's own, and every
+    plugin blueprint made a token API by :func:`~goldsieve.web.api.tokens.token_api`)."""
+    for error, handler in ((ValidationFailed, _invalid), (ValidationError, _malformed),
+                           (NotFound, _not_found), (Forbidden, _forbidden), (Conflict, _conflict),
+                           (PluginResultError, _plugin_failed)):
+        blueprint.register_error_handler(error, handler)
+
+
+token_api(bp)  # the API's own blueprint is the first token API
 
 
 @bp.get("/health")

@@ -30,6 +30,7 @@ def goldsieve_lint_funnel(definition: dict[str, Any]) -> list[Finding]:
     return [
         *_stage_count(definition),
         *_falling_probabilities(definition),
+        *_zero_probability(definition),
         *_never_stale(definition),
         *_lost_without_reasons(definition),
         *_identical_gates(definition),
@@ -71,6 +72,14 @@ def _falling_probabilities(definition: dict) -> Iterator[Finding]:
                            f"{previous[1]}): a deal that gets further would count less in the forecast",
                            "a later stage is normally closer to winning: raise it, or reorder the stages")
         previous = (i, stage["probability"])
+
+
+def _zero_probability(definition: dict) -> Iterator[Finding]:
+    for i, stage in _open(definition):
+        if not stage.get("probability"):
+            yield _warning(f"/stages/{i}/probability", f"the open stage `{stage['id']}` has a probability "
+                           "of 0: the forecast counts its deals as worth nothing",
+                           "give it the share of its deals that are won in the end, e.g. 0.2")
 
 
 def _never_stale(definition: dict) -> Iterator[Finding]:

@@ -63,11 +63,19 @@ def read_json(path: str | PathLike[str]) -> tuple[Any, list[Finding]]:
     kind of declared definition (funnels, record types), so they all report a broken file alike.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Finding("", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        data = Path(path).read_bytes()
     except OSError as exc:
         return None, [Finding("", f"cannot read the file: {exc.strerror or exc}")]
+    return parse_json(data)
+
+
+def parse_json(data: bytes) -> tuple[Any, list[Finding]]:
+    """Parse the bytes of a JSON definition file (one read from disk, or uploaded) as
+    :func:`read_json` does: the value (``None`` if unparsable) and what is wrong with the file."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Finding("", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")]
     if text.startswith("\ufeff"):  # what some Windows editors write; json and goldsieve refuse it
         return None, [Finding("", "not valid JSON: the file starts with a byte order mark at line 1, column 1",
                         hint="save the file as UTF-8 without BOM")]
@@ -76,6 +84,9 @@ def read_json(path: str | PathLike[str]) -> tuple[Any, list[Finding]]:
     except json.JSONDecodeError as exc:
         return None, [Finding("", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
                         hint="check the commas, quotes and brackets just before that place")]
+    except RecursionError:
+        return None, [Finding("", "not valid JSON: it nests too deep to read",
+                              hint="a funnel file nests a few levels, not hundreds")]
     except _BadConstant as exc:
         line, column = _position(text, exc.name)
         return None, [Finding("", f"not valid JSON: `{exc.name}` at line {line}, column {column}",

@@ -1,0 +1,180 @@
+"""The designer's parts through its pages: starting blank or from a template, the funnel's name,
+fields, stages, lost reasons and automations as forms, findings at their part, and files."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from goldsieve.funnels import drafts as funnel_drafts
+
+from tests.ui.test_designer import draft_of, edit, start
+
+
+@pytest.fixture
+def admin_browser(browser, goldsieve_user):
+    assert browser.login(goldsieve_user["username"]).status_code == 302
+    return browser
+
+
+def blank(browser, funnel_id: str = "solar", **extra) -> str:
+    return start_new(browser, {"source": "blank", "id": funnel_id, "title-en": "Solar roofs",
+                               "title-zh-Hans": "太阳能屋顶", "currency": "EUR", **extra})
+
+
+def start_new(browser, form: dict) -> str:
+    response = browser.post("/designer/drafts", form)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def test_a_blank_funnel_has_its_name_titles_currency_and_only_its_closing_stages(admin_browser, goldsieve_runtime):
+    url = blank(admin_browser, **{"description-en": "Rooftop installs"})
+    definition = draft_of(goldsieve_runtime, url)["definition"]
+    assert definition["id"] == "solar" and definition["title"] == {"en": "Solar roofs", "zh-Hans": "太阳能屋顶"}
+    assert definition["currency"] == "EUR" and definition["description"] == "Rooftop installs"
+    assert [(s["id"], s["kind"]) for s in definition["stages"]] == [("won", "won"), ("lost", "lost")]
+    assert definition["stages"][0]["title"]["zh-Hans"] != "Won"  # the closing stages in every language
+    assert definition["fields"] == {"type": "object", "properties": {}}
+    page = admin_browser.get(url).get_data(as_text=True)
+    assert "Designing “Solar roofs”" in page and "no stage has `kind` `open`" in page
+
+
+@pytest.mark.parametrize("form, field, message", [
+    ({"id": "Solar Roofs"}, "id", "is not a valid funnel id"),
+    ({"id": "handmade"}, "id", "there already is a funnel “handmade”"),
+    ({"title-en": "", "title-zh-Hans": ""}, "title-en", "Give the funnel a title"),
+    ({"currency": "euro"}, "currency", "three-letter ISO 4217 code"),
+    ({"title-en": "x\x00"}, "title-en", "without NUL"),
+])
+def test_a_bad_start_is_refused_at_its_field_and_keeps_nothing(admin_browser, goldsieve_runtime, form, field, message):
+    sent = {"source": "blank", "id": "solar", "title-en": "Solar", "currency": "EUR", **form}
+    response = admin_browser.post("/designer/drafts", sent)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in html
+    input_id = f"blank-{field}" if field in ("id", "currency") else f"blank-{field}"
+    assert f'aria-describedby="{input_id}-error"' in html and f'id="{input_id}-error"' in html
+    assert goldsieve_runtime.store.count("funnel_drafts") == 0
+
+
+def test_a_template_start_takes_the_new_title_and_leaves_out_what_is_not_kept(admin_browser, goldsieve_runtime):
+    url = start_new(admin_browser, {"source": "template:fmcg", "id": "drinks", "title-en": "Drinks",
+                                    "keep_lost_reasons": "1"})
+    definition = draft_of(goldsieve_runtime, url)["definition"]
+    assert definition["title"] == "Drinks" and "description" not in definition
+    assert definition["fields"]["properties"] == {} and "automations" not in definition
+    assert definition["lost_reasons"] and not any("gate" in s or "applies_when" in s for s in definition["stages"])
+    page = admin_browser.get(url).get_data(as_text=True)
+    assert 'class="finding-error"' not in page  # nothing refers to the fields it left out
+    kept = draft_of(goldsieve_runtime, start_new(admin_browser, {
+        "source": "template:fmcg", "id": "drinks2", "title-en": "Drinks", "keep_fields": "1",
+        "keep_lost_reasons": "1", "keep_automations": "1"}))["definition"]
+    assert kept["fields"]["properties"] and kept["automations"]
+
+
+def test_the_funnel_is_retitled_and_a_new_one_renamed(admin_browser, goldsieve_runtime):
+    url = blank(admin_browser)
+    assert edit(admin_browser, url, op="update_funnel", id="sun", **{
+        "title-en": "Sun", "title-zh-Hans": "", "title-zh-Hant": "太陽", "currency": "usd"}).status_code == 200
+    draft = draft_of(goldsieve_runtime, url)
+    assert draft["funnel"] == draft["definition"]["id"] == "sun"
+    assert draft["definition"]["title"] == {"en": "Sun", "zh-Hant": "太陽"} and draft["definition"]["currency"] == "USD"
+    refused = edit(admin_browser, url, op="update_funnel", id="handmade", **{"title-en": "Sun"})
+    assert refused.status_code == 422 and "there already is a funnel" in refused.get_data(as_text=True)
+    assert draft_of(goldsieve_runtime, url) == draft
+    applied = start(admin_browser, "funnel:handmade")
+    edit(admin_browser, applied, op="update_funnel", id="other", **{"title-en": "Software"})
+    assert draft_of(goldsieve_runtime, applied)["definition"]["id"] == "handmade"  # an applied id stays
+
+
+def test_fields_stages_reasons_and_automations_as_forms(admin_browser, goldsieve_runtime, goldsieve_make_user):
+    goldsieve_make_user("mia", "manager")
+    url = blank(admin_browser)
+    assert edit(admin_browser, url, op="add_field", name="roof", type="string", **{
+        "title-en": "Roof", "title-zh-Hans": "屋顶", "choice": ["flat", "tiled", ""],
+        "choice-en": ["Flat", "", ""], "choice-zh-Hans": ["平顶", "", ""], "widget": "radio",
+        "help-en": "As seen from the street"}).status_code == 200
+    assert edit(admin_browser, url, op="add_field", name="kw", type="number", **{"title-en": "Power"}).status_code == 200
+    assert edit(admin_browser, url, op="add_stage", id="survey", kind="open", **{
+        "title-en": "Survey", "title-zh-Hans": "勘查"}).status_code == 200
+    html = edit(admin_browser, url, op="update_stage", stage="survey", kind="open", probability="0",
+                rot_days="7", target="0.5", required="roof", **{"title-en": "Survey", "title-zh-Hans": "勘查"}
+                ).get_data(as_text=True)
+    assert "has a probability of 0" in html  # the lint warning, shown at the stage
+    assert 'gate: Roof' in html  # the gate names the field's title
+    assert edit(admin_browser, url, op="add_lost_reason", id="price", **{"title-en": "Price",
+                                                                          "title-zh-Hans": "价格"}).status_code == 200
+    form = {"op": "add_automation", "id": "tell-manager", "on": "stage_entered", "stage": "survey",
+            "if_field": "kw", "if_op": "at_least", "if_value": "10", "action": "notify",
+            "notify.to": ["manager", "user:mia"], "notify.message": "Big roof: {title}",
+            "create_task.title": "ignored: another action's input"}
+    html = admin_browser.post(url, form, htmx=True).get_data(as_text=True)
+    assert "Whom to notify" in html and "user:mia" in html  # the picker lists users that exist
+    definition = draft_of(goldsieve_runtime, url)["definition"]
+    assert definition["fields"]["properties"]["roof"]["oneOf"][0] == {
+        "const": "flat", "title": {"en": "Flat", "zh-Hans": "平顶"}}
+    assert definition["ui"] == {"widgets": {"roof": "radio"}, "help": {"roof": "As seen from the street"}}
+    survey = definition["stages"][0]
+    assert survey["title"] == {"en": "Survey", "zh-Hans": "勘查"} and survey["gate"] == {"required": ["roof"]}
+    assert definition["targets"] == {"survey": 0.5}
+    assert definition["lost_reasons"] == [{"id": "price", "title": {"en": "Price", "zh-Hans": "价格"}}]
+    assert definition["automations"] == [{
+        "id": "tell-manager", "on": "stage_entered", "stage": "survey",
+        "if": {"properties": {"kw": {"minimum": 10}}, "required": ["kw"]},
+        "do": [{"action": "notify", "to": ["manager", "user:mia"], "message": "Big roof: {title}"}]}]
+
+
+def test_a_refused_automation_names_the_input_and_keeps_nothing(admin_browser, goldsieve_runtime):
+    url = blank(admin_browser)
+    before = draft_of(goldsieve_runtime, url)
+    for form, message in [({"action": "notify"}, "needs its to"),
+                          ({"action": "notify", "notify.to": "manger"}, "not one the action notify takes"),
+                          ({"action": "create_task", "create_task.title": "x", "create_task.due_days": "inf"},
+                           "is not a number"),
+                          ({"action": "nope"}, "unknown action")]:
+        response = admin_browser.post(url, {"op": "add_automation", "id": "a", "on": "won", **form}, htmx=True)
+        assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert draft_of(goldsieve_runtime, url) == before
+
+
+def test_refusals_are_in_the_readers_language(admin_browser, goldsieve_runtime):
+    url = blank(admin_browser)
+    response = admin_browser.post(url, {"op": "add_stage", "id": "Bad Id"}, htmx=True,
+                                  headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 422 and "不是有效的阶段 id" in response.get_data(as_text=True)
+
+
+def test_export_then_import_gives_the_same_funnel(admin_browser, goldsieve_runtime):
+    url = blank(admin_browser)
+    edit(admin_browser, url, op="add_stage", id="survey", kind="open", **{"title-en": "Survey"})
+    exported = admin_browser.get(url + "/export")
+    assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
+    assert json.loads(exported.data) == draft_of(goldsieve_runtime, url)["definition"]
+    edit(admin_browser, url, op="discard")
+    imported = admin_browser.post("/designer/imports", {"file": (io.BytesIO(exported.data), "solar.json")})
+    assert imported.status_code == 303
+    assert draft_of(goldsieve_runtime, imported.headers["Location"])["definition"] == json.loads(exported.data)
+
+
+@pytest.mark.parametrize("body, message", [
+    (b'{"id": "x", "title": "X", "version": 1, "fields": {"type": "object", "properties": {}}, "stages": []}',
+     "needs at least 2 stages"),
+    (b'{"id": "x",', "not valid JSON"),
+    (b'\xff\xfe', "not UTF-8"),
+    (b'{"id": "x", "id": "y"}', "appears more than once"),
+    (b'{"title": "\\u0000"}', "no store can keep"),
+    (b"[" * 5000 + b"]" * 5000, "nest"),
+    (b" " * 1_000_001, "larger than"),
+])
+def test_a_bad_file_gets_its_findings_and_nothing_is_kept(admin_browser, goldsieve_runtime, body, message):
+    response = admin_browser.post("/designer/imports", {"file": (io.BytesIO(body), "bad.json")})
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert goldsieve_runtime.store.count("funnel_drafts") == 0
+
+
+def test_the_export_of_someone_elses_draft_is_404(admin_browser, goldsieve_runtime):
+    url = blank(admin_browser)
+    funnel_drafts.save(goldsieve_runtime.store, {**draft_of(goldsieve_runtime, url), "user": "someone"},
+                       "2026-01-05T09:00:00Z")
+    assert admin_browser.get(url + "/export").status_code == 404

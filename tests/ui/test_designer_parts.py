@@ -88,6 +88,10 @@ def test_the_funnel_is_retitled_and_a_new_one_renamed(admin_browser, goldsieve_r
     assert draft_of(goldsieve_runtime, applied)["definition"]["id"] == "handmade"  # an applied id stays
 
 
+BOTH_STORES = pytest.mark.parametrize("goldsieve_store_url", ["tinydb:data", "postgresql"], indirect=True)
+
+
+@BOTH_STORES
 def test_fields_stages_reasons_and_automations_as_forms(admin_browser, goldsieve_runtime, goldsieve_make_user):
     goldsieve_make_user("mia", "manager")
     url = blank(admin_browser)
@@ -145,6 +149,7 @@ def test_refusals_are_in_the_readers_language(admin_browser, goldsieve_runtime):
     assert response.status_code == 422 and "不是有效的阶段 id" in response.get_data(as_text=True)
 
 
+@BOTH_STORES
 def test_export_then_import_gives_the_same_funnel(admin_browser, goldsieve_runtime):
     url = blank(admin_browser)
     edit(admin_browser, url, op="add_stage", id="survey", kind="open", **{"title-en": "Survey"})
@@ -167,6 +172,7 @@ def test_export_then_import_gives_the_same_funnel(admin_browser, goldsieve_runti
     (b"[" * 5000 + b"]" * 5000, "nest"),
     (b" " * 1_000_001, "larger than"),
 ])
+@BOTH_STORES
 def test_a_bad_file_gets_its_findings_and_nothing_is_kept(admin_browser, goldsieve_runtime, body, message):
     response = admin_browser.post("/designer/imports", {"file": (io.BytesIO(body), "bad.json")})
     assert response.status_code == 422 and message in response.get_data(as_text=True)
@@ -178,3 +184,21 @@ def test_the_export_of_someone_elses_draft_is_404(admin_browser, goldsieve_runti
     funnel_drafts.save(goldsieve_runtime.store, {**draft_of(goldsieve_runtime, url), "user": "someone"},
                        "2026-01-05T09:00:00Z")
     assert admin_browser.get(url + "/export").status_code == 404
+
+
+def test_starting_and_importing_need_the_csrf_token(admin_browser, goldsieve_runtime):
+    client = admin_browser.client  # the same session, without the token the pages send
+    refused = client.post("/designer/drafts", data={"source": "blank", "id": "solar", "title-en": "Solar"})
+    assert refused.status_code == 400
+    body = json.dumps({"id": "x"}).encode()
+    assert client.post("/designer/imports", data={"file": (io.BytesIO(body), "f.json")}).status_code == 400
+    assert goldsieve_runtime.store.count("funnel_drafts") == 0
+
+
+def test_a_file_of_an_applied_funnel_drafts_its_next_version(admin_browser, goldsieve_runtime):
+    applied = goldsieve_runtime.funnels.get("handmade")
+    body = json.dumps(applied.definition).encode()
+    url = admin_browser.post("/designer/imports", {"file": (io.BytesIO(body), "handmade.json")}).headers["Location"]
+    draft = draft_of(goldsieve_runtime, url)
+    assert draft["base_version"] == applied.version and draft["funnel"] == "handmade"
+    assert "Nothing has changed" in admin_browser.get(url + "/plan").get_data(as_text=True)

@@ -15,9 +15,11 @@ import json
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from goldsieve import locales
 from goldsieve.checking import lint_findings
 from goldsieve.clock import stamp
 from goldsieve.errors import DefinitionError, Forbidden, NotFound
@@ -162,7 +164,11 @@ def findings(definition: dict) -> list[Finding]:
     """``goldsieve check`` on the draft: validation errors, then (if none) the plugins' lint."""
     found = check_definition(definition)
     if not any(f.severity == "error" for f in found):
-        found += lint_findings(current_runtime().pm, definition, set(current_runtime().channels))
+        said = locales.reader.set(str(get_locale()))  # lint speaks the page's language
+        try:
+            found += lint_findings(current_runtime().pm, definition, set(current_runtime().channels))
+        finally:
+            locales.reader.reset(said)
     return found
 
 

@@ -147,6 +147,12 @@ def test_refusals_are_in_the_readers_language(admin_browser, goldsieve_runtime):
     response = admin_browser.post(url, {"op": "add_stage", "id": "Bad Id"}, htmx=True,
                                   headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 422 and "不是有效的阶段 id" in response.get_data(as_text=True)
+    page = admin_browser.post(url, {"op": "add_stage", "id": "survey", "title-en": "Survey", "title-zh-Hans": "勘查"},
+                              htmx=True, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    # lint speaks the page's language and names the stage by its title there
+    assert "进行中阶段“勘查”的概率为 0" in page and "has a probability of 0" not in page
+    english = admin_browser.get(url).get_data(as_text=True)
+    assert "the open stage “Survey” has a probability of 0" in english
 
 
 @BOTH_STORES

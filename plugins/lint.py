@@ -15,10 +15,10 @@ import json
 from typing import Any, Iterator
 
 from goldsieve import hookimpl
-from goldsieve.funnels.check import WARNING, Finding
+from goldsieve.funnels.check import WARNING, Finding, stage_name
 from goldsieve.funnels.conditions import contradictions
 from goldsieve.funnels.validation import N_
-from goldsieve.locales import bcp47, localized, reader, say
+from goldsieve.locales import say
 
 #: The seed's advice: fewer stages hide where deals are lost, more make reps fill in nonsense.
 OPEN_STAGES = range(5, 8)
@@ -44,12 +44,6 @@ def goldsieve_lint_funnel(definition: dict[str, Any]) -> list[Finding]:
 
 def _warning(pointer: str, message: str, hint: str) -> Finding:
     return Finding(pointer, message, hint, WARNING)
-
-
-def _named(stage: dict) -> str:
-    """A stage as its reader knows it: its title in the reader's language (the command line's
-    ``--lang``, the page's language in the designer), else its id."""
-    return localized(stage.get("title"), bcp47(reader.get() or "en")) or stage["id"]
 
 
 # --- stages ---------------------------------------------------------------------------------
@@ -79,7 +73,7 @@ def _falling_probabilities(definition: dict) -> Iterator[Finding]:
             yield _warning(f"/stages/{i}/probability",
                            say(N_("lower than the probability of “%(stage)s” before it (%(probability)s): a "
                                   "deal that gets further would count less in the forecast"),
-                               stage=_named(definition["stages"][previous[0]]), probability=previous[1]),
+                               stage=stage_name(definition["stages"][previous[0]]), probability=previous[1]),
                            say(N_("a later stage is normally closer to winning: raise it, or reorder the stages")))
         previous = (i, stage["probability"])
 
@@ -89,7 +83,7 @@ def _zero_probability(definition: dict) -> Iterator[Finding]:
         if not stage.get("probability"):
             yield _warning(f"/stages/{i}/probability",
                            say(N_("the open stage “%(stage)s” has a probability of 0: the forecast counts its "
-                                  "deals as worth nothing"), stage=_named(stage)),
+                                  "deals as worth nothing"), stage=stage_name(stage)),
                            say(N_("give it the share of its deals that are won in the end, e.g. 0.2")))
 
 
@@ -97,7 +91,7 @@ def _never_stale(definition: dict) -> Iterator[Finding]:
     for i, stage in _open(definition):
         if "rot_days" not in stage:
             yield _warning(f"/stages/{i}", say(N_("the open stage “%(stage)s” never goes stale (no `rot_days`): "
-                                                  "a deal forgotten there reminds nobody"), stage=_named(stage)),
+                                                  "a deal forgotten there reminds nobody"), stage=stage_name(stage)),
                            say(N_("set the days without activity after which to remind, e.g. 14")))
 
 
@@ -108,7 +102,7 @@ def _lost_without_reasons(definition: dict) -> Iterator[Finding]:
         if stage["kind"] == "lost":
             yield _warning(f"/stages/{i}", say(N_("the lost stage “%(stage)s” has no reasons to choose from: a "
                                                   "deal can only be lost with one of `lost_reasons`, so none can "
-                                                  "be lost here"), stage=_named(stage)),
+                                                  "be lost here"), stage=stage_name(stage)),
                            say(N_("add lost reasons, e.g. “Price too high”")))
 
 
@@ -122,7 +116,7 @@ def _identical_gates(definition: dict) -> Iterator[Finding]:
             yield _warning(f"/stages/{i}/gate", say(N_("the same gate as “%(other)s”: gates add up along the "
                                                        "path, so this one asks for nothing new and the stage "
                                                        "marks no progress"),
-                                                    other=_named(definition["stages"][seen[key]])),
+                                                    other=stage_name(definition["stages"][seen[key]])),
                            say(N_("ask for what this stage adds, or merge the two stages")))
         else:
             seen[key] = i
@@ -150,7 +144,7 @@ def _unreachable_stages(definition: dict) -> Iterator[tuple[str, Finding]]:
             first = found[0]
             yield stage["id"], _warning(
                 where, say(N_("no deal can reach the stage “%(stage)s”: `%(field)s` cannot meet %(sources)s at "
-                              "once (%(why)s)"), stage=_named(stage), field=first.name,
+                              "once (%(why)s)"), stage=stage_name(stage), field=first.name,
                            sources=_and(first.sources), why=first.why),
                 say(N_("loosen `applies_when`, or the field or gate it clashes with")))
 
@@ -164,15 +158,15 @@ def _dead_automations(definition: dict, unreachable: set[str]) -> Iterator[Findi
         index, stage = stages.get(automation.get("stage", ""), (None, None))
         why = None
         if stage is not None and on in _STAGE_TRIGGERS and stage["id"] in unreachable:
-            why = (f"{here}/stage", say(N_("no deal can reach the stage “%(stage)s”"), stage=_named(stage)),
+            why = (f"{here}/stage", say(N_("no deal can reach the stage “%(stage)s”"), stage=stage_name(stage)),
                    say(N_("fix the stage's `applies_when` (see its own warning)")))
         elif stage is not None and on == "stage_left" and stage["kind"] != "open" and not reopen:
             why = (f"{here}/stage", say(N_("deals never leave the closed stage “%(stage)s”: "
-                                           "`transitions.reopen` is false"), stage=_named(stage)),
+                                           "`transitions.reopen` is false"), stage=stage_name(stage)),
                    say(N_("trigger on “%(kind)s” instead, or allow reopening"), kind=stage["kind"]))
         elif stage is not None and on == "stale" and (stage["kind"] != "open" or "rot_days" not in stage):
             why = (f"{here}/stage", say(N_("deals in the stage “%(stage)s” never go stale: %(why)s"),
-                                        stage=_named(stage),
+                                        stage=stage_name(stage),
                                         why=say(N_("closed deals are never stale") if stage["kind"] != "open"
                                                 else N_("it has no `rot_days`"))),
                    say(N_("give the stage `rot_days`, or pick an open stage")))

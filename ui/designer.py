@@ -161,14 +161,15 @@ EDITS: Edits = {**designer_funnel.EDITS, **designer_stages.EDITS, **designer_fie
 
 
 def findings(definition: dict) -> list[Finding]:
-    """``goldsieve check`` on the draft: validation errors, then (if none) the plugins' lint."""
-    found = check_definition(definition)
-    if not any(f.severity == "error" for f in found):
-        said = locales.reader.set(str(get_locale()))  # lint speaks the page's language
-        try:
+    """``goldsieve check`` on the draft: validation errors, then (if none) the plugins' lint, in
+    the page's language where they have one."""
+    said = locales.reader.set(str(get_locale()))  # the check and lint speak the page's language
+    try:
+        found = check_definition(definition)
+        if not any(f.severity == "error" for f in found):
             found += lint_findings(current_runtime().pm, definition, set(current_runtime().channels))
-        finally:
-            locales.reader.reset(said)
+    finally:
+        locales.reader.reset(said)
     return found
 
 

@@ -142,8 +142,10 @@ def test_a_refused_automation_names_the_input_and_keeps_nothing(admin_browser, g
     assert draft_of(goldsieve_runtime, url) == before
 
 
-def test_refusals_are_in_the_readers_language(admin_browser, goldsieve_runtime):
+def test_refusals_and_findings_are_in_the_readers_language(admin_browser, goldsieve_runtime):
     url = blank(admin_browser)
+    assert "没有 `kind` 为 `open` 的阶段" in admin_browser.get(url, headers={"Accept-Language": "zh-CN"}).get_data(
+        as_text=True)  # the check's finding on a blank funnel
     response = admin_browser.post(url, {"op": "add_stage", "id": "Bad Id"}, htmx=True,
                                   headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 422 and "不是有效的阶段 id" in response.get_data(as_text=True)
@@ -151,6 +153,8 @@ def test_refusals_are_in_the_readers_language(admin_browser, goldsieve_runtime):
                               htmx=True, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     # lint speaks the page's language and names the stage by its title there
     assert "进行中阶段“勘查”的概率为 0" in page and "has a probability of 0" not in page
+    blank_page = admin_browser.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "没有 `kind` 为 `open` 的阶段" not in blank_page  # it has an open stage now
     english = admin_browser.get(url).get_data(as_text=True)
     assert "the open stage “Survey” has a probability of 0" in english
 

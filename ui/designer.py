@@ -12,7 +12,8 @@ applies through :func:`goldsieve.funnels.migration.apply`, the path the command 
 from __future__ import annotations
 
 import json
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -163,14 +164,21 @@ EDITS: Edits = {**designer_funnel.EDITS, **designer_stages.EDITS, **designer_fie
 def findings(definition: dict) -> list[Finding]:
     """``goldsieve check`` on the draft: validation errors, then (if none) the plugins' lint, in
     the page's language where they have one."""
-    said = locales.reader.set(str(get_locale()))  # the check and lint speak the page's language
-    try:
+    with page_language():
         found = check_definition(definition)
         if not any(f.severity == "error" for f in found):
             found += lint_findings(current_runtime().pm, definition, set(current_runtime().channels))
+    return found
+
+
+@contextmanager
+def page_language() -> Iterator[None]:
+    """The kernel's texts (the check's findings, lint) in the page's language meanwhile."""
+    said = locales.reader.set(str(get_locale()))
+    try:
+        yield
     finally:
         locales.reader.reset(said)
-    return found
 
 
 def render_editor(draft: dict, error: str | None = None, note: str | None = None) -> str:
@@ -227,7 +235,8 @@ def _render_plan(draft: dict, status: int = 200, error: str | None = None) -> Re
     unchanged = draft["base_version"] is not None and \
         draft["definition"] == current_runtime().funnels.get(draft["funnel"], draft["base_version"]).definition
     try:
-        result = migration.plan(current_runtime(), candidate, f"draft {draft['id']}")
+        with page_language():
+            result = migration.plan(current_runtime(), candidate, f"draft {draft['id']}")
     except DefinitionError as problem:
         return respond(render_template("designer/plan.html", draft=draft, plan=None,
                                        problems=problem.findings, unchanged=unchanged,

@@ -315,6 +315,10 @@ def build_condition(fields: dict[str, dict], name: str, operator: str, value: st
 
 
 def typed(schema: dict, text: str) -> Any:
+    """A value typed in a form as the field ``schema`` takes it (a number, true/false, text)."""
+    if len(text) > MAX_TITLE or not storable_text(text):
+        raise EditError(N_("a text is at most %(limit)s characters, without NUL or broken characters"),
+                        limit=MAX_TITLE)
     kind = schema.get("type")
     if kind in ("integer", "number"):
         number = read_number(text, integer=kind == "integer")

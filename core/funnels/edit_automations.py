@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ..limits import in_range, read_number
+from ..limits import in_range, read_number, storable_text
 from .edit import SLUG, Draft, EditError, build_condition, fields_of, index_of, typed
 from .validation import N_
 
@@ -92,6 +92,9 @@ def _read(spec: ParamInput, values: list[str], fields: Mapping[str, dict], step:
     text = values[0]
     if len(text) > TEXT_LIMIT:
         raise EditError(N_("%(param)s is longer than %(limit)s characters"), param=spec.name, limit=TEXT_LIMIT)
+    if not all(storable_text(value) for value in values):
+        raise EditError(N_("a text is at most %(limit)s characters, without NUL or broken characters"),
+                        limit=TEXT_LIMIT)
     if spec.kind == RECIPIENTS:
         return values if spec.many and len(values) > 1 else text
     if spec.kind == NUMBER:

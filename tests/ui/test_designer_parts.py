@@ -136,7 +136,10 @@ def test_a_refused_automation_names_the_input_and_keeps_nothing(admin_browser, g
                           ({"action": "notify", "notify.to": "manger"}, "not one the action notify takes"),
                           ({"action": "create_task", "create_task.title": "x", "create_task.due_days": "inf"},
                            "is not a number"),
-                          ({"action": "nope"}, "unknown action")]:
+                          ({"action": "nope"}, "unknown action"),
+                          ({"action": "notify", "notify.to": "owner", "notify.message": "hi\x00"}, "without NUL"),
+                          ({"action": "notify", "notify.to": "owner", "if_field": "", "notify.channel": "c" * 2001},
+                           "longer than 2000")]:
         response = admin_browser.post(url, {"op": "add_automation", "id": "a", "on": "won", **form}, htmx=True)
         assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert draft_of(goldsieve_runtime, url) == before
@@ -212,3 +215,17 @@ def test_a_file_of_an_applied_funnel_drafts_its_next_version(admin_browser, gold
     draft = draft_of(goldsieve_runtime, url)
     assert draft["base_version"] == applied.version and draft["funnel"] == "handmade"
     assert "Nothing has changed" in admin_browser.get(url + "/plan").get_data(as_text=True)
+
+
+@BOTH_STORES
+def test_nul_in_a_choice_or_a_condition_is_refused_and_nothing_is_written(admin_browser, goldsieve_runtime):
+    url = blank(admin_browser)
+    edit(admin_browser, url, op="add_field", name="roof", type="string", **{"title-en": "Roof"})
+    edit(admin_browser, url, op="add_stage", id="survey", kind="open", **{"title-en": "Survey"})
+    before = draft_of(goldsieve_runtime, url)
+    for form in ({"op": "update_field", "name": "roof", "type": "string", "title-en": "Roof", "choice": ["a\x00"]},
+                 {"op": "update_stage", "stage": "survey", "title-en": "Survey", "when_field": "roof",
+                  "when_op": "equals", "when_value": "x\x00"}):
+        response = admin_browser.post(url, form, htmx=True)
+        assert response.status_code == 422 and "without NUL" in response.get_data(as_text=True)
+    assert draft_of(goldsieve_runtime, url) == before

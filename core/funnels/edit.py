@@ -108,13 +108,18 @@ def rename_stage(draft: Draft, stage_id: str, new_id: str) -> None:
     if new_id == stage_id:
         return
     stage["id"] = _new_id(draft, new_id)
+    _carry(draft, stage_id, new_id)
+
+
+def _carry(draft: Draft, old: str, new: str) -> None:
+    """What names stage ``old`` names ``new`` instead: automations, its target, its deals."""
     definition = draft["definition"]
     for automation in definition.get("automations", []):
-        if automation.get("stage") == stage_id:
-            automation["stage"] = new_id
-    if stage_id in definition.get("targets", {}):
-        definition["targets"][new_id] = definition["targets"].pop(stage_id)
-    _send(draft, stage_id, new_id)
+        if automation.get("stage") == old:
+            automation["stage"] = new
+    if old in definition.get("targets", {}):
+        definition["targets"][new] = definition["targets"].pop(old)
+    _send(draft, old, new)
 
 
 def remove_stage(draft: Draft, stage_id: str, map_to: str | None) -> list[str]:
@@ -162,10 +167,7 @@ def split_stage(draft: Draft, stage_id: str, new_ids: list[str]) -> None:
             for new_id in ids[1:]]
     stages[i:i + 1] = [first, *rest]
     if ids[0] != stage_id:
-        for automation in draft["definition"].get("automations", []):
-            if automation.get("stage") == stage_id:
-                automation["stage"] = ids[0]
-        _send(draft, stage_id, ids[0])
+        _carry(draft, stage_id, ids[0])
 
 
 def update_stage(draft: Draft, stage_id: str, *, title: str | Mapping[str, str], probability: str,

@@ -34,6 +34,15 @@ def test_renaming_twice_maps_the_old_stage_to_the_last_name_and_follows_referenc
     assert candidate(draft)["version"] == 4
 
 
+def test_a_split_under_new_ids_carries_the_target_and_the_automations():
+    definition = {"stages": [{"id": "negotiation", "kind": "open"}], "targets": {"negotiation": 0.6},
+                  "automations": [{"id": "a", "on": "stage_entered", "stage": "negotiation", "do": []}]}
+    draft = {"definition": definition, "map": {}, "base_stages": ["negotiation"]}
+    edit.split_stage(draft, "negotiation", ["terms", "signing"])
+    assert definition["targets"] == {"terms": 0.6} and definition["automations"][0]["stage"] == "terms"
+    assert draft["map"] == {"negotiation": "terms"}
+
+
 def test_split_keeps_the_first_stage_settings_and_maps_its_deals(draft):
     edit.split_stage(draft, "quote", ["offer", "tender"])
     assert ids(draft)[3:5] == ["offer", "tender"]

@@ -16,7 +16,7 @@ from goldsieve.funnels.check import Finding
 from .i18n import text
 
 #: The part a finding belongs to: ``("stage", id)``, ``("field", name)``, ``("automation", id)``,
-#: ``("lost_reasons", "")`` or ``("funnel", "")``.
+#: ``("stages", "")`` (the list as a whole), ``("lost_reasons", "")`` or ``("funnel", "")``.
 Part = tuple[str, str]
 
 
@@ -42,6 +42,8 @@ def part_of(definition: dict[str, Any], pointer: str) -> Part:
         return "field", steps[2]
     if head == "lost_reasons":
         return "lost_reasons", ""
+    if head == "stages":  # the list as a whole: how many, which kinds
+        return "stages", ""
     return "funnel", ""
 
 
@@ -57,6 +59,8 @@ def label(definition: dict[str, Any], part: Part) -> str:
         return _("Automation “%(id)s”", id=key)
     if kind == "lost_reasons":
         return _("Lost reasons")
+    if kind == "stages":
+        return _("Stages")
     return _("The funnel")
 
 

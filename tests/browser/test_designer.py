@@ -97,12 +97,14 @@ def test_a_consultant_builds_a_six_stage_funnel_from_blank_and_moves_a_deal_thro
     login(page, "admin")
     page.goto("/designer/")
     no_axe_violations(page)
+    shot(page, "start")
     start = page.locator("form.start-blank")
     start.locator("input[name=id]").fill(funnel_id)
     titles(start, "Solar roofs", "太阳能屋顶")
     start.locator("input[name=currency]").fill("EUR")
     submit(start)
     page.wait_for_url(re.compile(r"/designer/drafts/\d+$"))
+    shot(page, "blank")
     expect(page.locator("#designer h1")).to_contain_text("太阳能屋顶" if locale == "zh-CN" else "Solar roofs")
     expect(page.locator("#lint .finding-error")).not_to_have_count(0)  # no open stage yet: said, not fatal
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from goldsieve.funnels import drafts as funnel_drafts
+from goldsieve.ui import designer_findings
 
 from tests.ui.test_designer import draft_of, edit, start
 
@@ -229,3 +230,23 @@ def test_nul_in_a_choice_or_a_condition_is_refused_and_nothing_is_written(admin_
         response = admin_browser.post(url, form, htmx=True)
         assert response.status_code == 422 and "without NUL" in response.get_data(as_text=True)
     assert draft_of(goldsieve_runtime, url) == before
+
+
+@pytest.mark.parametrize("pointer, part", [
+    ("/stages/1/gate/required/0", ("stage", "survey")),
+    ("/stages", ("stages", "")),
+    ("/targets/survey", ("stage", "survey")),
+    ("/targets/gone", ("funnel", "")),
+    ("/fields/properties/roof/enum", ("field", "roof")),
+    ("/fields/required/0", ("field", "roof")),
+    ("/ui/help/roof", ("field", "roof")),
+    ("/automations/0/do/0/to", ("automation", "ping")),
+    ("/automations/9", ("funnel", "")),
+    ("/lost_reasons/0/title", ("lost_reasons", "")),
+    ("", ("funnel", "")),
+])
+def test_a_finding_belongs_to_the_part_whose_form_fixes_it(pointer, part):
+    definition = {"stages": [{"id": "lead"}, {"id": "survey"}], "fields": {"properties": {"roof": {}},
+                                                                         "required": ["roof"]},
+                  "automations": [{"id": "ping"}]}
+    assert designer_findings.part_of(definition, pointer) == part

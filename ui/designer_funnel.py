@@ -73,6 +73,8 @@ def new_definition(form: Form) -> dict[str, Any]:
 def _update(draft: dict, form: Form) -> None:
     funnel_edit.update_funnel(draft, titles=texts(form, "title"), description=texts(form, "description"),
                               currency=form.get("currency", ""))
+    if "transitions" in form:  # the form has the switches (a tick that is off sends nothing)
+        funnel_edit.set_transitions(draft, {key: form.get(key) == "1" for key in funnel_edit.TRANSITIONS})
     new_id = form.get("id", "").strip()
     if draft["base_version"] is None and new_id and new_id != draft["funnel"]:
         draft["definition"]["id"] = draft["funnel"] = funnel_edit.funnel_id(new_id, taken())

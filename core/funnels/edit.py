@@ -388,3 +388,20 @@ def update_funnel(draft: Draft, *, titles: Mapping[str, str], description: Mappi
         definition.pop("currency", None)
     elif definition.get("currency") != currency:
         definition["currency"] = currency
+
+
+#: The transition policy's switches and their defaults (docs/funnels.md, "Transitions").
+TRANSITIONS = {"skip": False, "back": True, "reopen": True}
+
+
+def set_transitions(draft: Draft, allowed: Mapping[str, bool]) -> None:
+    """Set which moves besides one stage forward are allowed; a switch left at its default is
+    written only if the definition already names it, so an untouched funnel stays as it was."""
+    definition = draft["definition"]
+    current = dict(definition.get("transitions", {}))
+    for key, default in TRANSITIONS.items():
+        wanted = bool(allowed.get(key, default))
+        if key in current or wanted != default:
+            current[key] = wanted
+    if current:
+        definition["transitions"] = current

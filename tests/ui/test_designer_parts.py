@@ -84,6 +84,11 @@ def test_the_funnel_is_retitled_and_a_new_one_renamed(admin_browser, goldsieve_r
     refused = edit(admin_browser, url, op="update_funnel", id="handmade", **{"title-en": "Sun"})
     assert refused.status_code == 422 and "there already is a funnel" in refused.get_data(as_text=True)
     assert draft_of(goldsieve_runtime, url) == draft
+    edit(admin_browser, url, op="update_funnel", transitions="1", back="1", **{"title-en": "Sun"})
+    assert draft_of(goldsieve_runtime, url)["definition"]["transitions"] == {"reopen": False}
+    edit(admin_browser, url, op="update_funnel", transitions="1", skip="1", back="1", reopen="1",
+         **{"title-en": "Sun"})
+    assert draft_of(goldsieve_runtime, url)["definition"]["transitions"] == {"skip": True, "reopen": True}
     applied = start(admin_browser, "funnel:handmade")
     edit(admin_browser, applied, op="update_funnel", id="other", **{"title-en": "Software"})
     assert draft_of(goldsieve_runtime, applied)["definition"]["id"] == "handmade"  # an applied id stays

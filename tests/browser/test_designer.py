@@ -100,12 +100,13 @@ def test_a_consultant_builds_a_six_stage_funnel_from_blank_and_moves_a_deal_thro
     shot(page, "start")
     start = page.locator("form.start-blank")
     start.locator("input[name=id]").fill(funnel_id)
-    titles(start, "Solar roofs", "太阳能屋顶")
+    funnel_en, funnel_zh = f"Solar roofs {locale}", f"太阳能屋顶 {locale}"  # two funnels, two names
+    titles(start, funnel_en, funnel_zh)
     start.locator("input[name=currency]").fill("EUR")
     submit(start)
     page.wait_for_url(re.compile(r"/designer/drafts/\d+$"))
     shot(page, "blank")
-    expect(page.locator("#designer h1")).to_contain_text("太阳能屋顶" if locale == "zh-CN" else "Solar roofs")
+    expect(page.locator("#designer h1")).to_contain_text(funnel_zh if locale == "zh-CN" else funnel_en)
     expect(page.locator("#lint .finding-error")).not_to_have_count(0)  # no open stage yet: said, not fatal
 
     add_field(page, "roof", "string", "Roof", "屋顶", ("flat", "tiled"))
@@ -152,7 +153,7 @@ def test_a_consultant_builds_a_six_stage_funnel_from_blank_and_moves_a_deal_thro
     assert [s.id for s in funnel.stages] == ["lead", "survey", "exec_visit", "quote", "negotiation", "contract",
                                              "won", "lost"]
     definition = funnel.definition
-    assert definition["title"] == {"en": "Solar roofs", "zh-Hans": "太阳能屋顶"} and definition["currency"] == "EUR"
+    assert definition["title"] == {"en": funnel_en, "zh-Hans": funnel_zh} and definition["currency"] == "EUR"
     assert definition["targets"] == {"survey": 0.5, "quote": 0.6, "negotiation": 0.7}
     assert [r["id"] for r in definition["lost_reasons"]] == ["price", "timing"]
     assert {a["id"]: a["do"] for a in definition["automations"]} == {

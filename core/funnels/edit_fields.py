@@ -94,12 +94,17 @@ def _set_choices(schema: dict, choices: list[tuple[str, Mapping[str, str]]]) -> 
         branch: dict[str, Any] = {"const": value}
         set_texts(branch, "title", labels)
         labelled.append(branch)
-    current_enum = schema.pop("enum", None)
-    current_one_of = schema.pop("oneOf", None) if _is_choice_list(schema.get("oneOf")) else None
     if any("title" in branch for branch in labelled):
-        schema["oneOf"] = labelled if labelled != current_one_of else current_one_of
-    elif values:
-        schema["enum"] = values if values != current_enum else current_enum
+        wanted: dict[str, Any] = {"oneOf": labelled}
+    else:
+        wanted = {"enum": values} if values else {}
+    current = {key: schema[key] for key in ("enum", "oneOf") if key in schema
+               and (key == "enum" or _is_choice_list(schema[key]))}
+    if current == wanted:
+        return  # unchanged: the keys keep their place
+    for key in current:
+        del schema[key]
+    schema.update(wanted)
 
 
 def _is_choice_list(value: Any) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -243,3 +244,11 @@ def test_automations(draft, registry):
         edit_automations.add_automation(draft, "ping", "won", triggers, step=step)
     edit_automations.remove_automation(draft, "ping")
     assert all(a["id"] != "ping" for a in draft["definition"]["automations"])
+
+
+def test_saving_a_field_unchanged_keeps_its_keys_in_place(draft):
+    schema = {"type": "string", "enum": ["a", "b"], "title": {"zh-Hans": "甲", "en": "A"}, "x-note": 1}
+    draft["definition"]["fields"]["properties"]["letter"] = dict(schema)
+    form = FieldForm(titles={"en": "A", "zh-Hans": "甲", "zh-Hant": ""}, choices=[("a", {}), ("b", {}), ("", {})])
+    edit_fields.set_field(draft, "letter", form, new=False)
+    assert json.dumps(draft["definition"]["fields"]["properties"]["letter"]) == json.dumps(schema)

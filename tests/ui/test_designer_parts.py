@@ -255,3 +255,11 @@ def test_a_finding_belongs_to_the_part_whose_form_fixes_it(pointer, part):
                                                                          "required": ["roof"]},
                   "automations": [{"id": "ping"}]}
     assert designer_findings.part_of(definition, pointer) == part
+
+
+def test_a_template_start_with_a_taken_id_is_refused_at_that_template_s_field(admin_browser, goldsieve_runtime):
+    response = admin_browser.post("/designer/drafts", {"source": "template:fmcg", "id": "handmade", "title-en": "X"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="template-fmcg-id-error"' in html
+    assert 'aria-describedby="template-fmcg-id-error"' in html and 'value="handmade"' in html
+    assert "blank-id-error" not in html and goldsieve_runtime.store.count("funnel_drafts") == 0

@@ -228,3 +228,39 @@ def test_the_designer_fits_a_phone(open_page, shot):
     check_page(page)
     no_axe_violations(page)
     shot(page, "editor")
+
+
+def test_splitting_a_stage_that_has_a_target_and_deals_ships_without_a_dead_end(open_page, live, shot):
+    page = open_page()
+    login(page, "admin")
+    page.goto("/designer/")
+    page.locator("details:has(form[data-template=trade]) > summary").click()
+    template = page.locator('form[data-template="trade"]')
+    template.locator("input[name=id]").fill("exports")
+    titles(template, "Exports", "出口")
+    submit(template)
+    set_stage(page, "inquiry", "0.05", "14", target="0.4")
+    page.locator("a[href$='/plan']").click()
+    page.locator("form[action$='/apply'] button").click()
+    page.wait_for_url("**/board/exports")
+    deal = live.create_deal("Split me", {"company": "Split Co.", "country": "CN"}, funnel="exports")
+
+    page.goto("/designer/")
+    page.locator("form:has(input[value='funnel:exports']) button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/designer/drafts/\d+$"))
+    item = open_stage(page, "inquiry")
+    item.locator("form:has(input[name=op][value=split_stage]) input[name=into]").fill("new_lead, contacted")
+    item.locator("form:has(input[name=op][value=split_stage]) button[type=submit]").click()
+    expect(stage(page, "contacted")).to_have_count(1)
+    expect(page.locator("#lint .finding-error")).to_have_count(0)  # the target went along: no dead end
+    page.locator("a[href$='/plan']").click()
+    expect(page.locator(".plan-changes")).to_contain_text("inquiry → new_lead, contacted")
+    no_axe_violations(page)
+    shot(page, "plan")
+    page.locator("form[action$='/apply'] button").click()
+    page.wait_for_url("**/board/exports")
+    funnel = live.runtime.funnels.get("exports")
+    assert funnel.version == 2 and funnel.definition["targets"]["new_lead"] == 0.4
+    assert "inquiry" not in funnel.definition["targets"]
+    moved = live.deal(deal["id"])
+    assert (moved["stage"], moved["funnel_version"]) == ("new_lead", 2)

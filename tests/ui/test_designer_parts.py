@@ -263,3 +263,27 @@ def test_a_template_start_with_a_taken_id_is_refused_at_that_template_s_field(ad
     assert response.status_code == 422 and 'id="template-fmcg-id-error"' in html
     assert 'aria-describedby="template-fmcg-id-error"' in html and 'value="handmade"' in html
     assert "blank-id-error" not in html and goldsieve_runtime.store.count("funnel_drafts") == 0
+
+
+def test_a_plugins_action_gets_a_form_from_its_schema(admin_browser, goldsieve_runtime, goldsieve_register):
+    from goldsieve import hookimpl
+    from goldsieve.automation.actions import Action
+
+    class Pager:
+        @hookimpl
+        def goldsieve_actions(self):
+            return [Action("page_on_call", {"type": "object", "required": ["pager"], "additionalProperties": False,
+                                            "properties": {"pager": {"type": "string", "minLength": 1},
+                                                           "urgent": {"type": "boolean"},
+                                                           "tone": {"enum": ["beep", "chime"]}}}, print)]
+
+    goldsieve_register(Pager())
+    url = blank(admin_browser)
+    page = admin_browser.get(url).get_data(as_text=True)
+    assert 'data-action="page_on_call"' in page and 'name="page_on_call.tone"' in page
+    response = admin_browser.post(url, {"op": "add_automation", "id": "wake-up", "on": "won", "action": "page_on_call",
+                                        "page_on_call.pager": "ops", "page_on_call.urgent": "1",
+                                        "page_on_call.tone": "chime"}, htmx=True)
+    assert response.status_code == 200
+    assert draft_of(goldsieve_runtime, url)["definition"]["automations"][0]["do"] == [
+        {"action": "page_on_call", "pager": "ops", "urgent": True, "tone": "chime"}]

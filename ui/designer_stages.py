@@ -1,6 +1,7 @@
 """The designer's stage editor: add, change, reorder, split and remove stages (see ui/designer.py)."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from goldsieve.funnels import edit as funnel_edit
@@ -36,11 +37,18 @@ def _remove(draft: dict, form: Form) -> str | None:
                     len(dropped), ids=", ".join(dropped))
 
 
+def _split(draft: dict, form: Form) -> str:
+    ids = [part.strip() for part in form.get("into", "").split(",")]
+    funnel_edit.split_stage(draft, form.get("stage", ""), ids)
+    return _("The new stages are titled by their ids for now: give %(ids)s their titles.",
+             ids=", ".join(part for part in ids[1:] if part))
+
+
 EDITS: Edits = {
     "add_stage": _add,
     "update_stage": _update,
     "move_up": lambda d, f: funnel_edit.move_stage(d, f.get("stage", ""), -1),
     "move_down": lambda d, f: funnel_edit.move_stage(d, f.get("stage", ""), 1),
     "remove_stage": _remove,
-    "split_stage": lambda d, f: funnel_edit.split_stage(d, f.get("stage", ""), f.get("into", "").split(",")),
+    "split_stage": _split,
 }

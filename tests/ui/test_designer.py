@@ -80,8 +80,9 @@ def test_split_in_the_designer_plans_and_applies_like_the_command_line(
     rep = goldsieve_make_user("rita", "rep")
     deal = deal_at(goldsieve_runtime, rep, "negotiation")
     url = start(admin_browser, "funnel:handmade")
-    assert edit(admin_browser, url, htmx=False, op="split_stage", stage="negotiation",
-                into="bargaining, contract").status_code == 303
+    split = edit(admin_browser, url, htmx=False, op="split_stage", stage="negotiation", into="bargaining, contract")
+    assert split.status_code == 303
+    assert "give contract their titles" in admin_browser.get(url).get_data(as_text=True)  # the note, flashed
     assert edit(admin_browser, url, op="add_field", name="contract_no", type="string",
                 title="Contract number", options="").status_code == 200
     html = edit(admin_browser, url, op="update_stage", stage="contract", title="Contract",

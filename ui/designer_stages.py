@@ -1,8 +1,8 @@
 """The designer's stage editor: add, change, reorder, split and remove stages (see ui/designer.py)."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_babel import gettext as _
 
 from goldsieve.funnels import edit as funnel_edit
 

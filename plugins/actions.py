@@ -33,7 +33,10 @@ from goldsieve.workdays import MAX_DAYS
 
 TEXT = {"anyOf": [{"type": "string", "minLength": 1},
                   {"type": "object", "minProperties": 1, "additionalProperties": {"type": "string"}}]}
-RECIPIENT = {"type": "string", "pattern": "^(owner|manager|(role|user|team):[A-Za-z0-9._-]+)$"}
+#: ``x-choices`` and ``x-value-of`` tell the funnel designer which picker a parameter gets
+#: (goldsieve.funnels.edit_automations); validators ignore them.
+RECIPIENT = {"type": "string", "pattern": "^(owner|manager|(role|user|team):[A-Za-z0-9._-]+)$",
+             "x-choices": "recipients"}
 TO = {"anyOf": [RECIPIENT, {"type": "array", "items": RECIPIENT, "minItems": 1}]}
 CHANNEL = {"type": "string", "minLength": 1}
 
@@ -179,7 +182,8 @@ BUILTIN = [
            create_task, "A task on the deal."),
     Action("assign", {"type": "object", "properties": {"rule": {"type": "string"}}}, assign,
            "A new owner chosen by an assignment rule (default: the funnel's `assignment`)."),
-    Action("set_field", _params({"field": {"type": "string", "minLength": 1}, "value": {}},
+    Action("set_field", _params({"field": {"type": "string", "minLength": 1, "x-choices": "fields"},
+                                 "value": {"x-value-of": "field"}},
                                 ("field", "value")), set_field, "Set one field of the deal's data."),
     Action("handoff", _params({"team": {"type": "string", "minLength": 1}, "task": TEXT,
                                "due_days": DUE_DAYS, "business_days": BUSINESS}), handoff,

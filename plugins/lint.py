@@ -15,8 +15,10 @@ import json
 from typing import Any, Iterator
 
 from goldsieve import hookimpl
-from goldsieve.funnels.check import WARNING, Finding
+from goldsieve.funnels.check import WARNING, Finding, stage_name
 from goldsieve.funnels.conditions import contradictions
+from goldsieve.funnels.validation import N_
+from goldsieve.locales import say
 
 #: The seed's advice: fewer stages hide where deals are lost, more make reps fill in nonsense.
 OPEN_STAGES = range(5, 8)
@@ -30,6 +32,7 @@ def goldsieve_lint_funnel(definition: dict[str, Any]) -> list[Finding]:
     return [
         *_stage_count(definition),
         *_falling_probabilities(definition),
+        *_zero_probability(definition),
         *_never_stale(definition),
         *_lost_without_reasons(definition),
         *_identical_gates(definition),
@@ -53,11 +56,12 @@ def _open(definition: dict) -> list[tuple[int, dict]]:
 def _stage_count(definition: dict) -> Iterator[Finding]:
     count = len(_open(definition))
     if count not in OPEN_STAGES:
-        advice = ("merge stages that no decision separates" if count > OPEN_STAGES[-1]
-                  else "split a stage where deals wait for different things")
-        yield _warning("/stages", f"{count} open stages: funnels work best with "
-                       f"{OPEN_STAGES[0]} to {OPEN_STAGES[-1]}; with more, reps fill in nonsense to get "
-                       "through, with fewer, the report cannot show where deals are lost", advice)
+        advice = (N_("merge stages that no decision separates") if count > OPEN_STAGES[-1]
+                  else N_("split a stage where deals wait for different things"))
+        yield _warning("/stages", say(N_("%(count)s open stages: funnels work best with %(low)s to %(high)s; "
+                                         "with more, reps fill in nonsense to get through, with fewer, the "
+                                         "report cannot show where deals are lost"),
+                                      count=count, low=OPEN_STAGES[0], high=OPEN_STAGES[-1]), say(advice))
 
 
 def _falling_probabilities(definition: dict) -> Iterator[Finding]:
@@ -67,18 +71,28 @@ def _falling_probabilities(definition: dict) -> Iterator[Finding]:
             continue
         if previous is not None and stage["probability"] < previous[1]:
             yield _warning(f"/stages/{i}/probability",
-                           f"lower than the probability of the stage before it (/stages/{previous[0]}: "
-                           f"{previous[1]}): a deal that gets further would count less in the forecast",
-                           "a later stage is normally closer to winning: raise it, or reorder the stages")
+                           say(N_("lower than the probability of “%(stage)s” before it (%(probability)s): a "
+                                  "deal that gets further would count less in the forecast"),
+                               stage=stage_name(definition["stages"][previous[0]]), probability=previous[1]),
+                           say(N_("a later stage is normally closer to winning: raise it, or reorder the stages")))
         previous = (i, stage["probability"])
+
+
+def _zero_probability(definition: dict) -> Iterator[Finding]:
+    for i, stage in _open(definition):
+        if not stage.get("probability"):
+            yield _warning(f"/stages/{i}/probability",
+                           say(N_("the open stage “%(stage)s” has a probability of 0: the forecast counts its "
+                                  "deals as worth nothing"), stage=stage_name(stage)),
+                           say(N_("give it the share of its deals that are won in the end, e.g. 0.2")))
 
 
 def _never_stale(definition: dict) -> Iterator[Finding]:
     for i, stage in _open(definition):
         if "rot_days" not in stage:
-            yield _warning(f"/stages/{i}", f"the open stage `{stage['id']}` has no `rot_days`: a deal "
-                           "forgotten there never goes stale, so nobody is reminded of it",
-                           'add e.g. "rot_days": 14, the days without activity after which to remind')
+            yield _warning(f"/stages/{i}", say(N_("the open stage “%(stage)s” never goes stale (no `rot_days`): "
+                                                  "a deal forgotten there reminds nobody"), stage=stage_name(stage)),
+                           say(N_("set the days without activity after which to remind, e.g. 14")))
 
 
 def _lost_without_reasons(definition: dict) -> Iterator[Finding]:
@@ -86,9 +100,10 @@ def _lost_without_reasons(definition: dict) -> Iterator[Finding]:
         return
     for i, stage in enumerate(definition["stages"]):
         if stage["kind"] == "lost":
-            yield _warning(f"/stages/{i}", f"the lost stage `{stage['id']}` has no reasons to choose from: "
-                           "a deal can only be lost with one of `lost_reasons`, so none can be lost here",
-                           'add `lost_reasons`, e.g. [{"id": "price", "title": "Price too high"}]')
+            yield _warning(f"/stages/{i}", say(N_("the lost stage “%(stage)s” has no reasons to choose from: a "
+                                                  "deal can only be lost with one of `lost_reasons`, so none can "
+                                                  "be lost here"), stage=stage_name(stage)),
+                           say(N_("add lost reasons, e.g. “Price too high”")))
 
 
 def _identical_gates(definition: dict) -> Iterator[Finding]:
@@ -98,9 +113,11 @@ def _identical_gates(definition: dict) -> Iterator[Finding]:
             continue
         key = _canonical(stage["gate"])
         if key in seen:
-            yield _warning(f"/stages/{i}/gate", f"the same gate as /stages/{seen[key]}: gates add up along "
-                           "the path, so this one asks for nothing new and the stage marks no progress",
-                           "ask for what this stage adds, or merge the two stages")
+            yield _warning(f"/stages/{i}/gate", say(N_("the same gate as “%(other)s”: gates add up along the "
+                                                       "path, so this one asks for nothing new and the stage "
+                                                       "marks no progress"),
+                                                    other=stage_name(definition["stages"][seen[key]])),
+                           say(N_("ask for what this stage adds, or merge the two stages")))
         else:
             seen[key] = i
 
@@ -126,9 +143,10 @@ def _unreachable_stages(definition: dict) -> Iterator[tuple[str, Finding]]:
         if found:
             first = found[0]
             yield stage["id"], _warning(
-                where, f"no deal can reach the stage `{stage['id']}`: `{first.name}` cannot meet "
-                f"{_and(first.sources)} at once ({first.why})",
-                "loosen `applies_when`, or the field or gate it clashes with")
+                where, say(N_("no deal can reach the stage “%(stage)s”: `%(field)s` cannot meet %(sources)s at "
+                              "once (%(why)s)"), stage=stage_name(stage), field=first.name,
+                           sources=_and(first.sources), why=first.why),
+                say(N_("loosen `applies_when`, or the field or gate it clashes with")))
 
 
 def _dead_automations(definition: dict, unreachable: set[str]) -> Iterator[Finding]:
@@ -140,18 +158,22 @@ def _dead_automations(definition: dict, unreachable: set[str]) -> Iterator[Findi
         index, stage = stages.get(automation.get("stage", ""), (None, None))
         why = None
         if stage is not None and on in _STAGE_TRIGGERS and stage["id"] in unreachable:
-            why = (f"{here}/stage", f"no deal can reach the stage `{stage['id']}`",
-                   "fix the stage's `applies_when` (see its own warning)")
+            why = (f"{here}/stage", say(N_("no deal can reach the stage “%(stage)s”"), stage=stage_name(stage)),
+                   say(N_("fix the stage's `applies_when` (see its own warning)")))
         elif stage is not None and on == "stage_left" and stage["kind"] != "open" and not reopen:
-            why = (f"{here}/stage", f"deals never leave the {stage['kind']} stage `{stage['id']}`: "
-                   "`transitions.reopen` is false", 'use "on": "' + stage["kind"] + '", or allow reopening')
+            why = (f"{here}/stage", say(N_("deals never leave the closed stage “%(stage)s”: "
+                                           "`transitions.reopen` is false"), stage=stage_name(stage)),
+                   say(N_("trigger on “%(kind)s” instead, or allow reopening"), kind=stage["kind"]))
         elif stage is not None and on == "stale" and (stage["kind"] != "open" or "rot_days" not in stage):
-            why = (f"{here}/stage", f"deals in the stage `{stage['id']}` never go stale: "
-                   + ("closed deals are never stale" if stage["kind"] != "open" else "it has no `rot_days`"),
-                   "give the stage `rot_days`, or pick an open stage")
+            why = (f"{here}/stage", say(N_("deals in the stage “%(stage)s” never go stale: %(why)s"),
+                                        stage=stage_name(stage),
+                                        why=say(N_("closed deals are never stale") if stage["kind"] != "open"
+                                                else N_("it has no `rot_days`"))),
+                   say(N_("give the stage `rot_days`, or pick an open stage")))
         elif on == "field_changed" and automation.get("field") in hidden:
-            why = (f"{here}/field", f"`{automation['field']}` is hidden from every form (`ui.hidden`), "
-                   "so reps never change it", "show the field, or trigger on something reps do")
+            why = (f"{here}/field", say(N_("`%(field)s` is hidden from every form (`ui.hidden`), so reps never "
+                                           "change it"), field=automation["field"]),
+                   say(N_("show the field, or trigger on something reps do")))
         elif "if" in automation:
             conditions = [(f"{here}/if", automation["if"])]
             if stage is not None and on == "stage_entered" and stage["kind"] != "lost":
@@ -160,11 +182,13 @@ def _dead_automations(definition: dict, unreachable: set[str]) -> Iterator[Findi
                     conditions.append((f"/stages/{index}/applies_when", stage["applies_when"]))
             found = contradictions(conditions, definition["fields"])
             if found:
-                why = (f"{here}/if", f"`{found[0].name}` cannot meet {_and(found[0].sources)} at once "
-                       f"({found[0].why})", "loosen `if`, or the field or gate it clashes with")
+                why = (f"{here}/if", say(N_("`%(field)s` cannot meet %(sources)s at once (%(why)s)"),
+                                         field=found[0].name, sources=_and(found[0].sources), why=found[0].why),
+                       say(N_("loosen `if`, or the field or gate it clashes with")))
         if why is not None:
             pointer, reason, hint = why
-            yield _warning(pointer, f"the automation `{automation['id']}` can never fire: {reason}", hint)
+            yield _warning(pointer, say(N_("the automation “%(id)s” can never fire: %(reason)s"),
+                                        id=automation["id"], reason=reason), hint)
 
 
 # --- forms ----------------------------------------------------------------------------------
@@ -179,9 +203,10 @@ def _hidden_fields_asked_for(definition: dict) -> Iterator[Finding]:
     for where, schema in asked:
         for k, name in enumerate(schema.get("required", [])):
             if name in hidden:
-                yield _warning(f"{where}/required/{k}", f"`{name}` is required here but hidden from the "
-                               "forms (`ui.hidden`): a rep cannot fill it in, so deals get stuck",
-                               "show the field, or let the API or an automation require it instead")
+                yield _warning(f"{where}/required/{k}",
+                               say(N_("`%(field)s` is required here but hidden from the forms (`ui.hidden`): a "
+                                      "rep cannot fill it in, so deals get stuck"), field=name),
+                               say(N_("show the field, or let the API or an automation require it instead")))
 
 
 def _canonical(schema: dict) -> str:

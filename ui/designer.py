@@ -1,40 +1,49 @@
 """The funnel designer: edit a draft of a funnel in the browser, then plan and apply it.
 
-For users allowed ``change_funnel`` (admins, by default). A draft starts from an industry
-template or from a funnel's applied version and lives in the store (:mod:`goldsieve.funnels.drafts`).
-Every edit is a small form posted to one endpoint (``op`` says which edit): with htmx the editor
-is swapped in place, lint and the deal-form preview included; without JavaScript the page is
-posted and redirected back. Saving shows the plan of ``goldsieve funnel plan`` and applies
-through :func:`goldsieve.funnels.migration.apply`, the path the command line takes.
+For users allowed ``change_funnel`` (admins, by default). A draft starts blank, from an industry
+template, from an uploaded funnel file or from a funnel's applied version, and lives in the store
+(:mod:`goldsieve.funnels.drafts`). Every edit is a small form posted to one endpoint (``op`` says
+which edit; each part of the funnel has its module: ui/designer_funnel.py, designer_stages.py,
+designer_fields.py, designer_automations.py): with htmx the editor is swapped in place, lint and
+the deal-form preview included; without JavaScript the page is posted and redirected back. A
+draft with errors is kept all the same; saving shows the plan of ``goldsieve funnel plan`` and
+applies through :func:`goldsieve.funnels.migration.apply`, the path the command line takes.
 """
 from __future__ import annotations
 
-from typing import Any
+import json
+from contextlib import contextmanager
+from typing import Any, Iterator
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from goldsieve import locales
 from goldsieve.checking import lint_findings
 from goldsieve.clock import stamp
 from goldsieve.errors import DefinitionError, Forbidden, NotFound
 from goldsieve.funnels import drafts as funnel_drafts
 from goldsieve.funnels import edit as funnel_edit
-from goldsieve.funnels import migration
-from goldsieve.funnels.check import check_definition
+from goldsieve.funnels import edit_fields, migration
+from goldsieve.funnels.check import Finding, check_definition
+from goldsieve.funnels.edit import EditError
 from goldsieve.funnels.model import Funnel
-from goldsieve.plugin_manager import actions, templates
-from goldsieve.schemas import meta_schema
+from goldsieve.plugin_manager import templates
 from goldsieve.web.app import current_runtime
 
-from . import forms
+from . import designer_automations, designer_fields, designer_findings, designer_funnel, designer_stages, forms
 from .deals import respond, wants_fragment
+from .designer_forms import Edits, language_names, say
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
-
+#: The largest funnel file the designer takes (the templates are about 20 kB).
+IMPORT_LIMIT = 1_000_000
 
 
 def now() -> str:
+    """The time a draft is saved at, by the engine's clock."""
     return stamp(current_runtime().engine.clock())
 
 
@@ -47,33 +56,56 @@ def _admins_only():
 # --- starting a draft -------------------------------------------------------------------------
 
 
+def _render_index(status: int = 200, **context: Any) -> Response:
+    context = {"errors": {}, "posted": {}, "findings": [], **context}
+    return respond(render_template(
+        "designer/index.html", funnels=list(current_runtime().funnels),
+        templates=sorted(templates(current_runtime().pm).items()),
+        drafts=funnel_drafts.mine(current_runtime().store, g.user["username"]),
+        languages=language_names(), **context), status)
+
+
 @bp.get("/")
 def index():
-    """The funnels to edit, the templates to start from, and the user's open drafts."""
-    return render_template("designer/index.html", funnels=list(current_runtime().funnels),
-                           templates=sorted(templates(current_runtime().pm).items()),
-                           drafts=funnel_drafts.mine(current_runtime().store, g.user["username"]))
+    """The funnels to edit, the ways to start a new one, and the user's open drafts."""
+    return _render_index()
 
 
 @bp.post("/drafts")
 def start():
-    """Start a draft from ``source`` = ``funnel:<id>`` or ``template:<id>`` (as funnel ``id``)."""
+    """Start a draft: of an applied funnel (``source`` ``funnel:<id>``), or of a new funnel, blank
+    or from a template (``blank``, ``template:<id>``) under the id and titles the form gives."""
     kind, _sep, name = request.form.get("source", "").partition(":")
     if kind == "funnel":
-        base = current_runtime().funnels.get(name)
+        base: Funnel | None = current_runtime().funnels.get(name)
         definition = base.definition
-    elif kind == "template" and name in (available := templates(current_runtime().pm)):
-        definition = {**available[name], "id": request.form.get("id", "").strip() or name}
-        if not funnel_edit.SLUG.match(definition["id"]):
-            return respond(render_template("designer/index.html", funnels=list(current_runtime().funnels),
-                                           templates=sorted(available.items()), drafts=[],
-                                           error=_("A funnel id uses lowercase letters, digits, _ and -.")),
-                           422)
-        base = _applied(definition["id"])
     else:
-        raise NotFound(f"nothing to start a draft from: {kind}:{name}")
-    draft = funnel_drafts.start(current_runtime().store, g.user["username"], definition, base,
-                                f"{kind}:{name}", now())
+        try:
+            definition = designer_funnel.new_definition(request.form)
+        except designer_funnel.StartRefused as refused:
+            return _render_index(422, errors=refused.errors, posted=request.form)
+        base = None
+    return _open(definition, base, f"{kind}:{name}" if name else kind)
+
+
+@bp.post("/imports")
+def upload():
+    """Start a draft from an uploaded funnel file, checked first: a file with errors gets the
+    findings and nothing is kept. A file of an applied funnel's id drafts its next version."""
+    file = request.files.get("file")
+    data = file.read(IMPORT_LIMIT + 1) if file else b""
+    if len(data) > IMPORT_LIMIT:
+        message = _("The file is larger than %(size)s kB.", size=IMPORT_LIMIT // 1000)
+        return _render_index(422, errors={"file": message})
+    definition, found = funnel_drafts.read_upload(data)
+    if definition is None:
+        return _render_index(422, errors={"file": _("The file has errors: nothing was kept.")},
+                             findings=found)
+    return _open(definition, _applied(definition["id"]), "file")
+
+
+def _open(definition: dict, base: Funnel | None, source: str) -> Response:
+    draft = funnel_drafts.start(current_runtime().store, g.user["username"], definition, base, source, now())
     return redirect(url_for("designer.edit", draft_id=draft["id"]), 303)
 
 
@@ -93,101 +125,81 @@ def edit(draft_id: int):
     return respond(render_editor(draft))
 
 
+@bp.get("/drafts/<int:draft_id>/export")
+def export(draft_id: int):
+    """The draft as the funnel file ``goldsieve funnel apply`` would take, to download."""
+    draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
+    body = json.dumps(funnel_drafts.candidate(draft), ensure_ascii=False, indent=2) + "\n"
+    return respond(body, 200, **{"Content-Type": "application/json; charset=utf-8",
+                                 "Content-Disposition": f'attachment; filename="{draft["funnel"]}.json"'})
+
+
 @bp.post("/drafts/<int:draft_id>")
 def change(draft_id: int):
     """Apply one edit (``op``); an edit the draft refuses changes nothing and says why (422)."""
     draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
-    if request.form.get("op") == "discard":
+    op = request.form.get("op", "")
+    if op == "discard":
         funnel_drafts.discard(current_runtime().store, draft_id)
         return redirect(url_for("designer.index"), 303)
-    try:
-        EDITS[request.form.get("op", "")](draft, request.form)
-    except KeyError:
+    if op not in EDITS:
         return respond(render_editor(draft, error=_("Unknown change.")), 422)
-    except funnel_edit.EditError as error:
+    try:
+        note = EDITS[op](draft, request.form)
+    except EditError as error:
         draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
-        return respond(render_editor(draft, error=str(error)), 422)
+        return respond(render_editor(draft, error=say(error)), 422)
     funnel_drafts.save(current_runtime().store, draft, now())
     if wants_fragment():
-        return respond(render_editor(draft))
+        return respond(render_editor(draft, note=note))
+    if note:
+        flash(note)
     return redirect(url_for("designer.edit", draft_id=draft_id), 303)
 
 
-def _condition(form, prefix: str) -> tuple[str, str, str] | None:
-    name = form.get(f"{prefix}_field", "")
-    return (name, form.get(f"{prefix}_op", "equals"), form.get(f"{prefix}_value", "")) if name else None
+EDITS: Edits = {**designer_funnel.EDITS, **designer_stages.EDITS, **designer_fields.EDITS,
+                **designer_automations.EDITS}
 
 
-def _update_stage(draft: dict, form) -> None:
-    stage_id = form.get("stage", "")
-    funnel_edit.update_stage(
-        draft, stage_id, title=form.get("title", ""), probability=form.get("probability", ""),
-        rot_days=form.get("rot_days", ""), required=form.getlist("required"),
-        condition=_condition(form, "gate"), applies_when=_condition(form, "when"),
-        clear_applies_when=form.get("clear_when") == "1")
-    new_id = form.get("new_id", "").strip()
-    if new_id and new_id != stage_id:
-        funnel_edit.rename_stage(draft, stage_id, new_id)
-
-
-def _set_field(new: bool):
-    def edit(draft: dict, form) -> None:
-        funnel_edit.set_field(draft, form.get("name", ""), kind=form.get("type", "string"),
-                              title=form.get("title", ""), options=form.get("options", ""),
-                              required=form.get("required") == "1", new=new)
-    return edit
-
-
-EDITS = {
-    "add_stage": lambda d, f: funnel_edit.add_stage(d, f.get("id", ""), f.get("title", ""),
-                                                    f.get("kind", "open")),
-    "update_stage": _update_stage,
-    "move_up": lambda d, f: funnel_edit.move_stage(d, f.get("stage", ""), -1),
-    "move_down": lambda d, f: funnel_edit.move_stage(d, f.get("stage", ""), 1),
-    "remove_stage": lambda d, f: funnel_edit.remove_stage(d, f.get("stage", ""), f.get("map_to") or None),
-    "split_stage": lambda d, f: funnel_edit.split_stage(d, f.get("stage", ""),
-                                                        f.get("into", "").split(",")),
-    "add_field": _set_field(new=True),
-    "update_field": _set_field(new=False),
-    "remove_field": lambda d, f: funnel_edit.remove_field(d, f.get("name", "")),
-    "add_automation": lambda d, f: funnel_edit.add_automation(
-        d, f.get("id", ""), f.get("on", ""), f.get("stage", ""), f.get("action", ""),
-        f.get("parameter", ""), triggers(), offered_actions()),
-    "remove_automation": lambda d, f: funnel_edit.remove_automation(d, f.get("id", "")),
-}
-
-
-def offered_actions() -> dict[str, str | None]:
-    """The registered actions the designer offers, with the parameter each asks for."""
-    return funnel_edit.designer_actions(actions(current_runtime().pm))
-
-
-def triggers() -> list[str]:
-    """The automation triggers the funnel meta-schema allows."""
-    return list(meta_schema()["$defs"]["automation"]["properties"]["on"]["enum"])
-
-
-def findings(definition: dict) -> list:
-    """``goldsieve check`` on the draft: validation errors, then (if none) the plugins' lint."""
-    found = check_definition(definition)
-    if not any(f.severity == "error" for f in found):
-        found += lint_findings(current_runtime().pm, definition, set(current_runtime().channels))
+def findings(definition: dict) -> list[Finding]:
+    """``goldsieve check`` on the draft: validation errors, then (if none) the plugins' lint, in
+    the page's language where they have one."""
+    with page_language():
+        found = check_definition(definition)
+        if not any(f.severity == "error" for f in found):
+            found += lint_findings(current_runtime().pm, definition, set(current_runtime().channels))
     return found
 
 
-def render_editor(draft: dict, error: str | None = None) -> str:
+@contextmanager
+def page_language() -> Iterator[None]:
+    """The kernel's texts (the check's findings, lint) in the page's language meanwhile."""
+    said = locales.reader.set(str(get_locale()))
+    try:
+        yield
+    finally:
+        locales.reader.reset(said)
+
+
+def render_editor(draft: dict, error: str | None = None, note: str | None = None) -> str:
     candidate = funnel_drafts.candidate(draft)
     found = findings(candidate)
     funnel = None if any(f.severity == "error" for f in found) else Funnel(candidate)
     preview = forms.render(funnel, forms.field_names(funnel), values={},
                            required=forms.schema_required(funnel), prefix="preview") if funnel else None
     context: dict[str, Any] = {
-        "draft": draft, "definition": draft["definition"], "findings": found, "error": error,
+        "draft": draft, "definition": draft["definition"], "findings": found, "error": error, "note": note,
+        "placed": designer_findings.placed(draft["definition"], found),
         "preview": preview, "gate_previews": gate_previews(funnel) if funnel else [],
-        "field_types": funnel_edit.FIELD_TYPES, "operators": funnel_edit.OPERATORS,
-        "kinds": funnel_edit.KINDS, "triggers": triggers(), "actions": offered_actions(),
+        "field_types": edit_fields.FIELD_TYPES, "formats": edit_fields.FORMATS,
+        "widgets": edit_fields.WIDGETS + designer_fields.plugin_widgets(),
+        "choices_of": edit_fields.choices_of, "spare_choices": designer_fields.SPARE_CHOICES,
+        "operators": funnel_edit.OPERATORS, "kinds": funnel_edit.KINDS, "texts_of": funnel_edit.texts_of,
+        "languages": language_names(), "triggers": designer_automations.triggers(),
+        "action_forms": designer_automations.forms(), "recipients": designer_automations.recipients(),
         "simple_rule": funnel_edit.simple_rule, "simple_condition": funnel_edit.simple_condition,
-        "field_kind": _field_kind,
+        "field_kind": _field_kind, "part_label": designer_findings.label,
+        "field_titles": lambda names: designer_findings.field_titles(draft["definition"], names),
     }
     template = "designer/_editor.html" if wants_fragment() else "designer/edit.html"
     return render_template(template, **context)
@@ -223,7 +235,8 @@ def _render_plan(draft: dict, status: int = 200, error: str | None = None) -> Re
     unchanged = draft["base_version"] is not None and \
         draft["definition"] == current_runtime().funnels.get(draft["funnel"], draft["base_version"]).definition
     try:
-        result = migration.plan(current_runtime(), candidate, f"draft {draft['id']}")
+        with page_language():
+            result = migration.plan(current_runtime(), candidate, f"draft {draft['id']}")
     except DefinitionError as problem:
         return respond(render_template("designer/plan.html", draft=draft, plan=None,
                                        problems=problem.findings, unchanged=unchanged,

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..limits import NUMBER_LIMIT, in_range, is_number
+from ..locales import bcp47, localized, reader, say
 from ..schemas import meta_schema
-from .validation import pointer, pointer_part
+from .validation import N_, pointer, pointer_part
 
 if TYPE_CHECKING:  # jsonschema loads when a check runs (see validation.compile_schema)
     from jsonschema import Draft202012Validator
@@ -63,11 +64,19 @@ def read_json(path: str | PathLike[str]) -> tuple[Any, list[Finding]]:
     kind of declared definition (funnels, record types), so they all report a broken file alike.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Finding("", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        data = Path(path).read_bytes()
     except OSError as exc:
         return None, [Finding("", f"cannot read the file: {exc.strerror or exc}")]
+    return parse_json(data)
+
+
+def parse_json(data: bytes) -> tuple[Any, list[Finding]]:
+    """Parse the bytes of a JSON definition file (one read from disk, or uploaded) as
+    :func:`read_json` does: the value (``None`` if unparsable) and what is wrong with the file."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Finding("", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")]
     if text.startswith("\ufeff"):  # what some Windows editors write; json and goldsieve refuse it
         return None, [Finding("", "not valid JSON: the file starts with a byte order mark at line 1, column 1",
                         hint="save the file as UTF-8 without BOM")]
@@ -76,6 +85,9 @@ def read_json(path: str | PathLike[str]) -> tuple[Any, list[Finding]]:
     except json.JSONDecodeError as exc:
         return None, [Finding("", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
                         hint="check the commas, quotes and brackets just before that place")]
+    except RecursionError:
+        return None, [Finding("", "not valid JSON: it nests too deep to read",
+                              hint="a funnel file nests a few levels, not hundreds")]
     except _BadConstant as exc:
         line, column = _position(text, exc.name)
         return None, [Finding("", f"not valid JSON: `{exc.name}` at line {line}, column {column}",
@@ -236,34 +248,43 @@ def _semantic_findings(d: dict[str, Any]) -> Iterator[Finding]:
 def _check_stages(stages: list[dict]) -> Iterator[Finding]:
     yield from duplicate_ids([s["id"] for s in stages], "/stages", "stage")
     kinds = [s["kind"] for s in stages]
-    for kind, why in (("open", "deals need a stage to be worked in"),
-                      ("won", "deals need a stage to be won in"),
-                      ("lost", "deals need a stage to be lost in")):
+    for kind, why in (("open", N_("deals need a stage to be worked in")),
+                      ("won", N_("deals need a stage to be won in")),
+                      ("lost", N_("deals need a stage to be lost in"))):
         if kind not in kinds:
-            yield Finding("/stages", f"no stage has `kind` `{kind}`: {why}",
-                          f'add a stage such as {{"id": "{kind}", "title": "…", "kind": "{kind}"}}'
-                          if kind != "open" else "add the stages a deal goes through")
+            yield Finding("/stages", say(N_("no stage has `kind` `%(kind)s`: %(why)s"), kind=kind, why=say(why)),
+                          say(N_("add a stage of kind %(kind)s"), kind=kind)
+                          if kind != "open" else say(N_("add the stages a deal goes through")))
     last_open = max((i for i, k in enumerate(kinds) if k == "open"), default=-1)
     first_open = kinds.index("open") if "open" in kinds else None
     for i, stage in enumerate(stages):
         here = f"/stages/{i}"
         if stage["kind"] != "open":
             if i < last_open:
-                yield Finding(f"{here}/kind", f"the {stage['kind']} stage `{stage['id']}` comes before open stages",
-                              "put the won and lost stages after the open ones", WARNING)
+                yield Finding(f"{here}/kind", say(N_("the closed stage “%(stage)s” comes before open stages"),
+                                                  stage=stage_name(stage)),
+                              say(N_("put the won and lost stages after the open ones")), WARNING)
             if "rot_days" in stage:
-                yield Finding(f"{here}/rot_days", "a closed deal never goes stale: `rot_days` has no effect here",
-                              None, WARNING)
+                yield Finding(f"{here}/rot_days",
+                              say(N_("a closed deal never goes stale: `rot_days` has no effect here")), None, WARNING)
             expected = {"won": 1, "lost": 0}[stage["kind"]]
             if stage.get("probability", expected) != expected:
-                yield Finding(f"{here}/probability", f"a {stage['kind']} stage's probability is normally {expected}",
-                              None, WARNING)
+                yield Finding(f"{here}/probability",
+                              say(N_("the closed stage “%(stage)s” normally has the probability %(expected)s"),
+                                  stage=stage_name(stage), expected=expected), None, WARNING)
         if stage["kind"] == "lost" and "applies_when" in stage:
-            yield Finding(f"{here}/applies_when", "a deal can always be lost: `applies_when` has no effect here",
-                          None, WARNING)
+            yield Finding(f"{here}/applies_when",
+                          say(N_("a deal can always be lost: `applies_when` has no effect here")), None, WARNING)
         if i == first_open and "applies_when" in stage:
-            yield Finding(f"{here}/applies_when", "every new deal starts in the first open stage, "
-                          "so its `applies_when` has no effect", None, WARNING)
+            yield Finding(f"{here}/applies_when", say(N_("every new deal starts in the first open stage, so its "
+                                                         "`applies_when` has no effect")), None, WARNING)
+
+
+def stage_name(stage: dict[str, Any]) -> str:
+    """A stage as its reader knows it: its title in the reader's language (the command line's
+    ``--lang``, the page's in the designer), else its id."""
+    title = stage.get("title")
+    return (localized(title, bcp47(reader.get() or "en")) if isinstance(title, (str, dict)) else "") or stage["id"]
 
 
 def check_bounds(fields: dict, where: str) -> Iterator[Finding]:

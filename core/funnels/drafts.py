@@ -7,10 +7,13 @@ The draft is a scratch copy, so its edits are not audited; the apply that ships 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from ..errors import NotFound
+from ..limits import MAX_NESTING, nesting, storable_text
 from ..store import Eq, Store
+from .check import Finding, check_definition, parse_json
 from .model import Funnel
 
 TABLE = "funnel_drafts"
@@ -64,3 +67,82 @@ def candidate(draft: dict[str, Any]) -> dict[str, Any]:
     definition["migration"] = {"from_version": draft["base_version"],
                                **({"map": mapping} if mapping else {})}
     return definition
+
+
+# --- what a draft starts from ---------------------------------------------------------------
+
+
+def blank(funnel_id: str, title: str | dict[str, str], closing: dict[str, Any]) -> dict[str, Any]:
+    """A funnel with nothing in it yet but its won and lost stages (``closing``: kind → title):
+    the check then asks for an open stage, which is the consultant's first step anyway."""
+    return {"id": funnel_id, "title": title, "version": 1,
+            "fields": {"type": "object", "properties": {}},
+            "stages": [{"id": kind, "title": closing[kind], "kind": kind} for kind in ("won", "lost")]}
+
+
+def from_template(template: dict[str, Any], funnel_id: str, *, fields: bool = True,
+                  lost_reasons: bool = True, automations: bool = True) -> dict[str, Any]:
+    """A template under the funnel id ``funnel_id``, without the parts the consultant left out.
+
+    Leaving out the fields also drops what only means something with them (gates, ``applies_when``,
+    highlighting, form hints, automation conditions and ``set_field`` actions), so the draft does
+    not start with errors about fields it never asked for.
+    """
+    definition = copy.deepcopy(template)
+    definition["id"] = funnel_id
+    definition.pop("migration", None)
+    if not lost_reasons:
+        definition.pop("lost_reasons", None)
+    if not fields:
+        definition["fields"] = {"type": "object", "properties": {}}
+        for key in ("ui", "highlight"):
+            definition.pop(key, None)
+        for stage in definition["stages"]:
+            stage.pop("gate", None)
+            stage.pop("applies_when", None)
+    kept = []
+    offered = definition.pop("automations", [])
+    for automation in offered if automations else []:
+        if not fields:
+            if automation["on"] == "field_changed":
+                continue
+            automation.pop("if", None)
+            automation["do"] = [step for step in automation["do"] if step.get("action") != "set_field"]
+        if automation["do"]:
+            kept.append(automation)
+    if kept:
+        definition["automations"] = kept
+    return definition
+
+
+def read_upload(data: bytes) -> tuple[dict[str, Any] | None, list[Finding]]:
+    """An uploaded funnel file as a definition to start a draft from, with the findings of
+    ``goldsieve check`` on it; ``None`` when it has errors (then nothing may be kept) or holds
+    what neither store can keep (NUL, a lone surrogate, nesting past the limit)."""
+    definition, found = parse_json(data)
+    if definition is None or any(f.severity == "error" for f in found):
+        return None, found
+    if nesting(definition) > MAX_NESTING:
+        return None, [Finding("", f"the file nests deeper than {MAX_NESTING} levels")]
+    if not all(storable_text(text) for text in _strings(definition)):
+        return None, [Finding("", "the file holds text no store can keep (a NUL or a lone surrogate)",
+                              hint="remove control characters and broken characters")]
+    found += check_definition(definition)
+    if any(f.severity == "error" for f in found):
+        return None, found
+    return json.loads(json.dumps(definition)), found  # plain dicts, no parser bookkeeping
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in ``value``, keys included, without recursion (the nesting is bounded anyway)."""
+    found, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found

@@ -80,3 +80,17 @@ def test_an_unknown_language_is_one_usage_line():
     ({"LANG": "C.UTF-8"}, None), ({"LANG": "POSIX"}, None), ({"LANG": "fr_FR.UTF-8"}, None), ({}, None)])
 def test_the_shells_language_the_posix_way(environ, expected):
     assert from_environment(environ) == expected
+
+
+def test_check_and_lint_speak_the_readers_language_and_name_stages_by_title(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    funnel = ('{"id": "x", "title": "X", "version": 1, "fields": {"type": "object", "properties": {}},'
+              ' "stages": [{"id": "lead", "title": {"en": "Lead", "zh-Hans": "线索"}, "kind": "open",'
+              ' "probability": 0.1}, {"id": "won", "title": "Won", "kind": "won", "rot_days": 3},'
+              ' {"id": "lost", "title": "Lost", "kind": "lost"}], "lost_reasons": [{"id": "p", "title": "P"}]}')
+    (tmp_path / "x.json").write_text(funnel, encoding="utf-8")
+    chinese = CliRunner().invoke(cli, ["--lang", "zh-Hans", "check", "x.json"], env=NO_LANGUAGE)
+    assert "进行中阶段“线索”永远不会停滞" in chinese.output  # lint, with the stage's Chinese title
+    assert "已关闭的商机不会停滞" in chinese.output  # the check's own warning
+    english = CliRunner().invoke(cli, ["check", "x.json"], env=NO_LANGUAGE)
+    assert "the open stage “Lead” never goes stale" in english.output

@@ -97,6 +97,8 @@ ROUTES = {
     "designer.change": PAGE,
     "designer.plan": PAGE,
     "designer.apply": PAGE,
+    "designer.upload": PAGE,
+    "designer.export": PAGE,
     "analytics.index": PAGE,
     "analytics.page": PAGE,
     "analytics.lost_deals": PAGE,

@@ -80,15 +80,17 @@ def test_split_in_the_designer_plans_and_applies_like_the_command_line(
     rep = goldsieve_make_user("rita", "rep")
     deal = deal_at(goldsieve_runtime, rep, "negotiation")
     url = start(admin_browser, "funnel:handmade")
-    assert edit(admin_browser, url, htmx=False, op="split_stage", stage="negotiation",
-                into="bargaining, contract").status_code == 303
+    split = edit(admin_browser, url, htmx=False, op="split_stage", stage="negotiation", into="bargaining, contract")
+    assert split.status_code == 303
+    assert "give contract their titles" in admin_browser.get(url).get_data(as_text=True)  # the note, flashed
     assert edit(admin_browser, url, op="add_field", name="contract_no", type="string",
                 title="Contract number", options="").status_code == 200
     html = edit(admin_browser, url, op="update_stage", stage="contract", title="Contract",
                 new_id="contract", probability="0.8", rot_days="7", required="contract_no").get_data(as_text=True)
     # the default lint still warns about the hand-made funnel, but the split leaves no error
     assert 'id="lint"' in html and 'class="finding-error"' not in html
-    assert 'class="finding-warning"' in html and "/stages/" in html
+    assert 'class="finding-warning"' in html and "/stages/" not in html  # named by title, not pointer
+    assert '<span class="finding-place">Stage “' in html
     assert 'id="preview-contract_no"' in html  # the deal form preview has the new field
     assert 'id="gate-contract-contract_no"' in html  # and so does the contract stage's gate form
     plan = admin_browser.get(url + "/plan").get_data(as_text=True)
@@ -109,10 +111,10 @@ def test_a_stranding_draft_is_refused_and_nothing_is_written(admin_browser, gold
     rep = goldsieve_make_user("rita", "rep")
     deal_at(goldsieve_runtime, rep, "negotiation", title="Stuck")
     url = start(admin_browser, "funnel:handmade")
-    edit(admin_browser, url, op="remove_stage", stage="negotiation", map_to="")
-    plan = admin_browser.get(url + "/plan")
-    assert plan.status_code == 422 and "/automations/0/stage" in plan.get_data(as_text=True)
-    edit(admin_browser, url, op="remove_automation", id="tell-manager")
+    removed = edit(admin_browser, url, op="remove_stage", stage="negotiation", map_to="").get_data(as_text=True)
+    # the automation on the removed stage goes with it, and the page says so
+    assert "The automation tell-manager named the removed stage and was removed with it." in removed
+    assert all(a["id"] != "tell-manager" for a in draft_of(goldsieve_runtime, url)["definition"].get("automations", []))
     plan = admin_browser.get(url + "/plan")
     assert "Stuck" in plan.get_data(as_text=True) and "Save version" not in plan.get_data(as_text=True)
     versions = goldsieve_runtime.store.count("funnel_versions")

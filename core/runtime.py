@@ -29,6 +29,9 @@ from .records.customers import Customers
 from .records.model import load_types
 from .records.pool import PoolSettings
 from .store import Store, open_store
+from .workplace.client import PlatformClient
+from .workplace.config import load_workplace
+from .workplace.platforms import open_clients
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,8 @@ class Runtime:
     token_days: int | None = None
     #: when the assignees of tasks due soon are reminded (``[tasks]``)
     task_reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    #: the clients of the ``[workplace.*]`` platforms (DingTalk, WeCom, Feishu), by name
+    workplace: dict[str, PlatformClient] = field(default_factory=dict)
 
     def refresh_funnels(self) -> None:
         """Load the versions other processes applied since (one keyset query on a small table).
@@ -95,7 +100,7 @@ def open_runtime(
     (``goldsieve_visibility``, ``goldsieve_permission``) with the workspace's configuration.
 
     The channels of ``goldsieve.toml``, and ``[digest]`` (whose channels must be among them),
-    ``[sessions]`` and ``[tokens]`` are checked here, at start-up, not when first used; so are
+    ``[sessions]``, ``[tokens]`` and ``[workplace.*]`` are checked here, at start-up, not when first used; so are
     the record types (``records/*.json``) and ``[pool]``.
     The store is opened last, so a bad funnel, plugin or channel never leaves the store locked.
     """
@@ -107,6 +112,7 @@ def open_runtime(
     reminders = ReminderSettings.from_config(workspace.config, channels)
     sessions, days = SessionPolicy.from_config(workspace.config), token_days(workspace.config)
     types, pool = load_types(workspace.path), PoolSettings.from_config(workspace.config)
+    platforms = load_workplace(workspace.config, workspace.path)
     drafts, broken = read_drafts(
         workspace.funnel_files(),
         lint=lambda d: lint_findings(pm, d, set(channels)))
@@ -137,5 +143,6 @@ def open_runtime(
     runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, customers,
                       Contacts(customers), Activities(engine), seen, schedule, delivery,
                       sessions, days, reminders)
+    runtime.workplace = open_clients(platforms, store, clock)
     runtime.refresh_funnels()  # the versions the first start just recorded
     return runtime

@@ -1,0 +1,102 @@
+"""Signing in with DingTalk, WeCom or Feishu: the redirect to the platform and its callback.
+
+``/login/<platform>`` sends the browser to the platform with a ``state`` that is signed (the
+app's secret key), short-lived and bound to this browser's session by a nonce, so a callback
+that this browser did not start — a forged link, a replayed one — is refused (CSRF of the
+sign-in). The callback is throttled like the password form, per client address; what it opens
+is an ordinary session (:func:`goldsieve.ui.auth.begin_session`). Inside a platform's own
+browser the login page goes there by itself (``auto_platform``), where the platform signs in
+without a click.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+from goldsieve.automation.channels import page_url
+from goldsieve.people.sessions import end_session
+from goldsieve.web.app import current_runtime
+from goldsieve.workplace.signin import sign_in
+
+from .access import public
+from .auth import begin_session, safe_next, same_site_path, throttle
+
+bp = Blueprint("workplace", __name__)
+
+#: how long a sign-in may take between leaving for the platform and coming back
+STATE_SECONDS = 600
+NONCE = "workplace_nonce"
+#: what each platform's own browser says in its User-Agent
+IN_APP = {"dingtalk": ("DingTalk",), "wecom": ("wxwork",), "feishu": ("Lark", "Feishu")}
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="goldsieve.workplace")
+
+
+def _client(platform: str):
+    client = current_runtime().workplace.get(platform)
+    if client is None:
+        abort(404)
+    return client
+
+
+def configured() -> list[str]:
+    """The platforms the login page offers, in a fixed order."""
+    return [name for name in IN_APP if name in current_runtime().workplace]
+
+
+def auto_platform() -> str | None:
+    """The configured platform whose own browser this is, if any."""
+    agent = request.headers.get("User-Agent", "")
+    return next((name for name in configured() if any(mark in agent for mark in IN_APP[name])), None)
+
+
+def _callback_url(platform: str) -> str:
+    path = url_for("workplace.callback", platform=platform)
+    return page_url(current_runtime().workspace.config, path) or url_for(
+        "workplace.callback", platform=platform, _external=True)
+
+
+@bp.get("/login/<platform>")
+@public
+def start(platform: str):
+    client = _client(platform)
+    nonce = secrets.token_urlsafe(16)
+    session[NONCE] = nonce
+    state = _serializer().dumps({"p": platform, "n": nonce, "next": same_site_path(request.args.get("next"))})
+    return redirect(client.authorize_url(_callback_url(platform), state, in_app=auto_platform() == platform))
+
+
+@bp.get("/login/<platform>/callback")
+@public
+def callback(platform: str):
+    client = _client(platform)
+    address = request.remote_addr or "unknown"
+    who = f"{platform}:{address}"  # the callback names no account before the platform is asked
+    wait = throttle().retry_after(who, address)
+    if wait:
+        response = current_app.make_response((render_template(
+            "workplace/refused.html", reason="throttled", wait=wait, platform=platform), 429))
+        response.headers["Retry-After"] = str(wait)
+        return response
+    nonce = session.pop(NONCE, None)
+    try:
+        state = _serializer().loads(request.args.get("state", ""), max_age=STATE_SECONDS)
+    except BadData:
+        state = None
+    if not (isinstance(state, dict) and state.get("p") == platform and nonce
+            and secrets.compare_digest(str(state.get("n")), nonce)):
+        throttle().failed(who, address)
+        return render_template("workplace/refused.html", reason="state", platform=platform), 400
+    runtime = current_runtime()
+    outcome = sign_in(runtime.store, client, request.args.get("code"), address)
+    if outcome.user is None:
+        throttle().failed(who, address)
+        return render_template("workplace/refused.html", reason=outcome.refused, platform=platform), 403
+    throttle().succeeded(who)
+    end_session(runtime.store, session.get("sid"), clock=runtime.engine.clock, action="session_replaced")
+    begin_session(outcome.user["username"], address)
+    return redirect(safe_next(state.get("next")))

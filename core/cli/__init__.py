@@ -6,7 +6,7 @@ commands live in one module per family; importing them registers them on :data:`
 """
 from __future__ import annotations
 
-from . import channels, customers, data, funnels, people, plugins, pool, serving  # noqa: F401  (they register)
+from . import channels, customers, data, funnels, people, plugins, pool, serving, workplace  # noqa: F401  (they register)
 from .base import cli
 
 __all__ = ["cli", "main"]

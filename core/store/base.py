@@ -45,7 +45,7 @@ TABLES = (
     "contacts",
     "saved_views",
     "activities",
-    "workplace_tokens",
+    "workplace_state",
 )
 
 

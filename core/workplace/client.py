@@ -116,7 +116,7 @@ class PlatformClient:
 
     @property
     def token_key(self) -> str:
-        return f"{self.platform}:{next(iter(self.settings.ids.values()))}"
+        return f"token:{self.platform}:{next(iter(self.settings.ids.values()))}"
 
     def token(self) -> str:
         return cached_token(self.store, self.token_key, self.fetch_token, self.clock)

@@ -36,8 +36,8 @@ def test_the_token_is_fetched_once_and_kept_in_the_store_for_every_process(clien
     other = CLIENTS[platform](client.settings, goldsieve_runtime.store, client.clock)  # another process
     other.members("2")
     assert len(fake.seen(TOKEN_PATHS[platform])) == 1
-    [row] = goldsieve_runtime.store.find("workplace_tokens")
-    assert row["key"].startswith(platform) and row["token"] in fake.tokens
+    [row] = goldsieve_runtime.store.find("workplace_state")
+    assert row["key"].startswith(f"token:{platform}:") and row["token"] in fake.tokens
 
 
 def test_a_token_close_to_its_expiry_is_replaced(client, fake, platform, goldsieve_clock):

@@ -92,7 +92,8 @@ def callback(platform: str):
         throttle().failed(who, address)
         return render_template("workplace/refused.html", reason="state", platform=platform), 400
     runtime = current_runtime()
-    outcome = sign_in(runtime.store, client, request.args.get("code"), address)
+    # DingTalk's new sign-in names the code ``authCode``; the others, and its older one, ``code``
+    outcome = sign_in(runtime.store, client, request.args.get("code") or request.args.get("authCode"), address)
     if outcome.user is None:
         throttle().failed(who, address)
         return render_template("workplace/refused.html", reason=outcome.refused, platform=platform), 403

@@ -151,6 +151,8 @@ class FakePlatform:
                         status, body = getattr(fake, route)(seen) if route else (404, {"error": "no route"})
                 data = json.dumps(body, ensure_ascii=False).encode("utf-8")
                 self.send_response(status)
+                if status == 302:
+                    self.send_header("Location", body["location"])
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -167,11 +169,25 @@ class FakePlatform:
     def route(self, method: str, path: str) -> str | None:
         return None
 
+    #: who "consents" on the platform's sign-in page (``authorize``), and the name the platform
+    #: gives the code in the callback
+    consenting: str | None = None
+    code_name = "code"
+
+    def authorize(self, seen: Seen):
+        """The platform's sign-in page, as if ``consenting`` had signed in there: back to the
+        app's callback with a fresh code and the app's own state."""
+        code = self.code_for(self.consenting or "")
+        query = urllib.parse.urlencode({self.code_name: code, "state": seen.query.get("state", "")})
+        return 302, {"location": f"{seen.query['redirect_uri']}?{query}"}
+
 
 class FakeDingTalk(FakePlatform):
     corp = "ding-corp-1"
+    code_name = "authCode"  # DingTalk's callback names the code so
     routes = {
         ("GET", "/gettoken"): "gettoken",
+        ("GET", "/oauth2/auth"): "authorize",
         ("POST", "/v1.0/oauth2/userAccessToken"): "user_access_token",
         ("GET", "/v1.0/contact/users/me"): "users_me",
         ("POST", "/topapi/user/getbyunionid"): "getbyunionid",
@@ -256,6 +272,8 @@ class FakeWeCom(FakePlatform):
     agent = "1000002"
     routes = {
         ("GET", "/cgi-bin/gettoken"): "gettoken",
+        ("GET", "/wwlogin/sso/login"): "authorize",
+        ("GET", "/connect/oauth2/authorize"): "authorize",
         ("GET", "/cgi-bin/auth/getuserinfo"): "getuserinfo",
         ("GET", "/cgi-bin/department/list"): "department_list",
         ("GET", "/cgi-bin/user/list"): "user_list",
@@ -319,6 +337,7 @@ class FakeFeishu(FakePlatform):
         self.user_tokens: dict[str, str] = {}
 
     routes = {
+        ("GET", "/open-apis/authen/v1/authorize"): "authorize",
         ("POST", "/open-apis/auth/v3/tenant_access_token/internal"): "tenant_token",
         ("POST", "/open-apis/auth/v3/app_access_token/internal"): "app_token",
         ("POST", "/open-apis/authen/v1/oidc/access_token"): "oidc_token",

@@ -3,7 +3,9 @@ state bound to the browser, the callback that maps the account by its stored id 
 opens an ordinary session, and every refusal (a clear page, an audit row, the throttle)."""
 from __future__ import annotations
 
+import urllib.error
 import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -182,3 +184,23 @@ def test_an_account_links_to_one_user_only(goldsieve_runtime, platform, lin, gol
     with pytest.raises(ValidationFailed, match="is linked to “lin”"):
         link_account(goldsieve_runtime.store, "mei", platform, "lin-1")
     assert goldsieve_runtime.store.count("audit") == before
+
+
+def test_the_whole_round_trip_through_the_platforms_sign_in_page(web, platform, fake, lin):
+    """The fake's own sign-in page sends the browser back as the platform does (DingTalk: with
+    ``authCode``)."""
+    fake.consenting = "lin-1"
+    location = web.get(f"/login/{platform}?next=/deals").headers["Location"]
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        urllib.request.build_opener(Stay).open(location)
+    except urllib.error.HTTPError as error:
+        back = error.headers["Location"]
+    callback = urllib.parse.urlsplit(back)
+    assert callback.path == f"/login/{platform}/callback"
+    response = web.get(f"{callback.path}?{callback.query}")
+    assert response.status_code == 302 and response.headers["Location"] == "/deals"

@@ -1,0 +1,85 @@
+"""Signing in with DingTalk, WeCom or Feishu in a real browser, in English and Chinese, on the
+desktop and the phone: the login page offers the three beside the password form, and a click
+goes through the platform's (fake) sign-in page and back, signed in."""
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+import pytest
+
+from goldsieve.clock import utc_now
+from goldsieve.people.users import add_user
+from goldsieve.testing import TEST_PASSWORD
+from goldsieve.workplace.signin import link_account
+from goldsieve.workspace import init_workspace
+
+from tests.browser.conftest import LiveServer, check_page, new_page
+from tests.workplace.fakes import FAKES, toml_table
+
+SECRET_ENV = "GOLDSIEVE_BROWSER_WORKPLACE_SECRET"
+
+
+@pytest.fixture(scope="module")
+def workplace_live(tmp_path_factory):
+    """A workspace configured for all three platforms, each at its fake, with Lin linked to all."""
+    from goldsieve.plugins import templates
+
+    template = next(t for t in templates.goldsieve_funnel_templates() if t["id"] == "software")
+    workspace = init_workspace(tmp_path_factory.mktemp("workplace") / "ws", template)
+    fakes = {name: cls(utc_now).__enter__() for name, cls in FAKES.items()}
+    os.environ[SECRET_ENV] = next(iter(fakes.values())).secret
+    config = workspace.path / "goldsieve.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n" + "\n".join(
+        toml_table(name, fake, SECRET_ENV) for name, fake in fakes.items()), encoding="utf-8")
+    try:
+        with LiveServer(workspace.path) as server:
+            store = server.runtime.store
+            add_user(store, "admin", "admin", TEST_PASSWORD)
+            add_user(store, "lin", "rep", TEST_PASSWORD, display_name="林")
+            for name, fake in fakes.items():
+                fake.add_person("lin-1", "林", ["1"])
+                fake.consenting = "lin-1"
+                link_account(store, "lin", name, "lin-1")
+            yield server
+    finally:
+        for fake in fakes.values():
+            fake.__exit__(None)
+        os.environ.pop(SECRET_ENV, None)
+
+
+@pytest.mark.parametrize("form", ["desktop", "phone"])
+@pytest.mark.parametrize("locale, labels", [
+    ("en-US", ["Sign in with DingTalk", "Sign in with WeCom", "Sign in with Feishu"]),
+    ("zh-CN", ["使用钉钉登录", "使用企业微信登录", "使用飞书登录"]),
+])
+def test_the_login_page_offers_the_work_accounts_beside_the_password(chromium, workplace_live, shot, form,
+                                                                     locale, labels):
+    page, guard = new_page(chromium, workplace_live.url, form, locale)
+    try:
+        page.goto("/login")
+        links = page.get_by_role("link")
+        for label in labels:
+            assert links.filter(has_text=label).is_visible()
+        assert page.locator("input[name=password]").is_visible()
+        check_page(page)
+        shot(page, f"login-{form}-{locale}")
+    finally:
+        page.context.close()
+    assert not guard.problems()
+
+
+@pytest.mark.parametrize("platform, label", [("dingtalk", "使用钉钉登录"), ("wecom", "使用企业微信登录"),
+                                             ("feishu", "使用飞书登录")])
+def test_a_click_signs_in_through_the_platform(chromium, workplace_live, shot, platform, label):
+    page, guard = new_page(chromium, workplace_live.url, "phone", "zh-CN")
+    try:
+        page.goto("/login?next=/deals")
+        page.get_by_role("link", name=label).click()
+        page.wait_for_url(workplace_live.url + "/deals")
+        assert page.locator(".whoami").inner_text() == "lin"
+        assert urlsplit(page.url).path == "/deals"
+        shot(page, f"signed-in-{platform}")
+    finally:
+        page.context.close()
+    assert not guard.problems()

@@ -31,6 +31,7 @@ from .records.pool import PoolSettings
 from .store import Store, open_store
 from .workplace.client import PlatformClient
 from .workplace.config import load_workplace
+from .workplace.notices import notice_channels
 from .workplace.platforms import open_clients
 from .workspace import Workspace
 
@@ -144,5 +145,6 @@ def open_runtime(
                       Contacts(customers), Activities(engine), seen, schedule, delivery,
                       sessions, days, reminders)
     runtime.workplace = open_clients(platforms, store, clock)
+    channels.update(notice_channels(runtime.workplace, store))  # the dispatcher's, after the funnels' lint
     runtime.refresh_funnels()  # the versions the first start just recorded
     return runtime

@@ -7,21 +7,39 @@ sign-in). The callback is throttled like the password form, per client address; 
 is an ordinary session (:func:`goldsieve.ui.auth.begin_session`). Inside a platform's own
 browser the login page goes there by itself (``auto_platform``), where the platform signs in
 without a click.
+
+``/account/notices`` is where a person chooses which of their inbox items also reach them
+through a platform their user is linked to (:mod:`goldsieve.workplace.notices`).
 """
 from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from goldsieve.automation.channels import page_url
+from goldsieve.errors import ValidationFailed
 from goldsieve.people.sessions import end_session
 from goldsieve.web.app import current_runtime
+from goldsieve.workplace.notices import KINDS, PREFS, choices, set_preferences
 from goldsieve.workplace.signin import sign_in
 
 from .access import public
 from .auth import begin_session, safe_next, same_site_path, throttle
+from .people_forms import by_field
 
 bp = Blueprint("workplace", __name__)
 
@@ -101,3 +119,23 @@ def callback(platform: str):
     end_session(runtime.store, session.get("sid"), clock=runtime.engine.clock, action="session_replaced")
     begin_session(outcome.user["username"], address)
     return redirect(safe_next(state.get("next")))
+
+
+@bp.route("/account/notices", methods=["GET", "POST"])
+def notices():
+    runtime = current_runtime()
+    user, errors = g.user, {}
+    if request.method == "POST":
+        wanted = {kind: request.form.get(kind, "") for kind in KINDS}
+        wanted.update({key: value for key, value in request.form.items() if key not in KINDS and key != "csrf_token"})
+        try:
+            g.user = set_preferences(runtime.store, user, wanted, runtime.workplace)
+        except ValidationFailed as refused:
+            errors = by_field(refused.violations)
+        else:
+            flash(_("Your notice settings are saved."))
+            return redirect(url_for("workplace.notices"))
+    chosen = request.form if errors else (g.user.get(PREFS) or {})
+    return render_template("workplace/notices.html", kinds=[(kind, label) for kind, (_p, label) in KINDS.items()],
+                           platforms=choices(g.user, runtime.workplace), chosen=chosen, errors=errors), \
+        400 if errors else 200

@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..records.pool import reclaim
+from ..workplace.notices import queue_notices
 from ..workplace.sync import scan_syncs
 from .digest import scan_digests
 from .reminders import scan_reminders
@@ -54,11 +55,12 @@ class Worker:
     def run_once(self, scan: bool = True) -> dict[str, int]:
         """One round: (with ``scan``) mark stale deals and overdue tasks, send the weekly
         digests that are due, send idle customers back to the pool and sync the org charts whose
-        ``sync_hours`` have passed, then deliver everything due now."""
+        ``sync_hours`` have passed; then queue the personal notices of the notifications written
+        since the last round, and deliver everything due now."""
         engine = self.runtime.engine
         now = engine.clock()
         done = {"stale": 0, "overdue": 0, "reminded": 0, "digests": 0, "reclaimed": 0, "synced": 0,
-                "delivered": 0}
+                "noticed": 0, "delivered": 0}
         if scan:
             done.update(stale=scan_stale(engine, now), overdue=scan_overdue(engine, now),
                         reminded=scan_reminders(engine, now, self.runtime.task_reminders,
@@ -68,6 +70,8 @@ class Worker:
             done["reclaimed"] = len(reclaim(self.runtime.customers, now))
             done["synced"] = scan_syncs(self.runtime.store, self.runtime.workplace, now)
             self._last_scan = time.monotonic()
+        done["noticed"] = queue_notices(self.runtime.store, self.runtime.workplace,
+                                        self.runtime.workspace.config, now)
         for _ in range(MAX_ROUNDS):
             delivered = self.runtime.dispatcher.deliver_due(self.name)
             done["delivered"] += delivered

@@ -104,6 +104,11 @@ class PlatformClient:
         """The people directly in ``department`` (all pages)."""
         raise NotImplementedError
 
+    def send_notice(self, external_id: str, title: str, text: str, url: str | None, key: str) -> None:
+        """Send a personal message to the platform's user ``external_id``; ``key`` is the same
+        on every attempt (where the platform drops repeats, it does)."""
+        raise NotImplementedError
+
     def fetch_token(self) -> tuple[str, int]:
         """A new app access token and how many seconds it lasts."""
         raise NotImplementedError

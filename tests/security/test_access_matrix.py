@@ -29,6 +29,7 @@ ROUTES = {
     "auth.set_locale": PUBLIC,
     "workplace.start": PUBLIC,  # /login/<platform>: off to DingTalk, WeCom or Feishu to sign in
     "workplace.callback": PUBLIC,  # its way back, with the signed state
+    "workplace.notices": PAGE,  # /account/notices: which inbox items also go through the work app
     "auth.logout": PAGE,
     "board.show": PAGE,
     "board.column": PAGE,

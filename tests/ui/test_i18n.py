@@ -30,7 +30,8 @@ CATALOGS = ["zh_Hans", "zh_Hant"]
 KERNEL = Path(locales.__file__).resolve().parent
 #: the kernel modules writing texts for a reader through goldsieve.locales (KERNEL_MESSAGES in the Makefile)
 KERNEL_MESSAGES = ["funnels/validation.py", "automation/digest.py", "records/pool.py", "deals/reassign.py", "deals/handover.py",
-                   "deals/task_changes.py", "automation/reminders.py", "workplace/sync.py", "cli/workplace.py"]
+                   "deals/task_changes.py", "automation/reminders.py", "workplace/sync.py", "cli/workplace.py",
+                   "workplace/notices.py"]
 
 
 @pytest.fixture(scope="session", autouse=True)

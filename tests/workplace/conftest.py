@@ -9,6 +9,7 @@ from .fakes import FAKES, toml_table
 
 PLATFORMS = ("dingtalk", "wecom", "feishu")
 SECRET_ENV = "GOLDSIEVE_TEST_WORKPLACE_SECRET"
+BASE_URL = "https://crm.example.com"
 
 
 @pytest.fixture(params=PLATFORMS)
@@ -32,7 +33,7 @@ def workplace_settings() -> dict[str, str]:
 def goldsieve_runtime(goldsieve_workspace, goldsieve_clock, platform, fake, workplace_settings, monkeypatch):
     monkeypatch.setenv(SECRET_ENV, fake.secret)
     config = goldsieve_workspace.path / "goldsieve.toml"
-    config.write_text(config.read_text(encoding="utf-8") + "\n"
+    config.write_text(f'base_url = "{BASE_URL}"\n' + config.read_text(encoding="utf-8") + "\n"
                       + toml_table(platform, fake, SECRET_ENV, **workplace_settings), encoding="utf-8")
     from goldsieve.workspace import Workspace
 

@@ -53,7 +53,7 @@ def test_the_login_page_offers_the_configured_platform_beside_the_password(web, 
 def test_the_redirect_names_the_app_the_callback_and_a_signed_state(web, platform, fake):
     location, query = start(web, platform)
     assert f"{location.scheme}://{location.netloc}" == fake.url and location.path == AUTHORIZE[platform]
-    assert query["redirect_uri"] == f"http://localhost/login/{platform}/callback"
+    assert query["redirect_uri"] == f"https://crm.example.com/login/{platform}/callback"  # base_url
     assert query[{"dingtalk": "client_id", "wecom": "appid", "feishu": "app_id"}[platform]] == fake.key
     assert len(query["state"]) > 40
 

@@ -185,6 +185,15 @@ class PlatformClient:
                                 retryable=True) from None
 
 
+def ident(value: Any) -> str | None:
+    """A platform's id of a person or a department as goldsieve stores it: printable text both
+    stores keep, at most 128 characters; ``None`` (the item is skipped) for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    value = str(value)
+    return value if 0 < len(value) <= 128 and value.isprintable() and storable_text(value) else None
+
+
 def text(value: Any, limit: int = 100) -> str | None:
     """A name or title from a platform as text both stores keep (no NUL, no lone surrogate),
     trimmed and at most ``limit`` characters; ``None`` for anything else."""

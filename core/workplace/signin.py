@@ -19,7 +19,7 @@ from ..errors import ValidationFailed, Violation
 from ..people.users import CLI, find_user, is_active, replace_user
 from ..store import Store
 from ..store.filters import Eq
-from .client import PlatformClient, PlatformError
+from .client import PlatformClient, PlatformError, ident
 
 FIELD = "workplace_ids"
 #: why a sign-in was refused (the page says it in the reader's language)
@@ -51,6 +51,8 @@ def sign_in(store: Store, client: PlatformClient, code: object, address: str) ->
         identity = client.identify(code)
     except PlatformError as error:
         return _refused(store, client, None, NOT_CONFIRMED, address, str(error))
+    if ident(identity.external_id) is None:  # nothing goldsieve could have stored
+        return _refused(store, client, None, NOT_CONFIRMED, address, "an unusable account id")
     user = linked_user(store, platform, identity.external_id)
     if user is None:
         return _refused(store, client, identity.external_id, UNKNOWN, address)

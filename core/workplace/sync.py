@@ -33,7 +33,7 @@ from ..people.teams import UNCHANGED, add_team, find_team, update_team
 from ..people.users import USERNAME, add_user, is_active, set_active, update_user
 from ..store import Store
 from ..store.filters import Eq
-from .client import Department, Member, PlatformClient
+from .client import Department, Member, PlatformClient, ident
 from .signin import FIELD, link_account
 from .tokens import STATE
 
@@ -128,12 +128,12 @@ def _role(client: PlatformClient, member: Member, chain: list[str], names: dict[
 def plan(store: Store, client: PlatformClient) -> Plan:
     """Read the platform's org chart and compare it with the store; writes nothing."""
     platform = client.platform
-    departments = client.departments()
+    departments = [d for d in client.departments() if ident(d.id)]
     members: dict[str, Member] = {}
     leads: dict[str, str] = {}
     for dept_id in [client.root, *(d.id for d in departments)]:
         for member in client.members(dept_id):
-            if member.active:
+            if member.active and ident(member.id):
                 members.setdefault(member.id, member)
                 if dept_id in member.leads:
                     leads.setdefault(dept_id, member.id)

@@ -149,7 +149,7 @@ class FakePlatform:
                     else:
                         route = fake.routes.get((method, parts.path)) or fake.route(method, parts.path)
                         status, body = getattr(fake, route)(seen) if route else (404, {"error": "no route"})
-                data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+                data = json.dumps(body).encode("utf-8")  # \u escapes: a lone surrogate can be sent too
                 self.send_response(status)
                 if status == 302:
                     self.send_header("Location", body["location"])

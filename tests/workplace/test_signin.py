@@ -204,3 +204,13 @@ def test_the_whole_round_trip_through_the_platforms_sign_in_page(web, platform, 
     assert callback.path == f"/login/{platform}/callback"
     response = web.get(f"{callback.path}?{callback.query}")
     assert response.status_code == 302 and response.headers["Location"] == "/deals"
+
+
+def test_an_account_id_no_store_could_keep_is_refused_not_a_crash(web, platform, fake, goldsieve_runtime):
+    fake.add_person("bad\x00id", "NUL", ["1"])
+    _, query = start(web, platform)
+    response = web.get(f"/login/{platform}/callback", query_string={"code": fake.code_for("bad\x00id"),
+                                                                   "state": query["state"]})
+    assert response.status_code == 403
+    [row] = audit(goldsieve_runtime, "workplace_login_refused")
+    assert row["reason"] == "not_confirmed" and "\x00" not in str(row)

@@ -188,3 +188,14 @@ def test_a_sync_on_postgresql(goldsieve_runtime, client, fake, platform):
     org(fake, platform)
     sync(goldsieve_runtime, client)
     assert goldsieve_runtime.store.count("users") == 5 and plan(goldsieve_runtime.store, client).empty
+
+
+def test_ids_no_store_can_keep_are_left_out_and_names_are_cleaned(goldsieve_runtime, client, fake, platform):
+    org(fake, platform)
+    fake.add_person("bad\x00id", "NUL", ["3"])
+    fake.add_person("x" * 200, "Long", ["3"])
+    fake.add_person("ok", "  spaced \ud800 name ", ["3"])
+    sync(goldsieve_runtime, client)
+    users = {u["username"]: u for u in goldsieve_runtime.store.find("users")}
+    assert "ok" in users and users["ok"]["display_name"] == "ok"  # a lone surrogate: the id stands in
+    assert not any("bad" in name or name.startswith("xxx") for name in users)

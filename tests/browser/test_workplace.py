@@ -70,7 +70,7 @@ def test_the_login_page_offers_the_work_accounts_beside_the_password(chromium, w
 
 
 @pytest.mark.parametrize("platform, label", [("dingtalk", "使用钉钉登录"), ("wecom", "使用企业微信登录"),
-                                             ("feishu", "使用飞书登录")])
+                                             ("feishu", "使用飞书登录")], ids=["dingtalk", "wecom", "feishu"])
 def test_a_click_signs_in_through_the_platform(chromium, workplace_live, shot, platform, label):
     page, guard = new_page(chromium, workplace_live.url, "phone", "zh-CN")
     try:
@@ -80,6 +80,34 @@ def test_a_click_signs_in_through_the_platform(chromium, workplace_live, shot, p
         assert page.locator(".whoami").inner_text() == "lin"
         assert urlsplit(page.url).path == "/deals"
         shot(page, f"signed-in-{platform}")
+    finally:
+        page.context.close()
+    assert not guard.problems()
+
+
+@pytest.mark.parametrize("form", ["desktop", "phone"])
+@pytest.mark.parametrize("locale, sign_in, field, choice, saved", [
+    ("en-US", "Sign in with WeCom", "Task reminders", "Inbox and WeCom", "Your notice settings are saved."),
+    ("zh-CN", "使用企业微信登录", "任务提醒", "收件箱和企业微信", "通知设置已保存。"),
+], ids=["en-US", "zh-CN"])
+def test_the_personal_notices_page_saves_a_choice(chromium, workplace_live, shot, form, locale, sign_in, field,
+                                                  choice, saved):
+    page, guard = new_page(chromium, workplace_live.url, form, locale)
+    try:
+        page.goto("/login?next=/inbox")
+        page.get_by_role("link", name=sign_in).click()
+        page.wait_for_url(workplace_live.url + "/inbox")
+        page.get_by_role("link", name="Personal notices" if locale == "en-US" else "个人通知").click()
+        select = page.get_by_label(field)
+        select.select_option(label=choice)
+        check_page(page)
+        shot(page, f"notices-{form}-{locale}")
+        page.locator("form#notices button[type=submit]").click()
+        page.wait_for_url(workplace_live.url + "/account/notices")
+        assert saved in page.locator("body").inner_text()
+        assert page.get_by_label(field).input_value() == "wecom"
+        user = next(u for u in workplace_live.runtime.store.find("users") if u["username"] == "lin")
+        assert user["notices"]["reminders"] == "wecom"
     finally:
         page.context.close()
     assert not guard.problems()

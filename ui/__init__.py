@@ -62,7 +62,8 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
                                    "unread": _unread(), **template_context()})
     for blueprint in (bp, auth.bp, board.bp, deals.bp, customers.bp, admin.bp, admin_users.bp,
                       admin_teams.bp, account.bp, inbox.bp, lead_form.bp, designer.bp, analytics.bp,
-                      digest.bp, api_docs.bp, activities.bp, workplace.bp):
+                      digest.bp, api_docs.bp, activities.bp, workplace.bp,
+                      workplace.admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -8,6 +8,9 @@ is an ordinary session (:func:`goldsieve.ui.auth.begin_session`). Inside a platf
 browser the login page goes there by itself (``auto_platform``), where the platform signs in
 without a click.
 
+``/admin/workplace`` is the admin's sync report: what a sync of a platform's org chart would
+change (the dry run, in the reader's language), and the button that makes the changes.
+
 ``/account/notices`` is where a person chooses which of their inbox items also reach them
 through a platform their user is linked to (:mod:`goldsieve.workplace.notices`).
 """
@@ -27,21 +30,28 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from goldsieve import locales
 from goldsieve.automation.channels import page_url
-from goldsieve.errors import ValidationFailed
+from goldsieve.errors import GoldsieveError, ValidationFailed
 from goldsieve.people.sessions import end_session
 from goldsieve.web.app import current_runtime
+from goldsieve.workplace.client import PlatformError
 from goldsieve.workplace.notices import KINDS, PREFS, choices, set_preferences
 from goldsieve.workplace.signin import sign_in
+from goldsieve.workplace.sync import apply, plan
 
 from .access import public
+from .admin import admins_only
 from .auth import begin_session, safe_next, same_site_path, throttle
 from .people_forms import by_field
 
 bp = Blueprint("workplace", __name__)
+admin_bp = Blueprint("admin_workplace", __name__, url_prefix="/admin/workplace")
+admin_bp.before_request(admins_only)
 
 #: how long a sign-in may take between leaving for the platform and coming back
 STATE_SECONDS = 600
@@ -139,3 +149,45 @@ def notices():
     return render_template("workplace/notices.html", kinds=[(kind, label) for kind, (_p, label) in KINDS.items()],
                            platforms=choices(g.user, runtime.workplace), chosen=chosen, errors=errors), \
         400 if errors else 200
+
+
+def _planned(platform: str):
+    """The plan for ``platform`` and its diff in the page's language, or the platform's refusal."""
+    client = current_runtime().workplace[platform]
+    token = locales.reader.set(str(get_locale()))
+    try:
+        planned = plan(current_runtime().store, client)
+        return planned, planned.lines(), None
+    except PlatformError as error:
+        return None, [], str(error)
+    finally:
+        locales.reader.reset(token)
+
+
+@admin_bp.get("")
+def report():
+    platforms = configured()
+    chosen = request.args.get("platform") if request.args.get("platform") in platforms else None
+    chosen = chosen or (platforms[0] if platforms else None)
+    lines, failure = _planned(chosen)[1:] if chosen else ([], None)
+    return render_template("workplace/sync.html", platforms=platforms, chosen=chosen, lines=lines,
+                           failure=failure), 502 if failure else 200
+
+
+@admin_bp.post("/sync")
+def sync_now():
+    platform = request.form.get("platform")
+    if platform not in configured():
+        abort(400, description=_("Choose one of the configured platforms."))
+    planned, lines, failure = _planned(platform)
+    if planned is None:
+        flash(failure)
+        return redirect(url_for(".report", platform=platform))
+    try:
+        problems = apply(current_runtime().store, current_runtime().workplace[platform], planned)
+    except GoldsieveError as error:  # the store changed meanwhile (a team added by hand): say it, keep what was done
+        problems = [str(error)]
+    flash(_("%(count)s change(s) made.", count=len(lines) - len(problems)))
+    for problem in problems:
+        flash(_("Not done: %(problem)s", problem=problem))
+    return redirect(url_for(".report", platform=platform))

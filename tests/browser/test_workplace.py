@@ -37,6 +37,7 @@ def workplace_live(tmp_path_factory):
             store = server.runtime.store
             add_user(store, "admin", "admin", TEST_PASSWORD)
             add_user(store, "lin", "rep", TEST_PASSWORD, display_name="林")
+            server.fakes = fakes
             for name, fake in fakes.items():
                 fake.add_person("lin-1", "林", ["1"])
                 fake.consenting = "lin-1"
@@ -108,6 +109,38 @@ def test_the_personal_notices_page_saves_a_choice(chromium, workplace_live, shot
         assert page.get_by_label(field).input_value() == "wecom"
         user = next(u for u in workplace_live.runtime.store.find("users") if u["username"] == "lin")
         assert user["notices"]["reminders"] == "wecom"
+    finally:
+        page.context.close()
+    assert not guard.problems()
+
+
+@pytest.mark.parametrize("locale, heading, button, done", [
+    ("en-US", "What a sync with DingTalk would change", "Make these changes", "change(s) made."),
+    ("zh-CN", "与钉钉同步将做的变更", "执行这些变更", "项变更。"),
+], ids=["en-US", "zh-CN"])
+def test_the_admins_sync_report_shows_the_diff_and_syncs(chromium, workplace_live, shot, locale, heading,
+                                                         button, done):
+    dingtalk = workplace_live.fakes["dingtalk"]
+    dept = str(10 + len(dingtalk.departments))
+    dingtalk.add_department(dept, f"销售{dept}部", "1")
+    dingtalk.add_person(f"rep{dept}", f"销售员{dept}", [dept])
+    page, guard = new_page(chromium, workplace_live.url, "desktop", locale)
+    try:
+        page.goto("/login")
+        page.locator("input[name=username]").fill("admin")
+        page.locator("input[name=password]").fill(TEST_PASSWORD)
+        page.locator("form:has(input[name=password]) button[type=submit]").click()
+        page.wait_for_url(workplace_live.url + "/")
+        page.goto("/admin/workplace?platform=dingtalk")
+        assert page.get_by_role("heading", name=heading).is_visible()
+        diff = page.locator(".sync-diff").inner_text()
+        assert f"rep{dept}" in diff and f"dingtalk-{dept}" in diff
+        check_page(page)
+        shot(page, f"sync-report-{locale}")
+        page.get_by_role("button", name=button).click()
+        page.wait_for_url("**/admin/workplace?platform=dingtalk")
+        assert done in page.locator("body").inner_text()
+        assert any(u["username"] == f"rep{dept}" for u in workplace_live.runtime.store.find("users"))
     finally:
         page.context.close()
     assert not guard.problems()

@@ -29,7 +29,9 @@ ROUTES = {
     "auth.set_locale": PUBLIC,
     "workplace.start": PUBLIC,  # /login/<platform>: off to DingTalk, WeCom or Feishu to sign in
     "workplace.callback": PUBLIC,  # its way back, with the signed state
-    "workplace.notices": PAGE,  # /account/notices: which inbox items also go through the work app
+    "workplace.notices": PAGE,
+    "admin_workplace.report": PAGE,  # /admin/workplace: the org sync's dry run, admins only
+    "admin_workplace.sync_now": PAGE,  # /account/notices: which inbox items also go through the work app
     "auth.logout": PAGE,
     "board.show": PAGE,
     "board.column": PAGE,

@@ -3,23 +3,20 @@
 DingTalk, WeCom and Feishu answer most errors with HTTP 200 and a code in the body; each
 platform's client says which codes mean "the access token is invalid or expired" (the token is
 dropped and the request made once more with a new one) and which mean "too many requests" or
-"busy" (worth a retry later). Requests go through the standard library, as the channels' do
+"busy" (worth a retry later). Requests go through the channels' own exchange
 (:mod:`goldsieve.automation.channels`): redirects are not followed, answers are bounded, and no
 error message holds the secret or a token.
 """
 from __future__ import annotations
 
-import http.client
 import json
-import socket
-import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .. import __version__
-from ..automation.channels import _OPENER  # the channels' opener: it follows no redirect
+from ..automation.channels import DeliveryError, exchange
 from ..clock import Clock, utc_now
 from ..errors import GoldsieveError
 from ..limits import storable_text
@@ -166,23 +163,9 @@ class PlatformClient:
 
     def _send(self, req: urllib.request.Request) -> tuple[int, bytes]:
         try:
-            with _OPENER.open(req, timeout=TIMEOUT) as response:
-                return response.status, response.read(MAX_REPLY_BYTES)
-        except urllib.error.HTTPError as error:
-            try:
-                return error.code, error.read(MAX_REPLY_BYTES) if error.fp else b""
-            except OSError:
-                return error.code, b""
-            finally:
-                error.close()
-        except (TimeoutError, socket.timeout):
-            raise PlatformError(f"{self.label}: no answer within {TIMEOUT:g} s", retryable=True) from None
-        except urllib.error.URLError as error:
-            raise PlatformError(f"{self.label}: cannot connect: {type(error.reason).__name__}",
-                                retryable=True) from None
-        except (http.client.HTTPException, OSError) as error:
-            raise PlatformError(f"{self.label}: connection failed: {type(error).__name__}",
-                                retryable=True) from None
+            return exchange(req, TIMEOUT, self.label, limit=MAX_REPLY_BYTES)
+        except DeliveryError as error:  # unreachable: worth another try later
+            raise PlatformError(str(error), retryable=True) from None
 
 
 def ident(value: Any) -> str | None:

@@ -182,7 +182,18 @@ class FakePlatform:
         return 302, {"location": f"{seen.query['redirect_uri']}?{query}"}
 
 
-class FakeDingTalk(FakePlatform):
+class QueryTokenPlatform(FakePlatform):
+    """DingTalk's old API and WeCom: the token in the query, ``errcode`` 40014 / 42001 when bad."""
+
+    def _checked(self, seen: Seen) -> tuple[int, dict] | None:
+        state = self.token_state(seen.query.get("access_token"))
+        if state == "ok":
+            return None
+        return 200, {"errcode": 42001 if state == "expired" else 40014,
+                     "errmsg": "access_token expired" if state == "expired" else "invalid access_token"}
+
+
+class FakeDingTalk(QueryTokenPlatform):
     corp = "ding-corp-1"
     code_name = "authCode"  # DingTalk's callback names the code so
     routes = {
@@ -199,13 +210,6 @@ class FakeDingTalk(FakePlatform):
     def __init__(self, clock):
         super().__init__(clock)
         self.user_tokens: dict[str, str] = {}
-
-    def _checked(self, seen: Seen) -> tuple[int, dict] | None:
-        state = self.token_state(seen.query.get("access_token"))
-        if state == "ok":
-            return None
-        return 200, {"errcode": 42001 if state == "expired" else 40014,
-                     "errmsg": "access_token expired" if state == "expired" else "invalid access_token"}
 
     def gettoken(self, seen: Seen):
         if seen.query.get("appkey") != self.key or seen.query.get("appsecret") != self.secret:
@@ -267,7 +271,7 @@ class FakeDingTalk(FakePlatform):
         return 200, {"errcode": 0, "errmsg": "ok", "task_id": len(self.sent)}
 
 
-class FakeWeCom(FakePlatform):
+class FakeWeCom(QueryTokenPlatform):
     key = "ww-corp-1"
     agent = "1000002"
     routes = {
@@ -279,13 +283,6 @@ class FakeWeCom(FakePlatform):
         ("GET", "/cgi-bin/user/list"): "user_list",
         ("POST", "/cgi-bin/message/send"): "message_send",
     }
-
-    def _checked(self, seen: Seen) -> tuple[int, dict] | None:
-        state = self.token_state(seen.query.get("access_token"))
-        if state == "ok":
-            return None
-        return 200, {"errcode": 42001 if state == "expired" else 40014,
-                     "errmsg": "access_token expired" if state == "expired" else "invalid access_token"}
 
     def gettoken(self, seen: Seen):
         if seen.query.get("corpid") != self.key or seen.query.get("corpsecret") != self.secret:

@@ -86,7 +86,8 @@ def login():
     from .workplace import auto_platform, configured
 
     error = None
-    inside = auto_platform() if request.method == "GET" and not session.get("signed_out") else None
+    waits = request.method != "GET" or session.get("signed_out") or g.user is not None
+    inside = None if waits else auto_platform()
     if inside:  # the platform's own browser: its sign-in needs no click
         return redirect(url_for("workplace.start", platform=inside, next=same_site_path(request.args.get("next"))))
     if request.method == "POST":

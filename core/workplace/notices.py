@@ -3,7 +3,8 @@
 Each user chooses, per kind of inbox item (:data:`KINDS`, told apart by the notification's
 ``key``), whether it also goes to them through one of the platforms their user is linked to
 (``notices`` in the user: kind → platform). The worker reads the notifications written since it
-last looked (a cursor in the ``workplace_state`` table) and, for each one its user wants
+last looked (a cursor in the ``workplace_state`` table, which starts after the newest one the
+first time, so an inbox's past is never sent) and, for each one its user wants
 elsewhere, writes an outbox row in the same transaction that moves the cursor, so each
 notification is queued exactly once however many workers share the store. The outbox delivers
 it like any prepared message (retries with backoff; a quota error waits its turn) through the
@@ -23,7 +24,7 @@ from ..automation.channels import Channel, DeliveryError, Message, message_row, 
 from ..clock import stamp
 from ..errors import ValidationFailed, Violation
 from ..locales import normalize, translations
-from ..people.users import find_user, replace_user
+from ..people.users import find_user, is_active, replace_user
 from ..store import Conflict, Store
 from ..store.filters import Eq
 from .client import PlatformClient, PlatformError
@@ -103,24 +104,29 @@ def queue_notices(store: Store, clients: dict[str, PlatformClient], config: dict
         return 0
     rows = store.find(STATE, Eq("key", CURSOR), limit=1)
     cursor = rows[0] if rows else None
-    fresh = store.find("notifications", after=cursor["last_id"] if cursor else None, limit=BATCH)
+    if cursor is None:  # the first look: what the inbox held before is not news, start after it
+        newest = store.find("notifications", descending=True, limit=1)
+        try:
+            with store.transaction() as txn:
+                txn.insert(STATE, {"key": CURSOR, "last_id": newest[0]["id"] if newest else 0,
+                                   "at": stamp(now), "version": 1})
+        except Conflict:
+            pass
+        return 0
+    fresh = store.find("notifications", after=cursor["last_id"], limit=BATCH)
     if not fresh:
         return 0
     owed = []
     for notification in fresh:
         kind = kind_of(notification)
         user = find_user(store, notification["user"]) if kind else None
-        platform = (user.get(PREFS) or {}).get(kind) if user else None
+        platform = (user.get(PREFS) or {}).get(kind) if user and is_active(user) else None
         if platform and platform in clients and (user.get(FIELD) or {}).get(platform):
             owed.append(_message(notification, user, kind, platform, config))
     try:
         with store.transaction() as txn:
-            moved = {"key": CURSOR, "last_id": fresh[-1]["id"], "at": stamp(now)}
-            if cursor is None:
-                txn.insert(STATE, {**moved, "version": 1})
-            else:
-                txn.replace(STATE, {**cursor, **moved, "version": cursor["version"] + 1},
-                            expect_version=cursor["version"])
+            txn.replace(STATE, {**cursor, "last_id": fresh[-1]["id"], "at": stamp(now),
+                                "version": cursor["version"] + 1}, expect_version=cursor["version"])
             for row in owed:
                 txn.insert("outbox", row)
     except Conflict:

@@ -31,10 +31,11 @@ def lin(goldsieve_runtime, goldsieve_make_user, fake, platform):
 
 
 @pytest.fixture
-def page(goldsieve_app, lin):
+def page(goldsieve_app, goldsieve_runtime, lin):
     goldsieve_app.config["WTF_CSRF_ENABLED"] = True
     browser = Browser(goldsieve_app.test_client())
     assert browser.login("lin").status_code == 302
+    Worker(goldsieve_runtime).run_once(scan=False)  # the worker's first look starts the cursor
     return browser
 
 
@@ -145,3 +146,23 @@ def test_a_quota_error_waits_and_the_retry_sends_it(page, platform, fake, goldsi
     worker.run_once(scan=False)
     assert len(fake.sent) == 1
     assert goldsieve_runtime.store.find("outbox")[0]["status"] == "done"
+
+
+def test_the_inbox_from_before_the_first_look_is_not_sent(goldsieve_runtime, lin, platform, fake):
+    from goldsieve.workplace.notices import set_preferences
+
+    notify(goldsieve_runtime)  # written before the worker ever looked
+    set_preferences(goldsieve_runtime.store, lin, {"reminders": platform}, goldsieve_runtime.workplace)
+    worker = Worker(goldsieve_runtime)
+    assert worker.run_once(scan=False)["noticed"] == 0
+    notify(goldsieve_runtime, key="reminder:8:1")
+    assert worker.run_once(scan=False)["noticed"] == 1 and len(fake.sent) == 1
+
+
+def test_a_deactivated_user_gets_no_notices(page, platform, fake, goldsieve_runtime, goldsieve_user):
+    from goldsieve.people.users import set_active
+
+    page.post("/account/notices", {"reminders": platform})
+    set_active(goldsieve_runtime.store, "lin", False)
+    notify(goldsieve_runtime)
+    assert Worker(goldsieve_runtime).run_once(scan=False)["noticed"] == 0 and not fake.sent

@@ -166,3 +166,13 @@ def test_a_deactivated_user_gets_no_notices(page, platform, fake, goldsieve_runt
     set_active(goldsieve_runtime.store, "lin", False)
     notify(goldsieve_runtime)
     assert Worker(goldsieve_runtime).run_once(scan=False)["noticed"] == 0 and not fake.sent
+
+
+@pytest.mark.parametrize("goldsieve_store_url", ["postgresql"], indirect=True)
+def test_on_postgresql_a_notice_goes_out_once(page, platform, fake, goldsieve_runtime):
+    page.post("/account/notices", {"reminders": platform})
+    notify(goldsieve_runtime)
+    worker = Worker(goldsieve_runtime)
+    assert worker.run_once(scan=False)["noticed"] == 1
+    worker.run_once(scan=False)
+    assert len(fake.sent) == 1

@@ -214,3 +214,13 @@ def test_an_account_id_no_store_could_keep_is_refused_not_a_crash(web, platform,
     assert response.status_code == 403
     [row] = audit(goldsieve_runtime, "workplace_login_refused")
     assert row["reason"] == "not_confirmed" and "\x00" not in str(row)
+
+
+@pytest.mark.parametrize("goldsieve_store_url", ["postgresql"], indirect=True)
+def test_on_postgresql_a_linked_account_signs_in_and_an_unlinked_one_is_refused(web, platform, fake, lin):
+    fake.add_person("nobody", "无名", ["1"])
+    for person, status in (("nobody", 403), ("lin-1", 302)):
+        _, query = start(web, platform)
+        response = web.get(f"/login/{platform}/callback", query_string={"code": fake.code_for(person),
+                                                                       "state": query["state"]})
+        assert response.status_code == status

@@ -157,7 +157,7 @@ class PlatformClient:
         if code in (0, None) and 200 <= status < 300:
             return reply
         said = next((str(reply[k]) for k in ("errmsg", "msg", "message") if k in reply), "")
-        said = " ".join(said.split())[:MAX_QUOTE]
+        said = " ".join(said.replace(self.settings.secret, "***").split())[:MAX_QUOTE]
         raise PlatformError(f"{self.label}: error {code if code not in (0, None) else status}: {said}",
                             code=code, retryable=code in self.later_codes or status == 429 or status >= 500)
 

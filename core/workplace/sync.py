@@ -33,7 +33,7 @@ from ..people.teams import UNCHANGED, add_team, find_team, update_team
 from ..people.users import USERNAME, add_user, is_active, set_active, update_user
 from ..store import Store
 from ..store.filters import Eq
-from .client import Department, Member, PlatformClient, ident
+from .client import Department, Member, PlatformClient, PlatformError, ident
 from .signin import FIELD, link_account
 from .tokens import STATE
 
@@ -137,6 +137,9 @@ def plan(store: Store, client: PlatformClient) -> Plan:
                 members.setdefault(member.id, member)
                 if dept_id in member.leads:
                     leads.setdefault(dept_id, member.id)
+    if not members:  # an app that sees nobody (its visibility scope) must not deactivate everybody
+        raise PlatformError(f"{client.label} lists no members: check the app's visibility scope "
+                            "(通讯录权限范围 / 可见范围); nothing was changed")
     for dept in departments:
         for leader in dept.leaders:
             if leader in members:

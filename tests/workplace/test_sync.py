@@ -13,7 +13,7 @@ from goldsieve.people.teams import add_team, ancestors
 from goldsieve.people.users import issue_token
 from goldsieve.workplace.sync import apply, plan
 
-from .test_clients import org
+from .test_clients import MEMBER_PATHS, org
 
 
 @pytest.fixture
@@ -199,3 +199,36 @@ def test_ids_no_store_can_keep_are_left_out_and_names_are_cleaned(goldsieve_runt
     users = {u["username"]: u for u in goldsieve_runtime.store.find("users")}
     assert "ok" in users and users["ok"]["display_name"] == "ok"  # a lone surrogate: the id stands in
     assert not any("bad" in name or name.startswith("xxx") for name in users)
+
+
+def test_an_org_chart_with_nobody_in_it_deactivates_nobody(goldsieve_runtime, client, fake, platform):
+    from goldsieve.workplace.client import PlatformError
+
+    org(fake, platform)
+    sync(goldsieve_runtime, client)
+    fake.people = []  # the app's visibility scope was narrowed to nothing
+    with pytest.raises(PlatformError, match="lists no members"):
+        plan(goldsieve_runtime.store, client)
+    assert all(u.get("active", True) for u in goldsieve_runtime.store.find("users"))
+
+
+def test_a_platform_message_never_repeats_the_secret(client, fake, platform):
+    from goldsieve.workplace.client import PlatformError
+
+    fake.fail_next(MEMBER_PATHS[platform], 200 if platform != "feishu" else 400,
+                   {"errcode" if platform != "feishu" else "code": 40001,
+                    "errmsg" if platform != "feishu" else "msg": f"bad secret {fake.secret}"})
+    with pytest.raises(PlatformError) as caught:
+        client.members("3")
+    assert fake.secret not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_the_admins_team_tree_shows_the_department_names(goldsieve_runtime, client, fake, platform,
+                                                         goldsieve_app, goldsieve_user):
+    from tests.ui.conftest import Browser
+
+    org(fake, platform)
+    sync(goldsieve_runtime, client)
+    browser = Browser(goldsieve_app.test_client())
+    browser.login("admin")
+    assert "(华东)" in browser.get("/admin/teams").get_data(as_text=True)

@@ -15,6 +15,7 @@ from goldsieve.workplace.signin import link_account
 from goldsieve.workspace import init_workspace
 
 from tests.browser.conftest import LiveServer, check_page, new_page
+from tests.browser.test_accessibility import violations
 from tests.workplace.fakes import FAKES, toml_table
 
 SECRET_ENV = "GOLDSIEVE_BROWSER_WORKPLACE_SECRET"
@@ -64,6 +65,7 @@ def test_the_login_page_offers_the_work_accounts_beside_the_password(chromium, w
             assert links.filter(has_text=label).is_visible()
         assert page.locator("input[name=password]").is_visible()
         check_page(page)
+        assert violations(page) == []
         shot(page, f"login-{form}-{locale}")
     finally:
         page.context.close()
@@ -102,6 +104,7 @@ def test_the_personal_notices_page_saves_a_choice(chromium, workplace_live, shot
         select = page.get_by_label(field)
         select.select_option(label=choice)
         check_page(page)
+        assert violations(page) == []
         shot(page, f"notices-{form}-{locale}")
         page.locator("form#notices button[type=submit]").click()
         page.wait_for_url(workplace_live.url + "/account/notices")
@@ -136,6 +139,7 @@ def test_the_admins_sync_report_shows_the_diff_and_syncs(chromium, workplace_liv
         diff = page.locator(".sync-diff").inner_text()
         assert f"rep{dept}" in diff and f"dingtalk-{dept}" in diff
         check_page(page)
+        assert violations(page) == []
         shot(page, f"sync-report-{locale}")
         page.get_by_role("button", name=button).click()
         page.wait_for_url("**/admin/workplace?platform=dingtalk")

@@ -5,8 +5,8 @@ team's ``workplace_ids``, so a renamed department stays the same team; its name 
 team's ``title``), below the team of its parent department, led by the department's leader.
 Every active member becomes a user, linked by the platform's user id, in the team of their main
 department: someone new is created with the role the declared mapping gives (their job title,
-else their department or one above it, else ``default_role``) and a random password nobody is
-told (they sign in through the platform); someone linked whose name or department changed is
+else their department or one above it, else ``default_role``) and no password (they sign in
+through the platform); someone linked whose name or department changed is
 changed; someone linked who is no longer in the org chart is deactivated, which ends their
 sessions and API tokens. Nothing is deleted, nobody is reactivated, and a team or user that
 no department or member is linked to is left alone. The changes go through the people
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -213,8 +212,7 @@ def apply(store: Store, client: PlatformClient, planned: Plan) -> list[str]:
         if "title" in changes:
             _link_team(store, name, planned.platform, None, actor, title=changes["title"][1])
     for new in planned.new_users:
-        add_user(store, new.username, new.role, secrets.token_urlsafe(30), team=new.team,
-                 display_name=new.member.name, actor=actor)
+        add_user(store, new.username, new.role, None, team=new.team, display_name=new.member.name, actor=actor)
         link_account(store, new.username, planned.platform, new.member.id, actor=actor)
     for username, changes in planned.user_changes.items():
         update_user(store, username, team=changes["team"][1] if "team" in changes else UNCHANGED,

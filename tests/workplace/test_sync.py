@@ -232,3 +232,18 @@ def test_the_admins_team_tree_shows_the_department_names(goldsieve_runtime, clie
     browser = Browser(goldsieve_app.test_client())
     browser.login("admin")
     assert "(华东)" in browser.get("/admin/teams").get_data(as_text=True)
+
+
+def test_people_the_sync_creates_have_no_password_until_an_admin_sets_one(goldsieve_runtime, client, fake,
+                                                                          platform):
+    from goldsieve.people.users import authenticate, set_password
+    from goldsieve.testing import TEST_PASSWORD
+
+    org(fake, platform)
+    sync(goldsieve_runtime, client)
+    store = goldsieve_runtime.store
+    rep0 = next(u for u in store.find("users") if u["username"] == "rep0")
+    assert rep0["password_hash"] is None
+    assert authenticate(store, "rep0", "") is None and authenticate(store, "rep0", "None") is None
+    set_password(store, "rep0", TEST_PASSWORD)
+    assert authenticate(store, "rep0", TEST_PASSWORD)["username"] == "rep0"

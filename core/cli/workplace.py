@@ -20,7 +20,8 @@ def workplace() -> None:
 def _client(runtime, platform: str):
     client = runtime.workplace.get(platform)
     if client is None:
-        fail(f"goldsieve.toml has no [workplace.{platform}] table (docs/workplace.md says what to put there)")
+        fail(_("goldsieve.toml has no [workplace.%(platform)s] table (docs/workplace.md says what to put there)",
+               platform=platform))
     return client
 
 
@@ -63,8 +64,10 @@ def link_command(workspace: Path, username: str, platform: str, account: str | N
     from ..workplace.signin import link_account
 
     if unlink == (account is not None):
-        fail("give the platform's user id (ACCOUNT) to link, or --unlink without one")
+        fail(_("give the platform's user id (ACCOUNT) to link, or --unlink without one"))
     with workspace_runtime(workspace) as runtime:
         _client(runtime, platform)
         link_account(runtime.store, username, platform, None if unlink else account)
-    click.echo(f"{username} unlinked from {platform}." if unlink else f"{username} is {platform} account {account}.")
+    click.echo(_("%(user)s unlinked from %(platform)s.", user=username, platform=platform) if unlink
+               else _("%(user)s is %(platform)s account %(account)s.", user=username, platform=platform,
+                      account=account))

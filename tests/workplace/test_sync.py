@@ -247,3 +247,12 @@ def test_people_the_sync_creates_have_no_password_until_an_admin_sets_one(goldsi
     assert authenticate(store, "rep0", "") is None and authenticate(store, "rep0", "None") is None
     set_password(store, "rep0", TEST_PASSWORD)
     assert authenticate(store, "rep0", TEST_PASSWORD)["username"] == "rep0"
+
+
+def test_the_link_command_speaks_the_readers_language(goldsieve_runtime, goldsieve_workspace, goldsieve_make_user,
+                                                      platform):
+    goldsieve_make_user("mei", "rep")
+    goldsieve_runtime.close()
+    result = CliRunner().invoke(cli, ["--lang", "zh-Hans", "workplace", "link", "mei", platform, "mei-77",
+                                      "-w", str(goldsieve_workspace.path)])
+    assert result.output.strip() == f"mei 已关联 {platform} 账号 mei-77。"

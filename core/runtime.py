@@ -30,6 +30,10 @@ from .records.model import load_types
 from .records.pool import PoolSettings
 from .store import Store, open_store
 from .workdays import Workdays
+from .workplace.client import PlatformClient
+from .workplace.config import load_workplace
+from .workplace.notices import notice_channels
+from .workplace.platforms import open_clients
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -61,6 +65,8 @@ class Runtime:
     token_days: int | None = None
     #: when the assignees of tasks due soon are reminded (``[tasks]``)
     task_reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    #: the clients of the ``[workplace.*]`` platforms (DingTalk, WeCom, Feishu), by name
+    workplace: dict[str, PlatformClient] = field(default_factory=dict)
 
     def refresh_funnels(self) -> None:
         """Load the versions other processes applied since (one keyset query on a small table).
@@ -96,7 +102,7 @@ def open_runtime(
     (``goldsieve_visibility``, ``goldsieve_permission``) with the workspace's configuration.
 
     The channels of ``goldsieve.toml``, and ``[digest]`` (whose channels must be among them),
-    ``[sessions]`` and ``[tokens]`` are checked here, at start-up, not when first used; so are
+    ``[sessions]``, ``[tokens]`` and ``[workplace.*]`` are checked here, at start-up, not when first used; so are
     the record types (``records/*.json``), ``[calendar]`` and ``[pool]``.
     The store is opened last, so a bad funnel, plugin or channel never leaves the store locked.
     Every plugin's ``goldsieve_startup`` is called last, once, with the hooks' context (which has
@@ -111,6 +117,7 @@ def open_runtime(
     sessions, days = SessionPolicy.from_config(workspace.config), token_days(workspace.config)
     workdays = Workdays.from_config(workspace.config)
     types, pool = load_types(workspace.path), PoolSettings.from_config(workspace.config, workdays)
+    platforms = load_workplace(workspace.config, workspace.path)
     drafts, broken = read_drafts(
         workspace.funnel_files(),
         lint=lambda d: lint_findings(pm, d, set(channels)))
@@ -142,6 +149,8 @@ def open_runtime(
     runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, customers,
                       Contacts(customers), Activities(engine), seen, schedule, delivery,
                       sessions, days, reminders)
+    runtime.workplace = open_clients(platforms, store, clock)
+    channels.update(notice_channels(runtime.workplace, store))  # the dispatcher's, after the funnels' lint
     runtime.refresh_funnels()  # the versions the first start just recorded
     try:
         start_plugins(pm)

@@ -65,6 +65,15 @@ proxies = 0             # reverse proxies in front of the app whose X-Forwarded-
 # The address people reach this workspace at: automation's messages link to the deal.
 # base_url = "https://crm.example.com"
 
+# Signing in with DingTalk, WeCom or Feishu, the org sync and personal notices (docs/workplace.md):
+# the app's ids from the platform's console; its secret from the environment or a file, never here.
+# [workplace.dingtalk]
+# app_key = "dingxxxxxxxx"
+# agent_id = "3000000001"            # for work notices
+# secret_env = "DINGTALK_APP_SECRET" # or secret_file = "secrets/dingtalk"
+# roles = { "销售经理" = "manager" }  # job title = role, for people the sync creates
+# sync_hours = 24                    # the worker syncs the org chart this often
+
 # A public lead form at /f/<token>: leads enter the funnel's first stage, created by `as`
 # (a marketing user) and owned by whom the funnel's `assignment` rule picks.
 # [forms.fair]

@@ -37,6 +37,7 @@ from . import (
     inbox,
     lead_form,
     task_forms,  # noqa: F401  (adds the task forms' routes to the deals blueprint)
+    workplace,
 )
 from .i18n import init_i18n, template_context
 from .security import init_security
@@ -63,7 +64,8 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
                                    "unread": _unread(), **template_context()})
     for blueprint in (bp, auth.bp, board.bp, deals.bp, customers.bp, admin.bp, admin_users.bp,
                       admin_teams.bp, account.bp, inbox.bp, lead_form.bp, designer.bp, analytics.bp,
-                      digest.bp, api_docs.bp, activities.bp, calendar_feed.bp):
+                      digest.bp, api_docs.bp, activities.bp, calendar_feed.bp, workplace.bp,
+                      workplace.admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -83,14 +83,21 @@ def begin_session(username: str, client: str, action: str = "login") -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    from .workplace import auto_platform, configured
+
     error = None
+    waits = request.method != "GET" or session.get("signed_out") or g.user is not None
+    inside = None if waits else auto_platform()
+    if inside:  # the platform's own browser: its sign-in needs no click
+        return redirect(url_for("workplace.start", platform=inside, next=same_site_path(request.args.get("next"))))
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         client = request.remote_addr or "unknown"
         wait = throttle().retry_after(username, client)
         if wait:
             response = current_app.make_response((render_template(
-                "login.html", error="throttled", wait=wait, next=same_site_path(request.args.get("next"))), 429))
+                "login.html", error="throttled", wait=wait, next=same_site_path(request.args.get("next")),
+                platforms=configured()), 429))
             response.headers["Retry-After"] = str(wait)
             return response
         user = authenticate(current_runtime().store, username, request.form.get("password", ""))
@@ -107,13 +114,15 @@ def login():
             return redirect(safe_next(request.args.get("next")))
         error = "invalid"
     status = 401 if error else 200
-    return render_template("login.html", error=error, next=same_site_path(request.args.get("next"))), status
+    return render_template("login.html", error=error, next=same_site_path(request.args.get("next")),
+                           platforms=configured()), status
 
 
 @bp.post("/logout")
 def logout():
     end_session(current_runtime().store, session.get("sid"), clock=current_runtime().engine.clock)
     session.clear()
+    session["signed_out"] = True  # inside a platform's browser, the login page then waits for a click
     return redirect(url_for("auth.login"))
 
 

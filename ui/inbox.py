@@ -36,7 +36,8 @@ def show():
     rows = inbox(current_runtime().store, g.user, after=whole_number_param("cursor"), limit=PAGE_SIZE)
     older = rows[-1]["id"] if len(rows) == PAGE_SIZE else None
     return render_template("inbox/page.html", rows=rows, older=older,
-                           unread=unread_count(current_runtime().store, g.user))
+                           unread=unread_count(current_runtime().store, g.user),
+                           workplace_configured=bool(current_runtime().workplace))
 
 
 @bp.get("/inbox/count")

@@ -26,7 +26,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import pluggy
 
@@ -193,27 +193,7 @@ class Channel:
     def _post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
         headers = {"User-Agent": f"goldsieve/{__version__}", **headers}
         req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with _OPENER.open(req, timeout=timeout) as response:
-                return response.status, response.read(MAX_REPLY_BYTES)
-        except urllib.error.HTTPError as error:
-            try:
-                reply = error.read(MAX_REPLY_BYTES) if error.fp else b""
-            except OSError:  # the error page itself stalled or broke off: the status says enough
-                reply = b""
-            finally:
-                error.close()
-            return error.code, reply
-        except (TimeoutError, socket.timeout):
-            raise DeliveryError(f"{self.label}: no answer within {timeout:g} s", retryable=True) from None
-        except urllib.error.URLError as error:
-            if isinstance(error.reason, (TimeoutError, socket.timeout)):
-                raise DeliveryError(f"{self.label}: no answer within {timeout:g} s", retryable=True) from None
-            raise DeliveryError(f"{self.label}: cannot connect: {self.quote(str(error.reason))}",
-                                retryable=True) from None
-        except (http.client.HTTPException, OSError) as error:
-            raise DeliveryError(f"{self.label}: connection failed: {type(error).__name__}",
-                                retryable=True) from None
+        return exchange(req, timeout, self.label, self.quote)
 
     # --- configuration -----------------------------------------------------------------------
 
@@ -264,6 +244,33 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 _OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def exchange(req: urllib.request.Request, timeout: float, label: str,
+             quote: Callable[[str], str] = lambda text: text, limit: int = MAX_REPLY_BYTES) -> tuple[int, bytes]:
+    """Send ``req`` without following redirects; the HTTP status and at most ``limit`` bytes
+    of the answer, whatever the status. A timeout or a connection that fails is a retryable
+    :class:`DeliveryError` named by ``label`` (``quote`` hides credentials in the reason); the
+    one way goldsieve calls another service (the channels, the workplace platforms)."""
+    try:
+        with _OPENER.open(req, timeout=timeout) as response:
+            return response.status, response.read(limit)
+    except urllib.error.HTTPError as error:
+        try:
+            reply = error.read(limit) if error.fp else b""
+        except OSError:  # the error page itself stalled or broke off: the status says enough
+            reply = b""
+        finally:
+            error.close()
+        return error.code, reply
+    except (TimeoutError, socket.timeout):
+        raise DeliveryError(f"{label}: no answer within {timeout:g} s", retryable=True) from None
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, (TimeoutError, socket.timeout)):
+            raise DeliveryError(f"{label}: no answer within {timeout:g} s", retryable=True) from None
+        raise DeliveryError(f"{label}: cannot connect: {quote(str(error.reason))}", retryable=True) from None
+    except (http.client.HTTPException, OSError) as error:
+        raise DeliveryError(f"{label}: connection failed: {type(error).__name__}", retryable=True) from None
 
 
 def page_url(config: dict[str, Any], path: str) -> str | None:

@@ -16,6 +16,8 @@ import time
 from typing import TYPE_CHECKING
 
 from ..records.pool import reclaim
+from ..workplace.notices import queue_notices
+from ..workplace.sync import scan_syncs
 from .digest import scan_digests
 from .reminders import scan_reminders
 from .scanner import scan_overdue, scan_stale
@@ -52,11 +54,13 @@ class Worker:
 
     def run_once(self, scan: bool = True) -> dict[str, int]:
         """One round: (with ``scan``) mark stale deals and overdue tasks, send the weekly
-        digests that are due and send idle customers back to the pool, then deliver everything
-        due now."""
+        digests that are due, send idle customers back to the pool and sync the org charts whose
+        ``sync_hours`` have passed; then queue the personal notices of the notifications written
+        since the last round, and deliver everything due now."""
         engine = self.runtime.engine
         now = engine.clock()
-        done = {"stale": 0, "overdue": 0, "reminded": 0, "digests": 0, "reclaimed": 0, "delivered": 0}
+        done = {"stale": 0, "overdue": 0, "reminded": 0, "digests": 0, "reclaimed": 0, "synced": 0,
+                "noticed": 0, "delivered": 0}
         if scan:
             done.update(stale=scan_stale(engine, now), overdue=scan_overdue(engine, now),
                         reminded=scan_reminders(engine, now, self.runtime.task_reminders,
@@ -64,7 +68,10 @@ class Worker:
             done["digests"] = scan_digests(engine, now, self.runtime.digest_schedule,
                                            self.runtime.digest_delivery)
             done["reclaimed"] = len(reclaim(self.runtime.customers, now))
+            done["synced"] = scan_syncs(self.runtime.store, self.runtime.workplace, now)
             self._last_scan = time.monotonic()
+        done["noticed"] = queue_notices(self.runtime.store, self.runtime.workplace,
+                                        self.runtime.workspace.config, now)
         for _ in range(MAX_ROUNDS):
             delivered = self.runtime.dispatcher.deliver_due(self.name)
             done["delivered"] += delivered

@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (they register)
     plugins,
     pool,
     serving,
+    workplace,
 )
 from .base import cli
 

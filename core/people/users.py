@@ -87,12 +87,14 @@ def _user_named_alike(store: Store, username: str) -> dict[str, Any] | None:
 
 
 def add_user(
-    store: Store, username: str, role: str, password: str, team: str | None = None,
+    store: Store, username: str, role: str, password: str | None, team: str | None = None,
     locale: str | None = None, *, display_name: str | None = None, actor: str | None = None,
 ) -> dict[str, Any]:
     """Create a user; every problem with the input is reported at once, and nothing is written.
 
-    ``actor`` is who does it, for the audit log (``None``: the command line).
+    ``actor`` is who does it, for the audit log (``None``: the command line). ``password=None``
+    makes a user with no password, who signs in only through a workplace platform (the org
+    sync's people) until an admin sets one.
     """
     problems = []
     if not isinstance(username, str) or not USERNAME.match(username):
@@ -106,13 +108,14 @@ def add_user(
         problems.append(Violation("/role", "enum", f"Choose one of: {', '.join(ROLES)}."))
     problems += _team_problems(store, team)
     problems += _display_name_problems(display_name)
-    problems += password_problems(password, username if isinstance(username, str) else "")
+    if password is not None:
+        problems += password_problems(password, username if isinstance(username, str) else "")
     if problems:
         raise ValidationFailed(problems)
     user = {
         "username": username, "role": role, "team": team, "locale": locale,
         "display_name": _clean(display_name), "active": True,
-        "password_hash": _hash(password),
+        "password_hash": None if password is None else _hash(password),
         "created_at": stamp(utc_now()), "version": 1,
     }
     with store.transaction() as txn:
@@ -335,9 +338,9 @@ def authenticate(store: Store, username: str, password: str) -> dict[str, Any] |
     from werkzeug.security import check_password_hash
 
     user = find_user(store, username) if isinstance(username, str) else None
-    stored = user["password_hash"] if user else _dummy_hash()
-    ok = check_password_hash(stored, password if isinstance(password, str) else "")
-    return user if user and ok and is_active(user) else None
+    stored = user.get("password_hash") if user else None  # None: no such user, or no password
+    ok = check_password_hash(stored or _dummy_hash(), password if isinstance(password, str) else "")
+    return user if user and stored and ok and is_active(user) else None
 
 
 def token_digest(token: str) -> str:

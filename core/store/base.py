@@ -45,6 +45,7 @@ TABLES = (
     "contacts",
     "saved_views",
     "activities",
+    "workplace_state",
 )
 
 

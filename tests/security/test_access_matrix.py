@@ -27,6 +27,11 @@ ROUTES = {
     "ui.start": PAGE,
     "auth.login": PUBLIC,
     "auth.set_locale": PUBLIC,
+    "workplace.start": PUBLIC,  # /login/<platform>: off to DingTalk, WeCom or Feishu to sign in
+    "workplace.callback": PUBLIC,  # its way back, with the signed state
+    "workplace.notices": PAGE,
+    "admin_workplace.report": PAGE,  # /admin/workplace: the org sync's dry run, admins only
+    "admin_workplace.sync_now": PAGE,  # /account/notices: which inbox items also go through the work app
     "auth.logout": PAGE,
     "board.show": PAGE,
     "board.column": PAGE,
@@ -185,7 +190,7 @@ def url_for_rule(rule, deal_id: int = 1) -> str:
               "username": "rita", "name": "north", "task_id": 1, "notification_id": 1, "row_id": 1,
               "token": "no-such-lead-form-token", "draft_id": 1, "table": "stages",
               "customer_id": 1, "contact_id": 1, "view_id": 1, "activity_id": 1,
-              "key": "gsc_no-such-calendar-key"}
+              "key": "gsc_no-such-calendar-key", "platform": "dingtalk"}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 
@@ -279,9 +284,10 @@ def test_anonymous_visitors_reach_only_public_routes(app, org):
                 assert response.status_code == 401, where
                 assert "deal-of" not in response.get_data(as_text=True), where
             else:
-                # a lead form token the workspace does not configure, or a calendar key nobody
-                # holds, is 404, like any unknown page
-                unknown = 404 if rule.endpoint in ("leads.form", "calendar.feed") else 200
+                # a lead form token the workspace does not configure, a calendar key nobody holds
+                # or a workplace platform it does not configure is 404, like any unknown page
+                unknown = 404 if rule.endpoint in ("leads.form", "calendar.feed", "workplace.start",
+                                                   "workplace.callback") else 200
                 assert response.status_code in (200, 302, 401 if rule.endpoint == "auth.login" else unknown), where
                 if response.status_code == 302:
                     assert not response.headers["Location"].startswith("/login"), where

@@ -29,6 +29,7 @@ DEFAULT_INDEXES: dict[str, tuple[str, ...]] = {
     "customer_keys": ("key", "customer_id"),
     "contacts": ("customer_id", "data.email", "data.phone"),  # and lead intake's match
     "activities": ("deal_id", "customer_id", "owner"),
+    "workplace_state": ("key",),
 }
 
 #: The ordered indexes a store keeps unless told otherwise: the paths the background work

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..workspace import Workspace
 from .base import cli, fail, workspace_option, workspace_runtime
 from .remote import forwarded
@@ -72,7 +73,7 @@ def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tu
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise click.BadParameter(f"{encoding!r} is not an encoding (try utf-8 or gb18030)",
+        raise click.BadParameter(_("“%(name)s” is not an encoding (try utf-8 or gb18030)", name=encoding),
                                  param_hint="--encoding") from None
     with workspace_runtime(workspace) as rt:
         result = import_csv(rt, csv_file, funnel_id, parse_mappings(mappings), as_user=as_user,
@@ -81,9 +82,12 @@ def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tu
     for line in result.problems:
         click.echo(line, err=True)
     if result.problems:
-        fail(f"{len(result.problems)} problem(s) in {csv_file}; nothing was imported")
-    verb = "would import" if dry_run else "imported"
-    click.echo(f"{verb} {result.count} deals into {funnel_id}")
+        fail(_("%(count)s problem(s) in %(file)s; nothing was imported", count=len(result.problems),
+               file=csv_file))
+    if dry_run:
+        click.echo(_("would import %(count)s deals into %(funnel)s", count=result.count, funnel=funnel_id))
+    else:
+        click.echo(_("imported %(count)s deals into %(funnel)s", count=result.count, funnel=funnel_id))
 
 
 @forwarded

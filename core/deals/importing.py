@@ -5,8 +5,9 @@ a field of the funnel (``--map COLUMN=FIELD`` reads a column into a differently 
 into ``title``/``owner``). Cells are converted by the field's JSON Schema type; an empty cell
 means the field is absent; a text the export protected from spreadsheets (``'=…``) loses its
 quote again. Each row then goes through :meth:`Engine.prepare`, the very check a
-deal created in the app gets, and every problem is reported as ``FILE:LINE: field: message``
-with the line the row starts on (the header is line 1). Only when no row has a problem are the
+deal created in the app gets, and every problem is reported as ``FILE:LINE: Field: message``
+with the line the row starts on (the header is line 1), the field named by its title and the
+problem said by :mod:`goldsieve.funnels.wording`, in the reader's language. Only when no row has a problem are the
 deals written, in a single transaction through :meth:`Engine.insert_new`, each linked to the
 existing customer its ``company`` matches (:func:`~goldsieve.deals.intake.link_customer`).
 """
@@ -18,15 +19,18 @@ import csv
 import gc
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
-from ..errors import Forbidden, GoldsieveError, ValidationFailed
+from .. import locales
+from ..errors import Forbidden, GoldsieveError, ValidationFailed, Violation
+from ..funnels import wording
 from ..funnels.model import Funnel
 from ..limits import read_number
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..people.users import find_user
 from ..store.filters import Eq
 from .exporting import text_of_cell
@@ -56,9 +60,10 @@ def parse_mappings(items: tuple[str, ...]) -> dict[str, str]:
         column, sep, name = item.rpartition("=")
         column, name = column.strip(), name.strip()
         if not sep or not column or not name:
-            raise click.BadParameter(f"{item!r} is not COLUMN=FIELD", param_hint="--map")
+            raise click.BadParameter(_("“%(item)s” is not COLUMN=FIELD", item=item), param_hint="--map")
         if column in mapping:
-            raise click.BadParameter(f"column {column!r} is mapped twice", param_hint="--map")
+            raise click.BadParameter(_("column “%(column)s” is mapped twice", column=column),
+                                     param_hint="--map")
         mapping[column] = name
     return mapping
 
@@ -94,7 +99,8 @@ def import_csv(
     mapping = dict(mapping or {})
 
     def problem(line: int, name: str, message: str) -> None:
-        result.problems.append(f"{path}:{line}: {name}: {message}")
+        said = " ".join(f"{name}: {message}".split())  # one line, whatever a cell held
+        result.problems.append(f"{path}:{line}: {said}")
 
     text = _read_text(path, problem, codecs.lookup(encoding).name)
     if text is None:
@@ -104,18 +110,19 @@ def import_csv(
     try:
         header = next(reader, None)
         if header is None:
-            problem(1, "header", "the file is empty; the first line must name the columns")
+            problem(1, _("header"), _("the file is empty; the first line must name the columns"))
             return result
         columns = _columns(header, mapping, funnel, problem)
         if columns is None:
             return result
         if assign and any(target == "owner" for target, _ in columns):
-            problem(1, "owner", "--assign gives every row its owner by the funnel's rule; "
-                                "drop the owner column")
+            problem(1, "owner", _("--assign gives every row its owner by the funnel's rule; "
+                                  "drop the owner column"))
             return result
         if assign:
             engine.require(user, "intake")
-        bar = (click.progressbar(length=max(text.count("\n") - 1, 1), label=f"Checking {path.name}")
+        bar = (click.progressbar(length=max(text.count("\n") - 1, 1),
+                                 label=_("Checking %(file)s", file=path.name))
                if progress else contextlib.nullcontext())
         with bar, gc_paused():
             line = reader.line_num + 1
@@ -128,12 +135,12 @@ def import_csv(
                         prepared.append(deal)
                 line = reader.line_num + 1
     except csv.Error as error:
-        problem(reader.line_num, "file", f"not readable as CSV: {error}")
+        problem(reader.line_num, _("file"), _("not readable as CSV (%(reason)s)", reason=error))
     if result.problems:
         return result
     if not dry_run and prepared:
         if progress:
-            click.echo(f"Writing {len(prepared)} deals…", err=True)
+            click.echo(_("Writing %(count)s deals…", count=len(prepared)), err=True)
         with gc_paused():
             if assign:
                 insert_assigned(engine, runtime.pm.hook, user, prepared)
@@ -165,12 +172,12 @@ def _acting_user(store, username: str | None) -> dict:
     if username is not None:
         user = find_user(store, username)
         if user is None:
-            raise ImportFailed(f"there is no user {username!r} to import as")
+            raise ImportFailed(_("there is no user “%(name)s” to import as", name=username))
         return user
     admins = store.find("users", Eq("role", "admin"), limit=1)
     if not admins:
-        raise ImportFailed("there is no admin user to record as the importer; "
-                           "add one (`goldsieve users add NAME --role admin`) or pass --as USER")
+        raise ImportFailed(_("there is no admin user to record as the importer; "
+                             "add one (`goldsieve users add NAME --role admin`) or pass --as USER"))
     return admins[0]
 
 
@@ -186,16 +193,17 @@ def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem
     ok = True
     for column in mapping:
         if column not in names:
-            problem(1, column, "--map names a column the file does not have")
+            problem(1, column, _("--map names a column the file does not have"))
             ok = False
     for position, column in enumerate(names, 1):
         if not column:
-            problem(1, f"column {position}", "has no name in the header")
+            problem(1, _("column %(number)s", number=position), _("has no name in the header"))
             ok = False
             continue
         target = mapping.get(column, column)
         if target in seen:
-            problem(1, column, f"feeds “{target}”, which column “{seen[target]}” feeds already")
+            problem(1, column, _("feeds “%(field)s”, which column “%(column)s” feeds already",
+                                 field=target, column=seen[target]))
             ok = False
         seen[target] = column
         if target in SPECIAL:
@@ -204,18 +212,20 @@ def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem
             columns.append((target, _converter(props[target])))
         else:
             known = ", ".join(sorted(props))
-            problem(1, column, f"not a field of funnel {funnel.id} (its fields: {known}); "
-                               "map it with --map COLUMN=FIELD or remove the column")
+            problem(1, column, _("not a field of funnel %(funnel)s (its fields: %(fields)s); "
+                                 "map it with --map COLUMN=FIELD or remove the column",
+                                 funnel=funnel.id, fields=known))
             ok = False
     if "title" not in seen:
-        problem(1, "title", "the file needs a title column (or --map COLUMN=title)")
+        problem(1, "title", _("the file needs a title column (or --map COLUMN=title)"))
         ok = False
     return columns if ok else None
 
 
 def _check_row(engine, user, funnel, columns, row, line, problem) -> dict | None:
     if len(row) > len(columns) and any(cell.strip() for cell in row[len(columns):]):
-        problem(line, "row", f"has {len(row)} cells, the header names {len(columns)} columns")
+        problem(line, _("row"), _("has %(cells)s cells, the header names %(columns)s columns",
+                                  cells=len(row), columns=len(columns)))
         return None
     values: dict[str, Any] = {"title": "", "owner": None}
     data: dict[str, Any] = {}
@@ -230,19 +240,20 @@ def _check_row(engine, user, funnel, columns, row, line, problem) -> dict | None
         try:
             data[name] = convert(cell)
         except ValueError as error:
-            problem(line, name, str(error))
+            problem(line, title_of(funnel, name), str(error))
             failed.add(name)
     try:
         deal = engine.prepare(user, funnel.id, values["title"], data, values["owner"])
     except Forbidden as refused:
-        problem(line, "owner" if values["owner"] not in (None, user["username"]) else "row",
+        problem(line, "owner" if values["owner"] not in (None, user["username"]) else _("row"),
                 str(refused))
         return None
     except ValidationFailed as refused:
         for v in refused.violations:
             name = v.path[len("/data/"):] if v.path.startswith("/data/") else v.path.strip("/")
             if name.split("/")[0] not in failed:  # reported already, as unconvertible
-                problem(line, name or "row", v.message)
+                titled = v if v.title else _titled(v, funnel, name.split("/")[0])
+                problem(line, wording.place(titled) or _("row"), v.message)
         return None
     return None if failed else deal
 
@@ -266,17 +277,35 @@ def _converter(schema: dict) -> Callable[[str], Any]:
     return text_of_cell
 
 
+def title_of(funnel: Funnel, name: str) -> str:
+    """A field as a person knows it: its title in the reader's language, else its name."""
+    schema = funnel.fields_schema.get("properties", {}).get(name)
+    title = schema.get("title") if isinstance(schema, dict) else None
+    return locales.localized(title, locales.bcp47(locales.reader.get() or "en")) if title else name
+
+
+def _titled(violation: Violation, funnel: Funnel, name: str) -> Violation:
+    """A violation of a field (a gate's, which knows no titles) with the funnel's title for it."""
+    schema = funnel.fields_schema.get("properties", {}).get(name)
+    return replace(violation, title=schema.get("title") if isinstance(schema, dict) else None)
+
+
+def _unreadable(cell: str, kind: str) -> ValueError:
+    """A cell that is no value of ``kind`` (a JSON Schema type), said as the engine says it."""
+    return ValueError(wording.said(Violation("", "type", "", kind, cell)))
+
+
 def _number(cell: str) -> int | float:
     value = read_number(cell)
     if value is None:
-        raise ValueError(f"“{cell[:40]}” is not a number")
+        raise _unreadable(cell, "number")
     return value
 
 
 def _integer(cell: str) -> int | float:
     value = read_number(cell, integer=True)
     if value is None:
-        raise ValueError(f"“{cell[:40]}” is not a whole number")
+        raise _unreadable(cell, "integer")
     return value  # an int, or an infinity the engine refuses as beyond the limit
 
 
@@ -286,14 +315,14 @@ def _boolean(cell: str) -> bool:
         return True
     if folded in FALSE:
         return False
-    raise ValueError(f"“{cell}” is not a yes/no value (true/false, yes/no, 1/0)")
+    raise ValueError(_("%(value)s is not a yes/no value (true/false, yes/no, 1/0)", value=wording.show(cell)))
 
 
 def _json(cell: str) -> Any:
     try:
         return json.loads(cell)
     except (ValueError, RecursionError):  # nested past the reader's stack: past any limit too
-        raise ValueError(f"“{cell[:40]}” is not valid JSON") from None
+        raise ValueError(_("%(value)s is not valid JSON", value=wording.show(cell))) from None
 
 
 def _read_text(path: Path, problem, encoding: str) -> str | None:
@@ -304,8 +333,10 @@ def _read_text(path: Path, problem, encoding: str) -> str | None:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         if encoding == "utf-8":
-            problem(line, "file", "not UTF-8 text; save the file as “CSV UTF-8” and import it again, "
-                                  "or give its encoding (--encoding gb18030 for Excel's CSV on Chinese Windows)")
+            problem(line, _("file"), _("not UTF-8 text; save the file as “CSV UTF-8” and import it again, "
+                                       "or give its encoding (--encoding gb18030 for Excel's CSV on "
+                                       "Chinese Windows)"))
         else:
-            problem(line, "file", f"not {encoding} text; give the file's encoding with --encoding")
+            problem(line, _("file"), _("not %(encoding)s text; give the file's encoding with --encoding",
+                                       encoding=encoding))
         return None

@@ -90,7 +90,7 @@ def test_the_cli_merges_and_says_why_it_will_not(goldsieve_runtime, customers, p
     run = CliRunner().invoke
     itself = run(cli, ["customers", "merge", str(second["id"]), "--into", str(second["id"]), "-w", folder])
     assert itself.exit_code == 1
-    assert itself.output.strip() == "Error: /into: A customer cannot be merged into itself."
+    assert itself.output.strip() == "Error: into: A customer cannot be merged into itself."
     as_rep = run(cli, ["customers", "merge", str(second["id"]), "--into", str(first["id"]), "-w", folder,
                        "--as", "rita"])
     assert as_rep.exit_code == 1 and "rita may not merge customers" in as_rep.output

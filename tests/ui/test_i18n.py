@@ -29,7 +29,8 @@ TRANSLATIONS = UI / "translations"
 CATALOGS = ["zh_Hans", "zh_Hant"]
 KERNEL = Path(locales.__file__).resolve().parent
 #: the kernel modules writing texts for a reader through goldsieve.locales (KERNEL_MESSAGES in the Makefile)
-KERNEL_MESSAGES = ["funnels/validation.py", "automation/digest.py", "records/pool.py", "deals/reassign.py", "deals/handover.py",
+KERNEL_MESSAGES = ["funnels/validation.py", "funnels/wording.py", "deals/importing.py", "cli/base.py", "cli/data.py",
+                   "automation/digest.py", "records/pool.py", "deals/reassign.py", "deals/handover.py",
                    "deals/task_changes.py", "automation/reminders.py"]
 
 

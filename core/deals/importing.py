@@ -322,7 +322,7 @@ def _json(cell: str) -> Any:
     try:
         return json.loads(cell)
     except (ValueError, RecursionError):  # nested past the reader's stack: past any limit too
-        raise ValueError(_("%(value)s is not valid JSON", value=wording.show(cell))) from None
+        raise ValueError(wording.said(Violation("", "json", "", None, cell))) from None
 
 
 def _read_text(path: Path, problem, encoding: str) -> str | None:

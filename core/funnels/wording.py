@@ -80,6 +80,8 @@ def said(violation: Violation, locale: str | None = None) -> str:
         if seen:
             return _("%(value)s is not in the expected form", value=shown)
         return _("Enter a value in the expected format.")
+    if code == "json" and seen:  # text a field of lists or fields was given, which JSON cannot read
+        return _("%(value)s is not valid JSON", value=shown)
     if code in BOUNDS and is_number(limit):
         from babel.numbers import format_decimal  # the limit as the reader's locale writes it
 

@@ -313,7 +313,7 @@ def test_the_gate_dialog_speaks_the_page_language(browser, deal, language, expec
     assert absent(page, *expected) == []
     refused = html(browser.post(f"/deals/{deal['id']}/move",
                                 {"to": "offer", "version": "1", "panels": "two", "amount": "5"}), 422)
-    assert ("请输入整数。" if language == "zh-CN" else "請輸入整數。") in refused
+    assert ("“two” 不是整数" if language == "zh-CN" else "“two” 不是整數") in refused
     same = html(browser.post(f"/deals/{deal['id']}/move", {"to": "inquiry", "version": "1"}), 422)
     assert ("该商机已处于“咨询”阶段。" if language == "zh-CN" else "此商機已在「諮詢」階段。") in same
 

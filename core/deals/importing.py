@@ -1,8 +1,8 @@
 """Importing deals from CSV: every row is checked first, then all are written in one go, or none.
 
 A ``title`` column names the deal, an optional ``owner`` column its owner; every other column is
-a field of the funnel (``--map COLUMN=FIELD`` reads a column into a differently named field, or
-into ``title``/``owner``). Cells are converted by the field's JSON Schema type; an empty cell
+a field of the funnel, by its id or its title in any language (``--map COLUMN=FIELD`` reads a
+column into a differently named field, or into ``title``/``owner``). Cells are converted by the field's JSON Schema type; an empty cell
 means the field is absent; a text the export protected from spreadsheets (``'=…``) loses its
 quote again. Each row then goes through :meth:`Engine.prepare`, the very check a
 deal created in the app gets, and every problem is reported as ``FILE:LINE: Field: message``
@@ -187,6 +187,7 @@ Column = tuple[str, Callable[[str], Any] | None]  # target name, converter (None
 def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem) -> list[Column] | None:
     """What each column feeds, or ``None`` when the header itself has problems."""
     props = funnel.fields_schema.get("properties", {})
+    titled = _fields_by_title(props)
     names = [cell.strip() for cell in header]
     columns: list[Column] = []
     seen: dict[str, str] = {}
@@ -201,6 +202,8 @@ def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem
             ok = False
             continue
         target = mapping.get(column, column)
+        if target not in SPECIAL and target not in props:
+            target = titled.get(target.casefold(), target)
         if target in seen:
             problem(1, column, _("feeds “%(field)s”, which column “%(column)s” feeds already",
                                  field=target, column=seen[target]))
@@ -220,6 +223,20 @@ def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem
         problem(1, "title", _("the file needs a title column (or --map COLUMN=title)"))
         ok = False
     return columns if ok else None
+
+
+def _fields_by_title(props: dict) -> dict[str, str]:
+    """Each field by its title in any of its languages, case ignored, so a column headed as the
+    form labels the field (``Email``, ``邮箱``) needs no ``--map``; a title two fields share names
+    neither."""
+    found: dict[str, set[str]] = {}
+    for name, schema in props.items():
+        title = schema.get("title") if isinstance(schema, dict) else None
+        texts = title.values() if isinstance(title, dict) else [title]
+        for text in texts:
+            if isinstance(text, str) and text.strip():
+                found.setdefault(text.strip().casefold(), set()).add(name)
+    return {text: next(iter(names)) for text, names in found.items() if len(names) == 1}
 
 
 def _check_row(engine, user, funnel, columns, row, line, problem) -> dict | None:
@@ -253,7 +270,7 @@ def _check_row(engine, user, funnel, columns, row, line, problem) -> dict | None
             name = v.path[len("/data/"):] if v.path.startswith("/data/") else v.path.strip("/")
             if name.split("/")[0] not in failed:  # reported already, as unconvertible
                 titled = v if v.title else _titled(v, funnel, name.split("/")[0])
-                problem(line, wording.place(titled) or _("row"), v.message)
+                problem(line, wording.place(titled) or _("row"), wording.said(titled))
         return None
     return None if failed else deal
 

@@ -143,3 +143,20 @@ def test_a_usage_error_is_one_line_with_the_way_to_help(workspace, tmp_path, mon
 def test_goldsieve_lang_speaks_before_the_shell_even_for_the_groups_own_options(workspace):
     lines = refused(workspace, {**ENGLISH, "GOLDSIEVE_LANG": "zh-Hans"}, "templates", "--bogus", code=2)
     assert lines == ["错误：没有选项 --bogus（参见 goldsieve templates --help）"]
+
+
+def blocks(text: str) -> list[str]:
+    """The fenced blocks of a Markdown text, in order."""
+    return [block.split("\n", 1)[1] for block in text.split("```")[1::2]]
+
+
+def test_the_problems_docs_import_md_shows_are_what_a_person_sees(workspace, tmp_path, monkeypatch):
+    """docs/import.md's example file and the lines it says come of it, in English and Chinese."""
+    docs = (Path(__file__).parents[2] / "docs" / "import.md").read_text(encoding="utf-8")
+    section = docs.split("## Problems", 1)[1]
+    sample, english, chinese = blocks(section)[:3]
+    monkeypatch.chdir(tmp_path)
+    Path("deals.csv").write_text(sample, encoding="utf-8")
+    for env, expected in ((ENGLISH, english), (CHINESE, chinese)):
+        lines = refused(workspace, env, "import", "deals.csv", "--funnel", "software", "-w", str(workspace))
+        assert lines == expected.splitlines()

@@ -414,3 +414,16 @@ def test_an_imported_cell_with_nul_or_nested_too_deep_is_refused(runtime, tmp_pa
     assert problems[1].startswith(f"{path}:3: Modules: “[[[[") and problems[1].endswith("is not valid JSON")
     assert problems[2] == f"{path}:4: Modules: This nests deeper than 32 levels."
     assert len(problems) == 3 and counts(runtime) == (0, 0)
+
+
+def test_a_column_may_name_its_field_by_title_in_any_language(runtime, tmp_path):
+    """Issue 21, part 3: a column headed as the form labels the field needs no --map."""
+    funnel = runtime.funnels.get(FUNNEL)
+    funnel.fields_schema["properties"]["company"]["title"] = {"en": "Company", "zh-Hans": "客户公司"}
+    path = write_csv(tmp_path, "title,客户公司,EXPECTED AMOUNT,Seats\nA,Acme,5000,3\n")
+    assert import_csv(runtime, path, FUNNEL, {}).problems == []
+    deal = runtime.store.find("deals")[0]
+    assert deal["data"] == {"company": "Acme", "amount": 5000, "seats": 3}
+    again = write_csv(tmp_path, "title,Firma\nB,Beta\n")
+    assert import_csv(runtime, again, FUNNEL, {"Firma": "Company"}).problems == []
+    assert runtime.store.find("deals")[1]["data"] == {"company": "Beta"}

@@ -168,6 +168,11 @@ def fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
+def no_such_user(name: str) -> NoReturn:
+    """Fail: ``--as`` (or another option) names a user the workspace does not have."""
+    fail(_("there is no user “%(name)s”", name=name))
+
+
 def workspace_runtime(workspace: Path) -> "ContextManager[Runtime]":
     """The runtime of the workspace in ``workspace`` (use it as a context manager).
 

@@ -70,7 +70,7 @@ def test_the_cli_prints_each_customer_writes_nothing_in_a_dry_run_and_refuses_an
 
     before = stored()
     unknown = run(cli, ["customers", "from-deals", "-w", folder, "--field", "nope"])
-    assert unknown.exit_code == 2 and "no funnel has a field 'nope'" in unknown.output
+    assert unknown.exit_code == 2 and "no funnel has a field “nope”" in unknown.output
     dry = run(cli, ["customers", "from-deals", "-w", folder, "--field", "company", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert dry.output.splitlines() == ["would create customer ACME Inc. (owner the pool) with 2 deal(s)",

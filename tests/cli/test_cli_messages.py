@@ -4,7 +4,9 @@ traceback, and nothing written. The family of bad inputs goes through ``goldsiev
 command that takes a person's data in bulk; usage errors through click's parsing."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +14,8 @@ from click.testing import CliRunner
 from goldsieve.cli import cli
 from goldsieve.runtime import open_runtime
 from goldsieve.testing import TEST_PASSWORD
-from goldsieve.workspace import Workspace
+from goldsieve.testing.postgres import ENVIRONMENT, scratch_schema, server_url
+from goldsieve.workspace import Workspace, set_store_url
 
 ENGLISH = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8", "GOLDSIEVE_LANG": ""}
 CHINESE = {**ENGLISH, "LANG": "zh_CN.UTF-8"}
@@ -49,14 +52,21 @@ SUMMARY = {"en": "Error: 1 problem(s) in bad.csv; nothing was imported",
            "zh": "错误：bad.csv 中有 1 个问题；未导入任何内容"}
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory) -> Path:
+@pytest.fixture(scope="module", params=["tinydb", "postgresql"])
+def workspace(request, tmp_path_factory) -> Iterator[Path]:
+    """One workspace for the module (the commands are refused: nothing is written to share), on
+    each store."""
     folder = tmp_path_factory.mktemp("messages") / "ws"
     assert CliRunner().invoke(cli, ["init", str(folder)]).exit_code == 0
-    added = CliRunner().invoke(cli, ["users", "add", "ann", "--role", "admin", "-w", str(folder)],
-                               input=TEST_PASSWORD + "\n")
-    assert added.exit_code == 0, added.output
-    return folder
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgresql":
+            if not server_url():
+                pytest.skip(f"set {ENVIRONMENT}=postgresql://… to run it on PostgreSQL")
+            set_store_url(Workspace.load(folder), stack.enter_context(scratch_schema(server_url())))
+        added = CliRunner().invoke(cli, ["users", "add", "ann", "--role", "admin", "-w", str(folder)],
+                                   input=TEST_PASSWORD + "\n")
+        assert added.exit_code == 0, added.output
+        yield folder
 
 
 def refused(folder: Path, env: dict[str, str], *args: str, code: int = 1) -> list[str]:

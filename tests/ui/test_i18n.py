@@ -31,7 +31,8 @@ KERNEL = Path(locales.__file__).resolve().parent
 #: the kernel modules writing texts for a reader through goldsieve.locales (KERNEL_MESSAGES in the Makefile)
 KERNEL_MESSAGES = ["funnels/validation.py", "funnels/wording.py", "deals/importing.py", "cli/base.py", "cli/data.py",
                    "cli/channels.py", "cli/customers.py", "cli/funnels.py", "cli/people.py", "cli/pool.py",
-                   "cli/serving.py",
+                   "cli/serving.py", "people/users.py", "funnels/registry.py", "records/customers.py",
+                   "deals/engine.py", "workspace.py", "analytics/windows.py",
                    "automation/digest.py", "records/pool.py", "deals/reassign.py", "deals/handover.py",
                    "deals/task_changes.py", "automation/reminders.py"]
 

@@ -170,3 +170,24 @@ def test_the_problems_docs_import_md_shows_are_what_a_person_sees(workspace, tmp
     for env, expected in ((ENGLISH, english), (CHINESE, chinese)):
         lines = refused(workspace, env, "import", "deals.csv", "--funnel", "software", "-w", str(workspace))
         assert lines == expected.splitlines()
+
+
+@pytest.mark.parametrize("args, chinese", [
+    (("teams", "add", "east", "--manager", "bob"), "错误：manager: 没有用户 “bob”。"),
+    (("users", "set", "carol", "--role", "rep"), "错误：username: 没有用户 “carol”。"),
+    (("import", "bad.csv", "--funnel", "nope"), "错误：找不到漏斗 nope"),
+    (("report", "--funnel", "software", "--from", "2026-13-01"), "错误：from: “2026-13-01” 不是 2026-10-01 这样的日期"),
+    (("export", "--as", "ghost"), "错误：没有用户 “ghost”"),
+], ids=["unknown manager", "unknown user", "unknown funnel", "bad day", "unknown --as"])
+def test_the_kernels_first_refusals_are_one_line_in_the_readers_language(workspace, tmp_path, monkeypatch,
+                                                                          args, chinese):
+    """What the README's walk-through meets when a name is mistyped, said in Chinese."""
+    monkeypatch.chdir(tmp_path)
+    Path("bad.csv").write_text("title\nA\n", encoding="utf-8")
+    assert refused(workspace, CHINESE, *args, "-w", str(workspace)) == [chinese]
+
+
+def test_a_folder_that_is_no_workspace_is_one_line_in_the_readers_language(workspace, tmp_path):
+    lines = refused(workspace, CHINESE, "users", "list", "-w", str(tmp_path / "nowhere"))
+    assert lines == [f"错误：{tmp_path / 'nowhere'} 不是 goldsieve 工作区（没有 goldsieve.toml）；"
+                     "请用 `goldsieve init DIR` 创建一个"]

@@ -54,7 +54,7 @@ assets: $(VENDOR) $(TEST_VENDOR) $(CATALOGS:.po=.mo)
 # or marked fuzzy (tests/ui/test_i18n.py fails while a string has no translation).
 # KERNEL_MESSAGES: the kernel modules that write texts for a reader (goldsieve.locales); the test
 # extracts the same list.
-KERNEL_MESSAGES := plugins/lint.py core/funnels/check.py core/funnels/validation.py core/funnels/edit.py core/funnels/edit_fields.py core/funnels/edit_automations.py core/automation/digest.py core/analytics/figures.py core/records/pool.py core/deals/reassign.py core/deals/handover.py core/deals/task_changes.py core/automation/reminders.py core/workplace/sync.py core/cli/workplace.py core/workplace/notices.py
+KERNEL_MESSAGES := plugins/lint.py core/funnels/check.py core/funnels/validation.py core/funnels/edit.py core/funnels/edit_fields.py core/funnels/edit_automations.py core/automation/digest.py core/analytics/figures.py core/records/pool.py core/deals/reassign.py core/deals/handover.py core/deals/task_changes.py core/automation/reminders.py core/workplace/sync.py core/cli/workplace.py core/workplace/notices.py core/funnels/wording.py core/deals/importing.py core/cli/base.py core/cli/data.py core/cli/channels.py core/cli/customers.py core/cli/funnels.py core/cli/people.py core/cli/pool.py core/cli/serving.py core/people/users.py core/funnels/registry.py core/records/customers.py core/deals/engine.py core/workspace.py core/analytics/windows.py core/spreadsheets.py core/records/importing.py
 messages: | $(BIN)/goldsieve
 	$(BIN)/pybabel -q extract -F ui/babel.cfg --project=goldsieve --copyright-holder="the goldsieve authors" -w 100 -o ui/translations/messages.pot ui/ $(KERNEL_MESSAGES)
 	$(BIN)/pybabel update -w 100 -i ui/translations/messages.pot -d ui/translations --ignore-obsolete

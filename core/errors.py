@@ -8,16 +8,36 @@ from typing import Any
 from .locales import localized
 
 
+class _Unseen:
+    """The value of a violation that was not kept (a refusal read back from an event)."""
+
+    def __repr__(self) -> str:
+        return "UNSEEN"
+
+
+#: :attr:`Violation.value` when the refused value is not known
+UNSEEN: Any = _Unseen()
+
+
 @dataclass(frozen=True)
 class Violation:
-    """One reason a request was refused: where (a JSON pointer into the request), what, why."""
+    """One reason a request was refused: where (a JSON pointer into the request), what, why.
+
+    ``limit``, ``value`` and ``title`` are what :func:`goldsieve.funnels.wording.said` needs to
+    say the refusal again in another language (a page's, a command line's); they are not part of
+    the API's error shape.
+    """
 
     path: str
     code: str
     message: str
-    #: the bound that was broken (``minimum``'s number, ``maxLength``'s length…), so a page can
-    #: say it again in its own language; not part of the API's error shape
+    #: the rule that was broken: ``minimum``'s number, ``maxLength``'s length, a ``format``'s
+    #: name, the allowed choices of an ``enum``, the types a ``type`` wants
     limit: Any = field(default=None, compare=False)
+    #: the refused value itself (:data:`UNSEEN` when not known)
+    value: Any = field(default=UNSEEN, compare=False)
+    #: the title of the field the path is about, as declared (a text or a text per language)
+    title: Any = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, str]:
         return {"path": self.path, "code": self.code, "message": self.message}

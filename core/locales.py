@@ -61,9 +61,12 @@ def N_(message: str) -> str:
     return message
 
 
-def say(message: str, **params: object) -> str:
-    """``message`` (a msgid, ``%(name)s`` placeholders) in the reader's language, filled in."""
-    text = translations(reader.get() or "en").gettext(message)
+def say(message: str, /, locale: str | None = None, **params: object) -> str:
+    """``message`` (a msgid, ``%(name)s`` placeholders) in ``locale``, by default the reader's
+    language, filled in."""
+    if not message:  # gettext's "" is the catalog's header
+        return message
+    text = translations(locale or reader.get() or "en").gettext(message)
     return text % params if params else text
 
 

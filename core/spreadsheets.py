@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from .limits import read_number
+from .locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 
 TRUE = {"true", "yes", "y", "1"}
 FALSE = {"false", "no", "n", "0"}
@@ -41,7 +42,8 @@ class Problems:
     lines: list[str] = field(default_factory=list)
 
     def __call__(self, line: int, name: str, message: str) -> None:
-        self.lines.append(f"{self.path}:{line}: {name}: {message}")
+        said = " ".join(f"{name}: {message}".split())  # one line, whatever a cell held
+        self.lines.append(f"{self.path}:{line}: {said}")
 
     def __bool__(self) -> bool:
         return bool(self.lines)
@@ -55,10 +57,12 @@ def read_text(path: Path, problem: Callable[[int, str, str], None], encoding: st
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         if encoding == "utf-8":
-            problem(line, "file", "not UTF-8 text; save the file as “CSV UTF-8” and import it again, "
-                                  "or give its encoding (--encoding gb18030 for Excel's CSV on Chinese Windows)")
+            problem(line, _("file"), _("not UTF-8 text; save the file as “CSV UTF-8” and import it again, "
+                                       "or give its encoding (--encoding gb18030 for Excel's CSV on "
+                                       "Chinese Windows)"))
         else:
-            problem(line, "file", f"not {encoding} text; give the file's encoding with --encoding")
+            problem(line, _("file"), _("not %(encoding)s text; give the file's encoding with --encoding",
+                                       encoding=encoding))
         return None
 
 
@@ -74,20 +78,22 @@ def csv_rows(text: str, problem: Callable[[int, str, str], None]) -> Iterator[tu
                 yield line, row
             line = reader.line_num + 1
     except csv.Error as error:
-        problem(reader.line_num, "file", f"not readable as CSV: {error}")
+        problem(reader.line_num, _("file"), _("not readable as CSV (%(reason)s)", reason=error))
 
 
 def overflow(row: list[str], width: int) -> str | None:
     """What is wrong with a row holding text beyond the header's ``width`` columns, if it does."""
     if len(row) > width and any(cell.strip() for cell in row[width:]):
-        return f"has {len(row)} cells, the header names {width} columns"
+        return _("has %(cells)s cells, the header names %(columns)s columns", cells=len(row), columns=width)
     return None
 
 
 def read_cells(columns: list[tuple[str, Callable[[str], Any]]], row: list[str], line: int,
-               problem: Callable[[int, str, str], None]) -> tuple[dict[str, Any], set[str]]:
+               problem: Callable[[int, str, str], None], word: Callable[[ValueError], str] = str
+               ) -> tuple[dict[str, Any], set[str]]:
     """The row's cells that are not empty, each read by its column's reader, by the name the
-    column feeds; a cell that cannot be read is reported and its name listed as failed."""
+    column feeds; a cell that cannot be read is reported (in ``word``'s words) and its name
+    listed as failed."""
     read: dict[str, Any] = {}
     failed: set[str] = set()
     for (target, reader), cell in zip(columns, row):
@@ -97,9 +103,19 @@ def read_cells(columns: list[tuple[str, Callable[[str], Any]]], row: list[str], 
         try:
             read[target] = reader(cell)
         except ValueError as error:
-            problem(line, target, str(error))
+            problem(line, target, word(error))
             failed.add(target)
     return read, failed
+
+
+class Unreadable(ValueError):
+    """A cell that is no value of ``kind`` (``number``, ``integer``, ``boolean``, ``json``): its
+    message is English; an importer that speaks the reader's language words it from ``cell`` and
+    ``kind`` (:func:`goldsieve.deals.importing`)."""
+
+    def __init__(self, cell: str, kind: str, message: str):
+        super().__init__(message)
+        self.cell, self.kind = cell, kind
 
 
 def converter(schema: dict) -> Callable[[str], Any]:
@@ -126,14 +142,14 @@ def converter(schema: dict) -> Callable[[str], Any]:
 def _number(cell: str) -> int | float:
     value = read_number(cell)
     if value is None:
-        raise ValueError(f"“{cell[:40]}” is not a number")
+        raise Unreadable(cell, "number", f"“{cell[:40]}” is not a number")
     return value
 
 
 def _integer(cell: str) -> int | float:
     value = read_number(cell, integer=True)
     if value is None:
-        raise ValueError(f"“{cell[:40]}” is not a whole number")
+        raise Unreadable(cell, "integer", f"“{cell[:40]}” is not a whole number")
     return value  # an int, or an infinity the checks refuse as beyond the limit
 
 
@@ -144,14 +160,14 @@ def boolean(cell: str) -> bool:
         return True
     if folded in FALSE:
         return False
-    raise ValueError(f"“{cell}” is not a yes/no value (true/false, yes/no, 1/0)")
+    raise Unreadable(cell, "boolean", f"“{cell}” is not a yes/no value (true/false, yes/no, 1/0)")
 
 
 def _json(cell: str) -> Any:
     try:
         return json.loads(cell)
     except (ValueError, RecursionError):  # nested past the reader's stack: past any limit too
-        raise ValueError(f"“{cell[:40]}” is not valid JSON") from None
+        raise Unreadable(cell, "json", f"“{cell[:40]}” is not valid JSON") from None
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from .clock import Clock, utc_now
 from .errors import GoldsieveError
+from .locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 
 if TYPE_CHECKING:
     from .plugin_manager import PluginManager
@@ -104,8 +105,8 @@ class Workspace:
         config_file = folder / CONFIG_NAME
         if not config_file.is_file():
             raise WorkspaceError(
-                f"{folder} is not a goldsieve workspace (no {CONFIG_NAME}); "
-                "create one with `goldsieve init DIR`"
+                _("%(folder)s is not a goldsieve workspace (no %(config)s); create one with "
+                  "`goldsieve init DIR`", folder=folder, config=CONFIG_NAME)
             )
         try:
             config = tomllib.loads(config_file.read_text(encoding="utf-8"))

@@ -26,16 +26,17 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from flask import current_app, render_template
-from flask_babel import format_decimal
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from goldsieve.errors import Violation
+from goldsieve.funnels import wording
 from goldsieve.funnels.model import Funnel, Stage
 from goldsieve.limits import NUMBER_LIMIT, in_range, read_number
 from goldsieve.plugin_manager import field_widgets
@@ -186,45 +187,34 @@ def split_violations(funnel: Declared, found: Iterable[Violation]) -> tuple[dict
 
 
 def text_message(violation: Violation) -> str:
-    """A refusal of text no store keeps, or of a value nested too deep, in the page's language;
-    any other violation's own message."""
-    if violation.code == "invalid":
-        return _("Text cannot hold NUL characters or broken Unicode.")
-    if violation.code == "too_deep":
-        return _("This nests deeper than %(limit)s levels.", limit=violation.limit)
-    return violation.message
+    """A refusal in the page's language, in the kernel's words (:func:`goldsieve.funnels.wording.said`)."""
+    return wording.said(violation, str(get_locale()))
 
 
 def field_message(schema: dict, violation: Violation) -> str:
-    """A violation in the page's language (the engine speaks English).
+    """A field's refusal in the page's language, worded as the command line and the API word it
+    (:mod:`goldsieve.funnels.wording`: one rule, one table of words).
 
-    Bounds are said with the limit the violation carries, which may be a gate's rather than the
-    field schema's own.
+    A refusal read back from an event may not carry the format or the choices it broke: the
+    field's schema says them then.
     """
-    if violation.code == "required":
-        return _("This field is required.")
-    if violation.code == "enum":
-        return _("Choose one of the options.")
-    if violation.code == "format":
-        return {
-            "date": _("Enter a date."),
-            "date-time": _("Enter a date and time."),
-            "email": _("Enter an email address."),
-            "uri": _("Enter a web address (https://…)."),
-        }.get(schema.get("format"), violation.message)
-    limit = format_decimal(violation.limit) if isinstance(violation.limit, (int, float)) else violation.limit
-    bounds = {
-        "minLength": lambda: _("Enter at least %(limit)s characters.", limit=limit),
-        "maxLength": lambda: _("Enter at most %(limit)s characters.", limit=limit),
-        "minimum": lambda: _("Enter a number of at least %(limit)s.", limit=limit),
-        "maximum": lambda: _("Enter a number of at most %(limit)s.", limit=limit),
-        "exclusiveMinimum": lambda: _("Enter a number greater than %(limit)s.", limit=limit),
-        "exclusiveMaximum": lambda: _("Enter a number less than %(limit)s.", limit=limit),
-        "pattern": lambda: _("Enter a value in the expected format."),
-    }
-    if violation.code in bounds and violation.limit is not None:
-        return bounds[violation.code]()
+    if violation.code == "format" and violation.limit is None:
+        violation = replace(violation, limit=schema.get("format"))
+    if violation.code == "enum" and violation.limit is None:
+        listed = schema if _choices(schema) else schema.get("items", {})  # an item of a list
+        if isinstance(listed, dict) and _choices(listed):
+            violation = replace(violation, limit=_labels(listed))
     return text_message(violation)
+
+
+def _labels(schema: dict) -> list[Any]:
+    """The choices of a field as a refusal lists them: their titles where they have one."""
+    return [label if label is not None else value for value, label in _choices(schema)]
+
+
+def _refused(code: str, limit: Any, value: Any) -> str:
+    """What a value a form posted cannot be, said as the engine would say it."""
+    return text_message(Violation("", code, "", limit, value))
 
 
 def _type(schema: dict) -> str:
@@ -399,8 +389,8 @@ def _within_limit(number: int | float) -> tuple[int | float | None, str | None]:
     if in_range(number):
         return number, None
     if number > 0:
-        return None, _("Enter a number of at most %(limit)s.", limit=format_decimal(NUMBER_LIMIT))
-    return None, _("Enter a number of at least %(limit)s.", limit=format_decimal(-NUMBER_LIMIT))
+        return None, _refused("maximum", NUMBER_LIMIT, number)
+    return None, _refused("minimum", -NUMBER_LIMIT, number)
 
 
 def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None) -> tuple[Any, str | None]:
@@ -412,8 +402,9 @@ def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None)
     values = [v for v in posted if v != ""]
     if kind in ("multiselect", "checkboxes"):
         choices = {_encode(v): v for v, _label in _choices(schema.get("items", {}))}
-        if any(v not in choices for v in values):
-            return None, _("Choose among the options.")
+        strays = [v for v in values if v not in choices]
+        if strays:
+            return None, _refused("enum", _labels(schema.get("items", {})), strays[0])
         picked = list(dict.fromkeys(choices[v] for v in values))
         return (picked or None), None
     raw = values[-1] if values else ""
@@ -421,7 +412,7 @@ def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None)
         if raw == "":
             return None, None
         choices = {_encode(v): v for v, _label in _choices(schema)}
-        return (choices[raw], None) if raw in choices else (None, _("Choose one of the options."))
+        return (choices[raw], None) if raw in choices else (None, _refused("enum", _labels(schema), raw))
     if kind == "textarea":
         value = raw.replace("\r\n", "\n")
         if not value.strip():
@@ -434,7 +425,7 @@ def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None)
         integer = _type(schema) == "integer"
         number = read_number(raw, integer)
         if number is None:
-            return None, _("Enter a whole number.") if integer else _("Enter a number.")
+            return None, _refused("type", "integer" if integer else "number", raw)
         return _within_limit(number)
     if kind == "list":
         item_schema = schema.get("items", {}) if isinstance(schema.get("items"), dict) else {}
@@ -446,7 +437,7 @@ def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None)
             if item_type in ("number", "integer"):
                 number = read_number(line, item_type == "integer")
                 if number is None:
-                    return None, _("Enter one number per line.")
+                    return None, _refused("type", item_type, line)
                 number, error = _within_limit(number)
                 if error:
                     return None, error
@@ -458,7 +449,7 @@ def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None)
         try:
             return json.loads(raw), None
         except (ValueError, RecursionError):  # nested past the reader's stack is no JSON to keep
-            return None, _("Enter valid JSON.")
+            return None, _refused("json", None, raw)
     if schema.get("format") == "date-time":
         stamp = _from_local_input(raw)
         if stamp is None:

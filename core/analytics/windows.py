@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
+
 QUARTER = re.compile(r"^([0-9]{4})-?Q([1-4])$", re.IGNORECASE)
 DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 #: The years a window may lie in. The reports reach back two years from a quarter (the
@@ -42,13 +44,14 @@ def parse_quarter(text: str) -> tuple[int, int]:
     """``2026Q4`` (or ``2026-q4``) → ``(2026, 4)``; :class:`BadWindow` otherwise."""
     found = QUARTER.match(text.strip()) if isinstance(text, str) else None
     if not found:
-        raise BadWindow("quarter", f"“{text}” is not a quarter like 2026Q4")
+        raise BadWindow("quarter", _("“%(text)s” is not a quarter like 2026Q4", text=text))
     return _year(int(found.group(1)), "quarter"), int(found.group(2))
 
 
 def _year(year: int, name: str) -> int:
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise BadWindow(name, f"{year} is not a year from {FIRST_YEAR} to {LAST_YEAR}")
+        raise BadWindow(name, _("%(year)s is not a year from %(first)s to %(last)s", year=year, first=FIRST_YEAR,
+                                    last=LAST_YEAR))
     return year
 
 
@@ -69,7 +72,7 @@ def parse_day(text: str, name: str) -> datetime:
     except ValueError:  # 2026-02-30
         day = None
     if day is None:
-        raise BadWindow(name, f"“{text}” is not a date like 2026-10-01")
+        raise BadWindow(name, _("“%(text)s” is not a date like 2026-10-01", text=text))
     _year(day.year, name)
     return midnight(day)
 
@@ -89,13 +92,13 @@ def window(start: str | None, end: str | None, now: datetime) -> tuple[datetime,
     if last is None:
         last = quarter_window(*quarter_of(first))[1]
     if last <= first:
-        raise BadWindow("to", f"{last.date()} is not after from ({first.date()})")
+        raise BadWindow("to", _("%(last)s is not after from (%(first)s)", last=last.date(), first=first.date()))
     return first, last
 
 
 def check_interval(interval: str) -> None:
     if interval not in INTERVALS:
-        raise BadWindow("interval", f"“{interval}” is neither week nor month")
+        raise BadWindow("interval", _("“%(interval)s” is neither week nor month", interval=interval))
 
 
 def buckets(start: datetime, end: datetime, interval: str) -> list[tuple[datetime, datetime]]:

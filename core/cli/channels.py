@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..workspace import Workspace
 from .base import cli, fail, workspace_option
 
@@ -40,11 +41,11 @@ def channels_test(workspace: Path, name: str, timeout: float) -> None:
 
     found = _channels(workspace)
     if name not in found:
-        known = ", ".join(sorted(found)) or "none are configured"
-        fail(f"there is no channel {name!r} in goldsieve.toml ({known})")
+        known = ", ".join(sorted(found)) or _("none are configured")
+        fail(_("there is no channel “%(name)s” in goldsieve.toml (%(known)s)", name=name, known=known))
     try:
         found[name].send(trial_message(name, utc_now()), timeout=timeout)
     except DeliveryError as error:
-        kind = "temporary; try again later" if error.retryable else "permanent; check the configuration"
+        kind = _("temporary; try again later") if error.retryable else _("permanent; check the configuration")
         fail(f"{error} ({kind})")
     click.echo(f"Sent a test message to {name} ({found[name].type}): accepted.")

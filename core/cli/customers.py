@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from .base import cli, encoding_option, fail, fail_on_problems, workspace_option, workspace_runtime
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
+from .base import cli, encoding_option, fail_on_problems, no_such_user, workspace_option, workspace_runtime
 from .remote import forwarded
 
 
@@ -51,7 +52,7 @@ def _export(workspace: Path, what: str, fmt: str, as_user: str | None, output, c
     with workspace_runtime(workspace) as runtime:
         user = None
         if as_user is not None:
-            user = find_user(runtime.store, as_user) or fail(f"there is no user {as_user!r}")
+            user = find_user(runtime.store, as_user) or no_such_user(as_user)
         if what == "customers":
             export_customers(runtime, output, fmt, user)
             return
@@ -135,7 +136,8 @@ def from_deals_command(workspace: Path, field_name: str, dry_run: bool) -> None:
 
     with workspace_runtime(workspace) as runtime:
         if not any(field_name in funnel.fields_schema.get("properties", {}) for funnel in runtime.funnels):
-            raise click.BadParameter(f"no funnel has a field {field_name!r}", param_hint="--field")
+            raise click.BadParameter(_("no funnel has a field “%(name)s”", name=field_name),
+                                     param_hint="--field")
         groups = customers_from_deals(runtime.customers, field_name, dry_run=dry_run)
     made = [g for g in groups if g.existing is None]
     for group in groups:
@@ -169,6 +171,6 @@ def merge_command(workspace: Path, merged_id: int, into: int, as_user: str | Non
     with workspace_runtime(workspace) as runtime:
         user = SYSTEM
         if as_user is not None:
-            user = find_user(runtime.store, as_user) or fail(f"there is no user {as_user!r}")
+            user = find_user(runtime.store, as_user) or no_such_user(as_user)
         survivor = merge(runtime.customers, user, merged_id, into)
     click.echo(f"merged customer {merged_id} into customer {survivor['id']} {survivor['name']}")

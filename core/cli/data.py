@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..workspace import Workspace
-from .base import cli, encoding_option, fail, fail_on_problems, workspace_option, workspace_runtime
+from .base import cli, encoding_option, fail, fail_on_problems, no_such_user, workspace_option, workspace_runtime
 from .remote import forwarded
 
 store_group = click.Group("store", help="Move the workspace's data between stores.")
@@ -30,9 +31,9 @@ def store_copy(workspace: Path, target_url: str) -> None:
 
     ws = Workspace.load(workspace)
     if not target_url.startswith(("postgresql://", "postgres://")):
-        fail(f"--to {target_url!r}: copy into a PostgreSQL store (postgresql://user@host/db)")
+        fail(_("--to “%(url)s”: copy into a PostgreSQL store (postgresql://user@host/db)", url=target_url))
     if target_url == ws.store_url:
-        fail("--to names the store the workspace already uses")
+        fail(_("--to names the store the workspace already uses"))
     with open_store(ws.store_url, ws.path) as source:
         with PostgresStore(target_url) as target:
             total = sum(source.count(table) for table in TABLES)
@@ -71,8 +72,10 @@ def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tu
                             dry_run=dry_run, progress=sys.stderr.isatty(), assign=assign,
                             encoding=encoding)
     fail_on_problems(result.problems, csv_file)
-    verb = "would import" if dry_run else "imported"
-    click.echo(f"{verb} {result.count} deals into {funnel_id}")
+    if dry_run:
+        click.echo(_("would import %(count)s deals into %(funnel)s", count=result.count, funnel=funnel_id))
+    else:
+        click.echo(_("imported %(count)s deals into %(funnel)s", count=result.count, funnel=funnel_id))
 
 
 @forwarded
@@ -96,7 +99,7 @@ def export_command(workspace: Path, what: str, fmt: str, funnel_id: str | None,
         if as_user is not None:
             user = find_user(rt.store, as_user)
             if user is None:
-                fail(f"there is no user {as_user!r}")
+                no_such_user(as_user)
         export(rt, output, what=what, fmt=fmt, funnel_id=funnel_id, user=user)
 
 
@@ -128,7 +131,7 @@ def report_command(workspace: Path, funnel_id: str, start: str | None, end: str 
         if as_user is not None:
             user = find_user(rt.store, as_user)
             if user is None:
-                fail(f"there is no user {as_user!r}")
+                no_such_user(as_user)
             scope = rt.engine.scope(user)
         found = funnel_report(rt.store, rt.funnels, funnel_id, scope, first, last, rt.engine.clock())
         click.echo(json.dumps(funnel_report_dict(found), ensure_ascii=False, indent=2))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from .base import cli, workspace_option, workspace_runtime
 from .remote import forwarded
 
@@ -38,7 +39,8 @@ def template_named(template_id: str) -> dict:
     available = templates(make_plugin_manager())
     if template_id not in available:
         raise click.BadParameter(
-            f"unknown template {template_id!r}; choose one of: {', '.join(sorted(available))}",
+            _("unknown template “%(name)s”; choose one of: %(choices)s", name=template_id,
+              choices=", ".join(sorted(available))),
             param_hint="--template",
         )
     return available[template_id]

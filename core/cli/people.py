@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from .base import cli, fail, workspace_option, workspace_runtime
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
+from .base import cli, fail, no_such_user, workspace_option, workspace_runtime
 from .remote import forwarded, remember_input
 
 users = click.Group("users", help="Manage users: roles, teams, passwords, deactivation, API tokens.")
@@ -23,10 +24,10 @@ def _read_password() -> str:
     else:
         lines = sys.stdin.read().splitlines()
         if not lines:
-            fail("no password on standard input: without a terminal, the first line of standard "
-                 "input is the password (echo 'a long passphrase' | goldsieve users …)")
+            fail(_("no password on standard input: without a terminal, the first line of standard "
+                   "input is the password (echo 'a long passphrase' | goldsieve users …)"))
         if len(lines) > 1 and lines[1] != lines[0]:
-            fail("the two passwords on standard input differ")
+            fail(_("the two passwords on standard input differ"))
         password = lines[0]
     remember_input(password + "\n")  # what a server carrying out the command reads
     return password
@@ -91,8 +92,8 @@ def users_set(workspace: Path, name: str, role: str | None, team: str | None,
     from ..people.users import set_active, update_user
 
     if role is None and team is None and display_name is None and active is None:
-        raise click.UsageError("say what to change: --role ROLE, --team TEAM, --display-name "
-                               "NAME and/or --active/--inactive")
+        raise click.UsageError(_("say what to change: --role ROLE, --team TEAM, --display-name "
+                                 "NAME and/or --active/--inactive"))
     with workspace_runtime(workspace) as rt:
         user = update_user(rt.store, name, role=role,
                            team=UNCHANGED if team is None else (team or None),
@@ -158,11 +159,11 @@ def users_hand_over(workspace: Path, name: str, target: str, as_user: str | None
         if as_user is not None:
             actor = find_user(rt.store, as_user)
             if actor is None:
-                fail(f"there is no user {as_user!r}")
+                no_such_user(as_user)
         else:
             admins = [u for u in rt.store.find("users") if u["role"] == "admin" and is_active(u)]
             if not admins:
-                fail("there is no active admin to record as doing it; pass --as ADMIN")
+                fail(_("there is no active admin to record as doing it; pass --as ADMIN"))
             actor = min(admins, key=lambda u: u["username"])
         result = hand_over(rt.engine, actor, name, target, dry_run=dry_run)
     verb = "would move" if dry_run else "moved"
@@ -206,7 +207,7 @@ def teams_set(workspace: Path, name: str, parent: str | None, manager: str | Non
     from ..people.teams import UNCHANGED, update_team
 
     if parent is None and manager is None:
-        raise click.UsageError("say what to change: --parent TEAM and/or --manager USER")
+        raise click.UsageError(_("say what to change: --parent TEAM and/or --manager USER"))
     with workspace_runtime(workspace) as rt:
         team = update_team(rt.store, name,
                            parent=UNCHANGED if parent is None else (parent or None),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from .base import cli, fail, workspace_option, workspace_runtime
 from .remote import forwarded
 
@@ -28,7 +29,7 @@ def reclaim_command(workspace: Path, as_of: datetime | None, dry_run: bool) -> N
     with workspace_runtime(workspace) as runtime:
         customers = runtime.customers
         if customers.pool.reclaim_days is None:
-            fail("[pool] reclaim_days is not set in goldsieve.toml: nothing is ever reclaimed")
+            fail(_("[pool] reclaim_days is not set in goldsieve.toml: nothing is ever reclaimed"))
         now = (datetime.combine(as_of.date(), time(), timezone.utc) if as_of
                else runtime.engine.clock())
         done = reclaim(customers, now, dry_run=dry_run)

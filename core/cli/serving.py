@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..workspace import Workspace
 from .base import cli, fail, workspace_option, workspace_runtime
-from .remote import commands_served, forwarded
 from .funnels import template_named
+from .remote import commands_served, forwarded
 
 
 def _host(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -18,8 +19,8 @@ def _host(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if value.startswith("[") and value.endswith("]"):
         value = value[1:-1]
     if not value.strip() or "/" in value or any(c.isspace() for c in value):
-        raise click.BadParameter(f"“{value}” is not a host name or address: say 127.0.0.1 "
-                                 "(this machine only), 0.0.0.0 (every interface) or a name")
+        raise click.BadParameter(_("“%(value)s” is not a host name or address: say 127.0.0.1 "
+                                   "(this machine only), 0.0.0.0 (every interface) or a name", value=value))
     return value
 
 
@@ -94,13 +95,13 @@ def digest_command(workspace: Path, once: bool, as_user: str | None, dry_run: bo
     from ..automation.digest import build_digest, deliver, managers, reader_locale
 
     if once == dry_run:
-        fail("say --once (send) or --dry-run (print)")
+        fail(_("say --once (send) or --dry-run (print)"))
     with workspace_runtime(workspace) as rt:
         readers = managers(rt.engine)
         if as_user is not None:
             readers = [u for u in readers if u["username"] == as_user]
             if not readers:
-                fail(f"there is no active manager “{as_user}”")
+                fail(_("there is no active manager “%(name)s”", name=as_user))
         now = rt.engine.clock()
         for manager in readers:
             digest = build_digest(rt.engine, manager, now)

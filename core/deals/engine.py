@@ -18,8 +18,10 @@ from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
 from ..funnels.transitions import reopen_violations
 from ..funnels.validation import merge_data, violations
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..people.permissions import SYSTEM, is_system
 from ..people.teams import UNCHANGED
+from ..people.users import unknown_user
 from ..plugin_manager import call_each_plugin
 from ..records.customers import Customers, link_problems
 from ..store import Conflict, Store, Transaction
@@ -77,11 +79,10 @@ class Engine:
         self._permit = permit or (lambda user, action, deal: True)
         #: called after a commit that wrote outbox rows, to wake the delivery thread
         self.on_outbox: Callable[[], None] = lambda: None
-        #: the customers a deal's ``customer_id`` may name (those its user may see); the runtime
-        #: sets it, and without it a deal names no customer
+        #: set by the runtime: the customers a deal's ``customer_id`` may name (those its user may
+        #: see; without it a deal names no customer), the business days the stale rule counts
         self.customers: Customers | None = None
-        #: the business days the stale rule counts (the workspace's ``[calendar]``, set by the runtime)
-        self.workdays: Workdays = WEEKDAYS
+        self.workdays: Workdays = WEEKDAYS  # the workspace's [calendar]
 
     # --- reading ------------------------------------------------------------------------
 
@@ -115,7 +116,7 @@ class Engine:
         deal = self.store.get("deals", deal_id) if isinstance(deal_id, int) else None
         # one row by primary key: evaluating the scope on it equals filtering in the query
         if deal is None or not self.can_see(user, deal):
-            raise NotFound(f"deal {deal_id} not found")
+            raise NotFound(_("deal %(id)s not found", id=deal_id))
         return readable(deal)
 
     def list(
@@ -199,7 +200,7 @@ class Engine:
             self.customers, user, customer_id, required=funnel.customer_required and not by_rule)
         problems += violations(funnel.fields_validator, data) + undeclared_violations(funnel, {}, data)
         if owner != user["username"] and not self._user_exists(owner):
-            problems.append(Violation("/owner", "unknown_user", f"There is no user “{owner}”."))
+            problems.append(unknown_user("/owner", owner))
         if not problems:
             problems += gate_violations(self.plugins, funnel, {**deal, "stage": None}, first, user)
         if problems:
@@ -400,7 +401,7 @@ class Engine:
         checks a person's request first; ``also``: writes of its own, the new owner's notice)."""
         deal = self._current(user, deal_id, version, "reassign")
         if not self._user_exists(owner):
-            raise ValidationFailed([Violation("/owner", "unknown_user", f"There is no user “{owner}”.")])
+            raise ValidationFailed([unknown_user("/owner", owner)])
         if owner == deal["owner"]:
             return deal
         now = stamp(self.clock())
@@ -419,7 +420,7 @@ class Engine:
         """
         deal = self._current(user, deal_id, None, "reassign")
         if not self._user_exists(to):
-            raise ValidationFailed([Violation("/to", "unknown_user", f"There is no user “{to}”.")])
+            raise ValidationFailed([unknown_user("/to", to)])
         if deal.get("handed_to") == to:
             return deal
         now = stamp(self.clock())

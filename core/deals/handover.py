@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..audit import audit_entry, record
 from ..clock import stamp
 from ..errors import Forbidden, ValidationFailed, Violation
-from ..people.users import find_user, is_active
+from ..people.users import find_user, is_active, unknown_user
 from ..records.duplicates import NOT_MERGED
 from ..store import Conflict
 from ..store.filters import Eq, all_of, matches
@@ -52,10 +52,10 @@ def handover_problems(engine: "Engine", source: object, target: object) -> list[
     """Both users must exist, the new owner be active, and the two differ."""
     problems = []
     if not isinstance(source, str) or find_user(engine.store, source) is None:
-        problems.append(Violation("/from", "unknown_user", f"There is no user “{source}”."))
+        problems.append(unknown_user("/from", source))
     found = find_user(engine.store, target) if isinstance(target, str) else None
     if found is None:
-        problems.append(Violation("/to", "unknown_user", f"There is no user “{target}”."))
+        problems.append(unknown_user("/to", target))
     elif not is_active(found):
         problems.append(Violation("/to", "inactive", f"The user “{target}” is deactivated."))
     elif target == source:

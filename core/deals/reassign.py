@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..clock import stamp
 from ..errors import Forbidden, ValidationFailed, Violation
 from ..locales import normalize, translations
-from ..people.users import find_user, is_active
+from ..people.users import find_user, is_active, unknown_user
 from ..store import Transaction
 from ..store.filters import Eq, Filter, all_of, matches
 
@@ -38,7 +38,7 @@ def owner_problems(engine: "Engine", scope: Filter, record: dict[str, Any], owne
         return [Violation(path, "required", "Name the new owner.")]
     target = find_user(engine.store, owner)
     if target is None:
-        return [Violation(path, "unknown_user", f"There is no user “{owner}”.")]
+        return [unknown_user(path, owner)]
     if not is_active(target):
         return [Violation(path, "inactive", f"The user “{owner}” is deactivated.")]
     if not matches(scope, {**record, "owner": owner}):

@@ -17,7 +17,7 @@ from ..audit import audit_entry, diff, record
 from ..clock import parse_stamp, stamp
 from ..errors import NotFound, ValidationFailed, Violation
 from ..limits import MAX_TITLE
-from ..people.users import find_user, is_active
+from ..people.users import find_user, is_active, unknown_user
 from ..store import Conflict
 from .reassign import giver_name, notice
 from .tasks import task_row
@@ -59,7 +59,7 @@ def assignee_problems(engine: "Engine", deal: dict[str, Any], assignee: object) 
     """The assignee must be an active user who can see the task's deal."""
     person = find_user(engine.store, assignee) if isinstance(assignee, str) and assignee else None
     if person is None:
-        return [Violation("/assignee", "unknown_user", f"There is no user “{assignee}”.")]
+        return [unknown_user("/assignee", assignee)]
     if not is_active(person):
         return [Violation("/assignee", "inactive", f"The user “{assignee}” is deactivated.")]
     if not engine.can_see(person, deal):

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import DefinitionError, NotFound
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from .check import Finding, load_file
 from .model import Funnel
 
@@ -62,7 +63,7 @@ class FunnelRegistry:
         try:
             return self._latest[funnel_id]
         except KeyError:
-            raise NotFound(f"funnel {funnel_id} not found") from None
+            raise NotFound(_("funnel %(id)s not found", id=funnel_id)) from None
 
     def versions(self, funnel_id: str) -> list[Funnel]:
         """Every loaded version of a funnel, oldest first."""

@@ -1,25 +1,23 @@
-"""Turning JSON Schema errors on deal data into field-by-field violations."""
+"""Turning JSON Schema errors on deal data into field-by-field violations, each said in the
+reader's language by :mod:`.wording`."""
 from __future__ import annotations
 
 import copy
 import functools
-import json
 import math
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ..errors import ValidationFailed, Violation
+from ..errors import UNSEEN, ValidationFailed, Violation
 from ..limits import MAX_NESTING, NUMBER_LIMIT, in_range, is_number, nesting, storable_text
-from ..locales import N_, reader
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
+from . import wording
+from ..locales import N_
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, FormatChecker
     from jsonschema.exceptions import ValidationError
-
-BOUNDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-                    "minLength", "maxLength", "minItems", "maxItems", "pattern"})
-
 
 def compile_schema(schema: dict) -> Draft202012Validator:
     """A validator for deal data, with formats (date, email, …) enforced, not just annotated.
@@ -62,7 +60,8 @@ def merge_data(data: dict, changes: dict | None) -> dict:
 
 def too_deep(path: str) -> Violation:
     """The refusal of a value nesting deeper than :data:`~goldsieve.limits.MAX_NESTING`."""
-    return Violation(path, "too_deep", f"This nests deeper than {MAX_NESTING} levels.", MAX_NESTING)
+    return Violation(path, "too_deep", _("This nests deeper than %(limit)s levels.", limit=MAX_NESTING),
+                     MAX_NESTING)
 
 
 def _too_deep(data: Any, prefix: str) -> list[Violation]:
@@ -76,7 +75,7 @@ def _too_deep(data: Any, prefix: str) -> list[Violation]:
 
 def text_violation(path: str) -> Violation:
     """The refusal of text no store keeps (:func:`goldsieve.limits.storable_text`)."""
-    return Violation(path, "invalid", "Text cannot hold NUL characters or broken Unicode.")
+    return Violation(path, "invalid", _("Text cannot hold NUL characters or broken Unicode."))
 
 
 def shown_key(key: str) -> str:
@@ -104,10 +103,17 @@ def violations(validator: Draft202012Validator, data: Any, prefix: str = "/data"
     if deep:
         return deep
     found: list[Violation] = list(_unstorable(data, prefix))
-    if found:  # such a number compares oddly with every bound: its other "errors" would confuse
+    if found and not isinstance(data, dict):
         return found
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
-        found.extend(_explain(error, prefix))
+    # such a number compares oddly with every bound: its field's other "errors" would confuse;
+    # the other fields are checked without it, so a person learns of every problem at once
+    kept = {key: value for key, value in data.items()
+            if isinstance(key, str) and storable_text(key) and next(_unstorable(value, prefix), None) is None
+            } if found else data
+    left_out = {pointer(prefix, [key]) for key in data if key not in kept} if found else set()
+    for error in sorted(validator.iter_errors(kept), key=lambda e: list(map(str, e.path))):
+        found.extend(v for v in _explain(error, prefix, validator.schema)
+                     if not any(v.path == out or v.path.startswith(out + "/") for out in left_out))
     # one message per (path, code) is enough for a person; keep the first
     seen: set[tuple[str, str]] = set()
     unique = []
@@ -128,11 +134,11 @@ def _unstorable(value: Any, path: str) -> Iterable[Violation]:
         yield text_violation(path)
     if is_number(value) and not in_range(value):
         if isinstance(value, float) and math.isnan(value):  # neither too large nor too small
-            yield Violation(path, "type", "Enter a finite number.")
-        elif value > 0:  # an infinity too: what ``1e400`` and a 5,000-digit number read as
-            yield Violation(path, "maximum", f"Enter a number of at most {NUMBER_LIMIT:,}.", NUMBER_LIMIT)
-        else:
-            yield Violation(path, "minimum", f"Enter a number of at least {-NUMBER_LIMIT:,}.", -NUMBER_LIMIT)
+            yield Violation(path, "type", _("Enter a finite number."))
+        else:  # an infinity too: what ``1e400`` and a 5,000-digit number read as
+            bound = Violation(path, "maximum" if value > 0 else "minimum", "",
+                              NUMBER_LIMIT if value > 0 else -NUMBER_LIMIT)
+            yield replace(bound, message=wording.said(bound))
     elif isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str) and not storable_text(key):
@@ -144,22 +150,39 @@ def _unstorable(value: Any, path: str) -> Iterable[Violation]:
             yield from _unstorable(item, pointer(path, [index]))
 
 
-def _explain(error: ValidationError, prefix: str) -> list[Violation]:
+def _explain(error: ValidationError, prefix: str, root: dict) -> list[Violation]:
     if error.validator == "required" and isinstance(error.instance, dict):
-        return [
-            Violation(pointer(prefix, [*error.path, name]), "required", _("This field is required."))
-            for name in error.validator_value
-            if name not in error.instance
-        ]
+        return [_refusal(pointer(prefix, [*error.path, name]), "required", root, [*error.path, name])
+                for name in error.validator_value if name not in error.instance]
     choices = _const_choices(error)
     if choices is not None:  # a choice with titles: say the titles, as the form shows them
-        return [Violation(pointer(prefix, error.path), "enum", _(
-            "%(value)s is not a choice: choose one of %(choices)s",
-            value=_show(error.instance), choices=_listing(choices)))]
+        return [_refusal(pointer(prefix, error.path), "enum", root, error.path, choices, error.instance)]
     if error.validator in ("anyOf", "oneOf", "allOf") and error.context:
-        return [v for sub in error.context for v in _explain(sub, prefix)]
-    limit = error.validator_value if error.validator in BOUNDS else None
-    return [Violation(pointer(prefix, error.path), str(error.validator), _message(error), limit)]
+        return [v for sub in error.context for v in _explain(sub, prefix, root)]
+    rule, limit = str(error.validator), error.validator_value
+    if rule not in SAID:
+        return [_refusal(pointer(prefix, error.path), rule, root, error.path, None, error.instance,
+                         N_("This value does not meet this field's rules."))]
+    return [_refusal(pointer(prefix, error.path), rule, root, error.path, limit, error.instance)]
+
+
+#: the rules :func:`goldsieve.funnels.wording.said` words from their limit and value
+SAID = frozenset({"enum", "const", "type", "format", "pattern", *wording.BOUNDS})
+
+
+def _refusal(path: str, code: str, root: dict, parts: Iterable[Any], limit: Any = None,
+             value: Any = UNSEEN, message: str = "") -> Violation:
+    """A violation carrying what a person needs to read it, said in the reader's language."""
+    found = Violation(path, code, message, limit, value, _field_title(root, list(parts)))
+    return replace(found, message=wording.said(found))
+
+
+def _field_title(root: dict, parts: list[Any]) -> Any:
+    """The declared title of the field ``parts`` begins with, if the schema gives one."""
+    properties = root.get("properties") if isinstance(root, dict) else None
+    if not parts or not isinstance(properties, dict) or not isinstance(properties.get(parts[0]), dict):
+        return None
+    return properties[parts[0]].get("title")
 
 
 def _const_choices(error: ValidationError) -> list[Any] | None:
@@ -169,72 +192,6 @@ def _const_choices(error: ValidationError) -> list[Any] | None:
         return None
     if not all(isinstance(b, dict) and "const" in b for b in branches):
         return None
-    return [_title(b["title"]) if b.get("title") else b["const"] for b in branches]
+    return [b["title"] if b.get("title") else b["const"] for b in branches]
 
 
-def _title(title: Any) -> Any:
-    if isinstance(title, dict):  # translated: the API and the CLI speak English
-        return title.get("en") or next(iter(title.values()), "")
-    return title
-
-
-_TYPES = {"number": N_("a number"), "integer": N_("a whole number"), "string": N_("text"),
-          "boolean": N_("true or false"), "array": N_("a list"), "object": N_("a set of fields"),
-          "null": N_("nothing")}
-_FORMATS_SAID = {"email": N_("an e-mail address"), "date": N_("a date (YYYY-MM-DD)"),
-                 "date-time": N_("a date and time (YYYY-MM-DDTHH:MM:SSZ)"),
-                 "time": N_("a time (HH:MM:SS)"), "uri": N_("a web address (https://…)"),
-                 "uuid": N_("a UUID"), "ipv4": N_("an IPv4 address")}
-_BOUND_WORDS = {"minimum": N_("Enter a number of at least %(limit)s."),
-                "maximum": N_("Enter a number of at most %(limit)s."),
-                "exclusiveMinimum": N_("Enter a number greater than %(limit)s."),
-                "exclusiveMaximum": N_("Enter a number less than %(limit)s."),
-                "minLength": N_("Enter at least %(limit)s characters."),
-                "maxLength": N_("Enter at most %(limit)s characters."),
-                "minItems": N_("Choose at least %(limit)s."), "maxItems": N_("Choose at most %(limit)s."),
-                "multipleOf": N_("Enter a multiple of %(limit)s.")}
-
-
-def _message(error: ValidationError) -> str:
-    """What a person reads (a CLI line, an API client): the rule in plain words with the value,
-    not the validator's Python ``repr``, in the reader's language (:data:`goldsieve.locales.reader`;
-    English for the API). The pages say the same from the violation's code and limit
-    (``ui.forms.field_message``)."""
-    rule, value = error.validator, error.validator_value
-    shown = _show(error.instance)
-    if rule == "enum" and isinstance(value, list):
-        return _("%(value)s is not a choice: choose one of %(choices)s", value=shown,
-                   choices=_listing(value))
-    if rule == "const":
-        return _("%(value)s is not allowed: enter %(expected)s", value=shown, expected=_show(value))
-    if rule == "type":
-        wanted = [_(_TYPES.get(t, t)) for t in ([value] if isinstance(value, str) else list(value))]
-        kinds = functools.reduce(lambda one, other: _("%(one)s or %(other)s", one=one, other=other),
-                                 wanted)
-        return _("%(value)s is not %(kind)s", value=shown, kind=kinds)
-    if rule == "format" and value in _FORMATS_SAID:
-        return _("%(value)s is not %(kind)s", value=shown, kind=_(_FORMATS_SAID[value]))
-    if rule in _BOUND_WORDS and is_number(value):
-        from babel.numbers import format_decimal  # the limit as the reader's locale writes it
-
-        return _(_BOUND_WORDS[rule], limit=format_decimal(value, locale=reader.get() or "en"))
-    if rule == "pattern":
-        return _("%(value)s is not in the expected form", value=shown)
-    return error.message
-
-
-def _show(value: Any) -> str:
-    text = value if isinstance(value, str) else _json_text(value)
-    return f"“{text[:60]}…”" if len(text) > 60 else f"“{text}”"
-
-
-def _json_text(value: Any) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-def _listing(values: list[Any]) -> str:
-    shown = [v if isinstance(v, str) else _json_text(v) for v in values[:8]]
-    return ", ".join(shown) + (", …" if len(values) > 8 else "")

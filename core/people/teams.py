@@ -55,8 +55,10 @@ def _parent_problems(store: Store, name: str, parent: str | None) -> list[Violat
 
 
 def _manager_problems(store: Store, manager: str | None) -> list[Violation]:
+    from .users import unknown_user  # users imports this module
+
     if manager is not None and not _user_exists(store, manager):
-        return [Violation("/manager", "unknown_user", f"There is no user “{manager}”.")]
+        return [unknown_user("/manager", manager)]
     return []
 
 

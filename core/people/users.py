@@ -27,6 +27,7 @@ from typing import Any
 from ..audit import audit_entry, diff, record
 from ..clock import Clock, stamp, utc_now
 from ..errors import GoldsieveError, ValidationFailed, Violation
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..store import Store
 from ..store.base import Transaction
 from ..store.filters import Contains, Eq
@@ -281,10 +282,16 @@ def replace_user(txn: Transaction, user: dict[str, Any], changes: dict[str, Any]
     return before, after
 
 
+def unknown_user(path: str, name: object) -> Violation:
+    """The refusal of a user name no user has, in the reader's language (the command line's;
+    English for the API), the name kept as the refused value."""
+    return Violation(path, "unknown_user", _("There is no user “%(name)s”.", name=name), value=name)
+
+
 def _existing_user(store: Store, username: object) -> dict[str, Any]:
     user = find_user(store, username) if isinstance(username, str) else None
     if user is None:
-        raise ValidationFailed([Violation("/username", "unknown_user", f"There is no user “{username}”.")])
+        raise ValidationFailed([unknown_user("/username", username)])
     return user
 
 

@@ -21,6 +21,7 @@ from ..clock import Clock, stamp, utc_now
 from ..errors import Duplicate, Forbidden, NotFound, ValidationFailed, Violation
 from ..funnels.validation import merge_data, violations
 from ..limits import searchable, storable_text
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..people.permissions import is_system
 from ..people.users import find_user
 from ..store import Conflict, Store, Transaction, UniqueViolation
@@ -97,7 +98,7 @@ class Customers:
         """A customer the user may see; :class:`NotFound` both when absent and when hidden."""
         customer = self.store.get("customers", customer_id) if isinstance(customer_id, int) else None
         if customer is None or not matches(self.scope(user), customer):
-            raise NotFound(f"customer {customer_id} not found")
+            raise NotFound(_("customer %(id)s not found", id=customer_id))
         return customer
 
     def list(self, user: User, *, text: str | None = None, owner: str | None = None,

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 
 from ..errors import Duplicate, Forbidden, GoldsieveError, NotFound, ValidationFailed
 from ..limits import whole_number
+from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..people.users import find_user
 from ..spreadsheets import (
     Problems,
@@ -63,12 +64,12 @@ def acting_user(store, username: str | None) -> dict:
     if username is not None:
         user = find_user(store, username)
         if user is None:
-            raise ImportFailed(f"there is no user {username!r} to import as")
+            raise ImportFailed(_("there is no user “%(name)s” to import as", name=username))
         return user
     admins = store.find("users", Eq("role", "admin"), limit=1)
     if not admins:
-        raise ImportFailed("there is no admin user to record as the importer; "
-                           "add one (`goldsieve users add NAME --role admin`) or pass --as USER")
+        raise ImportFailed(_("there is no admin user to record as the importer; "
+                             "add one (`goldsieve users add NAME --role admin`) or pass --as USER"))
     return admins[0]
 
 
@@ -129,7 +130,7 @@ def _rows(path: Path, encoding: str, kind: RecordType, special: dict[str, Callab
     if text is None:
         return
     rows = csv_rows(text, problem)
-    _, header = next(rows, (1, None))
+    _first, header = next(rows, (1, None))
     if header is None:
         problem(1, "header", "the file is empty; the first line must name the columns")
         return

@@ -15,7 +15,7 @@ from goldsieve.analytics.forecast import backtest, forecast, learn
 from goldsieve.clock import stamp
 from goldsieve.funnels.model import Funnel
 
-from tests.analytics.handmade import FUNNEL, created, day, event, histories, moved, registry
+from tests.analytics.handmade import FUNNEL, created, day, histories, moved, registry
 
 DEFINITION = copy.deepcopy(FUNNEL)
 DEFINITION["fields"]["properties"]["close_date"] = {"type": "string", "format": "date"}

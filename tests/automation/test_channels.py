@@ -448,7 +448,7 @@ def test_cli_channels_test_reports_a_refusal(goldsieve_workspace, receiver):
 def test_cli_channels_test_refuses_bad_config_and_unknown_names(goldsieve_workspace, receiver):
     path = str(goldsieve_workspace.path)
     unknown = CliRunner().invoke(cli, ["channels", "test", "nope", "--workspace", path])
-    assert unknown.exit_code == 1 and "there is no channel 'nope'" in unknown.output
+    assert unknown.exit_code == 1 and "there is no channel “nope”" in unknown.output
     write_channels(goldsieve_workspace, f'[channels.ops]\ntype = "webhook"\nurl = "{receiver.url()}"\n')
     bad = CliRunner().invoke(cli, ["channels", "test", "ops", "--workspace", path])
     assert bad.exit_code == 1 and "[channels.ops] secret: missing" in bad.output

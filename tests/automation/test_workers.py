@@ -156,5 +156,5 @@ def test_a_lease_below_one_second_is_refused_before_the_store_opens(tmp_path):
     assert CliRunner().invoke(cli, ["init", "--template", "software", str(folder)]).exit_code == 0
     before = sorted(p.name for p in (folder / "data").iterdir())
     result = CliRunner().invoke(cli, ["worker", "-w", str(folder), "--once", "--lease", "0.5"])
-    assert result.exit_code == 2 and "--lease" in result.output and "1<=x<=86400" in result.output
+    assert result.exit_code == 2 and "--lease" in result.output and "enter a number from 1 to 86400" in result.output
     assert sorted(p.name for p in (folder / "data").iterdir()) == before, "nothing was written"

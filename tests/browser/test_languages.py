@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import card_in, check_page, login, open_dialog
@@ -104,3 +105,24 @@ def test_a_refused_value_is_explained_in_chinese(open_page, live):
     expect(error).to_be_visible()
     message = error.inner_text().replace("太短了", "")  # the echoed value proves nothing
     assert HAN.search(message), f"the refusal is not in Chinese: {error.inner_text()!r}"
+
+
+@pytest.mark.parametrize("form", ["desktop", "phone"])
+def test_a_refused_field_reads_as_the_command_line_says_it(open_page, live, shot, form):
+    """Issue 21, part 3: the words beside a field are the words `goldsieve import` prints after
+    the field's title (tests/cli/test_cli_messages.py), in Chinese, on the desktop and the phone."""
+    page = open_page(form=form, locale="zh-CN", expect=(422,))
+    login(page, "rep.zhang")
+    page.goto("/deals/new?funnel=software")
+    form_ = page.locator("form:has(#new-title)")
+    form_.get_by_role("textbox", name="名称", exact=True).fill("邮箱有误的商机")
+    form_.get_by_label("客户公司").fill("苏州测试有限公司")
+    form_.get_by_label("邮箱").fill("not-an-email")
+    form_.get_by_label("预计金额").fill("-5")
+    form_.locator("button[type=submit]").click()
+    email = page.locator('[data-field="email"] .field-error')
+    expect(email).to_have_text("“not-an-email” 不是电子邮件地址")
+    expect(page.locator('[data-field="amount"] .field-error')).to_have_text("请输入不小于 0 的数字。")
+    expect(page.get_by_label("邮箱")).to_have_attribute("aria-invalid", "true")
+    check_page(page)
+    shot(page, f"refused-field-{form}")

@@ -137,7 +137,7 @@ def test_user_names_differing_only_in_case_are_refused_and_nothing_is_written(wo
     listing = run("users", "list", *w).output
     twin = run("users", "add", "Alice", "--role", "rep", *w, input="another long passphrase\n")
     assert twin.exit_code == 1
-    assert twin.output == "Error: /username: The user “alice” already exists; user names ignore case.\n"
+    assert twin.output == "Error: username: The user “alice” already exists; user names ignore case.\n"
     assert run("users", "list", *w).output == listing
 
 

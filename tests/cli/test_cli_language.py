@@ -16,13 +16,13 @@ from goldsieve.testing import TEST_PASSWORD
 from goldsieve.workspace import Workspace
 
 BAD = "title,company,email,source,seats\nA,B,not-an-email,billboard,0\n"
-ENGLISH = ["bad.csv:2: email: “not-an-email” is not an e-mail address",
-           "bad.csv:2: source: “billboard” is not a choice: choose one of website, referral, event, "
+ENGLISH = ["bad.csv:2: Email: “not-an-email” is not an e-mail address",
+           "bad.csv:2: Lead source: “billboard” is not a choice: choose one of website, referral, event, "
            "cold_call, partner, other"]
-SIMPLIFIED = ["bad.csv:2: email: “not-an-email” 不是电子邮件地址",
-              "bad.csv:2: source: “billboard” 不是可选项：请从 website, referral, event, cold_call, partner, "
+SIMPLIFIED = ["bad.csv:2: 邮箱: “not-an-email” 不是电子邮件地址",
+              "bad.csv:2: 线索来源: “billboard” 不是可选项：请从 website, referral, event, cold_call, partner, "
               "other 中选择"]
-TRADITIONAL = ["bad.csv:2: email: “not-an-email” 不是電子郵件地址"]
+TRADITIONAL = ["bad.csv:2: 邮箱: “not-an-email” 不是電子郵件地址"]  # the funnel has no zh-Hant titles
 NO_LANGUAGE = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
 
 
@@ -56,7 +56,7 @@ def test_english_without_a_language(workspace):
 def test_lang_names_the_language(workspace):
     lines = imported(workspace, "--lang", "zh-Hans", env=NO_LANGUAGE)
     assert all(line in lines for line in SIMPLIFIED), lines
-    assert "bad.csv:2: seats: 请输入不小于 1 的数字。" in lines  # the bound, as the pages word it
+    assert "bad.csv:2: 用户数（席位）: 请输入不小于 1 的数字。" in lines  # the bound, as the pages word it
 
 
 def test_the_shells_language_when_lang_is_not_given_and_lang_wins(workspace):
@@ -67,10 +67,15 @@ def test_the_shells_language_when_lang_is_not_given_and_lang_wins(workspace):
 
 
 def test_an_unknown_language_is_one_usage_line():
-    result = CliRunner().invoke(cli, ["--lang", "fr", "templates"])
+    result = CliRunner(env=NO_LANGUAGE).invoke(cli, ["--lang", "fr", "templates"])
     assert result.exit_code == 2
-    assert "Error: Invalid value for '--lang': 'fr' is not a language goldsieve speaks; choose one of " \
-           "en, zh-Hans, zh-Hant" in result.stderr
+    assert result.stderr == "Error: --lang: “fr” is not a language goldsieve speaks; choose one of " \
+                            "en, zh-Hans, zh-Hant (see goldsieve --help)\n"
+
+
+def test_goldsieve_lang_names_the_language_before_the_shells(workspace):
+    lines = imported(workspace, env={**NO_LANGUAGE, "GOLDSIEVE_LANG": "zh-Hans", "LANG": "en_US.UTF-8"})
+    assert all(line in lines for line in SIMPLIFIED), lines
 
 
 @pytest.mark.parametrize("environ, expected", [

@@ -165,7 +165,7 @@ def test_a_command_says_and_writes_the_same_with_the_server_stopped_or_serving(t
     assert out or err or written, "it said something"
     assert str(tmp_path) not in out + err, "a path given relative is said as given"
     if "Chinese" in name:
-        assert "bad.csv:2: email: “not-an-email” 不是電子郵件地址" in err
+        assert "bad.csv:2: 邮箱: “not-an-email” 不是電子郵件地址" in err  # the template's only Chinese title
 
 
 def test_command_line_rebuilds_what_click_checked_with_absolute_paths(tmp_path, monkeypatch):

@@ -61,11 +61,11 @@ def test_a_dry_run_says_what_would_move_and_the_real_one_moves_it(workspace):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("ghost", "--to", "ned"), "Error: /from: There is no user “ghost”.\n"),
-    (("lea", "--to", "ghost"), "Error: /to: There is no user “ghost”.\n"),
-    (("lea", "--to", "lea"), "Error: /to: Hand over to another user.\n"),
+    (("ghost", "--to", "ned"), "Error: from: There is no user “ghost”.\n"),
+    (("lea", "--to", "ghost"), "Error: to: There is no user “ghost”.\n"),
+    (("lea", "--to", "lea"), "Error: to: Hand over to another user.\n"),
     (("lea", "--to", "ned", "--as", "ned"), "Error: ned may not hand over what a user has: only an admin may.\n"),
-    (("lea", "--to", "ned", "--as", "nobody"), "Error: there is no user 'nobody'\n"),
+    (("lea", "--to", "ned", "--as", "nobody"), "Error: there is no user “nobody”\n"),
 ])
 def test_bad_input_is_one_line_a_non_zero_exit_and_nothing_written(workspace, args, message):
     before = owners(workspace)

@@ -89,8 +89,8 @@ No company,,7,
     result = import_csv(runtime, path, FUNNEL, {})
     assert result.count == 0
     assert result.problems == [
-        f"{path}:4: amount: “lots” is not a number",
-        f"{path}:6: company: This field is required.",
+        f"{path}:4: Expected amount: “lots” is not a number",
+        f"{path}:6: Company: This field is required.",
     ]
     assert counts(runtime) == before
 
@@ -100,7 +100,7 @@ def test_engine_checks_apply_per_row(runtime, tmp_path):
                                ",Acme,-5,nobody,2\n")
     problems = import_csv(runtime, path, FUNNEL, {}).problems
     where = {tuple(p.removeprefix(f"{path}:").split(": ")[:2]) for p in problems}
-    assert where == {("2", "title"), ("2", "amount"), ("2", "owner"), ("2", "discount")}
+    assert where == {("2", "title"), ("2", "Expected amount"), ("2", "owner"), ("2", "Discount")}
 
 
 def test_dry_run_checks_but_writes_nothing(runtime, tmp_path):
@@ -287,8 +287,8 @@ def test_import_problems_say_the_rule_in_words_with_the_value(runtime, tmp_path)
     problems = import_csv(runtime, path, FUNNEL, {}).problems
     assert problems == [
         f"{path}:2: demo_date: “3/12/2026” is not a date (YYYY-MM-DD)",
-        f"{path}:2: modules/1: “hr” is not a choice: choose one of crm, erp, bi",
-        f"{path}:2: seats: Enter a number of at least 1."]
+        f"{path}:2: Modules, item 2: “hr” is not a choice: choose one of crm, erp, bi",
+        f"{path}:2: Seats: Enter a number of at least 1."]
     assert counts(runtime) == (0, 0)
 
 
@@ -312,11 +312,11 @@ def test_an_imported_number_past_the_limit_or_not_in_ascii_digits_is_refused(run
     path = write_csv(tmp_path, "title,company,amount,seats\nA,A,1e16,1\nB,B,٣,1\nC,C,1,1_000\n"
                                f"D,D,{'9' * 5000},1\nE,E,1e400,1\n")
     assert import_csv(runtime, path, FUNNEL, {}).problems == [
-        f"{path}:2: amount: Enter a number of at most 1,000,000,000,000,000.",
-        f"{path}:3: amount: “٣” is not a number",
-        f"{path}:4: seats: “1_000” is not a whole number",
-        f"{path}:5: amount: Enter a number of at most 1,000,000,000,000,000.",
-        f"{path}:6: amount: Enter a number of at most 1,000,000,000,000,000."]
+        f"{path}:2: Expected amount: Enter a number of at most 1,000,000,000,000,000.",
+        f"{path}:3: Expected amount: “٣” is not a number",
+        f"{path}:4: Seats: “1_000” is not a whole number",
+        f"{path}:5: Expected amount: Enter a number of at most 1,000,000,000,000,000.",
+        f"{path}:6: Expected amount: Enter a number of at most 1,000,000,000,000,000."]
     assert counts(runtime) == (0, 0)
 
 
@@ -360,7 +360,7 @@ def test_cli_import_reports_problems_and_fails(workspace, tmp_path):
     path = write_csv(tmp_path, "title,company,amount\nA,A,x\nB,,1\n")
     result = run("import", str(path), "--funnel", FUNNEL, "--workspace", str(workspace))
     assert result.exit_code == 1
-    assert f"{path}:2: amount:" in result.stderr and f"{path}:3: company:" in result.stderr
+    assert f"{path}:2: Expected amount:" in result.stderr and f"{path}:3: Company:" in result.stderr
     assert "nothing was imported" in result.stderr
     assert run("export", "--workspace", str(workspace)).stdout.count("\n") == 1  # the header only
 
@@ -385,7 +385,8 @@ def test_a_file_that_is_not_utf8_is_reported_with_its_line(runtime, tmp_path):
 def test_cli_import_names_a_wrong_encoding_in_one_line(workspace, tmp_path):
     path = write_csv(tmp_path, GOOD)
     result = run("import", str(path), "--funnel", FUNNEL, "--encoding", "klingon", "--workspace", str(workspace))
-    assert result.exit_code == 2 and "'klingon' is not an encoding" in result.output
+    assert result.exit_code == 2 and result.stderr == ("Error: --encoding: “klingon” is not an encoding (try utf-8 or gb18030) "
+                                            "(see goldsieve import --help)\n")
     assert "Traceback" not in result.output
     path.write_bytes("title,company\nA,A\n".encode("utf-16"))
     result = run("import", str(path), "--funnel", FUNNEL, "--encoding", "ascii", "--workspace", str(workspace))
@@ -394,7 +395,7 @@ def test_cli_import_names_a_wrong_encoding_in_one_line(workspace, tmp_path):
 
 def test_blank_lines_are_skipped_and_line_numbers_stay_true(runtime, tmp_path):
     path = write_csv(tmp_path, "\ufefftitle,company,amount\n\nA,A,1\n\nB,B,x\n")
-    assert import_csv(runtime, path, FUNNEL, {}).problems == [f"{path}:5: amount: “x” is not a number"]
+    assert import_csv(runtime, path, FUNNEL, {}).problems == [f"{path}:5: Expected amount: “x” is not a number"]
 
 
 def test_cli_import_without_an_admin_says_so(goldsieve_workspace, tmp_path):
@@ -409,7 +410,20 @@ def test_an_imported_cell_with_nul_or_nested_too_deep_is_refused(runtime, tmp_pa
     just_past = "[" * 32 + "]" * 32
     path = write_csv(tmp_path, f"title,company,modules\nA,Ac\x00me,crm\nB,B,{deep}\nC,C,{just_past}\n")
     problems = import_csv(runtime, path, FUNNEL, {}).problems
-    assert problems[0] == f"{path}:2: company: Text cannot hold NUL characters or broken Unicode."
-    assert problems[1].startswith(f"{path}:3: modules: “[[[[") and problems[1].endswith("is not valid JSON")
-    assert problems[2] == f"{path}:4: modules: This nests deeper than 32 levels."
+    assert problems[0] == f"{path}:2: Company: Text cannot hold NUL characters or broken Unicode."
+    assert problems[1].startswith(f"{path}:3: Modules: “[[[[") and problems[1].endswith("is not valid JSON")
+    assert problems[2] == f"{path}:4: Modules: This nests deeper than 32 levels."
     assert len(problems) == 3 and counts(runtime) == (0, 0)
+
+
+def test_a_column_may_name_its_field_by_title_in_any_language(runtime, tmp_path):
+    """Issue 21, part 3: a column headed as the form labels the field needs no --map."""
+    funnel = runtime.funnels.get(FUNNEL)
+    funnel.fields_schema["properties"]["company"]["title"] = {"en": "Company", "zh-Hans": "客户公司"}
+    path = write_csv(tmp_path, "title,客户公司,EXPECTED AMOUNT,Seats\nA,Acme,5000,3\n")
+    assert import_csv(runtime, path, FUNNEL, {}).problems == []
+    deal = runtime.store.find("deals")[0]
+    assert deal["data"] == {"company": "Acme", "amount": 5000, "seats": 3}
+    again = write_csv(tmp_path, "title,Firma\nB,Beta\n")
+    assert import_csv(runtime, again, FUNNEL, {"Firma": "Company"}).problems == []
+    assert runtime.store.find("deals")[1]["data"] == {"company": "Beta"}

@@ -70,7 +70,7 @@ def test_the_cli_prints_each_customer_writes_nothing_in_a_dry_run_and_refuses_an
 
     before = stored()
     unknown = run(cli, ["customers", "from-deals", "-w", folder, "--field", "nope"])
-    assert unknown.exit_code == 2 and "no funnel has a field 'nope'" in unknown.output
+    assert unknown.exit_code == 2 and "no funnel has a field “nope”" in unknown.output
     dry = run(cli, ["customers", "from-deals", "-w", folder, "--field", "company", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert dry.output.splitlines() == ["would create customer ACME Inc. (owner the pool) with 2 deal(s)",
@@ -90,7 +90,7 @@ def test_the_cli_merges_and_says_why_it_will_not(goldsieve_runtime, customers, p
     run = CliRunner().invoke
     itself = run(cli, ["customers", "merge", str(second["id"]), "--into", str(second["id"]), "-w", folder])
     assert itself.exit_code == 1
-    assert itself.output.strip() == "Error: /into: A customer cannot be merged into itself."
+    assert itself.output.strip() == "Error: into: A customer cannot be merged into itself."
     as_rep = run(cli, ["customers", "merge", str(second["id"]), "--into", str(first["id"]), "-w", folder,
                        "--as", "rita"])
     assert as_rep.exit_code == 1 and "rita may not merge customers" in as_rep.output

@@ -122,7 +122,7 @@ def test_encodings_a_byte_order_mark_and_gb18030(goldsieve_runtime, people, tmp_
 def test_an_import_needs_someone_to_record(goldsieve_runtime, tmp_path):
     with pytest.raises(ImportFailed, match="no admin user"):
         import_customers(goldsieve_runtime, write(tmp_path, GOOD))
-    with pytest.raises(ImportFailed, match="no user 'ghost'"):
+    with pytest.raises(ImportFailed, match="no user “ghost”"):
         import_customers(goldsieve_runtime, write(tmp_path, GOOD), as_user="ghost")
 
 

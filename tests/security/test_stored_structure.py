@@ -8,7 +8,6 @@ the deal page, its edit and move forms, the board, the analytics and the API ans
 """
 from __future__ import annotations
 
-import pytest
 
 from tests.security.conftest import FUNNEL
 from tests.security.test_stored_extremes import BOTH_STORES, aggregate_pages, strict_json

@@ -100,7 +100,7 @@ def test_new_deal_errors_in_place_then_success(rep_browser, engine):
     assert page.by_id("new-title")[1]["aria-invalid"] == "true"
     assert page.by_id("new-customer")[1]["aria-describedby"].endswith("new-customer-error")
     body = html(response)
-    assert "A deal needs a title." in body and "Enter a number." in body
+    assert "A deal needs a title." in body and "“lots” is not a number" in body
     assert "This field is required." in body
     assert page.by_id("new-panels")[1]["value"] == "2", "what was typed stays"
     assert engine.store.find("deals") == []
@@ -176,7 +176,7 @@ def test_inline_save_200_422_409(rep_browser, engine, deal):
     page = Elements(html(bad))
     assert page.by_id("deal-roof_area")[1]["aria-invalid"] == "true"
     assert page.by_id("deal-panels")[1]["value"] == "two"
-    assert "Enter a whole number." in html(bad) and "Enter a number of at least 10." in html(bad)
+    assert "“two” is not a whole number" in html(bad) and "Enter a number of at least 10." in html(bad)
     assert stored(engine, deal["id"])["version"] == 2, "nothing written"
 
     stale = rep_browser.post(url, {"version": "1", "title": "Other", "customer": "Müller"}, htmx=True)
@@ -279,7 +279,7 @@ def test_a_bad_value_is_refused_beside_its_field_and_nothing_moves(rep_browser, 
     assert unparsable.status_code == 422
     page = Elements(html(unparsable))
     assert page.by_id("move-roof_area")[1]["value"] == "big"
-    assert "Enter a number." in html(unparsable) and "This field is required." in html(unparsable)
+    assert "“big” is not a number" in html(unparsable) and "This field is required." in html(unparsable)
     assert stored(engine, deal["id"])["version"] == 1
 
 

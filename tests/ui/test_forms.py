@@ -270,12 +270,12 @@ def test_a_reserved_name_posts_under_data_prefix(funnel, ctx):
 
 
 @pytest.mark.parametrize("name, text, message", [
-    ("amount", "12,5x", "Enter a number."),
-    ("amount", "1e", "Enter a number."),
-    ("seats", "2.5", "Enter a whole number."),
-    ("seats", "many", "Enter a whole number."),
-    ("size", "XXL", "Choose one of the options."),
-    ("products", "nope", "Choose among the options."),
+    ("amount", "12,5x", "“12,5x” is not a number"),
+    ("amount", "1e", "“1e” is not a number"),
+    ("seats", "2.5", "“2.5” is not a whole number"),
+    ("seats", "many", "“many” is not a whole number"),
+    ("size", "XXL", "“XXL” is not a choice: choose one of S, M, L"),
+    ("products", "nope", "“nope” is not a choice: choose one of crm, erp, bi"),
     ("meeting", "tomorrow", "Enter a date and time."),
 ])
 def test_unparsable_input_is_an_error_for_that_field(funnel, ctx, name, text, message):
@@ -308,8 +308,8 @@ def test_violations_map_to_fields_and_messages(funnel, ctx):
         Violation("/data/products/1", "enum", "'z' is not one of"),
         Violation("/to", "skip", "no skipping"),
     ])
-    assert by_field == {"amount": ["This field is required."], "email": ["Enter an email address."],
-                        "products": ["Choose one of the options."]}
+    assert by_field == {"amount": ["This field is required."], "email": ["Enter an e-mail address."],
+                        "products": ["Choose one of crm, erp, bi."]}  # read back: the schema names them
     assert [v.path for v in others] == ["/to"]
 
 
@@ -340,3 +340,32 @@ def posted_form(html: str) -> MultiDict:
         elif tag == "textarea":
             form.append((name, page.texts.get(attrs["id"], "")))
     return MultiDict(form)
+
+
+def test_the_pages_and_the_command_line_word_a_refusal_the_same(goldsieve_app, funnel):
+    """Issue 21, part 3: one rule words a refused value for both (goldsieve.funnels.wording); the
+    command line adds the field's title, the page shows its label."""
+    from goldsieve import locales
+    from goldsieve.deals.importing import unreadable_said
+    from goldsieve.funnels import wording
+    from goldsieve.funnels.validation import violations
+    from goldsieve.spreadsheets import converter
+
+    found = violations(funnel.fields_validator, {"company": "Acme", "code": "abc", "size": "XXL", "tier": 3,
+                                               "amount": 2e6})
+    with goldsieve_app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        by_field, _others = forms.split_violations(funnel, found)
+        parsed = forms.parse(funnel, MultiDict({"seats": "many"}))
+    token = locales.reader.set("zh_Hans")
+    try:
+        lines = {forms.field_of(v.path): wording.line(v) for v in found}  # what the command line prints
+        with pytest.raises(ValueError) as unreadable:
+            converter({"type": "integer"})("many")  # a cell the import cannot read
+        cell_said = unreadable_said(unreadable.value)
+    finally:
+        locales.reader.reset(token)
+    assert by_field == {"code": ["“abc” 的格式不符合要求"], "size": ["“XXL” 不是可选项：请从 S, M, L 中选择"],
+                        "tier": ["“3” 不是可选项：请从 Gold, Silver 中选择"], "amount": ["请输入不大于 1,000,000 的数字。"]}
+    assert lines == {"code": "Code: “abc” 的格式不符合要求", "size": "Size: “XXL” 不是可选项：请从 S, M, L 中选择",
+                     "tier": "Tier: “3” 不是可选项：请从 Gold, Silver 中选择", "amount": "Amount: 请输入不大于 1,000,000 的数字。"}
+    assert parsed.errors == {"seats": [cell_said]} == {"seats": ["“many” 不是整数"]}

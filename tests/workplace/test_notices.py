@@ -25,7 +25,7 @@ QUOTA = {"dingtalk": (200, {"errcode": 90018, "errmsg": "flow control"}),
 
 @pytest.fixture
 def lin(goldsieve_runtime, goldsieve_make_user, fake, platform):
-    user = goldsieve_make_user("lin", "rep")
+    goldsieve_make_user("lin", "rep")
     fake.add_person("lin-1", "林", ["1"])
     return link_account(goldsieve_runtime.store, "lin", platform, "lin-1")
 

@@ -17,6 +17,7 @@ character gets one more, and the importer (:func:`text_of_cell`) takes one off.
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gc
@@ -79,6 +80,21 @@ def csv_rows(text: str, problem: Callable[[int, str, str], None]) -> Iterator[tu
             line = reader.line_num + 1
     except csv.Error as error:
         problem(reader.line_num, _("file"), _("not readable as CSV (%(reason)s)", reason=error))
+
+
+def open_rows(path: Path, problem: Callable[[int, str, str], None], encoding: str = "utf-8"
+              ) -> tuple[str, list[str], Iterator[tuple[int, list[str]]]] | None:
+    """A CSV file's text, its header and the rows after it (:func:`csv_rows`); ``None`` after
+    reporting why there are none (the file is not in the encoding, or it is empty)."""
+    text = read_text(path, problem, codecs.lookup(encoding).name)
+    if text is None:
+        return None
+    rows = csv_rows(text, problem)
+    _first, header = next(rows, (1, None))
+    if header is None:
+        problem(1, _("header"), _("the file is empty; the first line must name the columns"))
+        return None
+    return text, header, rows
 
 
 def overflow(row: list[str], width: int) -> str | None:

@@ -13,7 +13,6 @@ existing customer its ``company`` matches (:func:`~goldsieve.deals.intake.link_c
 """
 from __future__ import annotations
 
-import codecs
 import contextlib
 from dataclasses import replace
 from pathlib import Path
@@ -31,11 +30,10 @@ from ..spreadsheets import (
     Problems,
     Unreadable,
     converter,
-    csv_rows,
     gc_paused,
+    open_rows,
     overflow,
     read_cells,
-    read_text,
     text_of_cell,
 )
 from .intake import insert_assigned, link_customer
@@ -88,15 +86,11 @@ def import_csv(
     problem = Problems(path)
     result = ImportResult(problems=problem.lines)
     mapping = dict(mapping or {})
-    text = read_text(path, problem, codecs.lookup(encoding).name)
-    if text is None:
+    opened = open_rows(path, problem, encoding)
+    if opened is None:
         return result
-    rows = csv_rows(text, problem)
+    text, header, rows = opened
     prepared = []
-    _first, header = next(rows, (1, None))
-    if header is None:
-        problem(1, _("header"), _("the file is empty; the first line must name the columns"))
-        return result
     columns = _columns(header, mapping, funnel, problem)
     if columns is None:
         return result

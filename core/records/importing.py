@@ -14,7 +14,6 @@ The columns an export writes that no import sets (``id``, ``team``, the times, a
 """
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -27,11 +26,10 @@ from ..spreadsheets import (
     Problems,
     boolean,
     converter,
-    csv_rows,
     gc_paused,
+    open_rows,
     overflow,
     read_cells,
-    read_text,
     text_of_cell,
 )
 from ..store.filters import Eq, all_of
@@ -126,14 +124,10 @@ def _rows(path: Path, encoding: str, kind: RecordType, special: dict[str, Callab
           ) -> Iterator[tuple[int, dict[str, Any], dict[str, Any], set[str]]]:
     """``(line, values, data, failed)`` of every row: the special columns' values, the declared
     fields' data, and the fields whose cell could not be read (reported already)."""
-    text = read_text(path, problem, codecs.lookup(encoding).name)
-    if text is None:
+    opened = open_rows(path, problem, encoding)
+    if opened is None:
         return
-    rows = csv_rows(text, problem)
-    _first, header = next(rows, (1, None))
-    if header is None:
-        problem(1, "header", "the file is empty; the first line must name the columns")
-        return
+    _, header, rows = opened
     columns = _columns(header, kind, special, skipped, required, problem)
     if columns is None:
         return

@@ -27,7 +27,7 @@ def test_the_reference_lists_every_operation_and_tries_one_with_a_token(open_pag
     page.get_by_role("button", name="Authorize").first.click()
     page.locator(".auth-container input").fill(token)
     page.locator(".auth-btn-wrapper button.authorize").click()
-    page.get_by_role("button", name="Close").click()
+    page.get_by_role("button", name="Close", exact=True).click()
     block = page.locator(f"#operations-{TAGS['funnels']}-get_api_v1_funnels")  # its section, then the path
     block.locator(".opblock-summary").click()
     block.get_by_role("button", name="Try it out").click()

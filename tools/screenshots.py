@@ -37,7 +37,8 @@ USER = "rep.li"
 #: Pages only other roles see, after the rep's: (user, [(picture name, path)]).
 LATER = (
     ("mgr.zhao", [("analytics", "/analytics/software"), ("forecast", "/analytics/software/forecast"),
-                  ("advice", "/analytics/software/advice"), ("digest", "/digest")]),
+                  ("advice", "/analytics/software/advice"), ("activities", "/analytics/software/activities"),
+                  ("digest", "/digest")]),
     ("admin", [("designer", "/designer/"), ("admin-users", "/admin/users")]),
 )
 

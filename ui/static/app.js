@@ -52,7 +52,9 @@ if (window.htmx) {
     if (!dialog.open) opener = document.activeElement;
   });
 
-  document.addEventListener("htmx:afterSwap", (event) => {
+  // After the settle, not the swap: htmx binds the new form's hx-post while settling, so a field
+  // focused earlier could be submitted by Enter as a plain page post before htmx knows the form.
+  document.addEventListener("htmx:afterSettle", (event) => {
     if (event.target !== dialog || !dialog.firstElementChild) return;
     if (!dialog.open) dialog.showModal();
     focusFirst();

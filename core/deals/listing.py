@@ -57,6 +57,8 @@ class Criteria:
     stale: bool = False
     #: only open deals without a planned activity (``next_step=none``; docs/activities.md)
     no_next_step: bool = False
+    #: only deals with a done activity of this type (``activity=visit``)
+    activity: str | None = None
     ranges: tuple[tuple[str, Any, Any], ...] = ()
     choices: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
@@ -67,11 +69,13 @@ def readable(deal: dict) -> dict:
     return deal if isinstance(deal.get("data"), dict) else {**deal, "data": {}}
 
 
-def criteria_filter(criteria: Criteria, text_match: Filter | None = None) -> Filter:
+def criteria_filter(criteria: Criteria, text_match: Filter | None = None,
+                    activity_match: Filter | None = None) -> Filter:
     """The store filter of ``criteria`` (the user's scope is the engine's to add). ``text_match``
-    is what :func:`text_search` made of ``criteria.text``. Text no store keeps matches nothing."""
+    is what :func:`text_search` made of ``criteria.text``, ``activity_match`` what
+    :func:`with_done_activity` made of ``criteria.activity``. Text no store keeps matches nothing."""
     c = criteria
-    if not searchable(c.funnel, c.owner, c.status, c.title, c.text, *c.stages):
+    if not searchable(c.funnel, c.owner, c.status, c.title, c.text, c.activity, *c.stages):
         return Nothing()
     return all_of(
         Eq("funnel", c.funnel) if c.funnel else None,
@@ -85,6 +89,7 @@ def criteria_filter(criteria: Criteria, text_match: Filter | None = None) -> Fil
         *(_bounded(f"data.{name}", low, high) for name, low, high in c.ranges),
         *(In(f"data.{name}", values) for name, values in c.choices),
         text_match if c.text else None,
+        activity_match if c.activity else None,
     )
 
 
@@ -127,6 +132,14 @@ def text_search(engine: Engine, user: dict, funnels: Iterable[Funnel], text: str
     return any_of(*parts)
 
 
+def with_done_activity(engine: Engine, type_id: str) -> Filter:
+    """Deals with a done activity of ``type_id``: the activities by the index on their type,
+    then an ``In`` on the deals' ids (what the reader may see of them is the scope's to say)."""
+    rows = engine.store.find("activities", all_of(Eq("type", type_id), Eq("status", "done")))
+    ids = sorted({r["deal_id"] for r in rows if isinstance(r.get("deal_id"), int)})
+    return In("id", tuple(ids)) if ids else Nothing()
+
+
 def find(engine: Engine, user: dict, criteria: Criteria, order: Order | None = None,
          after: int | Key | None = None, limit: int = 50) -> tuple[list[dict], str | None]:
     """A page of the deals ``user`` may see that match ``criteria``, and the next page's cursor.
@@ -137,7 +150,8 @@ def find(engine: Engine, user: dict, criteria: Criteria, order: Order | None = N
     """
     funnels = [engine.funnels.get(criteria.funnel)] if criteria.funnel else list(engine.funnels)
     match = text_search(engine, user, funnels, criteria.text) if criteria.text else None
-    where = all_of(engine.scope(user), criteria_filter(criteria, match))
+    done = with_done_activity(engine, criteria.activity) if criteria.activity else None
+    where = all_of(engine.scope(user), criteria_filter(criteria, match, done))
     if order is None:
         rows = engine.store.find("deals", where, after=after, limit=limit, descending=True)
         return [readable(d) for d in rows], str(rows[-1]["id"]) if len(rows) == limit else None
@@ -191,7 +205,8 @@ def read_criteria(args: Args, funnels: list[Funnel], *, cursor: bool = True
     names each parameter that is wrong (``/status``, ``/max.amount``, …).
 
     Parameters: ``q``, ``funnel``, ``stage`` (repeated), ``owner``, ``status``, ``customer``,
-    ``stale``, ``next_step`` (``none``: open deals without a planned activity), ``min.<field>`` and ``max.<field>`` (numbers and dates), ``in.<field>``
+    ``stale``, ``next_step`` (``none``: open deals without a planned activity), ``activity`` (a
+    type: deals with a done activity of it), ``min.<field>`` and ``max.<field>`` (numbers and dates), ``in.<field>``
     (repeated; choices), ``sort`` (a column or ``data.<field>``, ``-`` first for descending)
     and ``cursor``. ``funnels``: those of the workspace (the declared fields come from the one
     chosen, else from all).
@@ -269,7 +284,7 @@ def read_criteria(args: Args, funnels: list[Funnel], *, cursor: bool = True
     criteria = Criteria(
         funnel=funnel, stages=tuple(s.strip() for s in args.getlist("stage") if s.strip()),
         owner=text("owner"), status=status, customer_id=customer_id, text=q, stale=stale,
-        no_next_step=next_step == "none",
+        no_next_step=next_step == "none", activity=text("activity"),
         ranges=tuple((name, low, high) for name, (low, high) in ranges.items()), choices=tuple(choices))
     return criteria, order, after
 

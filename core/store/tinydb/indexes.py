@@ -28,7 +28,7 @@ DEFAULT_INDEXES: dict[str, tuple[str, ...]] = {
     "customer_events": ("customer_id",),
     "customer_keys": ("key", "customer_id"),
     "contacts": ("customer_id", "data.email", "data.phone"),  # and lead intake's match
-    "activities": ("deal_id", "customer_id", "owner"),
+    "activities": ("deal_id", "customer_id", "owner", "type"),  # type: the list's activity filter
     "workplace_state": ("key",),
 }
 

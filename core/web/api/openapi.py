@@ -106,6 +106,8 @@ LIST_QUERY = [
     {"name": "stale", "in": "query", "schema": {"type": "boolean"}},
     {"name": "next_step", "in": "query", "schema": {"type": "string", "enum": ["none"]},
      "description": "none: only open deals without a planned activity"},
+    {"name": "activity", "in": "query", "schema": {"type": "string", "maxLength": 200},
+     "description": "An activity type: only deals with a done activity of that type"},
     {"name": "sort", "in": "query", "schema": {"type": "string"},
      "description": f"One of {', '.join(listing.SORT_COLUMNS)} or data.<field>; a leading - sorts descending"},
     {"name": "filters", "in": "query", "style": "form", "explode": True,

@@ -16,11 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import parse_stamp, stamp
+from ..deals.activities import DONE
 from ..store import Store
 from ..store.filters import Eq, Filter, In, Range, all_of
 from .windows import buckets
-
-DONE = "done"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..clock import parse_stamp
 from ..store.filters import Eq, In, all_of
 from .activities import PLANNED, Activities
-from .tasks import my_tasks
+from .tasks import my_tasks, visible_deals
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -47,12 +47,14 @@ def agenda(engine: "Engine", user: dict[str, Any]) -> list[Entry]:
     activities = engine.store.find("activities", all_of(Eq("owner", user["username"]), Eq("status", PLANNED)))
     activities = sorted(Activities(engine).visible(user, activities), key=lambda a: a["due_at"])
     activities = activities[:MAX_ENTRIES]
-    deals = _visible(engine, "deals", engine.scope(user),
-                     {r["deal_id"] for r in tasks + activities if r.get("deal_id") is not None})
-    customers = engine.customers
+    deal_ids = {r["deal_id"] for r in tasks + activities if r.get("deal_id") is not None}
+    deals = visible_deals(engine, user, deal_ids)
     customer_ids = {r["customer_id"] for r in activities if r.get("customer_id") is not None}
     customer_ids |= {d["customer_id"] for d in deals.values() if d.get("customer_id") is not None}
-    seen = _visible(engine, "customers", customers.scope(user), customer_ids) if customers else {}
+    seen: dict[int, dict[str, Any]] = {}
+    if engine.customers is not None and customer_ids:
+        where = all_of(engine.customers.scope(user), In("id", tuple(sorted(customer_ids))))
+        seen = {c["id"]: c for c in engine.store.find("customers", where)}
     entries = [Entry("task", t, parse_stamp(t["due"]), None, deals.get(t["deal_id"]),
                      seen.get((deals.get(t["deal_id"]) or {}).get("customer_id"))) for t in tasks]
     for row in activities:
@@ -61,12 +63,6 @@ def agenda(engine: "Engine", user: dict[str, Any]) -> list[Entry]:
         entries.append(Entry("activity", row, parse_stamp(row["due_at"]), row.get("duration_minutes"),
                              deal, customer))
     return sorted(entries, key=lambda e: (e.start, e.uid))
-
-
-def _visible(engine: "Engine", table: str, scope: Any, ids: set[int]) -> dict[int, dict[str, Any]]:
-    if not ids:
-        return {}
-    return {r["id"]: r for r in engine.store.find(table, all_of(scope, In("id", tuple(sorted(ids)))))}
 
 
 @dataclass(frozen=True)

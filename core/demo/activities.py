@@ -32,8 +32,9 @@ def write_activities(runtime: Runtime, seed: int) -> dict[str, Any]:
     kinds = [kind.id for kind in runtime.activities.types.all]
     deals = [d for d in runtime.store.find("deals", Eq("status", "open"), limit=DEALS) if d.get("owner")]
     done = planned = 0
+    owners = {name: find_user(runtime.store, name) for name in {d["owner"] for d in deals}}
     for index, deal in enumerate(deals):
-        owner = find_user(runtime.store, deal["owner"])
+        owner = owners[deal["owner"]]
         # a done activity is work on the deal (its stale clock starts again): a third of them, so
         # that the board still shows stale deals
         for _ in range(rng.randint(1, 3) if index % DONE_EVERY == 0 else 0):

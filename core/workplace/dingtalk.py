@@ -9,7 +9,6 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
-from ..automation.channels import DeliveryError
 from .client import Department, Identity, Member, PlatformClient, PlatformError, parents_first, text
 
 PAGE = 100
@@ -89,7 +88,7 @@ class DingTalk(PlatformClient):
         is (no markdown to smuggle a link into), opening the link in DingTalk's own browser."""
         agent = self.settings.ids.get("agent_id")
         if not agent:
-            raise DeliveryError(f"{self.label}: [workplace.dingtalk] agent_id is needed to send work notices",
+            raise PlatformError(f"{self.label}: [workplace.dingtalk] agent_id is needed to send work notices",
                                 retryable=False)
         oa: dict[str, Any] = {"head": {"bgcolor": "FF1D6FD8", "text": "goldsieve"},
                               "body": {"title": title[:100], "content": text[:2000]}}

@@ -23,19 +23,13 @@ from ..audit import audit_entry, diff, record
 from ..automation.channels import Channel, DeliveryError, Message, message_row, page_url
 from ..clock import stamp
 from ..errors import ValidationFailed, Violation
-from ..locales import normalize, translations
+from ..locales import N_, normalize, say
 from ..people.users import find_user, is_active, replace_user
 from ..store import Conflict, Store
 from ..store.filters import Eq
 from .client import PlatformClient, PlatformError
 from .signin import FIELD
 from .tokens import STATE
-
-
-def N_(message: str) -> str:
-    """Mark a msgid for the catalogs; it is translated where it is read, in the reader's language."""
-    return message
-
 
 #: kind → (the notification keys' prefixes, its name: a msgid, the page's and the headline's)
 KINDS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -89,7 +83,7 @@ def set_preferences(store: Store, user: dict[str, Any], wanted: dict[str, Any],
 def _message(notification: dict[str, Any], user: dict[str, Any], kind: str, platform: str,
              config: dict[str, Any]) -> dict[str, Any]:
     locale = normalize(user.get("locale")) or normalize(str(config.get("locale", "en"))) or "en"
-    subject = translations(locale).gettext(KINDS[kind][1])
+    subject = say(KINDS[kind][1], locale)
     path = f"/deals/{notification['deal_id']}" if notification.get("deal_id") else "/inbox"
     message = Message(event=f"notice.{kind}", text=str(notification.get("text") or ""), deal=None, funnel=None,
                       at=notification["at"], key=f"notice:{platform}:{notification['id']}",
@@ -116,10 +110,12 @@ def queue_notices(store: Store, clients: dict[str, PlatformClient], config: dict
     fresh = store.find("notifications", after=cursor["last_id"], limit=BATCH)
     if not fresh:
         return 0
-    owed = []
+    owed, users = [], {}
     for notification in fresh:
         kind = kind_of(notification)
-        user = find_user(store, notification["user"]) if kind else None
+        if kind and notification["user"] not in users:  # a batch is mostly a few people's
+            users[notification["user"]] = find_user(store, notification["user"])
+        user = users.get(notification["user"]) if kind else None
         platform = (user.get(PREFS) or {}).get(kind) if user and is_active(user) else None
         if platform and platform in clients and (user.get(FIELD) or {}).get(platform):
             owed.append(_message(notification, user, kind, platform, config))

@@ -147,6 +147,7 @@ def plan(store: Store, client: PlatformClient) -> Plan:
     teams = store.find("teams")
     team_of = {dept: row["name"] for dept, row in _linked(teams, platform).items()}
     taken = {t["name"].casefold() for t in teams}
+    team_by_name = {t["name"]: t for t in teams}  # read once: plan() writes nothing
     for dept in departments:  # parents first, so a parent's team is named before its children's
         parent = team_of.get(dept.parent) if dept.parent else None
         if dept.id not in team_of:
@@ -155,7 +156,7 @@ def plan(store: Store, client: PlatformClient) -> Plan:
             team_of[dept.id] = name
             result.new_teams.append(NewTeam(name, dept, parent))
             continue
-        row = find_team(store, team_of[dept.id])
+        row = team_by_name[team_of[dept.id]]
         changes = {key: (row.get(key), value) for key, value in (("parent", parent), ("title", dept.name))
                    if row.get(key) != value}
         if changes:
@@ -189,7 +190,7 @@ def plan(store: Store, client: PlatformClient) -> Plan:
             result.user_changes[existing["username"]] = changes
     for dept in departments:
         manager = username_of.get(leads.get(dept.id, ""))
-        row = find_team(store, team_of[dept.id])
+        row = team_by_name.get(team_of[dept.id])
         before = row.get("manager") if row else None
         if manager and manager != before:
             result.managers[team_of[dept.id]] = (before, manager)

@@ -68,12 +68,13 @@ def create_app(
     from .api.tokens import is_token_request
 
     app.register_blueprint(api_bp)
-    ui.init_app(app, token_blueprints=(api_bp,))
-    for blueprint in blueprints(runtime.pm):  # plugins' pages come after the built-in ones
+    plugin_blueprints = blueprints(runtime.pm)
+    # bearer-token blueprints (the API's own and plugins' marked by token_api) carry no CSRF token
+    tokened = tuple(b for b in (api_bp, *plugin_blueprints) if getattr(b, TOKEN_API, False))
+    ui.init_app(app, token_blueprints=tokened)
+    for blueprint in plugin_blueprints:  # plugins' pages come after the built-in ones
         if blueprint.name in app.blueprints:
             raise PluginLoadError(f"two blueprints are named {blueprint.name!r}")
-        if getattr(blueprint, TOKEN_API, False):
-            app.extensions["csrf"].exempt(blueprint)  # bearer tokens, as the API's own
         app.register_blueprint(blueprint)
 
     @app.errorhandler(HTTPException)

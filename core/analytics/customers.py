@@ -22,7 +22,7 @@ from ..funnels.model import LOST, WON
 from ..funnels.registry import FunnelRegistry
 from ..store import Store
 from ..store.filters import Filter, In, Range, all_of
-from .loading import load_histories, visible_filter
+from .loading import load_histories
 from .metrics import ratio
 from .windows import buckets
 
@@ -44,8 +44,8 @@ def by_customer_field(store: Store, funnels: FunnelRegistry, funnel_id: str, dea
             kind = kinds.get(stay.stage)
             if kind in (WON, LOST) and start <= stay.entered_at < end:
                 closed[deal_id] = (kind, history.amount_at(stay.entered_at, inclusive=True) if kind == WON else 0.0)
-    linked = {d["id"]: d.get("customer_id") for d in store.iterate(
-        "deals", all_of(visible_filter(funnel_id, deal_scope, end), In("id", tuple(closed))))} if closed else {}
+    # the closed ids come from the visible histories: the scope was applied when they were loaded
+    linked = {d["id"]: d.get("customer_id") for d in store.iterate("deals", In("id", tuple(closed)))} if closed else {}
     wanted = tuple({c for c in linked.values() if c is not None})
     values = {c["id"]: _value(c["data"].get(field)) for c in store.find(
         "customers", all_of(customer_scope, In("id", wanted)))} if wanted else {}

@@ -172,3 +172,16 @@ def test_a_wrong_calendar_stops_the_start_with_its_line(goldsieve_workspace, gol
     with pytest.raises(CalendarError, match=r"holidays = 'XX'"):
         open_runtime(type(goldsieve_workspace).load(goldsieve_workspace.path), clock=goldsieve_clock,
                      entry_points=False)
+
+
+def test_a_handoff_task_counts_business_days_when_told_to(china):
+    from types import SimpleNamespace
+
+    from goldsieve.plugins.actions import _due
+
+    def context(params):
+        return SimpleNamespace(params=params, now=cst(2, 13, 17), engine=SimpleNamespace(workdays=china))
+
+    assert _due(context({"business_days": True}), 2) == cst(2, 24, 17)  # handoff's default of 2 days
+    assert _due(context({}), 2) == cst(2, 15, 17)
+    assert _due(context({"due_days": 1, "business_days": True}), 2) == cst(2, 14, 17)

@@ -114,3 +114,13 @@ def test_the_gate_dialog_offers_to_plan_the_next_step(goldsieve_app, people, dea
     assert link in page and "status=planned#activity-form" in page
     form = browser.get(f"/deals/{deal['id']}?log=visit&status=planned").get_data(as_text=True)
     assert 'value="planned" checked' in form
+
+
+def test_only_an_open_stage_asks_for_a_next_step(goldsieve_runtime, deal):
+    from goldsieve.deals.activity_gates import needs_next_step
+
+    funnel = goldsieve_runtime.engine.funnel_of(deal)
+    assert needs_next_step(deal, funnel.stage("qualified"))
+    assert not needs_next_step(deal, funnel.stage("won"))  # declared there too: a closed stage asks nothing
+    assert not needs_next_step({**deal, "next_activity_at": "2026-03-01T08:00:00.000Z"}, funnel.stage("qualified"))
+    assert not needs_next_step(deal, funnel.stage("quote"))  # not declared

@@ -26,10 +26,9 @@ from ..errors import ValidationFailed, Violation
 from ..locales import N_, normalize, say
 from ..people.users import find_user, is_active, replace_user
 from ..store import Conflict, Store
-from ..store.filters import Eq
 from .client import PlatformClient, PlatformError
 from .signin import FIELD
-from .tokens import STATE
+from .state import read_state, write_state
 
 #: kind → (the notification keys' prefixes, its name: a msgid, the page's and the headline's)
 KINDS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -96,14 +95,12 @@ def queue_notices(store: Store, clients: dict[str, PlatformClient], config: dict
     """Write the outbox rows the notifications since the cursor owe; returns how many."""
     if not clients:
         return 0
-    rows = store.find(STATE, Eq("key", CURSOR), limit=1)
-    cursor = rows[0] if rows else None
+    cursor = read_state(store, CURSOR)
     if cursor is None:  # the first look: what the inbox held before is not news, start after it
         newest = store.find("notifications", descending=True, limit=1)
         try:
             with store.transaction() as txn:
-                txn.insert(STATE, {"key": CURSOR, "last_id": newest[0]["id"] if newest else 0,
-                                   "at": stamp(now), "version": 1})
+                write_state(txn, CURSOR, None, {"last_id": newest[0]["id"] if newest else 0, "at": stamp(now)})
         except Conflict:
             pass
         return 0
@@ -121,8 +118,7 @@ def queue_notices(store: Store, clients: dict[str, PlatformClient], config: dict
             owed.append(_message(notification, user, kind, platform, config))
     try:
         with store.transaction() as txn:
-            txn.replace(STATE, {**cursor, "last_id": fresh[-1]["id"], "at": stamp(now),
-                                "version": cursor["version"] + 1}, expect_version=cursor["version"])
+            write_state(txn, CURSOR, cursor, {"last_id": fresh[-1]["id"], "at": stamp(now)})
             for row in owed:
                 txn.insert("outbox", row)
     except Conflict:

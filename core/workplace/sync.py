@@ -30,11 +30,10 @@ from ..errors import GoldsieveError, ValidationFailed
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..people.teams import UNCHANGED, add_team, find_team, update_team
 from ..people.users import USERNAME, add_user, is_active, set_active, update_user
-from ..store import Store
-from ..store.filters import Eq
+from ..store import Conflict, Store
 from .client import Department, Member, PlatformClient, PlatformError, ident
 from .signin import FIELD, link_account
-from .tokens import STATE
+from .state import read_state, write_state
 
 log = logging.getLogger(__name__)
 def _label(key: str) -> str:
@@ -249,12 +248,11 @@ def _link_team(store: Store, name: str, platform: str, department: Department | 
 def _remember_run(store: Store, platform: str, now: datetime) -> None:
     """Note when the platform was last synced, for every worker sharing the store."""
     key = f"synced:{platform}"
-    rows = store.find(STATE, Eq("key", key), limit=1)
-    with store.transaction() as txn:
-        if rows:
-            txn.replace(STATE, {**rows[0], "at": stamp(now), "version": rows[0]["version"] + 1})
-        else:
-            txn.insert(STATE, {"key": key, "at": stamp(now), "version": 1})
+    try:
+        with store.transaction() as txn:
+            write_state(txn, key, read_state(store, key), {"at": stamp(now)})
+    except Conflict:
+        pass  # another process noted its sync at the same moment: the time is as good
 
 
 def sync_due(store: Store, client: PlatformClient, now: datetime) -> bool:
@@ -263,8 +261,8 @@ def sync_due(store: Store, client: PlatformClient, now: datetime) -> bool:
     hours = client.settings.sync_hours
     if hours is None:
         return False
-    rows = store.find(STATE, Eq("key", f"synced:{client.platform}"), limit=1)
-    return not rows or now - parse_stamp(rows[0]["at"]) >= timedelta(hours=hours)
+    row = read_state(store, f"synced:{client.platform}")
+    return row is None or now - parse_stamp(row["at"]) >= timedelta(hours=hours)
 
 
 def scan_syncs(store: Store, clients: dict[str, PlatformClient], now: datetime) -> int:

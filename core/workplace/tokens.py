@@ -3,8 +3,8 @@
 Each platform hands out an app access token for two hours and limits how often one may be
 asked for, so every process sharing the store (app servers, workers, commands) uses the one
 token the first of them fetched: a row ``{key, token, expires_at, version}`` of the
-``workplace_state`` table (which also notes when each platform was last synced). A token is fetched again ``MARGIN`` before its expiry, and at once
-when the platform says it is no longer valid (:func:`forget_token`).
+``workplace_state`` table (:mod:`.state`). A token is fetched again ``MARGIN`` before its
+expiry, and at once when the platform says it is no longer valid (:func:`forget_token`).
 """
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ from typing import Callable
 
 from ..clock import Clock, stamp
 from ..store import Conflict, Store
-from ..store.filters import Eq
+from .state import STATE, read_state, write_state
 
-#: the table of the tokens, and of when each platform was last synced (:mod:`.sync`)
-STATE = "workplace_state"
 #: how long before its expiry a token is replaced: a request never carries one that dies on the way
 MARGIN = timedelta(minutes=5)
 
@@ -25,19 +23,13 @@ def cached_token(store: Store, key: str, fetch: Callable[[], tuple[str, int]], c
     """The live token stored under ``key``, else a new one from ``fetch`` (token, seconds it
     lasts), stored for the other processes."""
     now = clock()
-    rows = store.find(STATE, Eq("key", key), limit=1)
-    row = rows[0] if rows else None
+    row = read_state(store, key)
     if row is not None and row["expires_at"] > stamp(now + MARGIN):
         return row["token"]
     token, seconds = fetch()
-    fresh = {"key": key, "token": token, "expires_at": stamp(now + timedelta(seconds=seconds))}
     try:
         with store.transaction() as txn:
-            if row is None:
-                txn.insert(STATE, {**fresh, "version": 1})
-            else:
-                txn.replace(STATE, {**row, **fresh, "version": row["version"] + 1},
-                            expect_version=row["version"])
+            write_state(txn, key, row, {"token": token, "expires_at": stamp(now + timedelta(seconds=seconds))})
     except Conflict:
         pass  # another process stored a token first; this one is valid as well
     return token
@@ -45,7 +37,7 @@ def cached_token(store: Store, key: str, fetch: Callable[[], tuple[str, int]], c
 
 def forget_token(store: Store, key: str, token: str) -> None:
     """Drop ``token`` (the platform refused it), unless another process has replaced it already."""
-    for row in store.find(STATE, Eq("key", key)):
-        if row["token"] == token:
-            with store.transaction() as txn:
-                txn.delete(STATE, row["id"])
+    row = read_state(store, key)
+    if row is not None and row["token"] == token:
+        with store.transaction() as txn:
+            txn.delete(STATE, row["id"])

@@ -70,28 +70,31 @@ def _refused(store: Store, client: PlatformClient, external_id: str | None, reas
     return SignIn(None, reason)
 
 
-def link_account(store: Store, username: str, platform: str, external_id: str | None, *,
+def link_account(store: Store, username: str, platform: str, external_id: str | int | None, *,
                  actor: str | None = None) -> dict[str, Any]:
-    """Link ``username`` to the platform account ``external_id`` (``None``: unlink); an account
-    already linked to another user is refused, and nothing is written."""
+    """Link ``username`` to the platform account ``external_id`` (``None``: unlink), an id as
+    :func:`~goldsieve.workplace.client.ident` reads it (a number is stored as its text, as the
+    sign-in looks it up); an account already linked to another user is refused, and nothing is
+    written."""
     user = find_user(store, username) if isinstance(username, str) else None
     problems = [] if user else [Violation("/username", "unknown_user", f"There is no user “{username}”.")]
+    account = None if external_id is None else ident(external_id)  # the rule the sign-in and sync read by
     if external_id is not None:
-        if not isinstance(external_id, str) or not 0 < len(external_id) <= 128 or not external_id.isprintable():
+        if account is None:
             problems.append(Violation("/external_id", "pattern", "An account id has 1–128 printable characters."))
-        elif (other := linked_user(store, platform, external_id)) and other["username"] != username:
+        elif (other := linked_user(store, platform, account)) and other["username"] != username:
             problems.append(Violation("/external_id", "unique",
-                                      f"The {platform} account {external_id} is linked to “{other['username']}”."))
+                                      f"The {platform} account {account} is linked to “{other['username']}”."))
     if problems or user is None:
         raise ValidationFailed(problems)
-    ids = {k: v for k, v in {**user.get(FIELD, {}), platform: external_id}.items() if v is not None}
+    ids = {k: v for k, v in {**user.get(FIELD, {}), platform: account}.items() if v is not None}
     if ids == user.get(FIELD, {}):
         return user
     with store.transaction() as txn:
         before, changed = replace_user(txn, user, {FIELD: ids})
-        record(txn, audit_entry(actor or CLI, "workplace_linked" if external_id else "workplace_unlinked",
+        record(txn, audit_entry(actor or CLI, "workplace_linked" if account else "workplace_unlinked",
                                 "user", username, {f"{FIELD}.{platform}": [
-                                    before.get(FIELD, {}).get(platform), external_id]}))
+                                    before.get(FIELD, {}).get(platform), account]}))
     return changed
 
 

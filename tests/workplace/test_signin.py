@@ -224,3 +224,43 @@ def test_on_postgresql_a_linked_account_signs_in_and_an_unlinked_one_is_refused(
         response = web.get(f"/login/{platform}/callback", query_string={"code": fake.code_for(person),
                                                                        "state": query["state"]})
         assert response.status_code == status
+
+
+@pytest.mark.parametrize("account", ["lin-1", "4220", 4220, "x" * 128, "x" * 129, "", "bad\x00id", "\ud800",
+                                     "tab\tid", "\u3000", True, ["lin-1"], 4.2],
+                         ids=lambda v: repr(v)[:12])
+def test_linking_reads_an_account_id_by_the_rule_the_sign_in_and_the_sync_read_it(
+        goldsieve_runtime, platform, goldsieve_make_user, account):
+    """One rule (``ident``): an id the sign-in would look up can be linked, as the same text; one
+    it would refuse cannot, and nothing is written."""
+    from goldsieve.errors import ValidationFailed
+    from goldsieve.people.users import find_user
+    from goldsieve.workplace.client import ident
+    from goldsieve.workplace.signin import FIELD, linked_user
+
+    goldsieve_make_user("mei", "rep")
+    before = goldsieve_runtime.store.count("audit")
+    if ident(account) is None:
+        with pytest.raises(ValidationFailed, match="printable characters"):
+            link_account(goldsieve_runtime.store, "mei", platform, account)
+        assert goldsieve_runtime.store.count("audit") == before
+        assert not find_user(goldsieve_runtime.store, "mei").get(FIELD)
+    else:
+        link_account(goldsieve_runtime.store, "mei", platform, account)
+        assert find_user(goldsieve_runtime.store, "mei")[FIELD] == {platform: str(account)}
+        assert linked_user(goldsieve_runtime.store, platform, str(account))["username"] == "mei"
+
+
+def test_a_numeric_account_id_links_as_the_text_the_sign_in_looks_up(web, platform, fake, goldsieve_runtime,
+                                                                     goldsieve_make_user):
+    """Before, ``link_account`` refused the number 4220 that ``ident`` (the sign-in's and the
+    sync's rule) reads as the account "4220": the two disagreed on what an id is."""
+    goldsieve_make_user("mei", "rep")
+    fake.add_person("4220", "梅", ["1"])
+    link_account(goldsieve_runtime.store, "mei", platform, 4220)
+    _, query = start(web, platform)
+    response = web.get(f"/login/{platform}/callback", query_string={"code": fake.code_for("4220"),
+                                                                   "state": query["state"]})
+    assert response.status_code == 302
+    [login] = audit(goldsieve_runtime, "login")
+    assert login["by"] == "mei"

@@ -2,7 +2,9 @@
 
 Every department below the company becomes a team (linked by the department's id in the
 team's ``workplace_ids``, so a renamed department stays the same team; its name is kept as the
-team's ``title``), below the team of its parent department, led by the department's leader.
+team's ``title``), below the team of its parent department, led by the department's leader
+(a department that names none any more takes its team's manager away, when that manager is
+someone from the org chart; a manager an admin chose from outside it stays).
 Every active member becomes a user, linked by the platform's user id, in the team of their main
 department: someone new is created with the role the declared mapping gives (their job title,
 else their department or one above it, else ``default_role``) and no password (they sign in
@@ -187,12 +189,15 @@ def plan(store: Store, client: PlatformClient) -> Plan:
                    if existing.get(key) != value}
         if changes:
             result.user_changes[existing["username"]] = changes
+    from_chart = {row["username"] for row in user_of.values()}
     for dept in departments:
         manager = username_of.get(leads.get(dept.id, ""))
         row = team_by_name.get(team_of[dept.id])
         before = row.get("manager") if row else None
         if manager and manager != before:
             result.managers[team_of[dept.id]] = (before, manager)
+        elif manager is None and before in from_chart:  # the department lost its leader
+            result.managers[team_of[dept.id]] = (before, None)
     result.leavers = sorted(row["username"] for external, row in user_of.items()
                             if external not in members and is_active(row))
     return result

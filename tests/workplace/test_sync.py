@@ -256,3 +256,38 @@ def test_the_link_command_speaks_the_readers_language(goldsieve_runtime, goldsie
     result = CliRunner().invoke(cli, ["--lang", "zh-Hans", "workplace", "link", "mei", platform, "mei-77",
                                       "-w", str(goldsieve_workspace.path)])
     assert result.output.strip() == f"mei 已关联 {platform} 账号 mei-77。"
+
+
+def test_a_department_that_loses_its_leader_takes_its_teams_manager_away(goldsieve_runtime, goldsieve_workspace,
+                                                                         client, fake, platform):
+    """Shown by the dry run, audited, and made; a manager an admin gave a team from outside the
+    org chart is kept when its department names no leader."""
+    from goldsieve.people.teams import update_team
+    from goldsieve.people.users import add_user
+
+    org(fake, platform)
+    sync(goldsieve_runtime, client)
+    store = goldsieve_runtime.store
+    sales, east = teams_by_title(store)["销售部"]["name"], teams_by_title(store)["华东"]["name"]
+    add_user(store, "boss", "manager", None)  # made by hand, linked to no platform account
+    update_team(store, east, manager="boss")
+    next(p for p in fake.people if p.id == "lin").leads = []  # Lin still works there, leads nothing
+    goldsieve_runtime.close()
+    result = CliRunner().invoke(cli, ["workplace", "sync", platform, "--dry-run", "-w", str(goldsieve_workspace.path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [f"~ team {sales}: manager lin → —",
+                                          "Dry run: 1 change(s), nothing written."]
+    result = CliRunner().invoke(cli, ["--lang", "zh-Hant", "workplace", "sync", platform,
+                                      "-w", str(goldsieve_workspace.path)])
+    assert result.exit_code == 0, result.output
+    from goldsieve.runtime import open_runtime
+    from goldsieve.workspace import Workspace
+
+    with open_runtime(Workspace.load(goldsieve_workspace.path), entry_points=False) as again:
+        teams = {t["name"]: t for t in again.store.find("teams")}
+        assert teams[sales]["manager"] is None and teams[east]["manager"] == "boss"
+        managers = [r["changes"]["manager"] for r in again.store.find("audit") if r["action"] == "team_changed"
+                    and r["target"]["id"] == sales and r["by"] == f"sync:{platform}"
+                    and "manager" in r["changes"]]
+        assert managers == [[None, "lin"], ["lin", None]]  # set by the first sync, taken by the second
+        assert next(u for u in again.store.find("users") if u["username"] == "lin")["active"] is True

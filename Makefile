@@ -22,7 +22,8 @@ ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
 
 # Front-end packages come from npm and are copied next to the app's own static files;
 # the app serves them itself (no CDN), so offline deployments work.
-VENDOR := ui/static/vendor/htmx.min.js ui/static/vendor/swagger-ui-bundle.js ui/static/vendor/swagger-ui.css
+VENDOR := ui/static/vendor/htmx.min.js ui/static/vendor/swagger-ui-bundle.js ui/static/vendor/swagger-ui.css \
+	ui/static/vendor/dingtalk.js
 
 ui/static/vendor/htmx.min.js: ui/node_modules/.package-lock.json
 	mkdir -p ui/static/vendor
@@ -31,6 +32,13 @@ ui/static/vendor/htmx.min.js: ui/node_modules/.package-lock.json
 ui/static/vendor/swagger-ui%: ui/node_modules/.package-lock.json
 	mkdir -p ui/static/vendor
 	cp ui/node_modules/swagger-ui-dist/swagger-ui$* $@
+
+# DingTalk's JS API (dingtalk-jsapi) comes as CommonJS modules only: esbuild (a development
+# dependency) bundles the part the login page uses inside DingTalk (ui/bundles/dingtalk.js names
+# it) into one file for the browser.
+ui/static/vendor/dingtalk.js: ui/bundles/dingtalk.js ui/node_modules/.package-lock.json
+	mkdir -p ui/static/vendor
+	ui/node_modules/.bin/esbuild $< --bundle --minify --target=es2017 --log-level=warning --outfile=$@
 
 # axe-core (a development dependency) checks pages for accessibility in the browser tests, which
 # inject it into the page themselves: it is copied beside them, never among what the app serves.

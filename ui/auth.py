@@ -83,12 +83,13 @@ def begin_session(username: str, client: str, action: str = "login") -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    from .workplace import auto_platform, configured
+    from .workplace import auto_platform, configured, in_app_bridge
 
     error = None
     waits = request.method != "GET" or session.get("signed_out") or g.user is not None
     inside = None if waits else auto_platform()
-    if inside:  # the platform's own browser: its sign-in needs no click
+    bridge = in_app_bridge(inside)
+    if inside and bridge is None:  # the platform's own browser: its sign-in needs no click
         return redirect(url_for("workplace.start", platform=inside, next=same_site_path(request.args.get("next"))))
     if request.method == "POST":
         username = request.form.get("username", "").strip()
@@ -115,7 +116,7 @@ def login():
         error = "invalid"
     status = 401 if error else 200
     return render_template("login.html", error=error, next=same_site_path(request.args.get("next")),
-                           platforms=configured()), status
+                           platforms=configured(), bridge=bridge and {**bridge, "platform": inside}), status
 
 
 @bp.post("/logout")

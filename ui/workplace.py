@@ -6,7 +6,11 @@ that this browser did not start — a forged link, a replayed one — is refused
 sign-in). The callback is throttled like the password form, per client address; what it opens
 is an ordinary session (:func:`goldsieve.ui.auth.begin_session`). Inside a platform's own
 browser the login page goes there by itself (``auto_platform``), where the platform signs in
-without a click.
+without a click — or, where the platform's JS API gives the page a sign-in code itself
+(DingTalk's 免登, :meth:`~goldsieve.workplace.client.PlatformClient.bridge`), the login page
+asks it and posts the code to ``/login/<platform>/in-app``: a form post like the password's,
+with its CSRF token (no ``state`` is needed: the code never leaves the page), the same throttle
+and the same session.
 
 ``/admin/workplace`` is the admin's sync report: what a sync of a platform's org chart would
 change (the dry run, in the reader's language), and the button that makes the changes.
@@ -82,6 +86,12 @@ def auto_platform() -> str | None:
     return next((name for name in configured() if any(mark in agent for mark in IN_APP[name])), None)
 
 
+def in_app_bridge(platform: str | None) -> dict[str, str] | None:
+    """What the login page's script hands ``platform``'s JS API, when it is this browser's and
+    signs in through it; ``None``: the login page redirects instead."""
+    return current_runtime().workplace[platform].bridge() if platform else None
+
+
 def _callback_url(platform: str) -> str:
     path = url_for("workplace.callback", platform=platform)
     return page_url(current_runtime().workspace.config, path) or url_for(
@@ -98,18 +108,54 @@ def start(platform: str):
     return redirect(client.authorize_url(_callback_url(platform), state, in_app=auto_platform() == platform))
 
 
+def _throttled(platform: str, who: str, address: str):
+    """The 429 page while ``who`` (the platform and the client address: a sign-in names no
+    account before the platform is asked) has failed too often, else ``None``."""
+    wait = throttle().retry_after(who, address)
+    if not wait:
+        return None
+    response = current_app.make_response((render_template(
+        "workplace/refused.html", reason="throttled", wait=wait, platform=platform), 429))
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _finish(platform: str, client, code: object, who: str, address: str, next_path: str | None,
+            in_app: bool = False):
+    """Ask the platform who ``code`` is; open their session, or show why not (and count it)."""
+    runtime = current_runtime()
+    outcome = sign_in(runtime.store, client, code, address, in_app=in_app)
+    if outcome.user is None:
+        throttle().failed(who, address)
+        return render_template("workplace/refused.html", reason=outcome.refused, platform=platform), 403
+    throttle().succeeded(who)
+    end_session(runtime.store, session.get("sid"), clock=runtime.engine.clock, action="session_replaced")
+    begin_session(outcome.user["username"], address)
+    return redirect(safe_next(next_path))
+
+
+@bp.post("/login/<platform>/in-app")
+@public
+def in_app(platform: str):
+    """The code the platform's JS API gave the login page (CSRF-checked like every form post)."""
+    client = _client(platform)
+    if client.bridge() is None:
+        abort(404)
+    address = request.remote_addr or "unknown"
+    who = f"{platform}:{address}"
+    return _throttled(platform, who, address) or _finish(
+        platform, client, request.form.get("code"), who, address, request.args.get("next"), in_app=True)
+
+
 @bp.get("/login/<platform>/callback")
 @public
 def callback(platform: str):
     client = _client(platform)
     address = request.remote_addr or "unknown"
     who = f"{platform}:{address}"  # the callback names no account before the platform is asked
-    wait = throttle().retry_after(who, address)
-    if wait:
-        response = current_app.make_response((render_template(
-            "workplace/refused.html", reason="throttled", wait=wait, platform=platform), 429))
-        response.headers["Retry-After"] = str(wait)
-        return response
+    refused = _throttled(platform, who, address)
+    if refused:
+        return refused
     nonce = session.pop(NONCE, None)
     try:
         state = _serializer().loads(request.args.get("state", ""), max_age=STATE_SECONDS)
@@ -119,16 +165,9 @@ def callback(platform: str):
             and secrets.compare_digest(str(state.get("n")), nonce)):
         throttle().failed(who, address)
         return render_template("workplace/refused.html", reason="state", platform=platform), 400
-    runtime = current_runtime()
     # DingTalk's new sign-in names the code ``authCode``; the others, and its older one, ``code``
-    outcome = sign_in(runtime.store, client, request.args.get("code") or request.args.get("authCode"), address)
-    if outcome.user is None:
-        throttle().failed(who, address)
-        return render_template("workplace/refused.html", reason=outcome.refused, platform=platform), 403
-    throttle().succeeded(who)
-    end_session(runtime.store, session.get("sid"), clock=runtime.engine.clock, action="session_replaced")
-    begin_session(outcome.user["username"], address)
-    return redirect(safe_next(state.get("next")))
+    return _finish(platform, client, request.args.get("code") or request.args.get("authCode"), who, address,
+                   state.get("next"))
 
 
 @bp.route("/account/notices", methods=["GET", "POST"])

@@ -93,6 +93,16 @@ class PlatformClient:
         """The person the sign-in ``code`` of the callback belongs to."""
         raise NotImplementedError
 
+    def bridge(self) -> dict[str, str] | None:
+        """What the login page hands the platform's JS API inside its own browser to get a
+        sign-in code there without a click, or ``None``: the platform has no such step that the
+        redirect does not do as well (or it is not configured for it)."""
+        return None
+
+    def identify_in_app(self, code: str) -> Identity:
+        """The person a sign-in code from the platform's JS API belongs to (see :meth:`bridge`)."""
+        raise NotImplementedError
+
     def departments(self) -> list[Department]:
         """Every department below the top one, parents before children."""
         raise NotImplementedError

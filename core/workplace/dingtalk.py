@@ -3,6 +3,8 @@
 Its old API (``oapi``, ``?access_token=`` in the query, ``{errcode, errmsg}`` in the answer)
 lists departments and members; its new one (``api``, the token in a header, HTTP errors with
 ``{code, message}``) turns a sign-in code into the person; the login page is on its own host.
+Inside DingTalk's own browser the login page gets a code from DingTalk's JS API instead (no
+click, no consent page), which the old API turns into the person with the app's token.
 """
 from __future__ import annotations
 
@@ -50,6 +52,23 @@ class DingTalk(PlatformClient):
             "POST", f"{self.settings.host()}/topapi/user/getbyunionid", query={"access_token": token},
             body={"unionid": me.get("unionId")}))
         return Identity(str(found["result"]["userid"]), text(me.get("nick")))
+
+    def bridge(self) -> dict[str, str] | None:
+        """Inside DingTalk's own browser the page asks DingTalk's JS API for a code (免登授权码)
+        of the organisation ``corp_id`` names; without it there is no asking."""
+        corp = self.settings.ids.get("corp_id")
+        return {"corpId": corp, "clientId": self.settings.ids["app_key"]} if corp else None
+
+    def identify_in_app(self, code: str) -> Identity:
+        """A code from the JS API → the person's userid, asked with the app's token (the code is
+        only good for this app in this organisation, so no other organisation's account gets by)."""
+        reply = self.with_token(lambda token: self.request(
+            "POST", f"{self.settings.host()}/topapi/v2/user/getuserinfo", query={"access_token": token},
+            body={"code": code}))
+        result = reply.get("result") or {}
+        if not result.get("userid"):
+            raise PlatformError(f"{self.label}: the code names no member of the organisation", code="corp")
+        return Identity(str(result["userid"]), text(result.get("name")))
 
     def departments(self) -> list[Department]:
         found: list[Department] = []

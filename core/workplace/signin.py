@@ -41,14 +41,16 @@ def linked_user(store: Store, platform: str, external_id: str) -> dict[str, Any]
     return rows[0] if rows else None
 
 
-def sign_in(store: Store, client: PlatformClient, code: object, address: str) -> SignIn:
-    """The user whose platform account the callback's ``code`` belongs to; a refusal is audited
-    (``workplace_login_refused``, by the platform account when the platform named one)."""
+def sign_in(store: Store, client: PlatformClient, code: object, address: str, *,
+            in_app: bool = False) -> SignIn:
+    """The user whose platform account the callback's ``code`` (``in_app``: the code the
+    platform's JS API gave the page) belongs to; a refusal is audited (``workplace_login_refused``,
+    by the platform account when the platform named one)."""
     platform = client.platform
     if not isinstance(code, str) or not code or len(code) > MAX_CODE or not code.isprintable():
         return _refused(store, client, None, NOT_CONFIRMED, address, "no usable code")
     try:
-        identity = client.identify(code)
+        identity = client.identify_in_app(code) if in_app else client.identify(code)
     except PlatformError as error:
         return _refused(store, client, None, NOT_CONFIRMED, address, str(error))
     if ident(identity.external_id) is None:  # nothing goldsieve could have stored

@@ -29,6 +29,7 @@ ROUTES = {
     "auth.set_locale": PUBLIC,
     "workplace.start": PUBLIC,  # /login/<platform>: off to DingTalk, WeCom or Feishu to sign in
     "workplace.callback": PUBLIC,  # its way back, with the signed state
+    "workplace.in_app": PUBLIC,  # /login/<platform>/in-app: the code DingTalk's JS API gave the page
     "workplace.notices": PAGE,
     "admin_workplace.report": PAGE,  # /admin/workplace: the org sync's dry run, admins only
     "admin_workplace.sync_now": PAGE,  # /account/notices: which inbox items also go through the work app
@@ -287,7 +288,7 @@ def test_anonymous_visitors_reach_only_public_routes(app, org):
                 # a lead form token the workspace does not configure, a calendar key nobody holds
                 # or a workplace platform it does not configure is 404, like any unknown page
                 unknown = 404 if rule.endpoint in ("leads.form", "calendar.feed", "workplace.start",
-                                                   "workplace.callback") else 200
+                                                   "workplace.callback", "workplace.in_app") else 200
                 assert response.status_code in (200, 302, 401 if rule.endpoint == "auth.login" else unknown), where
                 if response.status_code == 302:
                     assert not response.headers["Location"].startswith("/login"), where

@@ -202,6 +202,7 @@ class FakeDingTalk(QueryTokenPlatform):
         ("POST", "/v1.0/oauth2/userAccessToken"): "user_access_token",
         ("GET", "/v1.0/contact/users/me"): "users_me",
         ("POST", "/topapi/user/getbyunionid"): "getbyunionid",
+        ("POST", "/topapi/v2/user/getuserinfo"): "getuserinfo",
         ("POST", "/topapi/v2/department/listsub"): "listsub",
         ("POST", "/topapi/v2/user/list"): "user_list",
         ("POST", "/topapi/message/corpconversation/asyncsend_v2"): "asyncsend",
@@ -210,6 +211,13 @@ class FakeDingTalk(QueryTokenPlatform):
     def __init__(self, clock):
         super().__init__(clock)
         self.user_tokens: dict[str, str] = {}
+        self.app_codes: dict[str, str] = {}  # codes of the JS API (免登) → person id
+
+    def in_app_code_for(self, person_id: str) -> str:
+        """A code as DingTalk's JS API gives the page inside DingTalk: not one of the redirect's."""
+        code = "jsapi-" + secrets.token_hex(8)
+        self.app_codes[code] = person_id
+        return code
 
     def gettoken(self, seen: Seen):
         if seen.query.get("appkey") != self.key or seen.query.get("appsecret") != self.secret:
@@ -242,6 +250,18 @@ class FakeDingTalk(QueryTokenPlatform):
         if found is None:
             return 200, {"errcode": 60121, "errmsg": "user not found"}
         return 200, {"errcode": 0, "errmsg": "ok", "result": {"contact_type": 0, "userid": found.id}}
+
+    def getuserinfo(self, seen: Seen):
+        """The person behind a JS API code, asked with the app's token; a code is good once."""
+        if (refused := self._checked(seen)):
+            return refused
+        person = self.app_codes.pop((seen.body or {}).get("code"), None)
+        if person is None:
+            return 200, {"errcode": 40078, "errmsg": "不存在的临时授权码", "request_id": "r"}
+        found = self.person(person)
+        return 200, {"errcode": 0, "errmsg": "ok", "request_id": "r", "result": {
+            "userid": person, "unionid": "u-" + person, "name": found.name if found else person,
+            "device_id": "d-1", "sys": False, "sys_level": 0, "associated_unionid": ""}}
 
     def listsub(self, seen: Seen):
         if (refused := self._checked(seen)):

@@ -264,3 +264,10 @@ def test_a_numeric_account_id_links_as_the_text_the_sign_in_looks_up(web, platfo
     assert response.status_code == 302
     [login] = audit(goldsieve_runtime, "login")
     assert login["by"] == "mei"
+
+
+def test_a_posted_in_app_code_is_no_page_where_no_js_api_signs_in(web, platform, fake, lin):
+    """WeCom and Feishu sign in inside their own browsers by the redirect (which passes without a
+    click there); DingTalk without ``corp_id`` cannot ask its JS API. None takes a posted code."""
+    response = web.post(f"/login/{platform}/in-app", data={"csrf_token": csrf_token(web), "code": "x"})
+    assert response.status_code == 404 and not fake.requests

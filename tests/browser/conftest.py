@@ -188,11 +188,12 @@ class Guard:
 
 
 def new_page(browser, base_url: str, form: str = "desktop", locale: str = "en-US",
-             expect: tuple[int, ...] = ()) -> tuple[Any, Guard]:
-    """A page in a fresh context of the given form factor and language, and its guard."""
+             expect: tuple[int, ...] = (), user_agent: str | None = None) -> tuple[Any, Guard]:
+    """A page in a fresh context of the given form factor and language (and ``user_agent``: a
+    work app's own browser, say), and its guard."""
     guard = Guard(expected_statuses=set(expect))
     context = browser.new_context(base_url=base_url, locale=locale, service_workers="block",
-                                  **FORMS[form])
+                                  **FORMS[form], **({"user_agent": user_agent} if user_agent else {}))
     context.set_default_timeout(7_000)
     guard.attach(context)
     return context.new_page(), guard

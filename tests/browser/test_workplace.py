@@ -1,8 +1,11 @@
 """Signing in with DingTalk, WeCom or Feishu in a real browser, in English and Chinese, on the
-desktop and the phone: the login page offers the three beside the password form, and a click
-goes through the platform's (fake) sign-in page and back, signed in."""
+desktop and the phone: the login page offers the three beside the password form, a click goes
+through the platform's (fake) sign-in page and back, signed in, and inside DingTalk's own
+browser the page signs in by itself through DingTalk's JS API (the real library, talking to a
+stand-in for the app's native bridge that the test puts in the page)."""
 from __future__ import annotations
 
+import json
 import os
 from urllib.parse import urlsplit
 
@@ -16,7 +19,7 @@ from goldsieve.workspace import init_workspace
 
 from tests.browser.conftest import LiveServer, check_page, new_page
 from tests.browser.test_accessibility import violations
-from tests.workplace.fakes import FAKES, toml_table
+from tests.workplace.fakes import FAKES, FakeDingTalk, toml_table
 
 SECRET_ENV = "GOLDSIEVE_BROWSER_WORKPLACE_SECRET"
 
@@ -31,8 +34,9 @@ def workplace_live(tmp_path_factory):
     fakes = {name: cls(utc_now).__enter__() for name, cls in FAKES.items()}
     os.environ[SECRET_ENV] = next(iter(fakes.values())).secret
     config = workspace.path / "goldsieve.toml"
+    corp = {"dingtalk": {"corp_id": f'"{FakeDingTalk.corp}"'}}  # DingTalk's JS API signs in inside DingTalk
     config.write_text(config.read_text(encoding="utf-8") + "\n" + "\n".join(
-        toml_table(name, fake, SECRET_ENV) for name, fake in fakes.items()), encoding="utf-8")
+        toml_table(name, fake, SECRET_ENV, **corp.get(name, {})) for name, fake in fakes.items()), encoding="utf-8")
     try:
         with LiveServer(workspace.path) as server:
             store = server.runtime.store
@@ -145,6 +149,99 @@ def test_the_admins_sync_report_shows_the_diff_and_syncs(chromium, workplace_liv
         page.wait_for_url("**/admin/workplace?platform=dingtalk")
         assert done in page.locator("body").inner_text()
         assert any(u["username"] == f"rep{dept}" for u in workplace_live.runtime.store.find("users"))
+    finally:
+        page.context.close()
+    assert not guard.problems()
+
+
+#: DingTalk's browser on an iPhone and on an iPad: its JS API talks to the app through the
+#: native bridge ``WebViewJavascriptBridge`` there
+IN_DINGTALK = {
+    "phone": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+             "Mobile/15E148 AliApp(DingTalk/7.6.0) com.laiwang.DingTalk/33000000 Channel/201200 language/zh-Hans-CN",
+    "desktop": "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+               "Mobile/15E148 AliApp(DingTalk/7.6.0) com.laiwang.DingTalk/33000000 language/en-US",
+}
+#: the stand-in for DingTalk's native side, put in the page by the test (never by the app): it
+#: records each call, and answers the sign-in code request with ``answer`` (errorCode "0": done)
+#: once the test calls ``window.__dingtalk_answer()``, so the test sees the page while it waits
+BRIDGE = """(answer) => {
+  window.__dingtalk_calls = [];
+  const waiting = [];
+  window.__dingtalk_answer = () => waiting.splice(0).forEach((reply) => reply(answer));
+  window.WebViewJavascriptBridge = {
+    init() {},
+    registerHandler() {},
+    callHandler(name, params, reply) {
+      window.__dingtalk_calls.push({ name, params });
+      if (name === "runtime.permission.requestAuthCode") waiting.push(reply);
+      else reply({ errorCode: "0", result: {} });
+    },
+  };
+}"""
+
+
+def _in_dingtalk(chromium, workplace_live, form, locale, answer):
+    page, guard = new_page(chromium, workplace_live.url, form, locale, user_agent=IN_DINGTALK[form])
+    page.add_init_script(f"({BRIDGE})({json.dumps(answer)})")
+    return page, guard
+
+
+def _asked_once(page) -> dict:
+    """What the page asked DingTalk's JS API for a sign-in code with, waiting for it (once)."""
+    page.wait_for_function("window.__dingtalk_calls.some((c) => c.name.endsWith('requestAuthCode'))")
+    [asked] = [c["params"] for c in page.evaluate("window.__dingtalk_calls")
+               if c["name"] == "runtime.permission.requestAuthCode"]
+    return asked
+
+
+@pytest.mark.parametrize("form", ["desktop", "phone"])
+@pytest.mark.parametrize("locale, waiting", [("en-US", "Signing you in with DingTalk…"), ("zh-CN", "正在用钉钉登录…")],
+                         ids=["en-US", "zh-CN"])
+def test_inside_dingtalk_the_login_page_signs_in_without_a_click(chromium, workplace_live, shot, form, locale,
+                                                                 waiting):
+    dingtalk = workplace_live.fakes["dingtalk"]
+    code = dingtalk.in_app_code_for("lin-1")
+    page, guard = _in_dingtalk(chromium, workplace_live, form, locale, {"errorCode": "0", "result": {"code": code}})
+    try:
+        page.goto("/deals")  # not signed in: to the login page, which asks DingTalk by itself
+        asked = _asked_once(page)
+        assert asked["corpId"] == FakeDingTalk.corp and asked["clientId"] == dingtalk.key
+        assert page.get_by_role("status").inner_text() == waiting
+        check_page(page)
+        assert violations(page) == []
+        shot(page, f"in-app-waiting-{form}-{locale}")
+        page.evaluate("window.__dingtalk_answer()")
+        page.wait_for_url(workplace_live.url + "/deals")
+        exchanged = [seen.body for seen in dingtalk.seen("/topapi/v2/user/getuserinfo")]
+        assert exchanged[-1] == {"code": code} and page.locator(".whoami").inner_text() == "lin"
+    finally:
+        page.context.close()
+    assert not guard.problems()
+
+
+@pytest.mark.parametrize("form", ["desktop", "phone"])
+@pytest.mark.parametrize("locale, failed, button", [
+    ("en-US", "DingTalk did not sign you in here. Use the button below or your password.", "Sign in with DingTalk"),
+    ("zh-CN", "钉钉未能在此为你登录。请使用下方的按钮或密码登录。", "使用钉钉登录"),
+], ids=["en-US", "zh-CN"])
+def test_when_dingtalk_gives_no_code_the_page_says_so_and_keeps_the_other_ways(
+        chromium, workplace_live, shot, form, locale, failed, button):
+    page, guard = _in_dingtalk(chromium, workplace_live, form, locale, {"errorCode": "3", "errorMessage": "no"})
+    try:
+        page.goto("/login")
+        assert _asked_once(page)["corpId"] == FakeDingTalk.corp
+        page.evaluate("window.__dingtalk_answer()")
+        alert = page.get_by_role("alert")
+        alert.wait_for()
+        assert alert.inner_text() == failed
+        assert not page.get_by_role("status").is_visible()
+        assert page.get_by_role("link", name=button).is_visible()
+        assert page.locator("input[name=password]").is_visible()
+        assert urlsplit(page.url).path == "/login"
+        check_page(page)
+        assert violations(page) == []
+        shot(page, f"in-app-refused-{form}-{locale}")
     finally:
         page.context.close()
     assert not guard.problems()

@@ -245,3 +245,19 @@ def test_when_dingtalk_gives_no_code_the_page_says_so_and_keeps_the_other_ways(
     finally:
         page.context.close()
     assert not guard.problems()
+
+
+def test_a_dingtalk_browser_whose_bridge_never_answers_shows_the_other_ways(chromium, workplace_live, shot):
+    """A page that says DingTalk in its User-Agent but has no bridge to the app behind it (a
+    browser pretending, an old client): after a few seconds the page stops waiting."""
+    page, guard = new_page(chromium, workplace_live.url, "phone", "en-US", user_agent=IN_DINGTALK["phone"])
+    try:
+        page.goto("/login")
+        assert page.get_by_role("status").inner_text() == "Signing you in with DingTalk…"
+        page.get_by_role("alert").wait_for(timeout=15_000)
+        assert not page.get_by_role("status").is_visible()
+        assert page.get_by_role("link", name="Sign in with DingTalk").is_visible()
+        shot(page, "in-app-no-bridge")
+    finally:
+        page.context.close()
+    assert not guard.problems()

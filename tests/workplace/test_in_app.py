@@ -175,3 +175,10 @@ def test_the_refusal_speaks_the_readers_language(web, fake, goldsieve_runtime):
 def test_on_postgresql_the_code_signs_in(web, fake, lin, goldsieve_runtime):
     assert post_code(web, fake.in_app_code_for("lin-1")).status_code == 302
     assert goldsieve_runtime.store.count("sessions") == 1
+
+
+def test_after_logging_out_inside_dingtalk_the_login_page_waits_for_a_click(web, fake, lin):
+    assert post_code(web, fake.in_app_code_for("lin-1")).status_code == 302
+    web.post("/logout", data={"csrf_token": csrf_token(web, "/")})
+    page = web.get("/login", headers={"User-Agent": DINGTALK}).get_data(as_text=True)
+    assert "in-app-sign-in" not in page and "dingtalk.js" not in page and 'href="/login/dingtalk"' in page

@@ -77,7 +77,9 @@ def test_the_code_signs_in_to_an_ordinary_session_by_the_stored_account_id(web, 
     [asked] = fake.seen(EXCHANGE)
     assert asked.method == "POST" and asked.body == {"code": asked.body["code"]}
     assert asked.body["code"].startswith("jsapi-") and fake.token_state(asked.query["access_token"]) == "ok"
-    assert not fake.seen("/v1.0/oauth2/userAccessToken")  # not the redirect's exchange
+    # every request made: the app token once, then the code; nothing of the redirect's sign-in
+    assert [(r.method, r.path) for r in fake.requests] == [("GET", "/gettoken"), ("POST", EXCHANGE)]
+    assert fake.requests[0].query == {"appkey": fake.key, "appsecret": fake.secret}
     web.post("/logout", data={"csrf_token": csrf_token(web, "/")})
     assert goldsieve_runtime.store.count("sessions") == 0
 

@@ -35,7 +35,8 @@ def posted_step(form: Any, bypass: bool) -> dict[str, Any] | None:
     contact = form.get("next_contact", "")
     step = {"type": form.get("next_type"), "due_at": form_due(form.get("next_when")),
             "duration_minutes": posted_minutes(form.get("next_duration", "")),
-            "contact_ids": [int(contact)] if contact.isascii() and contact.isdigit() else []}
+            # what is no id goes on as posted, so that the kernel refuses it beside the control
+            "contact_ids": [int(contact) if contact.isascii() and contact.isdigit() else contact] if contact else []}
     return {k: v for k, v in step.items() if v is not None}
 
 

@@ -119,3 +119,25 @@ def test_without_javascript_the_move_page_plans_it_too(chromium, live):
     assert live.deal(deal["id"])["stage"] == "qualified"
     [step] = live.api("GET", f"/api/v1/activities?deal={deal['id']}")[1]["items"]
     assert (step["type"], step["due_at"]) == ("call", "2030-03-03T10:00:00.000Z")
+
+
+def test_the_deal_page_s_move_dialog_plans_it_in_chinese(open_page, live, shot):
+    words = WORDS["zh-CN"]
+    deal = live.create_deal("Next step from the deal page",
+                            {"company": "Ruijin", "needs_survey": SURVEY, "decision_maker": "Ms. Zhou"})
+    page = open_page("desktop", "zh-CN", expect=(422,))
+    login(page, "rep.li")
+    page.goto(f"/deals/{deal['id']}")
+    page.locator("form.move-to select").select_option("qualified")
+    page.locator("form.move-to button").click()
+    dialog = open_dialog(page)
+    expect(dialog.locator(".next-step-form legend")).to_have_text(words["plan"])
+    dialog.get_by_label(words["type"], exact=True).select_option("call")
+    dialog.get_by_label(words["when"]).fill("2030-03-04T15:00")
+    check_page(page)
+    assert axe_violations(page) == []
+    shot(page, "dialog")
+    dialog.get_by_role("button", name=words["move"], exact=True).click()
+    expect(page.locator("dialog#dialog")).not_to_be_visible()
+    expect(page.locator("#activities .next-step")).to_be_visible()
+    assert live.deal(deal["id"])["next_activity_at"] == "2030-03-04T15:00:00.000Z"

@@ -48,6 +48,7 @@ def workspace(request, tmp_path) -> Iterator[Path]:
                 add_team(rt.store, team)
             add_user(rt.store, "lea", "rep", TEST_PASSWORD, team="north")
             add_user(rt.store, "ned", "rep", TEST_PASSWORD, team="south")
+            add_user(rt.store, "eve", "executive", TEST_PASSWORD)  # sees every deal, changes none
             lea, ned = find_user(rt.store, "lea"), find_user(rt.store, "ned")
             mine = rt.customers.create(lea, "Ruijin")
             rt.contacts.create(lea, mine["id"], "Dr. Wang")
@@ -107,6 +108,8 @@ BAD = {
     "unknown deal": (["log", "--type", "call", "--deal", "99"], "Error: --deal: there is no deal 99 that you can see"),
     "a deal the user may not see": (["log", "--type", "call", "--deal", "1", "--as", "ned"],
                                     "Error: --deal: there is no deal 1 that you can see"),
+    "a deal the user sees but may not change": (["log", "--type", "call", "--deal", "1", "--as", "eve"],
+                                                "Error: “eve” may not change what this activity is about"),
     "a customer the user may not see": (["log", "--type", "call", "--customer", "2"],
                                         "Error: --customer: there is no customer 2 that you can see"),
     "neither deal nor customer": (["log", "--type", "call"],

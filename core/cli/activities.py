@@ -25,7 +25,7 @@ LOCAL_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 #: which option each refused key of an activity came from
 OPTIONS = {"type": "--type", "deal_id": "--deal", "customer_id": "--customer", "due_at": "--due",
            "done_at": "--at", "duration_minutes": "--duration", "outcome": "--outcome",
-           "contact_ids": "--contact", "status": "ID", "data": "--data"}
+           "contact_ids": "--contact", "status": "ACTIVITY_ID", "data": "--data"}
 
 
 class Id(click.ParamType):

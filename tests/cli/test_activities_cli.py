@@ -96,6 +96,10 @@ def test_plan_log_list_and_mark_done(workspace):
         deal = rt.store.get("deals", 1)
         assert deal["next_activity_at"] is None
         assert [e["type"] for e in rt.engine.history(find_user(rt.store, "lea"), 1)][-1] == "activity_logged"
+    before = written(workspace)
+    again = run(workspace, "activities", "done", "1", "--as", "lea")
+    assert (again.exit_code, again.stderr) == (1, "Error: ACTIVITY_ID: this activity is done already\n")
+    assert written(workspace) == before
     zh = run(workspace, "activities", "list", "--as", "lea", "--status", "planned", env=CHINESE)
     assert zh.stdout == "没有活动\n"
 

@@ -36,6 +36,7 @@ from . import (
     errors,
     inbox,
     lead_form,
+    next_step,  # noqa: F401  (adds the move dialog's next-step form)
     task_forms,  # noqa: F401  (adds the task forms' routes to the deals blueprint)
     workplace,
 )

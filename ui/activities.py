@@ -146,7 +146,7 @@ def activity_message(violation: Violation) -> str:
     return found() if found else message(violation)
 
 
-def _posted_minutes(text: str) -> object:
+def posted_minutes(text: str) -> object:
     """The typed duration: empty is none; what is no whole number goes on as typed (refused)."""
     text = (text or "").strip()
     if not text:
@@ -164,7 +164,7 @@ def _read(kind: ActivityType) -> tuple[dict[str, Any], dict[str, list[str]]]:
     values = {
         "due_at": None if done else when,
         "done_at": (when or _now()) if done else None,
-        "duration_minutes": _posted_minutes(form.get("duration", "")),
+        "duration_minutes": posted_minutes(form.get("duration", "")),
         "outcome": form.get("outcome", "").strip() or None,
         "contact_ids": [int(c) for c in form.getlist("contact") if c.isdigit()],
         "data": {k: v for k, v in parsed.changes.items() if v is not None},

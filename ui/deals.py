@@ -31,6 +31,7 @@ from goldsieve.deals.activity_gates import CODE as ACTIVITY_GAP
 from goldsieve.deals.bypass import MAX_REASON, set_aside
 from goldsieve.deals.checks import held_gate_violations
 from goldsieve.deals.engine import merge_data
+from goldsieve.deals.next_step import move_with_next_step
 from goldsieve.deals.tasks import deal_tasks
 from goldsieve.errors import Deny, NotFound, ValidationFailed, Violation
 from goldsieve.funnels.model import Funnel, Stage
@@ -471,8 +472,9 @@ def render_move(deal: dict, funnel: Funnel, target: Stage | None, *, names: list
         has_fields=bool(names) and not blocked, blocked=bool(blocked),
         first=first_needed(deal, funnel, blocked),
         top_errors=[transition_message(v, deal, funnel, target) if v.path == "/to" else v.message
-                    for v in others if v.path not in ("/lost_reason", "/bypass_gate") and v.code != ACTIVITY_GAP],
-        activity_gaps=[v for v in others if v.code == ACTIVITY_GAP],
+                    for v in others if v.path not in ("/lost_reason", "/bypass_gate") and v.code != ACTIVITY_GAP
+                    and not v.path.startswith("/next_step/")],
+        step_problems=[v for v in others if v.path.startswith("/next_step/")],
         lost_reason_errors=[_("Choose one of the reasons.") for v in others if v.path == "/lost_reason"],
         lost_reason=form.get("lost_reason", ""), note=form.get("note", ""),
         may_bypass=bypassable and engine().may(g.user, "bypass_gate", deal),
@@ -504,6 +506,7 @@ def move_form(deal_id: int):
 
 @bp.post("/<int:deal_id>/move")
 def move(deal_id: int):
+    from .next_step import posted_step  # late: it reads ui.activities
     deal = engine().get(g.user, deal_id)
     funnel = engine().funnel_of(deal)
     form = request.form
@@ -524,8 +527,11 @@ def move(deal_id: int):
                 refusing, gates = preview_move(deal, funnel, target, parsed.changes, lost_reason)
                 problems = set_aside(bypass_gate, refusing, gates)[0]
             raise ValidationFailed([p for p in problems if forms.field_of(p.path) not in parsed.errors])
-        moved = engine().move(g.user, deal_id, to, parsed.changes, version=version,
-                              lost_reason=lost_reason, note=note, bypass_gate=bypass_gate)
+        move = {"changes": parsed.changes, "version": version, "lost_reason": lost_reason, "note": note,
+                "bypass_gate": bypass_gate}
+        step = posted_step(form, bypass_gate is not None)
+        moved = move_with_next_step(engine(), current_runtime().activities, g.user, deal_id, to, step, **move) \
+            if step is not None else engine().move(g.user, deal_id, to, **move)
     except ValidationFailed as failed:
         asked = parsed.names + list(parsed.errors)
         asked += [forms.field_of(p.path) for p in failed.violations if forms.field_of(p.path)]

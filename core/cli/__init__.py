@@ -7,6 +7,7 @@ commands live in one module per family; importing them registers them on :data:`
 from __future__ import annotations
 
 from . import (  # noqa: F401  (they register)
+    activities,
     channels,
     customers,
     data,

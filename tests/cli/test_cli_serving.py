@@ -102,6 +102,17 @@ CASES = {
     "report refused": Case(["report", "--funnel", "software", "--from", "someday"]),
     "funnel apply": Case(["funnel", "apply", "next.json", "--as", "consultant"], prepare=new_version,
                          rows=[("funnel_versions", {"id": 2}, 1), ("funnel_versions", {}, 2)]),
+    "activities plan": Case(["activities", "plan", "--as", "alice", "--type", "visit", "--deal", "1",
+                             "--due", "2030-03-02 09:30"], rows=[("activities", {"status": "planned"}, 1)]),
+    "activities plan refused": Case(["activities", "plan", "--as", "alice", "--type", "visit", "--deal", "1",
+                                     "--due", "2030-03-02 09:30", "--contact", "1"],
+                                    rows=[("activities", {}, 0)]),  # there is no contact 1
+    "activities log": Case(["activities", "log", "--as", "alice", "--type", "call", "--deal", "2",
+                            "--duration", "15", "--outcome", "Called back"],
+                           rows=[("activities", {"type": "call", "deal_id": 2}, 1)]),
+    "activities log refused": Case(["activities", "log", "--as", "alice", "--type", "parade", "--deal", "1"],
+                                   rows=[("activities", {}, 0)]),
+    "activities list": Case(["activities", "list", "--as", "alice", "--deal", "1"]),
 }
 
 MOMENTS = re.compile(r"\d{4}-\d\d-\d\d[T ][\d:.]+(Z|[+-]\d\d:\d\d)?|gs_[\w-]{43}"

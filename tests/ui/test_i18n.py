@@ -34,7 +34,7 @@ KERNEL_MESSAGES = ["../plugins/lint.py", "funnels/check.py", "funnels/validation
                    "analytics/figures.py", "records/pool.py", "deals/reassign.py", "deals/handover.py",
                    "deals/task_changes.py", "automation/reminders.py", "workplace/sync.py",
                    "cli/workplace.py", "workplace/notices.py", "funnels/wording.py", "deals/importing.py",
-                   "cli/base.py", "cli/data.py", "cli/channels.py", "cli/customers.py", "cli/funnels.py",
+                   "cli/base.py", "cli/activities.py", "cli/data.py", "cli/channels.py", "cli/customers.py", "cli/funnels.py",
                    "cli/people.py", "cli/pool.py", "cli/serving.py", "people/users.py",
                    "funnels/registry.py", "records/customers.py", "deals/engine.py", "workspace.py",
                    "analytics/windows.py",

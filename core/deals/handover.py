@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..audit import audit_entry, record
 from ..clock import stamp
 from ..errors import Forbidden, ValidationFailed, Violation
+from ..locales import N_
 from ..people.users import find_user, is_active, unknown_user
 from ..records.duplicates import NOT_MERGED
 from ..store import Conflict
@@ -57,9 +58,9 @@ def handover_problems(engine: "Engine", source: object, target: object) -> list[
     if found is None:
         problems.append(unknown_user("/to", target))
     elif not is_active(found):
-        problems.append(Violation("/to", "inactive", f"The user “{target}” is deactivated."))
+        problems.append(Violation.of("/to", "inactive", N_("The user “%(name)s” is deactivated."), name=target))
     elif target == source:
-        problems.append(Violation("/to", "same_user", "Hand over to another user."))
+        problems.append(Violation.of("/to", "same_user", N_("Hand over to another user.")))
     return problems
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..audit import audit_entry, record
 from ..clock import stamp
 from ..errors import Forbidden, ValidationFailed, Violation
-from ..locales import N_
+from ..locales import N_, Words
 from ..people.users import find_user, is_active, unknown_user
 from ..records.duplicates import NOT_MERGED
 from ..store import Conflict
@@ -68,7 +68,8 @@ def hand_over(engine: "Engine", user: User, source: str, target: str, *,
               dry_run: bool = False) -> Handover:
     """Move ``source``'s open deals, customers and open tasks to ``target`` (admin only)."""
     if not engine.may(user, "manage_users"):
-        raise Forbidden(f"{user.get('username')} may not hand over what a user has: only an admin may.")
+        raise Forbidden.worded(Words(N_("%(user)s may not hand over what a user has: only an admin may."),
+                                     user=user.get("username")))
     problems = handover_problems(engine, source, target)
     if problems:
         raise ValidationFailed(problems)

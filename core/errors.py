@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .locales import localized
+from .locales import N_, Words, bcp47, localized, reader, say
 
 
 class _Unseen:
@@ -38,13 +38,43 @@ class Violation:
     value: Any = field(default=UNSEEN, compare=False)
     #: the title of the field the path is about, as declared (a text or a text per language)
     title: Any = field(default=None, compare=False)
+    #: the message as :class:`~goldsieve.locales.Words`, to say it in a reader's language
+    #: (``message`` is its English, for the API and the logs)
+    words: Words | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, path: str, code: str, msgid: str, /, *, limit: Any = None, value: Any = UNSEEN,
+           **params: Any) -> Violation:
+        """A refusal whose message is ``msgid`` (marked ``N_``) filled with ``params`` (and
+        ``limit``, as ``%(limit)s``): English in ``message``, and in any reader's language
+        through its ``words``."""
+        words = Words(msgid, **({} if limit is None else {"limit": limit}), **params)
+        return cls(path, code, words.say("en"), limit, value, words=words)
 
     def as_dict(self) -> dict[str, str]:
         return {"path": self.path, "code": self.code, "message": self.message}
 
 
 class GoldsieveError(Exception):
-    """Base class of the kernel's errors."""
+    """Base class of the kernel's errors.
+
+    Its text is English, for the API and the logs; one made by :meth:`worded` keeps its
+    :class:`~goldsieve.locales.Words` too, which the command line says in its reader's language.
+    """
+
+    words: Words | None = None
+
+    @classmethod
+    def worded(cls, words: Words, *args: Any, **kwargs: Any) -> GoldsieveError:
+        """The error with ``words`` as its message (``args``, ``kwargs``: the class's others)."""
+        error = cls(words.say("en"), *args, **kwargs)
+        error.words = words
+        return error
+
+    def said(self, locale: str | None = None) -> str:
+        """The message in ``locale`` (by default the reader's): its words, else its text as the
+        catalogs translate it (a text said in the reader's language when raised stays as it is)."""
+        return self.words.say(locale) if self.words is not None else say(str(self), locale)
 
 
 class ValidationFailed(GoldsieveError):
@@ -86,6 +116,14 @@ class Forbidden(GoldsieveError):
     def __init__(self, message: str = "", denial: Deny | None = None):
         self.denial = denial
         super().__init__(message)
+
+    def said(self, locale: str | None = None) -> str:
+        """The refusal and the plugin's reason, both in ``locale`` (by default the reader's)."""
+        locale = locale or reader.get() or "en"
+        said = super().said(locale)
+        if self.denial is None:
+            return said
+        return say(N_("%(refusal)s: %(reason)s"), locale, refusal=said, reason=self.denial.text(bcp47(locale)))
 
 
 class DefinitionError(GoldsieveError):

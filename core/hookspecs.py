@@ -143,7 +143,9 @@ def goldsieve_assign_owner(deal: dict[str, Any], funnel: Funnel, rule: dict[str,
     :param store: the workspace's store, read only.
     :returns: a username, or ``None`` when this plugin does not handle the rule.
     Combine: ``firstresult``: the first plugin that answers decides (plugins registered later
-    are asked first, so a workspace plugin can override the built-in rules).
+    are asked first, so a workspace plugin can override the built-in rules); the kernel asks
+    through :func:`goldsieve.plugin_manager.assign_owner`, so any other answer is a
+    :class:`~goldsieve.errors.PluginResultError` naming the plugin.
     """
 
 

@@ -13,7 +13,8 @@ import contextvars
 import functools
 import gettext
 import importlib.util
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 #: The supported locales, by their name in the catalogs, with the name each has in itself.
@@ -70,6 +71,39 @@ def say(message: str, /, locale: str | None = None, **params: object) -> str:
     return text % params if params else text
 
 
+class Words:
+    """A message to say later, in whichever language its reader has: a msgid (marked with
+    :func:`N_` where it is written) and its parameters.
+
+    The kernel refuses before it knows who reads the refusal: the API and the logs want English,
+    the command line and the pages their reader's language. A refusal keeps its words, so each
+    says it in its own (:func:`goldsieve.funnels.wording.said`, :func:`goldsieve.cli.base.error_lines`).
+    A parameter that is a title by language (``{"en": "Quote", "zh-Hans": "报价"}``) is said in
+    the same language (:func:`localized`); one that is :class:`Words` itself too.
+    """
+
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, /, **params: object):
+        self.msgid, self.params = msgid, params
+
+    def say(self, locale: str | None = None) -> str:
+        """The message in ``locale`` (a catalog's name, ``zh_Hans``), by default the reader's."""
+        locale = locale or reader.get() or "en"
+        return say(self.msgid, locale, **{name: _said(value, locale) for name, value in self.params.items()})
+
+    def __repr__(self) -> str:
+        return f"Words({self.msgid!r}, {self.params!r})"
+
+
+def _said(value: object, locale: str) -> object:
+    if isinstance(value, Words):
+        return value.say(locale)
+    if isinstance(value, Mapping):
+        return localized(dict(value), bcp47(locale))
+    return value
+
+
 def bcp47(locale: str) -> str:
     """A catalog's locale (``zh_Hans``) as funnel files name languages (``zh-Hans``)."""
     return locale.replace("_", "-")
@@ -88,15 +122,55 @@ def translations(locale: str) -> gettext.NullTranslations:
 
 
 def localized(text: str | dict[str, str] | None, locale: str = "en") -> str:
-    """Pick the best translation of a title: exact locale, its language, English, then any."""
+    """The best title of ``text`` for a reader of ``locale`` (a BCP 47 tag or a catalog's name):
+    the exact language; else the same language in the same script (``zh-TW`` for ``zh-Hant``);
+    else the same language in any script, so a Traditional-Chinese reader of a funnel titled only
+    in ``zh-Hans`` reads the Chinese, not the English; else English; else any title. The one rule
+    for every title a person reads: funnels, stages, fields, choices, records, plugins' texts."""
     if text is None:
         return ""
     if isinstance(text, str):
         return text
     if locale in text:
         return text[locale]
-    language = locale.split("-")[0].split("_")[0]
-    for key, value in text.items():
-        if key.split("-")[0] == language:
-            return value
+    language = locale.split("-")[0].split("_")[0].lower()
+    same = [key for key in text if key.split("-")[0].split("_")[0].lower() == language]
+    script = normalize(locale)
+    for key in same:
+        if script is not None and normalize(key) == script:
+            return text[key]
+    if same:
+        return text[same[0]]
     return text.get("en") or next(iter(text.values()), "")
+
+
+def folded(text: str) -> str:
+    """A name as a lookup by title compares it: NFKC (full-width letters, digits and spaces as
+    their plain forms), case folded, each run of white space one space, trimmed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+class TitleIndex:
+    """Things a person may name by their id or by their title in any language — a field by the
+    column heading a spreadsheet gives it (``Email``, ``邮箱``, ``郵箱``), a role, a stage — by the
+    one rule of :func:`folded`.
+
+    An id always names its own thing; a title names the one thing that has it, and a title that
+    two things share names neither (a guess would put data in the wrong place).
+    """
+
+    def __init__(self, items: Iterable[tuple[str, str | Mapping[str, str] | None]]):
+        """``items``: each thing's id and its title (a text, a text by language, or ``None``)."""
+        ids: dict[str, str] = {}
+        titled: dict[str, set[str]] = {}
+        for key, title in items:
+            ids[folded(key)] = key
+            for text in (title.values() if isinstance(title, Mapping) else [title]):
+                if isinstance(text, str) and text.strip():
+                    titled.setdefault(folded(text), set()).add(key)
+        self._names = {text: next(iter(keys)) for text, keys in titled.items() if len(keys) == 1}
+        self._names.update(ids)
+
+    def find(self, name: str) -> str | None:
+        """The id of the thing ``name`` names, or ``None``."""
+        return self._names.get(folded(name))

@@ -353,9 +353,36 @@ def _has(value: Any, *attributes: str) -> bool:
     return all(hasattr(value, name) for name in attributes)
 
 
-def list_of(*types: type) -> Callable[[Any], bool]:
-    """A shape for :func:`collect`: a list (or tuple) whose items are all of ``types``."""
-    return lambda answer: isinstance(answer, (list, tuple)) and all(isinstance(i, types) for i in answer)
+def list_of(*types: type, each: Callable[[Any], bool] | None = None) -> Callable[[Any], bool]:
+    """A shape for :func:`collect`: a list (or tuple) whose items are all of ``types`` (when
+    given) and all pass ``each`` (when given) — the one check of every hook answering a list."""
+    def valid(answer: Any) -> bool:
+        return isinstance(answer, (list, tuple)) and all(
+            (not types or isinstance(item, types)) and (each is None or each(item)) for item in answer)
+
+    return valid
+
+
+def first_answer(pm: pluggy.PluginManager, name: str, expected: str, valid: Callable[[Any], bool],
+                 **kwargs: Any) -> Any:
+    """The answer of a ``firstresult`` hook: the first plugin's (in pluggy's order) that is not
+    ``None``; one that is not ``valid`` raises :class:`~goldsieve.errors.PluginResultError`
+    naming the plugin, as :func:`collect` does for the hooks whose answers are all collected."""
+    for plugin, call in each_plugin(pm, name):
+        answer = call(**hook_arguments(pm, **kwargs))
+        if answer is None:
+            continue
+        if not valid(answer):
+            raise PluginResultError(plugin, name, answer, expected)
+        return answer
+    return None
+
+
+def assign_owner(pm: pluggy.PluginManager, **kwargs: Any) -> str | None:
+    """Who the assignment plugins give a deal to (``goldsieve_assign_owner``'s arguments):
+    a username, or ``None`` when no plugin handles the rule."""
+    return first_answer(pm, "goldsieve_assign_owner", "a username (a non-empty str) or None",
+                        lambda answer: isinstance(answer, str) and bool(answer), **kwargs)
 
 
 def collect_registry(results: Iterable[dict[str, Any]], what: str) -> dict[str, Any]:
@@ -372,16 +399,14 @@ def collect_registry(results: Iterable[dict[str, Any]], what: str) -> dict[str, 
 def templates(pm: pluggy.PluginManager) -> dict[str, dict]:
     """Every industry template the plugins provide, by id; a duplicate id is an error."""
     batches = collect(pm, "goldsieve_funnel_templates", "a list of funnel definitions (dicts with an id)",
-                      lambda answer: list_of(dict)(answer)
-                      and all(isinstance(t.get("id"), str) for t in answer))
+                      list_of(dict, each=lambda template: isinstance(template.get("id"), str)))
     return collect_registry(({t["id"]: t for t in batch} for batch in batches), "template")
 
 
 def lint(pm: pluggy.PluginManager, definition: dict) -> list:
     """The plugins' lint findings for a valid funnel definition."""
     batches = collect(pm, "goldsieve_lint_funnel", "a list of Finding (goldsieve.funnels.check)",
-                      lambda answer: isinstance(answer, (list, tuple)) and all(
-                          _has(f, "pointer", "message", "severity") for f in answer), definition=definition)
+                      list_of(each=lambda f: _has(f, "pointer", "message", "severity")), definition=definition)
     return [finding for batch in batches for finding in batch]
 
 
@@ -396,15 +421,13 @@ def field_widgets(pm: pluggy.PluginManager) -> dict[str, Any]:
 def actions(pm: pluggy.PluginManager) -> dict[str, Any]:
     """Every automation action the plugins register, by name; a duplicate name is an error."""
     batches = collect(pm, "goldsieve_actions", "a list of Action (goldsieve.automation.actions)",
-                      lambda answer: isinstance(answer, (list, tuple)) and all(
-                          isinstance(getattr(a, "name", None), str) and callable(getattr(a, "run", None))
-                          for a in answer))
+                      list_of(each=lambda a: isinstance(getattr(a, "name", None), str)
+                              and callable(getattr(a, "run", None))))
     return collect_registry(({a.name: a for a in batch} for batch in batches), "action")
 
 
 def blueprints(pm: pluggy.PluginManager) -> list[Any]:
     """Every Flask blueprint the plugins add, in registration order."""
     batches = collect(pm, "goldsieve_blueprints", "a list of flask.Blueprint",
-                      lambda answer: isinstance(answer, (list, tuple)) and all(
-                          _has(bp, "name", "register") for bp in answer))
+                      list_of(each=lambda bp: _has(bp, "name", "register")))
     return [bp for batch in batches for bp in batch]

@@ -27,7 +27,7 @@ from goldsieve.deals.outbox import new_row
 from goldsieve.deals.tasks import due_in, task_row
 from goldsieve.errors import ValidationFailed
 from goldsieve.people.permissions import SYSTEM
-from goldsieve.plugin_manager import hook_arguments
+from goldsieve.plugin_manager import assign_owner
 from goldsieve.store.filters import Eq, all_of
 from goldsieve.workdays import MAX_DAYS
 
@@ -118,8 +118,8 @@ def create_task(context: ActionContext) -> None:
 
 
 def _choose(context: ActionContext, rule: dict[str, Any]) -> str:
-    chosen = context.hook.goldsieve_assign_owner(**hook_arguments(
-        context.engine.plugins, deal=context.deal, funnel=context.funnel, rule=rule, store=context.store))
+    chosen = assign_owner(context.engine.plugins, deal=context.deal, funnel=context.funnel, rule=rule,
+                          store=context.store)
     if not chosen:
         raise DeliveryError(f"the assignment rule {rule!r} found nobody", retryable=False)
     return chosen

@@ -123,8 +123,7 @@ def create_picked():
     """The deal form's "create it": a new customer of the name typed in the picker (no declared
     field is asked for here), answered as the picker's choices with it chosen; a refused name or
     a duplicate is said inside the picker, and nothing is written."""
-    if not service().may(g.user, "edit_customer"):
-        raise Forbidden(f"{g.user['username']} may not create customers")
+    service().require_create(g.user)
     q = request.form.get("customer_q", "").strip()
     context: dict[str, Any] = {"choices": [], "q": q, "picked": None, "errors": [], "duplicate": None,
                                "may_create": True}
@@ -160,7 +159,7 @@ class Posted:
             shown = self.field_errors.setdefault(name, [])
             shown += [m for m in messages if m not in shown]
         self.name_errors += [name_message(v) for v in others if v.path == "/name"]
-        self.form_errors += [v.message for v in others if v.path not in ("/name", "/role")]
+        self.form_errors += [forms.text_message(v) for v in others if v.path not in ("/name", "/role")]
 
     @property
     def ok(self) -> bool:
@@ -220,8 +219,7 @@ def duplicate_notice(error: Duplicate) -> dict[str, Any]:
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    if not service().may(g.user, "edit_customer"):
-        raise Forbidden(f"{g.user['username']} may not create customers")
+    service().require_create(g.user)
     kind = service().types.customer
     posted, duplicate, status = None, None, 200
     if request.method == "POST":
@@ -321,7 +319,7 @@ def pool_message(violation: Violation) -> str:
         return _("This customer is not in the pool.")
     if violation.code == "in_pool":
         return _("This customer is already in the pool.")
-    return violation.message
+    return forms.text_message(violation)
 
 
 def render_page(customer: dict, status: int = 200, *, posted: Posted | None = None,

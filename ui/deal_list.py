@@ -39,7 +39,6 @@ from .deals import (
     show_value,
     stage_label,
     status_label,
-    transition_message,
     wants_fragment,
 )
 from .i18n import moment, money, number, text
@@ -273,14 +272,14 @@ def refusal(deal_id: int, violation: Violation) -> str:
     if name is not None:
         return f"{field_label(funnel, name)}: {forms.field_message(forms.properties(funnel).get(name, {}), violation)}"
     if violation.path == "/to":
-        return transition_message(violation, deal, funnel, funnel.stage(request.form.get("to", "")))
+        return forms.text_message(violation)
     if violation.path == "/owner":
         return owner_message(violation)
     if violation.path == "/lost_reason":
         return _("Choose why the deal was lost.")
     if change_action() == "task":
         return task_message(violation)
-    return violation.message
+    return forms.text_message(violation)
 
 
 def change_action() -> str:

@@ -15,7 +15,7 @@ from goldsieve.funnels.model import LOST, OPEN, Funnel, Stage
 from goldsieve.funnels.transitions import entry_refusals
 
 from . import forms
-from .deals import bp, field_label, preview_move, stage_label, transition_message
+from .deals import bp, field_label, preview_move, stage_label
 
 #: values that leave a field empty (what a gate's ``required`` would still ask for)
 EMPTY = (None, "", [])
@@ -89,7 +89,7 @@ def won_closing(deal: dict, funnel: Funnel) -> Closing:
     won = funnel.won_stage
     refusal = entry_refusals(funnel, deal)[won.id]
     if refusal is not None:
-        return Closing(won, blocked=transition_message(refusal, deal, funnel, won))
+        return Closing(won, blocked=forms.text_message(refusal))
     refusing, gates = preview_move(deal, funnel, won)
     return Closing(won, needs_dialog=bool(refusing or gates))
 

@@ -178,7 +178,7 @@ def deal_form_context(deal: dict, funnel: Funnel, *, errors: list[Violation] = (
                                  posted=posted, prefix="deal"),
         "title_value": posted.get("title", deal["title"]) if posted is not None else deal["title"],
         "title_errors": title_errors,
-        "form_errors": [v.message for v in others if v.path not in ("/title", "/bypass_gate")],
+        "form_errors": [forms.text_message(v) for v in others if v.path not in ("/title", "/bypass_gate")],
         "saved": saved, "conflict": conflict, "max_title": MAX_TITLE,
         "may_bypass": bool(held) and engine().may(g.user, "bypass_gate", deal),
         "bypass_gate": posted.get("bypass_gate", "") if posted is not None else "",
@@ -281,9 +281,8 @@ def new():
     common = {"values": {}, "errors": by_field, "required": required, "posted": posted, "prefix": "new"}
     body = render_template(
         "deals/new.html", funnel=funnel, first=first, title=title, max_title=MAX_TITLE,
-        title_errors=[_("A deal needs a title.") if v.code == "required" else v.message
-                      for v in others if v.path == "/title"],
-        form_errors=[v.message for v in others if v.path not in ("/title", "/customer_id")],
+        title_errors=[forms.text_message(v) for v in others if v.path == "/title"],
+        form_errors=[forms.text_message(v) for v in others if v.path not in ("/title", "/customer_id")],
         customer_errors=[_("This funnel needs a customer: choose one.") if v.code == "required"
                          else _("Choose a customer you can see.") for v in others if v.path == "/customer_id"],
         picked=visible_customer(customer_id), choices=[], q="",
@@ -384,7 +383,7 @@ def reopen(deal_id: int):
     try:
         engine().reopen(g.user, deal_id, version=form_version())
     except ValidationFailed as failed:
-        return render_deal_page(deal, funnel, 422, action_errors=[v.message for v in failed.violations])
+        return render_deal_page(deal, funnel, 422, action_errors=[forms.text_message(v) for v in failed.violations])
     except Conflict:
         return render_deal_page(deal, funnel, 409, action_errors=[conflict_message()])
     return redirect(url_for("deals.page", deal_id=deal_id), 303)
@@ -419,27 +418,6 @@ def bypass_message(violation: Violation) -> str:
     return _("Give a reason for moving past the gate.")
 
 
-def transition_message(violation: Violation, deal: dict, funnel: Funnel, target: Stage | None) -> str:
-    """A refusal at ``/to`` in the page's language (the engine's text is English)."""
-    code, label = violation.code, stage_label(funnel, target.id) if target else ""
-    if code == "closed":
-        return _("This deal is closed; reopen it before moving it.")
-    if code == "same_stage":
-        return _("The deal is already in “%(stage)s”.", stage=label)
-    if code == "not_applicable":
-        return _("“%(stage)s” does not apply to this deal (see its conditions).", stage=label)
-    if code == "back":
-        return _("This funnel does not allow moving a deal back.")
-    if code == "unknown_stage":
-        return _("There is no such stage.")
-    if code == "skip" and target is not None:
-        following = following_stage(funnel, deal, funnel.path(deal["data"]))
-        if following is not None:
-            return _("The deal must pass through “%(stage)s” before “%(target)s”.",
-                     stage=stage_label(funnel, following.id), target=label)
-    return violation.message
-
-
 def first_needed(deal: dict, funnel: Funnel, blocked: list[Violation]) -> Stage | None:
     """The stage a refused skip must pass through first: what the dialog offers instead."""
     if not any(v.code == "skip" for v in blocked):
@@ -471,7 +449,7 @@ def render_move(deal: dict, funnel: Funnel, target: Stage | None, *, names: list
                             prefix="move"),
         has_fields=bool(names) and not blocked, blocked=bool(blocked),
         first=first_needed(deal, funnel, blocked),
-        top_errors=[transition_message(v, deal, funnel, target) if v.path == "/to" else v.message
+        top_errors=[forms.text_message(v)
                     for v in others if v.path not in ("/lost_reason", "/bypass_gate") and v.code != ACTIVITY_GAP
                     and not v.path.startswith("/next_step/")],
         step_problems=[v for v in others if v.path.startswith("/next_step/")],

@@ -93,7 +93,7 @@ def form(token: str):
         try:
             if parsed.errors:
                 raise ValidationFailed([])
-            take_leads(rt.engine, rt.pm.hook, creator, funnel.id, [(title, data)])
+            take_leads(rt.engine, creator, funnel.id, [(title, data)])
         except Forbidden:
             log.error("lead form %s: %s may not take leads", token[:4], creator["username"])
             abort(404)
@@ -101,7 +101,7 @@ def form(token: str):
             problems: list[Violation] = failed.violations
             by_field, rest = forms.split_violations(funnel, problems)
             errors = {**by_field, **parsed.errors}
-            others = [v.message for v in rest]
+            others = [forms.text_message(v) for v in rest]
             status = 422
         else:
             return respond(render_template("leads/thanks.html", funnel=funnel))

@@ -2,8 +2,8 @@
 passwords said again in the page's language, and the post → refused-or-redirect round.
 
 ``core/users.py`` and ``core/teams.py`` speak English (the CLI prints their messages); the pages
-re-say each violation by its code, and fall back to the kernel's text for a code they do not
-know, so a new rule is never silent.
+re-say each violation by its code, and fall back to the kernel's own words (in the page's
+language, :func:`.forms.text_message`) for a code they do not know, so a new rule is never silent.
 """
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 
 from goldsieve.errors import ValidationFailed, Violation
 from goldsieve.people.teams import UNCHANGED
+
+from . import forms
 
 
 def message(violation: Violation) -> str:
@@ -38,7 +40,7 @@ def message(violation: Violation) -> str:
         "mismatch": lambda: _("The two passwords differ."),
         "inactive": lambda: _("This user is deactivated."),
     }
-    return said[violation.code]() if violation.code in said else violation.message
+    return said[violation.code]() if violation.code in said else forms.text_message(violation)
 
 
 def by_field(violations: Iterable[Violation]) -> dict[str, list[str]]:

@@ -34,7 +34,7 @@ from .. import __version__
 from ..clock import stamp, utc_now
 from ..deals.outbox import MESSAGE, new_row
 from ..errors import GoldsieveError
-from ..plugin_manager import collect, collect_registry
+from ..plugin_manager import collect, collect_registry, list_of
 from ..workspace import CONFIG_NAME
 
 #: How much of a reply is read: enough for any service's error document, bounded for a hostile one.
@@ -288,9 +288,8 @@ def json_body(document: Any) -> bytes:
 def channel_types(pm: pluggy.PluginManager) -> dict[str, type[Channel]]:
     """Every channel class the plugins provide, by type; the same type twice is an error."""
     batches = collect(pm, "goldsieve_channels", "a list of Channel subclasses, each with a type",
-                      lambda answer: isinstance(answer, (list, tuple)) and all(
-                          isinstance(cls, type) and issubclass(cls, Channel)
-                          and isinstance(getattr(cls, "type", None), str) for cls in answer))
+                      list_of(type, each=lambda cls: issubclass(cls, Channel)
+                              and isinstance(getattr(cls, "type", None), str)))
     return collect_registry(({cls.type: cls for cls in batch or []} for batch in batches),
                             "channel type")
 

@@ -93,6 +93,8 @@ def error_lines(error: BaseException) -> list[str]:
     if isinstance(error, OSError) and not isinstance(error, StoreError):
         reason = error.strerror or str(error)
         return [f"{error.filename}: {reason}" if error.filename else reason]
+    if isinstance(error, GoldsieveError):
+        return [error.said()]
     return [_(str(error))]
 
 

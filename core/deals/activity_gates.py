@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator
 
 from ..errors import Violation
+from ..funnels.transitions import titled
+from ..locales import N_
 from ..funnels.check import Finding
 from ..funnels.model import LOST, OPEN, Funnel, Stage
 from ..store import Store
@@ -63,13 +65,16 @@ def activity_violations(store: Store, funnel: Funnel, deal: dict[str, Any], targ
     """The move's objections for the activities ``target`` requires that the deal lacks."""
     found = []
     for stage, need in missing(store, deal, required_to_enter(funnel, target, data)):
-        role = f" with a contact whose role is {need['contact_role']}" if "contact_role" in need else ""
-        violation = Violation(f"/activities/{need['type']}", CODE,
-                              f"A done {need['type']} activity{role} is required to enter “{stage.label()}”.")
+        about = {"type": need["type"], "stage": titled(stage)}
+        violation = Violation.of(f"/activities/{need['type']}", CODE, N_(
+            "A done %(type)s activity with a contact whose role is %(role)s is required to enter “%(stage)s”.")
+            if "contact_role" in need else N_("A done %(type)s activity is required to enter “%(stage)s”."),
+            **about, **({"role": need["contact_role"]} if "contact_role" in need else {}))
         if violation not in found:
             found.append(violation)
     if needs_next_step(deal, target):
-        found.append(Violation(NEXT_STEP, CODE, f"A planned next step is required to enter “{target.label()}”."))
+        found.append(Violation.of(NEXT_STEP, CODE, N_("A planned next step is required to enter “%(stage)s”."),
+                                  stage=titled(target)))
     return found
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import Violation
+from ..locales import N_
 
 #: The longest reason, in characters once stripped.
 MAX_REASON = 500
@@ -20,10 +21,10 @@ MAX_REASON = 500
 def reason_violations(reason: object) -> list[Violation]:
     """What is wrong with a bypass reason: it must be text, not blank, at most :data:`MAX_REASON`."""
     if not isinstance(reason, str) or not reason.strip():
-        return [Violation("/bypass_gate", "required", "Moving past a gate needs a reason.")]
+        return [Violation.of("/bypass_gate", "required", N_("Moving past a gate needs a reason."))]
     if len(reason.strip()) > MAX_REASON:
-        return [Violation("/bypass_gate", "maxLength",
-                          f"A reason has at most {MAX_REASON} characters.", limit=MAX_REASON)]
+        return [Violation.of("/bypass_gate", "maxLength", N_("A reason has at most %(limit)s characters."),
+                             limit=MAX_REASON)]
     return []
 
 

@@ -16,6 +16,7 @@ from ..funnels.model import LOST, Funnel, Stage
 from ..funnels.transitions import transition_violations
 from ..funnels.validation import pointer, text_violation, violations
 from ..limits import MAX_TITLE, storable_text
+from ..locales import N_
 from ..plugin_manager import collect, list_of
 
 User = dict[str, Any]
@@ -39,9 +40,9 @@ def gate_violations(pm: pluggy.PluginManager, funnel: Funnel, deal: Deal, target
 def title_violations(title: object) -> list[Violation]:
     """A deal's title: text, not blank, at most :data:`~goldsieve.limits.MAX_TITLE`, storable."""
     if not isinstance(title, str) or not title.strip():
-        return [Violation("/title", "required", "A deal needs a title.")]
+        return [Violation.of("/title", "required", N_("A deal needs a title."))]
     if len(title) > MAX_TITLE:
-        return [Violation("/title", "maxLength", f"A title has at most {MAX_TITLE} characters.")]
+        return [Violation.of("/title", "maxLength", N_("A title has at most %(limit)s characters."), limit=MAX_TITLE)]
     return text_violations(title, "/title")
 
 
@@ -59,7 +60,7 @@ def undeclared_violations(funnel: Funnel, before: dict, after: dict) -> list[Vio
     if funnel.extra_fields:
         return []
     declared = funnel.fields_schema.get("properties") or {}
-    return [Violation(pointer("/data", [key]), "unknown_field", "The funnel has no such field.")
+    return [Violation.of(pointer("/data", [key]), "unknown_field", N_("The funnel has no such field."))
             for key, value in after.items()
             # a key with broken text is refused for its text (funnels.validation) already
             if key not in declared and storable_text(key) and before.get(key, _ABSENT) != value]
@@ -69,9 +70,11 @@ def lost_reason_violations(funnel: Funnel, reason: str | None) -> list[Violation
     """A lost deal names one of its funnel's lost reasons."""
     if reason in funnel.lost_reasons:
         return []
-    choices = ", ".join(funnel.lost_reasons) or "none defined"
     code = "required" if reason in (None, "") else "enum"
-    return [Violation("/lost_reason", code, f"Choose one of the funnel's lost reasons: {choices}.")]
+    if not funnel.lost_reasons:
+        return [Violation.of("/lost_reason", code, N_("The funnel defines no lost reasons."))]
+    return [Violation.of("/lost_reason", code, N_("Choose one of the funnel's lost reasons: %(choices)s."),
+                         choices=", ".join(funnel.lost_reasons))]
 
 
 def check_move(pm: pluggy.PluginManager, user: User, deal: Deal, funnel: Funnel, target: Stage,

@@ -13,13 +13,14 @@ import pluggy
 
 from ..audit import audit_entry, record
 from ..clock import Clock, stamp, utc_now
-from ..errors import Deny, Forbidden, NotFound, ValidationFailed, Violation
+from ..errors import Deny, NotFound, ValidationFailed, Violation
 from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
 from ..funnels.registry import FunnelRegistry
-from ..funnels.transitions import reopen_violations
+from ..funnels.transitions import not_applicable, reopen_violations, unknown_stage
 from ..funnels.validation import merge_data, violations
+from ..locales import N_, Words
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
-from ..people.permissions import SYSTEM, is_system
+from ..people.permissions import SYSTEM, is_system, refusal
 from ..people.teams import UNCHANGED
 from ..people.users import unknown_user
 from ..plugin_manager import call_each_plugin
@@ -107,9 +108,9 @@ class Engine:
         """:class:`Forbidden` unless the user may do ``action``."""
         verdict = self.may(user, action, deal)
         if not verdict:
-            what = f"deal {deal['id']}" if deal and deal.get("id") is not None else "deals"
-            raise Forbidden(f"{user.get('username')} may not {action.replace('_', ' ')} {what}",
-                            verdict if isinstance(verdict, Deny) else None)
+            known = deal is not None and deal.get("id") is not None
+            what = Words(N_("deal %(id)s"), id=deal["id"]) if known else Words(N_("deals"))
+            raise refusal(user, action, what, verdict)
 
     def get(self, user: User, deal_id: int) -> Deal:
         """A deal the user may see; :class:`NotFound` both when absent and when hidden."""
@@ -298,8 +299,7 @@ class Engine:
         target = funnel.stage(to) if isinstance(to, str) else None
         data = merge_data(deal["data"], changes)
         if target is None:
-            raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”."),
-                                    *violations(funnel.fields_validator, data)])
+            raise ValidationFailed([unknown_stage(to), *violations(funnel.fields_validator, data)])
         refusing, gates = self.check_move(user, deal, funnel, target, data, lost_reason)
         refusing += undeclared_violations(funnel, deal["data"], data) + text_violations(note, "/note")
         problems, bypassed = set_aside(bypass_gate, refusing, gates)
@@ -358,13 +358,12 @@ class Engine:
         to = to or deal.get("closed_from") or funnel.first_stage.id
         target = funnel.stage(to)
         if target is None:
-            raise ValidationFailed([Violation("/to", "unknown_stage", f"There is no stage “{to}”.")])
+            raise ValidationFailed([unknown_stage(to)])
         problems = reopen_violations(funnel, deal, target)
         if not problems:
             # a reopened deal enters its stage like any other: on its path, through its gates
             if target not in funnel.path(deal["data"]):
-                problems.append(Violation("/to", "not_applicable",
-                                          f"“{target.label()}” does not apply to this deal."))
+                problems.append(not_applicable(target))
             else:
                 problems += gate_violations(self.plugins, funnel, deal, target, user)
         if problems:
@@ -383,7 +382,7 @@ class Engine:
         deal = self.get(user, deal_id)
         self.require(user, "edit", deal)
         if not isinstance(text, str) or not text.strip():
-            raise ValidationFailed([Violation("/text", "required", "A note needs some text.")])
+            raise ValidationFailed([Violation.of("/text", "required", N_("A note needs some text."))])
         unstorable = text_violations(text, "/text")
         if unstorable:
             raise ValidationFailed(unstorable)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..audit import audit_entry, record
 from ..clock import stamp
 from ..errors import Forbidden, ValidationFailed, Violation
+from ..locales import N_, Words
 from ..people.users import find_user, is_active, unknown_user
 from ..records.duplicates import NOT_MERGED
 from ..store import Conflict
@@ -57,9 +58,9 @@ def handover_problems(engine: "Engine", source: object, target: object) -> list[
     if found is None:
         problems.append(unknown_user("/to", target))
     elif not is_active(found):
-        problems.append(Violation("/to", "inactive", f"The user “{target}” is deactivated."))
+        problems.append(Violation.of("/to", "inactive", N_("The user “%(name)s” is deactivated."), name=target))
     elif target == source:
-        problems.append(Violation("/to", "same_user", "Hand over to another user."))
+        problems.append(Violation.of("/to", "same_user", N_("Hand over to another user.")))
     return problems
 
 
@@ -67,7 +68,8 @@ def hand_over(engine: "Engine", user: User, source: str, target: str, *,
               dry_run: bool = False) -> Handover:
     """Move ``source``'s open deals, customers and open tasks to ``target`` (admin only)."""
     if not engine.may(user, "manage_users"):
-        raise Forbidden(f"{user.get('username')} may not hand over what a user has: only an admin may.")
+        raise Forbidden.worded(Words(N_("%(user)s may not hand over what a user has: only an admin may."),
+                                     user=user.get("username")))
     problems = handover_problems(engine, source, target)
     if problems:
         raise ValidationFailed(problems)

@@ -24,6 +24,7 @@ from .. import locales
 from ..errors import Forbidden, ValidationFailed, Violation
 from ..funnels import wording
 from ..funnels.model import Funnel
+from ..locales import TitleIndex
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..records.importing import ImportFailed, ImportResult, acting_user  # noqa: F401  (ImportFailed: raised here)
 from ..spreadsheets import (
@@ -118,7 +119,7 @@ def import_csv(
             click.echo(_("Writing %(count)s deals…", count=len(prepared)), err=True)
         with gc_paused():
             if assign:
-                insert_assigned(engine, runtime.pm.hook, user, prepared)
+                insert_assigned(engine, user, prepared)
             else:
                 for deal in prepared:
                     link_customer(engine, deal)
@@ -133,7 +134,8 @@ Column = tuple[str, Callable[[str], Any]]  # target name, how its cells are read
 def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem) -> list[Column] | None:
     """What each column feeds, or ``None`` when the header itself has problems."""
     props = funnel.fields_schema.get("properties", {})
-    titled = _fields_by_title(props)
+    titled = TitleIndex((name, schema.get("title") if isinstance(schema, dict) else None)
+                        for name, schema in props.items())
     names = [cell.strip() for cell in header]
     columns: list[Column] = []
     seen: dict[str, str] = {}
@@ -149,7 +151,7 @@ def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem
             continue
         target = mapping.get(column, column)
         if target not in SPECIAL and target not in props:
-            target = titled.get(target.casefold(), target)
+            target = titled.find(target) or target
         if target in seen:
             problem(1, column, _("feeds “%(field)s”, which column “%(column)s” feeds already",
                                  field=target, column=seen[target]))
@@ -183,7 +185,7 @@ def _check_row(engine, user, funnel, columns, row, line, problem) -> dict | None
         deal = engine.prepare(user, funnel.id, values["title"], data, values["owner"])
     except Forbidden as refused:
         problem(line, "owner" if values["owner"] not in (None, user["username"]) else _("row"),
-                str(refused))
+                refused.said())
         return None
     except ValidationFailed as refused:
         for v in refused.violations:
@@ -193,20 +195,6 @@ def _check_row(engine, user, funnel, columns, row, line, problem) -> dict | None
                 problem(line, wording.place(titled) or _("row"), wording.said(titled))
         return None
     return None if failed else deal
-
-
-def _fields_by_title(props: dict) -> dict[str, str]:
-    """Each field by its title in any of its languages, case ignored, so a column headed as the
-    form labels the field (``Email``, ``邮箱``) needs no ``--map``; a title two fields share names
-    neither."""
-    found: dict[str, set[str]] = {}
-    for name, schema in props.items():
-        title = schema.get("title") if isinstance(schema, dict) else None
-        texts = title.values() if isinstance(title, dict) else [title]
-        for text in texts:
-            if isinstance(text, str) and text.strip():
-                found.setdefault(text.strip().casefold(), set()).add(name)
-    return {text: next(iter(names)) for text, names in found.items() if len(names) == 1}
 
 
 def title_of(funnel: Funnel, name: str) -> str:

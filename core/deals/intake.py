@@ -18,9 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable
 
-import pluggy
-
-from ..plugin_manager import hook_arguments
+from ..plugin_manager import assign_owner
 from ..records.duplicates import find_match, match_keys
 from ..store.filters import In
 
@@ -60,30 +58,27 @@ def link_customer(engine: "Engine", deal: dict[str, Any]) -> None:
                 return
 
 
-def assigned_owner(engine: "Engine", hook: pluggy.HookRelay, funnel_id: str, title: str,
-                   data: dict[str, Any]) -> str | None:
+def assigned_owner(engine: "Engine", funnel_id: str, title: str, data: dict[str, Any]) -> str | None:
     """Who the funnel's assignment rule gives a lead to, or ``None``."""
     funnel = engine.funnels.get(funnel_id)
     if not funnel.assignment:
         return None
     draft = {"funnel": funnel.id, "funnel_version": funnel.version, "title": title, "data": data,
              "stage": funnel.first_stage.id, "status": "open"}
-    return hook.goldsieve_assign_owner(**hook_arguments(engine.plugins, deal=draft, funnel=funnel,
-                                                        rule=funnel.assignment, store=engine.store))
+    return assign_owner(engine.plugins, deal=draft, funnel=funnel, rule=funnel.assignment, store=engine.store)
 
 
-def take_leads(engine: "Engine", hook: pluggy.HookRelay, user: dict[str, Any], funnel_id: str,
+def take_leads(engine: "Engine", user: dict[str, Any], funnel_id: str,
                leads: Iterable[Lead]) -> list[dict[str, Any]]:
     """Check every lead (nothing is written if any is refused), then create each, assigned."""
     engine.require(user, "intake")
     # by_rule: the rule gives the owner, and a lead needs no customer yet
     deals = [engine.prepare(user, funnel_id, title, data, by_rule=True) for title, data in leads]
-    insert_assigned(engine, hook, user, deals)
+    insert_assigned(engine, user, deals)
     return deals
 
 
-def insert_assigned(engine: "Engine", hook: pluggy.HookRelay, user: dict[str, Any],
-                    deals: list[dict[str, Any]]) -> None:
+def insert_assigned(engine: "Engine", user: dict[str, Any], deals: list[dict[str, Any]]) -> None:
     """Give prepared deals their owners by the funnel's rule and write them.
 
     Each deal is written before the next one is assigned, so that a round robin counts the
@@ -93,6 +88,6 @@ def insert_assigned(engine: "Engine", hook: pluggy.HookRelay, user: dict[str, An
     engine.require(user, "intake")
     for deal in deals:
         link_customer(engine, deal)
-        deal["owner"] = assigned_owner(engine, hook, deal["funnel"], deal["title"], deal["data"]) \
+        deal["owner"] = assigned_owner(engine, deal["funnel"], deal["title"], deal["data"]) \
             or user["username"]
         engine.insert_new(user, [deal])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ValidationFailed, Violation
+from ..locales import N_
 from .activity_gates import NEXT_STEP
 
 if TYPE_CHECKING:
@@ -38,12 +39,12 @@ def move_with_next_step(engine: "Engine", activities: "Activities", user: dict[s
                                           f"A next step has {', '.join(PLAN_KEYS)}, not {unknown[0]}.")])
     plan = {k: v for k, v in next_step.items() if k != "type"}
     if "due_at" not in plan or plan["due_at"] is None:
-        raise ValidationFailed([Violation(f"{NEXT_STEP}/due_at", "required", "A next step has a due time.")])
+        raise ValidationFailed([Violation.of(f"{NEXT_STEP}/due_at", "required", N_("A next step has a due time."))])
     before = engine.store.get("deals", deal_id)["version"]
     try:
         activities.create(user, next_step.get("type"), deal_id=deal_id, **plan)
     except ValidationFailed as refused:
-        raise ValidationFailed([Violation(f"{NEXT_STEP}{v.path}", v.code, v.message)
+        raise ValidationFailed([Violation(f"{NEXT_STEP}{v.path}", v.code, v.message, v.limit, v.value, v.title, v.words)
                                 for v in refused.violations]) from None
     if move.get("version") is not None:  # the version asked for, moved on by the step's own write
         move["version"] += engine.store.get("deals", deal_id)["version"] - before

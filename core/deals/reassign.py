@@ -18,8 +18,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..clock import stamp
-from ..errors import Forbidden, ValidationFailed, Violation
-from ..locales import normalize, translations
+from ..errors import ValidationFailed, Violation
+from ..locales import N_, Words, normalize, translations
+from ..people.permissions import refusal
 from ..people.users import find_user, is_active, unknown_user
 from ..store import Transaction
 from ..store.filters import Eq, Filter, all_of, matches
@@ -35,16 +36,15 @@ def owner_problems(engine: "Engine", scope: Filter, record: dict[str, Any], owne
                    path: str = "/owner") -> list[Violation]:
     """What is wrong with giving ``record`` to ``owner`` for a giver whose filter is ``scope``."""
     if not isinstance(owner, str) or not owner:
-        return [Violation(path, "required", "Name the new owner.")]
+        return [Violation.of(path, "required", N_("Name the new owner."))]
     target = find_user(engine.store, owner)
     if target is None:
         return [unknown_user(path, owner)]
     if not is_active(target):
-        return [Violation(path, "inactive", f"The user “{owner}” is deactivated.")]
+        return [Violation.of(path, "inactive", N_("The user “%(name)s” is deactivated."), name=owner)]
     if not matches(scope, {**record, "owner": owner}):
-        return [Violation(path, "out_of_scope",
-                          f"You may give records only to users whose deals you see; “{owner}” is "
-                          "not one of them.")]
+        return [Violation.of(path, "out_of_scope", N_("You may give records only to users whose deals you "
+                                                         "see; “%(name)s” is not one of them."), name=owner)]
     return []
 
 
@@ -102,8 +102,9 @@ def assign_customer(engine: "Engine", customers: "Customers", user: User, custom
     """Give a customer (and, ``with_open_deals``, its open deals the giver sees) to ``owner``;
     everything is checked before anything is written. Returns the customer and the deals moved."""
     customer = customers.get(user, customer_id)
-    if not (customers.may(user, "reassign") and customers.editable(user, customer)):
-        raise Forbidden(f"{user.get('username')} may not reassign customer {customer_id}")
+    verdict = customers.may(user, "reassign") and customers.editable(user, customer)
+    if not verdict:
+        raise refusal(user, "reassign", Words(N_("customer %(id)s"), id=customer_id), verdict)
     customers.expect_version(customer, version)
     problems = owner_problems(engine, customers.owned_scope(user), customer, owner)
     deals = []

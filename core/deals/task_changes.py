@@ -17,6 +17,7 @@ from ..audit import audit_entry, diff, record
 from ..clock import parse_stamp, stamp
 from ..errors import NotFound, ValidationFailed, Violation
 from ..limits import MAX_TITLE
+from ..locales import N_
 from ..people.users import find_user, is_active, unknown_user
 from ..store import Conflict
 from .reassign import giver_name, notice
@@ -33,10 +34,10 @@ AUDITED = ("title", "assignee", "due", "done_at")
 
 def title_problems(title: object) -> list[Violation]:
     if not isinstance(title, str) or not title.strip():
-        return [Violation("/title", "required", "A task needs a title.")]
+        return [Violation.of("/title", "required", N_("A task needs a title."))]
     if len(title.strip()) > MAX_TITLE:
-        return [Violation("/title", "maxLength", f"A title has at most {MAX_TITLE} characters.",
-                          limit=MAX_TITLE)]
+        return [Violation.of("/title", "maxLength", N_("A title has at most %(limit)s characters."),
+                             limit=MAX_TITLE)]
     return []
 
 
@@ -61,9 +62,9 @@ def assignee_problems(engine: "Engine", deal: dict[str, Any], assignee: object) 
     if person is None:
         return [unknown_user("/assignee", assignee)]
     if not is_active(person):
-        return [Violation("/assignee", "inactive", f"The user “{assignee}” is deactivated.")]
+        return [Violation.of("/assignee", "inactive", N_("The user “%(name)s” is deactivated."), name=assignee)]
     if not engine.can_see(person, deal):
-        return [Violation("/assignee", "cannot_see", f"“{assignee}” cannot see this deal.")]
+        return [Violation.of("/assignee", "cannot_see", N_("“%(name)s” cannot see this deal."), name=assignee)]
     return []
 
 
@@ -124,7 +125,7 @@ def reopen_task(engine: "Engine", user: User, task_id: int, version: int | None 
     """Make a done task open again (its due time and assignee as they were)."""
     task, deal = _changeable(engine, user, task_id, version)
     if not task["done_at"]:
-        raise ValidationFailed([Violation("/task", "open", "This task is not done.")])
+        raise ValidationFailed([Violation.of("/task", "open", N_("This task is not done."))])
     return _write(engine, user, task, {**task, "done_at": None, "done_by": None}, deal, "task_reopened")
 
 

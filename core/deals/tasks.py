@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..clock import parse_stamp, stamp
 from ..errors import NotFound, ValidationFailed, Violation
+from ..locales import N_
 from ..limits import MAX_TITLE
 from ..store import Store
 from ..store.filters import Eq, In, all_of
@@ -90,7 +91,7 @@ def complete_task(engine: "Engine", user: dict[str, Any], task_id: int) -> dict[
     if task["assignee"] != user["username"]:
         engine.require(user, "edit", deal)
     if task["done_at"]:
-        raise ValidationFailed([Violation("/task", "done", "This task is already done.")])
+        raise ValidationFailed([Violation.of("/task", "done", N_("This task is already done."))])
     now = stamp(engine.clock())
     done = {**task, "done_at": now, "done_by": user["username"], "version": task["version"] + 1}
     engine.record_event(

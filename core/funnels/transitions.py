@@ -1,7 +1,13 @@
-"""The transition policy: which stage a deal may move to from where it is, ignoring gates."""
+"""The transition policy: which stage a deal may move to from where it is, ignoring gates.
+
+Its refusals are said in words (:meth:`~goldsieve.errors.Violation.of`) naming stages by their
+titles, so the API says them in English and the command line and the pages in their reader's
+language.
+"""
 from __future__ import annotations
 
 from ..errors import Violation
+from ..locales import N_
 from .model import LOST, OPEN, Funnel, Stage
 
 
@@ -34,42 +40,52 @@ def following_stage(funnel: Funnel, deal: dict, path: list[Stage]) -> Stage | No
 
 
 def _refusals(funnel: Funnel, deal: dict, target: Stage, path: list[Stage]) -> list[Violation]:
-    def refuse(code: str, message: str) -> list[Violation]:
-        return [Violation("/to", code, message)]
-
     if deal["status"] != OPEN:
-        return refuse("closed", f"The deal is {deal['status']}; reopen it before moving it.")
+        return [Violation.of("/to", "closed", N_("This deal is closed; reopen it before moving it."))]
     if target.id == deal["stage"]:
-        return refuse("same_stage", f"The deal is already in “{target.label()}”.")
+        return [Violation.of("/to", "same_stage", N_("The deal is already in “%(stage)s”."), stage=titled(target))]
     if target.kind == LOST:
         return []
     if target not in path:
-        return refuse(
-            "not_applicable", f"“{target.label()}” does not apply to this deal (see its conditions)."
-        )
+        return [not_applicable(target)]
     current = funnel.stage(deal["stage"])
     if current is None:  # the deal's stage vanished from its funnel version: only forward moves
         return []
     if target.position < current.position:
         if not funnel.allow_back:
-            return refuse("back", "This funnel does not allow moving a deal back.")
+            return [Violation.of("/to", "back", N_("This funnel does not allow moving a deal back."))]
         return []
     if not funnel.allow_skip:
         following = following_stage(funnel, deal, path)
         if following is not None and following is not target:
-            return refuse(
-                "skip",
-                f"The deal must pass through “{following.label()}” before “{target.label()}”.",
-            )
+            return [Violation.of("/to", "skip", N_("The deal must pass through “%(stage)s” before “%(target)s”."),
+                                 stage=titled(following), target=titled(target))]
     return []
+
+
+def titled(stage: Stage) -> str | dict[str, str]:
+    """A stage as a refusal names it: its title in every language it has, else its id."""
+    return stage.title or stage.id
+
+
+def unknown_stage(stage_id: object) -> Violation:
+    """The refusal of a stage id the funnel does not have."""
+    return Violation.of("/to", "unknown_stage", N_("There is no stage “%(stage)s”."), stage=stage_id,
+                        value=stage_id)
+
+
+def not_applicable(target: Stage) -> Violation:
+    """The refusal of a stage whose ``applies_when`` leaves this deal out."""
+    return Violation.of("/to", "not_applicable", N_("“%(stage)s” does not apply to this deal (see its conditions)."),
+                        stage=titled(target))
 
 
 def reopen_violations(funnel: Funnel, deal: dict, target: Stage) -> list[Violation]:
     """Why a closed deal may not be reopened into ``target`` (empty: allowed)."""
     if deal["status"] == OPEN:
-        return [Violation("/to", "not_closed", "Only a won or lost deal can be reopened.")]
+        return [Violation.of("/to", "not_closed", N_("Only a won or lost deal can be reopened."))]
     if not funnel.allow_reopen:
-        return [Violation("/to", "no_reopen", "This funnel does not allow reopening closed deals.")]
+        return [Violation.of("/to", "no_reopen", N_("This funnel does not allow reopening closed deals."))]
     if target.kind != OPEN:
-        return [Violation("/to", "not_open", f"“{target.label()}” is not an open stage.")]
+        return [Violation.of("/to", "not_open", N_("“%(stage)s” is not an open stage."), stage=titled(target))]
     return []

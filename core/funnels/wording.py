@@ -47,8 +47,8 @@ BOUNDS = {"minimum": N_("Enter a number of at least %(limit)s."),
 def said(violation: Violation, locale: str | None = None) -> str:
     """What is wrong with the value, in ``locale`` (by default the reader's, else English).
 
-    A violation that is not about a field's value (a stage, an owner) keeps its own message,
-    translated when the catalogs know it.
+    A violation that is not about a field's value (a stage, an owner) says its own words
+    (:meth:`~goldsieve.errors.Violation.of`), else its message as the catalogs translate it.
     """
     locale = locale or reader.get() or "en"
     _: Callable[..., str] = functools.partial(say, locale=locale)
@@ -83,6 +83,8 @@ def said(violation: Violation, locale: str | None = None) -> str:
         return _(BOUNDS[code], limit=format_decimal(limit, locale=locale))
     if code == "too_deep" and is_number(limit):
         return _("This nests deeper than %(limit)s levels.", limit=limit)
+    if violation.words is not None:
+        return violation.words.say(locale)
     return say(violation.message, locale=locale)
 
 

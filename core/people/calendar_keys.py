@@ -16,6 +16,7 @@ from typing import Any
 from ..audit import audit_entry, record
 from ..clock import Clock, stamp, utc_now
 from ..errors import ValidationFailed, Violation
+from ..locales import N_
 from ..store import Store
 from ..store.filters import Eq, all_of
 from .users import find_user, is_active, token_digest
@@ -31,7 +32,8 @@ def issue_calendar_key(store: Store, username: str, *, clock: Clock = utc_now) -
     """A new calendar key for the user, replacing their previous one; shown once."""
     user = find_user(store, username)
     if user is None or not is_active(user):
-        raise ValidationFailed([Violation("/username", "inactive", f"The user “{username}” cannot sign in.")])
+        raise ValidationFailed([Violation.of("/username", "inactive", N_("The user “%(name)s” cannot sign in."),
+                                             name=username)])
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     now = stamp(clock())
     old = store.find("tokens", all_of(Eq("username", username), Eq("purpose", PURPOSE)))

@@ -12,7 +12,8 @@ from typing import Any
 
 import pluggy
 
-from ..errors import Deny
+from ..errors import Deny, Forbidden
+from ..locales import N_, Words
 from ..plugin_manager import collect
 from ..store import Store
 from ..store.filters import Filter, Nothing, all_of
@@ -52,3 +53,25 @@ def allowed(pm: pluggy.PluginManager, user: dict[str, Any], action: str, deal: d
                     config=config, store=store)
     denial = next((vote for vote in votes if isinstance(vote, Deny)), None)
     return denial if denial is not None else bool(votes) and all(votes)
+
+
+#: What each action is called in a refusal ("ann may not *move* deal 7"); an action a plugin
+#: asks about that is not listed is said by its name.
+ACTION_WORDS = {"create": N_("create"), "edit": N_("edit"), "move": N_("move"),
+                "reassign": N_("reassign"), "reopen": N_("reopen"), "bypass_gate": N_("bypass the gates of"),
+                "change_funnel": N_("change the funnel of"), "manage_users": N_("manage users for"),
+                "intake": N_("take in"), "edit_customer": N_("change"), "merge_customer": N_("merge")}
+
+
+def refusal(user: dict[str, Any], action: str, what: Words, verdict: bool | Deny = False) -> Forbidden:
+    """The :class:`Forbidden` of a no: "ann may not edit deal 7" in words every reader's language
+    has (the API's English, the command line's), with the plugin's :class:`Deny` when it gave one."""
+    named = Words(ACTION_WORDS[action]) if action in ACTION_WORDS else action.replace("_", " ")
+    return denied(Words(N_("%(user)s may not %(action)s %(what)s"), user=user.get("username"), action=named,
+                        what=what), verdict)
+
+
+def denied(words: Words, *verdicts: bool | Deny) -> Forbidden:
+    """A :class:`Forbidden` said in ``words``, carrying the first plugin :class:`Deny` among the
+    ``verdicts`` that refused, so its reason reaches the API's 403 and the 403 page."""
+    return Forbidden.worded(words, next((v for v in verdicts if isinstance(v, Deny)), None))

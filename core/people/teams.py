@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from ..audit import audit_entry, diff, record
 from ..clock import stamp, utc_now
 from ..errors import ValidationFailed, Violation
+from ..locales import N_
 from ..store import Store
 from ..store.filters import Eq, In
 
@@ -34,9 +35,9 @@ def _name_problems(store: Store, name: object) -> list[Violation]:
     from .users import USERNAME  # the same rule as for user names: safe in URLs and CLI output
 
     if not isinstance(name, str) or not USERNAME.match(name):
-        return [Violation("/name", "pattern", "Use 1–64 letters, digits, dots, dashes or underscores.")]
+        return [Violation.of("/name", "pattern", N_("Use 1–64 letters, digits, dots, dashes or underscores."))]
     if find_team(store, name):
-        return [Violation("/name", "unique", f"The team “{name}” already exists.")]
+        return [Violation.of("/name", "unique", N_("The team “%(name)s” already exists."), name=name)]
     return []
 
 
@@ -44,13 +45,13 @@ def _parent_problems(store: Store, name: str, parent: str | None) -> list[Violat
     if parent is None:
         return []
     if parent == name:
-        return [Violation("/parent", "cycle", f"The team “{name}” cannot be its own parent.")]
+        return [Violation.of("/parent", "cycle", N_("The team “%(name)s” cannot be its own parent."), name=name)]
     if find_team(store, parent) is None:
-        return [Violation("/parent", "unknown_team", f"There is no team “{parent}”.")]
+        return [Violation.of("/parent", "unknown_team", N_("There is no team “%(name)s”."), name=parent)]
     parents = {t["name"]: t.get("parent") for t in store.find("teams")}
     if name in ancestors(parents, parent):
-        return [Violation("/parent", "cycle",
-                          f"“{parent}” is below “{name}”; a team cannot be its own ancestor.")]
+        return [Violation.of("/parent", "cycle", N_("“%(parent)s” is below “%(name)s”; a team cannot be its "
+                                                    "own ancestor."), parent=parent, name=name)]
     return []
 
 
@@ -84,7 +85,7 @@ def update_team(store: Store, name: str, *, parent: str | None = UNCHANGED,
     """Move a team below another parent (``None``: to the top) and/or change its manager."""
     team = find_team(store, name)
     if team is None:
-        raise ValidationFailed([Violation("/name", "unknown_team", f"There is no team “{name}”.")])
+        raise ValidationFailed([Violation.of("/name", "unknown_team", N_("There is no team “%(name)s”."), name=name)])
     problems = []
     if parent is not UNCHANGED:
         problems += _parent_problems(store, name, parent)

@@ -27,7 +27,7 @@ from typing import Any
 from ..audit import audit_entry, diff, record
 from ..clock import Clock, stamp, utc_now
 from ..errors import GoldsieveError, ValidationFailed, Violation
-from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
+from ..locales import N_
 from ..store import Store
 from ..store.base import Transaction
 from ..store.filters import Contains, Eq
@@ -99,14 +99,15 @@ def add_user(
     """
     problems = []
     if not isinstance(username, str) or not USERNAME.match(username):
-        problems.append(Violation("/username", "pattern",
-                                  "Use 1–64 letters, digits, dots, dashes or underscores."))
+        problems.append(Violation.of("/username", "pattern",
+                                     N_("Use 1–64 letters, digits, dots, dashes or underscores.")))
     elif (taken := _user_named_alike(store, username)) is not None:
         same = taken["username"] == username
-        problems.append(Violation("/username", "unique", f"The user “{taken['username']}” already "
-                                  "exists" + ("." if same else "; user names ignore case.")))
+        problems.append(Violation.of("/username", "unique", N_("The user “%(name)s” already exists.") if same
+                                     else N_("The user “%(name)s” already exists; user names ignore case."),
+                                     name=taken["username"]))
     if role not in ROLES:
-        problems.append(Violation("/role", "enum", f"Choose one of: {', '.join(ROLES)}."))
+        problems.append(Violation.of("/role", "enum", N_("Choose one of: %(choices)s."), choices=", ".join(ROLES)))
     problems += _team_problems(store, team)
     problems += _display_name_problems(display_name)
     if password is not None:
@@ -141,7 +142,7 @@ def update_user(store: Store, username: str, *, role: str | None = None,
     user = _existing_user(store, username)
     problems = []
     if role is not None and role not in ROLES:
-        problems.append(Violation("/role", "enum", f"Choose one of: {', '.join(ROLES)}."))
+        problems.append(Violation.of("/role", "enum", N_("Choose one of: %(choices)s."), choices=", ".join(ROLES)))
     elif role is not None and role != "admin":
         problems += _last_admin_problems(store, user, "/role")
     if team is not UNCHANGED:
@@ -205,24 +206,23 @@ def password_problems(password: object, username: str, path: str = "/password") 
     passed both, so each refusal names one clear reason.
     """
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        return [Violation(path, "minLength", f"A password has at least {MIN_PASSWORD} characters.",
-                          limit=MIN_PASSWORD)]
+        return [Violation.of(path, "minLength", N_("A password has at least %(limit)s characters."),
+                             limit=MIN_PASSWORD)]
     if len(password) > MAX_PASSWORD:
-        return [Violation(path, "maxLength", f"A password has at most {MAX_PASSWORD} characters.",
-                          limit=MAX_PASSWORD)]
+        return [Violation.of(path, "maxLength", N_("A password has at most %(limit)s characters."),
+                             limit=MAX_PASSWORD)]
     name = username.casefold()
     if name and (name in password.casefold() or password.casefold() in name):
-        return [Violation(path, "username", "A password may not contain the user name.")]
+        return [Violation.of(path, "username", N_("A password may not contain the user name."))]
     from zxcvbn import zxcvbn  # its dictionaries cost every command ~0.1 s: loaded when a password is set
 
     estimate = zxcvbn(password[:ESTIMATED_CHARS], user_inputs=[username] if username else [])
     if estimate["score"] >= MIN_STRENGTH:
         return []
     if any(m.get("dictionary_name") == "passwords" for m in estimate["sequence"]):
-        return [Violation(path, "common",
-                          "This is a commonly used password, or too close to one.")]
-    return [Violation(path, "guessable", "This password is easy to guess: avoid repeats, "
-                                         "sequences, keyboard patterns, names and dates.")]
+        return [Violation.of(path, "common", N_("This is a commonly used password, or too close to one."))]
+    return [Violation.of(path, "guessable", N_("This password is easy to guess: avoid repeats, "
+                                            "sequences, keyboard patterns, names and dates."))]
 
 
 def set_password(store: Store, username: str, password: str, *,
@@ -243,10 +243,10 @@ def change_password(store: Store, username: str, current: str, new: str,
     caller starts a new one for the browser that asked) and their API tokens are revoked."""
     user = authenticate(store, username, current)
     problems = [] if user else [
-        Violation("/current_password", "wrong_password", "The current password is wrong.")]
+        Violation.of("/current_password", "wrong_password", N_("The current password is wrong."))]
     problems += password_problems(new, username, "/new_password")
     if new != repeat:
-        problems.append(Violation("/repeat_password", "mismatch", "The two new passwords differ."))
+        problems.append(Violation.of("/repeat_password", "mismatch", N_("The two new passwords differ.")))
     if problems or user is None:
         raise ValidationFailed(problems)
     return _write_password(store, user, new, username, "password_changed")
@@ -285,7 +285,7 @@ def replace_user(txn: Transaction, user: dict[str, Any], changes: dict[str, Any]
 def unknown_user(path: str, name: object) -> Violation:
     """The refusal of a user name no user has, in the reader's language (the command line's;
     English for the API), the name kept as the refused value."""
-    return Violation(path, "unknown_user", _("There is no user “%(name)s”.", name=name), value=name)
+    return Violation.of(path, "unknown_user", N_("There is no user “%(name)s”."), name=name, value=name)
 
 
 def _existing_user(store: Store, username: object) -> dict[str, Any]:
@@ -303,8 +303,8 @@ def _last_admin_problems(store: Store, user: dict[str, Any], path: str) -> list[
               if u["username"] != user["username"] and is_active(u)]
     if others:
         return []
-    return [Violation(path, "last_admin",
-                      "This is the last active admin; make another user admin first.")]
+    return [Violation.of(path, "last_admin",
+                         N_("This is the last active admin; make another user admin first."))]
 
 
 def _clean(display_name: str | None) -> str | None:
@@ -315,9 +315,8 @@ def _display_name_problems(display_name: object) -> list[Violation]:
     if display_name is None:
         return []
     if not isinstance(display_name, str) or len(display_name.strip()) > MAX_DISPLAY_NAME:
-        return [Violation("/display_name", "maxLength",
-                          f"A display name has at most {MAX_DISPLAY_NAME} characters.",
-                          limit=MAX_DISPLAY_NAME)]
+        return [Violation.of("/display_name", "maxLength", N_("A display name has at most %(limit)s characters."),
+                             limit=MAX_DISPLAY_NAME)]
     return []
 
 
@@ -334,8 +333,8 @@ def set_locale(store: Store, user: dict[str, Any], locale: str) -> dict[str, Any
 
 def _team_problems(store: Store, team: object) -> list[Violation]:
     if team is not None and find_team(store, team) is None:
-        return [Violation("/team", "unknown_team",
-                          f"There is no team “{team}”; add it first with `goldsieve teams add`.")]
+        return [Violation.of("/team", "unknown_team",
+                             N_("There is no team “%(name)s”; add it first with `goldsieve teams add`."), name=team)]
     return []
 
 
@@ -374,10 +373,11 @@ def issue_token(store: Store, username: str, *, actor: str | None = None, days: 
     """A new API token for the user, valid for ``days`` (``None``: until revoked); only its
     hash is stored, so it is shown once."""
     if not is_active(_existing_user(store, username)):
-        raise ValidationFailed([Violation("/username", "inactive",
-                                          f"The user “{username}” is deactivated.")])
+        raise ValidationFailed([Violation.of("/username", "inactive", N_("The user “%(name)s” is deactivated."),
+                                             name=username)])
     if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
-        raise ValidationFailed([Violation("/days", "range", f"A token lasts 1 to {MAX_TOKEN_DAYS} days.")])
+        raise ValidationFailed([Violation.of("/days", "range", N_("A token lasts 1 to %(limit)s days."),
+                                             limit=MAX_TOKEN_DAYS)])
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     moment = clock()
     now = stamp(moment)

@@ -18,11 +18,12 @@ from typing import Any, Callable, Iterator
 
 from ..audit import audit_entry, diff, record
 from ..clock import Clock, stamp, utc_now
-from ..errors import Duplicate, Forbidden, NotFound, ValidationFailed, Violation
+from ..errors import Deny, Duplicate, NotFound, ValidationFailed, Violation
 from ..funnels.validation import merge_data, violations
 from ..limits import searchable, storable_text
+from ..locales import N_, Words
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
-from ..people.permissions import is_system
+from ..people.permissions import denied, is_system
 from ..people.users import find_user
 from ..store import Conflict, Store, Transaction, UniqueViolation
 from ..store.filters import Contains, Eq, Everything, Filter, In, Not, Nothing, all_of, any_of, matches
@@ -78,19 +79,29 @@ class Customers:
         pool = Eq("owner", None) if self.pool.sees_pool(user) else Nothing()
         return any_of(self.owned_scope(user), pool)
 
-    def may(self, user: User, action: str) -> bool:
+    def may(self, user: User, action: str) -> bool | Deny:
+        """Whether ``user`` may do ``action``; a no may be a plugin's :class:`Deny`, which says why."""
         return is_system(user) or self._permit(user, action, None)
 
-    def editable(self, user: User, customer: Customer) -> bool:
+    def editable(self, user: User, customer: Customer) -> bool | Deny:
         """Whether ``user`` may change this customer: seeing a pool customer is not enough to
         change it (claim it first), and an observer (the executive) changes nothing."""
         return self.may(user, "edit_customer") and matches(self.owned_scope(user), customer)
 
     def require_edit(self, user: User, customer: Customer) -> None:
+        """:class:`Forbidden` (with a plugin's reason) unless ``user`` may change ``customer``."""
         refuse_merged(customer)
-        if not self.editable(user, customer):
-            hint = "; claim it from the pool first" if customer["owner"] is None else ""
-            raise Forbidden(f"{user.get('username')} may not change customer {customer['id']}{hint}")
+        verdict = self.editable(user, customer)
+        if not verdict:
+            words = N_("%(user)s may not change customer %(id)s; claim it from the pool first") \
+                if customer["owner"] is None else N_("%(user)s may not change customer %(id)s")
+            raise denied(Words(words, user=user.get("username"), id=customer["id"]), verdict)
+
+    def require_create(self, user: User) -> None:
+        """:class:`Forbidden` (with a plugin's reason) unless ``user`` may create customers."""
+        verdict = self.may(user, "edit_customer")
+        if not verdict:
+            raise denied(Words(N_("%(user)s may not create customers"), user=user.get("username")), verdict)
 
     # --- reading ------------------------------------------------------------------------
 
@@ -145,8 +156,7 @@ class Customers:
         """A new customer and its match keys, checked as :meth:`create` checks them (who may,
         the name and data, a duplicate of a stored customer) and not written yet: an import
         checks every row first, then writes them all with :meth:`insert_new`."""
-        if not self.may(user, "edit_customer"):
-            raise Forbidden(f"{user.get('username')} may not create customers")
+        self.require_create(user)
         data = merge_data({}, data)
         self._check(name, data)
         name = name.strip()

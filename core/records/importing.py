@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator
 
 from ..errors import Duplicate, Forbidden, GoldsieveError, NotFound, ValidationFailed
 from ..limits import whole_number
+from ..locales import TitleIndex, folded
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..people.users import find_user
 from ..spreadsheets import (
@@ -71,10 +72,6 @@ def acting_user(store, username: str | None) -> dict:
     return admins[0]
 
 
-def _folded(text: str) -> str:
-    return "".join(text.split()).casefold()
-
-
 Column = tuple[str, Callable[[str], Any]]  # what the column feeds (a special column or a field), its reader
 
 
@@ -82,26 +79,21 @@ def _columns(header: list[str], kind: RecordType, special: dict[str, Callable[[s
              skipped: tuple[str, ...], required: tuple[str, ...], problem: Problems) -> list[Column] | None:
     """What each column feeds, or ``None`` when the header itself has problems."""
     props = kind.fields.get("properties", {})
-    names: dict[str, str] = {}
-    for name, schema in props.items():
-        titles = schema.get("title") or {}
-        for title in (titles.values() if isinstance(titles, dict) else [titles]):
-            names.setdefault(_folded(str(title)), name)
-    for name in props:
-        names[_folded(name)] = name
+    names = TitleIndex((name, schema.get("title")) for name, schema in props.items())
     columns: list[Column] = []
     seen: dict[str, str] = {}
     ok = True
     for position, column in enumerate(cell.strip() for cell in header):
-        folded = _folded(column)
+        named = folded(column)
         if not column:
             problem(1, f"column {position + 1}", "has no name in the header")
             ok = False
             continue
-        if folded in special or folded in skipped:
-            target, read = folded, special.get(folded, text_of_cell)
-        elif folded in names:
-            target, read = names[folded], converter(props[names[folded]])
+        declared = names.find(column)
+        if named in special or named in skipped:
+            target, read = named, special.get(named, text_of_cell)
+        elif declared is not None:
+            target, read = declared, converter(props[declared])
         else:
             known = ", ".join([*special, *sorted(props)])
             problem(1, column, f"not a column of a {kind.kind} (the columns: {known})")
@@ -238,15 +230,13 @@ def import_contacts(runtime, path: Path, as_user: str | None = None, dry_run: bo
     path = Path(path)
     problem = Problems(path)
     result = ImportResult(problems=problem.lines)
-    roles = {_folded(role["id"]): role["id"] for role in kind.roles}
-    for role in kind.roles:
-        titles = role.get("title") or {}
-        roles.update({_folded(str(t)): role["id"] for t in (titles.values() if isinstance(titles, dict) else [titles])})
+    roles = TitleIndex((role["id"], role.get("title")) for role in kind.roles)
 
     def role_of(cell: str) -> str:
-        if _folded(cell) not in roles:
+        role = roles.find(cell)
+        if role is None:
             raise ValueError(f"“{cell[:40]}” is not a role; the roles are {', '.join(kind.role_ids) or 'none'}")
-        return roles[_folded(cell)]
+        return role
 
     special = {"customer": text_of_cell, "name": text_of_cell, "role": role_of, "primary": boolean}
     prepared = []

@@ -22,7 +22,9 @@ from typing import Any
 
 from ..audit import audit_entry, record
 from ..clock import stamp
-from ..errors import Forbidden, ValidationFailed, Violation
+from ..errors import ValidationFailed, Violation
+from ..locales import N_, Words
+from ..people.permissions import denied
 from ..store.filters import Eq
 from .customers import Customer, Customers, link_deals
 from .duplicates import KEYS, refuse_merged
@@ -31,8 +33,9 @@ from .duplicates import KEYS, refuse_merged
 def merge(customers: Customers, user: dict[str, Any], merged_id: int, into: int) -> Customer:
     """Merge customer ``merged_id`` into the survivor ``into``; returns the survivor as written."""
     merged = customers.get(user, merged_id)
-    if not customers.may(user, "merge_customer"):
-        raise Forbidden(f"{user.get('username')} may not merge customers")
+    verdict = customers.may(user, "merge_customer")
+    if not verdict:
+        raise denied(Words(N_("%(user)s may not merge customers"), user=user.get("username")), verdict)
     if into == merged_id:
         raise ValidationFailed([Violation("/into", "same_customer",
                                           "A customer cannot be merged into itself.")])

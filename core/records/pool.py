@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..clock import stamp
-from ..errors import Forbidden, ValidationFailed, Violation
-from ..locales import normalize, translations
-from ..people.permissions import SYSTEM
+from ..errors import ValidationFailed, Violation
+from ..locales import N_, Words, normalize, translations
+from ..people.permissions import SYSTEM, denied
 from ..people.users import ROLES, find_user
 from ..store import Conflict
 from ..store.filters import Eq, Not, Range, all_of
@@ -123,8 +123,9 @@ def claim(customers: "Customers", user: dict[str, Any], customer_id: int) -> dic
     within the cool-down after the user released it (or had it reclaimed)."""
     settings = customers.pool
     customer = customers.get(user, customer_id)
-    if user.get("role") not in settings.claim or not customers.may(user, "edit_customer"):
-        raise Forbidden(f"{user.get('username')} may not claim customers from the pool")
+    verdict = customers.may(user, "edit_customer")
+    if user.get("role") not in settings.claim or not verdict:
+        raise denied(Words(N_("%(user)s may not claim customers from the pool"), user=user.get("username")), verdict)
     refuse_merged(customer)
     if customer["owner"] is not None:
         raise ValidationFailed([Violation("/owner", "not_in_pool", "This customer is not in the pool.")])
@@ -151,9 +152,11 @@ def release(customers: "Customers", user: dict[str, Any], customer_id: int) -> d
     refuse_merged(customer)
     if customer["owner"] is None:
         raise ValidationFailed([Violation("/owner", "in_pool", "This customer is already in the pool.")])
-    own = customer["owner"] == user["username"] and customers.may(user, "edit_customer")
-    if not own and not (customers.may(user, "reassign") and customers.editable(user, customer)):
-        raise Forbidden(f"{user.get('username')} may not release customer {customer_id}")
+    mine, other = customers.may(user, "edit_customer"), customers.may(user, "reassign")
+    own = customer["owner"] == user["username"] and mine
+    if not own and not (other and customers.editable(user, customer)):
+        raise denied(Words(N_("%(user)s may not release customer %(id)s"), user=user.get("username"), id=customer_id),
+                     mine, other)
     return customers.change_owner(user, customer, None, "released")
 
 

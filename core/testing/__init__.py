@@ -28,7 +28,10 @@ these fixtures just by depending on goldsieve:
   (stale deals, overdue tasks, reminders, digests, the pool) and then delivers;
 - ``goldsieve_cli``: ``goldsieve_cli("check")`` runs a ``goldsieve`` command in-process on the
   test workspace (it opens its own runtime: do not hold ``goldsieve_runtime`` open with it on
-  the embedded store, which one runtime holds at a time).
+  the embedded store, which one runtime holds at a time);
+- ``goldsieve_serve``: ``goldsieve_serve()`` starts the real ``goldsieve serve`` on the test
+  workspace in a child process, on a free port of 127.0.0.1, and returns it once it answers
+  (``.url``); it is stopped (SIGTERM, waited for) at the end of the test.
 """
 from __future__ import annotations
 
@@ -299,3 +302,25 @@ def goldsieve_cli(goldsieve_workspace, goldsieve_plugins, monkeypatch) -> Callab
             return CliRunner().invoke(cli, [*options, *args], input=input)
 
     return run
+
+
+@pytest.fixture
+def goldsieve_serve(goldsieve_workspace) -> Iterator[Callable[..., Any]]:
+    """``goldsieve_serve("--threads", "2", env={...})``: the real server on the test workspace
+    (:class:`goldsieve.testing.serving.LiveServer`, with its ``url``), with the workspace's
+    plugins and the installed entry points as ``goldsieve serve`` loads them — not the test's
+    ``goldsieve_plugins``, which live in the test's process. Every server started is stopped at
+    teardown. On the embedded store the server holds the store: do not use ``goldsieve_runtime``
+    in the same test (``goldsieve_cli`` commands are carried out by the server, as in production).
+    """
+    from goldsieve.testing.serving import LiveServer
+
+    started: list[LiveServer] = []
+
+    def start(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> LiveServer:
+        started.append(LiveServer(goldsieve_workspace.path, *args, env=env, timeout=timeout))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()

@@ -47,7 +47,7 @@ def test_a_deal_without_a_customer_is_refused_and_nothing_is_written(goldsieve_r
 
 def test_lead_intake_needs_no_customer(goldsieve_runtime, people):
     funnel = next(iter(goldsieve_runtime.funnels))
-    [lead] = take_leads(goldsieve_runtime.engine, goldsieve_runtime.pm.hook, people.admin, funnel.id,
+    [lead] = take_leads(goldsieve_runtime.engine, people.admin, funnel.id,
                         [("Web lead", {"company": "Lead Co."})])
     assert lead["customer_id"] is None
 

@@ -75,3 +75,16 @@ def test_a_move_takes_data_and_its_event_records_changes(goldsieve_api, goldsiev
     events = goldsieve_api.get(f"deals/{deal['id']}/history").json["items"]
     changed = [e for e in events if e["changes"].get("needs_survey")]
     assert changed and changed[0]["changes"]["needs_survey"] == [None, "done"]
+
+
+def test_every_fixture_of_the_testing_kit_is_in_the_table_of_fixtures():
+    import goldsieve.testing as kit
+
+    section = DOCS.split("## Testing a plugin", 1)[1].split("\n## ", 1)[0]
+    def is_fixture(value) -> bool:  # pytest 8's fixture objects; older pytest marks the function
+        return "fixture" in type(value).__name__.lower() or hasattr(value, "_pytestfixturefunction")
+
+    fixtures = sorted(name for name in dir(kit) if name.startswith("goldsieve_") and is_fixture(getattr(kit, name)))
+    assert "goldsieve_serve" in fixtures and len(fixtures) > 10
+    missing = [name for name in fixtures if f"`{name}`" not in section]
+    assert not missing, f"fixtures of goldsieve.testing missing from docs/plugins.md: {missing}"

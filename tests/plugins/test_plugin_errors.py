@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from goldsieve import hookimpl
 from goldsieve.cli import cli
 from goldsieve.errors import PluginResultError, Violation
-from goldsieve.plugin_manager import PluginLoadError, make_plugin_manager
+from goldsieve.plugin_manager import PluginLoadError, assign_owner, list_of, make_plugin_manager
 from goldsieve.store.filters import Everything
 
 from tests.ui.conftest import Browser
@@ -150,3 +150,67 @@ def test_without_trace_plugins_nothing_is_traced(goldsieve_workspace, monkeypatc
     monkeypatch.delenv("GOLDSIEVE_TRACE_PLUGINS", raising=False)
     result = CliRunner().invoke(cli, ["check", str(goldsieve_workspace.path)])
     assert "goldsieve trace" not in result.stderr
+
+
+class ListOwner:
+    """An assignment plugin answering a list where a username is due."""
+
+    @hookimpl
+    def goldsieve_assign_owner(self, rule):
+        return ["ann"]
+
+
+class SilentOwner:
+    @hookimpl
+    def goldsieve_assign_owner(self, rule):
+        return None
+
+
+@pytest.mark.parametrize("answer, shape", [(["ann"], "a list of str"), ({"user": "ann"}, "a dict"),
+                                           ("", "a str"), (7, "a int")])
+def test_an_owner_of_the_wrong_shape_is_refused_by_name(goldsieve_runtime, answer, shape):
+    class Wrong:
+        @hookimpl
+        def goldsieve_assign_owner(self, rule):
+            return answer
+
+    goldsieve_runtime.pm.register(Wrong(), name="acme_assignment")
+    with pytest.raises(PluginResultError) as raised:
+        assign_owner(goldsieve_runtime.pm, deal={"data": {}}, funnel=None, rule={"rule": "mine"},
+                     store=goldsieve_runtime.store)
+    assert raised.value.plugin == "acme_assignment" and raised.value.hook == "goldsieve_assign_owner"
+    assert str(raised.value) == (f"plugin acme_assignment: goldsieve_assign_owner returned {shape}; it must "
+                                 "return a username (a non-empty str) or None")
+
+
+def test_the_first_plugin_answering_an_owner_decides_and_none_passes_the_question_on(
+        goldsieve_runtime, goldsieve_make_user):
+    goldsieve_make_user("ann", "rep")
+    goldsieve_runtime.pm.register(SilentOwner(), name="silent")  # asked first, answers nothing
+    funnel = next(iter(goldsieve_runtime.funnels))
+    ask = {"deal": {"data": {}}, "funnel": funnel, "store": goldsieve_runtime.store}
+    assert assign_owner(goldsieve_runtime.pm, rule={"rule": "round_robin", "role": "rep"}, **ask) == "ann"
+    assert assign_owner(goldsieve_runtime.pm, rule={"rule": "nobody_knows"}, **ask) is None
+
+
+def test_a_lead_meeting_an_owner_of_the_wrong_shape_is_a_500_naming_it_and_nothing_is_written(
+        goldsieve_api, goldsieve_runtime):
+    goldsieve_runtime.pm.register(ListOwner(), name="acme_assignment")
+    funnel = next(iter(goldsieve_runtime.funnels))
+    funnel.assignment = {"rule": "round_robin", "role": "rep"}
+    response = goldsieve_api.post("leads", {"funnel": funnel.id, "title": "Web lead", "data": {"company": "C"}})
+    assert response.status_code == 500
+    assert response.json["errors"][0]["message"] == (
+        "plugin acme_assignment: goldsieve_assign_owner returned a list of str; it must return a username "
+        "(a non-empty str) or None")
+    assert goldsieve_runtime.store.count("deals") == 0
+
+
+def test_every_hook_answering_a_list_is_checked_by_the_one_shape():
+    violations = list_of(Violation)
+    assert violations([Violation("/a", "x", "m")]) and violations(()) and not violations(Violation("/a", "x", "m"))
+    assert not violations([Violation("/a", "x", "m"), "text"]) and not violations({"a": 1})
+    named = list_of(dict, each=lambda item: isinstance(item.get("id"), str))
+    assert named([{"id": "a"}]) and not named([{"id": 1}]) and not named(["a"])  # type first, then each
+    shaped = list_of(each=lambda item: hasattr(item, "name"))
+    assert shaped([types.SimpleNamespace(name="x")]) and not shaped([object()])

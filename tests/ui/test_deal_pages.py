@@ -373,7 +373,7 @@ def test_a_stale_version_is_a_409_with_a_reload(rep_browser, engine, deal):
 
 def test_unknown_target_and_closed_deals_are_refused_at_the_top(rep_browser, engine, deal):
     unknown = rep_browser.post(f"/deals/{deal['id']}/move", {"to": "mars", "version": "1"})
-    assert unknown.status_code == 422 and "There is no such stage." in html(unknown)
+    assert unknown.status_code == 422 and "There is no stage “mars”." in html(unknown)
     engine.lose(RITA, deal["id"], "shade")
     closed = rep_browser.get(f"/deals/{deal['id']}/move?to=survey")
     assert closed.status_code == 200 and "This deal is closed; reopen it before moving it." in html(closed)

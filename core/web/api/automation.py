@@ -78,7 +78,7 @@ def create_lead():
     """A lead from marketing: the funnel's first stage, an owner from its assignment rule."""
     payload = body(LeadSchema())
     rt = current_runtime()
-    [deal] = take_leads(rt.engine, rt.pm.hook, g.user, payload["funnel"],
+    [deal] = take_leads(rt.engine, g.user, payload["funnel"],
                         [(payload["title"], payload["data"])])
     response = jsonify(dump_deal(deal))
     response.headers["Location"] = url_for("api.get_deal", deal_id=deal["id"])

@@ -135,3 +135,21 @@ def test_a_bad_setting_stops_start_up_naming_the_plugin(request, sample_settings
     with pytest.raises(Exception, match=r"^plugin sample: goldsieve_startup: ValueError: "
                                         r"\[plugin.sample\] max_open_deals = 0: a whole number, at least 1$"):
         request.getfixturevalue("goldsieve_runtime")
+
+
+@pytest.mark.parametrize("sample_settings", ["enabled = true"])
+def test_the_real_server_loads_it_and_its_api_answers_bearer_tokens(goldsieve_cli, goldsieve_serve):
+    import urllib.error
+    import urllib.request
+
+    from goldsieve.testing import TEST_PASSWORD
+
+    assert goldsieve_cli("users", "add", "admin", "--role", "admin", input=f"{TEST_PASSWORD}\n").exit_code == 0
+    token = goldsieve_cli("users", "token", "admin", "--quiet").stdout.strip()
+    server = goldsieve_serve()  # `goldsieve serve` in its own process: the plugin by its entry point
+    asked = urllib.request.Request(f"{server.url}/sample/api/summary", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(asked, timeout=30) as answer:
+        assert answer.status == 200 and json.load(answer)["user"] == "admin"
+    with pytest.raises(urllib.error.HTTPError) as anonymous:
+        urllib.request.urlopen(f"{server.url}/sample/api/summary", timeout=30)
+    assert anonymous.value.code == 401

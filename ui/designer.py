@@ -33,7 +33,8 @@ from goldsieve.funnels.model import Funnel
 from goldsieve.plugin_manager import templates
 from goldsieve.web.app import current_runtime
 
-from . import designer_automations, designer_fields, designer_findings, designer_funnel, designer_stages, forms
+from . import (designer_automations, designer_fields, designer_findings, designer_funnel, designer_review,
+               designer_stages, forms)
 from .deals import respond, wants_fragment
 from .designer_forms import Edits, language_names, say
 
@@ -238,11 +239,13 @@ def _render_plan(draft: dict, status: int = 200, error: str | None = None) -> Re
         with page_language():
             result = migration.plan(current_runtime(), candidate, f"draft {draft['id']}")
     except DefinitionError as problem:
-        return respond(render_template("designer/plan.html", draft=draft, plan=None,
-                                       problems=problem.findings, unchanged=unchanged,
+        placed = designer_findings.placed(draft["definition"], problem.findings)
+        return respond(render_template("designer/plan.html", draft=draft, plan=None, placed=placed,
+                                       part_label=designer_findings.label, unchanged=unchanged,
                                        error=error), 422)
-    return respond(render_template("designer/plan.html", draft=draft, plan=result, problems=[],
-                                   unchanged=unchanged, error=error), status)
+    lists = designer_review.review(result, _applied(draft["funnel"]), Funnel(candidate), request.args, g.user)
+    return respond(render_template("designer/plan.html", draft=draft, plan=result, placed={},
+                                   unchanged=unchanged, error=error, **lists), status)
 
 
 @bp.post("/drafts/<int:draft_id>/apply")

@@ -4,10 +4,10 @@ For users allowed ``change_funnel`` (admins, by default). A draft starts blank, 
 template, from an uploaded funnel file or from a funnel's applied version, and lives in the store
 (:mod:`goldsieve.funnels.drafts`). Every edit is a small form posted to one endpoint (``op`` says
 which edit; each part of the funnel has its module: ui/designer_funnel.py, designer_stages.py,
-designer_fields.py, designer_automations.py): with htmx the editor is swapped in place, lint and
-the deal-form preview included; without JavaScript the page is posted and redirected back. A
-draft with errors is kept all the same; saving shows the plan of ``goldsieve funnel plan`` and
-applies through :func:`goldsieve.funnels.migration.apply`, the path the command line takes.
+designer_fields.py, designer_automations.py, designer_rules.py): with htmx the editor is swapped
+in place, lint and the deal-form preview included; without JavaScript the page is posted and
+redirected back. A draft with errors is kept all the same; saving shows the plan of
+``goldsieve funnel plan`` (ui/designer_review.py) and applies through :func:`goldsieve.funnels.migration.apply`, the path the command line takes.
 """
 from __future__ import annotations
 
@@ -26,15 +26,16 @@ from goldsieve.clock import stamp
 from goldsieve.errors import DefinitionError, Forbidden, NotFound
 from goldsieve.funnels import drafts as funnel_drafts
 from goldsieve.funnels import edit as funnel_edit
-from goldsieve.funnels import edit_fields, migration
+from goldsieve.funnels import edit_fields, edit_rules, migration
 from goldsieve.funnels.check import Finding, check_definition
 from goldsieve.funnels.edit import EditError
 from goldsieve.funnels.model import Funnel
+from goldsieve.people.users import ROLES
 from goldsieve.plugin_manager import templates
 from goldsieve.web.app import current_runtime
 
 from . import (designer_automations, designer_fields, designer_findings, designer_funnel, designer_review,
-               designer_stages, forms)
+               designer_rules, designer_stages, forms)
 from .deals import respond, wants_fragment
 from .designer_forms import Edits, language_names, say
 
@@ -159,7 +160,7 @@ def change(draft_id: int):
 
 
 EDITS: Edits = {**designer_funnel.EDITS, **designer_stages.EDITS, **designer_fields.EDITS,
-                **designer_automations.EDITS}
+                **designer_automations.EDITS, **designer_rules.EDITS}
 
 
 def findings(definition: dict) -> list[Finding]:
@@ -199,6 +200,9 @@ def render_editor(draft: dict, error: str | None = None, note: str | None = None
         "languages": language_names(), "triggers": designer_automations.triggers(),
         "action_forms": designer_automations.forms(), "recipients": designer_automations.recipients(),
         "simple_rule": funnel_edit.simple_rule, "simple_condition": funnel_edit.simple_condition,
+        "styles": edit_rules.STYLES, "assignment_rules": edit_rules.RULES, "teams": designer_rules.teams(),
+        "roles": ROLES, "assignment_targets": designer_rules.targets(), "assignment_rows": edit_rules.assignment_rows,
+        "spare_rows": designer_rules.SPARE_ROWS,
         "field_kind": _field_kind, "part_label": designer_findings.label,
         "field_titles": lambda names: designer_findings.field_titles(draft["definition"], names),
     }

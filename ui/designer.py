@@ -7,7 +7,8 @@ which edit; each part of the funnel has its module: ui/designer_funnel.py, desig
 designer_fields.py, designer_automations.py, designer_rules.py): with htmx the editor is swapped
 in place, lint and the deal-form preview included; without JavaScript the page is posted and
 redirected back. A draft with errors is kept all the same; saving shows the plan of
-``goldsieve funnel plan`` (ui/designer_review.py) and applies through :func:`goldsieve.funnels.migration.apply`, the path the command line takes.
+``goldsieve funnel plan`` (ui/designer_review.py) and applies through
+:func:`goldsieve.funnels.migration.apply`, the path the command line takes.
 """
 from __future__ import annotations
 

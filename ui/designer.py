@@ -39,6 +39,7 @@ from . import (designer_automations, designer_fields, designer_findings, designe
                designer_rules, designer_stages, forms)
 from .deals import respond, wants_fragment
 from .designer_forms import Edits, language_names, say
+from .i18n import text
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 #: The largest funnel file the designer takes (the templates are about 20 kB).
@@ -203,7 +204,9 @@ def render_editor(draft: dict, error: str | None = None, note: str | None = None
         "simple_rule": funnel_edit.simple_rule, "simple_condition": funnel_edit.simple_condition,
         "styles": edit_rules.STYLES, "assignment_rules": edit_rules.RULES, "teams": designer_rules.teams(),
         "roles": ROLES, "assignment_targets": designer_rules.targets(), "assignment_rows": edit_rules.assignment_rows,
-        "spare_rows": designer_rules.SPARE_ROWS,
+        "spare_rows": designer_rules.SPARE_ROWS, "activity_types": designer_stages.activity_types(),
+        "contact_roles": designer_stages.contact_roles(), "spare_activities": designer_stages.SPARE_ACTIVITIES,
+        "activity_titles": _activity_titles,
         "field_kind": _field_kind, "part_label": designer_findings.label,
         "field_titles": lambda names: designer_findings.field_titles(draft["definition"], names),
     }
@@ -220,6 +223,12 @@ def gate_previews(funnel: Funnel) -> list[tuple[str, Any]]:
             previews.append((stage.label(), forms.render(funnel, names, values={}, required=names,
                                                          prefix=f"gate-{stage.id}")))
     return previews
+
+
+def _activity_titles(needs: list[dict]) -> str:
+    """A stage's required activities as the summary names them: their types' titles."""
+    titles = dict(designer_stages.activity_types())
+    return ", ".join(text(titles.get(need.get("type"), need.get("type"))) for need in needs)
 
 
 def _field_kind(schema: dict) -> str:

@@ -51,3 +51,23 @@ def test_the_assignment_rule_offers_what_exists_and_refuses_anybody_else(admin_b
     draft_id = draft_of(goldsieve_runtime, url)["id"]
     assert admin_browser.post(f"/designer/drafts/{draft_id}/apply").status_code == 303
     assert goldsieve_runtime.funnels.get("handmade").definition["assignment"] == {"rule": "round_robin", "team": "east"}
+
+
+def test_the_stage_editor_sets_the_next_step_and_the_activities_required_to_enter(admin_browser, goldsieve_runtime):
+    url = start(admin_browser, "funnel:handmade")
+    page = admin_browser.get(url).get_data(as_text=True)
+    assert '<option value="visit">Visit</option>' in page and 'name="next_step"' in page
+    form = {"op": "update_stage", "stage": "quote", "title": "Quote", "new_id": "quote", "probability": "0.6",
+            "rot_days": "7", "required": "amount", "activity_gate": "1", "next_step": "1",
+            "activity_type": ["visit", ""], "activity_role": ["", ""]}
+    saved = admin_browser.post(url, form, htmx=True)
+    assert saved.status_code == 200 and "next step required" in saved.get_data(as_text=True)
+    quote = next(s for s in draft_of(goldsieve_runtime, url)["definition"]["stages"] if s["id"] == "quote")
+    assert (quote["next_step"], quote["required_activities"]) == (True, [{"type": "visit"}])
+    refused = admin_browser.post(url, {**form, "activity_role": ["ceo", ""]}, htmx=True,
+                                 headers={"Accept-Language": "zh-CN"})
+    assert refused.status_code == 422 and "没有联系人角色“ceo”" in refused.get_data(as_text=True)
+    draft_id = draft_of(goldsieve_runtime, url)["id"]
+    assert admin_browser.post(f"/designer/drafts/{draft_id}/apply").status_code == 303
+    applied = goldsieve_runtime.funnels.get("handmade").stage("quote").raw
+    assert applied["next_step"] is True and applied["required_activities"] == [{"type": "visit"}]

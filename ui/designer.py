@@ -133,9 +133,56 @@ def edit(draft_id: int):
 def export(draft_id: int):
     """The draft as the funnel file ``goldsieve funnel apply`` would take, to download."""
     draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
-    body = json.dumps(funnel_drafts.candidate(draft), ensure_ascii=False, indent=2) + "\n"
-    return respond(body, 200, **{"Content-Type": "application/json; charset=utf-8",
+    return respond(_file_text(draft), 200, **{"Content-Type": "application/json; charset=utf-8",
                                  "Content-Disposition": f'attachment; filename="{draft["funnel"]}.json"'})
+
+
+@bp.get("/drafts/<int:draft_id>/json")
+def json_view(draft_id: int):
+    """The JSON tab: the draft as the funnel file it makes, to read or edit by hand."""
+    draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
+    return _render_json(draft, _file_text(draft))
+
+
+@bp.post("/drafts/<int:draft_id>/json")
+def json_save(draft_id: int):
+    """Keep a definition written in the JSON tab in the draft. Text that is not JSON, or not of a
+    funnel's shape, gets its findings (422) and changes nothing; a definition with errors across
+    its parts is kept, as the forms keep one, and the forms show it."""
+    draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
+    written = request.form.get("definition", "")
+    data = written.encode("utf-8", "surrogatepass")  # a lone surrogate is then "not UTF-8"
+    if len(data) > IMPORT_LIMIT:
+        return _render_json(draft, written, 422, error=_("The file is larger than %(size)s kB.",
+                                                          size=IMPORT_LIMIT // 1000))
+    with page_language():
+        definition, found = funnel_drafts.read_definition(data)
+    if definition is None:
+        return _render_json(draft, written, 422, problems=found,
+                            error=_("This is not a funnel definition yet: nothing was kept."))
+    try:
+        if draft["base_version"] is None and definition["id"] != draft["funnel"]:
+            funnel_edit.funnel_id(definition["id"], designer_funnel.taken())
+        funnel_drafts.replace(draft, definition)
+    except EditError as refused:
+        draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
+        return _render_json(draft, written, 422, error=say(refused))
+    funnel_drafts.save(current_runtime().store, draft, now())
+    flash(_("Kept in the draft: the forms show it too."))
+    return redirect(url_for("designer.json_view", draft_id=draft_id), 303)
+
+
+def _file_text(draft: dict) -> str:
+    return json.dumps(funnel_drafts.candidate(draft), ensure_ascii=False, indent=2) + "\n"
+
+
+def _render_json(draft: dict, written: str, status: int = 200, problems: list[Finding] | None = None,
+                 error: str | None = None) -> Response:
+    found = problems if problems is not None else findings(funnel_drafts.candidate(draft))
+    return respond(render_template(
+        "designer/json.html", draft=draft, definition=draft["definition"], written=written, error=error,
+        refused=problems is not None, findings=found, placed=designer_findings.placed(draft["definition"], found),
+        part_label=designer_findings.label), status)
 
 
 @bp.post("/drafts/<int:draft_id>")

@@ -97,10 +97,16 @@ def parse_json(data: bytes) -> tuple[Any, list[Finding]]:
 
 def check_definition(definition: object) -> list[Finding]:
     """Every problem of a parsed definition; an empty list (or only warnings) means it is usable."""
-    findings = _unique(_meta_findings(definition))
+    findings = shape_findings(definition)
     if findings:
         return findings
     return _unique(_semantic_findings(definition))  # type: ignore[arg-type]
+
+
+def shape_findings(definition: object) -> list[Finding]:
+    """The first pass alone: what the meta-schema says of the definition's shape (the designer
+    keeps a hand-written definition with errors across its parts, never one of the wrong shape)."""
+    return _unique(_meta_findings(definition))
 
 
 # --- pass 1: the meta-schema ---------------------------------------------------------------

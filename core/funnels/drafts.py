@@ -13,7 +13,8 @@ from typing import Any
 from ..errors import NotFound
 from ..limits import MAX_NESTING, nesting, storable_text
 from ..store import Eq, Store
-from .check import Finding, check_definition, parse_json, shape_findings
+from .check import Finding, check_definition, shape_findings
+from .json_files import parse_json
 from .edit import EditError
 from .validation import N_
 from .model import Funnel

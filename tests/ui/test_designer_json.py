@@ -78,6 +78,7 @@ def test_a_wrong_shape_is_refused_at_its_pointer_in_the_readers_language(admin_b
     refused = save(admin_browser, url, json.dumps(definition), **{"Accept-Language": "zh-CN"})
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "<code>/stages/1/kind</code>" in page and "这还不是一个漏斗定义" in page
+    assert "`maybe` 不是以下之一：`open`, `won`, `lost`" in html.unescape(page)
     assert draft_of(goldsieve_runtime, url) == before
 
 
@@ -121,3 +122,14 @@ def test_only_funnel_changers_reach_the_json_tab_and_it_needs_csrf(admin_browser
     assert admin_browser.login("rita").status_code == 302
     assert admin_browser.get(url + "/json").status_code == 403
     assert admin_browser.post(url + "/json", {"definition": text}).status_code == 403
+
+
+def test_whom_to_notify_misspelt_is_said_at_the_automation_in_the_readers_language(admin_browser, goldsieve_runtime):
+    url = start(admin_browser, "funnel:handmade")
+    definition = shown(admin_browser, url)
+    definition["automations"][0]["do"] = [{"action": "notify", "to": "manger"}]
+    assert save(admin_browser, url, json.dumps(definition)).status_code == 303  # kept: the forms fix it
+    page = html.unescape(admin_browser.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True))
+    automation = page.split('data-automation="tell-manager"')[1].split("</li>")[0]
+    assert "`manger` 不是可通知的对象" in automation and "您是指 `manager` 吗？" in automation
+    assert "given schemas" not in page

@@ -8,7 +8,10 @@ import re
 import pytest
 
 from goldsieve.funnels import migration
+from goldsieve.funnels.model import Funnel
 from goldsieve.funnels.plan import render
+from goldsieve.people.users import find_user
+from goldsieve.ui import designer_review
 
 from tests.funnels.test_migration import deal_at
 from tests.ui.test_designer import draft_of, edit, start
@@ -105,3 +108,20 @@ def test_the_plan_lists_the_deals_each_change_touches_and_every_deal_left_lackin
     assert (missing.id, missing.to, missing.fields) == (lacking["id"], "quote", ["demo_date"])
     assert result.orphans == []
     assert any("would miss what their new stage requires" in line for line in render(result))
+
+
+def test_a_deal_the_reader_may_not_see_is_counted_never_named(goldsieve_app, goldsieve_runtime, goldsieve_make_user,
+                                                             goldsieve_funnel):
+    rita, sam = goldsieve_make_user("rita", "rep"), goldsieve_make_user("sam", "rep")
+    mine = deal_at(goldsieve_runtime, rita, "quote", title="Rita's")
+    deal_at(goldsieve_runtime, sam, "quote", title="Sam's secret")
+    new = {**goldsieve_funnel, "version": 4, "migration": {"from_version": 3}}
+    new["stages"] = [{**s, "gate": {"required": ["amount", "demo_date"]}} if s["id"] == "quote" else s
+                     for s in goldsieve_funnel["stages"]]
+    result = migration.plan(goldsieve_runtime, new)
+    with goldsieve_app.test_request_context("/"):
+        lists = designer_review.review(result, goldsieve_runtime.funnels.get("handmade"), Funnel(new), {},
+                                       find_user(goldsieve_runtime.store, "rita"))
+    lacking = lists["missing"]
+    assert (lacking.total, lacking.unseen, [row.id for row in lacking.rows]) == (2, 1, [mine["id"]])
+    assert lacking.rows[0].lacks == "demo_date" and lacking.rows[0].to == "Quote"

@@ -133,3 +133,16 @@ def test_whom_to_notify_misspelt_is_said_at_the_automation_in_the_readers_langua
     automation = page.split('data-automation="tell-manager"')[1].split("</li>")[0]
     assert "`manger` 不是可通知的对象" in automation and "您是指 `manager` 吗？" in automation
     assert "given schemas" not in page
+
+
+@pytest.mark.parametrize("text, says", [
+    ('{"id": "handmade", "x-pad": "' + "x" * 1_000_001 + '"}', "larger than 1000 kB"),
+    ('{"id": "handmade", "x-deep": ' + "[" * 40 + "]" * 40 + "}", "nests deeper than"),
+    ('{"id": "handmade", "version": NaN}', "NaN or Infinity"),
+])
+def test_huge_deep_and_non_finite_text_is_refused_and_nothing_is_kept(admin_browser, goldsieve_runtime, text, says):
+    url = start(admin_browser, "funnel:handmade")
+    before = draft_of(goldsieve_runtime, url)
+    refused = save(admin_browser, url, text)
+    assert refused.status_code == 422 and says in html.unescape(refused.get_data(as_text=True))
+    assert draft_of(goldsieve_runtime, url) == before

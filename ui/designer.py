@@ -4,10 +4,11 @@ For users allowed ``change_funnel`` (admins, by default). A draft starts blank, 
 template, from an uploaded funnel file or from a funnel's applied version, and lives in the store
 (:mod:`goldsieve.funnels.drafts`). Every edit is a small form posted to one endpoint (``op`` says
 which edit; each part of the funnel has its module: ui/designer_funnel.py, designer_stages.py,
-designer_fields.py, designer_automations.py): with htmx the editor is swapped in place, lint and
-the deal-form preview included; without JavaScript the page is posted and redirected back. A
-draft with errors is kept all the same; saving shows the plan of ``goldsieve funnel plan`` and
-applies through :func:`goldsieve.funnels.migration.apply`, the path the command line takes.
+designer_fields.py, designer_automations.py, designer_rules.py): with htmx the editor is swapped
+in place, lint and the deal-form preview included; without JavaScript the page is posted and
+redirected back. A draft with errors is kept all the same; saving shows the plan of
+``goldsieve funnel plan`` (ui/designer_review.py) and applies through
+:func:`goldsieve.funnels.migration.apply`, the path the command line takes.
 """
 from __future__ import annotations
 
@@ -26,16 +27,19 @@ from goldsieve.clock import stamp
 from goldsieve.errors import DefinitionError, Forbidden, NotFound
 from goldsieve.funnels import drafts as funnel_drafts
 from goldsieve.funnels import edit as funnel_edit
-from goldsieve.funnels import edit_fields, migration
+from goldsieve.funnels import edit_fields, edit_rules, migration
 from goldsieve.funnels.check import Finding, check_definition
 from goldsieve.funnels.edit import EditError
 from goldsieve.funnels.model import Funnel
+from goldsieve.people.users import ROLES
 from goldsieve.plugin_manager import templates
 from goldsieve.web.app import current_runtime
 
-from . import designer_automations, designer_fields, designer_findings, designer_funnel, designer_stages, forms
+from . import (designer_automations, designer_fields, designer_findings, designer_funnel, designer_review,
+               designer_rules, designer_stages, forms)
 from .deals import respond, wants_fragment
 from .designer_forms import Edits, language_names, say
+from .i18n import text
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 #: The largest funnel file the designer takes (the templates are about 20 kB).
@@ -129,9 +133,56 @@ def edit(draft_id: int):
 def export(draft_id: int):
     """The draft as the funnel file ``goldsieve funnel apply`` would take, to download."""
     draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
-    body = json.dumps(funnel_drafts.candidate(draft), ensure_ascii=False, indent=2) + "\n"
-    return respond(body, 200, **{"Content-Type": "application/json; charset=utf-8",
+    return respond(_file_text(draft), 200, **{"Content-Type": "application/json; charset=utf-8",
                                  "Content-Disposition": f'attachment; filename="{draft["funnel"]}.json"'})
+
+
+@bp.get("/drafts/<int:draft_id>/json")
+def json_view(draft_id: int):
+    """The JSON tab: the draft as the funnel file it makes, to read or edit by hand."""
+    draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
+    return _render_json(draft, _file_text(draft))
+
+
+@bp.post("/drafts/<int:draft_id>/json")
+def json_save(draft_id: int):
+    """Keep a definition written in the JSON tab in the draft. Text that is not JSON, or not of a
+    funnel's shape, gets its findings (422) and changes nothing; a definition with errors across
+    its parts is kept, as the forms keep one, and the forms show it."""
+    draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
+    written = request.form.get("definition", "")
+    data = written.encode("utf-8", "surrogatepass")  # a lone surrogate is then "not UTF-8"
+    if len(data) > IMPORT_LIMIT:
+        return _render_json(draft, written, 422, error=_("The file is larger than %(size)s kB.",
+                                                          size=IMPORT_LIMIT // 1000))
+    with page_language():
+        definition, found = funnel_drafts.read_definition(data)
+    if definition is None:
+        return _render_json(draft, written, 422, problems=found,
+                            error=_("This is not a funnel definition yet: nothing was kept."))
+    try:
+        if draft["base_version"] is None and definition["id"] != draft["funnel"]:
+            funnel_edit.funnel_id(definition["id"], designer_funnel.taken())
+        funnel_drafts.replace(draft, definition)
+    except EditError as refused:
+        draft = funnel_drafts.load(current_runtime().store, draft_id, g.user["username"])
+        return _render_json(draft, written, 422, error=say(refused))
+    funnel_drafts.save(current_runtime().store, draft, now())
+    flash(_("Kept in the draft: the forms show it too."))
+    return redirect(url_for("designer.json_view", draft_id=draft_id), 303)
+
+
+def _file_text(draft: dict) -> str:
+    return json.dumps(funnel_drafts.candidate(draft), ensure_ascii=False, indent=2) + "\n"
+
+
+def _render_json(draft: dict, written: str, status: int = 200, problems: list[Finding] | None = None,
+                 error: str | None = None) -> Response:
+    found = problems if problems is not None else findings(funnel_drafts.candidate(draft))
+    return respond(render_template(
+        "designer/json.html", draft=draft, definition=draft["definition"], written=written, error=error,
+        refused=problems is not None, findings=found, placed=designer_findings.placed(draft["definition"], found),
+        part_label=designer_findings.label), status)
 
 
 @bp.post("/drafts/<int:draft_id>")
@@ -158,7 +209,7 @@ def change(draft_id: int):
 
 
 EDITS: Edits = {**designer_funnel.EDITS, **designer_stages.EDITS, **designer_fields.EDITS,
-                **designer_automations.EDITS}
+                **designer_automations.EDITS, **designer_rules.EDITS}
 
 
 def findings(definition: dict) -> list[Finding]:
@@ -198,6 +249,11 @@ def render_editor(draft: dict, error: str | None = None, note: str | None = None
         "languages": language_names(), "triggers": designer_automations.triggers(),
         "action_forms": designer_automations.forms(), "recipients": designer_automations.recipients(),
         "simple_rule": funnel_edit.simple_rule, "simple_condition": funnel_edit.simple_condition,
+        "styles": edit_rules.STYLES, "assignment_rules": edit_rules.RULES, "teams": designer_rules.teams(),
+        "roles": ROLES, "assignment_targets": designer_rules.targets(), "assignment_rows": edit_rules.assignment_rows,
+        "spare_rows": designer_rules.SPARE_ROWS, "activity_types": designer_stages.activity_types(),
+        "contact_roles": designer_stages.contact_roles(), "spare_activities": designer_stages.SPARE_ACTIVITIES,
+        "activity_titles": _activity_titles,
         "field_kind": _field_kind, "part_label": designer_findings.label,
         "field_titles": lambda names: designer_findings.field_titles(draft["definition"], names),
     }
@@ -214,6 +270,12 @@ def gate_previews(funnel: Funnel) -> list[tuple[str, Any]]:
             previews.append((stage.label(), forms.render(funnel, names, values={}, required=names,
                                                          prefix=f"gate-{stage.id}")))
     return previews
+
+
+def _activity_titles(needs: list[dict]) -> str:
+    """A stage's required activities as the summary names them: their types' titles."""
+    titles = dict(designer_stages.activity_types())
+    return ", ".join(text(titles.get(need.get("type"), need.get("type"))) for need in needs)
 
 
 def _field_kind(schema: dict) -> str:
@@ -238,11 +300,13 @@ def _render_plan(draft: dict, status: int = 200, error: str | None = None) -> Re
         with page_language():
             result = migration.plan(current_runtime(), candidate, f"draft {draft['id']}")
     except DefinitionError as problem:
-        return respond(render_template("designer/plan.html", draft=draft, plan=None,
-                                       problems=problem.findings, unchanged=unchanged,
+        placed = designer_findings.placed(draft["definition"], problem.findings)
+        return respond(render_template("designer/plan.html", draft=draft, plan=None, placed=placed,
+                                       part_label=designer_findings.label, unchanged=unchanged,
                                        error=error), 422)
-    return respond(render_template("designer/plan.html", draft=draft, plan=result, problems=[],
-                                   unchanged=unchanged, error=error), status)
+    lists = designer_review.review(result, _applied(draft["funnel"]), Funnel(candidate), request.args, g.user)
+    return respond(render_template("designer/plan.html", draft=draft, plan=result, placed={},
+                                   unchanged=unchanged, error=error, **lists), status)
 
 
 @bp.post("/drafts/<int:draft_id>/apply")

@@ -16,7 +16,8 @@ from goldsieve.funnels.check import Finding
 from .i18n import text
 
 #: The part a finding belongs to: ``("stage", id)``, ``("field", name)``, ``("automation", id)``,
-#: ``("stages", "")`` (the list as a whole), ``("lost_reasons", "")`` or ``("funnel", "")``.
+#: ``("stages", "")`` (the list as a whole), ``("lost_reasons", "")``, ``("highlight", position)``
+#: (``""``: the list), ``("assignment", "")`` or ``("funnel", "")``.
 Part = tuple[str, str]
 
 
@@ -42,6 +43,10 @@ def part_of(definition: dict[str, Any], pointer: str) -> Part:
         return "field", steps[2]
     if head == "lost_reasons":
         return "lost_reasons", ""
+    if head == "highlight":
+        return "highlight", steps[1] if len(steps) > 1 and steps[1].isdecimal() else ""
+    if head == "assignment":
+        return "assignment", ""
     if head == "stages":  # the list as a whole: how many, which kinds
         return "stages", ""
     return "funnel", ""
@@ -59,6 +64,10 @@ def label(definition: dict[str, Any], part: Part) -> str:
         return _("Automation “%(id)s”", id=key)
     if kind == "lost_reasons":
         return _("Lost reasons")
+    if kind == "highlight":
+        return _("Highlight rule %(number)s", number=int(key) + 1) if key else _("Highlighting")
+    if kind == "assignment":
+        return _("Assigning new leads")
     if kind == "stages":
         return _("Stages")
     return _("The funnel")

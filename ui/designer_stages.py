@@ -5,8 +5,23 @@ from flask_babel import ngettext
 from flask_babel import gettext as _
 
 from goldsieve.funnels import edit as funnel_edit
+from goldsieve.funnels.edit_activities import set_activity_gate
+from goldsieve.web.app import current_runtime
 
 from .designer_forms import Edits, Form, condition, texts
+
+#: Empty rows the activity gate offers after the stage's own entries.
+SPARE_ACTIVITIES = 1
+
+
+def activity_types() -> list[tuple[str, str]]:
+    """The declared activity types (records/activity.json): id and title."""
+    return [(kind.id, kind.definition.get("title") or kind.id) for kind in current_runtime().customers.types.activity.all]
+
+
+def contact_roles() -> list[tuple[str, str]]:
+    """The declared contact roles (records/contact.json): id and title."""
+    return [(role["id"], role.get("title") or role["id"]) for role in current_runtime().customers.types.contact.roles]
 
 
 def _add(draft: dict, form: Form) -> None:
@@ -23,6 +38,10 @@ def _update(draft: dict, form: Form) -> None:
         condition=condition(form, "gate"), applies_when=condition(form, "when"),
         clear_applies_when=form.get("clear_when") == "1", kind=form.get("kind"),
         target=form.get("target"))
+    if "activity_gate" in form:  # the form has the activity gate (a tick that is off sends nothing)
+        set_activity_gate(draft, stage_id, next_step=form.get("next_step") == "1",
+                          rows=list(zip(form.getlist("activity_type"), form.getlist("activity_role"))),
+                          types=[i for i, _t in activity_types()], roles=[i for i, _t in contact_roles()])
     new_id = form.get("new_id", "").strip()
     if new_id and new_id != stage_id:
         funnel_edit.rename_stage(draft, stage_id, new_id)

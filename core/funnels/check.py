@@ -10,34 +10,27 @@ a consultant must get a list of things to fix, never a stack trace.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cache, lru_cache
 from os import PathLike
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..limits import NUMBER_LIMIT, in_range, is_number
 from ..locales import bcp47, localized, reader, say
 from ..schemas import meta_schema
-from .validation import N_, pointer, pointer_part
+from .findings import ERROR  # noqa: F401 (re-exported: the checkers of record types read it here)
+from .findings import _TYPE_NAMES, WARNING, Finding, _a, _did_you_mean, _join, _listing, _show, _sort_key, _unique
+from .json_files import parse_json  # noqa: F401 (re-exported: the readers of declared files use it)
+from .json_files import read_json
+from .validation import N_, pointer
 
 if TYPE_CHECKING:  # jsonschema loads when a check runs (see validation.compile_schema)
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
-ERROR, WARNING = "error", "warning"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem of a definition: where (a JSON pointer, "" for the whole), what, how to fix."""
-
-    pointer: str
-    message: str
-    hint: str | None = None
-    severity: str = ERROR  # "error" or "warning"
 
 
 def check_file(path: str | PathLike[str]) -> list[Finding]:
@@ -58,49 +51,18 @@ def load_file(path: str | PathLike[str]) -> tuple[dict[str, Any] | None, list[Fi
     return definition, found + check_definition(definition)
 
 
-def read_json(path: str | PathLike[str]) -> tuple[Any, list[Finding]]:
-    """Read and parse a JSON definition file: the value (``None`` if unparsable) and what is wrong
-    with the file as a file (encoding, BOM, syntax, NaN, a key given twice). Shared by every
-    kind of declared definition (funnels, record types), so they all report a broken file alike.
-    """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        return None, [Finding("", f"cannot read the file: {exc.strerror or exc}")]
-    return parse_json(data)
-
-
-def parse_json(data: bytes) -> tuple[Any, list[Finding]]:
-    """Parse the bytes of a JSON definition file (one read from disk, or uploaded) as
-    :func:`read_json` does: the value (``None`` if unparsable) and what is wrong with the file."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Finding("", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")]
-    if text.startswith("\ufeff"):  # what some Windows editors write; json and goldsieve refuse it
-        return None, [Finding("", "not valid JSON: the file starts with a byte order mark at line 1, column 1",
-                        hint="save the file as UTF-8 without BOM")]
-    try:
-        definition = json.loads(text, object_pairs_hook=_Object, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        return None, [Finding("", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-                        hint="check the commas, quotes and brackets just before that place")]
-    except RecursionError:
-        return None, [Finding("", "not valid JSON: it nests too deep to read",
-                              hint="a funnel file nests a few levels, not hundreds")]
-    except _BadConstant as exc:
-        line, column = _position(text, exc.name)
-        return None, [Finding("", f"not valid JSON: `{exc.name}` at line {line}, column {column}",
-                        hint="JSON has no NaN or Infinity; write a number")]
-    return definition, list(_duplicate_keys(definition, "")) if isinstance(definition, dict) else []
-
-
 def check_definition(definition: object) -> list[Finding]:
     """Every problem of a parsed definition; an empty list (or only warnings) means it is usable."""
-    findings = _unique(_meta_findings(definition))
+    findings = shape_findings(definition)
     if findings:
         return findings
     return _unique(_semantic_findings(definition))  # type: ignore[arg-type]
+
+
+def shape_findings(definition: object) -> list[Finding]:
+    """The first pass alone: what the meta-schema says of the definition's shape (the designer
+    keeps a hand-written definition with errors across its parts, never one of the wrong shape)."""
+    return _unique(_meta_findings(definition))
 
 
 # --- pass 1: the meta-schema ---------------------------------------------------------------
@@ -122,8 +84,8 @@ def _json_schema_validator() -> Draft202012Validator:
 
 def _meta_findings(definition: object) -> list[Finding]:
     if not isinstance(definition, dict):
-        return [Finding("", f"a funnel definition must be a JSON object, not {_a(definition)}",
-                        hint='start from a template: goldsieve init --template software DIR')]
+        return [Finding("", say(N_("a funnel definition must be a JSON object, not %(kind)s"), kind=_a(definition)),
+                        hint=say(N_("start from a template: goldsieve init --template software DIR")))]
     return schema_findings(_meta_validator(), definition)
 
 
@@ -134,64 +96,90 @@ def schema_findings(validator: Draft202012Validator, definition: object) -> list
     return [finding for error in errors for finding in _explain(error)]
 
 
+#: what a value that does not match a pattern of the meta-schema is (``%(value)s``), and the hint
 _PATTERNS = {
-    "^[a-z][a-z0-9_-]{0,63}$": ("is not a valid id",
-                                "use lowercase letters, digits, `_` and `-`, starting with a letter"),
-    "^[A-Z]{3}$": ("is not an ISO 4217 currency code", "use three capital letters, e.g. `CNY` or `EUR`"),
-    "^[A-Za-z_][A-Za-z0-9_]*$": ("is not a valid field name",
-                                 "use letters, digits and `_`; put the name people read in `title`"),
-    "^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$": ("is not a locale code", "use e.g. `en` or `zh-Hans`"),
+    "^[a-z][a-z0-9_-]{0,63}$": (N_("`%(value)s` is not a valid id"),
+                                N_("use lowercase letters, digits, `_` and `-`, starting with a letter")),
+    "^[A-Z]{3}$": (N_("`%(value)s` is not an ISO 4217 currency code"),
+                   N_("use three capital letters, e.g. `CNY` or `EUR`")),
+    "^[A-Za-z_][A-Za-z0-9_]*$": (N_("`%(value)s` is not a valid field name"),
+                                 N_("use letters, digits and `_`; put the name people read in `title`")),
+    "^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$": (N_("`%(value)s` is not a locale code"), N_("use e.g. `en` or `zh-Hans`")),
 }
 
-_TEXT_HINT = 'write a string, or translations such as {"en": "Quote", "zh-Hans": "报价"}'
+_TEXT_HINT = N_('write a string, or translations such as {"en": "Quote", "zh-Hans": "报价"}')
 _LOCALE = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
-_TYPE_NAMES = {"object": "an object", "array": "a list", "string": "a string", "integer": "a whole number",
-               "number": "a number", "boolean": "true or false", "null": "null"}
+
 
 
 def _explain(error: ValidationError) -> list[Finding]:
     where = pointer("", error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
     if "propertyNames" in error.relative_schema_path and kind == "pattern":
-        what, hint = _PATTERNS.get(value, ("is not allowed here", None))
-        return [Finding(_join(where, instance), f"`{instance}` {what}", hint)]
+        return [Finding(_join(where, instance), *_pattern(value, instance))]
     if kind == "additionalProperties" and value is False and isinstance(instance, dict):
         allowed = list(error.schema.get("properties", {}))
-        return [Finding(_join(where, key), f"unknown key `{key}`",
-                        _did_you_mean(str(key), allowed) or "allowed here: " + _listing(allowed))
+        return [Finding(_join(where, key), say(N_("unknown key `%(key)s`"), key=key),
+                        _did_you_mean(str(key), allowed) or say(N_("allowed here: %(keys)s"), keys=_listing(allowed)))
                 for key in instance if key not in allowed]
     if kind == "required" and isinstance(instance, dict):
-        return [Finding(where, f"`{name}` is required here") for name in value if name not in instance]
+        return [Finding(where, say(N_("`%(key)s` is required here"), key=name)) for name in value if name not in instance]
     if kind == "anyOf" and error.schema == meta_schema()["$defs"]["text"]:
         if isinstance(instance, dict):  # the object form was meant: say what is wrong inside it
             inner = [e for e in error.context or () if e.relative_schema_path[0] == 1]
             return [f for e in inner for f in _explain(e)]
-        return [Finding(where, f"should be text, not {_a(instance)}", _TEXT_HINT)]
+        return [Finding(where, say(N_("should be text, not %(kind)s"), kind=_a(instance)), say(_TEXT_HINT))]
     if kind == "type":
-        expected = " or ".join(_TYPE_NAMES.get(t, t) for t in ([value] if isinstance(value, str) else value))
-        return [Finding(where, f"should be {expected}, not {_a(instance)}")]
+        wanted = [say(_TYPE_NAMES[t]) if t in _TYPE_NAMES else t for t in ([value] if isinstance(value, str) else value)]
+        expected = functools.reduce(lambda one, other: say(N_("%(one)s or %(other)s"), one=one, other=other), wanted)
+        return [Finding(where, say(N_("should be %(expected)s, not %(kind)s"), expected=expected, kind=_a(instance)))]
     if kind == "enum":
-        return [Finding(where, f"`{_show(instance)}` is not one of " + _listing(value),
+        return [Finding(where, say(N_("`%(value)s` is not one of %(choices)s"), value=_show(instance),
+                                   choices=_listing(value)),
                         _did_you_mean(instance, value) if isinstance(instance, str) else None)]
     if kind == "const":
-        return [Finding(where, f"should be `{_show(value)}`, not `{_show(instance)}`")]
+        return [Finding(where, say(N_("should be `%(expected)s`, not `%(value)s`"), expected=_show(value),
+                                   value=_show(instance)))]
     if kind in ("minimum", "maximum") and error.schema.get("maximum") == 1 and error.schema.get("minimum") == 0:
-        return [Finding(where, f"should be between 0 and 1, not {_show(instance)}",
-                        "a share or chance: 0.25 means 25 %")]
+        return [Finding(where, say(N_("should be between 0 and 1, not %(value)s"), value=_show(instance)),
+                        say(N_("a share or chance: 0.25 means 25 percent")))]
     if kind == "minimum":
-        return [Finding(where, f"should be at least {value}, not {_show(instance)}")]
+        return [Finding(where, say(N_("should be at least %(low)s, not %(value)s"), low=value, value=_show(instance)))]
     if kind == "minItems":
-        things = "stages" if where == "/stages" else "entry" if value == 1 else "entries"
-        return [Finding(where, f"needs at least {value} {things}, has {len(instance)}")]
+        message = (N_("needs at least %(count)s stages, has %(has)s") if where == "/stages" else
+                   N_("needs at least %(count)s entry, has %(has)s") if value == 1 else
+                   N_("needs at least %(count)s entries, has %(has)s"))
+        return [Finding(where, say(message, count=value, has=len(instance)))]
     if kind in ("minLength", "minProperties"):
-        return [Finding(where, "must not be empty")]
+        return [Finding(where, say(N_("must not be empty")))]
     if kind == "pattern":
-        what, hint = _PATTERNS.get(value, (f"does not match `{value}`", None))
-        return [Finding(where, f"`{_show(instance)}` {what}", hint)]
+        return [Finding(where, *_pattern(value, _show(instance)))]
     if kind == "uniqueItems":
-        return [Finding(where, "lists the same item more than once")]
+        return [Finding(where, say(N_("lists the same item more than once")))]
+    if kind in ("anyOf", "oneOf"):
+        return [_no_form(where, instance, error)]
     return [Finding(where, error.message)]
+
+
+def _pattern(pattern: str, value: object) -> tuple[str, str | None]:
+    """What a value that does not match ``pattern`` is, and how to fix it, in the reader's language."""
+    if pattern in _PATTERNS:
+        what, hint = _PATTERNS[pattern]
+        return say(what, value=value), say(hint)
+    return say(N_("`%(value)s` does not match `%(pattern)s`"), value=value, pattern=pattern), None
+
+
+def _no_form(where: str, instance: object, error: ValidationError) -> Finding:
+    """A value that none of the forms a key allows takes ("not valid under any of the given
+    schemas"): said in words, and for whom to notify with the forms a recipient takes."""
+    branches = [error.schema, *error.schema.get(error.validator, [])]
+    branches += [b.get("items", {}) for b in branches if isinstance(b, dict)]
+    if any(isinstance(b, dict) and b.get("x-choices") == "recipients" for b in branches):
+        guess = _did_you_mean(instance, ["owner", "manager"]) if isinstance(instance, str) else None
+        return Finding(where, say(N_("`%(value)s` is not someone to notify"), value=_show(instance)),
+                       guess or say(N_("write owner, manager, role:NAME, team:NAME or user:NAME, or a list of them")))
+    return Finding(where, say(N_("`%(value)s` is none of the forms this key takes"), value=_show(instance)))
 
 
 # --- pass 2: what a schema cannot say -----------------------------------------------------
@@ -207,9 +195,9 @@ def _semantic_findings(d: dict[str, Any]) -> Iterator[Finding]:
     yield from check_bounds(fields, "/fields")
     yield from check_names(fields, "/fields", field_names)
     if d.get("extra_fields") is True and fields.get("additionalProperties") is False:
-        yield Finding("/extra_fields", "keeps undeclared keys, but `fields` says "
-                      "`additionalProperties: false`, which refuses every one",
-                      "drop one of the two", WARNING)
+        yield Finding("/extra_fields", say(N_("keeps undeclared keys, but `fields` says "
+                                              "`additionalProperties: false`, which refuses every one")),
+                      say(N_("drop one of the two")), WARNING)
     conditions = [(f"/stages/{i}/{key}", s[key]) for i, s in enumerate(stages)
                   for key in ("gate", "applies_when") if key in s]
     conditions += [(f"/highlight/{i}/when", h["when"]) for i, h in enumerate(d.get("highlight", []))]
@@ -239,8 +227,9 @@ def _semantic_findings(d: dict[str, Any]) -> Iterator[Finding]:
     if migration is not None:
         if migration["from_version"] >= d["version"]:
             yield Finding("/migration/from_version",
-                          f"migrates from version {migration['from_version']}, which is not older than "
-                          f"this definition's `version` {d['version']}", "raise `version`")
+                          say(N_("migrates from version %(old)s, which is not older than this definition's "
+                                 "`version` %(version)s"), old=migration["from_version"], version=d["version"]),
+                          say(N_("raise `version`")))
         for old, new in migration.get("map", {}).items():
             yield from known(new, _join("/migration/map", old), stage_ids, "stage")
 
@@ -295,9 +284,10 @@ def check_bounds(fields: dict, where: str) -> Iterator[Finding]:
             bound = sub.get(key)
             if is_number(bound) and not in_range(bound):
                 yield Finding(_join(at, key),
-                              f"{_show(bound)} is beyond ±{NUMBER_LIMIT:,}, the most goldsieve stores "
-                              "and sums exactly: numbers past it are refused anyway",
-                              f"use a bound from -{NUMBER_LIMIT} to {NUMBER_LIMIT}", WARNING)
+                              say(N_("%(bound)s is beyond ±%(limit)s, the most goldsieve stores and sums "
+                                     "exactly: numbers past it are refused anyway"),
+                                  bound=_show(bound), limit=f"{NUMBER_LIMIT:,}"),
+                              say(N_("use a bound from -%(limit)s to %(limit)s"), limit=NUMBER_LIMIT), WARNING)
 
 
 def _check_automations(automations: list[dict], stage_ids: list[str], field_names: list[str]) -> Iterator[Finding]:
@@ -309,8 +299,8 @@ def _check_automations(automations: list[dict], stage_ids: list[str], field_name
         if "field" in automation:
             yield from known(automation["field"], f"{here}/field", field_names, "field")
         elif automation["on"] == "field_changed":
-            yield Finding(here, "`field_changed` needs `field`: the field whose change triggers it",
-                          "add e.g. \"field\": \"amount\"")
+            yield Finding(here, say(N_("`field_changed` needs `field`: the field whose change triggers it")),
+                          say(N_('add e.g. "field": "amount"')))
 
 
 # --- embedded JSON Schemas ------------------------------------------------------------------
@@ -341,15 +331,16 @@ def check_json_schema(schema: dict, where: str) -> Iterator[Finding]:
     except (TypeError, ValueError):  # not JSON data (only from Python callers): no caching
         relative: Iterable[Finding] = _schema_problems(schema, "")
     else:
-        relative = _cached_schema_problems(text)
+        relative = _cached_schema_problems(text, reader.get())
     for finding in relative:
         yield replace(finding, pointer=where + finding.pointer)
 
 
 @lru_cache(maxsize=512)
-def _cached_schema_problems(text: str) -> tuple[Finding, ...]:
+def _cached_schema_problems(text: str, _language: str | None) -> tuple[Finding, ...]:
     # validating against the 2020-12 meta-schema is the slow part of a check, and the same
-    # conditions recur across the files of a workspace and across checks of an edited file
+    # conditions recur across the files of a workspace and across checks of an edited file; the
+    # reader's language is part of the key, as the findings are worded in it
     return tuple(_schema_problems(json.loads(text), ""))
 
 
@@ -363,17 +354,17 @@ def _schema_problems(schema: dict, where: str) -> Iterator[Finding]:
         if error.validator == "type" and len(tail) == 3 and tail[0] == "properties" and tail[1] in (
                 "title", "description"):
             if not _is_text(error.instance):  # goldsieve allows translated titles in fields
-                yield Finding(here, f"should be text, not {_a(error.instance)}", _TEXT_HINT)
+                yield Finding(here, say(N_("should be text, not %(kind)s"), kind=_a(error.instance)), say(_TEXT_HINT))
         elif in_type and error.validator in ("anyOf", "enum"):
             types = list(_TYPE_NAMES)
             wrong = ([(f"{here}/{i}", t) for i, t in enumerate(error.instance) if t not in types]
                      if isinstance(error.instance, list) else []) or [(here, error.instance)]
             for at, value in wrong:
                 hint = _did_you_mean(value, types) if isinstance(value, str) else None
-                yield Finding(at, f"`{_show(value)}` is not a JSON Schema type",
-                              hint or "use one of " + _listing(types))
+                yield Finding(at, say(N_("`%(value)s` is not a JSON Schema type"), value=_show(value)),
+                              hint or say(N_("use one of %(choices)s"), choices=_listing(types)))
         elif error.validator == "format" and error.validator_value == "regex":
-            yield Finding(here, f"`{error.instance}` is not a valid regular expression")
+            yield Finding(here, say(N_("`%(value)s` is not a valid regular expression"), value=error.instance))
         else:
             for finding in _explain(error):
                 yield replace(finding, pointer=where + finding.pointer)
@@ -383,11 +374,11 @@ def _schema_problems(schema: dict, where: str) -> Iterator[Finding]:
                 continue
             guess = difflib.get_close_matches(str(key), _keywords(), n=1, cutoff=0.8)
             if guess:
-                yield Finding(_join(at, key), f"`{key}` is not a JSON Schema keyword",
-                              f"did you mean `{guess[0]}`?")
+                yield Finding(_join(at, key), say(N_("`%(key)s` is not a JSON Schema keyword"), key=key),
+                              say(N_("did you mean `%(guess)s`?"), guess=guess[0]))
             else:
-                yield Finding(_join(at, key), f"unknown JSON Schema keyword `{key}` is ignored",
-                              "prefix your own keywords with `x-`", WARNING)
+                yield Finding(_join(at, key), say(N_("unknown JSON Schema keyword `%(key)s` is ignored"), key=key),
+                              say(N_("prefix your own keywords with `x-`")), WARNING)
 
 
 def _subschemas(schema: object, where: str) -> Iterator[tuple[str, dict]]:
@@ -436,23 +427,34 @@ def known(name: object, where: str, names: list[str], what: str, of: str = "funn
         return
     hint = _did_you_mean(name, names) if isinstance(name, str) else None
     if hint is None:
-        hint = "declare it in `fields.properties`" if what == "field" else "the stages are: " + _listing(names)
-    yield Finding(where, f"`{_show(name)}` is not a {what} of this {of}", hint)
+        hint = say(N_("declare it in `fields.properties`")) if what == "field" else \
+            say(N_("the stages are: %(stages)s"), stages=_listing(names))
+    message = _NOT_KNOWN.get((what, of), N_("`%(name)s` is not a %(what)s of this %(of)s"))
+    yield Finding(where, say(message, name=_show(name), what=what, of=of), hint)
+
+
+#: "is not a field of this funnel" and its kin, each a sentence of its own to translate
+_NOT_KNOWN = {("field", "funnel"): N_("`%(name)s` is not a field of this funnel"),
+              ("stage", "funnel"): N_("`%(name)s` is not a stage of this funnel")}
 
 
 def duplicate_ids(ids: list[str], where: str, what: str) -> Iterator[Finding]:
     first: dict[str, int] = {}
     for i, value in enumerate(ids):
         if value in first:
-            yield Finding(f"{where}/{i}/id", f"{what} id `{value}` is already used at {where}/{first[value]}",
-                          f"each {what} needs its own id")
+            yield Finding(f"{where}/{i}/id", say(_DUPLICATE.get(what, N_("%(what)s id `%(id)s` is already used at %(at)s")),
+                                                 what=what, id=value, at=f"{where}/{first[value]}"),
+                          say(_OWN_ID.get(what, N_("each one needs its own id"))))
         else:
             first[value] = i
 
 
-def _did_you_mean(word: str, choices: Iterable[Any]) -> str | None:
-    matches = difflib.get_close_matches(word, [c for c in choices if isinstance(c, str)], n=1, cutoff=0.6)
-    return f"did you mean `{matches[0]}`?" if matches else None
+#: "stage id … is already used" and its kin, each a sentence of its own to translate
+_DUPLICATE = {"stage": N_("stage id `%(id)s` is already used at %(at)s"),
+              "lost reason": N_("lost reason id `%(id)s` is already used at %(at)s"),
+              "automation": N_("automation id `%(id)s` is already used at %(at)s")}
+_OWN_ID = {"stage": N_("each stage needs its own id"), "lost reason": N_("each lost reason needs its own id"),
+           "automation": N_("each automation needs its own id")}
 
 
 def _is_text(value: object) -> bool:
@@ -462,79 +464,3 @@ def _is_text(value: object) -> bool:
     return isinstance(value, str) and bool(value)
 
 
-def _join(where: str, key: object) -> str:
-    return f"{where}/{pointer_part(key)}"
-
-
-def _sort_key(path: Iterable[object]) -> list[tuple[int, int, str]]:
-    return [(0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in path]
-
-
-def _a(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    for python_type, name in ((dict, "an object"), (list, "a list"), (str, "a string"),
-                              (int, "a whole number"), (float, "a number")):
-        if isinstance(value, python_type):
-            return name
-    return type(value).__name__
-
-
-def _show(value: object) -> str:
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    text = text[1:-1] if isinstance(value, str) else text
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _listing(values: Iterable[object]) -> str:
-    return ", ".join(f"`{_show(v)}`" for v in values)
-
-
-def _unique(findings: Iterable[Finding]) -> list[Finding]:
-    return list(dict.fromkeys(findings))
-
-
-# --- parsing helpers for check_file -------------------------------------------------------
-
-class _Object(dict):
-    """A parsed JSON object that remembers the keys it saw twice (JSON keeps only the last)."""
-
-    def __init__(self, pairs: list[tuple[str, Any]]):
-        super().__init__()
-        self.duplicates: list[str] = []
-        for key, value in pairs:
-            if key in self and key not in self.duplicates:
-                self.duplicates.append(key)
-            self[key] = value
-
-
-def _duplicate_keys(value: object, where: str) -> Iterator[Finding]:
-    if isinstance(value, dict):
-        for key in getattr(value, "duplicates", ()):
-            yield Finding(_join(where, key), f"the key `{key}` appears more than once in this object",
-                          "JSON keeps only the last one; merge them")
-        for key, sub in value.items():
-            yield from _duplicate_keys(sub, _join(where, key))
-    elif isinstance(value, list):
-        for i, sub in enumerate(value):
-            yield from _duplicate_keys(sub, f"{where}/{i}")
-
-
-class _BadConstant(ValueError):
-    def __init__(self, name: str):
-        super().__init__(name)
-        self.name = name
-
-
-def _no_constant(name: str) -> object:
-    raise _BadConstant(name)
-
-
-def _position(text: str, token: str) -> tuple[int, int]:
-    index = max(text.find(token), 0)
-    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1

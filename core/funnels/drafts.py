@@ -13,7 +13,10 @@ from typing import Any
 from ..errors import NotFound
 from ..limits import MAX_NESTING, nesting, storable_text
 from ..store import Eq, Store
-from .check import Finding, check_definition, parse_json
+from .check import Finding, check_definition, shape_findings
+from .json_files import parse_json
+from .edit import EditError
+from .validation import N_
 from .model import Funnel
 
 TABLE = "funnel_drafts"
@@ -115,10 +118,10 @@ def from_template(template: dict[str, Any], funnel_id: str, *, fields: bool = Tr
     return definition
 
 
-def read_upload(data: bytes) -> tuple[dict[str, Any] | None, list[Finding]]:
-    """An uploaded funnel file as a definition to start a draft from, with the findings of
-    ``goldsieve check`` on it; ``None`` when it has errors (then nothing may be kept) or holds
-    what neither store can keep (NUL, a lone surrogate, nesting past the limit)."""
+def read_definition(data: bytes) -> tuple[dict[str, Any] | None, list[Finding]]:
+    """The bytes of a funnel file (uploaded, or written in the JSON tab) as a definition a draft
+    can hold, with what is wrong with the file; ``None`` when it is not JSON, holds what neither
+    store can keep (NUL, a lone surrogate, nesting past the limit) or has the wrong shape."""
     definition, found = parse_json(data)
     if definition is None or any(f.severity == "error" for f in found):
         return None, found
@@ -127,10 +130,40 @@ def read_upload(data: bytes) -> tuple[dict[str, Any] | None, list[Finding]]:
     if not all(storable_text(text) for text in _strings(definition)):
         return None, [Finding("", "the file holds text no store can keep (a NUL or a lone surrogate)",
                               hint="remove control characters and broken characters")]
+    shape = shape_findings(definition)
+    if any(f.severity == "error" for f in shape):
+        return None, found + shape
+    return json.loads(json.dumps(definition)), found  # plain dicts, no parser bookkeeping
+
+
+def read_upload(data: bytes) -> tuple[dict[str, Any] | None, list[Finding]]:
+    """An uploaded funnel file as a definition to start a draft from, with the findings of
+    ``goldsieve check`` on it; ``None`` when it has errors (then nothing may be kept)."""
+    definition, found = read_definition(data)
+    if definition is None:
+        return None, found
     found += check_definition(definition)
     if any(f.severity == "error" for f in found):
         return None, found
-    return json.loads(json.dumps(definition)), found  # plain dicts, no parser bookkeeping
+    return definition, found
+
+
+def replace(draft: dict[str, Any], definition: dict[str, Any]) -> None:
+    """Put a definition written by hand (the JSON tab, from :func:`read_definition`) in the draft.
+
+    For a draft of an applied funnel the id stays (deals refer to it), ``version`` and
+    ``migration.from_version`` stay the draft's to fill in (:func:`candidate`), and
+    ``migration.map`` becomes the draft's map. A new funnel's id follows the definition.
+    """
+    definition = copy.deepcopy(definition)
+    if draft["base_version"] is not None:
+        if definition["id"] != draft["funnel"]:
+            raise EditError(N_("a funnel in use keeps its id “%(id)s”: deals refer to it"), at="id", id=draft["funnel"])
+        migration = definition.pop("migration", None) or {}
+        definition["version"] = draft["definition"]["version"]
+        draft["map"] = dict(migration.get("map", {}))
+    draft["definition"] = definition
+    draft["funnel"] = definition["id"]
 
 
 def _strings(value: Any) -> list[str]:

@@ -25,7 +25,7 @@ from ..plugin_manager import lint
 from ..store import Eq, In, all_of
 from .check import check_definition, load_file
 from .model import OPEN, Funnel
-from .plan import Plan, make_plan
+from .plan import Plan, audit_changes, make_plan
 from .versions import record as record_version
 
 if TYPE_CHECKING:
@@ -97,9 +97,7 @@ def apply(runtime: Runtime, definition: dict[str, Any], by: str, text: str | Non
                                      changes={"funnel_version": [deal["funnel_version"], new.version]})
             txn.insert("events", event)
             events.append((event, moved))
-        record(txn, audit_entry(by, "funnel_applied", "funnel", new.id,
-                                {"version": [result.from_version, new.version],
-                                 "migrated_deals": [None, len(moving)]}, now))
+        record(txn, audit_entry(by, "funnel_applied", "funnel", new.id, audit_changes(result), now))
     runtime.refresh_funnels()
     for event, moved in events:
         engine.observe([event], moved, new)

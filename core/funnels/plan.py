@@ -26,6 +26,20 @@ class DealRef:
     title: str
     stage: str
     problems: list[str] = field(default_factory=list)
+    #: the fields the problems are about, for a page to name by their titles
+    fields: list[str] = field(default_factory=list)
+    #: the stage of the new version the deal lands on, when it moves
+    to: str | None = None
+
+
+@dataclass
+class Orphan:
+    """An automation of the applied version whose stage the new version does not have: what
+    became of it (``to``: the stage it names now; ``None``: it is gone)."""
+
+    id: str
+    stage: str
+    to: str | None = None
 
 
 @dataclass
@@ -35,8 +49,9 @@ class Change:
     ``kind`` is one of ``stage_added``, ``stage_removed``, ``stage_renamed``, ``stage_split``,
     ``stage_merged``, ``stage_remapped``, ``stage_retitled``, ``gate_tightened``,
     ``gate_loosened``, ``gate_changed``, ``field_added``, ``field_removed``, ``field_retyped``,
-    ``field_required``; ``deals`` counts the in-flight deals it affects; ``failing`` names
-    (up to :data:`CAP`) those that would break a new gate or field rule, ``failing_count`` all.
+    ``field_required``; ``deals`` counts the in-flight deals it affects and ``deal_ids`` names
+    them all; ``failing`` names (up to :data:`CAP`) those that would break a new gate or field
+    rule, ``failing_count`` all.
     """
 
     kind: str
@@ -45,6 +60,11 @@ class Change:
     deals: int = 0
     failing: list[DealRef] = field(default_factory=list)
     failing_count: int = 0
+    deal_ids: list[int] = field(default_factory=list)
+
+    def touch(self, deal: dict) -> None:
+        self.deals += 1
+        self.deal_ids.append(deal["id"])
 
     def fail(self, ref: DealRef) -> None:
         self.failing_count += 1
@@ -54,7 +74,9 @@ class Change:
 
 @dataclass
 class Plan:
-    """The whole answer: the changes, the deals that would be stranded, and blocking errors."""
+    """The whole answer: the changes, the deals that would be stranded, the deals that would
+    land on a stage whose gates (cumulative, as for a move into it) they do not meet
+    (``missing``, all of them), the automations whose stage goes, and blocking errors."""
 
     funnel: str
     from_version: int | None
@@ -64,6 +86,8 @@ class Plan:
     staying: int = 0
     changes: list[Change] = field(default_factory=list)
     stranded: list[DealRef] = field(default_factory=list)
+    missing: list[DealRef] = field(default_factory=list)
+    orphans: list[Orphan] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -95,6 +119,8 @@ def make_plan(old: Funnel | None, new: Funnel, deals: Iterable[dict], staying: i
     plan.changes = [*_stage_changes(old, new, target, deals), *_gate_changes(old, new, target, deals),
                     *_field_changes(old, new, deals)]
     plan.stranded = [ref for deal in deals if (ref := _stranded(new, deal, target)) is not None]
+    plan.missing = [ref for deal in deals if (ref := _missing(new, deal, target)) is not None]
+    plan.orphans = list(_orphans(old, new))
     return plan
 
 
@@ -122,9 +148,14 @@ def _ref(deal: dict, problems: Iterable[str] = ()) -> DealRef:
     return DealRef(deal["id"], deal["title"], deal["stage"], list(problems))
 
 
-def _in(deals: list[dict], stages: Iterable[str]) -> int:
+def _change(kind: str, subject: str, detail: str, deals: list[dict], stages: Iterable[str] = ()) -> Change:
+    """A change that touches the deals now in ``stages``."""
+    change = Change(kind, subject, detail)
     wanted = set(stages)
-    return sum(deal["stage"] in wanted for deal in deals)
+    for deal in deals:
+        if deal["stage"] in wanted:
+            change.touch(deal)
+    return change
 
 
 def _stage_changes(old: Funnel, new: Funnel, target: dict[str, str],
@@ -136,26 +167,26 @@ def _stage_changes(old: Funnel, new: Funnel, target: dict[str, str],
     for to, olds in sources.items():
         if new.stage(to) is None:
             for stage_id in olds:
-                yield Change("stage_removed", stage_id, f"{stage_id} is removed and not mapped",
-                             _in(deals, [stage_id]))
+                yield _change("stage_removed", stage_id, f"{stage_id} is removed and not mapped",
+                              deals, [stage_id])
         elif len(olds) > 1:
-            yield Change("stage_merged", to, f"{', '.join(olds)} → {to}", _in(deals, olds))
+            yield _change("stage_merged", to, f"{', '.join(olds)} → {to}", deals, olds)
         elif olds[0] != to:
             stage_id = olds[0]
             followers = _added_after(new, new.stage(to), old, sources)
             if new.stage(stage_id) is None and followers:
                 split_parts.update(followers)
-                yield Change("stage_split", stage_id, f"{stage_id} → {', '.join([to, *followers])}",
-                             _in(deals, [stage_id]))
+                yield _change("stage_split", stage_id, f"{stage_id} → {', '.join([to, *followers])}",
+                              deals, [stage_id])
             else:
                 kind = "stage_renamed" if new.stage(stage_id) is None else "stage_remapped"
-                yield Change(kind, stage_id, f"{stage_id} → {to}", _in(deals, [stage_id]))
+                yield _change(kind, stage_id, f"{stage_id} → {to}", deals, [stage_id])
     for stage in new.stages:
         if old.stage(stage.id) is None and stage.id not in sources and stage.id not in split_parts:
             yield Change("stage_added", stage.id, f"{stage.id} ({stage.kind})")
         elif (before := old.stage(stage.id)) is not None and before.title != stage.title:
-            yield Change("stage_retitled", stage.id, f"“{before.label()}” → “{stage.label()}”",
-                         _in(deals, [s for s, to in target.items() if to == stage.id]))
+            yield _change("stage_retitled", stage.id, f"“{before.label()}” → “{stage.label()}”",
+                          deals, [s for s, to in target.items() if to == stage.id])
 
 
 def _added_after(new: Funnel, stage: Stage, old: Funnel, sources: dict[str, list[str]]) -> list[str]:
@@ -181,7 +212,7 @@ def _gate_changes(old: Funnel, new: Funnel, target: dict[str, str],
             landing = new.stage(target.get(deal["stage"], deal["stage"]))
             if landing is None or stage not in new.gates_to_enter(landing, deal["data"]):
                 continue
-            change.deals += 1
+            change.touch(deal)
             problems = violations(stage.gate_validator, deal["data"]) if stage.gate_validator else []
             if problems:
                 change.fail(_ref(deal, [f"{p.path}: {p.message}" for p in problems]))
@@ -232,8 +263,8 @@ def _field_changes(old: Funnel, new: Funnel, deals: list[dict]) -> Iterable[Chan
     for change in changes:
         for deal in deals:
             has = change.subject in deal["data"]
-            change.deals += (not has) if change.kind == "field_required" else (
-                has and change.kind != "field_added")
+            if (not has) if change.kind == "field_required" else (has and change.kind != "field_added"):
+                change.touch(deal)
             mine = [p for p in problems[deal["id"]] if p.path == f"/data/{change.subject}"]
             if mine:
                 change.fail(_ref(deal, [f"{p.path}: {p.message}" for p in mine]))
@@ -254,6 +285,64 @@ def _stranded(new: Funnel, deal: dict, target: dict[str, str]) -> DealRef | None
     else:
         return None
     return _ref(deal, [why])
+
+
+def _missing(new: Funnel, deal: dict, target: dict[str, str]) -> DealRef | None:
+    """The deal, if it would land on an open stage whose gates (as a move into it checks them,
+    :meth:`~goldsieve.funnels.model.Funnel.gates_to_enter`) it does not meet, with what it lacks."""
+    landing = new.stage(target.get(deal["stage"], deal["stage"]))
+    if landing is None or landing.kind != OPEN or not landing.applies_to(deal["data"]):
+        return None  # stranded: said there
+    found: dict[str, str] = {}
+    for stage in new.gates_to_enter(landing, deal["data"]):
+        for problem in violations(stage.gate_validator, deal["data"]) if stage.gate_validator else []:
+            found.setdefault(problem.path, problem.message)
+    if not found:
+        return None
+    names = [path.removeprefix("/data/").split("/")[0] for path in found]
+    ref = _ref(deal, [f"{path}: {message}" for path, message in found.items()])
+    ref.fields, ref.to = list(dict.fromkeys(names)), landing.id
+    return ref
+
+
+def _orphans(old: Funnel, new: Funnel) -> Iterable[Orphan]:
+    """The applied version's automations on a stage the new version lacks, and where they went."""
+    now = {a.get("id"): a for a in new.definition.get("automations", [])}
+    for automation in old.definition.get("automations", []):
+        stage = automation.get("stage")
+        if stage is None or new.stage(stage) is not None:
+            continue
+        kept = now.get(automation.get("id"))
+        yield Orphan(automation["id"], stage, kept.get("stage") if kept else None)
+
+
+#: How many deal ids one line of the audit row lists; the count is always complete.
+AUDIT_IDS = 100
+
+
+def audit_changes(plan: Plan) -> dict[str, list[Any]]:
+    """The plan as an audit row's changes (``what: [before, after]``): the version, each change
+    with the deals it moved, the deals left missing what their new stage requires, and the
+    automations whose stage went. The audit log says what an apply did, as the review said."""
+    changes: dict[str, list[Any]] = {"version": [plan.from_version, plan.to_version],
+                                     "migrated_deals": [None, plan.in_flight]}
+    for change in plan.changes:
+        said = f"{change.detail} — {change.deals} deal{_s(change.deals)}"
+        changes[f"{change.kind} {change.subject}"] = [None, said + _ids(change.deal_ids)]
+    if plan.missing:
+        listed = "; ".join(f"#{ref.id} ({ref.to}: {', '.join(ref.fields)})" for ref in plan.missing[:AUDIT_IDS])
+        more = len(plan.missing) - AUDIT_IDS
+        changes["deals_missing_fields"] = [None, listed + (f"; … and {more} more" if more > 0 else "")]
+    for orphan in plan.orphans:
+        changes[f"automation {orphan.id}"] = [orphan.stage, orphan.to]
+    return changes
+
+
+def _ids(ids: list[int]) -> str:
+    if not ids:
+        return ""
+    shown = ", ".join(f"#{i}" for i in ids[:AUDIT_IDS])
+    return f": {shown}" + (f", … and {len(ids) - AUDIT_IDS} more" if len(ids) > AUDIT_IDS else "")
 
 
 def render(plan: Plan) -> list[str]:
@@ -281,6 +370,14 @@ def render(plan: Plan) -> list[str]:
                 lines.append(f"      … and {change.failing_count - len(change.failing)} more")
     if not plan.changes and plan.from_version is not None:
         lines.append("  no changes to stages, gates or fields")
+    if plan.missing:
+        lines.append(f"  {len(plan.missing)} deal{_s(len(plan.missing))} would miss what their new stage requires:")
+        lines += [f"    #{ref.id} {ref.title} → {ref.to}: {', '.join(ref.fields)}" for ref in plan.missing[:CAP]]
+        if len(plan.missing) > CAP:
+            lines.append(f"    … and {len(plan.missing) - CAP} more")
+    for orphan in plan.orphans:
+        lines.append(f"  automation {orphan.id}: its stage {orphan.stage} goes; "
+                     + (f"it now runs on {orphan.to}" if orphan.to else "it is removed"))
     lines += [f"Warning: {warning}" for warning in plan.warnings]
     lines += [f"Error: {error}" for error in plan.errors]
     if plan.stranded:

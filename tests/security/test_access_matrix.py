@@ -105,6 +105,8 @@ ROUTES = {
     "designer.apply": PAGE,
     "designer.upload": PAGE,
     "designer.export": PAGE,
+    "designer.json_view": PAGE,
+    "designer.json_save": PAGE,
     "analytics.index": PAGE,
     "analytics.page": PAGE,
     "analytics.lost_deals": PAGE,

@@ -94,8 +94,8 @@ def test_split_in_the_designer_plans_and_applies_like_the_command_line(
     assert 'id="preview-contract_no"' in html  # the deal form preview has the new field
     assert 'id="gate-contract-contract_no"' in html  # and so does the contract stage's gate form
     plan = admin_browser.get(url + "/plan").get_data(as_text=True)
-    assert "stage split" in plan and "negotiation → bargaining, contract" in plan
-    assert "1 in-flight deals move" in plan
+    assert "Stage split" in plan and "negotiation → bargaining, contract" in plan
+    assert "1 in-flight deal moves" in plan
     draft_id = draft_of(goldsieve_runtime, url)["id"]
     applied = admin_browser.post(f"/designer/drafts/{draft_id}/apply")
     assert applied.status_code == 303 and applied.headers["Location"].endswith("/board/handmade")

@@ -29,8 +29,10 @@ TRANSLATIONS = UI / "translations"
 CATALOGS = ["zh_Hans", "zh_Hant"]
 KERNEL = Path(locales.__file__).resolve().parent
 #: the kernel modules writing texts for a reader through goldsieve.locales (KERNEL_MESSAGES in the Makefile)
-KERNEL_MESSAGES = ["../plugins/lint.py", "funnels/check.py", "funnels/validation.py", "funnels/edit.py",
-                   "funnels/edit_fields.py", "funnels/edit_automations.py", "automation/digest.py",
+KERNEL_MESSAGES = ["../plugins/lint.py", "funnels/check.py", "funnels/findings.py", "funnels/json_files.py", "funnels/validation.py", "funnels/edit.py",
+                   "funnels/edit_fields.py", "funnels/edit_automations.py", "funnels/edit_rules.py",
+                   "funnels/edit_activities.py", "funnels/drafts.py",
+                   "automation/digest.py",
                    "analytics/figures.py", "records/pool.py", "deals/reassign.py", "deals/handover.py",
                    "deals/task_changes.py", "automation/reminders.py", "workplace/sync.py",
                    "cli/workplace.py", "workplace/notices.py", "funnels/wording.py", "deals/importing.py",

@@ -1,0 +1,127 @@
+"""The designer's review before saving tells the truth: the deals each change moves (linked,
+paged), the deals left lacking what their new stage requires, the automations whose stage goes;
+and the audit row of the apply keeps the same summary."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from goldsieve.funnels import migration
+from goldsieve.funnels.model import Funnel
+from goldsieve.funnels.plan import render
+from goldsieve.people.users import find_user
+from goldsieve.ui import designer_review
+
+from tests.funnels.test_migration import deal_at
+from tests.ui.test_designer import draft_of, edit, start
+
+MOVED = 21  # one more than a page
+
+
+@pytest.fixture
+def admin_browser(browser, goldsieve_user):
+    assert browser.login(goldsieve_user["username"]).status_code == 302
+    return browser
+
+
+@pytest.fixture
+def merged(admin_browser, goldsieve_runtime, goldsieve_make_user):
+    """A draft that removes Negotiation, sending its deals and its automation to Quote, whose gate
+    now also asks for the demo date that none of the deals has."""
+    rep = goldsieve_make_user("rita", "rep")
+    deals = [deal_at(goldsieve_runtime, rep, "negotiation", title=f"Deal {n:02}") for n in range(MOVED)]
+    url = start(admin_browser, "funnel:handmade")
+    assert edit(admin_browser, url, op="remove_stage", stage="negotiation", map_to="quote").status_code == 200
+    assert edit(admin_browser, url, op="update_stage", stage="quote", title="Quote", new_id="quote",
+                probability="0.6", rot_days="7", required=["amount", "demo_date"]).status_code == 200
+    return url, deals
+
+
+def rows(html: str) -> list[int]:
+    return [int(found) for found in re.findall(r'<tr data-deal="(\d+)">', html)]
+
+
+def test_the_review_lists_each_changes_deals_with_links_a_page_at_a_time(admin_browser, merged):
+    url, deals = merged
+    page = admin_browser.get(url + "/plan").get_data(as_text=True)
+    assert "Stages merged" in page and "21 in-flight deals move to the new version" in page
+    merged_list = page.split('id="change-0"')[1].split("</table>")[0]
+    assert rows(merged_list) == [d["id"] for d in deals[:20]]  # the first page: 20 of 21
+    assert f'href="/deals/{deals[0]["id"]}">#{deals[0]["id"]} Deal 00</a>' in merged_list
+    assert "Page 1 of 2" in page
+    second = admin_browser.get(url + "/plan?list=change-0&page=2").get_data(as_text=True)
+    assert rows(second.split('id="change-0"')[1].split("</table>")[0]) == [deals[20]["id"]]
+    assert "Page 2 of 2" in second
+    # a page past the end shows the last one; a page that is no number, the first
+    assert rows(admin_browser.get(url + "/plan?list=change-0&page=99").get_data(as_text=True)
+                .split('id="change-0"')[1].split("</table>")[0]) == [deals[20]["id"]]
+    assert "Page 1 of 2" in admin_browser.get(url + "/plan?list=change-0&page=-1").get_data(as_text=True)
+
+
+def test_the_review_names_the_deals_that_will_lack_fields_and_the_automations_that_lose_their_stage(
+        admin_browser, merged):
+    url, _deals = merged
+    page = admin_browser.get(url + "/plan").get_data(as_text=True)
+    lacking = page.split('id="missing"')[1].split("</table>")[0]
+    assert len(rows(lacking)) == 20 and "demo_date" in lacking and "Quote" in lacking
+    assert "Negotiation" in lacking  # where they are now, by its title
+    assert "“tell-manager” ran on “Negotiation”, which goes: it now runs on “Quote”." in page
+
+
+def test_the_review_speaks_the_readers_language(admin_browser, merged):
+    url, _deals = merged
+    page = admin_browser.get(url + "/plan", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "合并阶段" in page and "第 1 页，共 2 页" in page
+    assert "tell-manager" in page and "Stages merged" not in page
+
+
+def test_the_audit_row_of_the_apply_keeps_the_reviews_summary(admin_browser, merged, goldsieve_runtime):
+    url, deals = merged
+    draft_id = draft_of(goldsieve_runtime, url)["id"]
+    assert admin_browser.post(f"/designer/drafts/{draft_id}/apply").status_code == 303
+    [audit] = goldsieve_runtime.store.find("audit", descending=True, limit=1)
+    changes = audit["changes"]
+    assert audit["action"] == "funnel_applied" and changes["version"] == [3, 4]
+    assert changes["migrated_deals"] == [None, MOVED]
+    merged_line = changes["stage_merged quote"][1]
+    assert merged_line.startswith("quote, negotiation → quote — 21 deals: ")
+    assert all(f"#{d['id']}" in merged_line for d in deals)
+    assert all(f"#{d['id']} (quote: demo_date)" in changes["deals_missing_fields"][1] for d in deals)
+    assert changes["automation tell-manager"] == ["negotiation", "quote"]
+    log = admin_browser.get("/admin/audit").get_data(as_text=True)
+    assert "deals_missing_fields" in log and "stage_merged quote" in log
+
+
+def test_the_plan_lists_the_deals_each_change_touches_and_every_deal_left_lacking(
+        goldsieve_runtime, goldsieve_make_user, goldsieve_funnel):
+    rep = goldsieve_make_user("rita", "rep")
+    ready = deal_at(goldsieve_runtime, rep, "quote", title="Ready", demo_date="2026-03-01")
+    lacking = deal_at(goldsieve_runtime, rep, "quote", title="Lacking")
+    new = {**goldsieve_funnel, "version": 4, "migration": {"from_version": 3}}
+    new["stages"] = [{**s, "gate": {"required": ["amount", "demo_date"]}} if s["id"] == "quote" else s
+                     for s in goldsieve_funnel["stages"]]
+    result = migration.plan(goldsieve_runtime, new)
+    [tightened] = [c for c in result.changes if c.kind == "gate_tightened"]
+    assert tightened.deal_ids == [ready["id"], lacking["id"]] and tightened.deals == 2
+    [missing] = result.missing
+    assert (missing.id, missing.to, missing.fields) == (lacking["id"], "quote", ["demo_date"])
+    assert result.orphans == []
+    assert any("would miss what their new stage requires" in line for line in render(result))
+
+
+def test_a_deal_the_reader_may_not_see_is_counted_never_named(goldsieve_app, goldsieve_runtime, goldsieve_make_user,
+                                                             goldsieve_funnel):
+    rita, sam = goldsieve_make_user("rita", "rep"), goldsieve_make_user("sam", "rep")
+    mine = deal_at(goldsieve_runtime, rita, "quote", title="Rita's")
+    deal_at(goldsieve_runtime, sam, "quote", title="Sam's secret")
+    new = {**goldsieve_funnel, "version": 4, "migration": {"from_version": 3}}
+    new["stages"] = [{**s, "gate": {"required": ["amount", "demo_date"]}} if s["id"] == "quote" else s
+                     for s in goldsieve_funnel["stages"]]
+    result = migration.plan(goldsieve_runtime, new)
+    with goldsieve_app.test_request_context("/"):
+        lists = designer_review.review(result, goldsieve_runtime.funnels.get("handmade"), Funnel(new), {},
+                                       find_user(goldsieve_runtime.store, "rita"))
+    lacking = lists["missing"]
+    assert (lacking.total, lacking.unseen, [row.id for row in lacking.rows]) == (2, 1, [mine["id"]])
+    assert lacking.rows[0].lacks == "demo_date" and lacking.rows[0].to == "Quote"

@@ -14,6 +14,7 @@ existing customer its ``company`` matches (:func:`~goldsieve.deals.intake.link_c
 from __future__ import annotations
 
 import contextlib
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -100,7 +101,8 @@ def import_csv(
         return result
     if assign:
         engine.require(user, "intake")
-    bar = (click.progressbar(length=max(text.count("\n") - 1, 1), label=_("Checking %(file)s", file=path.name))
+    bar = (click.progressbar(length=max(text.count("\n") - 1, 1), label=_("Checking %(file)s", file=path.name),
+                               file=sys.stderr)
            if progress else contextlib.nullcontext())
     with bar, gc_paused():
         done = 1
@@ -116,7 +118,7 @@ def import_csv(
     if not dry_run and prepared:
         if progress:
             click.echo(_("Writing %(count)s deals…", count=len(prepared)), err=True)
-        with gc_paused():
+        with gc_paused(), runtime.store.bulk():
             if assign:
                 insert_assigned(engine, runtime.pm.hook, user, prepared)
             else:

@@ -11,7 +11,7 @@ import abc
 import heapq
 import math
 import typing
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -122,6 +122,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def transaction(self) -> AbstractContextManager[Transaction]:
         """A context in which writes are staged; durable when the block exits cleanly."""
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """A block of many large transactions (a demo, an import of many rows): a backend may
+        put its housekeeping off until the block ends. Each transaction inside is as durable and
+        as visible as anywhere else; this generic version changes nothing."""
+        yield
 
     @abc.abstractmethod
     def get(self, table: str, id: int) -> Doc | None:

@@ -37,7 +37,7 @@ from ..spreadsheets import (
     read_cells,
     text_of_cell,
 )
-from .intake import insert_assigned, link_customer
+from .intake import insert_assigned, link_customer, tables_holding
 
 SPECIAL = ("title", "owner")
 
@@ -122,8 +122,9 @@ def import_csv(
             if assign:
                 insert_assigned(engine, runtime.pm.hook, user, prepared)
             else:
+                holding = tables_holding(engine)
                 for deal in prepared:
-                    link_customer(engine, deal)
+                    link_customer(engine, deal, holding)
                 engine.insert_new(user, prepared)
     result.count = len(prepared)
     return result

@@ -101,6 +101,21 @@ class Transaction(abc.ABC):
     def insert(self, table: str, doc: Doc) -> int:
         """Store a new document; the store assigns ``id`` (also set in ``doc``) and returns it."""
 
+    def insert_all(self, rows: typing.Sequence[tuple[str, Doc]]) -> list[int]:
+        """Store several new documents (``(table, doc)`` each) as :meth:`insert` does, in order:
+        within a table, ids ascend in the order given; all of them or, when one cannot be stored,
+        none. A backend that talks to a server over the network sends them in one statement (a
+        move's events and audit row: one round trip)."""
+        ids: list[int] = []
+        try:
+            for table, doc in rows:
+                ids.append(self.insert(table, doc))
+        except BaseException:
+            for (table, _), id in zip(rows, ids):
+                self.delete(table, id)
+            raise
+        return ids
+
     @abc.abstractmethod
     def replace(self, table: str, doc: Doc, *, expect_version: int | None = None) -> None:
         """Overwrite the document ``doc["id"]``.

@@ -403,9 +403,8 @@ class TinyStore(Store):
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """Compaction waits for the end of the block and then runs once, if due: a bulk load
-        would otherwise write a snapshot of the growing store each time the journal outgrew the
-        last one (at 100,000 demo deals, four snapshots instead of one)."""
+        """Compaction waits for the end of the block, then runs once if due (not once each time
+        the journal of a growing store outgrew the last snapshot: four at 100,000 demo deals)."""
         with self._writer:
             self._bulk += 1
         try:
@@ -413,8 +412,7 @@ class TinyStore(Store):
         finally:
             with self._writer:
                 self._bulk -= 1
-                if not self._bulk and not self._closed and not self._broken \
-                        and self._journal.size > self._compact_at:
+                if not (self._bulk or self._closed or self._broken) and self._journal.size > self._compact_at:
                     self._compact_quietly()
 
     def compact(self) -> None:

@@ -40,7 +40,7 @@ PAD_BATCH = 50_000
 
 
 def build(folder: Path, deals: int, events: int) -> None:
-    if ensure_demo(folder, deals=deals, progress=True):
+    if ensure_demo(folder, deals=deals, progress="Creating demo deals"):
         print(f"built a demo of {deals:,} deals in {folder}")
     with open_runtime(Workspace.load(folder), entry_points=False) as runtime:
         store = runtime.store

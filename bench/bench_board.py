@@ -65,6 +65,7 @@ BARE_SOURCE = """\
 <span class="card-owner">{{ c.owner }}</span>
 <span class="card-days">{{ c.days }} day{% if c.days != 1 %}s{% endif %} in stage</span>
 {%- if c.stale %}<span class="badge badge-stale">Stale</span>{% endif %}
+{%- if c.no_next %}<span class="badge badge-no-next">No next step</span>{% endif %}
 </a>
 <form class="card-move" method="get" action="/deals/{{ c.id }}/move" hx-get="/deals/{{ c.id }}/move" hx-target="#dialog" hx-swap="innerHTML" hx-disable-elt="find button">
 <label><span class="visually-hidden">Move “{{ c.title }}” to</span>
@@ -132,6 +133,7 @@ def plain_list(runtime, manager: dict) -> list[dict]:
                 "company": deal["data"]["company"], "owner": deal["owner"],
                 "amount": format_currency(deal["data"]["amount"], "CNY", locale="en"),
                 "days": days, "stale": bool(stage.rot_days and idle >= stage.rot_days),
+                "no_next": not deal.get("next_activity_at"),  # the board flags a deal with no next step
                 "style": style, "mark": marks.get(style, ""), "targets": targets,
                 "options": Markup('<option value="">Move to…</option>') + Markup("").join(
                     Markup('<option value="{}">{}</option>').format(*target) for target in targets),

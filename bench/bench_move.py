@@ -2,13 +2,18 @@
 through HTTP, beside this machine's append+fsync floor measured in the same run.
 
     .venv/bin/python bench/bench_move.py [--sizes 1000,10000,100000] [--ops 300]
+        [--store postgresql://postgres@127.0.0.1:5432/test]
 
 Each size gets a fresh workspace on the embedded store, filled in bulk; then the same deals are
-moved back and forth between two stages (every move is one fsync'd journal record).
+moved back and forth between two stages (every move is one fsync'd journal record). With
+``--store``, every size is measured on the embedded store and on a scratch schema of that
+PostgreSQL server, size by size, and the PostgreSQL rows also count the SQL statements (and
+transactions, each a BEGIN and a COMMIT more) that one HTTP move sends.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -21,11 +26,13 @@ import time
 from pathlib import Path
 
 import waitress
+from sqlalchemy import event
 
 from goldsieve.people.users import add_user, issue_token
 from goldsieve.runtime import open_runtime
 from goldsieve.web.app import create_app
-from goldsieve.workspace import init_workspace
+from goldsieve.testing.postgres import scratch_schema
+from goldsieve.workspace import init_workspace, set_store_url
 
 FUNNEL = json.loads((Path(__file__).parents[1] / "tests" / "funnels" / "design_example.json").read_text())
 DATA = {"company": "Acme Logistics", "amount": 125000, "needs_survey": "two warehouses, 40 seats"}
@@ -86,9 +93,36 @@ def timed(fn, ops: int) -> list[float]:
     return samples
 
 
-def measure(size: int, ops: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+class Statements:
+    """The SQL statements and transactions one HTTP move sends (PostgreSQL only)."""
+
+    def __init__(self, runtime):
+        self.statements = self.transactions = 0
+        self.per_move: list[tuple[int, int]] = []
+        engine = getattr(runtime.store, "_engine", None)
+        self.active = engine is not None
+        if self.active:
+            event.listen(engine, "before_cursor_execute", self._statement)
+            event.listen(engine, "commit", self._commit)  # a read rolls its autobegun transaction back
+
+    def _statement(self, *args) -> None:
+        self.statements += 1
+
+    def _commit(self, *args) -> None:
+        self.transactions += 1
+
+    def start(self) -> None:
+        self.statements = self.transactions = 0
+
+    def stop(self) -> None:
+        self.per_move.append((self.statements, self.transactions))
+
+
+def measure(size: int, ops: int, postgres: str | None = None) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp, contextlib.ExitStack() as stack:
         workspace = init_workspace(Path(tmp) / "ws", FUNNEL)
+        if postgres:
+            workspace = set_store_url(workspace, stack.enter_context(scratch_schema(postgres)))
         runtime = open_runtime(workspace, entry_points=False)
         user = add_user(runtime.store, "bench", "admin", "measured-gold-nuggets")
         ids = fill(runtime, user, size)
@@ -121,13 +155,17 @@ def measure(size: int, ops: int) -> dict[str, float]:
         conn = http.client.HTTPConnection("127.0.0.1", server.effective_port)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
+        stages = {deal_id: engine.get(user, deal_id)["stage"] for deal_id in picked}
+        counted = Statements(runtime)
+
         def http_move(i: int) -> None:
             deal_id = picked[i % len(picked)]
-            stage = engine.get(user, deal_id)["stage"]
-            body = json.dumps({"to": "lead" if stage == "qualified" else "qualified"})
-            conn.request("POST", f"/api/v1/deals/{deal_id}/move", body, headers)
+            stages[deal_id] = "lead" if stages[deal_id] == "qualified" else "qualified"
+            counted.start()
+            conn.request("POST", f"/api/v1/deals/{deal_id}/move", json.dumps({"to": stages[deal_id]}), headers)
             response = conn.getresponse()
             response.read()
+            counted.stop()
             assert response.status == 200, response.status
 
         def http_get(i: int) -> None:
@@ -137,6 +175,9 @@ def measure(size: int, ops: int) -> dict[str, float]:
             assert response.status == 200
 
         result["http_move_us"] = median_us(timed(http_move, ops))
+        if counted.active:
+            result["statements"], result["transactions"] = statistics.median_low(counted.per_move)
+        result["store"] = "postgresql" if postgres else "embedded"
         result["http_get_us"] = median_us(timed(http_get, ops))
         conn.close()
         server.task_dispatcher.shutdown(timeout=5)
@@ -149,19 +190,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--ops", type=int, default=300)
+    parser.add_argument("--store", help="also measure on a scratch schema of this PostgreSQL server")
     args = parser.parse_args()
-    rows = [measure(int(size), args.ops) for size in args.sizes.split(",")]
+    rows = []
+    for size in args.sizes.split(","):
+        rows.append(measure(int(size), args.ops))
+        if args.store:
+            rows.append(measure(int(size), args.ops, args.store))
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, ops per cell: {args.ops} (medians, µs)")
-    print(f"{'deals':>8} {'engine move':>12} {'fsync floor':>12} {'move/floor':>11} "
-          f"{'engine get':>11} {'http move':>10} {'http get':>9}")
+    print(f"{'store':>10} {'deals':>8} {'engine move':>12} {'fsync floor':>12} {'move/floor':>11} "
+          f"{'engine get':>11} {'http move':>10} {'http get':>9} {'SQL/move':>9}")
     for r in rows:
-        print(f"{r['size']:>8} {r['engine_move_us']:>12.0f} {r['fsync_floor_us']:>12.0f} "
+        sql = f"{r['statements']} + {r['transactions']} txn" if "statements" in r else ""
+        print(f"{r['store']:>10} {r['size']:>8} {r['engine_move_us']:>12.0f} {r['fsync_floor_us']:>12.0f} "
               f"{r['engine_move_us'] / r['fsync_floor_us']:>11.2f} {r['engine_get_us']:>11.1f} "
-              f"{r['http_move_us']:>10.0f} {r['http_get_us']:>9.0f}")
-    base = rows[0]
-    for r in rows[1:]:
-        print(f"move at {r['size']} / at {base['size']}: engine {r['engine_move_us'] / base['engine_move_us']:.2f}x, "
-              f"http {r['http_move_us'] / base['http_move_us']:.2f}x")
+              f"{r['http_move_us']:>10.0f} {r['http_get_us']:>9.0f} {sql:>9}")
+    for store in ("embedded", "postgresql"):
+        mine = [r for r in rows if r["store"] == store]
+        for r in mine[1:]:
+            print(f"{store}: move at {r['size']} / at {mine[0]['size']}: engine "
+                  f"{r['engine_move_us'] / mine[0]['engine_move_us']:.2f}x, "
+                  f"http {r['http_move_us'] / mine[0]['http_move_us']:.2f}x")
+    for pg in (r for r in rows if r["store"] == "postgresql"):
+        embedded = next(r for r in rows if r["store"] == "embedded" and r["size"] == pg["size"])
+        print(f"at {pg['size']}: http move PostgreSQL / embedded {pg['http_move_us'] / embedded['http_move_us']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -138,7 +138,8 @@ def demo_command(workspace: Path, deals: int, seed: int, template_id: str, no_se
     template_named(template_id)
     listener = None if no_serve else listen(host, port)
     with listener or nullcontext():
-        created = ensure_demo(workspace, deals=deals, seed=seed, progress=True, template=template_id)
+        created = ensure_demo(workspace, deals=deals, seed=seed, template=template_id,
+                              progress=_("Creating demo deals"))
         if not created:
             click.echo(f"Using the existing demo workspace {workspace}.")
         print_logins(workspace, url=address(host, listener.port if listener else port))

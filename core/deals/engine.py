@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pluggy
 
-from ..audit import audit_entry, record
+from ..audit import audit_entry
 from ..clock import Clock, stamp, utc_now
 from ..errors import Deny, NotFound, ValidationFailed, Violation
 from ..funnels.model import LOST, OPEN, WON, Funnel, Stage
@@ -209,20 +209,16 @@ class Engine:
         return deal
 
     def insert_new(self, user: User, deals: list[Deal]) -> None:
-        """Write prepared deals and their ``created`` events in one transaction."""
-        events = []
-        owed = 0
+        """Write prepared deals and their ``created`` events in one transaction, each table's
+        rows together (an import: a few statements per thousand deals on a server, not four a deal)."""
         with self.store.transaction() as txn:
-            for deal in deals:
-                txn.insert("deals", deal)
-                event = self.new_event(deal, user, "created", deal["created_at"],
-                                    to_stage=deal["stage"], changes=diff_data({}, deal["data"]))
-                txn.insert("events", event)
-                events.append(event)
-                record(txn, self._audit(user, "deal_created", {}, deal))
-                for row in rows_for(self.funnel_of(deal), deal, [event]):
-                    txn.insert("outbox", row)
-                    owed += 1
+            txn.insert_all([("deals", deal) for deal in deals])
+            events = [self.new_event(deal, user, "created", deal["created_at"], to_stage=deal["stage"],
+                                     changes=diff_data({}, deal["data"])) for deal in deals]
+            txn.insert_all([("events", event) for event in events]
+                           + [("audit", self._audit(user, "deal_created", {}, deal)) for deal in deals])
+            owed = [row for deal, event in zip(deals, events) for row in rows_for(self.funnel_of(deal), deal, [event])]
+            txn.insert_all([("outbox", row) for row in owed])
         if owed:
             self.on_outbox()
         for deal, event in zip(deals, events):
@@ -491,16 +487,13 @@ class Engine:
             if expected_version is not None:
                 txn.replace("deals", deal, expect_version=expected_version)
             for event in events:
-                if cause:
-                    event["cause"] = cause["key"]
-                txn.insert("events", event)
-            if audit is not None:
-                record(txn, audit)
+                event.update({"cause": cause["key"]} if cause else {})
+            # one statement on a server: the events and the audit row, then the deliveries owed
+            txn.insert_all([("events", e) for e in events] + [("audit", dict(a)) for a in [audit] if a])
             if also is not None:
                 also(txn)
             owed = rows_for(self.funnel_of(deal), deal, events, depth)
-            for row in owed:
-                txn.insert("outbox", row)
+            txn.insert_all([("outbox", row) for row in owed])
         if owed:
             self.on_outbox()
 

@@ -14,6 +14,7 @@ existing customer its ``company`` matches (:func:`~goldsieve.deals.intake.link_c
 from __future__ import annotations
 
 import contextlib
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
@@ -37,7 +38,7 @@ from ..spreadsheets import (
     read_cells,
     text_of_cell,
 )
-from .intake import insert_assigned, link_customer
+from .intake import insert_assigned, link_customer, tables_holding
 
 SPECIAL = ("title", "owner")
 
@@ -101,7 +102,8 @@ def import_csv(
         return result
     if assign:
         engine.require(user, "intake")
-    bar = (click.progressbar(length=max(text.count("\n") - 1, 1), label=_("Checking %(file)s", file=path.name))
+    bar = (click.progressbar(length=max(text.count("\n") - 1, 1), label=_("Checking %(file)s", file=path.name),
+                               file=sys.stderr)
            if progress else contextlib.nullcontext())
     with bar, gc_paused():
         done = 1
@@ -117,12 +119,13 @@ def import_csv(
     if not dry_run and prepared:
         if progress:
             click.echo(_("Writing %(count)s deals…", count=len(prepared)), err=True)
-        with gc_paused():
+        with gc_paused(), runtime.store.bulk():
             if assign:
                 insert_assigned(engine, user, prepared)
             else:
+                holding = tables_holding(engine)
                 for deal in prepared:
-                    link_customer(engine, deal)
+                    link_customer(engine, deal, holding)
                 engine.insert_new(user, prepared)
     result.count = len(prepared)
     return result

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ..plugin_manager import assign_owner
-from ..records.duplicates import find_match, match_keys
+from ..records.duplicates import KEYS, find_match, match_keys
 from ..store.filters import In
 
 if TYPE_CHECKING:
@@ -34,20 +34,24 @@ COMPANY_FIELD = "company"
 CONTACT_FIELDS = ("email", "phone")
 
 
-def link_customer(engine: "Engine", deal: dict[str, Any]) -> None:
+def link_customer(engine: "Engine", deal: dict[str, Any], holding: frozenset[str] | None = None) -> None:
     """Link a prepared deal that names no customer to the existing customer its company text
     matches, else to the customer of a contact with the lead's e-mail or phone (see the
-    module's docstring); a deal that matches none is left as it is."""
+    module's docstring); a deal that matches none is left as it is.
+
+    ``holding``: which of the customer keys and the contacts hold anything (:func:`tables_holding`),
+    asked once for a whole import: a table that holds nothing is not asked about every row."""
     if engine.customers is None or deal.get("customer_id") is not None:
         return
+    holding = tables_holding(engine) if holding is None else holding
     data = deal["data"]
     company = data.get(COMPANY_FIELD)
-    if isinstance(company, str):
+    if isinstance(company, str) and KEYS in holding:
         found = find_match(engine.store, match_keys(engine.customers.types.customer, company, data))
         if found is not None:
             deal["customer_id"] = found[1]
             return
-    for name in CONTACT_FIELDS:
+    for name in CONTACT_FIELDS if "contacts" in holding else ():
         value = data.get(name)
         if isinstance(value, str) and value.strip():
             text = value.strip()
@@ -56,6 +60,11 @@ def link_customer(engine: "Engine", deal: dict[str, Any]) -> None:
             if same:
                 deal["customer_id"] = same[0]["customer_id"]
                 return
+
+
+def tables_holding(engine: "Engine") -> frozenset[str]:
+    """Which of the tables :func:`link_customer` looks in hold any row."""
+    return frozenset(table for table in (KEYS, "contacts") if engine.store.count(table))
 
 
 def assigned_owner(engine: "Engine", funnel_id: str, title: str, data: dict[str, Any]) -> str | None:
@@ -86,8 +95,9 @@ def insert_assigned(engine: "Engine", user: dict[str, Any], deals: list[dict[str
     is linked to the customer its company matches first (:func:`link_customer`).
     """
     engine.require(user, "intake")
+    holding = tables_holding(engine)
     for deal in deals:
-        link_customer(engine, deal)
+        link_customer(engine, deal, holding)
         deal["owner"] = assigned_owner(engine, deal["funnel"], deal["title"], deal["data"]) \
             or user["username"]
         engine.insert_new(user, [deal])

@@ -109,21 +109,10 @@ class Filler:
                 return self.calendar.date(t + ahead)
             if fmt == "email":
                 return f"{given}.{surname}@{ctx['name']}-{ctx['industry']}.cn".lower()
-            special = {
-                "company": lambda: f"{ctx['city']} {ctx['name']} {ctx['kind']} Co., Ltd.",
-                "contact": lambda: f"{surname} {given}",
-                "phone": lambda: f"+86 1{r.choice('3578')}{r.randint(0, 9)} "
-                                 f"{r.randint(1000, 9999)} {r.randint(1000, 9999)}",
-                "industry": lambda: ctx["industry"],
-                "region": lambda: ctx["city"],
-                "needs_survey": lambda: self._survey(ctx),
-                "decision_maker": lambda: f"{r.choice(SURNAMES)} {r.choice(GIVEN)} ({r.choice(POSTS)})",
-            }
-            if name in special:
-                text = special[name]()
-            elif name.endswith("_no"):
+            text = self._special(name, ctx)
+            if text is None and name.endswith("_no"):
                 text = f"{name[:2].upper()}-{self.calendar.date(t)[:4]}-{ctx['index']:05d}"
-            else:
+            elif text is None:
                 text = f"{_words(name)} for {ctx['city']} {ctx['name']}"
             text = text.ljust(schema.get("minLength", 0), ".")[: schema.get("maxLength", 10_000)]
             return text
@@ -140,6 +129,26 @@ class Filler:
             choices = schema.get("items", {}).get("enum", [])
             return r.sample(choices, min(len(choices), r.randint(1, 2))) if choices else []
         return {} if kind == "object" else f"{_words(name)} {ctx['index']}"
+
+    def _special(self, name: str, ctx: dict) -> str | None:
+        """The text of a field whose name is familiar, else ``None`` (asked for every text field
+        of every deal: a chain of tests, not a table of functions built per call)."""
+        r, (surname, given) = self.rng, ctx["person"]
+        if name == "company":
+            return f"{ctx['city']} {ctx['name']} {ctx['kind']} Co., Ltd."
+        if name == "contact":
+            return f"{surname} {given}"
+        if name == "phone":
+            return f"+86 1{r.choice('3578')}{r.randint(0, 9)} {r.randint(1000, 9999)} {r.randint(1000, 9999)}"
+        if name == "industry":
+            return ctx["industry"]
+        if name == "region":
+            return ctx["city"]
+        if name == "needs_survey":
+            return self._survey(ctx)
+        if name == "decision_maker":
+            return f"{r.choice(SURNAMES)} {r.choice(GIVEN)} ({r.choice(POSTS)})"
+        return None
 
     def _survey(self, ctx: dict) -> str:
         r = self.rng

@@ -7,6 +7,7 @@ stage require, which lost reasons exist.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,13 @@ if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
 
 OPEN, WON, LOST = "open", "won", "lost"
+
+#: The keywords a condition may hold and still read only the fields it names.
+_LOCAL = frozenset({"properties", "required", "title", "description", "$comment"})
+_REFERENCES = ('"$ref"', '"$dynamicRef"', '"$recursiveRef"')
+#: How many verdicts a conditional stage remembers before it starts again.
+VERDICTS = 4096
+_ABSENT = object()
 
 
 @dataclass
@@ -42,9 +50,44 @@ class Stage:
     def condition(self) -> Draft202012Validator | None:
         return compile_schema(self.applies_when) if self.applies_when else None
 
+    #: verdicts of a condition that reads only the fields it names (:attr:`named`), by their values
+    verdicts: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @cached_property
+    def named(self) -> tuple[str, ...] | None:
+        """The fields the condition reads, when its verdict depends on their values alone (only
+        ``properties`` and ``required``, no reference that could reach elsewhere); else ``None``."""
+        condition = self.applies_when
+        if not isinstance(condition, dict) or not set(condition) <= _LOCAL:
+            return None
+        props, required = condition.get("properties", {}), condition.get("required", [])
+        if not isinstance(props, dict) or not isinstance(required, list) \
+                or any(ref in json.dumps(props) for ref in _REFERENCES):
+            return None
+        return tuple(sorted({*props, *required}))
+
     def applies_to(self, data: dict) -> bool:
-        """Whether this stage lies on the path of a deal with this data."""
-        return self.condition is None or self.condition.is_valid(data)
+        """Whether this stage lies on the path of a deal with this data.
+
+        A deal's path is asked several times per change (the first stage, the gates on the way,
+        the form), each a JSON Schema check per conditional stage: a condition that reads only
+        the fields it names remembers its verdict per value of those fields (and per type: JSON
+        Schema tells ``true`` from ``1``)."""
+        if self.condition is None:
+            return True
+        if self.named is None or not isinstance(data, dict):
+            return self.condition.is_valid(data)
+        key = tuple((type(value), value) for value in (data.get(name, _ABSENT) for name in self.named))
+        try:
+            return self.verdicts[key]
+        except KeyError:
+            pass
+        except TypeError:  # a list or an object: not a key
+            return self.condition.is_valid(data)
+        if len(self.verdicts) >= VERDICTS:
+            self.verdicts.clear()
+        verdict = self.verdicts[key] = self.condition.is_valid(data)
+        return verdict
 
     def label(self, locale: str = "en") -> str:
         return localized(self.title, locale) or self.id

@@ -11,7 +11,7 @@ import abc
 import heapq
 import math
 import typing
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -101,6 +101,21 @@ class Transaction(abc.ABC):
     def insert(self, table: str, doc: Doc) -> int:
         """Store a new document; the store assigns ``id`` (also set in ``doc``) and returns it."""
 
+    def insert_all(self, rows: typing.Sequence[tuple[str, Doc]]) -> list[int]:
+        """Store several new documents (``(table, doc)`` each) as :meth:`insert` does, in order:
+        within a table, ids ascend in the order given; all of them or, when one cannot be stored,
+        none. A backend that talks to a server over the network sends them in one statement (a
+        move's events and audit row: one round trip)."""
+        ids: list[int] = []
+        try:
+            for table, doc in rows:
+                ids.append(self.insert(table, doc))
+        except BaseException:
+            for (table, _), id in zip(rows, ids):
+                self.delete(table, id)
+            raise
+        return ids
+
     @abc.abstractmethod
     def replace(self, table: str, doc: Doc, *, expect_version: int | None = None) -> None:
         """Overwrite the document ``doc["id"]``.
@@ -122,6 +137,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def transaction(self) -> AbstractContextManager[Transaction]:
         """A context in which writes are staged; durable when the block exits cleanly."""
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """A block of many large transactions (a demo, an import of many rows): a backend may
+        put its housekeeping off until the block ends. Each transaction inside is as durable and
+        as visible as anywhere else; this generic version changes nothing."""
+        yield
 
     @abc.abstractmethod
     def get(self, table: str, id: int) -> Doc | None:

@@ -140,10 +140,13 @@ def test_the_outbox_rows_are_written_in_the_same_transaction_as_the_change(runti
         raise RuntimeError("disk full")
 
     before = runtime.store.count("outbox")
-    monkeypatch.setattr("goldsieve.deals.engine.record", boom)
+    written = {t: runtime.store.count(t) for t in ("events", "audit")}
+    # fails inside the transaction, after the deal, its events and its audit row were written
+    monkeypatch.setattr("goldsieve.deals.engine.rows_for", boom)
     with pytest.raises(RuntimeError):
         runtime.engine.move(user(runtime, "rita"), deal["id"], "qualified", {"needs_survey": "x"})
     assert runtime.store.count("outbox") == before
+    assert {t: runtime.store.count(t) for t in ("events", "audit")} == written
     assert runtime.store.get("deals", deal["id"])["stage"] == "lead"
 
 

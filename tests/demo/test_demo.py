@@ -229,6 +229,8 @@ def test_demo_command_creates_and_reuses(tmp_path):
     result = runner.invoke(cli, ["demo", "--workspace", str(folder), "--deals", "30", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "rep.li" in result.output and password_for("rep.li") in result.output
+    # the progress goes to stderr, so the logins on stdout stay clean for a script to read
+    assert "Creating demo deals" in result.stderr and "Creating demo deals" not in result.stdout
     again = runner.invoke(cli, ["demo", "--workspace", str(folder), "--deals", "30", "--no-serve"])
     assert again.exit_code == 0 and "existing demo workspace" in again.output
 

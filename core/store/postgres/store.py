@@ -23,7 +23,7 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
-from typing import Any, Iterable, Iterator, cast
+from typing import Any, Iterable, Iterator, Sequence, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -75,6 +75,8 @@ def engine_for(url: str, **options: Any) -> sa.Engine:
     return sa.create_engine(f"postgresql+psycopg://{rest}", **options)
 
 
+#: The most rows :meth:`PgTransaction.insert_all` sends in one statement (three parameters each).
+INSERT_ROWS = 1000
 #: PostgreSQL's SQLSTATE of a unique index refusing a row.
 UNIQUE_VIOLATION = "23505"
 
@@ -112,6 +114,41 @@ class PgTransaction(Transaction):
             raise
         doc["id"] = id
         return id
+
+    def insert_all(self, rows: Sequence[tuple[str, Doc]]) -> list[int]:
+        """One statement: an ``INSERT … SELECT … ORDER BY`` per table, each a ``WITH`` part, so
+        a table's rows take their ids in the order given (the identity is drawn as each sorted row
+        is inserted), and the statement answers each table's ids."""
+        if len(rows) < 2:
+            return [self.insert(table, doc) for table, doc in rows]
+        if len(rows) > INSERT_ROWS:  # a statement's parameters are limited (65,535)
+            return [id for start in range(0, len(rows), INSERT_ROWS)
+                    for id in self.insert_all(rows[start:start + INSERT_ROWS])]
+        by_table: dict[str, list[int]] = {}
+        texts = [_encode(doc) for _, doc in rows]  # before any SQL runs, as insert does
+        for at, (table, _) in enumerate(rows):
+            by_table.setdefault(table, []).append(at)
+        parts = []
+        for number, (table, positions) in enumerate(by_table.items()):
+            t = self._table(table)
+            given = sa.values(sa.column("n", sa.Integer), sa.column("doc", sa.Text),
+                              sa.column("version", sa.BigInteger), name=f"given{number}").data(
+                [(n, texts[at], _version(rows[at][1])) for n, at in enumerate(positions)])
+            ordered = sa.select(sa.cast(given.c.doc, JSONB), sa.cast(given.c.version, sa.BigInteger)).order_by(given.c.n)
+            parts.append(sa.insert(t).from_select(["doc", "version"], ordered).returning(t.c.id)
+                         .cte(f"inserted{number}"))
+        query = sa.select(*(sa.select(sa.func.array_agg(part.c.id)).scalar_subquery() for part in parts))
+        try:
+            found = self.conn.execute(query).one()
+        except sa.exc.IntegrityError as error:
+            if getattr(error.orig, "sqlstate", None) == UNIQUE_VIOLATION:
+                raise UniqueViolation(", ".join(by_table)) from error
+            raise
+        ids = [0] * len(rows)
+        for positions, drawn in zip(by_table.values(), found):
+            for at, id in zip(positions, sorted(drawn)):
+                ids[at] = rows[at][1]["id"] = id
+        return ids
 
     def replace(self, table: str, doc: Doc, *, expect_version: int | None = None) -> None:
         t = self._table(table)

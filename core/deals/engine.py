@@ -213,7 +213,7 @@ class Engine:
         owed = 0
         with self.store.transaction() as txn:
             for deal in deals:
-                txn.insert("deals", deal)
+                txn.insert("deals", self.funnel_of(deal).with_search(deal))
                 event = self.new_event(deal, user, "created", deal["created_at"],
                                     to_stage=deal["stage"], changes=diff_data({}, deal["data"]))
                 txn.insert("events", event)
@@ -490,7 +490,7 @@ class Engine:
                         deal["id"], depth, cause and cause.get("rule"))
         with self.store.transaction() as txn:
             if expected_version is not None:
-                txn.replace("deals", deal, expect_version=expected_version)
+                txn.replace("deals", self.funnel_of(deal).with_search(deal), expect_version=expected_version)
             for event in events:
                 if cause:
                     event["cause"] = cause["key"]

@@ -75,6 +75,16 @@ class TextIndex:
         return [id for id in first if all(_holds(bucket, id) for bucket in rest)]
 
 
+def _searches(flt: F.Filter) -> bool:
+    """Whether ``flt`` holds a search: only then may the index narrow an ``Or`` of it (reading the
+    ids of its other parts first)."""
+    if isinstance(flt, F.Contains):
+        return flt.field == SEARCH
+    if isinstance(flt, (F.And, F.Or)):
+        return any(_searches(part) for part in flt.parts)
+    return False
+
+
 def _holds(bucket: list[int], id: int) -> bool:
     at = bisect_left(bucket, id)
     return at < len(bucket) and bucket[at] == id
@@ -129,7 +139,7 @@ class TextIndexedStore(TinyStore):
         if isinstance(flt, F.And):
             narrowed = [n for n in (self._narrowed(table, p) for p in flt.parts) if n is not None]
             return min(narrowed, key=len) if narrowed else None
-        if isinstance(flt, F.Or):
+        if isinstance(flt, F.Or) and _searches(flt):
             parts = []
             for part in flt.parts:
                 if isinstance(part, (F.Eq, F.In)):  # what the store's hash indexes answer

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from goldsieve.store import open_store
+from goldsieve.store import TinyStore, open_store
 from goldsieve.store.filters import Contains, Eq, In, Or, all_of, matches
 from goldsieve.store.ordering import Order
 from goldsieve.store.postgres.query import where_clause
@@ -111,7 +111,7 @@ def test_both_stores_answer_searches_as_the_reference_does(searchable):
     check_all(searchable.reopen())
 
 
-def test_the_embedded_store_reads_only_the_candidates_a_search_names(tmp_path):
+def test_the_embedded_store_reads_only_the_candidates_a_search_names(tmp_path, monkeypatch):
     with open_store("tinydb:data", tmp_path) as store:
         assert isinstance(store, TextIndexedStore)
         insert(store, "customers", *({"name": f"Customer {n}", SEARCH: search_text([f"Customer {n}"])}
@@ -121,6 +121,11 @@ def test_the_embedded_store_reads_only_the_candidates_a_search_names(tmp_path):
         # a gram most documents hold: the table's id order is quicker, and answers the same
         assert store._candidates("customers", Contains(SEARCH, "cu")) is None
         assert store.count("customers", Contains(SEARCH, "cu")) == 400
+        # an Or without a search is the store's own to answer: its parts are not read for ids
+        reads: list = []
+        monkeypatch.setattr(TinyStore, "find", lambda self, *a, **k: reads.append(a) or [])
+        assert store._candidates("customers", Or((Eq("owner", "rita"), Eq("owner", None)))) is None
+        assert reads == []
 
 
 @needs_postgres

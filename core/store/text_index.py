@@ -71,8 +71,9 @@ class TextIndex:
         if not wanted:
             return None
         buckets = sorted((self.postings.get(g, []) for g in wanted), key=len)
-        first, rest = buckets[0], buckets[1:]
-        return [id for id in first if all(_holds(bucket, id) for bucket in rest)]
+        if len(buckets) == 1:
+            return list(buckets[0])
+        return sorted(set(buckets[0]).intersection(*buckets[1:]))
 
 
 def _searches(flt: F.Filter) -> bool:
@@ -83,11 +84,6 @@ def _searches(flt: F.Filter) -> bool:
     if isinstance(flt, (F.And, F.Or)):
         return any(_searches(part) for part in flt.parts)
     return False
-
-
-def _holds(bucket: list[int], id: int) -> bool:
-    at = bisect_left(bucket, id)
-    return at < len(bucket) and bucket[at] == id
 
 
 class TextIndexedStore(TinyStore):

@@ -17,6 +17,7 @@ from .checking import lint_findings
 from .clock import Clock, stamp, utc_now
 from .deals.activities import Activities
 from .deals.engine import Engine
+from .deals.search_fill import fill_search
 from .funnels.registry import FunnelRegistry, read_drafts
 from .funnels.versions import load_stored, record_first_versions
 from .people.permissions import allowed, visibility
@@ -132,6 +133,7 @@ def open_runtime(
             log.warning("%s does not run (goldsieve check %s says why): %s", error.source,
                         error.source, error.findings[0].message)
         record_first_versions(store, funnels, drafts, stamp(clock()))
+        fill_search(store, funnels)
     except BaseException:
         store.close()
         raise

@@ -269,3 +269,29 @@ def json_array(out: TextIO, rows: Iterable[dict]) -> int:
         count += 1
     out.write("\n]\n" if count else "[]\n")
     return count
+
+
+#: The formats every export writes: CSV for spreadsheets, JSON Lines and a JSON array of the
+#: documents as stored.
+EXPORT_FORMATS = ("csv", "jsonl", "json")
+
+
+def check_format(fmt: str) -> None:
+    """:class:`ValueError` unless ``fmt`` is one of :data:`EXPORT_FORMATS` (before anything is read)."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: choose {', '.join(EXPORT_FORMATS)}")
+
+
+def write_documents(out: TextIO, fmt: str, docs: Iterable[dict], header: Iterable[str],
+                    cells: Callable[[dict], Iterable[Any]]) -> int:
+    """Write ``docs`` in ``fmt``: JSON Lines or a JSON array as they are, or CSV, ``header`` then
+    each document's ``cells``; returns how many. The one dispatch of every export's format.
+
+    :raises ValueError: ``fmt`` is not one of :data:`EXPORT_FORMATS`.
+    """
+    check_format(fmt)
+    if fmt == "jsonl":
+        return json_lines(out, docs)
+    if fmt == "json":
+        return json_array(out, docs)
+    return write_csv(out, header, (cells(doc) for doc in docs))

@@ -15,7 +15,6 @@ from babel.dates import format_skeleton
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
-
 from goldsieve.analytics import figures
 from goldsieve.analytics.advisor import advice_window, advise
 from goldsieve.analytics.customers import by_customer_field, pool_weeks
@@ -33,9 +32,9 @@ from goldsieve.analytics.windows import (
     quarter_window,
     window,
 )
-from goldsieve.deals.exporting import write_csv
 from goldsieve.errors import NotFound
 from goldsieve.funnels.model import OPEN, Funnel
+from goldsieve.spreadsheets import write_csv
 from goldsieve.store.filters import In, all_of
 from goldsieve.web.api.analytics import scoped_report, scoped_trend, visible_histories
 from goldsieve.web.app import current_runtime

@@ -18,15 +18,14 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from werkzeug.datastructures import MultiDict
-
 from goldsieve.deals import bulk, listing, views
-from goldsieve.deals.exporting import write_csv
 from goldsieve.errors import NotFound, ValidationFailed, Violation
 from goldsieve.funnels.model import Funnel
 from goldsieve.limits import read_number
 from goldsieve.people.users import is_active
+from goldsieve.spreadsheets import write_csv
 from goldsieve.store.ordering import Order
+from werkzeug.datastructures import MultiDict
 
 from . import forms
 from .deal_owner import owner_message

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
+from ..spreadsheets import EXPORT_FORMATS
 from .base import cli, encoding_option, fail_on_problems, no_such_user, workspace_option, workspace_runtime
 from .remote import forwarded
 
@@ -64,7 +65,7 @@ _FILE = click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, 
 _AS_IMPORTER = click.option("--as", "as_user", default=None,
                             help="The user recorded as creator (default: first admin).")
 _DRY_RUN = click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
-_FORMAT = click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json"]), default="csv",
+_FORMAT = click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv",
                        show_default=True, help="csv; jsonl: one JSON document per line; json: one array.")
 _AS_READER = click.option("--as", "as_user", default=None,
                           help="Export only what this user may see (default: everything).")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
+from ..spreadsheets import EXPORT_FORMATS
 from ..workspace import Workspace
 from .base import cli, encoding_option, fail, fail_on_problems, no_such_user, workspace_option, workspace_runtime
 from .remote import forwarded
@@ -82,7 +83,7 @@ def import_command(workspace: Path, csv_file: Path, funnel_id: str, mappings: tu
 @cli.command("export")
 @workspace_option
 @click.option("--what", type=click.Choice(["deals", "events"]), default="deals", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json"]), default="csv", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv", show_default=True,
               help="csv; jsonl: one JSON document per line, exactly as stored; json: the same as one array.")
 @click.option("--funnel", "funnel_id", default=None)
 @click.option("--as", "as_user", default=None,

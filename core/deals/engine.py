@@ -212,7 +212,7 @@ class Engine:
         """Write prepared deals and their ``created`` events in one transaction, each table's
         rows together (an import: a few statements per thousand deals on a server, not four a deal)."""
         with self.store.transaction() as txn:
-            txn.insert_all([("deals", deal) for deal in deals])
+            txn.insert_all([("deals", self.funnel_of(deal).with_search(deal)) for deal in deals])
             events = [self.new_event(deal, user, "created", deal["created_at"], to_stage=deal["stage"],
                                      changes=diff_data({}, deal["data"])) for deal in deals]
             txn.insert_all([("events", event) for event in events]
@@ -485,7 +485,7 @@ class Engine:
                         deal["id"], depth, cause and cause.get("rule"))
         with self.store.transaction() as txn:
             if expected_version is not None:
-                txn.replace("deals", deal, expect_version=expected_version)
+                txn.replace("deals", self.funnel_of(deal).with_search(deal), expect_version=expected_version)
             for event in events:
                 event.update({"cause": cause["key"]} if cause else {})
             # one statement on a server: the events and the audit row, then the deliveries owed

@@ -25,12 +25,11 @@ from __future__ import annotations
 from typing import Any, Iterable, TextIO
 
 from ..funnels.model import Funnel
-from ..spreadsheets import field_order, json_array, json_lines, write_csv
+from ..spreadsheets import check_format, field_order, write_documents
 from ..store.filters import Eq, Everything, In, all_of
 
 DEAL_COLUMNS = ("id", "funnel", "funnel_version", "title", "stage", "status", "owner", "version",
                 "created_at", "updated_at", "stage_entered_at", "lost_reason")
-FORMATS = ("csv", "jsonl", "json")
 EVENT_COLUMNS = ("id", "deal_id", "funnel", "funnel_version", "type", "at", "by", "from_stage",
                  "to_stage", "lost_reason", "changes", "note")
 
@@ -45,19 +44,14 @@ def export(runtime, out: TextIO, what: str = "deals", fmt: str = "csv",
     """
     if what not in ("deals", "events"):
         raise ValueError(f"cannot export {what!r}: choose deals or events")
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}: choose {', '.join(FORMATS)}")
+    check_format(fmt)
     funnels = [runtime.funnels.get(funnel_id)] if funnel_id else list(runtime.funnels)
     rows = runtime.store.iterate(what, scoped_filter(runtime, what, funnel_id, user))
-    if fmt == "jsonl":
-        return json_lines(out, rows)
-    if fmt == "json":
-        return json_array(out, rows)
     if what == "events":
-        return write_csv(out, EVENT_COLUMNS, (_event_row(e) for e in rows))
+        return write_documents(out, fmt, rows, EVENT_COLUMNS, _event_row)
     fields = field_names(funnels)
     header = list(DEAL_COLUMNS) + [f"data.{n}" if n in DEAL_COLUMNS else n for n in fields]
-    return write_csv(out, header, (_deal_row(d, fields) for d in rows))
+    return write_documents(out, fmt, rows, header, lambda deal: _deal_row(deal, fields))
 
 
 def scoped_filter(runtime, what: str, funnel_id: str | None, user: dict | None):

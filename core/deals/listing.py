@@ -9,8 +9,9 @@ those criteria from a query string, for the page and the API alike, so both acce
 the same things, naming the parameter.
 
 The search (``q``) looks at a deal's title, every text field its funnel declares, and the name
-of its customer and of that customer's contacts (customers the user may see): a substring, case
-folded, so that 白云 finds 广州白云医院. The customers and contacts are looked up first
+of its customer and of that customer's contacts (customers the user may see): a substring of the
+folded search text the writers keep (:mod:`goldsieve.store.search`, indexed by both stores), so
+that 白云 finds 广州白云医院 and ＡＣＭＥ finds Acme. The customers and contacts are looked up first
 (at most :data:`MAX_LINKED` of each) and become an ``In`` on the deal's ``customer_id``.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..funnels.model import LOST, OPEN, WON, Funnel
 from ..limits import in_range, read_number, searchable, storable_text, whole_number
 from ..store.filters import Contains, Eq, Filter, In, Not, Nothing, Or, Range, all_of, any_of
 from ..store.ordering import Key, Order, decode_cursor, encode_cursor
+from ..store.search import SEARCH, fold
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -101,29 +103,19 @@ def _bounded(path: str, low: Any, high: Any) -> Filter:
     return all_of(Range(path, low, None) if low is not None else None, upper)
 
 
-def text_fields(funnels: Iterable[Funnel]) -> list[str]:
-    """The declared text fields of ``funnels`` (a search looks into each), each once."""
-    names: dict[str, None] = {}
-    for funnel in funnels:
-        for name, prop in funnel.fields_schema.get("properties", {}).items():
-            if isinstance(prop, dict) and prop.get("type") == "string" and "enum" not in prop:
-                names[name] = None
-    return list(names)
-
-
-def text_search(engine: Engine, user: dict, funnels: Iterable[Funnel], text: str) -> Filter:
-    """Deals whose title, declared text field, customer's or contact's name holds ``text``."""
+def text_search(engine: Engine, user: dict, text: str) -> Filter:
+    """Deals whose search text (their title and declared text fields, :mod:`goldsieve.store.search`)
+    holds ``text``, or whose customer's or contact's name does (customers the user may see)."""
     if not searchable(text):
         return Nothing()
-    parts: list[Filter] = [Contains("title", text)]
-    parts += [Contains(f"data.{name}", text) for name in text_fields(funnels)]
+    folded = Contains(SEARCH, fold(text))
+    parts: list[Filter] = [folded]
     customers = engine.customers
     if customers is not None:
         scope = customers.scope(user)
-        named = engine.store.find("customers", all_of(scope, Contains("name", text)), limit=MAX_LINKED)
+        named = engine.store.find("customers", all_of(scope, folded), limit=MAX_LINKED)
         ids = {c["id"] for c in named}
-        linked = {c.get("customer_id") for c in
-                  engine.store.find("contacts", Contains("name", text), limit=MAX_LINKED)}
+        linked = {c.get("customer_id") for c in engine.store.find("contacts", folded, limit=MAX_LINKED)}
         linked = {i for i in linked - ids if isinstance(i, int)}
         if linked:
             ids |= {c["id"] for c in engine.store.find("customers", all_of(scope, In("id", tuple(linked))))}
@@ -148,8 +140,7 @@ def find(engine: Engine, user: dict, criteria: Criteria, order: Order | None = N
     version). With one: sorted by it in the store (:meth:`Store.find_ordered`), the cursor an
     opaque text.
     """
-    funnels = [engine.funnels.get(criteria.funnel)] if criteria.funnel else list(engine.funnels)
-    match = text_search(engine, user, funnels, criteria.text) if criteria.text else None
+    match = text_search(engine, user, criteria.text) if criteria.text else None
     done = with_done_activity(engine, criteria.activity) if criteria.activity else None
     where = all_of(engine.scope(user), criteria_filter(criteria, match, done))
     if order is None:

@@ -440,7 +440,7 @@ def write_deals(store, funnel: Funnel, count: int, seed: int, progress: str | No
             events = []
             with store.transaction() as txn:
                 for deal, deal_events in batch:
-                    txn.insert("deals", deal)
+                    txn.insert("deals", sim.funnel.with_search(deal))
                     for event in deal_events:
                         event["deal_id"] = deal["id"]
                     events.extend(deal_events)

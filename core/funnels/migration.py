@@ -92,7 +92,7 @@ def apply(runtime: Runtime, definition: dict[str, Any], by: str, text: str | Non
             to = (definition.get("migration") or {}).get("map", {}).get(deal["stage"], deal["stage"])
             moved = {**deal, "funnel_version": new.version, "stage": to,
                      "version": deal["version"] + 1, "updated_at": now}
-            txn.replace("deals", moved, expect_version=deal["version"])
+            txn.replace("deals", new.with_search(moved), expect_version=deal["version"])
             event = engine.new_event(moved, user, "migrated", now, from_stage=deal["stage"], to_stage=to,
                                      changes={"funnel_version": [deal["funnel_version"], new.version]})
             txn.insert("events", event)

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..locales import localized
+from ..store.search import SEARCH, search_text
 from .rules import Rule
 from .validation import compile_schema
 
@@ -137,6 +138,20 @@ class Funnel:
 
     def label(self, locale: str = "en") -> str:
         return localized(self.title, locale) or self.id
+
+    @cached_property
+    def text_fields(self) -> tuple[str, ...]:
+        """The declared text fields (text without a list of choices): what a search looks into."""
+        return tuple(name for name, prop in self.fields_schema.get("properties", {}).items()
+                     if isinstance(prop, dict) and prop.get("type") == "string" and "enum" not in prop)
+
+    def with_search(self, deal: dict[str, Any]) -> dict[str, Any]:
+        """``deal`` with its search text (:mod:`goldsieve.store.search`): its title and this funnel's
+        text fields, folded. Whatever writes a deal's title or data, or moves it to another version
+        of its funnel, writes it (the engine, the demo, a funnel's migration)."""
+        data = deal.get("data") if isinstance(deal.get("data"), dict) else {}
+        deal[SEARCH] = search_text([deal.get("title"), *(data.get(name) for name in self.text_fields)])
+        return deal
 
     def stage(self, stage_id: str) -> Stage | None:
         return self._by_id.get(stage_id)

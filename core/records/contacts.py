@@ -22,6 +22,7 @@ from ..funnels.validation import merge_data, violations
 from ..people.permissions import is_system
 from ..store import Conflict
 from ..store.filters import Eq, In, all_of
+from ..store.search import SEARCH, search_text
 from .customers import Customers, name_problems
 
 Contact = dict[str, Any]
@@ -81,9 +82,12 @@ class Contacts:
     def prepare(self, user: dict[str, Any], customer_id: object, name: str, role: str | None = None,
                 data: dict | None = None, primary: bool = False) -> Contact:
         """A new contact checked as :meth:`create` checks it (a customer the user may change,
-        the name, role and data) and not written yet: an import checks every row first."""
+        the name, role and data) and not written yet: an import checks every row first.
+        ``customer_id`` may be the customer as :meth:`Customers.get` gave it to ``user`` (an
+        import reads each customer its file names once)."""
         try:
-            customer = self.customers.get(user, customer_id)  # type: ignore[arg-type]
+            customer = (customer_id if isinstance(customer_id, dict)
+                        else self.customers.get(user, customer_id))  # type: ignore[arg-type]
         except NotFound:
             raise ValidationFailed([Violation("/customer_id", "unknown_customer",
                                               f"There is no customer {customer_id} you can see.")]) from None
@@ -91,7 +95,7 @@ class Contacts:
         data = merge_data({}, data)
         self._check(name, role, data)
         now = stamp(self.customers.clock())
-        return {"customer_id": customer["id"], "name": name.strip(), "role": role,
+        return {"customer_id": customer["id"], "name": name.strip(), SEARCH: search_text([name]), "role": role,
                 "data": data, "primary": bool(primary), "version": 1,
                 "created_at": now, "updated_at": now, "created_by": user["username"]}
 
@@ -108,7 +112,7 @@ class Contacts:
                 contact["primary"] = False
         previous = (self.store.find("contacts", all_of(In("customer_id", tuple(last_primary)), Eq("primary", True)))
                     if last_primary else [])
-        touched = {c["customer_id"]: self.store.get("customers", c["customer_id"]) for c in contacts}
+        touched = {id: self.store.get("customers", id) for id in {c["customer_id"] for c in contacts}}
         now = max(c["created_at"] for c in contacts)
         with self.store.transaction() as txn:
             for other in previous:
@@ -136,7 +140,8 @@ class Contacts:
             raise Conflict("contacts", contact_id, version, contact["version"])
         data = merge_data(contact["data"], changes)
         self._check(name, role, data)
-        new = {**contact, "name": name.strip(), "role": role, "data": data, "primary": bool(primary)}
+        new = {**contact, "name": name.strip(), SEARCH: search_text([name]), "role": role, "data": data,
+               "primary": bool(primary)}
         changed = diff(contact, new, ("name", "role", "primary"))
         changed.update({f"data.{k}": v for k, v in diff(contact["data"], data).items()})
         if not changed:

@@ -27,6 +27,7 @@ from ..people.permissions import denied, is_system
 from ..people.users import find_user
 from ..store import Conflict, Store, Transaction, UniqueViolation
 from ..store.filters import Contains, Eq, Everything, Filter, In, Not, Nothing, all_of, any_of, matches
+from ..store.search import SEARCH, fold, search_text
 from .duplicates import NOT_MERGED, find_match, match_keys, refuse_merged, write_keys
 from .model import RecordTypes
 from .pool import PoolSettings
@@ -122,7 +123,7 @@ class Customers:
         if not searchable(text, owner, team):
             return []
         where = all_of(self.scope(user), NOT_MERGED,
-                       Contains("name", text) if text else None,
+                       Contains(SEARCH, fold(text)) if text else None,
                        Eq("owner", owner) if owner else None,
                        all_of(Eq("team", team), Not(Eq("owner", None))) if team else None,
                        Eq("owner", None) if pool else None)
@@ -147,26 +148,34 @@ class Customers:
         """A new customer, after its name, data and match keys agree: owned by its creator, or
         by ``owner`` (``None``: the pool; the CLI's ``customers from-deals``). ``also`` writes
         more in the customer's transaction (the deals it links)."""
-        prepared = self.prepare(user, name, data, owner=owner)
+        prepared = self.prepare(user, name, data, owner=owner, check_keys=False)
         self.insert_new(user, [prepared], also=also)
         return prepared[0]
 
     def prepare(self, user: User, name: str, data: dict | None = None, *,
-                owner: str | None = CREATOR) -> tuple[Customer, dict[str, str]]:
+                owner: str | None = CREATOR, check_keys: bool = True,
+                users: dict[str, User | None] | None = None) -> tuple[Customer, dict[str, str]]:
         """A new customer and its match keys, checked as :meth:`create` checks them (who may,
         the name and data, a duplicate of a stored customer) and not written yet: an import
-        checks every row first, then writes them all with :meth:`insert_new`."""
+        checks every row first, then writes them all with :meth:`insert_new`. ``check_keys``
+        ``False`` leaves the duplicate check to :meth:`insert_new` alone (which always makes it,
+        inside its transaction): a create asks the store once, not twice. ``users`` keeps the
+        owners looked up (by name) across calls, so that an import reads each owner once."""
         self.require_create(user)
         data = merge_data({}, data)
         self._check(name, data)
         name = name.strip()
         keys = match_keys(self.types.customer, name, data)
-        self._refuse_duplicate(user, keys, None)
+        if check_keys:
+            self._refuse_duplicate(user, keys, None)
         now = stamp(self.clock())
         owner = user["username"] if owner is CREATOR else owner
-        team = (find_user(self.store, owner) or {}).get("team") if owner else None
+        users = {} if users is None else users
+        if owner and owner not in users:
+            users[owner] = find_user(self.store, owner)
+        team = (users[owner] or {}).get("team") if owner else None
         customer: Customer = {
-            "name": name, "owner": owner, "team": team,
+            "name": name, SEARCH: search_text([name]), "owner": owner, "team": team,
             "data": data, "version": 1, "created_at": now, "updated_at": now,
             "last_activity_at": now, "created_by": user["username"],
         }
@@ -180,7 +189,7 @@ class Customers:
         with self._unique(user, [keys for _, keys in prepared], None) as txn:
             for customer, keys in prepared:
                 txn.insert("customers", customer)
-                write_keys(txn, self.store, customer["id"], keys)
+                write_keys(txn, self.store, customer["id"], keys, new=True)
                 self._log(txn, user, customer, "created", customer["created_at"],
                           diff({}, {"name": customer["name"], **customer["data"]}), "customer_created", {})
                 if also is not None:
@@ -202,9 +211,9 @@ class Customers:
         if not changed:
             return customer
         keys = match_keys(self.types.customer, new_name, data)
-        self._refuse_duplicate(user, keys, customer["id"])
         now = stamp(self.clock())
-        new = {**customer, "name": new_name, "data": data, "version": customer["version"] + 1,
+        new = {**customer, "name": new_name, SEARCH: search_text([new_name]), "data": data,
+               "version": customer["version"] + 1,
                "updated_at": now, "last_activity_at": now}
         with self._unique(user, [keys], customer["id"]) as txn:
             txn.replace("customers", new, expect_version=customer["version"])
@@ -267,10 +276,11 @@ class Customers:
 
     @contextmanager
     def _unique(self, user: User, keys: list[dict[str, str]], exclude: int | None) -> Iterator[Transaction]:
-        """The transaction writing customers' keys, checked again inside it: the embedded
-        store's writer lock then keeps any other write out between the check and the commit.
-        On PostgreSQL another process may still commit the same key meanwhile; the unique
-        index refuses the second, and this answers it with the same :class:`Duplicate`."""
+        """The transaction writing customers' keys, checked inside it (the one check of a create
+        or an update): the embedded store's writer lock then keeps any other write out between
+        the check and the commit. On PostgreSQL another process may still commit the same key
+        meanwhile; the unique index refuses the second, and this answers it with the same
+        :class:`Duplicate`."""
         try:
             with self.store.transaction() as txn:
                 for each in keys:

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import ValidationFailed, Violation
 from ..store import Store, Transaction
 from ..store.filters import Eq, Filter, In, Not, Range
+from ..store.search import fold
 from .check import NAME_KEY
 from .model import RecordType
 
@@ -30,11 +31,6 @@ _LATIN_SUFFIX = re.compile(
     r"[\s,.(]+(?:co\.?,?\s*ltd|ltd|limited|inc|incorporated|llc|l\.l\.c|gmbh|corp|corporation|co)\.?\)?\s*$")
 
 
-def _folded(text: str) -> str:
-    """Full-width forms made half-width (NFKC), then case folded, outer spaces trimmed."""
-    return unicodedata.normalize("NFKC", text).casefold().strip()
-
-
 def _without(text: str, keep: str = "") -> str:
     """``text`` without spaces, punctuation and symbols (except the characters in ``keep``)."""
     return "".join(c for c in text
@@ -44,7 +40,7 @@ def _without(text: str, keep: str = "") -> str:
 def normalise_name(name: str) -> str:
     """A company name as a match key: half-width, case folded, legal-form suffixes removed, then
     spaces and punctuation removed ("ＡＣＭＥ (Shanghai) Co., Ltd." and "acme shanghai" agree)."""
-    text = _folded(name)
+    text = fold(name)
     while True:
         before = text
         for suffix in _CJK_SUFFIXES:
@@ -63,7 +59,7 @@ def normalise_value(value: Any) -> str | None:
     nothing is left, or the value is not text or a whole number."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return None
-    return _without(_folded(str(value)), keep="@.+") or None
+    return _without(fold(str(value)), keep="@.+") or None
 
 
 def match_keys(kind: RecordType, name: str, data: dict[str, Any]) -> dict[str, str]:
@@ -92,11 +88,13 @@ def find_match(store: Store, keys: dict[str, str], exclude: int | None = None
     return None
 
 
-def write_keys(txn: Transaction, store: Store, customer_id: int, keys: dict[str, str]) -> None:
+def write_keys(txn: Transaction, store: Store, customer_id: int, keys: dict[str, str],
+               new: bool = False) -> None:
     """Make the customer's own stored keys exactly ``keys`` (in the caller's transaction); the
-    keys it took over from customers merged into it (``merged_from``) stay."""
+    keys it took over from customers merged into it (``merged_from``) stay. A ``new`` customer
+    has none yet, so none is read."""
     wanted = set(keys.values())
-    for row in store.find(KEYS, Eq("customer_id", customer_id)):
+    for row in [] if new else store.find(KEYS, Eq("customer_id", customer_id)):
         if row["key"] in wanted or row.get("merged_from") is not None:
             wanted.discard(row["key"])
         else:

@@ -15,27 +15,20 @@ from __future__ import annotations
 
 from typing import Any, Iterator, TextIO
 
-from ..spreadsheets import field_order, json_array, json_lines, write_csv
+from ..spreadsheets import field_order, write_documents
 from ..store.filters import Eq, Everything, In, all_of
 from .duplicates import NOT_MERGED
 
 CUSTOMER_COLUMNS = ("id", "name", "owner", "team", "version", "created_at", "updated_at", "last_activity_at")
 CONTACT_COLUMNS = ("id", "customer", "customer_name", "name", "role", "primary", "version", "created_at",
                    "updated_at")
-FORMATS = ("csv", "jsonl", "json")
 
 
 def _write(out: TextIO, fmt: str, columns: tuple[str, ...], fields: list[str],
            rows: Iterator[dict[str, Any]]) -> int:
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}: choose {', '.join(FORMATS)}")
-    if fmt == "jsonl":
-        return json_lines(out, rows)
-    if fmt == "json":
-        return json_array(out, rows)
     header = list(columns) + [f"data.{n}" if n in columns else n for n in fields]
-    return write_csv(out, header, ([row.get(c) for c in columns] + [row["data"].get(n) for n in fields]
-                                   for row in rows))
+    return write_documents(out, fmt, rows, header,
+                           lambda row: [row.get(c) for c in columns] + [row["data"].get(n) for n in fields])
 
 
 def _customers(runtime, user: dict | None) -> Iterator[dict[str, Any]]:
@@ -46,7 +39,7 @@ def _customers(runtime, user: dict | None) -> Iterator[dict[str, Any]]:
 def export_customers(runtime, out: TextIO, fmt: str = "csv", user: dict | None = None) -> int:
     """Write the customers ``user`` may see (``None``: all) to ``out``; returns how many.
 
-    :raises ValueError: ``fmt`` is not one of :data:`FORMATS`.
+    :raises ValueError: ``fmt`` is not one of :data:`~goldsieve.spreadsheets.EXPORT_FORMATS`.
     """
     kind = runtime.customers.types.customer
     return _write(out, fmt, CUSTOMER_COLUMNS, field_order(kind.fields, kind.definition), _customers(runtime, user))
@@ -57,7 +50,7 @@ def export_contacts(runtime, out: TextIO, fmt: str = "csv", user: dict | None = 
     """Write the contacts of the customers ``user`` may see (``None``: all), or of one
     ``customer``, to ``out``, each as :meth:`Contacts.shown` to the user; returns how many.
 
-    :raises ValueError: ``fmt`` is not one of :data:`FORMATS`.
+    :raises ValueError: ``fmt`` is not one of :data:`~goldsieve.spreadsheets.EXPORT_FORMATS`.
     """
     contacts = runtime.contacts
     owners = {customer["id"]: customer} if customer is not None else {c["id"]: c for c in _customers(runtime, user)}

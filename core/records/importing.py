@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 
 from ..errors import Duplicate, Forbidden, GoldsieveError, NotFound, ValidationFailed
 from ..limits import whole_number
-from ..locales import TitleIndex, folded
+from ..locales import N_, TitleIndex, folded
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..people.users import find_user
 from ..spreadsheets import (
@@ -38,6 +38,8 @@ from .check import NAME_KEY
 from .duplicates import KEYS, NOT_MERGED, normalise_name
 from .model import RecordType
 
+#: A record type's kind as a message names it.
+KINDS = {"customer": N_("customer"), "contact": N_("contact")}
 #: The columns of an export that an import reads past.
 CUSTOMER_EXPORT_ONLY = ("id", "team", "version", "created_at", "updated_at", "last_activity_at")
 CONTACT_EXPORT_ONLY = ("id", "customer_name", "version", "created_at", "updated_at")
@@ -86,7 +88,7 @@ def _columns(header: list[str], kind: RecordType, special: dict[str, Callable[[s
     for position, column in enumerate(cell.strip() for cell in header):
         named = folded(column)
         if not column:
-            problem(1, f"column {position + 1}", "has no name in the header")
+            problem(1, _("column %(number)s", number=position + 1), _("has no name in the header"))
             ok = False
             continue
         declared = names.find(column)
@@ -96,17 +98,18 @@ def _columns(header: list[str], kind: RecordType, special: dict[str, Callable[[s
             target, read = declared, converter(props[declared])
         else:
             known = ", ".join([*special, *sorted(props)])
-            problem(1, column, f"not a column of a {kind.kind} (the columns: {known})")
+            problem(1, column, _("not a column of a %(kind)s (the columns: %(columns)s)",
+                                 kind=_(KINDS[kind.kind]), columns=known))
             ok = False
             continue
         if target in seen:
-            problem(1, column, f"feeds the same field as column “{seen[target]}”")
+            problem(1, column, _("feeds the same field as column “%(column)s”", column=seen[target]))
             ok = False
         seen[target] = column
         columns.append((target, read))
     for name in required:
         if name not in seen:
-            problem(1, name, f"the file needs a {name} column")
+            problem(1, name, _("the file needs a %(name)s column", name=name))
             ok = False
     return columns if ok else None
 
@@ -119,14 +122,14 @@ def _rows(path: Path, encoding: str, kind: RecordType, special: dict[str, Callab
     opened = open_rows(path, problem, encoding)
     if opened is None:
         return
-    _, header, rows = opened
+    header, rows = opened[1:]
     columns = _columns(header, kind, special, skipped, required, problem)
     if columns is None:
         return
     for line, row in rows:
         too_long = overflow(row, len(columns))
         if too_long:
-            problem(line, "row", too_long)
+            problem(line, _("row"), too_long)
             continue
         data, failed = read_cells(columns, row, line, problem)
         values = {name: data.pop(name) for name in (*special, *skipped) if name in data}
@@ -136,7 +139,7 @@ def _rows(path: Path, encoding: str, kind: RecordType, special: dict[str, Callab
 def _report(problem: Problems, line: int, refused: ValidationFailed, failed: set[str],
             rename: dict[str, str] | None = None) -> None:
     for v in refused.violations:
-        name = v.path.removeprefix("/data/").strip("/") or "row"
+        name = v.path.removeprefix("/data/").strip("/") or _("row")
         name = (rename or {}).get(name, name)
         if name.split("/")[0] not in failed:  # reported already, as unreadable
             problem(line, name, v.message)
@@ -157,34 +160,37 @@ def import_customers(runtime, path: Path, as_user: str | None = None, dry_run: b
     problem = Problems(path)
     result = ImportResult(problems=problem.lines)
     prepared, seen = [], {}
+    users: dict[str, dict | None] = {user["username"]: user}  # each owner looked up once
     special = {"name": text_of_cell, "owner": text_of_cell}
     with gc_paused():
         for line, values, data, failed in _rows(path, encoding, customers.types.customer, special,
                                                 CUSTOMER_EXPORT_ONLY, ("name",), problem):
             owner = values.get("owner", user["username"])
-            if owner != user["username"] and find_user(runtime.store, owner) is None:
-                problem(line, "owner", f"there is no user {owner!r}")
+            if owner not in users:
+                users[owner] = find_user(runtime.store, owner)
+            if users[owner] is None:
+                problem(line, "owner", _("there is no user “%(name)s”", name=owner))
                 continue
             if owner != user["username"] and not customers.may(user, "reassign"):
-                problem(line, "owner", f"{user['username']} may not give customers to other users")
+                problem(line, "owner", _("%(user)s may not give customers to other users", user=user["username"]))
                 continue
             try:
-                customer, keys = customers.prepare(user, values.get("name", ""), data, owner=owner)
+                customer, keys = customers.prepare(user, values.get("name", ""), data, owner=owner, users=users)
             except Duplicate as duplicate:
-                owned = f"owner {duplicate.owner}" if duplicate.owner else "in the pool"
-                result.duplicates.append(f"{path}:{line}: {duplicate.key}: duplicates customer "
-                                         f"{duplicate.existing_id} ({owned}); not imported")
+                owned = (_("owner %(name)s", name=duplicate.owner) if duplicate.owner else _("in the pool"))
+                result.duplicates.append(f"{path}:{line}: {duplicate.key}: " + _(
+                    "duplicates customer %(id)s (%(owned)s); not imported", id=duplicate.existing_id, owned=owned))
                 continue
-            except Forbidden as refused:
-                problem(line, "row", str(refused))
+            except Forbidden:
+                problem(line, _("row"), _("%(user)s may not create customers", user=user["username"]))
                 continue
             except ValidationFailed as refused:
                 _report(problem, line, refused, failed)
                 continue
             earlier = next((seen[k] for k in keys.values() if k in seen), None)
             if earlier is not None:
-                result.duplicates.append(f"{path}:{line}: {earlier[1]}: duplicates line {earlier[0]} "
-                                         "of this file; not imported")
+                result.duplicates.append(f"{path}:{line}: {earlier[1]}: " + _(
+                    "duplicates line %(line)s of this file; not imported", line=earlier[0]))
                 continue
             if not failed:
                 seen.update({k: (line, name) for name, k in keys.items()})
@@ -209,12 +215,13 @@ def find_customer(customers, user: dict, text: str) -> dict:
         held = customers.store.find(KEYS, Eq("key", f"{NAME_KEY}:{key}"), limit=1) if key else []
         named = held or customers.store.find("customers", all_of(Eq("name", text), NOT_MERGED), limit=1)
         customer_id = named[0]["customer_id" if held else "id"] if named else None
+    missing = _("there is no customer “%(name)s” you can see", name=text[:80])
     if customer_id is None:
-        raise NotFound(f"there is no customer “{text[:80]}” you can see")
+        raise NotFound(missing)
     try:
         return customers.get(user, customer_id)
     except NotFound:
-        raise NotFound(f"there is no customer “{text[:80]}” you can see") from None
+        raise NotFound(missing) from None
 
 
 def import_contacts(runtime, path: Path, as_user: str | None = None, dry_run: bool = False,
@@ -235,20 +242,34 @@ def import_contacts(runtime, path: Path, as_user: str | None = None, dry_run: bo
     def role_of(cell: str) -> str:
         role = roles.find(cell)
         if role is None:
-            raise ValueError(f"“{cell[:40]}” is not a role; the roles are {', '.join(kind.role_ids) or 'none'}")
+            raise ValueError(_("“%(cell)s” is not a role; the roles are %(roles)s", cell=cell[:40],
+                               roles=", ".join(kind.role_ids) or _("none")))
         return role
 
     special = {"customer": text_of_cell, "name": text_of_cell, "role": role_of, "primary": boolean}
     prepared = []
+    named: dict[str, dict | GoldsieveError] = {}  # each customer a file names looked up once
     with gc_paused():
         for line, values, data, failed in _rows(path, encoding, kind, special, CONTACT_EXPORT_ONLY,
                                                 ("customer", "name"), problem):
+            cell = values.get("customer", "")
+            if cell not in named:
+                try:
+                    named[cell] = find_customer(customers, user, cell)
+                except NotFound as missing:
+                    named[cell] = missing
             try:
-                customer = find_customer(customers, user, values.get("customer", ""))
-                contact = contacts.prepare(user, customer["id"], values.get("name", ""), values.get("role"),
+                customer = named[cell]
+                if isinstance(customer, GoldsieveError):
+                    raise customer
+                contact = contacts.prepare(user, customer, values.get("name", ""), values.get("role"),
                                            data, values.get("primary", False))
-            except (NotFound, Forbidden) as refused:
+            except NotFound as refused:
                 problem(line, "customer", str(refused))
+                continue
+            except Forbidden:
+                problem(line, "customer", _("%(user)s may not change customer %(id)s",
+                                            user=user["username"], id=customer["id"]))
                 continue
             except ValidationFailed as refused:
                 _report(problem, line, refused, failed, {"customer_id": "customer", "merged_into": "customer"})

@@ -25,6 +25,7 @@ from .filters import (
     any_of,
     matches,
 )
+from .text_index import TextIndexedStore
 from .tinydb.store import TinyStore
 
 ACCEPTED = '"tinydb:<folder>" (e.g. "tinydb:data") or "postgresql://user@host/db"'
@@ -36,7 +37,7 @@ def open_store(url: str, base: Path) -> Store:
     if scheme == "tinydb":
         if not rest:
             raise StoreError(f"store {url!r} names no folder; accepted: {ACCEPTED}")
-        return TinyStore(Path(base) / rest, url=url)
+        return TextIndexedStore(Path(base) / rest, url=url)
     if scheme in ("postgresql", "postgres"):
         from .postgres.store import PostgresStore  # SQLAlchemy loads only when it is used
 
@@ -62,6 +63,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreLocked",
+    "TextIndexedStore",
     "TinyStore",
     "Transaction",
     "UniqueViolation",

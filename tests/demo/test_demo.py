@@ -24,7 +24,7 @@ DEALS = 200
 SEED = 7
 DEAL_KEYS = {"id", "funnel", "funnel_version", "title", "stage", "status", "owner", "data", "version",
              "created_at", "updated_at", "stage_entered_at", "lost_reason", "created_by",
-             "stale_since", "customer_id"}
+             "stale_since", "customer_id", "search"}
 EVENT_KEYS = {"id", "deal_id", "funnel", "funnel_version", "type", "at", "by", "from_stage",
               "to_stage", "lost_reason", "changes", "note"}
 

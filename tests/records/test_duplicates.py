@@ -1,6 +1,8 @@
 """Duplicates: normalised match keys, a lookup per create or rename, and what the 409 tells."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from goldsieve.errors import Duplicate
@@ -71,49 +73,56 @@ def test_renaming_into_a_duplicate_is_refused_and_keeping_ones_own_key_is_not(cu
     assert customers.create(people.rita, "Huashan Hospital", {"credit_code": "A1"})["id"] > second["id"]
 
 
+@BOTH_STORES
+def test_two_creates_of_one_customer_at_once_make_one_and_answer_the_other_as_its_duplicate(
+        customers, people, goldsieve_runtime, monkeypatch):
+    """Each create checks its keys once, inside its transaction. Both creates wait there until
+    both have checked (on PostgreSQL both pass, and the unique index refuses the later insert;
+    on the embedded store the second waits for the writer's lock, so the barrier gives up and the
+    second sees the first), so the race is really run on PostgreSQL."""
+    barrier = threading.Barrier(2, timeout=3)
+    checks: list[str] = []
+    check = type(customers)._refuse_duplicate
+
+    def racing(self, user, keys, exclude):
+        checks.append(user["username"])
+        check(self, user, keys, exclude)
+        if checks.count(user["username"]) == 1:
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass
+
+    monkeypatch.setattr(type(customers), "_refuse_duplicate", racing)
+    before = counts(goldsieve_runtime.store)
+    outcomes: dict[str, object] = {}
+
+    def create(user):
+        try:
+            outcomes[user["username"]] = customers.create(user, "Ruijin Hospital", {"credit_code": "R1"})
+        except Duplicate as duplicate:
+            outcomes[user["username"]] = duplicate
+
+    threads = [threading.Thread(target=create, args=(u,)) for u in (people.rita, people.rob)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    made = [o for o in outcomes.values() if isinstance(o, dict)]
+    refused = [o for o in outcomes.values() if isinstance(o, Duplicate)]
+    assert len(made) == 1 and len(refused) == 1, outcomes
+    assert refused[0].existing_id == made[0]["id"]
+    after = counts(goldsieve_runtime.store)
+    assert after["customers"] == before["customers"] + 1
+    assert after["customer_keys"] == before["customer_keys"] + 2
+    assert checks.count(made[0]["created_by"]) == 1  # the winner checked once
+    loser = next(name for name, o in outcomes.items() if isinstance(o, Duplicate))
+    # on PostgreSQL the loser passed its check, met the unique index and checked again to say so
+    assert checks.count(loser) == (2 if goldsieve_runtime.store.url.startswith("postgres") else 1)
+
+
 def test_a_pool_customer_is_named_as_in_the_pool(customers, people):
     pooled = customers.change_owner(people.admin, customers.create(people.admin, "Pooled"), None, "released")
     with pytest.raises(Duplicate, match="in the pool") as error:
         customers.create(people.rita, "pooled")
     assert error.value.existing_id == pooled["id"] and error.value.owner is None
-
-
-@BOTH_STORES
-def test_two_concurrent_creates_of_one_customer_make_one_and_a_duplicate(customers, people, goldsieve_runtime,
-                                                                        monkeypatch):
-    """Both pass the first check before either writes: the embedded store's writer lock (the
-    check again inside the transaction) or PostgreSQL's unique index lets one through."""
-    import threading
-
-    from goldsieve.records import customers as module
-
-    barrier, real_find, first_checks = threading.Barrier(2, timeout=20), module.find_match, []
-
-    def find_then_wait(*args, **kwargs):
-        found = real_find(*args, **kwargs)
-        if len(first_checks) < 2:
-            first_checks.append(found)
-            barrier.wait()  # both threads have checked and found nothing
-        return found
-
-    monkeypatch.setattr(module, "find_match", find_then_wait)
-    outcomes: list = []
-
-    def create(user) -> None:
-        try:
-            outcomes.append(customers.create(user, "Ruijin Hospital")["id"])
-        except Duplicate as error:
-            outcomes.append(error)
-
-    threads = [threading.Thread(target=create, args=(u,)) for u in (people.rita, people.sam)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert first_checks == [None, None]
-    [made] = [o for o in outcomes if isinstance(o, int)]
-    [refused] = [o for o in outcomes if isinstance(o, Duplicate)]
-    assert refused.existing_id == made and refused.path == "/name"
-    store = goldsieve_runtime.store
-    assert store.count("customers") == 1 and store.count("customer_keys") == 1
-    assert store.count("customer_events") == 1

@@ -87,7 +87,7 @@ def test_bad_rows_are_each_reported_and_nothing_is_written(goldsieve_runtime, pe
         result.problems[1],
         f"{path}:3: beds: “many” is not a whole number",
         result.problems[3],
-        f"{path}:5: owner: there is no user 'nobody'",
+        f"{path}:5: owner: there is no user “nobody”",
         f"{path}:6: owner: rita may not give customers to other users",
         f"{path}:7: row: has 5 cells, the header names 4 columns",
         f"{path}:8: name: A name cannot hold NUL characters or broken Unicode."]
@@ -260,3 +260,62 @@ def test_the_commands_report_and_exit_like_the_deals_import(goldsieve_runtime, p
     result = run(cli, ["customers", "export", "-w", folder, "--as", "sam"])
     assert result.exit_code == 0 and result.stdout.startswith("id,name,owner") and "Ruijin" not in result.stdout
     assert run(cli, ["customers", "export", "-w", folder, "--as", "ghost"]).exit_code == 1
+
+
+@pytest.fixture
+def chinese():
+    from goldsieve import locales
+
+    token = locales.reader.set("zh_Hans")
+    yield
+    locales.reader.reset(token)
+
+
+@BOTH_STORES
+def test_an_imports_duplicates_and_missing_customers_are_said_in_the_readers_language(
+        goldsieve_runtime, people, tmp_path, chinese):
+    update_user(goldsieve_runtime.store, "sam", display_name="Sam Wu")
+    secret = goldsieve_runtime.customers.create(people.sam, "上海瑞金医疗器械有限公司")
+    path = write(tmp_path, "name,owner\n上海瑞金医疗器械,\nFresh,\nＦＲＥＳＨ,\nOther,nobody\n")
+    result = import_customers(goldsieve_runtime, path, as_user="rita")
+    assert result.problems == [f"{path}:5: owner: 没有用户 “nobody”"]
+    assert result.duplicates == [f"{path}:2: name: 与客户 {secret['id']} 重复（负责人 Sam Wu）；未导入",
+                                 f"{path}:4: name: 与本文件第 3 行重复；未导入"]
+    contacts = write(tmp_path, "customer,name\nNowhere,X\n", "contacts.csv")
+    assert import_contacts(goldsieve_runtime, contacts, as_user="rita").problems == [
+        f"{contacts}:2: customer: 没有您可见的客户“Nowhere”"]
+
+
+@BOTH_STORES
+def test_an_import_looks_up_each_owner_and_customer_once(goldsieve_runtime, people, tmp_path, monkeypatch):
+    from goldsieve.records import customers as customers_module
+    from goldsieve.records import importing
+
+    hospital = goldsieve_runtime.customers.create(people.rita, "Ruijin Hospital")
+    looked: list[str] = []
+
+    def counting(lookup):
+        def wrapped(store, name, *args, **kwargs):
+            looked.append(name)
+            return lookup(store, name, *args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(importing, "find_user", counting(importing.find_user))
+    monkeypatch.setattr(customers_module, "find_user", counting(customers_module.find_user))
+    rows = "".join(f"Customer {n},{'rob' if n % 2 else 'rita'}\n" for n in range(20))
+    result = import_customers(goldsieve_runtime, write(tmp_path, "name,owner\n" + rows), as_user="admin")
+    assert result.problems == [] and result.count == 20
+    assert sorted(looked) == ["admin", "rita", "rob"]  # the importer, then each owner once
+
+    found: list[str] = []
+    monkeypatch.setattr(importing, "find_customer",
+                        lambda customers, user, text, real=importing.find_customer: found.append(text)
+                        or real(customers, user, text))
+    reads: list[int] = []
+    get = goldsieve_runtime.customers.get
+    monkeypatch.setattr(goldsieve_runtime.customers, "get", lambda user, id: reads.append(id) or get(user, id))
+    path = write(tmp_path, "customer,name\n" + "".join(f"Ruijin Hospital,Dr {n}\n" for n in range(10))
+                 + "Nowhere,X\nNowhere,Y\n", "contacts.csv")
+    result = import_contacts(goldsieve_runtime, path, as_user="rita")
+    assert found == ["Ruijin Hospital", "Nowhere"] and reads == [hospital["id"]]
+    assert len(result.problems) == 2 and result.count == 0

@@ -34,7 +34,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from ...limits import NUMBER_LIMIT
 from .. import filters as F
 from .. import ordering as O
-from .schema import CASEFOLD, DEAL_COLUMNS
+from ..search import SEARCH
+from .schema import CASEFOLD, DEAL_COLUMNS, GRAMS, SEARCH_TEXT
 
 _NUMBERS = (bool, int, float)
 #: From how many plain values on an ``In`` one ``= ANY(array)`` replaces a containment test each.
@@ -196,9 +197,23 @@ class _Translator(PathExpressions):
     def contains(self, flt: F.Contains) -> sa.ColumnElement[bool]:
         if not isinstance(flt.text, str):
             return sa.false()
+        query = flt.text.casefold()
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        if flt.field == SEARCH:
+            return self.search(query, f"%{escaped}%")
         folded = getattr(sa.func, CASEFOLD)(self.text(flt.field))
-        escaped = flt.text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return folded.like(f"%{escaped}%", escape="\\")
+
+    def search(self, query: str, pattern: str) -> sa.ColumnElement[bool]:
+        """A search of the folded search text, as it is stored (folded already): a ``LIKE`` that
+        the trigram index answers from three characters; one or two are the grams index's
+        (``goldsieve_grams(text) @> ARRAY[query]``), which trigrams cannot answer."""
+        text = sa.literal_column(SEARCH_TEXT.replace("doc", f'"{self.table.name}".doc'), sa.Text)
+        parts = [self.typed(SEARCH, "string"), text.like(pattern, escape="\\")]
+        if 0 < len(query) <= 2:
+            parts.append(getattr(sa.func, GRAMS)(text, type_=ARRAY(sa.Text)).op("@>")(
+                sa.literal([query], ARRAY(sa.Text))))
+        return sa.and_(*parts)
 
 
 def _plain(value: Any) -> bool:

@@ -32,6 +32,19 @@ RECLAIM_EXPRESSION = ("(CASE WHEN jsonb_typeof(doc -> 'last_activity_at') = 'str
 #: The SQL function that does what ``str.casefold`` does (``Contains`` is case-insensitive).
 CASEFOLD = "goldsieve_casefold"
 
+#: A document's search text (:mod:`goldsieve.store.search`), as the search indexes hold it and
+#: :mod:`.query` compiles a search on it (the key a literal, so that the planner sees the index's
+#: own expression).
+SEARCH_TEXT = "(doc ->> 'search')"
+#: The SQL function of :func:`goldsieve.store.search.grams`: every character and every pair.
+GRAMS = "goldsieve_grams"
+GRAMS_FUNCTION = (
+    f"CREATE OR REPLACE FUNCTION {GRAMS}(text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT "
+    "PARALLEL SAFE AS $grams$ SELECT coalesce(array_agg(DISTINCT gram), '{}') FROM ("
+    "SELECT substr($1, i, 1) FROM generate_series(1, length($1)) AS i UNION ALL "
+    "SELECT substr($1, i, 2) FROM generate_series(1, length($1) - 1) AS i) AS grams(gram) $grams$"
+)
+
 
 def document_table(metadata: sa.MetaData, name: str) -> sa.Table:
     """The table holding the documents of store table ``name``."""

@@ -93,6 +93,7 @@ def test_htmx_moves_with_the_step_and_says_so(rita, deal, goldsieve_runtime):
     ({"next_type": "visit", "next_when": "2030-03-02T09:30", "next_duration": "20000"}, "next_duration"),
     ({"next_type": "visit", "next_when": "2030-03-02T09:30", "next_contact": "999"}, "next_contact"),
     ({"next_type": "visit", "next_when": "2030-03-02T09:30", "next_contact": "Dr. Wang"}, "next_contact"),
+    ({"next_type": "visit", "next_when": "2030-03-02T09:30", "next_contact": "9" * 5000}, "next_contact"),
 ])
 def test_a_refused_step_writes_nothing_and_says_why_beside_its_control(rita, deal, goldsieve_runtime, fields,
                                                                        control):

@@ -124,6 +124,8 @@ BAD = {
                                 "Error: --due: give a time as YYYY-MM-DD HH:MM in UTC, or ISO 8601 with a time zone"),
     "non-ASCII digits in a date": (["plan", "--type", "call", "--deal", "1", "--due", "２０３０-03-02 09:00"],
                                    "Error: --due: give a time as YYYY-MM-DD HH:MM in UTC, or ISO 8601 with a time zone"),
+    "a time before the year 1000 in UTC": (["plan", "--type", "call", "--deal", "1", "--due", "0001-01-01T00:30:00+01:00"],
+                                           "Error: --due: give a time as YYYY-MM-DD HH:MM in UTC, or ISO 8601 with a time zone"),
     "done in the future": (["log", "--type", "call", "--deal", "1", "--at", "2099-01-01 09:00"],
                            "Error: --at: a done activity cannot lie in the future; plan it instead"),
     "non-ASCII digits in a duration": (["log", "--type", "call", "--deal", "1", "--duration", "４５"],

@@ -21,7 +21,7 @@ from goldsieve.deals.activities import DONE, PLANNED, Activities
 from goldsieve.deals.activity_gates import missing, needs_next_step, required_to_enter
 from goldsieve.errors import ValidationFailed, Violation
 from goldsieve.funnels.model import Funnel, Stage
-from goldsieve.limits import read_number
+from goldsieve.limits import read_number, whole_number
 from goldsieve.records.model import ActivityType
 from goldsieve.store import Conflict
 from goldsieve.web.app import current_runtime
@@ -166,7 +166,8 @@ def _read(kind: ActivityType) -> tuple[dict[str, Any], dict[str, list[str]]]:
         "done_at": (when or _now()) if done else None,
         "duration_minutes": posted_minutes(form.get("duration", "")),
         "outcome": form.get("outcome", "").strip() or None,
-        "contact_ids": [int(c) for c in form.getlist("contact") if c.isdigit()],
+        # what is no id (other digits, more than int() reads) goes on as posted: the kernel refuses it
+        "contact_ids": [c if whole_number(c) is None else whole_number(c) for c in form.getlist("contact")],
         "data": {k: v for k, v in parsed.changes.items() if v is not None},
         "location": _posted_location() if kind.location else None,
     }
@@ -192,6 +193,7 @@ def _errors(kind: ActivityType, found: list[Violation], field_errors: dict[str, 
     for violation in others:
         key = {"/due_at": "when", "/done_at": "when", "/duration_minutes": "duration"}.get(
             violation.path, violation.path.split("/")[1] if violation.path.count("/") else "form")
+        key = "form" if key == "contact_ids" else key  # the checkboxes have no error of their own
         said = _("The position is out of range.") if key == "location" else activity_message(violation)
         errors.setdefault(key, []).append(said)
     return errors

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from goldsieve.deals.activity_gates import NEXT_STEP
 from goldsieve.errors import Violation
+from goldsieve.limits import whole_number
 
 from .activities import activity_message, bp, posted_minutes
 from .deals import linked_customer
@@ -33,10 +34,11 @@ def posted_step(form: Any, bypass: bool) -> dict[str, Any] | None:
     if "next_type" not in form or (bypass and not form.get("next_when", "").strip()):
         return None
     contact = form.get("next_contact", "")
+    number = whole_number(contact)  # ASCII digits in the ids' range (int() fails past 4300 digits)
     step = {"type": form.get("next_type"), "due_at": form_due(form.get("next_when")),
             "duration_minutes": posted_minutes(form.get("next_duration", "")),
             # what is no id goes on as posted, so that the kernel refuses it beside the control
-            "contact_ids": [int(contact) if contact.isascii() and contact.isdigit() else contact] if contact else []}
+            "contact_ids": [contact if number is None else number] if contact else []}
     return {k: v for k, v in step.items() if v is not None}
 
 

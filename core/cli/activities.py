@@ -266,8 +266,8 @@ def list_command(workspace: Path, as_user: str, deal_id: int | None, customer_id
             rows = rt.activities.list(user, deal_id=deal_id, customer_id=customer_id, type_id=type_id,
                                       status=status)
         except NotFound:
-            fail(_("there is no deal %(id)s that you can see", id=deal_id) if deal_id is not None
-                 else _("there is no customer %(id)s that you can see", id=customer_id))
+            fail("--deal: " + _("there is no deal %(id)s that you can see", id=deal_id) if deal_id is not None
+                 else "--customer: " + _("there is no customer %(id)s that you can see", id=customer_id))
         labels = {t: _label(rt, t) for t in {r["type"] for r in rows}}
     for row in rows:
         if fmt == "jsonl":

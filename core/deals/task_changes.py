@@ -10,7 +10,7 @@ audit row, and a task given to someone else tells them in their inbox, in the sa
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..audit import audit_entry, diff, record
@@ -43,12 +43,18 @@ def title_problems(title: object) -> list[Violation]:
 
 def parse_due(due: object, path: str = "/due", what: str = "due time") -> tuple[datetime | None, list[Violation]]:
     """A time as a client sends it (a task's due time, an activity's): ``None``, or ISO 8601
-    with a time zone (UTC is kept); else the violation at ``path``."""
+    with a time zone (UTC is kept), in UTC from the year 1000 to 9999; else the violation at
+    ``path``. Before the year 1000 :func:`~goldsieve.clock.stamp` writes fewer than four digits
+    of year, which neither sorts among the other stamps nor parses again (a deal whose next step
+    was due in 0999 answered 500 on its page), and near the ends a time zone pushes the time out
+    of what Python's dates hold."""
     if due is None:
         return None, []
     try:
         when = parse_stamp(due) if isinstance(due, str) else None
-    except ValueError:
+        if when is not None and when.tzinfo is not None and when.astimezone(timezone.utc).year < 1000:
+            when = None
+    except (ValueError, OverflowError):
         when = None
     if when is None or when.tzinfo is None:
         return None, [Violation(path, "format", f"Give the {what} as ISO 8601 with a time zone, "

@@ -51,6 +51,15 @@ def test_a_refused_activity_says_why_beside_the_field_and_writes_nothing(rita, d
     assert goldsieve_runtime.store.count("activities") == 0
 
 
+@pytest.mark.parametrize("contact", ["\uff11", "9" * 5000])  # a fullwidth 1 was read as contact 1
+def test_a_contact_that_is_no_id_is_refused_and_nothing_written(rita, deal, goldsieve_runtime, contact):
+    refused = rita.post(f"/deals/{deal['id']}/activities", {"type": "call", "status": "planned",
+                                                           "when": "2030-03-02T09:00", "contact": contact})
+    assert refused.status_code == 422
+    assert "Choose contacts of this customer." in refused.get_data(as_text=True)
+    assert goldsieve_runtime.store.count("activities") == 0
+
+
 def test_the_type_select_swaps_in_its_declared_fields_and_a_visit_its_location(rita):
     assert 'name="locate"' in rita.get("/activities/fields?type=visit").get_data(as_text=True)
     assert 'name="locate"' not in rita.get("/activities/fields?type=call").get_data(as_text=True)

@@ -87,12 +87,14 @@ def test_htmx_moves_with_the_step_and_says_so(rita, deal, goldsieve_runtime):
     ({"next_type": "visit", "next_when": "next tuesday"}, "next_when"),
     ({"next_type": "visit", "next_when": "２０３０-03-02T09:30"}, "next_when"),
     ({"next_type": "visit", "next_when": "2030-03-02T09:30\x00"}, "next_when"),
+    ({"next_type": "visit", "next_when": "0999-12-31T23:59"}, "next_when"),  # a stamp no page could read
     ({"next_type": "parade", "next_when": "2030-03-02T09:30"}, "next_type"),
     ({"next_type": "vi\x00sit", "next_when": "2030-03-02T09:30"}, "next_type"),
     ({"next_type": "visit", "next_when": "2030-03-02T09:30", "next_duration": "４５"}, "next_duration"),
     ({"next_type": "visit", "next_when": "2030-03-02T09:30", "next_duration": "20000"}, "next_duration"),
     ({"next_type": "visit", "next_when": "2030-03-02T09:30", "next_contact": "999"}, "next_contact"),
     ({"next_type": "visit", "next_when": "2030-03-02T09:30", "next_contact": "Dr. Wang"}, "next_contact"),
+    ({"next_type": "visit", "next_when": "2030-03-02T09:30", "next_contact": "9" * 5000}, "next_contact"),
 ])
 def test_a_refused_step_writes_nothing_and_says_why_beside_its_control(rita, deal, goldsieve_runtime, fields,
                                                                        control):

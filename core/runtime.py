@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .automation.channels import Channel, load_channels
 from .automation.digest import Schedule
@@ -93,6 +93,7 @@ def open_runtime(
     clock: Clock = utc_now,
     plugins: Iterable[Any] = (),
     entry_points: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Runtime:
     """Load plugins, check the funnel files, open the store, load the funnels, build the engine.
 
@@ -106,6 +107,7 @@ def open_runtime(
     ``[sessions]``, ``[tokens]`` and ``[workplace.*]`` are checked here, at start-up, not when first used; so are
     the record types (``records/*.json``), ``[calendar]`` and ``[pool]``.
     The store is opened last, so a bad funnel, plugin or channel never leaves the store locked.
+    ``progress`` is told how far a large embedded store's open has got (:func:`open_store`).
     Every plugin's ``goldsieve_startup`` is called last, once, with the hooks' context (which has
     the store from then on); one that raises closes the store again.
     """
@@ -122,7 +124,7 @@ def open_runtime(
     drafts, broken = read_drafts(
         workspace.funnel_files(),
         lint=lambda d: lint_findings(pm, d, set(channels)))
-    store = open_store(workspace.store_url, workspace.path)
+    store = open_store(workspace.store_url, workspace.path, progress)
     pm.context.attach(store)
     funnels = FunnelRegistry()
     try:

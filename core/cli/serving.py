@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -30,6 +31,38 @@ port_option = click.option("--port", default=8000, show_default=True, type=click
                            help="The port to listen on (0: any free port, named once bound).")
 
 
+#: A store with less than this to read opens in a second or two: no bar for it.
+SHOW_PROGRESS_BYTES = 32 * 1024 * 1024
+
+
+class OpeningProgress:
+    """The bars ``serve`` shows on stderr while a large embedded store opens: reading its
+    documents, then, when their index must be rebuilt (the first start after an upgrade or a
+    lost index file), indexing the events. Called as the store's ``progress``."""
+
+    def __init__(self) -> None:
+        self._phase: str | None = None
+        self._bar: Any = None
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if total < SHOW_PROGRESS_BYTES:
+            return
+        if phase != self._phase:
+            self.close()
+            self._phase = phase
+            label = _("Reading the store") if phase == "snapshot" else _("Indexing the events")
+            self._bar = click.progressbar(length=total, label=label, file=click.get_text_stream("stderr"))
+            self._bar.__enter__()
+        self._bar.update(done - self._bar.pos)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
 @cli.command("serve")
 @workspace_option
 @host_option
@@ -41,8 +74,8 @@ port_option = click.option("--port", default=8000, show_default=True, type=click
 def serve_command(workspace: Path, host: str, port: int, threads: int, workers: int) -> None:
     """Serve the workspace: one waitress process, or several gunicorn processes.
 
-    The port is bound first, then the store is opened; the line saying where goldsieve serves
-    comes once both are done. SIGINT (Ctrl+C) and SIGTERM stop it. On the embedded store, the
+    The port is bound first, then the store is opened (a large embedded store shows how far its
+    open has got); the line saying where goldsieve serves comes once both are done. SIGINT (Ctrl+C) and SIGTERM stop it. On the embedded store, the
     other commands that need the store are carried out by this server meanwhile (through the
     socket data/cli.sock).
     """
@@ -50,8 +83,12 @@ def serve_command(workspace: Path, host: str, port: int, threads: int, workers: 
 
     ws = Workspace.load(workspace)
     check_workers(ws, workers)
+    progress = OpeningProgress()
     with listen(host, port) as listener:
-        serve(ws, listener, threads, workers, alongside=commands_served)
+        try:
+            serve(ws, listener, threads, workers, alongside=commands_served, progress=progress)
+        finally:
+            progress.close()
 
 
 @cli.command("worker")

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from .base import TABLES, Conflict, Doc, Group, Store, StoreError, StoreLocked, Transaction, UniqueViolation
 from .filters import (
@@ -31,13 +32,16 @@ from .tinydb.store import TinyStore
 ACCEPTED = '"tinydb:<folder>" (e.g. "tinydb:data") or "postgresql://user@host/db"'
 
 
-def open_store(url: str, base: Path) -> Store:
-    """The store named by ``url``; a relative TinyDB folder is taken relative to ``base``."""
+def open_store(url: str, base: Path, progress: Callable[[str, int, int], None] | None = None) -> Store:
+    """The store named by ``url``; a relative TinyDB folder is taken relative to ``base``.
+
+    ``progress(phase, done, total)`` is told how far the embedded store's open has got (see
+    :class:`TinyStore`); PostgreSQL opens at once and never calls it."""
     scheme, _, rest = url.partition(":")
     if scheme == "tinydb":
         if not rest:
             raise StoreError(f"store {url!r} names no folder; accepted: {ACCEPTED}")
-        return TextIndexedStore(Path(base) / rest, url=url)
+        return TextIndexedStore(Path(base) / rest, url=url, progress=progress)
     if scheme in ("postgresql", "postgres"):
         from .postgres.store import PostgresStore  # SQLAlchemy loads only when it is used
 

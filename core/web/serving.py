@@ -121,21 +121,24 @@ def check_workers(workspace: Workspace, workers: int) -> None:
 
 
 def serve(workspace: Workspace, listener: Listener, threads: int = 8, workers: int = 1,
-          alongside: Alongside | None = None) -> None:
+          alongside: Alongside | None = None,
+          progress: Callable[[str, int, int], None] | None = None) -> None:
     """Serve on ``listener`` until SIGINT or SIGTERM: one waitress process, or ``workers``
     gunicorn processes (call :func:`check_workers` first). Returns once everything is stopped
     and the store closed.
 
     ``alongside(runtime)`` is entered once one process has opened the runtime, before it
     announces itself, and left after the app stopped and before the store closes: the
-    command line (a layer above) takes its commands that way.
+    command line (a layer above) takes its commands that way. ``progress`` is told how far the
+    embedded store's open has got (:func:`goldsieve.store.open_store`), for the command line to
+    show.
     """
     with _stopped_by_signals():
         try:
             if workers > 1:
                 _serve_processes(workspace, listener, threads, workers)
             else:
-                _serve_threads(workspace, listener, threads, alongside)
+                _serve_threads(workspace, listener, threads, alongside, progress)
         except KeyboardInterrupt:
             pass  # stopped while starting: what was opened is closed on the way out
 
@@ -166,14 +169,15 @@ def _stopped_by_signals() -> Iterator[None]:
 
 
 def _serve_threads(workspace: Workspace, listener: Listener, threads: int,
-                   alongside: Alongside | None) -> None:
+                   alongside: Alongside | None,
+                   progress: Callable[[str, int, int], None] | None) -> None:
     import waitress
 
     from ..automation.worker import Worker
     from ..runtime import open_runtime
     from .app import create_app
 
-    with open_runtime(workspace) as runtime, (alongside or (lambda _: nullcontext()))(runtime):
+    with open_runtime(workspace, progress=progress) as runtime, (alongside or (lambda _: nullcontext()))(runtime):
         server = waitress.create_server(create_app(runtime=runtime), sockets=listener.sockets,
                                         threads=threads, ident="goldsieve")
         worker = Worker(runtime).start() if runtime.store.url.startswith("tinydb:") else None

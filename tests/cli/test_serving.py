@@ -202,3 +202,22 @@ def test_make_run_serves_where_it_is_told(variables, expected):
     planned = subprocess.run(["make", "-n", "-C", str(ROOT), "run", *variables],
                              capture_output=True, text=True, check=True).stdout
     assert f"goldsieve demo --workspace demo {expected}" in planned
+
+
+@pytest.mark.parametrize("lang, label", [("en", "Reading the store"), ("zh_Hans", "正在读取存储"),
+                                         ("zh_Hant", "正在讀取儲存")])
+def test_serve_shows_how_far_a_large_stores_open_has_got_in_the_readers_language(capfd, lang, label):
+    from goldsieve import locales
+    from goldsieve.cli.serving import SHOW_PROGRESS_BYTES, OpeningProgress
+
+    token = locales.reader.set(lang)
+    try:
+        progress = OpeningProgress()
+        progress("snapshot", 10, SHOW_PROGRESS_BYTES - 1)  # small: opens at once, no bar
+        assert capfd.readouterr().err == ""
+        for done in (0, SHOW_PROGRESS_BYTES // 2, SHOW_PROGRESS_BYTES):
+            progress("snapshot", done, SHOW_PROGRESS_BYTES)
+        progress.close()
+    finally:
+        locales.reader.reset(token)
+    assert label in capfd.readouterr().err

@@ -2,8 +2,9 @@
 
 Usage: ``python crash_child.py FOLDER SEED COMPACT_BYTES``. Prints ``ready`` once the store is
 open, then after every committed transaction one line per write: ``ack <id> <version>`` for an
-insert or replace, ``del <id>`` for a delete (announced as ``deleting <id>`` before the commit). A line is printed only after ``transaction()``
-returned, so each one is a promise that the write survives the ``kill -9`` that will come.
+insert or replace, ``event <id> <deal id>`` for an event (each insert writes one, to the events'
+own file), ``del <id>`` for a delete (announced as ``deleting <id>`` before the commit). A line is
+printed only after ``transaction()`` returned, so each one is a promise that the write survives the ``kill -9`` that will come.
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def main() -> None:
                     id = txn.insert("deals", doc)
                     pending[id] = 1
                     acks.append(f"ack {id} 1")
+                    event = txn.insert("events", {"deal_id": id, "pad": "e" * rng.randint(10, 300)})
+                    acks.append(f"event {event} {id}")
                 elif roll < 0.93:
                     id = rng.choice(list(pending))
                     version = pending[id] + 1

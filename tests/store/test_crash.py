@@ -1,7 +1,8 @@
 """Acknowledged writes survive ``kill -9``: a child process writes and acknowledges each
 committed transaction; the parent kills it at a random moment, reopens the store and checks
 every acknowledged write. The rounds share one data folder, so each starts from what the
-previous crash left (including torn journal tails and interrupted compactions)."""
+previous crash left (including torn journal tails and interrupted compactions). Events go to a file of their own,
+with an index beside it: they are checked by id and through that index."""
 from __future__ import annotations
 
 import random
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from goldsieve.store import TinyStore
-from goldsieve.store.tinydb import journal
+from goldsieve.store import In, TinyStore
+from goldsieve.store.tinydb import events, journal
 
 CHILD = Path(__file__).with_name("crash_child.py")
 ROUNDS = 25
@@ -27,11 +28,15 @@ class Acks:
         self.versions: dict[int, int] = {}
         self.deleted: set[int] = set()
         self.maybe_deleted: set[int] = set()
+        self.events: dict[int, int] = {}  # event id -> deal id
 
     def take(self, line: bytes) -> None:
         assert line.endswith(b"\n"), f"child stopped mid-line: {line!r}"
         kind, *fields = line.decode().split()
         id = int(fields[0])
+        if kind == "event":
+            self.events[id] = int(fields[1])
+            return
         if kind == "deleting":
             self.maybe_deleted.add(id)
             return
@@ -54,6 +59,12 @@ class Acks:
             assert doc["version"] >= version, f"deal {id} is at {doc['version']}, acked {version}"
         for id in self.deleted:
             assert store.get("deals", id) is None, f"acknowledged delete of {id} is lost"
+        for id, deal_id in self.events.items():
+            event = store.get("events", id)
+            assert event is not None and event["deal_id"] == deal_id, f"acknowledged event {id} is lost"
+        found = store.find("events", In("deal_id", tuple(set(self.events.values()))))
+        by_index = {event["id"]: event["deal_id"] for event in found}
+        assert self.events.items() <= by_index.items(), "the events' index lost an acknowledged event"
 
 
 def run_round(folder: Path, rng: random.Random, acks: Acks) -> int:
@@ -102,4 +113,6 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
             acks.check(store)
     assert total > ROUNDS * 20, "the children barely wrote anything"
     assert (folder / journal.SNAPSHOT).exists(), "no round got as far as a compaction"
+    assert (folder / events.EVENTS_INDEX).exists(), "no compaction wrote the events' index"
+    assert acks.events, "the children wrote no event"
     assert time.monotonic() - started < 60

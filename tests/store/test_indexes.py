@@ -42,7 +42,9 @@ def fresh_buckets(store, table):
 
 
 def live_buckets(store, table):
-    return {path: index.buckets for path, index in store._indexes[table].items()}
+    """As lists: the events' indexes keep their buckets in arrays."""
+    return {path: {value: list(bucket) for value, bucket in index.buckets.items()}
+            for path, index in store._indexes[table].items()}
 
 
 def fresh_ordered(store, table):

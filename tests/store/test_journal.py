@@ -294,3 +294,20 @@ def test_the_journal_format_is_plain_lines(folder):
     size, crc, payload = line.rstrip(b"\n").split(b" ", 2)
     assert int(size) == len(payload) and len(crc) == 8
     assert json.loads(payload)["ops"][0][2]["title"] == "Ünïcode\nnew line"
+
+
+def test_documents_held_share_their_keys_and_short_texts_after_a_commit_and_a_reopen(folder):
+    long = "a long text that only one deal holds, more than 32 characters"
+    with TinyStore(folder) as store:
+        write(store, 2, stage="qualified", note=long + "!")
+        raw = store._tables["deals"].raw()
+        first, second = raw["1"], raw["2"]
+        assert [a is b for a, b in zip(first, second)] == [True] * len(first)
+        assert first["stage"] is second["stage"]
+        store.compact()
+    with TinyStore(folder) as store:
+        raw = store._tables["deals"].raw()
+        first, second = raw["1"], raw["2"]
+        assert first["stage"] is second["stage"] and next(iter(first)) is next(iter(second))
+        assert first["note"] == second["note"] == long + "!"
+        assert first["note"] is not second["note"], "long texts are not interned"

@@ -14,99 +14,40 @@ Queries on indexed fields (see :mod:`goldsieve.store.tinydb.query`) read candida
 in-memory hash and ordered indexes instead of scanning the table. The indexes change only where
 TinyDB does, in ``_apply``, under the same lock: an aborted transaction never reaches it, a
 reopen rebuilds them from the data.
+
+The ``events`` table is the exception to "in TinyDB": :mod:`.events` keeps it in a file of its
+own, appended to in ``_apply`` (after the journal's fsync, like every other change), read on
+demand under the same lock, and its indexes saved beside it at each compaction.
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
+from sys import intern
 from typing import Any, Callable, Iterator
 
-from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
-from tinydb.table import Document, Table
+from tinydb.table import Document
 
 from .. import filters as F
 from ..base import TABLES, Conflict, Doc, Store, StoreError, Transaction, page_of
 from ..ordering import Key, Order, after_cursor, sort_key
 from . import lock
+from .events import EventFile, Progress
 from .indexes import DEFAULT_ORDERED, Index, OrderedIndex, build_indexes, build_ordered, index_spec
-from .journal import (
-    JOURNAL,
-    SNAPSHOT_TMP,
-    Journal,
-    fsync_dir,
-    read_snapshot,
-    scan,
-    write_snapshot,
-)
+from .journal import JOURNAL, SNAPSHOT_TMP, Journal, fsync_dir, read_snapshot, scan, write_snapshot
 from .query import plan, select
+from .tables import InPlaceTable, _TinyDB
 
 log = logging.getLogger(__name__)
 
 #: The journal is compacted into a snapshot once it exceeds this and the last snapshot's size.
 COMPACT_BYTES = 16 * 1024 * 1024
-
-
-# ---------------------------------------------------------------------------------------------
-# TinyDB, writing in place
-
-
-class _IntKeys(MutableMapping):
-    """The raw table (str keys, as TinyDB stores them) seen with the int ids updaters expect."""
-
-    def __init__(self, raw: dict[str, Any]):
-        self.raw = raw
-
-    def __getitem__(self, key: int) -> Any:
-        return self.raw[str(key)]
-
-    def __setitem__(self, key: int, value: Any) -> None:
-        self.raw[str(key)] = value
-
-    def __delitem__(self, key: int) -> None:
-        del self.raw[str(key)]
-
-    def __contains__(self, key: object) -> bool:
-        return str(key) in self.raw
-
-    def __iter__(self) -> Iterator[int]:
-        return (int(key) for key in self.raw)
-
-    def __len__(self) -> int:
-        return len(self.raw)
-
-
-class InPlaceTable(Table):
-    """A TinyDB table whose writes cost O(1): the stock ``_update_table`` copies the whole table.
-
-    Because the store hands out ids in increasing order and replaces documents in place, the
-    raw dict's order is id order; :meth:`raw` relies on that.
-    """
-
-    def _update_table(self, updater: Callable[[MutableMapping], None]) -> None:
-        tables = self._storage.read()
-        if tables is None:
-            tables = {}
-            self._storage.write(tables)
-        updater(_IntKeys(tables.setdefault(self.name, {})))
-        self.clear_cache()
-
-    def raw(self) -> dict[str, Doc]:
-        """The live table: str id -> document. Read it, never change it."""
-        return self._read_table()
-
-    def put(self, doc_id: int, doc: Doc) -> None:
-        """Replace a whole document (``Table.update`` would merge fields instead)."""
-        self._update_table(lambda table: table.__setitem__(doc_id, doc))
-
-
-class _TinyDB(TinyDB):
-    table_class = InPlaceTable
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,6 +77,31 @@ def _copy_json(value: Any) -> Any:
 
 
 _NESTED = (dict, list)
+
+
+#: Text values up to this long are interned in the documents held: stages, owners, statuses,
+#: time stamps and the like repeat across documents (a third of a deal's memory).
+SHARED_CHARS = 32
+
+
+def _shared(value: Any) -> Any:
+    """``value`` with its keys and short texts interned, so that documents hold one copy of each
+    (each document decoded alone would hold its own copies: 3.2 KB a deal instead of 1.3 KB)."""
+    if type(value) is dict:
+        return {intern(key): _shared_item(item) for key, item in value.items()}
+    return [_shared_item(item) for item in value]
+
+
+def _held(table: str, doc: Doc) -> Doc:
+    """``doc`` as the store holds it in memory (events are not held: they go to their file)."""
+    return doc if table == "events" else _shared(doc)
+
+
+def _shared_item(item: Any) -> Any:
+    kind = type(item)
+    if kind is str:
+        return intern(item) if len(item) <= SHARED_CHARS else item
+    return _shared(item) if kind in _NESTED else item
 
 
 class TinyTransaction(Transaction):
@@ -222,6 +188,7 @@ class TinyStore(Store):
     :param ordered: ``{table: (field path, ...)}`` to keep ordered indexes on (for ``Range``
         on text), in memory; ``None`` means :data:`~goldsieve.store.tinydb.indexes.DEFAULT_ORDERED`,
         ``{}`` none
+    :param progress: told ``(phase, bytes done, bytes in all)`` while a large store opens
     """
 
     def __init__(
@@ -233,6 +200,7 @@ class TinyStore(Store):
         compact_on_close: bool = False,
         indexes: Mapping[str, tuple[str, ...]] | None = None,
         ordered: Mapping[str, tuple[str, ...]] | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
     ):
         index_paths = index_spec(indexes, TABLES)
         ordered_paths = index_spec(ordered, TABLES, DEFAULT_ORDERED, "ordered")
@@ -248,7 +216,7 @@ class TinyStore(Store):
         self._closed = True
         self._lock_fd = -1
         self._db = _TinyDB(storage=MemoryStorage)
-        self._tables: dict[str, InPlaceTable] = {name: self._db.table(name) for name in TABLES}
+        self._tables: dict[str, InPlaceTable | EventFile] = {name: self._db.table(name) for name in TABLES}
         self._next_ids = {name: 1 for name in TABLES}
         self._seq = 0
         self._snapshot_size = 0
@@ -260,36 +228,58 @@ class TinyStore(Store):
             fsync_dir(self.folder.parent)
         self._lock_fd = lock.acquire(self.folder)
         try:
-            self._load()
-            self._indexes = build_indexes(
+            self._load(index_paths.pop("events", ()), ordered_paths.pop("events", ()), progress)
+            self._indexes.update(build_indexes(
                 index_paths, {name: self._tables[name].raw() for name in index_paths}
-            )
-            self._ordered = build_ordered(
+            ))
+            self._ordered.update(build_ordered(
                 ordered_paths, {name: self._tables[name].raw() for name in ordered_paths}
-            )
+            ))
         except BaseException:
+            if "_events" in vars(self):
+                self._events.close()
             lock.release(self._lock_fd)
             raise
         self._closed = False
         self._compact_at = max(self._compact_bytes, self._snapshot_size)
-        if self._journal.size > self._compact_at:
+        if self._journal.size > self._compact_at or self._events_in_snapshot:
             self._compact_quietly()
 
     # -- opening ------------------------------------------------------------------------------
 
-    def _load(self) -> None:
+    def _load(self, hashed: tuple[str, ...], ordered: tuple[str, ...],
+              progress: Callable[[str, int, int], None] | None) -> None:
+        """Read the snapshot, the events file up to the length the snapshot gives it (its
+        indexes before the journal's replay, which keeps them current) and the journal;
+        ``progress(phase, done, total)`` is told how far the snapshot (``"snapshot"``) and a
+        rebuild of the events' index (``"events"``) have got, in bytes."""
+
+        def phase(name: str) -> Progress | None:
+            return None if progress is None else lambda done, total: progress(name, done, total)
+
         (self.folder / SNAPSHOT_TMP).unlink(missing_ok=True)  # a compaction that died midway
-        snapshot = read_snapshot(self.folder)
+        snapshot = read_snapshot(self.folder, phase("snapshot"))
+        header = snapshot[0] if snapshot is not None else {}
+        # A snapshot from before the events file holds the events: compact once it is read.
+        self._events_in_snapshot = snapshot is not None and "events_end" not in header
+        self._events = events = EventFile(self.folder, hashed, ordered)
+        self._tables["events"] = events
+        events.open(header.get("events_end", 0), phase("events"))
+        self._indexes, self._ordered = {"events": events.indexes}, {"events": events.ordered}
         if snapshot is not None:
             header, rows, self._snapshot_size = snapshot
             loaded: dict[str, dict[str, Doc]] = {name: {} for name in TABLES}
             for table, id, doc in rows:
                 if table not in loaded:
                     raise StoreError(f"{self.folder}: snapshot holds unknown table {table!r}")
-                loaded[table][str(id)] = doc
+                if table == "events":
+                    self._apply(table, id, doc)
+                else:
+                    loaded[table][str(id)] = _shared(doc)
             for name, docs in loaded.items():
-                self._tables[name]._update_table(lambda raw, docs=docs: raw.raw.update(docs))
-                last = max(map(int, docs), default=0)
+                if name != "events":
+                    self._tables[name]._update_table(lambda raw, docs=docs: raw.raw.update(docs))
+                last = events.ids[-1] if name == "events" and events.ids else max(map(int, docs), default=0)
                 self._next_ids[name] = max(header.get("next_ids", {}).get(name, 1), last + 1)
             self._seq = header["seq"]
 
@@ -324,7 +314,8 @@ class TinyStore(Store):
             for op in ops:
                 if not (isinstance(op, list) and len(op) == 3 and op[0] in self._tables):
                     raise StoreError(f"{self._journal.path}: record {seq} has a malformed op")
-                self._apply(*op)
+                table, id, doc = op
+                self._apply(table, id, None if doc is None else _held(table, doc))
             self._seq = seq
         if stale and stale == len(records):
             self._journal.truncate(0)
@@ -380,7 +371,7 @@ class TinyStore(Store):
             for (table, id), text in txn.staged.items()
         )
         changes = [
-            (table, id, None if text is None else json.loads(text))
+            (table, id, None if text is None else _held(table, json.loads(text)))
             for (table, id), text in txn.staged.items()
         ]
         try:
@@ -396,9 +387,16 @@ class TinyStore(Store):
             raise StoreError(f"{self._broken}; {outcome}") from error
         self._seq = seq
         with self._state:
-            for change in changes:
-                self._apply(*change)
-        if self._journal.size > self._compact_at and not self._bulk:
+            try:
+                for change in changes:
+                    self._apply(*change)
+            except OSError as error:
+                self._broken = f"writing {self._events.path} failed: {error}"
+                raise StoreError(f"{self._broken}; the transaction is in the journal") from error
+        self._compact_if_due()
+
+    def _compact_if_due(self) -> None:
+        if not (self._bulk or self._closed or self._broken) and self._journal.size > self._compact_at:
             self._compact_quietly()
 
     @contextmanager
@@ -412,8 +410,7 @@ class TinyStore(Store):
         finally:
             with self._writer:
                 self._bulk -= 1
-                if not (self._bulk or self._closed or self._broken) and self._journal.size > self._compact_at:
-                    self._compact_quietly()
+                self._compact_if_due()
 
     def compact(self) -> None:
         """Write a snapshot of everything and start an empty journal."""
@@ -421,9 +418,10 @@ class TinyStore(Store):
             self._check_writable()
             if self._active is not None:
                 raise StoreError("cannot compact inside a transaction")
-            self._snapshot_size = write_snapshot(
-                self.folder, self._seq, {"next_ids": dict(self._next_ids)}, self._rows()
-            )
+            meta = {"next_ids": dict(self._next_ids), "events_end": self._events.sync()}
+            self._snapshot_size = write_snapshot(self.folder, self._seq, meta, self._rows())
+            self._events_in_snapshot = False
+            self._events.save_index()  # after the snapshot: it never covers more than one
             try:
                 self._journal.truncate(0)
             except OSError as error:
@@ -442,6 +440,8 @@ class TinyStore(Store):
 
     def _rows(self) -> Iterator[tuple[str, int, bytes]]:
         for name, table in self._tables.items():
+            if name == "events":
+                continue  # in their own file, made durable before the snapshot
             for key, doc in table.raw().items():
                 yield name, int(key), _encode(doc)
 
@@ -461,7 +461,7 @@ class TinyStore(Store):
             return None
         with self._state:
             doc = t.get(doc_id=id)
-        return None if doc is None else _copy(doc)
+        return doc if doc is None or t is self._events else _copy(doc)  # events: decoded anew
 
     def find(
         self,
@@ -480,8 +480,9 @@ class TinyStore(Store):
             found = select(t.raw(), self._next_ids[table], where, steps, after, descending)
             found = list(found if limit is None else islice(found, limit))
         # Stored documents are never changed in place (a write swaps the whole dict), so
-        # copying outside the lock is safe.
-        return [_copy(doc) for doc in found]
+        # copying outside the lock is safe. Events are decoded from their file for each read:
+        # they are the caller's already.
+        return found if t is self._events else [_copy(doc) for doc in found]
 
     def find_ordered(self, table: str, where: F.Filter | None, order: Order, *,
                      after: Key | None = None, limit: int = 50) -> tuple[list[Doc], Key | None]:
@@ -535,6 +536,7 @@ class TinyStore(Store):
             finally:
                 self._closed = True
                 self._journal.close()
+                self._events.close()
                 lock.release(self._lock_fd)
                 self._lock_fd = -1
 

@@ -117,9 +117,17 @@ class HistoryCache:
         report in SQL and build histories only when a page needs them."""
         if self.path is None:
             return None
-        thread = threading.Thread(target=self.prime, name="goldsieve-histories", daemon=True)
+        thread = threading.Thread(target=self._warm, name="goldsieve-histories", daemon=True)
         thread.start()
         return thread
+
+    def _warm(self) -> None:
+        """Prime, then move everything the process holds so far — the store's documents and
+        indexes, the histories — out of the cycle collector's reach (``gc.freeze``): they live
+        as long as the process, and a full collection walking those millions of objects costs
+        seconds, which would otherwise fall on whichever request came next."""
+        self.prime()
+        gc.freeze()
 
     def prime(self) -> None:
         """Every funnel's histories current, from the file where it serves; written back when

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -57,7 +58,7 @@ def _stay_rows(history: DealHistory) -> tuple:
     return tuple((s.stage, s.entered_at.isoformat(), s.left_to, s.lost_reason, s.bypassed) for s in history.stays)
 
 
-def _changes(kept: list[tuple[datetime, Any]]) -> tuple:
+def _changes(kept: Iterable[tuple[datetime, Any]]) -> tuple:
     return tuple((at.isoformat(), value) for at, value in kept)
 
 
@@ -97,9 +98,11 @@ def _histories(rows: tuple) -> dict[int, DealHistory]:
             if made:
                 made[-1].left_at = stay.entered_at
             made.append(stay)
-        histories[deal_id] = DealHistory(deal_id, made[0].entered_at, made,
-                                         [(parse(at), value) for at, value in amounts],
-                                         [(parse(at), value) for at, value in close_dates])
+        created, first = made[0].entered_at, stays[0][1]  # most first amounts come with ``created``
+        histories[deal_id] = DealHistory(
+            deal_id, created, made,
+            [(created if at == first else parse(at), value) for at, value in amounts] if amounts else (),
+            [(created if at == first else parse(at), value) for at, value in close_dates] if close_dates else ())
     return histories
 
 

@@ -55,8 +55,9 @@ class DealHistory:
     deal_id: int
     created_at: datetime
     stays: list[Stay] = field(default_factory=list)
-    amounts: list[tuple[datetime, Any]] = field(default_factory=list)
-    close_dates: list[tuple[datetime, Any]] = field(default_factory=list)
+    #: ``()`` until the first change (most deals never get a closing date: no list each)
+    amounts: list[tuple[datetime, Any]] | tuple[()] = ()
+    close_dates: list[tuple[datetime, Any]] | tuple[()] = ()
 
     def amount_at(self, moment: datetime, inclusive: bool = False) -> float:
         """The deal's amount just before ``moment`` (or at it: a move writes the amount and the
@@ -78,7 +79,7 @@ class DealHistory:
         return None
 
 
-def _value_at(changes: list[tuple[datetime, Any]], moment: datetime, inclusive: bool) -> Any:
+def _value_at(changes: Iterable[tuple[datetime, Any]], moment: datetime, inclusive: bool) -> Any:
     value: Any = None
     for at, after in changes:
         if at > moment or (at == moment and not inclusive):
@@ -165,10 +166,14 @@ class HistoryFold:
                 current.stage = self.to_latest(event.get("funnel_version"), event.get("to_stage"))
         if kind in ("created", "updated"):
             changes = event.get("changes") or {}
-            for name, kept in ((self.amount_field, history.amounts), (self.close_field, history.close_dates)):
+            for kept, name in (("amounts", self.amount_field), ("close_dates", self.close_field)):
                 change = changes.get(name) if name else None
                 if isinstance(change, (list, tuple)) and len(change) == 2:
-                    kept.append((at, change[1]))
+                    values = getattr(history, kept)
+                    if values:
+                        values.append((at, change[1]))
+                    else:
+                        setattr(history, kept, [(at, change[1])])
 
 
 def build_history(deal_id: int, events: Iterable[dict], to_latest: StageMapper,

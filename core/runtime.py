@@ -8,6 +8,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from .analytics.cache import HistoryCache
+from .analytics.history_file import NAME as HISTORY_FILE
 from .automation.channels import Channel, load_channels
 from .automation.digest import Schedule
 from .automation.digest_channel import DigestDelivery
@@ -30,6 +32,7 @@ from .records.customers import Customers
 from .records.model import load_types
 from .records.pool import PoolSettings
 from .store import Store, open_store
+from .store.tinydb.store import TinyStore
 from .workdays import Workdays
 from .workplace.client import PlatformClient
 from .workplace.config import load_workplace
@@ -68,6 +71,13 @@ class Runtime:
     task_reminders: ReminderSettings = field(default_factory=ReminderSettings)
     #: the clients of the ``[workplace.*]`` platforms (DingTalk, WeCom, Feishu), by name
     workplace: dict[str, PlatformClient] = field(default_factory=dict)
+    #: every funnel's deal histories for the reports, the forecast and the digest, shared by the
+    #: pages, the API and the worker; kept in the embedded store's folder across starts
+    histories: HistoryCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        folder = self.store.folder if isinstance(self.store, TinyStore) else None
+        self.histories = HistoryCache(self.store, self.funnels, folder / HISTORY_FILE if folder else None)
 
     def refresh_funnels(self) -> None:
         """Load the versions other processes applied since (one keyset query on a small table).
@@ -78,7 +88,11 @@ class Runtime:
         self.funnels_seen = load_stored(self.store, self.funnels, self.funnels_seen)
 
     def close(self) -> None:
-        self.store.close()
+        """Save the histories (so that the next start reads them), then close the store."""
+        try:
+            self.histories.save()
+        finally:
+            self.store.close()
 
     def __enter__(self) -> "Runtime":
         return self

@@ -136,7 +136,8 @@ def _customer_section(asked: Request) -> dict:
     field = request.args.get("customer_field")
     field = field if field in names else (names[0] if names else None)
     groups = (by_customer_field(rt.store, rt.funnels, asked.funnel.id, rt.engine.scope(g.user),
-                                rt.customers.scope(g.user), field, asked.start, asked.end) if field else [])
+                                rt.customers.scope(g.user), field, asked.start, asked.end,
+                                cache=rt.histories) if field else [])
     return {"customer_fields": choices, "customer_field": field, "customer_groups": groups,
             "pool_weeks": pool_weeks(rt.store, rt.customers.scope(g.user), asked.start, asked.end)}
 

@@ -26,7 +26,7 @@ def show():
     if g.user["role"] not in READERS:
         abort(403)
     runtime = current_runtime()
-    digest = build_digest(runtime.engine, g.user, runtime.engine.clock())
+    digest = build_digest(runtime.engine, g.user, runtime.engine.clock(), runtime.histories)
     titles = {f.id: {s.id: text(s.title) or s.id for s in f.stages} for f in digest.definitions.values()}
     return render_template("digest/page.html", digest=digest, funnels=digest.definitions, titles=titles,
                            headline=HEADLINE, last_day=digest.end.date() - timedelta(days=1))

@@ -8,15 +8,14 @@ starts from the visible deals' histories — :func:`loading.load_histories`, or 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Iterable, cast
+from typing import TYPE_CHECKING, cast
 
 from ..funnels.registry import FunnelRegistry
 from ..store import Store
 from ..store.base import StaysSql
 from ..store.filters import Filter
-from .loading import load_histories
+from .loading import load_histories, visible_histories
 from .metrics import FunnelMetrics, funnel_metrics
-from .stays import DealHistory
 from .trend import trend
 
 if TYPE_CHECKING:
@@ -34,7 +33,7 @@ def funnel_report(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: 
         from .sql import sql_funnel_report
 
         return sql_funnel_report(cast(StaysSql, store), funnels, funnel_id, scope, start, end, now)
-    return funnel_metrics(_histories(store, funnels, funnel_id, scope, end, cache),
+    return funnel_metrics(visible_histories(store, funnels, funnel_id, scope, end, cache),
                           funnels.get(funnel_id), start, end, now)
 
 
@@ -46,12 +45,5 @@ def funnel_trend(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: F
         from .sql import sql_trend
 
         return sql_trend(cast(StaysSql, store), funnels, funnel_id, scope, start, end, interval, now)
-    return trend(_histories(store, funnels, funnel_id, scope, end, cache), funnels.get(funnel_id),
+    return trend(visible_histories(store, funnels, funnel_id, scope, end, cache), funnels.get(funnel_id),
                  start, end, interval, now)
-
-
-def _histories(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: Filter, end: datetime,
-               cache: "HistoryCache | None") -> Iterable[DealHistory]:
-    if cache is not None:
-        return cache.histories(funnel_id, scope, end)
-    return load_histories(store, funnels, funnel_id, scope, end).values()

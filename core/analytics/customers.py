@@ -15,16 +15,19 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..clock import stamp
 from ..funnels.model import LOST, WON
 from ..funnels.registry import FunnelRegistry
 from ..store import Store
 from ..store.filters import Filter, In, Range, all_of
-from .loading import load_histories
+from .loading import visible_histories
 from .metrics import ratio
 from .windows import buckets
+
+if TYPE_CHECKING:
+    from .cache import HistoryCache
 
 #: The customer events that put a customer into the pool, and the one that takes it out.
 INFLOW = ("released", "reclaimed")
@@ -32,14 +35,17 @@ CLAIMED = "claimed"
 
 
 def by_customer_field(store: Store, funnels: FunnelRegistry, funnel_id: str, deal_scope: Filter,
-                      customer_scope: Filter, field: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+                      customer_scope: Filter, field: str, start: datetime, end: datetime,
+                      cache: HistoryCache | None = None) -> list[dict[str, Any]]:
     """Per value of the customer field ``field``: the funnel's deals won and lost in [start, end)
     (their last close in the window), the win rate and the won amount (the amount when won);
-    the groups by won amount, then won deals, largest first, the value ``None`` last."""
-    histories = load_histories(store, funnels, funnel_id, deal_scope, end)
+    the groups by won amount, then won deals, largest first, the value ``None`` last. The deals'
+    histories come from ``cache`` when given (:func:`.loading.visible_histories`)."""
+    histories = visible_histories(store, funnels, funnel_id, deal_scope, end, cache)
     kinds = {s.id: s.kind for s in funnels.get(funnel_id).stages}
     closed: dict[int, tuple[str, float]] = {}
-    for deal_id, history in histories.items():
+    for history in histories:
+        deal_id = history.deal_id
         for stay in history.stays:
             kind = kinds.get(stay.stage)
             if kind in (WON, LOST) and start <= stay.entered_at < end:

@@ -7,7 +7,9 @@ Nothing is loaded and then thrown away in Python: what the scope hides is never 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..clock import stamp
 from ..funnels.model import Funnel
@@ -15,6 +17,9 @@ from ..funnels.registry import FunnelRegistry
 from ..store import Store
 from ..store.filters import Eq, Filter, In, Range, all_of
 from .stays import DealHistory, StageMapper, build_history
+
+if TYPE_CHECKING:
+    from .cache import HistoryCache
 
 #: names a funnel may give the expected closing date field, first match wins
 CLOSE_FIELDS = ("close_date", "expected_close")
@@ -58,3 +63,13 @@ def load_histories(store: Store, funnels: FunnelRegistry, funnel_id: str, scope:
             if history is not None:
                 histories[deal_id] = history
     return histories
+
+
+def visible_histories(store: Store, funnels: FunnelRegistry, funnel_id: str, scope: Filter, end: datetime,
+                      cache: HistoryCache | None = None) -> Iterable[DealHistory]:
+    """The histories of the deals ``scope`` lets through that were created before ``end``: from
+    ``cache`` (the runtime's, current and shared) when given, else read now. The one choice every
+    report from histories makes."""
+    if cache is not None:
+        return cache.histories(funnel_id, scope, end)
+    return load_histories(store, funnels, funnel_id, scope, end).values()

@@ -55,8 +55,9 @@ class DealHistory:
     deal_id: int
     created_at: datetime
     stays: list[Stay] = field(default_factory=list)
-    amounts: list[tuple[datetime, Any]] = field(default_factory=list)
-    close_dates: list[tuple[datetime, Any]] = field(default_factory=list)
+    #: ``()`` until the first change (most deals never get a closing date: no list each)
+    amounts: list[tuple[datetime, Any]] | tuple[()] = ()
+    close_dates: list[tuple[datetime, Any]] | tuple[()] = ()
 
     def amount_at(self, moment: datetime, inclusive: bool = False) -> float:
         """The deal's amount just before ``moment`` (or at it: a move writes the amount and the
@@ -78,7 +79,7 @@ class DealHistory:
         return None
 
 
-def _value_at(changes: list[tuple[datetime, Any]], moment: datetime, inclusive: bool) -> Any:
+def _value_at(changes: Iterable[tuple[datetime, Any]], moment: datetime, inclusive: bool) -> Any:
     value: Any = None
     for at, after in changes:
         if at > moment or (at == moment and not inclusive):
@@ -125,37 +126,60 @@ class StageMapper:
         return found
 
 
-def build_history(deal_id: int, events: Iterable[dict], to_latest: StageMapper,
-                  amount_field: str = "amount", close_field: str | None = None) -> DealHistory | None:
-    """The stays of one deal from its events, oldest first; ``None`` without a ``created`` event."""
-    history: DealHistory | None = None
-    current: Stay | None = None
-    bypassing = False  # a ``gate_bypassed`` since the current stay began: the next entry bypassed
-    for event in events:
+class HistoryFold:
+    """Events folded into the histories of their deals, one event at a time and in the log's
+    order: what :func:`build_history` does for one deal, kept open so that the events appended
+    later extend the same histories (the history cache follows the log this way, reading each
+    event once). A ``created`` event starts its deal's history afresh; events of a deal before
+    its ``created`` are ignored."""
+
+    def __init__(self, to_latest: StageMapper, amount_field: str = "amount", close_field: str | None = None,
+                 histories: dict[int, DealHistory] | None = None, bypassing: Iterable[int] = ()):
+        self.to_latest, self.amount_field, self.close_field = to_latest, amount_field, close_field
+        self.histories: dict[int, DealHistory] = {} if histories is None else histories
+        #: deals with a ``gate_bypassed`` since their current stay began: their next entry bypassed
+        self.bypassing: set[int] = set(bypassing)
+
+    def add(self, event: dict, deal_id: int | None = None) -> None:
+        """Fold one event into the history of ``deal_id`` (default: the event's deal)."""
+        deal_id = event["deal_id"] if deal_id is None else deal_id
         kind = event.get("type")
         at = parse_stamp(event["at"])
         if kind == "created":
-            history = DealHistory(deal_id, at)
-            current = Stay(deal_id, to_latest(event.get("funnel_version"), event.get("to_stage")), at)
-            history.stays.append(current)
-            bypassing = False
-        elif history is None:
-            continue
-        elif kind == "gate_bypassed":
-            bypassing = True
-        elif kind in ENTERING and current is not None:
-            to = to_latest(event.get("funnel_version"), event.get("to_stage"))
-            current.left_at, current.left_to = at, to
-            current.lost_reason = event.get("lost_reason")
-            current = Stay(deal_id, to, at, bypassed=bypassing)
-            history.stays.append(current)
-            bypassing = False
-        elif kind == "migrated" and current is not None:
-            current.stage = to_latest(event.get("funnel_version"), event.get("to_stage"))
-        if history is not None and kind in ("created", "updated"):
+            history = self.histories[deal_id] = DealHistory(deal_id, at)
+            history.stays.append(Stay(deal_id, self.to_latest(event.get("funnel_version"), event.get("to_stage")), at))
+            self.bypassing.discard(deal_id)
+        else:
+            history = self.histories.get(deal_id)  # type: ignore[assignment]
+            if history is None:
+                return
+            current = history.stays[-1]
+            if kind == "gate_bypassed":
+                self.bypassing.add(deal_id)
+            elif kind in ENTERING:
+                to = self.to_latest(event.get("funnel_version"), event.get("to_stage"))
+                current.left_at, current.left_to = at, to
+                current.lost_reason = event.get("lost_reason")
+                history.stays.append(Stay(deal_id, to, at, bypassed=deal_id in self.bypassing))
+                self.bypassing.discard(deal_id)
+            elif kind == "migrated":
+                current.stage = self.to_latest(event.get("funnel_version"), event.get("to_stage"))
+        if kind in ("created", "updated"):
             changes = event.get("changes") or {}
-            for name, kept in ((amount_field, history.amounts), (close_field, history.close_dates)):
+            for kept, name in (("amounts", self.amount_field), ("close_dates", self.close_field)):
                 change = changes.get(name) if name else None
                 if isinstance(change, (list, tuple)) and len(change) == 2:
-                    kept.append((at, change[1]))
-    return history
+                    values = getattr(history, kept)
+                    if values:
+                        values.append((at, change[1]))
+                    else:
+                        setattr(history, kept, [(at, change[1])])
+
+
+def build_history(deal_id: int, events: Iterable[dict], to_latest: StageMapper,
+                  amount_field: str = "amount", close_field: str | None = None) -> DealHistory | None:
+    """The stays of one deal from its events, oldest first; ``None`` without a ``created`` event."""
+    fold = HistoryFold(to_latest, amount_field, close_field)
+    for event in events:
+        fold.add(event, deal_id)
+    return fold.histories.get(deal_id)

@@ -274,13 +274,13 @@ def deliver(engine: "Engine", manager: dict[str, Any], digest: Digest, now: date
 
 
 def scan_digests(engine: "Engine", now: datetime, schedule: Schedule,
-                 delivery: "DigestDelivery | None" = None) -> int:
-    """Deliver this week's digest to every manager who has not had it, once it is due."""
+                 delivery: "DigestDelivery | None" = None, cache: "HistoryCache | None" = None) -> int:
+    """Deliver this week's digest to every manager who has not had it, once it is due; from
+    ``cache``'s histories (the runtime's), else from histories read once for all of them."""
     if now < schedule.due_at(now):
         return 0
     week = week_label(now)
     sent = 0
-    cache = None
     for manager in managers(engine):
         if manager.get("digest_week") == week:
             continue

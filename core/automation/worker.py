@@ -66,7 +66,7 @@ class Worker:
                         reminded=scan_reminders(engine, now, self.runtime.task_reminders,
                                                 self.runtime.workspace.config))
             done["digests"] = scan_digests(engine, now, self.runtime.digest_schedule,
-                                           self.runtime.digest_delivery)
+                                           self.runtime.digest_delivery, self.runtime.histories)
             done["reclaimed"] = len(reclaim(self.runtime.customers, now))
             done["synced"] = scan_syncs(self.runtime.store, self.runtime.workplace, now)
             self._last_scan = time.monotonic()

@@ -134,5 +134,6 @@ def report_command(workspace: Path, funnel_id: str, start: str | None, end: str 
             if user is None:
                 no_such_user(as_user)
             scope = rt.engine.scope(user)
-        found = funnel_report(rt.store, rt.funnels, funnel_id, scope, first, last, rt.engine.clock())
+        found = funnel_report(rt.store, rt.funnels, funnel_id, scope, first, last, rt.engine.clock(),
+                              cache=rt.histories)
         click.echo(json.dumps(funnel_report_dict(found), ensure_ascii=False, indent=2))

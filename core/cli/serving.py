@@ -141,7 +141,7 @@ def digest_command(workspace: Path, once: bool, as_user: str | None, dry_run: bo
                 fail(_("there is no active manager “%(name)s”", name=as_user))
         now = rt.engine.clock()
         for manager in readers:
-            digest = build_digest(rt.engine, manager, now)
+            digest = build_digest(rt.engine, manager, now, rt.histories)
             channel = rt.digest_delivery.channel_for(rt.store, manager)
             also = f"also to the channel {channel}" if channel else ""
             if dry_run:

@@ -178,6 +178,7 @@ def _serve_threads(workspace: Workspace, listener: Listener, threads: int,
     from .app import create_app
 
     with open_runtime(workspace, progress=progress) as runtime, (alongside or (lambda _: nullcontext()))(runtime):
+        runtime.histories.warm()  # the reports' histories load while the server already answers
         server = waitress.create_server(create_app(runtime=runtime), sockets=listener.sockets,
                                         threads=threads, ident="goldsieve")
         worker = Worker(runtime).start() if runtime.store.url.startswith("tinydb:") else None

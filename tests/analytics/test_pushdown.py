@@ -266,6 +266,6 @@ def test_an_unknown_funnel_is_refused_before_any_query(store):
 
 def test_funnel_report_takes_the_database_path_on_postgresql(store, monkeypatch):
     load(store, LOG)
-    monkeypatch.setattr("goldsieve.analytics.load_histories", lambda *a: pytest.fail("read histories"))
+    monkeypatch.setattr("goldsieve.analytics.loading.load_histories", lambda *a: pytest.fail("read histories"))
     report = funnel_report(store, registry(), "mini", Eq("owner", "rob"), day(1), day(15))
     assert (report.deals, report.won) == (1, 1)  # rob's deal 1 (his deal 5 comes later)

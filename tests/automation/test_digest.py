@@ -133,6 +133,30 @@ def test_a_lost_mark_is_put_back_and_the_digest_not_sent_again(org, goldsieve_cl
     assert user(org, "mona")["digest_week"] == "2026-W03"  # put back: later scans skip her at once
 
 
+def test_the_runtimes_histories_give_the_digest_the_log_gives_after_a_write(org, goldsieve_clock):
+    """The digest page and the worker read the runtime's shared histories: the same digest as
+    the log read afresh, also right after a write."""
+    goldsieve_clock.now = MONDAY + timedelta(hours=9)
+    mona = user(org, "mona")
+    assert build_digest(org.engine, mona, goldsieve_clock(), org.histories).text() == \
+        build_digest(org.engine, mona, goldsieve_clock()).text()
+    deal = org.store.find("deals", Eq("title", "East deal"))[0]
+    org.engine.lose(user(org, "rita"), deal["id"], "price")
+    goldsieve_clock.now = MONDAY + timedelta(days=7, hours=9)
+    cached = build_digest(org.engine, mona, goldsieve_clock(), org.histories)
+    assert cached.text() == build_digest(org.engine, mona, goldsieve_clock()).text()
+    assert cached.headlines  # the loss is in last week's numbers
+
+
+def test_the_worker_digests_from_the_runtimes_histories(org, goldsieve_clock, monkeypatch):
+    import goldsieve.automation.digest as digest_module
+
+    goldsieve_clock.now = MONDAY + timedelta(hours=8)
+    monkeypatch.setattr(digest_module, "HistoryCache", lambda *a: pytest.fail("a cache of its own"))
+    Worker(org).run_once()
+    assert len(digests(org)) == 1 and (org.histories.held() != []) is (not org.store.keeps_stays)
+
+
 def test_the_worker_round_sends_the_digest(org, goldsieve_clock):
     goldsieve_clock.now = MONDAY + timedelta(hours=8)
     assert Worker(org).run_once()["digests"] == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 
 from ...analytics import funnel_report, funnel_trend
 from ...analytics.advisor import advice_window, advise
@@ -43,12 +43,8 @@ def asked_window() -> tuple[datetime, datetime]:
 
 
 def history_cache() -> HistoryCache:
-    """The app's cache of deal histories (one per app: the pages and the API share it)."""
-    cache = current_app.extensions.get("goldsieve_analytics")
-    if cache is None:
-        cache = current_app.extensions.setdefault(
-            "goldsieve_analytics", HistoryCache(current_runtime().store, current_runtime().funnels))
-    return cache
+    """The runtime's deal histories (the pages, the API and the worker share them)."""
+    return current_runtime().histories
 
 
 def visible_histories(funnel: Funnel, end: datetime) -> list:
@@ -141,7 +137,7 @@ def analytics_customers():
         choices = ", ".join(n for n, s in declared.items() if s.get("type") not in ("array", "object")) or "none"
         raise ValidationFailed([Violation("/field", "enum", f"Choose a declared customer field: {choices}.")])
     groups = by_customer_field(rt.store, rt.funnels, funnel.id, rt.engine.scope(g.user), rt.customers.scope(g.user),
-                               field, start, end)
+                               field, start, end, cache=_cache_unless_sql())
     return jsonify(funnel=funnel.id, field=field, **{"from": start.isoformat(), "to": end.isoformat()},
                    groups=groups)
 

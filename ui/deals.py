@@ -449,7 +449,8 @@ def render_move(deal: dict, funnel: Funnel, target: Stage | None, *, names: list
                             prefix="move"),
         has_fields=bool(names) and not blocked, blocked=bool(blocked),
         first=first_needed(deal, funnel, blocked),
-        top_errors=[forms.text_message(v)
+        # a field the form does not show (hidden, or asked for by a gate) keeps its gate's words
+        top_errors=[v.message if forms.field_of(v.path) else forms.text_message(v)
                     for v in others if v.path not in ("/lost_reason", "/bypass_gate") and v.code != ACTIVITY_GAP
                     and not v.path.startswith("/next_step/")],
         step_problems=[v for v in others if v.path.startswith("/next_step/")],

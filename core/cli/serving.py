@@ -1,6 +1,7 @@
 """Commands that run goldsieve: the server, the worker, the weekly digest and the demo."""
 from __future__ import annotations
 
+import sys
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ class OpeningProgress:
             self.close()
             self._phase = phase
             label = _("Reading the store") if phase == "snapshot" else _("Indexing the events")
-            self._bar = click.progressbar(length=total, label=label, file=click.get_text_stream("stderr"))
+            self._bar = click.progressbar(length=total, label=label, file=sys.stderr)
             self._bar.__enter__()
         self._bar.update(done - self._bar.pos)
         if done >= total:

@@ -51,3 +51,30 @@ def test_a_server_deaf_to_sigterm_is_killed_with_its_children(tmp_path, monkeypa
     with pytest.raises(serving.ServerFailed, match="did not stop"):
         server.stop(timeout=1)
     assert gone(server.process.pid) and gone(child)
+
+
+def test_teardown_stops_every_server_even_when_one_will_not_stop(monkeypatch):
+    """The first server's failure to stop is reported, after the others were stopped all the same."""
+    from goldsieve import testing
+
+    stopped: list[int] = []
+
+    class Server:
+        def __init__(self, _path, *_args, **_kwargs):
+            self.number = len(made)
+            made.append(self)
+
+        def stop(self) -> int:
+            stopped.append(self.number)
+            if self.number == 0:
+                raise serving.ServerFailed("goldsieve serve did not stop within 1 s of SIGTERM")
+            return 0
+
+    made: list[Server] = []
+    monkeypatch.setattr(serving, "LiveServer", Server)
+    fixture = testing.goldsieve_serve.__wrapped__(type("Workspace", (), {"path": "."})())
+    start = next(fixture)
+    start(), start()
+    with pytest.raises(serving.ServerFailed, match="did not stop"):
+        next(fixture, None)
+    assert stopped == [0, 1]

@@ -9,12 +9,12 @@ they may not see is counted, never named.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from flask_babel import gettext as _
 
 from goldsieve.deals.tasks import visible_deals
-from goldsieve.funnels.model import Funnel
+from goldsieve.funnels.model import OPEN, Funnel
 from goldsieve.funnels.plan import DealRef, Plan
 from goldsieve.funnels.validation import N_
 from goldsieve.limits import whole_number
@@ -67,6 +67,17 @@ def kind_label(kind: str) -> str:
     return _(KINDS[kind]) if kind in KINDS else kind.replace("_", " ")
 
 
+def stranded_why(new: Funnel, to: str) -> str:
+    """Why a deal cannot land on ``to``, as :func:`goldsieve.funnels.plan.make_plan` found it
+    stranded: said here in the reader's words, since the plan's reasons are the terminal's English."""
+    landing = new.stage(to)
+    if landing is None:
+        return _("Its stage is not in the new version: send it to another stage")
+    if landing.kind != OPEN:
+        return _("It would go to a stage that is not open")
+    return _("It would go to a stage that is not on this deal's path")
+
+
 def review(plan: Plan, old: Funnel | None, new: Funnel, args: Mapping[str, Any], user: dict) -> dict[str, Any]:
     """The review's lists: per change the deals it touches, the deals that would miss what their
     new stage requires, the automations whose stage goes; ``args`` pick a list's page."""
@@ -78,7 +89,11 @@ def review(plan: Plan, old: Funnel | None, new: Funnel, args: Mapping[str, Any],
         stage = funnel.stage(stage_id) if funnel is not None and stage_id else None
         return text(stage.title) if stage is not None else (stage_id or "")
 
-    def listing(key: str, ids: list[int]) -> Listing:
+    def lacks(deal: dict) -> str:
+        ref: DealRef | None = missing.get(deal["id"])
+        return field_titles(new.definition, ref.fields) if ref else ""
+
+    def listing(key: str, ids: list[int], says: Callable[[dict], str] = lacks) -> Listing:
         shown = Listing(key, len(ids), min(page, max(1, -(-len(ids) // PAGE))) if key == wanted else 1)
         chunk = ids[(shown.page - 1) * PAGE:shown.page * PAGE]
         seen = visible_deals(current_runtime().engine, user, set(chunk))
@@ -87,15 +102,16 @@ def review(plan: Plan, old: Funnel | None, new: Funnel, args: Mapping[str, Any],
             if deal is None:
                 shown.unseen += 1
                 continue
-            ref: DealRef | None = missing.get(deal_id)
             to = mapping.get(deal["stage"], deal["stage"])
             shown.rows.append(DealRow(deal_id, deal["title"], titled(deal["stage"], old), titled(to, new),
-                                      field_titles(new.definition, ref.fields) if ref else ""))
+                                      says(deal)))
         return shown
 
     return {
         "changes": [(change, kind_label(change.kind), listing(f"change-{i}", change.deal_ids))
                     for i, change in enumerate(plan.changes)],
         "missing": listing("missing", [ref.id for ref in plan.missing]),
+        "stranded": listing("stranded", [ref.id for ref in plan.stranded],
+                            lambda deal: stranded_why(new, mapping.get(deal["stage"], deal["stage"]))),
         "orphans": [(orphan, titled(orphan.stage, old), titled(orphan.to, new)) for orphan in plan.orphans],
     }

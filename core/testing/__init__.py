@@ -313,7 +313,7 @@ def goldsieve_serve(goldsieve_workspace) -> Iterator[Callable[..., Any]]:
     teardown. On the embedded store the server holds the store: do not use ``goldsieve_runtime``
     in the same test (``goldsieve_cli`` commands are carried out by the server, as in production).
     """
-    from goldsieve.testing.serving import LiveServer
+    from goldsieve.testing.serving import LiveServer, ServerFailed
 
     started: list[LiveServer] = []
 
@@ -322,5 +322,11 @@ def goldsieve_serve(goldsieve_workspace) -> Iterator[Callable[..., Any]]:
         return started[-1]
 
     yield start
-    for server in started:
-        server.stop()
+    failures = []
+    for server in started:  # each one, even after one that would not stop: no orphan
+        try:
+            server.stop()
+        except ServerFailed as failure:
+            failures.append(failure)
+    if failures:
+        raise failures[0]

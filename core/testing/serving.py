@@ -3,7 +3,7 @@
 The ``goldsieve_serve`` fixture (:mod:`goldsieve.testing`) starts it on a free port of 127.0.0.1
 (``--port 0``: the system picks the port, so parallel tests never race for one) and hands the
 test its URL once the server answers; at teardown it sends SIGTERM and waits until the process
-is gone. Nothing here sleeps: the server's own line saying where it serves — printed only once
+is gone (one deaf to it is killed with its process group: gunicorn's workers leave no orphan). Nothing here sleeps: the server's own line saying where it serves — printed only once
 the port is bound and the store is open — and then one answered request are the conditions
 waited for, each with a deadline.
 """
@@ -47,7 +47,8 @@ class LiveServer:
         self.output: list[str] = []
         self._lines: queue.Queue[str | None] = queue.Queue()
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        env={**os.environ, **(env or {})}, cwd=workspace)
+                                        env={**os.environ, **(env or {})}, cwd=workspace,
+                                        start_new_session=True)  # its own group: stop kills its workers too
         threading.Thread(target=self._read, daemon=True).start()
         try:
             self.url = self._wait_for_url(timeout)
@@ -92,7 +93,7 @@ class LiveServer:
             try:
                 return self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)  # gunicorn's workers with their arbiter
                 self.process.wait()
                 raise ServerFailed(f"goldsieve serve did not stop within {timeout:g} s of SIGTERM") from None
         return self.process.returncode

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from goldsieve import hookimpl
 from goldsieve.funnels import migration
 from goldsieve.funnels.model import Funnel
 from goldsieve.funnels.plan import render
@@ -125,3 +126,34 @@ def test_a_deal_the_reader_may_not_see_is_counted_never_named(goldsieve_app, gol
     lacking = lists["missing"]
     assert (lacking.total, lacking.unseen, [row.id for row in lacking.rows]) == (2, 1, [mine["id"]])
     assert lacking.rows[0].lacks == "demo_date" and lacking.rows[0].to == "Quote"
+
+
+class _ManagersDesign:
+    """A workspace whose managers design funnels too (their deals' scope stays their team's)."""
+
+    @staticmethod
+    @hookimpl
+    def goldsieve_permission(user, action):
+        return True if action == "change_funnel" and user.get("role") == "manager" else None
+
+
+def test_the_stranded_list_names_only_the_deals_the_reader_may_see(goldsieve_browser, goldsieve_runtime,
+                                                                  goldsieve_make_user, goldsieve_make_team,
+                                                                  goldsieve_register):
+    """A designer who is no admin sees the stranded deals of their scope by name, the others only
+    counted; and the reasons are said in the reader's language."""
+    goldsieve_register(_ManagersDesign)
+    goldsieve_make_user("mia", "manager")
+    goldsieve_make_team("north", manager="mia")
+    rita, sam = goldsieve_make_user("rita", "rep", team="north"), goldsieve_make_user("sam", "rep")
+    mine = deal_at(goldsieve_runtime, rita, "negotiation", title="Rita's")
+    deal_at(goldsieve_runtime, sam, "negotiation", title="Sam's secret")
+    assert goldsieve_browser.login("mia").status_code == 302
+    url = start(goldsieve_browser, "funnel:handmade")
+    assert edit(goldsieve_browser, url, op="remove_stage", stage="negotiation", map_to="won").status_code == 200
+    page = goldsieve_browser.get(url + "/plan", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    stranded = page.split('id="stranded"')[1].split("</table>")[0]
+    assert rows(stranded) == [mine["id"]] and "Sam's secret" not in page
+    assert "1 more deal on this page" not in page and "本页另有 1 个" in page
+    assert "它会进入一个非进行中的阶段" in stranded and "not an open stage" not in page
+    assert "Save version" not in page and "保存版本" not in page

@@ -10,7 +10,6 @@ medians and their ratio.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys

@@ -223,7 +223,7 @@ def apply(store: Store, client: PlatformClient, planned: Plan) -> list[str]:
         update_user(store, username, team=changes["team"][1] if "team" in changes else UNCHANGED,
                     display_name=changes["display_name"][1] if "display_name" in changes else UNCHANGED,
                     actor=actor)
-    for name, (_, manager) in planned.managers.items():
+    for name, (_before, manager) in planned.managers.items():
         update_team(store, name, manager=manager, actor=actor)
     for username in planned.leavers:
         try:

@@ -107,6 +107,9 @@ ROUTES = {
     "designer.export": PAGE,
     "designer.json_view": PAGE,
     "designer.json_save": PAGE,
+    "designer_records.index": PAGE,  # the record types' fields in the designer (change_funnel)
+    "designer_records.edit": PAGE,
+    "designer_records.change": PAGE,
     "analytics.index": PAGE,
     "analytics.page": PAGE,
     "analytics.lost_deals": PAGE,
@@ -193,7 +196,8 @@ def url_for_rule(rule, deal_id: int = 1) -> str:
               "username": "rita", "name": "north", "task_id": 1, "notification_id": 1, "row_id": 1,
               "token": "no-such-lead-form-token", "draft_id": 1, "table": "stages",
               "customer_id": 1, "contact_id": 1, "view_id": 1, "activity_id": 1,
-              "key": "gsc_no-such-calendar-key", "platform": "dingtalk"}
+              "key": "gsc_no-such-calendar-key", "platform": "dingtalk",
+              "kind": "customer", "type_id": "call"}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 

@@ -80,8 +80,7 @@ def change(kind: str, type_id: str | None = None):
     running = _target(kind, type_id)
     op, form = request.form.get("op", ""), request.form
     name = form.get("name", "").strip()
-    at = ADDING if op == "add_field" else ("field", name) if name in _fields(declared(running, kind, type_id))[
-        "properties"] else RECORD
+    at = _where(op, name, declared(running, kind, type_id))
     if op not in EDITS:
         return respond(render_fields(kind, type_id, placed={RECORD: [_refusal(_("Unknown change."))]}), 422)
     candidate = copy.deepcopy(running)
@@ -89,7 +88,7 @@ def change(kind: str, type_id: str | None = None):
         EDITS[op](declared(candidate, kind, type_id), form)
         with page_language():
             current_runtime().records.save(kind, candidate, by=g.user["username"], at=now(),
-                                           base=form.get("base"))
+                                           base=form.get("base", ""))
     except EditError as refused:
         return respond(render_fields(kind, type_id, placed={at: [_refusal(say(refused))]}, adding=form), 422)
     except DefinitionError as problem:
@@ -116,6 +115,14 @@ def _target(kind: str, type_id: str | None) -> dict[str, Any]:
     running = definition_of(current_runtime().records.types, kind)
     declared(running, kind, type_id)
     return running
+
+
+def _where(op: str, name: str, part: dict[str, Any]) -> designer_findings.Part:
+    """Where a refusal of edit ``op`` of field ``name`` is said: in the box adding it, in the
+    field's editor, or (a field the type does not have) above the fields."""
+    if op == "add_field":
+        return ADDING
+    return ("field", name) if name in _fields(part)["properties"] else RECORD
 
 
 def _url(kind: str, type_id: str | None) -> str:

@@ -91,6 +91,9 @@ def test_an_edit_begun_before_another_save_is_a_409_that_shows_the_fields_as_the
     body = response.get_data(as_text=True)
     assert response.status_code == 409 and 'data-field="grade"' in body and 'data-field="beds"' not in body
     assert "beds" not in goldsieve_runtime.customers.types.customer.fields["properties"]
+    unsaid = admin_browser.post(url, {"op": "add_field", "name": "beds", "type": "integer"}, htmx=True)
+    assert unsaid.status_code == 409  # an edit that does not say what it started from is not taken
+    assert list(goldsieve_runtime.customers.types.customer.fields["properties"]) == ["grade"]
 
 
 def test_without_javascript_a_saved_field_redirects_back_to_the_record_type(admin_browser, goldsieve_runtime):
@@ -145,3 +148,44 @@ def test_a_customer_from_before_a_required_field_renders_and_is_asked_for_it_on_
                                                                 "ward": "east"})
     assert saved.status_code == 303
     assert goldsieve_runtime.store.get("customers", customer["id"])["data"] == {"ward": "east"}
+
+
+def test_a_value_from_before_a_field_changed_type_still_shows_and_is_asked_again_on_edit(
+        admin_browser, goldsieve_runtime, goldsieve_user):
+    url = "/designer/records/customer"
+    assert add(admin_browser, url, name="beds", **{"title-en": "Beds"}).status_code == 200
+    customer = goldsieve_runtime.customers.create(goldsieve_user, "Ruijin", {"beds": "about forty"})
+    changed = admin_browser.post(url, {"op": "update_field", "base": base_of(admin_browser, url), "name": "beds",
+                                       "type": "integer", "title-en": "Beds"}, htmx=True)
+    assert changed.status_code == 200 and goldsieve_runtime.customers.types.customer.fields[
+        "properties"]["beds"]["type"] == "integer"
+    page = admin_browser.get(f"/customers/{customer['id']}")
+    assert page.status_code == 200 and "about forty" in page.get_data(as_text=True)
+    refused = admin_browser.post(f"/customers/{customer['id']}", {"name": "Ruijin", "version": "1",
+                                                                  "beds": "about forty"})
+    beds = refused.get_data(as_text=True).split('data-field="beds"', 1)[1].split("</div>", 1)[0]
+    assert refused.status_code == 422 and 'aria-invalid="true"' in beds
+    assert goldsieve_runtime.store.get("customers", customer["id"])["data"] == {"beds": "about forty"}
+
+
+def test_a_field_the_check_still_needs_is_not_removed_and_the_finding_is_at_the_record(
+        admin_browser, goldsieve_runtime):
+    url = "/designer/records/customer"
+    assert add(admin_browser, url, name="credit_code").status_code == 200
+    path = customer_file(goldsieve_runtime)
+    declared = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**declared, "match": ["name", "credit_code"]}), encoding="utf-8")  # by hand
+    assert goldsieve_runtime.customers.types.customer.match == ("name",)
+    admin_browser.get(url)  # the next request runs the file
+    assert goldsieve_runtime.customers.types.customer.match == ("name", "credit_code")
+    before = path.read_bytes()
+    response = admin_browser.post(url, {"op": "remove_field", "base": base_of(admin_browser, url),
+                                        "name": "credit_code"}, htmx=True)
+    body = response.get_data(as_text=True)
+    alert = body.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert response.status_code == 422 and "credit_code" in alert and "finding-error" in alert
+    assert path.read_bytes() == before and 'data-field="credit_code"' in body
+    assert len(find_audit(goldsieve_runtime.store, action=AUDIT_ACTION)) == 1  # the first add only
+    removed = admin_browser.post(url, {"op": "remove_field", "base": base_of(admin_browser, url), "name": "nope"},
+                                 htmx=True)
+    assert removed.status_code == 422 and "nope" in removed.get_data(as_text=True).split('role="alert"', 1)[1]

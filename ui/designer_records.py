@@ -171,8 +171,9 @@ def render_fields(kind: str, type_id: str | None, *, placed: dict | None = None,
         "kind": kind, "type_id": type_id, "record_title": title, "definition": shown,
         "props": shown["fields"]["properties"], "placed": placed, "note": note,
         "refused": placed.get(RECORD, []), "adding": adding if adding is not None and ADDING in placed else None,
+        **_typed_again(adding if ADDING in placed else None),
         "base": digest(running), "action": _url(kind, type_id), "preview": preview,
-        "form_url": _form_url(kind), "required_label": _("Required for every record"),
+        "form_url": _form_url(kind), "required_label": _required_label(kind),
         "field_types": edit_fields.FIELD_TYPES, "formats": edit_fields.FORMATS,
         "widgets": edit_fields.WIDGETS + designer_fields.plugin_widgets(), "choices_of": edit_fields.choices_of,
         "spare_choices": designer_fields.SPARE_CHOICES, "texts_of": funnel_edit.texts_of,
@@ -180,6 +181,31 @@ def render_fields(kind: str, type_id: str | None, *, placed: dict | None = None,
     }
     template = "designer/_records_editor.html" if wants_fragment() else "designer/records.html"
     return render_template(template, **context)
+
+
+def _typed_again(form: Form | None) -> dict[str, Any]:
+    """A refused new field as its box shows it again: what of the form the field editor can read
+    (a type it does not offer, say, leaves the box empty but for the name)."""
+    scratch: dict[str, Any] = {}
+    if form is not None:
+        try:
+            edit_fields.set_field(scratch, "typed", designer_fields.field_form(form), new=True,
+                                  plugin_widgets=designer_fields.plugin_widgets())
+        except EditError:
+            pass  # nothing of it to show again
+    fields = scratch.get("fields", {})
+    schema = {key: value for key, value in fields.get("properties", {}).get("typed", {}).items()
+              if (key, value) != ("title", "typed")}
+    return {"typed_again": schema, "typed_again_required": bool(fields.get("required"))}
+
+
+def _required_label(kind: str) -> str:
+    """What the field editor's "required" tick means for this record type."""
+    if kind == "customer":
+        return _("Required for every customer")
+    if kind == "contact":
+        return _("Required for every contact")
+    return _("Required for every activity of this type")
 
 
 def _form_url(kind: str) -> str | None:

@@ -29,7 +29,8 @@ def customer_file(live):
 def test_a_consultant_adds_a_customer_field_and_the_new_customer_form_asks_for_it(
         open_page, live, shot, customer_file, locale):
     words, name = WORDS[locale], f"beds_{locale[:2]}"
-    page = open_page(locale=locale)
+    before = customer_file.read_bytes()
+    page = open_page(locale=locale, expect=(422,))
     login(page, "admin")
     page.goto("/designer/")
     page.locator("a[href$='/designer/records/']").click()
@@ -38,6 +39,16 @@ def test_a_consultant_adds_a_customer_field_and_the_new_customer_form_asks_for_i
     no_axe_violations(page)
 
     page.locator("details.add-field-box > summary").click()
+    form = page.locator("form.add-field")
+    form.locator("input[name=name]").fill("industry")  # the demo declares it already: refused in place
+    submit(form)
+    box = page.locator("details.add-field-box")
+    expect(box.locator(".finding-error")).to_contain_text("industry")
+    expect(box).to_have_attribute("open", "")
+    expect(page.locator("#designer [role=alert]")).to_be_visible()
+    check_page(page)
+    shot(page, "refused")
+    assert customer_file.read_bytes() == before  # nothing written
     form = page.locator("form.add-field")
     form.locator("input[name=name]").fill(name)
     form.locator("select[name=type]").select_option("integer")

@@ -24,6 +24,7 @@ from goldsieve.records.edit import (
 )
 from goldsieve.records.model import DEFAULTS
 
+from tests.records.conftest import BOTH_STORES
 from tests.records.conftest import CUSTOMER as DECLARED
 from tests.records.test_model import CUSTOMER, write
 
@@ -62,6 +63,7 @@ def test_the_field_edits_work_on_a_record_type_and_on_one_activity_type():
         edit_fields.remove_field(declared(activities, "activity", "call"), "purpose")
 
 
+@BOTH_STORES
 def test_a_saved_record_type_is_its_file_an_audit_row_and_runs_at_once(goldsieve_runtime, goldsieve_make_user):
     records = goldsieve_runtime.records
     running = definition_of(records.types, "customer")

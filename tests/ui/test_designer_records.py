@@ -44,6 +44,8 @@ def test_a_field_added_to_customers_is_saved_audited_and_on_the_new_customer_for
     [row] = find_audit(goldsieve_runtime.store, action=AUDIT_ACTION)
     assert row["target"] == {"type": "record_type", "id": "customer"} and row["by"] == "admin"
     assert "fields" in row["changes"]
+    audit = admin_browser.get("/admin/audit")
+    assert audit.status_code == 200 and AUDIT_ACTION in audit.get_data(as_text=True)
     form = admin_browser.get("/customers/new").get_data(as_text=True)  # no restart
     assert "Grade" in form and 'value="3A"' in form
     admin_browser.get("/", headers={"Accept-Language": "zh-Hans"})
@@ -77,6 +79,12 @@ def test_a_refusal_is_said_at_its_field_in_the_readers_language(admin_browser, g
     assert refused.status_code == 422 and "phone" in body and "there already is a field" not in body
     box = body.split('class="add-field-box"', 1)[1].split("</details>", 1)[0]
     assert " open>" in box and "phone" in box and "finding-error" in box  # in the box that adds it
+    again = admin_browser.post(url, {"op": "add_field", "base": base_of(admin_browser, url), "name": "phone",
+                                     "type": "integer", "title-en": "Mobile", "required": "1", "choice": ["12"]},
+                               htmx=True).get_data(as_text=True)
+    box = again.split('class="add-field-box"', 1)[1].split("</details>", 1)[0]  # what was typed, shown again
+    assert 'value="integer" selected' in box and 'value="Mobile"' in box and 'value="12"' in box
+    assert 'name="required" value="1" checked' in box
     assert list(json.loads((goldsieve_runtime.workspace.path / "records" / "contact.json").read_text(
         encoding="utf-8"))["fields"]["properties"]) == ["phone"]
 

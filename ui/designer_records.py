@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+
 from goldsieve.errors import DefinitionError, NotFound
 from goldsieve.funnels import edit as funnel_edit
 from goldsieve.funnels import edit_fields

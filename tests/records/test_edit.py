@@ -9,19 +9,14 @@ import os
 import threading
 
 import pytest
+
 from goldsieve.audit import find_audit
 from goldsieve.errors import DefinitionError, NotFound, ValidationFailed
 from goldsieve.funnels import edit_fields
 from goldsieve.funnels.edit import EditError
 from goldsieve.funnels.edit_fields import FieldForm
 from goldsieve.people.users import find_user
-from goldsieve.records.edit import (
-    AUDIT_ACTION,
-    StaleDefinition,
-    declared,
-    definition_of,
-    digest,
-)
+from goldsieve.records.edit import AUDIT_ACTION, StaleDefinition, declared, definition_of, digest
 from goldsieve.records.model import DEFAULTS
 
 from tests.records.conftest import BOTH_STORES

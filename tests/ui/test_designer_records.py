@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from goldsieve.audit import find_audit
 from goldsieve.records.edit import AUDIT_ACTION
 

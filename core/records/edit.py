@@ -78,12 +78,12 @@ def digest(definition: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def _stamp(workspace: Path) -> tuple[tuple[str, int, int], ...]:
+def _stamp(files: dict[str, str]) -> tuple[tuple[str, int, int], ...]:
     """What the record files are now: each one's kind, modification time and size."""
     seen = []
-    for kind in KINDS:
+    for kind, file in files.items():
         try:
-            status = (workspace / FOLDER / f"{kind}.json").stat()
+            status = os.stat(file)
         except FileNotFoundError:
             continue
         seen.append((kind, status.st_mtime_ns, status.st_size))
@@ -96,8 +96,10 @@ class RecordFiles:
 
     def __init__(self, workspace: Path, customers: Customers, store: Store):
         self.workspace, self.customers, self.store = Path(workspace), customers, store
+        #: each kind's file, as ``refresh`` looks at it before every request (no path built then)
+        self.files = {kind: str(self.workspace / FOLDER / f"{kind}.json") for kind in KINDS}
         self.lock = threading.Lock()
-        self.seen = _stamp(self.workspace)
+        self.seen = _stamp(self.files)
 
     @property
     def types(self) -> RecordTypes:
@@ -105,10 +107,10 @@ class RecordFiles:
 
     def refresh(self) -> None:
         """Load the record files again if they changed since they were last loaded."""
-        if _stamp(self.workspace) == self.seen:
+        if _stamp(self.files) == self.seen:
             return
         with self.lock:
-            now = _stamp(self.workspace)
+            now = _stamp(self.files)
             if now == self.seen:
                 return  # another request loaded them meanwhile
             self.seen = now
@@ -133,7 +135,7 @@ class RecordFiles:
             before = definition_of(self.types, kind)
             if base is not None and digest(before) != base:
                 raise StaleDefinition(f"the {kind} record type changed since this edit began")
-            path = self.workspace / FOLDER / f"{kind}.json"
+            path = Path(self.files[kind])
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(".json.tmp")
             partial.write_text(json.dumps(definition, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -144,4 +146,4 @@ class RecordFiles:
             finally:
                 partial.unlink(missing_ok=True)
             self.customers.types = load_types(self.workspace)
-            self.seen = _stamp(self.workspace)
+            self.seen = _stamp(self.files)

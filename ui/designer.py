@@ -6,7 +6,9 @@ template, from an uploaded funnel file or from a funnel's applied version, and l
 which edit; each part of the funnel has its module: ui/designer_funnel.py, designer_stages.py,
 designer_fields.py, designer_automations.py, designer_rules.py): with htmx the editor is swapped
 in place, lint and the deal-form preview included; without JavaScript the page is posted and
-redirected back. A draft with errors is kept all the same; saving shows the plan of
+redirected back. The fields of the record types (customers, contacts, activity types) are edited
+with the same field editor on a page of their own (ui/designer_records.py). A draft with errors is
+kept all the same; saving shows the plan of
 ``goldsieve funnel plan`` (ui/designer_review.py) and applies through
 :func:`goldsieve.funnels.migration.apply`, the path the command line takes.
 """

@@ -195,6 +195,9 @@ def test_a_field_the_check_still_needs_is_not_removed_and_the_finding_is_at_the_
     assert response.status_code == 422 and "credit_code" in alert and "finding-error" in alert
     assert path.read_bytes() == before and 'data-field="credit_code"' in body
     assert len(find_audit(goldsieve_runtime.store, action=AUDIT_ACTION)) == 1  # the first add only
+    zh = admin_browser.post(url, {"op": "remove_field", "base": base_of(admin_browser, url), "name": "credit_code"},
+                            htmx=True, headers={"Accept-Language": "zh-CN"})
+    assert zh.status_code == 422 and "请在 `fields.properties` 中声明它" in zh.get_data(as_text=True)  # the check's
     removed = admin_browser.post(url, {"op": "remove_field", "base": base_of(admin_browser, url), "name": "nope"},
                                  htmx=True)
     assert removed.status_code == 422 and "nope" in removed.get_data(as_text=True).split('role="alert"', 1)[1]

@@ -74,9 +74,12 @@ run: $(BIN)/goldsieve assets
 # port, so they run side by side; the browser harness starts a server and a browser per process.
 # The sample plugin (tests/sample_plugin) is installed first: its tests load it by its entry point,
 # and it stays inert in every workspace that does not enable it ([plugin.sample]).
+# Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): the suite
+# starts some hundreds of Python processes, and each would compile goldsieve (and pytest each
+# test module) from source again.
 test: $(BIN)/goldsieve assets
 	$(BIN)/pip install -q --no-deps -e tests/sample_plugin
-	$(BIN)/pytest -q -n auto
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n auto
 
 # Benchmarks print their tables; bench/README.md records them with the machine's core count.
 bench: $(BIN)/goldsieve

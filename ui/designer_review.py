@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from goldsieve.deals.tasks import visible_deals
@@ -79,8 +80,9 @@ def stranded_why(new: Funnel, to: str) -> str:
 
 
 def review(plan: Plan, old: Funnel | None, new: Funnel, args: Mapping[str, Any], user: dict) -> dict[str, Any]:
-    """The review's lists: per change the deals it touches, the deals that would miss what their
-    new stage requires, the automations whose stage goes; ``args`` pick a list's page."""
+    """The review's lists: per change what changed and the deals it touches, the deals that would
+    miss what their new stage requires, the automations whose stage goes, the plan's warnings and
+    errors, each in the page's language; ``args`` pick a list's page."""
     mapping = (new.definition.get("migration") or {}).get("map", {})
     missing = {ref.id: ref for ref in plan.missing}
     wanted, page = args.get("list", ""), whole_number(args.get("page", "")) or 1
@@ -107,9 +109,12 @@ def review(plan: Plan, old: Funnel | None, new: Funnel, args: Mapping[str, Any],
                                       says(deal)))
         return shown
 
+    locale = str(get_locale())  # the plan's words, said in the page's language
     return {
-        "changes": [(change, kind_label(change.kind), listing(f"change-{i}", change.deal_ids))
+        "changes": [(change, kind_label(change.kind), change.words.say(locale), listing(f"change-{i}", change.deal_ids))
                     for i, change in enumerate(plan.changes)],
+        "warnings": [words.say(locale) for words in plan.warnings],
+        "errors": [words.say(locale) for words in plan.errors],
         "missing": listing("missing", [ref.id for ref in plan.missing]),
         "stranded": listing("stranded", [ref.id for ref in plan.stranded],
                             lambda deal: stranded_why(new, mapping.get(deal["stage"], deal["stage"]))),

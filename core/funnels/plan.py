@@ -11,8 +11,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
+from ..locales import N_, Words
 from .model import OPEN, Funnel, Stage
 from .validation import violations
+from .wording import TYPES
 
 #: How many deals a change lists by name; the count is always complete.
 CAP = 10
@@ -46,6 +48,9 @@ class Orphan:
 class Change:
     """One difference between the versions, e.g. ``stage_split`` of ``negotiation``.
 
+    ``before`` and ``after`` are what the change is about in each version, as data (stage ids, a
+    gate, a field's type, a title), so that it can be said in any reader's language
+    (:attr:`words`) and kept by the audit row as every row keeps its changes.
     ``kind`` is one of ``stage_added``, ``stage_removed``, ``stage_renamed``, ``stage_split``,
     ``stage_merged``, ``stage_remapped``, ``stage_retitled``, ``gate_tightened``,
     ``gate_loosened``, ``gate_changed``, ``field_added``, ``field_removed``, ``field_retyped``,
@@ -56,7 +61,8 @@ class Change:
 
     kind: str
     subject: str
-    detail: str
+    before: Any = None
+    after: Any = None
     deals: int = 0
     failing: list[DealRef] = field(default_factory=list)
     failing_count: int = 0
@@ -70,6 +76,49 @@ class Change:
         self.failing_count += 1
         if len(self.failing) < CAP:
             self.failing.append(ref)
+
+    @property
+    def words(self) -> Words:
+        """What changed, to say in the reader's language (``negotiation → bargaining, contract``)."""
+        return _DETAILS[self.kind](self)
+
+
+def _arrow(change: Change) -> Words:
+    return Words(N_("%(before)s → %(after)s"), before=_ids(change.before), after=_ids(change.after))
+
+
+def _ids(value: str | list[str]) -> str:
+    return value if isinstance(value, str) else ", ".join(value)
+
+
+def _gate(gate: dict | None) -> str | Words:
+    return json.dumps(gate, ensure_ascii=False, sort_keys=True) if gate else Words(N_("no gate"))
+
+
+def _type(name: str | list[str] | None) -> Words | str:
+    """A field's JSON type as :data:`.wording.TYPES` says it (a list of types: their names)."""
+    if isinstance(name, list):
+        return ", ".join(name)
+    return Words(TYPES.get(name, N_("any value")) if name else N_("any value"))
+
+
+#: the stage kinds, as a change that adds a stage says them
+_KINDS = {"open": N_("Open"), "won": N_("Won"), "lost": N_("Lost")}
+#: how each kind of change says what changed (its ``before`` and ``after``)
+_DETAILS = {
+    "stage_added": lambda c: Words(N_("%(stage)s (%(kind)s)"), stage=c.subject,
+                                   kind=Words(_KINDS.get(c.after, c.after))),
+    "stage_removed": lambda c: Words(N_("%(stage)s is removed and not mapped"), stage=c.subject),
+    "stage_renamed": _arrow, "stage_remapped": _arrow, "stage_merged": _arrow, "stage_split": _arrow,
+    "stage_retitled": lambda c: Words(N_("“%(before)s” → “%(after)s”"), before=c.before, after=c.after),
+    **dict.fromkeys(("gate_tightened", "gate_loosened", "gate_changed"), lambda c: Words(
+        N_("%(stage)s: %(before)s → %(after)s"), stage=c.subject, before=_gate(c.before), after=_gate(c.after))),
+    "field_added": lambda c: Words(N_("%(field)s (%(type)s)"), field=c.subject, type=_type(c.after)),
+    "field_retyped": lambda c: Words(N_("%(field)s: %(before)s → %(after)s"), field=c.subject,
+                                     before=_type(c.before), after=_type(c.after)),
+    "field_removed": lambda c: Words(N_("%(field)s is removed"), field=c.subject),
+    "field_required": lambda c: Words(N_("%(field)s is now required"), field=c.subject),
+}
 
 
 @dataclass
@@ -88,8 +137,9 @@ class Plan:
     stranded: list[DealRef] = field(default_factory=list)
     missing: list[DealRef] = field(default_factory=list)
     orphans: list[Orphan] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    #: what stops the version, and what the reader should know, each said in their language
+    errors: list[Words] = field(default_factory=list)
+    warnings: list[Words] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -97,7 +147,13 @@ class Plan:
         return not self.errors and not self.stranded
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
+        """The plan for a program (``goldsieve funnel plan --json``): its texts in English, as
+        the API says them, each change with its ``detail``."""
+        said = {**asdict(self), "ok": self.ok, "errors": [e.say("en") for e in self.errors],
+                "warnings": [w.say("en") for w in self.warnings]}
+        for change, shown in zip(self.changes, said["changes"]):
+            shown["detail"] = change.words.say("en")
+        return said
 
 
 def make_plan(old: Funnel | None, new: Funnel, deals: Iterable[dict], staying: int = 0) -> Plan:
@@ -124,23 +180,25 @@ def make_plan(old: Funnel | None, new: Funnel, deals: Iterable[dict], staying: i
     return plan
 
 
-def _version_errors(old: Funnel | None, new: Funnel) -> list[str]:
+def _version_errors(old: Funnel | None, new: Funnel) -> list[Words]:
     migration = new.definition.get("migration")
     if old is None:
-        return [f"funnel {new.id} has no applied version, so version {new.version} cannot "
-                f"migrate deals from version {migration['from_version']}; remove `migration`"] \
-            if migration else []
+        return [Words(N_("funnel %(funnel)s has no applied version, so version %(version)s cannot migrate "
+                         "deals from version %(from_version)s; remove `migration`"), funnel=new.id,
+                      version=new.version, from_version=migration["from_version"])] if migration else []
     errors = []
     if new.version <= old.version:
-        errors.append(f"version {new.version} is not newer than the applied version "
-                      f"{old.version}; raise `version` to {old.version + 1}")
+        errors.append(Words(N_("version %(version)s is not newer than the applied version %(applied)s; "
+                               "raise `version` to %(next)s"),
+                            version=new.version, applied=old.version, next=old.version + 1))
     if migration and migration["from_version"] != old.version:
-        errors.append(f"migration.from_version is {migration['from_version']}, but the applied "
-                      f"version is {old.version}; migrate from {old.version}")
+        errors.append(Words(N_("migration.from_version is %(from_version)s, but the applied version is "
+                               "%(applied)s; migrate from %(applied)s"),
+                            from_version=migration["from_version"], applied=old.version))
     for stage_id in (migration or {}).get("map", {}):
         if old.stage(stage_id) is None:
-            errors.append(f"migration.map names stage {stage_id}, which version {old.version} "
-                          "does not have")
+            errors.append(Words(N_("migration.map names stage %(stage)s, which version %(applied)s does not have"),
+                                stage=stage_id, applied=old.version))
     return errors
 
 
@@ -148,9 +206,10 @@ def _ref(deal: dict, problems: Iterable[str] = ()) -> DealRef:
     return DealRef(deal["id"], deal["title"], deal["stage"], list(problems))
 
 
-def _change(kind: str, subject: str, detail: str, deals: list[dict], stages: Iterable[str] = ()) -> Change:
+def _change(kind: str, subject: str, before: Any, after: Any, deals: list[dict],
+            stages: Iterable[str] = ()) -> Change:
     """A change that touches the deals now in ``stages``."""
-    change = Change(kind, subject, detail)
+    change = Change(kind, subject, before, after)
     wanted = set(stages)
     for deal in deals:
         if deal["stage"] in wanted:
@@ -167,25 +226,23 @@ def _stage_changes(old: Funnel, new: Funnel, target: dict[str, str],
     for to, olds in sources.items():
         if new.stage(to) is None:
             for stage_id in olds:
-                yield _change("stage_removed", stage_id, f"{stage_id} is removed and not mapped",
-                              deals, [stage_id])
+                yield _change("stage_removed", stage_id, stage_id, None, deals, [stage_id])
         elif len(olds) > 1:
-            yield _change("stage_merged", to, f"{', '.join(olds)} → {to}", deals, olds)
+            yield _change("stage_merged", to, olds, to, deals, olds)
         elif olds[0] != to:
             stage_id = olds[0]
             followers = _added_after(new, new.stage(to), old, sources)
             if new.stage(stage_id) is None and followers:
                 split_parts.update(followers)
-                yield _change("stage_split", stage_id, f"{stage_id} → {', '.join([to, *followers])}",
-                              deals, [stage_id])
+                yield _change("stage_split", stage_id, stage_id, [to, *followers], deals, [stage_id])
             else:
                 kind = "stage_renamed" if new.stage(stage_id) is None else "stage_remapped"
-                yield _change(kind, stage_id, f"{stage_id} → {to}", deals, [stage_id])
+                yield _change(kind, stage_id, stage_id, to, deals, [stage_id])
     for stage in new.stages:
         if old.stage(stage.id) is None and stage.id not in sources and stage.id not in split_parts:
-            yield Change("stage_added", stage.id, f"{stage.id} ({stage.kind})")
+            yield Change("stage_added", stage.id, None, stage.kind)
         elif (before := old.stage(stage.id)) is not None and before.title != stage.title:
-            yield _change("stage_retitled", stage.id, f"“{before.label()}” → “{stage.label()}”",
+            yield _change("stage_retitled", stage.id, before.title or before.id, stage.title or stage.id,
                           deals, [s for s, to in target.items() if to == stage.id])
 
 
@@ -207,7 +264,7 @@ def _gate_changes(old: Funnel, new: Funnel, target: dict[str, str],
         if stage.gate == before_gate:
             continue
         kind = _compare_gates(before_gate, stage.gate)
-        change = Change(kind, stage.id, f"{stage.id}: {_gate_text(before_gate)} → {_gate_text(stage.gate)}")
+        change = Change(kind, stage.id, before_gate, stage.gate)
         for deal in deals:
             landing = new.stage(target.get(deal["stage"], deal["stage"]))
             if landing is None or stage not in new.gates_to_enter(landing, deal["data"]):
@@ -240,10 +297,6 @@ def _compare_gates(before: dict | None, after: dict | None) -> str:
     return "gate_changed"
 
 
-def _gate_text(gate: dict | None) -> str:
-    return json.dumps(gate, ensure_ascii=False, sort_keys=True) if gate else "no gate"
-
-
 def _field_changes(old: Funnel, new: Funnel, deals: list[dict]) -> Iterable[Change]:
     old_props = old.fields_schema.get("properties", {})
     new_props = new.fields_schema.get("properties", {})
@@ -251,12 +304,12 @@ def _field_changes(old: Funnel, new: Funnel, deals: list[dict]) -> Iterable[Chan
     changes = []
     for name in new_props:
         if name not in old_props:
-            changes.append(Change("field_added", name, f"{name} ({new_props[name].get('type', 'any')})"))
+            changes.append(Change("field_added", name, None, new_props[name].get("type")))
         elif old_props[name].get("type") != new_props[name].get("type"):
-            changes.append(Change("field_retyped", name, f"{name}: {old_props[name].get('type', 'any')}"
-                                  f" → {new_props[name].get('type', 'any')}"))
-    changes += [Change("field_removed", name, name) for name in old_props if name not in new_props]
-    changes += [Change("field_required", name, f"{name} is now required") for name in sorted(newly_required)]
+            changes.append(Change("field_retyped", name, old_props[name].get("type"), new_props[name].get("type")))
+    changes += [Change("field_removed", name, old_props[name].get("type"), None)
+                for name in old_props if name not in new_props]
+    changes += [Change("field_required", name, False, True) for name in sorted(newly_required)]
     if not changes:  # validating every deal is the plan's dearest step: only when fields changed
         return []
     problems = {deal["id"]: violations(new.fields_validator, deal["data"]) for deal in deals}
@@ -321,35 +374,36 @@ AUDIT_IDS = 100
 
 
 def audit_changes(plan: Plan) -> dict[str, list[Any]]:
-    """The plan as an audit row's changes (``what: [before, after]``): the version, each change
-    with the deals it moved, the deals left missing what their new stage requires, and the
-    automations whose stage went. The audit log says what an apply did, as the review said."""
+    """The plan as an audit row's changes (``what: [before, after]``), as data like every other
+    row's — ids, counts, types, gates, titles, never a sentence in one reader's language: the
+    version and the deals migrated; each change's before and after, and (``… deals``) the deals
+    it moved; the deals left missing what their new stage requires; the automations whose stage
+    went. The audit log says what an apply did, as the review said."""
     changes: dict[str, list[Any]] = {"version": [plan.from_version, plan.to_version],
                                      "migrated_deals": [None, plan.in_flight]}
     for change in plan.changes:
-        said = f"{change.detail} — {change.deals} deal{_s(change.deals)}"
-        changes[f"{change.kind} {change.subject}"] = [None, said + _ids(change.deal_ids)]
+        key = f"{change.kind} {change.subject}"
+        changes[key] = [change.before, change.after]
+        if change.deal_ids:
+            changes[f"{key} deals"] = [None, _listed(change.deal_ids)]
     if plan.missing:
-        listed = "; ".join(f"#{ref.id} ({ref.to}: {', '.join(ref.fields)})" for ref in plan.missing[:AUDIT_IDS])
-        more = len(plan.missing) - AUDIT_IDS
-        changes["deals_missing_fields"] = [None, listed + (f"; … and {more} more" if more > 0 else "")]
+        changes["deals_missing_fields"] = [None, _listed([{"deal": ref.id, "stage": ref.to, "fields": ref.fields}
+                                                          for ref in plan.missing])]
     for orphan in plan.orphans:
         changes[f"automation {orphan.id}"] = [orphan.stage, orphan.to]
     return changes
 
 
-def _ids(ids: list[int]) -> str:
-    if not ids:
-        return ""
-    shown = ", ".join(f"#{i}" for i in ids[:AUDIT_IDS])
-    return f": {shown}" + (f", … and {len(ids) - AUDIT_IDS} more" if len(ids) > AUDIT_IDS else "")
+def _listed(items: list[Any]) -> dict[str, Any]:
+    """A list as an audit row keeps it: how many, and the first :data:`AUDIT_IDS` of them."""
+    return {"count": len(items), "listed": items[:AUDIT_IDS]}
 
 
 def render(plan: Plan) -> list[str]:
     """The plan as lines of text for the terminal; a version that cannot be applied is all it
     says then (what would change is moot until the version is right)."""
     if plan.errors and not plan.changes:
-        return [f"Error: {error}" for error in plan.errors]
+        return [f"Error: {error.say()}" for error in plan.errors]
     head = (f"funnel {plan.funnel}: version {plan.from_version} → {plan.to_version}"
             if plan.from_version is not None else f"funnel {plan.funnel}: new, version {plan.to_version}")
     lines = [head]
@@ -361,7 +415,7 @@ def render(plan: Plan) -> list[str]:
                      "(no migration for them)")
     for change in plan.changes:
         kind = change.kind.replace("_", " ")
-        lines.append(f"  {kind}: {change.detail} — {change.deals} deal{_s(change.deals)}")
+        lines.append(f"  {kind}: {change.words.say()} — {change.deals} deal{_s(change.deals)}")
         if change.failing_count:
             lines.append(f"    {change.failing_count} would fail it:")
             lines += [f"      #{ref.id} {ref.title} ({ref.stage}): {'; '.join(ref.problems)}"
@@ -378,8 +432,8 @@ def render(plan: Plan) -> list[str]:
     for orphan in plan.orphans:
         lines.append(f"  automation {orphan.id}: its stage {orphan.stage} goes; "
                      + (f"it now runs on {orphan.to}" if orphan.to else "it is removed"))
-    lines += [f"Warning: {warning}" for warning in plan.warnings]
-    lines += [f"Error: {error}" for error in plan.errors]
+    lines += [f"Warning: {warning.say()}" for warning in plan.warnings]
+    lines += [f"Error: {error.say()}" for error in plan.errors]
     if plan.stranded:
         lines.append(f"Error: {len(plan.stranded)} deal{_s(len(plan.stranded))} would be stranded:")
         lines += [f"  #{ref.id} {ref.title} ({ref.stage}): {'; '.join(ref.problems)}"

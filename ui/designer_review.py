@@ -16,8 +16,7 @@ from flask_babel import gettext as _
 
 from goldsieve.deals.tasks import visible_deals
 from goldsieve.funnels.model import OPEN, Funnel
-from goldsieve.funnels.plan import DealRef, Plan
-from goldsieve.funnels.validation import N_
+from goldsieve.funnels.plan import KINDS, DealRef, Plan
 from goldsieve.limits import whole_number
 from goldsieve.web.app import current_runtime
 
@@ -26,16 +25,6 @@ from .i18n import text
 
 #: How many deals one list shows per page.
 PAGE = 20
-#: What each kind of change is called on the page.
-KINDS = {
-    "stage_added": N_("Stage added"), "stage_removed": N_("Stage removed"),
-    "stage_renamed": N_("Stage renamed"), "stage_split": N_("Stage split"),
-    "stage_merged": N_("Stages merged"), "stage_remapped": N_("Deals sent to another stage"),
-    "stage_retitled": N_("Stage retitled"), "gate_tightened": N_("Gate tightened"),
-    "gate_loosened": N_("Gate loosened"), "gate_changed": N_("Gate changed"),
-    "field_added": N_("Field added"), "field_removed": N_("Field removed"),
-    "field_retyped": N_("Field retyped"), "field_required": N_("Field now required for every deal"),
-}
 
 
 @dataclass

@@ -21,27 +21,34 @@ from typing import TYPE_CHECKING, Any
 from ..audit import audit_entry, record
 from ..clock import stamp
 from ..errors import DefinitionError, GoldsieveError, NotFound
-from ..locales import N_, Words
+from ..locales import N_, Words, say
 from ..plugin_manager import lint
 from ..store import Eq, In, all_of
 from .check import check_definition, load_file
 from .model import OPEN, Funnel
 from .plan import Plan, audit_changes, make_plan
 from .versions import record as record_version
+from .wording import line
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
 
 
 class PlanRefused(GoldsieveError):
-    """``apply`` refused: the plan has errors or strands deals; nothing was written."""
+    """``apply`` refused: the plan has errors or strands deals; nothing was written. Its text is
+    English (the API, the logs); :meth:`said` says it in a reader's language."""
 
     def __init__(self, plan: Plan):
         self.plan = plan
-        lines = [error.say("en") for error in plan.errors]
-        lines += [f"deal #{ref.id} {ref.title} ({ref.stage}) would be stranded: {'; '.join(ref.problems)}"
-                  for ref in plan.stranded]
-        super().__init__("\n".join(lines))
+        super().__init__(self.said("en"))
+
+    def said(self, locale: str | None = None) -> str:
+        """Each error and each stranded deal with why, in ``locale`` (by default the reader's)."""
+        lines = [error.say(locale) for error in self.plan.errors]
+        lines += [say(N_("deal #%(id)s %(title)s (%(stage)s) would be stranded: %(why)s"), locale, id=ref.id,
+                      title=ref.title, stage=ref.stage, why="; ".join(line(p, locale) for p in ref.problems))
+                  for ref in self.plan.stranded]
+        return "\n".join(lines)
 
 
 def read_definition(path: Path) -> tuple[dict[str, Any], str]:

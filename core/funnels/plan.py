@@ -4,17 +4,24 @@ Pure: it compares the applied version with a new definition and looks at the ope
 would migrate; reading the store and writing belong to :mod:`goldsieve.funnels.migration`. The same
 :class:`Plan` feeds ``goldsieve funnel plan`` (text and ``--json``), ``goldsieve funnel apply``
 (which refuses a plan with errors) and the designer's save page, so the three never disagree.
+
+What it says — each change, why a deal is stranded or fails a gate, the warnings and errors — it
+keeps as data and :class:`~goldsieve.locales.Words`, and each who shows it says it in their
+reader's language: the terminal (:func:`render`, :func:`refusals`), the review page, English for
+``--json``; the audit row keeps the data alone (:func:`audit_changes`).
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from ..locales import N_, Words
+from ..errors import Violation
+from ..locales import N_, Words, say
 from .model import OPEN, Funnel, Stage
 from .validation import violations
-from .wording import TYPES
+from .wording import TYPES, line, said
 
 #: How many deals a change lists by name; the count is always complete.
 CAP = 10
@@ -27,7 +34,8 @@ class DealRef:
     id: int
     title: str
     stage: str
-    problems: list[str] = field(default_factory=list)
+    #: why, each said by :func:`goldsieve.funnels.wording.line` in its reader's language
+    problems: list[Violation] = field(default_factory=list)
     #: the fields the problems are about, for a page to name by their titles
     fields: list[str] = field(default_factory=list)
     #: the stage of the new version the deal lands on, when it moves
@@ -148,12 +156,17 @@ class Plan:
 
     def as_json(self) -> dict[str, Any]:
         """The plan for a program (``goldsieve funnel plan --json``): its texts in English, as
-        the API says them, each change with its ``detail``."""
-        said = {**asdict(self), "ok": self.ok, "errors": [e.say("en") for e in self.errors],
-                "warnings": [w.say("en") for w in self.warnings]}
-        for change, shown in zip(self.changes, said["changes"]):
-            shown["detail"] = change.words.say("en")
-        return said
+        the API says them (a problem as ``path: message``), each change with its ``detail``."""
+        shown = {**asdict(self), "ok": self.ok, "errors": [e.say("en") for e in self.errors],
+                 "warnings": [w.say("en") for w in self.warnings]}
+        refs = [(self.stranded, shown["stranded"]), (self.missing, shown["missing"])]
+        for change, as_json in zip(self.changes, shown["changes"]):
+            as_json["detail"] = change.words.say("en")
+            refs.append((change.failing, as_json["failing"]))
+        for kept, as_json in refs:
+            for ref, out in zip(kept, as_json):
+                out["problems"] = [f"{p.path}: {said(p, 'en')}" if p.path else said(p, "en") for p in ref.problems]
+        return shown
 
 
 def make_plan(old: Funnel | None, new: Funnel, deals: Iterable[dict], staying: int = 0) -> Plan:
@@ -202,7 +215,7 @@ def _version_errors(old: Funnel | None, new: Funnel) -> list[Words]:
     return errors
 
 
-def _ref(deal: dict, problems: Iterable[str] = ()) -> DealRef:
+def _ref(deal: dict, problems: Iterable[Violation] = ()) -> DealRef:
     return DealRef(deal["id"], deal["title"], deal["stage"], list(problems))
 
 
@@ -272,7 +285,7 @@ def _gate_changes(old: Funnel, new: Funnel, target: dict[str, str],
             change.touch(deal)
             problems = violations(stage.gate_validator, deal["data"]) if stage.gate_validator else []
             if problems:
-                change.fail(_ref(deal, [f"{p.path}: {p.message}" for p in problems]))
+                change.fail(_ref(deal, problems))
         yield change
 
 
@@ -320,7 +333,7 @@ def _field_changes(old: Funnel, new: Funnel, deals: list[dict]) -> Iterable[Chan
                 change.touch(deal)
             mine = [p for p in problems[deal["id"]] if p.path == f"/data/{change.subject}"]
             if mine:
-                change.fail(_ref(deal, [f"{p.path}: {p.message}" for p in mine]))
+                change.fail(_ref(deal, mine))
     return changes
 
 
@@ -328,16 +341,17 @@ def _stranded(new: Funnel, deal: dict, target: dict[str, str]) -> DealRef | None
     """The deal with the reason it cannot land, or ``None`` when it lands on an open stage."""
     to = target.get(deal["stage"], deal["stage"])
     landing = new.stage(to)
+    said = {"stage": deal["stage"], "to": to, "version": new.version}
     if landing is None:
-        why = (f"stage {deal['stage']} is not in version {new.version}; "
-               f"map it in migration.map") if to == deal["stage"] else f"{to} does not exist"
+        why = N_("stage %(stage)s is not in version %(version)s; map it in migration.map") \
+            if to == deal["stage"] else N_("%(to)s does not exist")
     elif landing.kind != OPEN:
-        why = f"{deal['stage']} is mapped to {to}, which is not an open stage"
+        why = N_("%(stage)s is mapped to %(to)s, which is not an open stage")
     elif not landing.applies_to(deal["data"]):
-        why = f"{deal['stage']} is mapped to {to}, which is not on this deal's path (applies_when)"
+        why = N_("%(stage)s is mapped to %(to)s, which is not on this deal's path (applies_when)")
     else:
         return None
-    return _ref(deal, [why])
+    return _ref(deal, [Violation.of("", "stranded", why, **said)])
 
 
 def _missing(new: Funnel, deal: dict, target: dict[str, str]) -> DealRef | None:
@@ -346,14 +360,14 @@ def _missing(new: Funnel, deal: dict, target: dict[str, str]) -> DealRef | None:
     landing = new.stage(target.get(deal["stage"], deal["stage"]))
     if landing is None or landing.kind != OPEN or not landing.applies_to(deal["data"]):
         return None  # stranded: said there
-    found: dict[str, str] = {}
+    found: dict[str, Violation] = {}
     for stage in new.gates_to_enter(landing, deal["data"]):
         for problem in violations(stage.gate_validator, deal["data"]) if stage.gate_validator else []:
-            found.setdefault(problem.path, problem.message)
+            found.setdefault(problem.path, problem)
     if not found:
         return None
     names = [path.removeprefix("/data/").split("/")[0] for path in found]
-    ref = _ref(deal, [f"{path}: {message}" for path, message in found.items()])
+    ref = _ref(deal, found.values())
     ref.fields, ref.to = list(dict.fromkeys(names)), landing.id
     return ref
 
@@ -399,49 +413,83 @@ def _listed(items: list[Any]) -> dict[str, Any]:
     return {"count": len(items), "listed": items[:AUDIT_IDS]}
 
 
-def render(plan: Plan) -> list[str]:
-    """The plan as lines of text for the terminal; a version that cannot be applied is all it
-    says then (what would change is moot until the version is right)."""
+def render(plan: Plan, locale: str | None = None) -> list[str]:
+    """The plan as lines of text for the terminal, in ``locale`` (by default the reader's); what
+    stops it is :func:`refusals`'s to say. A version that cannot be applied has nothing else to
+    say (what would change is moot until the version is right)."""
+    _: Callable[..., str] = functools.partial(say, locale=locale)
     if plan.errors and not plan.changes:
-        return [f"Error: {error.say()}" for error in plan.errors]
-    head = (f"funnel {plan.funnel}: version {plan.from_version} → {plan.to_version}"
-            if plan.from_version is not None else f"funnel {plan.funnel}: new, version {plan.to_version}")
-    lines = [head]
+        return []
+    versions = {"funnel": plan.funnel, "old": plan.from_version, "new": plan.to_version}
+    lines = [_("funnel %(funnel)s: version %(old)s → %(new)s", **versions) if plan.from_version is not None
+             else _("funnel %(funnel)s: new, version %(new)s", **versions)]
     if plan.migrates:
-        lines.append(f"  {plan.in_flight} in-flight deal{_s(plan.in_flight)} move from version "
-                     f"{plan.from_version} to {plan.to_version}")
+        lines.append("  " + _counted(plan.in_flight, N_("%(count)s in-flight deal moves from version %(old)s to %(new)s"),
+                                     N_("%(count)s in-flight deals move from version %(old)s to %(new)s"), locale,
+                                     **versions))
     if plan.staying:
-        lines.append(f"  {plan.staying} in-flight deal{_s(plan.staying)} stay on their version "
-                     "(no migration for them)")
+        lines.append("  " + _counted(plan.staying, N_("%(count)s in-flight deal stays on its version (no migration for it)"),
+                                     N_("%(count)s in-flight deals stay on their version (no migration for them)"),
+                                     locale))
     for change in plan.changes:
-        kind = change.kind.replace("_", " ")
-        lines.append(f"  {kind}: {change.words.say()} — {change.deals} deal{_s(change.deals)}")
+        deals = _counted(change.deals, N_("%(count)s deal"), N_("%(count)s deals"), locale)
+        lines.append("  " + _("%(kind)s: %(detail)s — %(deals)s", kind=_(KINDS.get(change.kind, change.kind)),
+                              detail=change.words.say(locale), deals=deals))
         if change.failing_count:
-            lines.append(f"    {change.failing_count} would fail it:")
-            lines += [f"      #{ref.id} {ref.title} ({ref.stage}): {'; '.join(ref.problems)}"
-                      for ref in change.failing]
-            if change.failing_count > len(change.failing):
-                lines.append(f"      … and {change.failing_count - len(change.failing)} more")
+            lines.append("    " + _("%(count)s would fail it:", count=change.failing_count))
+            lines += ["      " + _deal(ref, locale) for ref in change.failing]
+            lines += _more(change.failing_count - len(change.failing), "      ", locale)
     if not plan.changes and plan.from_version is not None:
-        lines.append("  no changes to stages, gates or fields")
+        lines.append("  " + _("no changes to stages, gates or fields"))
     if plan.missing:
-        lines.append(f"  {len(plan.missing)} deal{_s(len(plan.missing))} would miss what their new stage requires:")
+        lines.append("  " + _counted(len(plan.missing), N_("%(count)s deal would miss what its new stage requires:"),
+                                     N_("%(count)s deals would miss what their new stage requires:"), locale))
         lines += [f"    #{ref.id} {ref.title} → {ref.to}: {', '.join(ref.fields)}" for ref in plan.missing[:CAP]]
-        if len(plan.missing) > CAP:
-            lines.append(f"    … and {len(plan.missing) - CAP} more")
+        lines += _more(len(plan.missing) - CAP, "    ", locale)
     for orphan in plan.orphans:
-        lines.append(f"  automation {orphan.id}: its stage {orphan.stage} goes; "
-                     + (f"it now runs on {orphan.to}" if orphan.to else "it is removed"))
-    lines += [f"Warning: {warning.say()}" for warning in plan.warnings]
-    lines += [f"Error: {error.say()}" for error in plan.errors]
+        lines.append("  " + (_("automation %(id)s: its stage %(stage)s goes; it now runs on %(to)s", id=orphan.id,
+                                 stage=orphan.stage, to=orphan.to) if orphan.to else
+                             _("automation %(id)s: its stage %(stage)s goes; it is removed", id=orphan.id,
+                               stage=orphan.stage)))
+    return lines + [_("Warning: %(message)s", message=warning.say(locale)) for warning in plan.warnings]
+
+
+def refusals(plan: Plan, locale: str | None = None) -> list[str]:
+    """Why ``apply`` would refuse the plan, as lines for the terminal's standard error, in
+    ``locale`` (by default the reader's): its errors, then the deals it would strand."""
+    _: Callable[..., str] = functools.partial(say, locale=locale)
+    lines = [_("Error: %(message)s", message=error.say(locale)) for error in plan.errors]
     if plan.stranded:
-        lines.append(f"Error: {len(plan.stranded)} deal{_s(len(plan.stranded))} would be stranded:")
-        lines += [f"  #{ref.id} {ref.title} ({ref.stage}): {'; '.join(ref.problems)}"
-                  for ref in plan.stranded[:CAP * 2]]
-        if len(plan.stranded) > CAP * 2:
-            lines.append(f"  … and {len(plan.stranded) - CAP * 2} more")
+        stranded = _counted(len(plan.stranded), N_("%(count)s deal would be stranded:"),
+                            N_("%(count)s deals would be stranded:"), locale)
+        lines.append(_("Error: %(message)s", message=stranded))
+        lines += ["  " + _deal(ref, locale) for ref in plan.stranded[:CAP * 2]]
+        lines += _more(len(plan.stranded) - CAP * 2, "  ", locale)
     return lines
 
 
-def _s(count: int) -> str:
-    return "" if count == 1 else "s"
+#: What each kind of change is called, on the terminal and on the review page.
+KINDS = {
+    "stage_added": N_("Stage added"), "stage_removed": N_("Stage removed"),
+    "stage_renamed": N_("Stage renamed"), "stage_split": N_("Stage split"),
+    "stage_merged": N_("Stages merged"), "stage_remapped": N_("Deals sent to another stage"),
+    "stage_retitled": N_("Stage retitled"), "gate_tightened": N_("Gate tightened"),
+    "gate_loosened": N_("Gate loosened"), "gate_changed": N_("Gate changed"),
+    "field_added": N_("Field added"), "field_removed": N_("Field removed"),
+    "field_retyped": N_("Field retyped"), "field_required": N_("Field now required for every deal"),
+}
+
+
+def _deal(ref: DealRef, locale: str | None) -> str:
+    """``#12 Acme (quote): what is wrong; …`` — a deal of a list and its problems."""
+    return f"#{ref.id} {ref.title} ({ref.stage}): " + "; ".join(line(p, locale) for p in ref.problems)
+
+
+def _counted(count: int, one: str, many: str, locale: str | None, **params: object) -> str:
+    """``one`` or ``many`` (msgids) as ``count`` asks, in ``locale``; Chinese says both alike."""
+    return say(one if count == 1 else many, locale, count=count, **params)
+
+
+def _more(count: int, indent: str, locale: str | None) -> list[str]:
+    """The line that counts what a capped list leaves out, if it leaves out any."""
+    return [indent + say(N_("… and %(count)s more"), locale, count=count)] if count > 0 else []

@@ -103,7 +103,7 @@ def funnel_plan(workspace: Path, file: Path, as_json: bool) -> None:
     import json
 
     from ..funnels import migration
-    from ..funnels.plan import render
+    from ..funnels.plan import refusals, render
 
     with workspace_runtime(workspace) as rt:
         definition, _ = migration.read_definition(file)
@@ -112,7 +112,9 @@ def funnel_plan(workspace: Path, file: Path, as_json: bool) -> None:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:
         for line in render(result):
-            click.echo(line, err=line.startswith("Error"))
+            click.echo(line)
+        for line in refusals(result):
+            click.echo(line, err=True)
     sys.exit(0 if result.ok else 1)
 
 

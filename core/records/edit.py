@@ -11,8 +11,12 @@ are kept, in ``records/<kind>.json``:
    person's save raises :class:`StaleDefinition`, and nothing is written;
 3. the file is written beside its place, then moved over it (a crash leaves the old file or the
    new one) inside the store transaction that records the audit row ``record_type_saved``;
-4. the runtime's record types are loaded again from the files: the customer, contact and
-   activity forms ask for the new field from the next request on.
+4. the saved type replaces its old self among the runtime's record types: the customer, contact
+   and activity forms ask for the new field from the next request on.
+
+Before it compares, a save loads what changed on disk since (another process's save), so that an
+edit begun before that save is refused too; processes on one machine may still race between that
+look and the move of the file, which the second one's audit row then shows.
 
 Record types have no versions of their own: a customer keeps its data whatever its type declares
 now, so data from before a rule is read as it is and the rule applies when it is next changed.
@@ -21,7 +25,7 @@ Every request also calls :meth:`RecordFiles.refresh`, a ``stat`` of the three fi
 process serving the same workspace (gunicorn's workers) saw the file change, so each process runs
 the new types from its next request; a file broken by hand is logged and the types stay as they
 were. The types are swapped by one assignment, under a lock that serialises the loads and the
-saves: a request reads either the old set or the new, never half of one.
+saves of one process: a request reads either the old set or the new, never half of one.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,16 +83,16 @@ def digest(definition: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def _stamp(files: dict[str, str]) -> tuple[tuple[str, int, int], ...]:
-    """What the record files are now: each one's kind, modification time and size."""
-    seen = []
+def _stamp(files: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """What the record files are now: each one's modification time and size, by kind."""
+    seen = {}
     for kind, file in files.items():
         try:
             status = os.stat(file)
         except FileNotFoundError:
             continue
-        seen.append((kind, status.st_mtime_ns, status.st_size))
-    return tuple(seen)
+        seen[kind] = (status.st_mtime_ns, status.st_size)
+    return seen
 
 
 class RecordFiles:
@@ -107,17 +112,21 @@ class RecordFiles:
 
     def refresh(self) -> None:
         """Load the record files again if they changed since they were last loaded."""
-        if _stamp(self.files) == self.seen:
+        if _stamp(self.files) != self.seen:
+            with self.lock:
+                self._load_changed()
+
+    def _load_changed(self) -> None:
+        """With the lock held: load the files again if they changed (another request may have
+        loaded them meanwhile); with one broken, log it and keep the types that run."""
+        now = _stamp(self.files)
+        if now == self.seen:
             return
-        with self.lock:
-            now = _stamp(self.files)
-            if now == self.seen:
-                return  # another request loaded them meanwhile
-            self.seen = now
-            try:
-                self.customers.types = load_types(self.workspace)
-            except DefinitionError as error:
-                log.warning("the record types stay as they were: %s (goldsieve check says more)", error)
+        self.seen = now
+        try:
+            self.customers.types = load_types(self.workspace)
+        except DefinitionError as error:
+            log.warning("the record types stay as they were: %s (goldsieve check says more)", error)
 
     def save(self, kind: str, definition: dict[str, Any], *, by: str, at: str, base: str | None) -> None:
         """Check ``definition`` as record type ``kind``, keep it in its file with an audit row, and
@@ -132,18 +141,21 @@ class RecordFiles:
             raise DefinitionError(f"{FOLDER}/{kind}.json", errors)
         definition = copy.deepcopy(definition)
         with self.lock:
+            self._load_changed()  # a save by another process is what the edit must have started from
             before = definition_of(self.types, kind)
             if base is not None and digest(before) != base:
                 raise StaleDefinition(f"the {kind} record type changed since this edit began")
             path = Path(self.files[kind])
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".json.tmp")
-            partial.write_text(json.dumps(definition, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            handle, partial = tempfile.mkstemp(prefix=f".{kind}.", suffix=".tmp", dir=path.parent)
             try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    out.write(json.dumps(definition, ensure_ascii=False, indent=2) + "\n")
                 with self.store.transaction() as txn:
                     record(txn, audit_entry(by, AUDIT_ACTION, "record_type", kind, diff(before, definition), at))
                     os.replace(partial, path)  # a file that cannot be moved leaves no row
             finally:
-                partial.unlink(missing_ok=True)
-            self.customers.types = load_types(self.workspace)
-            self.seen = _stamp(self.files)
+                Path(partial).unlink(missing_ok=True)
+            # the other kinds stay as they run (a file of theirs broken by hand is not this save's)
+            self.customers.types = self.types.replaced(kind, definition)
+            self.seen = {**self.seen, kind: _stamp({kind: self.files[kind]})[kind]}

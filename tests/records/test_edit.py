@@ -75,7 +75,8 @@ def test_a_saved_record_type_is_its_file_an_audit_row_and_runs_at_once(goldsieve
     with pytest.raises(ValidationFailed) as refused:  # the customers service asks for the new field at once
         goldsieve_runtime.customers.create(find_user(goldsieve_runtime.store, "rita"), "Ruijin", {})
     assert [v.path for v in refused.value.violations] == ["/data/ward"]
-    assert not list((goldsieve_runtime.workspace.path / "records").glob("*.tmp"))
+    assert sorted(p.name for p in (goldsieve_runtime.workspace.path / "records").iterdir()) == [
+        "contact.json", "customer.json"]  # no partial file left
 
 
 def test_a_definition_with_errors_is_refused_and_nothing_is_written(goldsieve_runtime):
@@ -142,3 +143,26 @@ def test_a_file_changed_by_another_process_runs_and_a_broken_one_is_logged(golds
         records.refresh()  # logged once, not on every request
     assert records.types.customer.definition == CUSTOMER
     assert len([r for r in caplog.records if "stay as they were" in r.getMessage()]) == 1
+
+
+def test_a_save_starts_from_what_another_process_saved_and_leaves_a_broken_neighbour_alone(
+        goldsieve_runtime, caplog):
+    records, path = goldsieve_runtime.records, goldsieve_runtime.workspace.path
+    running = definition_of(records.types, "customer")
+    write(path, "customer", {**running, "title": "Hospital"})  # another worker saved meanwhile
+    candidate = copy.deepcopy(running)
+    edit_fields.set_field(candidate, "ward", FieldForm(), new=True)
+    with pytest.raises(StaleDefinition):
+        records.save("customer", candidate, by="admin", at=AT, base=digest(running))
+    assert records.types.customer.definition["title"] == "Hospital" and audit_rows(goldsieve_runtime) == []
+
+    contact = definition_of(records.types, "contact")
+    write(path, "contact", {"fields": {"type": "object", "properties": {}}, "match": ["name"]})  # broken by hand
+    current = definition_of(records.types, "customer")
+    candidate = copy.deepcopy(current)
+    edit_fields.set_field(candidate, "ward", FieldForm(), new=True)
+    with caplog.at_level(logging.WARNING, logger="goldsieve.records.edit"):
+        records.save("customer", candidate, by="admin", at=AT, base=digest(current))
+    assert "ward" in records.types.customer.fields["properties"]
+    assert records.types.contact.definition == contact  # the broken file does not run, the old one does
+    assert any("stay as they were" in r.getMessage() for r in caplog.records)

@@ -6,8 +6,8 @@ help). Choices without labels are an ``enum``; choices with labels in some langu
 
 The field edits work on any declaration of that shape (``declared``: a dict holding ``fields``
 and ``ui``): a funnel's definition, a customer's or a contact's record type, one activity type
-of ``records/activity.json``. The funnel designer and the records page
-(:mod:`goldsieve.records.edit`) both edit fields through them.
+of ``records/activity.json``. The funnel designer (ui/designer_fields.py) and its records page
+(ui/designer_records.py, saving through :mod:`goldsieve.records.edit`) both edit fields with them.
 """
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from goldsieve.audit import find_audit
+from goldsieve.checking import check_paths
 from goldsieve.records.edit import AUDIT_ACTION
 
 
@@ -42,6 +43,9 @@ def test_a_field_added_to_customers_is_saved_audited_and_on_the_new_customer_for
     assert saved["fields"]["properties"]["grade"] == {
         "type": "string", "title": {"en": "Grade", "zh-Hans": "等级"}, "enum": ["3A", "2A"]}
     assert saved["fields"]["required"] == ["grade"] and saved["match"] == ["name"]
+    findings, files = check_paths([goldsieve_runtime.workspace.path])  # `goldsieve check` takes the file
+    assert customer_file(goldsieve_runtime) in files and not [f for path, f in findings
+                                                              if path == customer_file(goldsieve_runtime)]
     [row] = find_audit(goldsieve_runtime.store, action=AUDIT_ACTION)
     assert row["target"] == {"type": "record_type", "id": "customer"} and row["by"] == "admin"
     assert "fields" in row["changes"]

@@ -11,10 +11,9 @@ import json
 from typing import Any
 
 from ..errors import NotFound
-from ..limits import MAX_NESTING, nesting, storable_text
 from ..store import Eq, Store
 from .check import Finding, check_definition, shape_findings
-from .json_files import parse_json
+from .json_files import parse_json, unkeepable
 from .edit import EditError
 from .validation import N_
 from .model import Funnel
@@ -125,11 +124,9 @@ def read_definition(data: bytes) -> tuple[dict[str, Any] | None, list[Finding]]:
     definition, found = parse_json(data)
     if definition is None or any(f.severity == "error" for f in found):
         return None, found
-    if nesting(definition) > MAX_NESTING:
-        return None, [Finding("", f"the file nests deeper than {MAX_NESTING} levels")]
-    if not all(storable_text(text) for text in _strings(definition)):
-        return None, [Finding("", "the file holds text no store can keep (a NUL or a lone surrogate)",
-                              hint="remove control characters and broken characters")]
+    unusable = unkeepable(definition)
+    if unusable:
+        return None, unusable
     shape = shape_findings(definition)
     if any(f.severity == "error" for f in shape):
         return None, found + shape
@@ -165,17 +162,3 @@ def replace(draft: dict[str, Any], definition: dict[str, Any]) -> None:
     draft["definition"] = definition
     draft["funnel"] = definition["id"]
 
-
-def _strings(value: Any) -> list[str]:
-    """Every string in ``value``, keys included, without recursion (the nesting is bounded anyway)."""
-    found, stack = [], [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found

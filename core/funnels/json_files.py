@@ -1,7 +1,8 @@
 """Reading a JSON definition file (a funnel, a record type) as a checker does: UTF-8, no byte order
 mark, valid JSON without NaN or Infinity, and no key given twice in an object (JSON would keep
 the last one without a word). Every problem is a :class:`~.findings.Finding` of the file as a
-whole, or at the key given twice."""
+whole, or at the key given twice. :func:`unkeepable` is what a parsed definition may not hold
+beyond that: nesting no checker walks, text no store keeps (a funnel uploaded, a record type)."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..limits import MAX_NESTING, nesting, storable_text
 from ..locales import say
 from .findings import Finding, _join
 from .validation import N_
@@ -91,3 +93,31 @@ def _no_constant(name: str) -> object:
 def _position(text: str, token: str) -> tuple[int, int]:
     index = max(text.find(token), 0)
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def unkeepable(definition: object) -> list[Finding]:
+    """What makes a parsed definition unusable whatever it declares: nesting past
+    :data:`~goldsieve.limits.MAX_NESTING` (a schema checker would run out of stack walking it),
+    or text no store keeps and no page can be written in (NUL, a lone surrogate, which JSON can
+    spell as ``\\u0000`` and ``\\ud800``). Asked before any other check; empty when usable."""
+    if nesting(definition) > MAX_NESTING:
+        return [Finding("", say(N_("the file nests deeper than %(limit)s levels"), limit=MAX_NESTING))]
+    if not all(storable_text(text) for text in _strings(definition)):
+        return [Finding("", say(N_("the file holds text no store can keep (a NUL or a lone surrogate)")),
+                        hint=say(N_("remove control characters and broken characters")))]
+    return []
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in ``value``, keys included, without recursion (the nesting is bounded anyway)."""
+    found, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found

@@ -27,6 +27,7 @@ from ..funnels.check import (
     read_json,
     schema_findings,
 )
+from ..funnels.json_files import unkeepable
 from ..locales import N_, say
 from ..schemas import activity_schema, meta_schema, record_schema
 
@@ -52,7 +53,7 @@ def check_record(definition: object, kind: str) -> list[Finding]:
         start = ('{"types": [{"id": "call", "title": "Call"}]}' if kind == ACTIVITY
                  else '{"fields": {"type": "object", "properties": {}}}')
         return [Finding("", say(_NOT_AN_OBJECT[kind]), hint=say(N_("start with %(start)s"), start=start))]
-    found = schema_findings(_validator(kind), definition)
+    found = unkeepable(definition) or schema_findings(_validator(kind), definition)
     if found:
         return found
     if kind == ACTIVITY:

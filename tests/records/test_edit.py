@@ -10,14 +10,16 @@ import threading
 
 import pytest
 
+from goldsieve import locales
 from goldsieve.audit import find_audit
 from goldsieve.errors import DefinitionError, NotFound, ValidationFailed
 from goldsieve.funnels import edit_fields
 from goldsieve.funnels.edit import EditError
 from goldsieve.funnels.edit_fields import FieldForm
 from goldsieve.people.users import find_user
+from goldsieve.records.check import check_record
 from goldsieve.records.edit import AUDIT_ACTION, StaleDefinition, declared, definition_of, digest
-from goldsieve.records.model import DEFAULTS
+from goldsieve.records.model import DEFAULTS, load_types
 
 from tests.records.conftest import BOTH_STORES
 from tests.records.conftest import CUSTOMER as DECLARED
@@ -166,3 +168,40 @@ def test_a_save_starts_from_what_another_process_saved_and_leaves_a_broken_neigh
     assert "ward" in records.types.customer.fields["properties"]
     assert records.types.contact.definition == contact  # the broken file does not run, the old one does
     assert any("stay as they were" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("title, said", [
+    ("\\ud800", "no store can keep"),  # a lone surrogate: no page could be encoded with it
+    ("\\u0000", "no store can keep"),  # NUL: PostgreSQL keeps none in the audit row
+])
+def test_a_file_written_by_hand_with_text_no_store_keeps_is_refused_and_the_types_stay(
+        goldsieve_runtime, caplog, title, said):
+    records, path = goldsieve_runtime.records, goldsieve_runtime.workspace.path
+    before = records.types
+    (path / "records").mkdir(exist_ok=True)
+    (path / "records" / "customer.json").write_text(
+        '{"fields": {"type": "object", "properties": {"g": {"type": "string", "title": "' + title + '"}}}}')
+    with caplog.at_level(logging.WARNING, logger="goldsieve.records.edit"):
+        records.refresh()
+    assert records.types is before and any(said in r.getMessage() for r in caplog.records)
+    with pytest.raises(DefinitionError, match=said):
+        load_types(path)
+
+
+def test_a_file_written_by_hand_nesting_past_the_limit_is_refused_without_running_out_of_stack(
+        goldsieve_runtime, caplog):
+    records, path = goldsieve_runtime.records, goldsieve_runtime.workspace.path
+    before = records.types
+    deep = '{"type": "array", "items": ' * 600 + "{}" + "}" * 600
+    write(path, "customer", {})
+    (path / "records" / "customer.json").write_text(
+        '{"fields": {"type": "object", "properties": {"g": ' + deep + "}}}")
+    with caplog.at_level(logging.WARNING, logger="goldsieve.records.edit"):
+        records.refresh()  # no RecursionError out of the request's first step
+    assert records.types is before and any("nests deeper than 32 levels" in r.getMessage() for r in caplog.records)
+    said = locales.reader.set("zh_Hans")
+    try:
+        [finding] = check_record(json.loads((path / "records" / "customer.json").read_text()), "customer")
+    finally:
+        locales.reader.reset(said)
+    assert finding.message == "文件的嵌套超过 32 层"

@@ -205,3 +205,17 @@ def test_a_field_the_check_still_needs_is_not_removed_and_the_finding_is_at_the_
     removed = admin_browser.post(url, {"op": "remove_field", "base": base_of(admin_browser, url), "name": "nope"},
                                  htmx=True)
     assert removed.status_code == 422 and "nope" in removed.get_data(as_text=True).split('role="alert"', 1)[1]
+
+
+def test_a_record_file_broken_by_hand_with_a_lone_surrogate_breaks_no_page(admin_browser, goldsieve_runtime):
+    url = "/designer/records/customer"
+    assert add(admin_browser, url, name="grade", **{"title-en": "Grade"}).status_code == 200
+    customer_file(goldsieve_runtime).write_text(  # JSON may spell what no page can be written in
+        '{"fields": {"type": "object", "properties": {"grade": {"type": "string", "title": "\\ud800"}}}}',
+        encoding="utf-8")
+    for page in (url, "/customers/new"):
+        response = admin_browser.get(page)
+        assert response.status_code == 200 and "Grade" in response.get_data(as_text=True), page  # as it ran
+    assert admin_browser.get("/designer/records/").status_code == 200
+    assert add(admin_browser, url, name="beds").status_code == 200  # a save replaces the broken file
+    assert "\\ud800" not in customer_file(goldsieve_runtime).read_text(encoding="utf-8")

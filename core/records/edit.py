@@ -24,7 +24,11 @@ now, so data from before a rule is read as it is and the rule applies when it is
 Every request also calls :meth:`RecordFiles.refresh`, a ``stat`` of the three files: another
 process serving the same workspace (gunicorn's workers) saw the file change, so each process runs
 the new types from its next request; a file broken by hand is logged and the types stay as they
-were. The types are swapped by one assignment, under a lock that serialises the loads and the
+were. A file system keeps times to a tick (a few milliseconds, up to two seconds on some), so a
+second write in the tick of the one loaded, at the same size (an editor writing in place), has the
+same ``stat``: a file loaded less than :data:`RACY_NS` after it was written is read again on each
+request until it is older than that (its bytes, a few kilobytes, compared with those loaded), and
+runs when they differ. The types are swapped by one assignment, under a lock that serialises the loads and the
 saves of one process: a request reads either the old set or the new, never half of one.
 """
 from __future__ import annotations
@@ -36,6 +40,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +58,9 @@ log = logging.getLogger(__name__)
 
 #: The audit row of a saved record type (target ``record_type``, its kind).
 AUDIT_ACTION = "record_type_saved"
+#: How long after a file's modification its ``stat`` alone cannot tell a later write apart (the
+#: coarsest tick of the file systems a workspace lives on: two seconds).
+RACY_NS = 2_000_000_000
 
 
 class StaleDefinition(GoldsieveError):
@@ -83,16 +91,32 @@ def digest(definition: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def _stamp(files: dict[str, str]) -> dict[str, tuple[int, int]]:
-    """What the record files are now: each one's modification time and size, by kind."""
+def _stamp(files: dict[str, str]) -> dict[str, tuple[int, int, int]]:
+    """What the record files are now: each one's modification time, size and inode, by kind."""
     seen = {}
     for kind, file in files.items():
         try:
             status = os.stat(file)
         except FileNotFoundError:
             continue
-        seen[kind] = (status.st_mtime_ns, status.st_size)
+        seen[kind] = (status.st_mtime_ns, status.st_size, status.st_ino)
     return seen
+
+
+def _racy(seen: dict[str, tuple[int, int, int]], taken: int) -> set[str]:
+    """The kinds whose stamp, taken at ``taken``, a later write could still leave as it is."""
+    return {kind for kind, (modified, _size, _inode) in seen.items() if taken - modified < RACY_NS}
+
+
+def _read(files: dict[str, str]) -> dict[str, bytes]:
+    """The record files' bytes, by kind (a file missing has none)."""
+    found = {}
+    for kind, file in files.items():
+        try:
+            found[kind] = Path(file).read_bytes()
+        except FileNotFoundError:
+            continue
+    return found
 
 
 class RecordFiles:
@@ -105,6 +129,10 @@ class RecordFiles:
         self.files = {kind: str(self.workspace / FOLDER / f"{kind}.json") for kind in KINDS}
         self.lock = threading.Lock()
         self.seen = _stamp(self.files)
+        #: the kinds to read again on the next request whatever their stamp (see :data:`RACY_NS`),
+        #: and the bytes each file held when it was loaded, to compare them with
+        self.racy = _racy(self.seen, time.time_ns())
+        self.read = _read(self.files)
 
     @property
     def types(self) -> RecordTypes:
@@ -112,21 +140,30 @@ class RecordFiles:
 
     def refresh(self) -> None:
         """Load the record files again if they changed since they were last loaded."""
-        if _stamp(self.files) != self.seen:
+        if self.racy or _stamp(self.files) != self.seen:
             with self.lock:
                 self._load_changed()
 
     def _load_changed(self) -> None:
         """With the lock held: load the files again if they changed (another request may have
-        loaded them meanwhile); with one broken, log it and keep the types that run."""
+        loaded them meanwhile), their bytes compared while the stamp cannot tell; types declaring
+        what runs already are not swapped in. With a file broken, log it and keep the types that run."""
         now = _stamp(self.files)
         if now == self.seen:
-            return
-        self.seen = now
+            if not self.racy:
+                return
+            if _read({kind: self.files[kind] for kind in self.racy}) == {
+                    kind: held for kind, held in self.read.items() if kind in self.racy}:
+                self.racy = _racy(now, time.time_ns())  # none once the window has passed
+                return
+        self.seen, self.racy, self.read = now, _racy(now, time.time_ns()), _read(self.files)
         try:
-            self.customers.types = load_types(self.workspace)
+            types = load_types(self.workspace)
         except DefinitionError as error:
             log.warning("the record types stay as they were: %s (goldsieve check says more)", error)
+            return
+        if types != self.types:
+            self.customers.types = types
 
     def save(self, kind: str, definition: dict[str, Any], *, by: str, at: str, base: str | None) -> None:
         """Check ``definition`` as record type ``kind``, keep it in its file with an audit row, and
@@ -149,8 +186,9 @@ class RecordFiles:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, partial = tempfile.mkstemp(prefix=f".{kind}.", suffix=".tmp", dir=path.parent)
             try:
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    out.write(json.dumps(definition, ensure_ascii=False, indent=2) + "\n")
+                written = (json.dumps(definition, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+                with os.fdopen(handle, "wb") as out:
+                    out.write(written)
                 with self.store.transaction() as txn:
                     record(txn, audit_entry(by, AUDIT_ACTION, "record_type", kind, diff(before, definition), at))
                     os.replace(partial, path)  # a file that cannot be moved leaves no row
@@ -159,3 +197,5 @@ class RecordFiles:
             # the other kinds stay as they run (a file of theirs broken by hand is not this save's)
             self.customers.types = self.types.replaced(kind, definition)
             self.seen = {**self.seen, kind: _stamp({kind: self.files[kind]})[kind]}
+            self.read = {**self.read, kind: written}
+            self.racy.add(kind)  # another process may write it again within the tick

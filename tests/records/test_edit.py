@@ -17,6 +17,7 @@ from goldsieve.funnels import edit_fields
 from goldsieve.funnels.edit import EditError
 from goldsieve.funnels.edit_fields import FieldForm
 from goldsieve.people.users import find_user
+from goldsieve.records import edit as records_edit
 from goldsieve.records.check import check_record
 from goldsieve.records.edit import AUDIT_ACTION, StaleDefinition, declared, definition_of, digest
 from goldsieve.records.model import DEFAULTS, load_types
@@ -205,3 +206,29 @@ def test_a_file_written_by_hand_nesting_past_the_limit_is_refused_without_runnin
     finally:
         locales.reader.reset(said)
     assert finding.message == "文件的嵌套超过 32 层"
+
+
+def test_a_file_rewritten_in_the_tick_it_was_loaded_in_at_the_same_size_still_runs(goldsieve_runtime, monkeypatch):
+    records, path = goldsieve_runtime.records, goldsieve_runtime.workspace.path
+    file = write(path, "customer", CUSTOMER)
+    records.refresh()
+    assert records.types.customer.definition == CUSTOMER
+    loaded = file.stat()
+    retitled = {**CUSTOMER, "title": {"en": "Hostel!!", "zh-Hans": "医院"}}
+    write(path, "customer", retitled)  # in place, as an editor may: same inode, same size
+    os.utime(file, ns=(loaded.st_atime_ns, loaded.st_mtime_ns))  # and the same tick of a coarse clock
+    assert (file.stat().st_size, file.stat().st_ino) == (loaded.st_size, loaded.st_ino)
+    records.refresh()
+    assert records.types.customer.definition == retitled
+    running = records.types
+    records.refresh()
+    assert records.types is running  # read again while the file is new, but unchanged types stay as they run
+
+    loads = []
+    monkeypatch.setattr(records_edit, "load_types", lambda workspace: loads.append(workspace) or running)
+    monkeypatch.setattr(records_edit, "RACY_NS", 0)  # long after the write: the stat alone decides from now on
+    records.refresh()
+    assert records.racy == set()
+    monkeypatch.setattr(records_edit, "_read", lambda files: pytest.fail("read again past the window"))
+    records.refresh()
+    assert loads == [] and records.types is running  # the same bytes: nothing loaded again

@@ -15,8 +15,8 @@ are kept, in ``records/<kind>.json``:
    and activity forms ask for the new field from the next request on.
 
 Before it compares, a save loads what changed on disk since (another process's save), so that an
-edit begun before that save is refused too; processes on one machine may still race between that
-look and the move of the file, which the second one's audit row then shows.
+edit begun before that save is refused too; the processes serving one workspace take turns from
+that look to the move of the file (:func:`_one_at_a_time`, a lock on the workspace folder).
 
 Record types have no versions of their own: a customer keeps its data whatever its type declares
 now, so data from before a rule is read as it is and the rule applies when it is next changed.
@@ -41,6 +41,8 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +55,11 @@ from .model import FOLDER, RecordTypes, load_types
 if TYPE_CHECKING:
     from ..store import Store
     from .customers import Customers
+
+try:
+    import fcntl
+except ImportError:  # Windows: one process serves a workspace (waitress), the thread lock suffices
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +126,22 @@ def _read(files: dict[str, str]) -> dict[str, bytes]:
     return found
 
 
+@contextmanager
+def _one_at_a_time(folder: Path) -> Iterator[None]:
+    """Hold ``folder`` (the workspace) against the other processes' saves (gunicorn's workers,
+    each with its own thread lock): an exclusive ``flock`` on the folder itself, so that no file
+    is added to the workspace for it."""
+    if fcntl is None:
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # which releases the lock
+
+
 class RecordFiles:
     """The record types a runtime runs, from the workspace's files: reloaded when the files
     change and saved from the designer; one per runtime, shared by its request threads."""
@@ -177,7 +200,7 @@ class RecordFiles:
         if errors:
             raise DefinitionError(f"{FOLDER}/{kind}.json", errors)
         definition = copy.deepcopy(definition)
-        with self.lock:
+        with self.lock, _one_at_a_time(self.workspace):
             self._load_changed()  # a save by another process is what the edit must have started from
             before = definition_of(self.types, kind)
             if base is not None and digest(before) != base:

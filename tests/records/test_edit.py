@@ -3,10 +3,12 @@ saving one (checked, kept in its file with an audit row, run at once) and loadin
 from __future__ import annotations
 
 import copy
+import fcntl
 import json
 import logging
 import os
 import threading
+from types import SimpleNamespace
 
 import pytest
 
@@ -19,7 +21,7 @@ from goldsieve.funnels.edit_fields import FieldForm
 from goldsieve.people.users import find_user
 from goldsieve.records import edit as records_edit
 from goldsieve.records.check import check_record
-from goldsieve.records.edit import AUDIT_ACTION, StaleDefinition, declared, definition_of, digest
+from goldsieve.records.edit import AUDIT_ACTION, RecordFiles, StaleDefinition, declared, definition_of, digest
 from goldsieve.records.model import DEFAULTS, load_types
 
 from tests.records.conftest import BOTH_STORES
@@ -232,3 +234,49 @@ def test_a_file_rewritten_in_the_tick_it_was_loaded_in_at_the_same_size_still_ru
     monkeypatch.setattr(records_edit, "_read", lambda files: pytest.fail("read again past the window"))
     records.refresh()
     assert loads == [] and records.types is running  # the same bytes: nothing loaded again
+
+
+def test_saves_of_two_processes_at_once_keep_one_and_refuse_the_other(goldsieve_runtime, monkeypatch):
+    records = goldsieve_runtime.records  # one process; the other serves the same workspace
+    other = RecordFiles(goldsieve_runtime.workspace.path, SimpleNamespace(types=records.types),
+                        goldsieve_runtime.store)
+    running = definition_of(records.types, "customer")
+    inside, other_going_on = threading.Event(), threading.Event()
+    real_mkstemp, real_flock = records_edit.tempfile.mkstemp, fcntl.flock
+
+    def mkstemp(**kwargs):  # the first save waits, past its check of what it started from
+        if threading.current_thread() is not first:
+            other_going_on.set()  # the other got in too: nothing kept them apart
+        elif not inside.is_set():
+            inside.set()
+            assert other_going_on.wait(10)
+        return real_mkstemp(**kwargs)
+
+    def flock(handle, operation):
+        if threading.current_thread() is not first and operation == fcntl.LOCK_EX:
+            other_going_on.set()  # the other waits for the first's lock from now on
+        return real_flock(handle, operation)
+
+    monkeypatch.setattr(records_edit.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(fcntl, "flock", flock)
+    outcomes = {}
+
+    def save(files: RecordFiles, name: str) -> None:
+        candidate = copy.deepcopy(running)
+        edit_fields.set_field(candidate, name, FieldForm(), new=True)
+        try:
+            files.save("customer", candidate, by="admin", at=AT, base=digest(running))
+            outcomes[name] = "saved"
+        except StaleDefinition:
+            outcomes[name] = "refused"
+
+    first = threading.Thread(target=save, args=(records, "ward"))
+    first.start()
+    assert inside.wait(10)
+    second = threading.Thread(target=save, args=(other, "wing"))
+    second.start()
+    first.join()
+    second.join()
+    assert outcomes == {"ward": "saved", "wing": "refused"}
+    assert "ward" in saved(goldsieve_runtime, "customer")["fields"]["properties"]
+    assert len(audit_rows(goldsieve_runtime)) == 1

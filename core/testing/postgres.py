@@ -6,7 +6,8 @@ or of what an open does to a schema. :func:`reused_schema` is a schema as a stor
 it, with no rows: a process hands out again a schema it emptied, because creating
 the tables, indexes, functions and triggers is most of what a PostgreSQL test would cost
 otherwise (about a second each, for some four hundred tests); what is left over is dropped when
-the process exits.
+the process exits. A schema goes back to the pool only when its catalog is still a fresh one's
+(a test may drop an index, turn a trigger off or add a table through the store it was given).
 
 ``GOLDSIEVE_TEST_POSTGRES`` names the server (``postgresql://user@host:port/db``); without it
 the PostgreSQL variants of tests are skipped (``.ci/run`` sets it when a server answers).
@@ -46,6 +47,8 @@ def scratch_schema(url: str) -> Iterator[str]:
 
 #: Schemas of this process with no rows left, by server URL, ready to be handed out again.
 _SPARE: dict[str, list[str]] = {}
+#: What a schema's catalog is once a store opened on it (:func:`_catalog`), by server URL.
+_FRESH: dict[str, tuple] = {}
 
 
 @contextmanager
@@ -55,9 +58,11 @@ def reused_schema(url: str) -> Iterator[str]:
 
     Afterwards its rows are removed and identities restarted, so the next test finds what a
     fresh schema would hold once a store opened on it. A schema that cannot be emptied at once
-    (a connection a failed test left behind holds a lock) or that is not at the newest revision
-    (a test took it back) is dropped instead of kept.
+    (a connection a failed test left behind holds a lock), that is not at the newest revision
+    (a test took it back) or whose tables, columns, indexes, constraints, triggers or functions
+    are no longer those of a fresh one (:func:`_catalog`: a test changed it) is dropped instead.
     """
+    _fresh(url)  # the first time: a schema migrated to compare with, the first spare
     spare = _SPARE.setdefault(url, [])
     schema = spare.pop() if spare else _create(url)
     try:
@@ -86,8 +91,52 @@ def _drop(url: str, schema: str) -> None:
     _run(url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+def _fresh(url: str) -> tuple:
+    """The catalog of a fresh schema once a store opened on it: one migrated here, the first time
+    a process asks (it is then the first spare, so no test waits longer for it)."""
+    if url not in _FRESH:
+        from ..store.postgres.store import PostgresStore
+
+        schema = _create(url)
+        with PostgresStore(schema_url(url, schema), pool_size=1):
+            pass  # the migrations ran
+        _FRESH[url] = _run(url, lambda conn: _catalog(conn, schema))
+        _SPARE.setdefault(url, []).append(schema)
+    return _FRESH[url]
+
+
+#: The parts of a schema's relations (``:oids``) and of the schema (``:namespace``) a store's
+#: migrations make; looked up by oid, which the catalogs' indexes answer
+_CATALOG = """
+SELECT 'column', a.attrelid::regclass::text || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+       || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END || coalesce(' = ' || pg_get_expr(d.adbin, d.adrelid), '')
+  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE a.attrelid = ANY(CAST(:oids AS oid[])) AND a.attnum > 0 AND NOT a.attisdropped
+UNION ALL SELECT 'relation', relname || ' ' || relkind::text FROM pg_class WHERE oid = ANY(CAST(:oids AS oid[]))
+UNION ALL SELECT 'index', pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = ANY(CAST(:oids AS oid[]))
+UNION ALL SELECT 'constraint', conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+ WHERE conrelid = ANY(CAST(:oids AS oid[]))
+UNION ALL SELECT 'trigger', tgname || ' ' || tgenabled::text || ' ' || pg_get_triggerdef(oid)
+  FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = ANY(CAST(:oids AS oid[]))
+UNION ALL SELECT 'function', proname || '(' || pg_get_function_identity_arguments(oid) || ') ' || md5(prosrc)
+  FROM pg_proc WHERE pronamespace = CAST(:namespace AS oid)
+"""
+
+
+def _catalog(conn: Any, schema: str) -> tuple:
+    """What ``schema`` is made of (:data:`_CATALOG`), sorted, its own name written ``{schema}``."""
+    import sqlalchemy as sa
+
+    namespace = conn.execute(sa.text("SELECT oid FROM pg_namespace WHERE nspname = :schema"),
+                             {"schema": schema}).scalar()
+    oids = conn.execute(sa.text("SELECT oid FROM pg_class WHERE relnamespace = :namespace"),
+                        {"namespace": namespace}).scalars().all()
+    rows = conn.execute(sa.text(_CATALOG), {"oids": [int(oid) for oid in oids], "namespace": namespace}).all()
+    return tuple(sorted((kind, text.replace(schema, "{schema}")) for kind, text in rows))
+
+
 def _emptied(url: str, schema: str) -> bool:
-    """Whether ``schema`` is at the newest revision and now holds no rows.
+    """Whether ``schema`` is at the newest revision, made as a fresh one is, and now holds no rows.
 
     ``DELETE`` rather than ``TRUNCATE``: a test leaves a few rows in each of some twenty tables,
     and truncating gives each table and index a new file, ten times the cost of deleting them.
@@ -95,6 +144,8 @@ def _emptied(url: str, schema: str) -> bool:
     import sqlalchemy as sa
 
     from ..store.postgres.migrate import head
+
+    fresh = _FRESH[url]
 
     def empty(conn: Any) -> bool:
         conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
@@ -104,6 +155,8 @@ def _emptied(url: str, schema: str) -> bool:
         if "alembic_version" not in tables:
             return not tables  # never opened: as new
         if conn.exec_driver_sql(f'SELECT version_num FROM "{schema}".alembic_version').scalar() != head():
+            return False
+        if _catalog(conn, schema) != fresh:
             return False
         sequences = conn.execute(sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = :schema"),
                                  named).scalars().all()

@@ -27,6 +27,7 @@ from ..records.customers import link_problems
 from ..store import Conflict, Transaction
 from ..store.filters import Eq, In, all_of
 from .activity_checks import (
+    changed_data_problems,
     data_problems,
     done_problems,
     duration_problems,
@@ -154,8 +155,8 @@ class Activities:
         activity, deal, customer = self._changeable(user, activity_id, version)
         new = {**activity, **{k: v for k, v in changes.items() if k in CHANGEABLE}}
         new["data"] = merge_data(activity["data"], data)
-        problems = data_problems(self.types.get(activity["type"]), new["data"]) if self.types.get(
-            activity["type"]) else []
+        kind = self.types.get(activity["type"])
+        problems = changed_data_problems(kind, activity["data"], new["data"], data) if kind else []
         if "due_at" in changes:
             due, found = parse_time(changes["due_at"], "/due_at")
             problems += found
@@ -189,7 +190,8 @@ class Activities:
             new["duration_minutes"] = duration_minutes
         kind = self.types.get(activity["type"])
         problems += (done_problems(done, now) + outcome_problems(new["outcome"])
-                     + duration_problems(new["duration_minutes"]) + (data_problems(kind, new["data"]) if kind else []))
+                     + duration_problems(new["duration_minutes"])
+                     + (changed_data_problems(kind, activity["data"], new["data"], data) if kind else []))
         if problems:
             raise ValidationFailed(problems)
         return self._write(user, activity, new, "activity_done", deal, customer)

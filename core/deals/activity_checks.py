@@ -87,3 +87,20 @@ def data_problems(kind: ActivityType, data: dict[str, Any]) -> list[Violation]:
     undeclared = [Violation(pointer("/data", [key]), "unknown_field", "The activity type has no such field.")
                   for key in data if key not in declared]
     return violations(kind.validator, data) + undeclared
+
+
+def changed_data_problems(kind: ActivityType, before: dict[str, Any], after: dict[str, Any],
+                          changes: dict[str, Any] | None) -> list[Violation]:
+    """:func:`data_problems` of a change to an activity's data (``changes``, a merge patch), but
+    not what ``before`` broke already at a field the change leaves alone: the type's fields may
+    have changed since it was logged (the designer's records page), and data from before a rule
+    is kept as it is until that field is next changed (docs/records.md)."""
+    given = set(changes or {})
+    already = {(v.path, v.code) for v in data_problems(kind, before)}
+    return [v for v in data_problems(kind, after) if (v.path, v.code) not in already or _field(v.path) in given]
+
+
+def _field(path: str) -> str | None:
+    """The field a violation at ``/data/<field>…`` is about (its pointer unescaped)."""
+    parts = path.split("/")
+    return parts[2].replace("~1", "/").replace("~0", "~") if len(parts) > 2 else None

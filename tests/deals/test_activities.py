@@ -2,10 +2,15 @@
 and a done one is the deal's and the customer's activity."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from goldsieve.deals.stale import last_activity
 from goldsieve.errors import Forbidden, NotFound, ValidationFailed
+from goldsieve.funnels import edit_fields
+from goldsieve.funnels.edit_fields import FieldForm
+from goldsieve.records.edit import declared, definition_of, digest
 from goldsieve.store import Conflict
 
 from tests.records.conftest import BOTH_STORES, goldsieve_workspace, people  # noqa: F401 (fixtures)
@@ -124,3 +129,33 @@ def test_a_change_checks_the_version_and_the_owner(goldsieve_runtime, people, se
     assert goldsieve_runtime.store.get("deals", deal["id"])["next_activity_at"] == "2026-03-01T09:00:00.000Z"
     with pytest.raises(Conflict):
         activities.change(people.rita, call["id"], 1, {"outcome": "late"})
+
+
+def test_an_activity_from_before_its_types_fields_changed_is_done_and_changed_as_it_is(
+        goldsieve_runtime, people, setting):
+    """Data from before a rule is kept as it is; the rule applies to a field when it is next changed."""
+    _, _, deal = setting
+    records, activities = goldsieve_runtime.records, goldsieve_runtime.activities
+
+    def retype(change) -> None:  # the designer's records page saving the call type
+        running = definition_of(records.types, "activity")
+        candidate = copy.deepcopy(running)
+        change(declared(candidate, "activity", "call"))
+        records.save("activity", candidate, by="admin", at="2026-03-01T09:00:00.000Z", base=digest(running))
+
+    retype(lambda call: edit_fields.set_field(call, "purpose", FieldForm(), new=True))
+    call = activities.create(people.rita, "call", deal_id=deal["id"], due_at="2026-03-05T09:00:00Z",
+                             data={"purpose": "intro"})
+    other = activities.create(people.rita, "call", deal_id=deal["id"], due_at="2026-03-06T09:00:00Z")
+    retype(lambda call: edit_fields.remove_field(call, "purpose"))
+    retype(lambda call: edit_fields.set_field(call, "result", FieldForm(required=True), new=True))
+    moved = activities.change(people.rita, call["id"], 1, {"due_at": "2026-03-04T09:00:00Z"})
+    assert moved["data"] == {"purpose": "intro"} and moved["due_at"] == "2026-03-04T09:00:00.000Z"
+    done = activities.complete(people.rita, call["id"], moved["version"], outcome="Reached")
+    assert (done["status"], done["data"]) == ("done", {"purpose": "intro"})
+    before = counts(goldsieve_runtime.store)
+    with pytest.raises(ValidationFailed) as refused:  # the fields a change gives are checked as they are now
+        activities.complete(people.rita, other["id"], 1, data={"purpose": "demo", "result": 5})
+    assert sorted((v.path, v.code) for v in refused.value.violations) == [
+        ("/data/purpose", "unknown_field"), ("/data/result", "type")]
+    assert counts(goldsieve_runtime.store) == before

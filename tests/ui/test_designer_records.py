@@ -219,3 +219,20 @@ def test_a_record_file_broken_by_hand_with_a_lone_surrogate_breaks_no_page(admin
     assert admin_browser.get("/designer/records/").status_code == 200
     assert add(admin_browser, url, name="beds").status_code == 200  # a save replaces the broken file
     assert "\\ud800" not in customer_file(goldsieve_runtime).read_text(encoding="utf-8")
+
+
+def test_a_planned_activity_from_before_its_types_fields_changed_is_still_marked_done(
+        admin_browser, goldsieve_runtime, goldsieve_user):
+    url = "/designer/records/activity/call"
+    assert add(admin_browser, url, name="purpose", **{"title-en": "Purpose"}).status_code == 200
+    customer = goldsieve_runtime.customers.create(goldsieve_user, "Ruijin", {})
+    call = goldsieve_runtime.activities.create(goldsieve_user, "call", customer_id=customer["id"],
+                                               due_at="2030-01-01T09:00:00Z", data={"purpose": "intro"})
+    removed = admin_browser.post(url, {"op": "remove_field", "base": base_of(admin_browser, url), "name": "purpose"},
+                                 htmx=True)
+    assert removed.status_code == 200
+    assert add(admin_browser, url, name="result", required="1", **{"title-en": "Result"}).status_code == 200
+    done = admin_browser.post(f"/activities/{call['id']}/done", {"version": str(call["version"])})
+    assert done.status_code == 303
+    kept = goldsieve_runtime.store.get("activities", call["id"])
+    assert (kept["status"], kept["data"]) == ("done", {"purpose": "intro"})  # the Done button is not a silent no-op

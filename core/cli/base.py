@@ -205,13 +205,15 @@ def workspace_runtime(workspace: Path) -> "ContextManager[Runtime]":
     Where ``goldsieve serve`` holds the embedded store, a command marked
     :func:`goldsieve.cli.remote.forwarded` is carried out by that server instead
     (:func:`goldsieve.cli.remote.forward` exits with its status); run by the server, the
-    command gets the server's own runtime, which it leaves open.
+    command gets the server's own runtime, which it leaves open, with the record files loaded
+    again if they changed, as before a request.
     """
     from ..runtime import open_runtime
     from . import remote
 
     served = remote.served_runtime()
     if served is not None:
+        served.records.refresh()
         return nullcontext(served)
     try:
         return open_runtime(Workspace.load(workspace))

@@ -280,3 +280,19 @@ def test_saves_of_two_processes_at_once_keep_one_and_refuse_the_other(goldsieve_
     assert outcomes == {"ward": "saved", "wing": "refused"}
     assert "ward" in saved(goldsieve_runtime, "customer")["fields"]["properties"]
     assert len(audit_rows(goldsieve_runtime)) == 1
+
+
+def test_a_command_the_server_carries_out_runs_the_record_files_as_they_are_now(goldsieve_runtime):
+    from goldsieve.cli import remote
+    from goldsieve.cli.base import workspace_runtime
+
+    path = goldsieve_runtime.workspace.path
+    file = write(path, "customer", CUSTOMER)  # by hand, with no request since
+    os.utime(file, ns=(file.stat().st_atime_ns, file.stat().st_mtime_ns + 1_000_000))
+    served = remote._served.set(goldsieve_runtime)  # as the server's socket runs a forwarded command
+    try:
+        with workspace_runtime(path) as runtime:
+            assert runtime is goldsieve_runtime
+            assert runtime.customers.types.customer.definition == CUSTOMER
+    finally:
+        remote._served.reset(served)

@@ -45,9 +45,12 @@ from .i18n import text
 
 log = logging.getLogger(__name__)
 
-#: Form names the pages use for themselves; a deal field so named is posted as ``data.<name>``.
+#: Form names the pages use for themselves (the deal, customer and contact forms', and the activity
+#: form's: its type, status, time, duration, outcome, contacts, position); a declared field so named
+#: is posted as ``data.<name>``.
 RESERVED = frozenset({"csrf_token", "to", "version", "next", "lost_reason", "note", "title", "text",
-                      "name", "role", "primary", "customer_id", "customer_q"})
+                      "name", "role", "primary", "customer_id", "customer_q",
+                      "type", "status", "when", "duration", "outcome", "contact", "locate", "lat", "lon"})
 DATA_PREFIX = "data."
 #: The ``<input type>`` of a string by its JSON Schema ``format``.
 _INPUT_TYPES = {"date": "date", "date-time": "datetime-local", "email": "email", "idn-email": "email",

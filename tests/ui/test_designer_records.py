@@ -3,6 +3,7 @@ designer's field editor, checked and saved at once, and the forms asking for the
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -236,3 +237,21 @@ def test_a_planned_activity_from_before_its_types_fields_changed_is_still_marked
     assert done.status_code == 303
     kept = goldsieve_runtime.store.get("activities", call["id"])
     assert (kept["status"], kept["data"]) == ("done", {"purpose": "intro"})  # the Done button is not a silent no-op
+
+
+def test_an_activity_field_named_like_a_control_of_the_activity_form_is_posted_apart_from_it(
+        admin_browser, goldsieve_runtime, goldsieve_user):
+    url = "/designer/records/activity/call"
+    for name in ("status", "outcome", "when"):
+        assert add(admin_browser, url, name=name, **{"title-en": name.title()}).status_code == 200
+    customer = goldsieve_runtime.customers.create(goldsieve_user, "Ruijin", {})
+    fields = admin_browser.get("/activities/fields?type=call").get_data(as_text=True)
+    inputs = set(re.findall(r'name="([^"]+)"', fields))
+    assert not inputs & {"status", "outcome", "when", "type", "duration", "contact"}, inputs
+    posted = {"type": "call", "status": "done", "outcome": "Reached", "when": "", "duration": "",
+              **{name: f"the {name.removeprefix('data.')} field" for name in inputs}}
+    logged = admin_browser.post(f"/customers/{customer['id']}/activities", posted)
+    assert logged.status_code == 303, logged.get_data(as_text=True)
+    [activity] = goldsieve_runtime.store.find("activities")
+    assert (activity["status"], activity["outcome"]) == ("done", "Reached")
+    assert activity["data"] == {"status": "the status field", "outcome": "the outcome field", "when": "the when field"}

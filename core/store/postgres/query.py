@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from .. import filters as F
 from ..search import SEARCH
-from .schema import CASEFOLD, DEAL_COLUMNS, GRAMS, SEARCH_TEXT, sort_expressions
+from .schema import CASEFOLD, DEAL_COLUMNS, GRAMS, SEARCH_KIND, SEARCH_TEXT, sort_expressions
 
 _NUMBERS = (bool, int, float)
 #: From how many plain values on an ``In`` one ``= ANY(array)`` replaces a containment test each.
@@ -197,9 +197,12 @@ class _Translator(PathExpressions):
     def search(self, query: str, pattern: str) -> sa.ColumnElement[bool]:
         """A search of the folded search text, as it is stored (folded already): a ``LIKE`` that
         the trigram index answers from three characters; one or two are the grams index's
-        (``goldsieve_grams(text) @> ARRAY[query]``), which trigrams cannot answer."""
-        text = sa.literal_column(SEARCH_TEXT.replace("doc", f'"{self.table.name}".doc'), sa.Text)
-        parts = [self.typed(SEARCH, "string"), text.like(pattern, escape="\\")]
+        (``goldsieve_grams(text) @> ARRAY[query]``), which trigrams cannot answer. The text's
+        kind is tested in the very expression the search statistics describe (migration 0006)."""
+        own = f'"{self.table.name}".doc'
+        text = sa.literal_column(SEARCH_TEXT.replace("doc", own), sa.Text)
+        kind = sa.literal_column(SEARCH_KIND.replace("doc", own), sa.Text)
+        parts = [kind == "string", text.like(pattern, escape="\\")]
         if 0 < len(query) <= 2:
             parts.append(getattr(sa.func, GRAMS)(text, type_=ARRAY(sa.Text)).op("@>")(
                 sa.literal([query], ARRAY(sa.Text))))

@@ -38,6 +38,9 @@ CASEFOLD = "goldsieve_casefold"
 #: :mod:`.query` compiles a search on it (the key a literal, so that the planner sees the index's
 #: own expression).
 SEARCH_TEXT = "(doc ->> 'search')"
+#: What a search tests first, that the search text is text: the expression the search statistics
+#: describe (migration 0006), as :mod:`.query` compiles it.
+SEARCH_KIND = "jsonb_typeof(doc -> 'search')"
 #: The SQL function of :func:`goldsieve.store.search.grams`: every character and every pair.
 GRAMS = "goldsieve_grams"
 GRAMS_FUNCTION = (

@@ -191,3 +191,11 @@ def test_postgresql_reads_a_common_sort_from_its_index(path):
         page, _ = store.find_ordered("deals", all_of(Eq("status", "open"), where), order, limit=50)
         assert ids(page) == reference(store, all_of(Eq("status", "open"), where), order)[:50]
 
+
+
+def test_an_index_built_from_documents_out_of_id_order_is_the_same():
+    rng = random.Random(5)
+    docs = [{"id": n, **odd_deal(rng, n)} for n in range(1, 80)]
+    shuffled = rng.sample(docs, len(docs))
+    for path in ("title", "data.amount", "data.x"):
+        assert same(sorting.SortIndex(path, iter(shuffled)), sorting.SortIndex(path, iter(docs))), path

@@ -25,7 +25,7 @@ from typing import Any
 
 from .. import filters as F
 from ..base import page_of
-from ..filters import field_value
+from ..filters import MISSING, field_value
 from ..ordering import OTHER, TEXT, Key, Order, after_cursor, sort_key, value_key
 from .query import Plan, select, to_query
 
@@ -39,7 +39,13 @@ UNSORTED = frozenset({"events"})
 
 def _place(doc: Mapping, path: str) -> tuple[int, Any]:
     """The segment (rank) and the value within it where ``doc`` goes in the order of ``path``."""
-    rank, number, text = value_key(field_value(doc, path))
+    return _placed(field_value(doc, path))
+
+
+def _placed(value: Any) -> tuple[int, Any]:
+    if type(value) is str:  # the common case first: the open builds the indexes of every deal
+        return TEXT, value
+    rank, number, text = value_key(value)
     return rank, text if rank == TEXT else number
 
 
@@ -51,16 +57,25 @@ class SortIndex:
 
     def __init__(self, path: str, docs: Iterator[Mapping]) -> None:
         self.path = path
-        segments: list[list[tuple[Any, int]]] = [[] for _ in range(OTHER + 1)]
+        self.values: list[list[Any]] = [[] for _ in range(OTHER + 1)]
+        self.ids: list[list[int]] = [[] for _ in range(OTHER + 1)]
+        keys = path.split(".")
         for doc in docs:
-            rank, value = _place(doc, path)
-            segments[rank].append((value, doc["id"]))
-        self.values: list[list[Any]] = []
-        self.ids: list[list[int]] = []
-        for pairs in segments:
-            pairs.sort()  # one sort, then split: inserting one by one would move the tails
-            self.values.append([value for value, _ in pairs])
-            self.ids.append([id for _, id in pairs])
+            value: Any = doc.get(keys[0], MISSING) if len(keys) == 1 else field_value(doc, path)
+            rank, value = _placed(value)
+            self.values[rank].append(value)
+            self.ids[rank].append(doc["id"])
+        for rank, (values, ids) in enumerate(zip(self.values, self.ids)):
+            # One sort, not an insert per document (each would move the tail). The documents come
+            # in id order, and a stable sort by value keeps that order among equal values.
+            if any(a > b for a, b in zip(ids, islice(ids, 1, None))):
+                pairs = sorted(zip(values, ids))
+                order = range(len(pairs))
+                values, ids = [v for v, _ in pairs], [i for _, i in pairs]
+            else:
+                order = sorted(range(len(values)), key=values.__getitem__)
+            self.values[rank] = [values[i] for i in order]
+            self.ids[rank] = [ids[i] for i in order]
 
     def _run(self, rank: int, value: Any) -> tuple[int, int]:
         """The bounds of the documents of ``rank`` holding ``value``."""

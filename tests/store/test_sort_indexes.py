@@ -10,10 +10,12 @@ import random
 import pytest
 from sqlalchemy.pool import NullPool
 
-from goldsieve.store import Eq, Range, TinyStore
+from goldsieve.store import Contains, Eq, Range, TinyStore
 from goldsieve.store.filters import all_of
 from goldsieve.store.ordering import Order, sort_key
 from goldsieve.store.postgres.store import PostgresStore, engine_for
+from goldsieve.store.search import SEARCH, fold
+from goldsieve.store.text_index import TextIndexedStore
 from goldsieve.store.tinydb import sorting
 from goldsieve.store.tinydb.query import plan
 from goldsieve.testing.postgres import scratch_schema, server_url
@@ -145,13 +147,13 @@ def test_a_sorted_page_of_a_broad_filter_reads_about_a_page(tmp_path):
     raw = Counting(store._tables["deals"].raw())
     index = store._sorts.get("deals", order.field, raw)
     steps = plan(where, store._indexes["deals"])
-    assert sorting.walks(steps, len(raw), 50)
+    assert sorting.walks(sorting.candidate_count(steps, len(raw)), len(raw), 50)
     Counting.reads = 0
     page, cursor = sorting.ordered_page(raw, 3001, where, steps, order, None, 50, index)
     assert Counting.reads < 150 and len(page) == 50 and cursor is not None
     assert [d["id"] for d in page] == reference(store, where, order)[:50]
     narrow = plan(Eq("status", "lost"), store._indexes["deals"])  # nothing lost: no walk
-    assert not sorting.walks(narrow, len(raw), 50)
+    assert not sorting.walks(sorting.candidate_count(narrow, len(raw)), len(raw), 50)
     store.close()
 
 
@@ -199,3 +201,16 @@ def test_an_index_built_from_documents_out_of_id_order_is_the_same():
     shuffled = rng.sample(docs, len(docs))
     for path in ("title", "data.amount", "data.x"):
         assert same(sorting.SortIndex(path, iter(shuffled)), sorting.SortIndex(path, iter(docs))), path
+
+
+def test_a_sorted_search_walks_the_order_when_its_term_is_frequent(tmp_path):
+    store = TextIndexedStore(tmp_path / "data")
+    rng = random.Random(9)
+    insert(store, "deals", *({"status": "open", SEARCH: fold(f"广州白云医院 {n}" if n % 10 == 0 else f"Deal {n}"),
+                              "data": {"amount": rng.choice(ODD)}} for n in range(2000)))
+    where = all_of(Contains(SEARCH, "白云"), Eq("status", "open"))
+    assert sorting.walks(len(store._candidates("deals", where)), 2000, 5)  # 200 candidates of 2,000
+    for order in (Order("data.amount", True), Order("data.amount")):
+        assert pages(store, where, order, 5)[:25] == reference(store, where, order)[:25]
+        assert pages(store, where, order, 50) == reference(store, where, order)
+    store.close()

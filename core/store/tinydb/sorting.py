@@ -156,12 +156,16 @@ class SortIndexes:
         return index
 
 
-def walks(steps: Plan | None, documents: int, limit: int) -> bool:
-    """Whether walking the order beats sorting the candidates: the walk reads about ``limit`` ×
-    ``documents`` / matches documents, the sort every candidate (the driving lookup's, when an
-    index narrows ``where``; the matches are at most that many)."""
-    candidates = documents if steps is None else sum(map(len, steps.drive))
+def walks(candidates: int, documents: int, limit: int) -> bool:
+    """Whether walking the order beats sorting the candidates (what an index leaves of the
+    ``documents``; the matches are at most that many): the walk reads about ``limit`` ×
+    ``documents`` / matches documents, the sort every candidate."""
     return candidates * candidates > limit * documents
+
+
+def candidate_count(steps: Plan | None, documents: int) -> int:
+    """How many documents a pass over the plan's matches would read: the driving lookup's."""
+    return documents if steps is None else sum(map(len, steps.drive))
 
 
 def ordered_page(raw: Mapping[str, Mapping], next_id: int, where: F.Filter | None, steps: Plan | None,
@@ -171,7 +175,7 @@ def ordered_page(raw: Mapping[str, Mapping], next_id: int, where: F.Filter | Non
     cursor after it: by walking ``index`` (the order of ``order.field``) while that pays, else
     by one pass over the matches (``steps``: the plan for ``where``). Call it holding the lock
     the store applies commits under."""
-    if index is None or not walks(steps, len(raw), limit):
+    if index is None or not walks(candidate_count(steps, len(raw)), len(raw), limit):
         found: Iterator[Mapping] = select(raw, next_id, where, steps)
         if after is not None:
             found = (doc for doc in found if after_cursor(sort_key(doc, order), after, order))

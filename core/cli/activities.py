@@ -25,7 +25,7 @@ LOCAL_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 #: which option each refused key of an activity came from
 OPTIONS = {"type": "--type", "deal_id": "--deal", "customer_id": "--customer", "due_at": "--due",
            "done_at": "--at", "duration_minutes": "--duration", "outcome": "--outcome",
-           "contact_ids": "--contact", "status": "ACTIVITY_ID", "data": "--data"}
+           "contact_ids": "--contact", "status": "ACTIVITY_ID", "data": "--data", "title": "--title"}
 
 
 class Id(click.ParamType):
@@ -114,6 +114,9 @@ def _said(violation: Any, typed: dict[str, Any], types: Any) -> str:
     key = violation.path.strip("/").split("/")[0]
     if key == "data" and violation.code != "unknown_field":
         return f"--data {wording.line(violation)}"
+    if key == "location":  # /location/lat or /location/lon: out of range, or no number
+        degrees = _("give degrees from -%(limit)s to %(limit)s", limit=violation.limit)
+        return f"--{violation.path.split('/')[-1]}: {degrees}"
     code = violation.code
     said = {
         "unknown_type": lambda: _("%(value)s is not a declared activity type; choose one of %(choices)s",
@@ -166,6 +169,7 @@ _CUSTOMER = click.option("--customer", "customer_id", type=ID, default=None,
                          help="The customer's id (by default the deal's).")
 _TYPE = click.option("--type", "type_id", required=True, help="A declared activity type, e.g. visit.")
 _DETAILS = [
+    click.option("--title", default=None, help="Its own title (up to 200 characters), shown in calendars."),
     click.option("--contact", "contact_ids", type=ID, multiple=True, help="A contact's id (repeatable)."),
     click.option("--duration", default=None, help="How long, in whole minutes."),
     click.option("--outcome", default=None, help="What came of it (up to 2,000 characters)."),
@@ -175,10 +179,11 @@ _DETAILS = [
 
 
 def _create(workspace: Path, as_user: str, type_id: str, deal_id: int | None, customer_id: int | None,
-            contact_ids: tuple[int, ...], duration: str | None, outcome: str | None, pairs: tuple[str, ...],
+            title: str | None, contact_ids: tuple[int, ...], duration: str | None, outcome: str | None,
+            pairs: tuple[str, ...], location: dict[str, object] | None = None,
             **when: str | None) -> None:  # when: done_at (log) or due_at (plan)
-    """``log`` (``done_at``, by default now) and ``plan`` (``due_at``): one new activity, or the
-    lines why not."""
+    """``log`` (``done_at``, by default now; ``location``: where) and ``plan`` (``due_at``): one
+    new activity, or the lines why not."""
     from ..clock import stamp
 
     with workspace_runtime(workspace) as rt:
@@ -189,7 +194,7 @@ def _create(workspace: Path, as_user: str, type_id: str, deal_id: int | None, cu
         typed = {"type": type_id, "deal_id": deal_id, "customer_id": customer_id}
         made = _carry_out(rt, user, typed, lambda: rt.activities.create(
             user, type_id, deal_id=deal_id, customer_id=customer_id, contact_ids=list(contact_ids),
-            duration_minutes=_minutes(duration), outcome=outcome, data=data,
+            duration_minutes=_minutes(duration), outcome=outcome, data=data, title=title, location=location,
             **{k: _time(v) for k, v in when.items()}))
         label = _label(rt, made["type"])
     if made["status"] == "done":
@@ -212,9 +217,23 @@ def _new_activity(when: click.Option) -> Any:
 @activities.command("log")
 @_new_activity(click.option("--at", "done_at", default=None,
                             help="When it happened (default: now): YYYY-MM-DD HH:MM in UTC."))
-def log_command(workspace: Path, **given: Any) -> None:
+@click.option("--lat", default=None, help="Where it happened (a visit): latitude in degrees, with --lon.")
+@click.option("--lon", default=None, help="Longitude in degrees, with --lat.")
+def log_command(workspace: Path, lat: str | None, lon: str | None, **given: Any) -> None:
     """Log a done activity on a deal and/or a customer: the deal's stale clock restarts."""
-    _create(workspace, **given)
+    _create(workspace, location=_location(lat, lon), **given)
+
+
+def _location(lat: str | None, lon: str | None) -> dict[str, object] | None:
+    """``{lat, lon}`` as the web form stores the phone's position; one without the other is
+    refused here, a number out of range (or no number: it goes on as typed) by the kernel."""
+    if lat is None and lon is None:
+        return None
+    if lat is None or lon is None:
+        _refuse([_("%(option)s: give --lat and --lon together", option="--lon" if lon is None else "--lat")])
+    from ..limits import read_number
+
+    return {key: text if read_number(text) is None else read_number(text) for key, text in (("lat", lat), ("lon", lon))}
 
 
 @forwarded
@@ -277,6 +296,8 @@ def list_command(workspace: Path, as_user: str, deal_id: int | None, customer_id
         on += [_("customer %(id)s", id=row["customer_id"])] if row["customer_id"] is not None else []
         state = _("planned, due %(at)s", at=row["due_at"]) if row["status"] == "planned" else _(
             "done %(at)s", at=row["done_at"])
-        click.echo("\t".join([str(row["id"]), labels[row["type"]], state, ", ".join(on), row["outcome"] or ""]))
+        what = labels[row["type"]]
+        what = _("%(type)s: %(title)s", type=what, title=row["title"]) if row.get("title") else what
+        click.echo("\t".join([str(row["id"]), what, state, ", ".join(on), row["outcome"] or ""]))
     if not rows and fmt == "text":
         click.echo(_("no activities"))

@@ -10,7 +10,6 @@ nothing written; an id that is not ASCII digits is refused by click before the s
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,8 +19,6 @@ from ..locales import say as _  # the catalogs' keyword: `make messages` extract
 from .base import cli, fail, no_such_user, say_error, workspace_option, workspace_runtime
 from .remote import forwarded
 
-#: a time as the pages type it, taken as UTC: ``2026-03-02 09:30`` or ``2026-03-02T09:30``
-LOCAL_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 #: which option each refused key of an activity came from
 OPTIONS = {"type": "--type", "deal_id": "--deal", "customer_id": "--customer", "due_at": "--due",
            "done_at": "--at", "duration_minutes": "--duration", "outcome": "--outcome",
@@ -62,12 +59,10 @@ def _person(rt: Any, name: str) -> dict[str, Any]:
 
 
 def _time(text: str | None) -> str | None:
-    """A typed time for the kernel: a page-style local time is UTC; anything else goes on as
-    typed, so that the kernel's rule refuses what is no time."""
-    if text is None:
-        return None
-    text = text.strip()
-    return f"{text.replace(' ', 'T')}:00Z" if LOCAL_TIME.fullmatch(text) else text
+    """A typed time for the kernel (:func:`goldsieve.clock.typed_minute`)."""
+    from ..clock import typed_minute
+
+    return None if text is None else typed_minute(text)
 
 
 def _minutes(text: str | None) -> object:

@@ -26,7 +26,7 @@ from goldsieve.records.model import ActivityType
 from goldsieve.store import Conflict
 from goldsieve.web.app import current_runtime
 
-from . import forms
+from . import form_controls, forms
 from .auth import same_site_path
 from .customers import render_page
 from .deals import engine, form_version, render_deal_page, show_value, stage_label
@@ -98,7 +98,7 @@ def activity_fields(type_id: object = None, errors: dict | None = None, posted: 
     ``errors`` by field name, ``location`` for the position's."""
     kind = kind_of(type_id)
     errors = errors or {}
-    controls = forms.render(kind, forms.field_names(kind), values={}, errors=errors,
+    controls = form_controls.render(kind, forms.field_names(kind), values={}, errors=errors,
                             required=forms.schema_required(kind), posted=posted, prefix=PREFIX)
     return Markup(render_template("activities/_fields.html", kind=kind, controls=controls, posted=posted,
                                   errors=errors.get("location", [])))

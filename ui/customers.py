@@ -27,7 +27,7 @@ from goldsieve.store import Conflict
 from goldsieve.store.filters import Eq, In, all_of
 from goldsieve.web.app import current_runtime
 
-from . import forms
+from . import form_controls, forms
 from .deals import (
     bypassed_items,
     event_stage,
@@ -192,7 +192,7 @@ def read_record(kind: RecordType, current: dict | None = None) -> Posted:
 
 
 def record_fields(kind: RecordType, values: dict, posted: Posted | None, prefix: str) -> Any:
-    return forms.render(kind, forms.field_names(kind), values=values,
+    return form_controls.render(kind, forms.field_names(kind), values=values,
                         errors=posted.field_errors if posted else {},
                         required=forms.schema_required(kind),
                         posted=request.form if posted else None, prefix=prefix)

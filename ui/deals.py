@@ -41,7 +41,7 @@ from goldsieve.limits import MAX_TITLE
 from goldsieve.store import Conflict
 from goldsieve.web.app import current_runtime
 
-from . import forms
+from . import form_controls, forms
 from .auth import same_site_path
 from .errors import not_found
 from .i18n import bcp47, text
@@ -173,7 +173,7 @@ def deal_form_context(deal: dict, funnel: Funnel, *, errors: list[Violation] = (
     return {
         "editable": bool(editable),
         "edit_refusal": editable.text(bcp47()) if isinstance(editable, Deny) else None,
-        "form_fields": forms.render(funnel, forms.field_names(funnel), values=deal["data"],
+        "form_fields": form_controls.render(funnel, forms.field_names(funnel), values=deal["data"],
                                  errors=by_field, required=forms.schema_required(funnel),
                                  posted=posted, prefix="deal"),
         "title_value": posted.get("title", deal["title"]) if posted is not None else deal["title"],
@@ -286,8 +286,8 @@ def new():
         customer_errors=[_("This funnel needs a customer: choose one.") if v.code == "required"
                          else _("Choose a customer you can see.") for v in others if v.path == "/customer_id"],
         picked=visible_customer(customer_id), choices=[], q="",
-        needed_fields=forms.render(funnel, needed, **common),
-        optional_fields=forms.render(funnel, optional, **common),
+        needed_fields=form_controls.render(funnel, needed, **common),
+        optional_fields=form_controls.render(funnel, optional, **common),
     )
     return respond(body, status)
 
@@ -444,7 +444,7 @@ def render_move(deal: dict, funnel: Funnel, target: Stage | None, *, names: list
     context = page_context(
         deal, funnel, target=target, fragment=fragment, conflict=conflict,
         title_id="dialog-title" if fragment else "move-title",
-        fields=forms.render(funnel, names, values=deal["data"], errors=by_field,
+        fields=form_controls.render(funnel, names, values=deal["data"], errors=by_field,
                             required=required & set(names), posted=posted,
                             prefix="move"),
         has_fields=bool(names) and not blocked, blocked=bool(blocked),

@@ -38,7 +38,7 @@ from goldsieve.plugin_manager import templates
 from goldsieve.web.app import current_runtime
 
 from . import (designer_automations, designer_fields, designer_findings, designer_funnel, designer_review,
-               designer_rules, designer_stages, forms)
+               designer_rules, designer_stages, form_controls, forms)
 from .deals import respond, wants_fragment
 from .designer_forms import Edits, language_names, say
 from .i18n import text
@@ -239,7 +239,7 @@ def render_editor(draft: dict, error: str | None = None, note: str | None = None
     candidate = funnel_drafts.candidate(draft)
     found = findings(candidate)
     funnel = None if any(f.severity == "error" for f in found) else Funnel(candidate)
-    preview = forms.render(funnel, forms.field_names(funnel), values={},
+    preview = form_controls.render(funnel, forms.field_names(funnel), values={},
                            required=forms.schema_required(funnel), prefix="preview") if funnel else None
     context: dict[str, Any] = {
         "draft": draft, "definition": draft["definition"], "findings": found, "error": error, "note": note,
@@ -270,7 +270,7 @@ def gate_previews(funnel: Funnel) -> list[tuple[str, Any]]:
     for stage in funnel.stages:
         names = forms.sort_names(funnel, (stage.gate or {}).get("required", []))
         if names:
-            previews.append((stage.label(), forms.render(funnel, names, values={}, required=names,
+            previews.append((stage.label(), form_controls.render(funnel, names, values={}, required=names,
                                                          prefix=f"gate-{stage.id}")))
     return previews
 

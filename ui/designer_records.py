@@ -27,7 +27,7 @@ from goldsieve.records.edit import StaleDefinition, declared, definition_of, dig
 from goldsieve.records.model import ActivityType, RecordType
 from goldsieve.web.app import current_runtime
 
-from . import designer_fields, designer_findings, forms
+from . import designer_fields, designer_findings, form_controls, forms
 from .deals import respond, wants_fragment
 from .designer import field_kind, now, only_funnel_changers, page_language
 from .designer_forms import Form, language_names, say
@@ -164,7 +164,7 @@ def render_fields(kind: str, type_id: str | None, *, placed: dict | None = None,
     part = declared(running, kind, type_id)
     shown = {"fields": _fields(part), "ui": part.get("ui") or {}}
     record = ActivityType(part) if kind == ACTIVITY else RecordType(kind, running)
-    preview = forms.render(record, forms.field_names(record), values={}, required=forms.schema_required(record),
+    preview = form_controls.render(record, forms.field_names(record), values={}, required=forms.schema_required(record),
                            prefix="preview")
     placed = placed or {}
     title = {"customer": _("Customers"), "contact": _("Contacts")}.get(kind) or text(part.get("title")) or type_id

@@ -6,8 +6,8 @@ declares its fields the same way and gets the same forms: every function here ta
 
 The funnel's ``fields`` schema says *what* a field is; its ``ui`` hints (``order``, ``widgets``,
 ``help``) say *how* it is shown (the react-jsonschema-form split). :func:`controls` decides, per
-field, which widget and which HTML attributes; ``forms/fields.html`` only renders that, with
-autoescaping. :func:`parse` reads a submitted form back into JSON values; the engine validates
+field, which widget and which HTML attributes (:mod:`.form_controls`); ``forms/fields.html``
+only renders that, with autoescaping. :func:`parse` reads a submitted form back into JSON values; the engine validates
 the result again with the funnel's compiled validator, so the HTML attributes mirrored here
 (``min``, ``maxlength``, ``pattern``…) are a convenience, never the check.
 
@@ -23,27 +23,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from markupsafe import Markup
 
 from goldsieve.errors import Violation
 from goldsieve.funnels import wording
 from goldsieve.funnels.model import Funnel, Stage
 from goldsieve.limits import NUMBER_LIMIT, in_range, read_number
 from goldsieve.plugin_manager import field_widgets
-
-from .i18n import text
-
-log = logging.getLogger(__name__)
 
 #: Form names the pages use for themselves (the deal, customer and contact forms', and the activity
 #: form's: its type, status, time, duration, outcome, contacts, position); a declared field so named
@@ -69,40 +63,6 @@ class Declared(Protocol):
 
     @property
     def definition(self) -> dict: ...
-
-
-@dataclass
-class Option:
-    value: str  # as posted: a string enum member itself, any other JSON value as JSON text
-    label: str
-    selected: bool = False
-
-
-@dataclass
-class Control:
-    """One field of a form, decided: the template only prints it."""
-
-    name: str  # the deal field
-    input_name: str  # the name it is posted under
-    id: str
-    label: str
-    kind: str  # text textarea number checkbox select radio multiselect checkboxes list json plugin
-    attrs: dict[str, str] = field(default_factory=dict)  # for the <input>/<select>/<textarea>
-    value: str = ""
-    checked: bool = False
-    options: list[Option] = field(default_factory=list)
-    help: str = ""
-    errors: list[str] = field(default_factory=list)
-    required: bool = False
-    html: Markup | None = None  # a plugin widget's output
-
-    @property
-    def help_id(self) -> str:
-        return f"{self.id}-help"
-
-    @property
-    def error_id(self) -> str:
-        return f"{self.id}-error"
 
 
 @dataclass
@@ -492,115 +452,6 @@ def parse(funnel: Declared, form: Mapping, current: dict | None = None,
     return Parsed(changes, errors, names)
 
 
-# --- controls ---------------------------------------------------------------------------------
-
-
 def _plugins() -> Mapping[str, Widget]:
     runtime = current_app.extensions.get("goldsieve")
     return field_widgets(runtime.pm) if runtime is not None else {}
-
-
-def controls(
-    funnel: Declared,
-    names: Iterable[str],
-    values: Mapping[str, Any] | None = None,
-    errors: Mapping[str, list[str]] | None = None,
-    required: Iterable[str] = (),
-    posted: Mapping | None = None,
-    prefix: str = "f",
-) -> list[Control]:
-    """The controls of ``names``, in that order.
-
-    :param values: the fields' current JSON values (the deal's data).
-    :param errors: messages by field name, shown beside each field.
-    :param required: fields a gate requires; the schema's ``required`` are always added.
-    :param posted: the submitted form, when re-showing it: what the person typed is shown again,
-        even where it could not be parsed, instead of ``values``.
-    :param prefix: makes ids unique when two forms of one deal share a page (the dialog).
-    """
-    props, hints = properties(funnel), ui_hints(funnel)
-    widgets, help_texts, plugins = hints.get("widgets", {}), hints.get("help", {}), _plugins()
-    # a store may hold data that is no object (written past the engine): no field has a value
-    values, errors = values if isinstance(values, dict) else {}, errors or {}
-    required = set(required) | schema_required(funnel)
-    result = []
-    for name in names:
-        schema = props.get(name, {}) if isinstance(props.get(name), dict) else {}
-        hint = widgets.get(name)
-        kind = kind_of(schema, hint, plugins)
-        input_type = _input_type(schema, hint) if kind == "text" else ""
-        control = Control(
-            name=name, input_name=input_name(name), id=f"{prefix}-{_slug(name)}",
-            label=text(schema.get("title")) or name, kind=kind,
-            help=text(help_texts.get(name)) or text(schema.get("description")),
-            errors=list(errors.get(name, [])), required=name in required,
-        )
-        if posted is not None and control.input_name in posted:
-            shown = [v for v in posted.getlist(control.input_name) if v != ""]
-            if kind == "checkbox":
-                shown = ["true"] if "true" in shown else []
-        else:
-            shown = display(schema, kind, values.get(name))
-        control.value = shown[-1] if shown else ""
-        control.checked = "true" in shown
-        options = _choices(schema.get("items", {}) if kind in ("multiselect", "checkboxes") else schema)
-        control.options = [Option(_encode(v), text(label) if label is not None else _encode(v),
-                                  _encode(v) in shown) for v, label in options]
-        control.attrs = _attrs(control, schema, input_type)
-        if kind == "plugin":
-            value = values.get(name)
-            if posted is not None and control.input_name in posted:
-                builtin = kind_of(schema, None, {})
-                value, error = parse_value(schema, builtin, posted.getlist(control.input_name))
-                value = control.value if error else value
-            control.html = _plugin_html(plugins[hint], control, value, schema)
-            if control.html is None:  # the plugin failed: fall back to the built-in widget
-                control.kind = kind_of(schema, None, {})
-                control.attrs = _attrs(control, schema, _input_type(schema, None))
-        result.append(control)
-    return result
-
-
-def _attrs(control: Control, schema: dict, input_type: str) -> dict[str, str]:
-    kind = control.kind
-    attrs: dict[str, str] = {}
-    if kind not in ("radio", "checkboxes"):  # a group's inputs get their own ids
-        attrs["id"] = control.id
-        attrs["name"] = control.input_name
-    if kind == "text":
-        attrs["type"] = input_type
-    elif kind == "number":
-        attrs["type"] = "number"
-    elif kind == "checkbox":
-        attrs.update(type="checkbox", value="true")
-    elif kind == "multiselect":
-        attrs["multiple"] = ""
-    builtin = kind_of(schema, None, {}) if kind == "plugin" else kind  # a plugin gets them too
-    attrs.update(_constraint_attrs(schema, builtin, input_type or _input_type(schema, None)))
-    if control.required and kind not in ("checkbox", "checkboxes", "multiselect", "plugin"):
-        attrs["required"] = ""
-    elif control.required:
-        attrs["aria-required"] = "true"
-    described = [i for i, present in ((control.help_id, control.help), (control.error_id, control.errors)) if present]
-    if described:
-        attrs["aria-describedby"] = " ".join(described)
-    if control.errors:
-        attrs["aria-invalid"] = "true"
-    if kind in ("text", "number") and control.value:
-        attrs["value"] = control.value
-    return attrs
-
-
-def _plugin_html(widget: Widget, control: Control, value: Any, schema: dict) -> Markup | None:
-    attrs = {k: v for k, v in control.attrs.items() if k != "name"}
-    attrs["required"] = control.required
-    try:
-        return Markup(widget(control.input_name, value, schema, attrs))
-    except Exception:
-        log.exception("field widget for %s failed; using the built-in widget", control.name)
-        return None
-
-
-def render(funnel: Declared, names: Iterable[str], **kwargs: Any) -> Markup:
-    """The HTML of the controls of ``names`` (see :func:`controls` for the arguments)."""
-    return Markup(render_template("forms/fields.html", controls=controls(funnel, names, **kwargs)))

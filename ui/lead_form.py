@@ -31,7 +31,7 @@ from goldsieve.people.throttle import RateLimit
 from goldsieve.people.users import find_user
 from goldsieve.web.app import current_runtime
 
-from . import forms
+from . import form_controls, forms
 from .access import public
 from .deals import new_deal_fields, respond
 
@@ -107,5 +107,5 @@ def form(token: str):
             return respond(render_template("leads/thanks.html", funnel=funnel))
     common = {"values": {}, "errors": errors, "required": required, "posted": posted, "prefix": "lead"}
     body = render_template("leads/form.html", funnel=funnel, token=token, form_errors=others,
-                           fields=forms.render(funnel, needed + extra, **common), honeypot=HONEYPOT)
+                           fields=form_controls.render(funnel, needed + extra, **common), honeypot=HONEYPOT)
     return respond(body, status)

@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from goldsieve import hookimpl
-from goldsieve.ui import forms
+from goldsieve.ui import form_controls, forms
 
 WIDGETS_FUNNEL = {
     "id": "widgets",
@@ -129,7 +129,7 @@ class Stars:
 
 
 def render(funnel, names=None, **kwargs) -> Elements:
-    return Elements(forms.render(funnel, names or forms.field_names(funnel), **kwargs))
+    return Elements(form_controls.render(funnel, names or forms.field_names(funnel), **kwargs))
 
 
 def test_every_widget_kind_renders_its_element_with_a_label(funnel, ctx):
@@ -180,7 +180,7 @@ def test_radio_and_checkbox_groups_label_each_choice(funnel, ctx):
     boxes = [a for t, a in page.named("regions") if a.get("type") == "checkbox"]
     assert [b["value"] for b in boxes] == ["north", "south"] and "checked" in boxes[1]
     assert all(page.label(b["id"]) for b in boxes)
-    html = forms.render(funnel, ["channel"])
+    html = form_controls.render(funnel, ["channel"])
     assert "<legend" in html and "Channel" in html
 
 
@@ -195,7 +195,7 @@ def test_help_and_errors_are_linked_to_their_field(funnel, ctx):
     amount = page.by_id("f-amount")[1]
     assert amount["aria-describedby"] == "f-amount-help f-amount-error"
     assert amount["aria-invalid"] == "true"
-    html = forms.render(funnel, ["amount", "code", "story"], errors={"amount": ["Too big"]})
+    html = form_controls.render(funnel, ["amount", "code", "story"], errors={"amount": ["Too big"]})
     assert 'id="f-amount-help"' in html and "Before tax" in html
     assert 'id="f-amount-error"' in html and "Too big" in html
     assert page.by_id("f-code")[1]["aria-describedby"] == "f-code-help"
@@ -213,7 +213,7 @@ def test_gate_required_fields_are_required(funnel, ctx):
 
 def test_titles_and_help_follow_the_page_language(goldsieve_app, funnel):
     with goldsieve_app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
-        html = forms.render(funnel, ["company", "amount"])
+        html = form_controls.render(funnel, ["company", "amount"])
     assert "公司" in html and "税前" in html
 
 
@@ -247,7 +247,7 @@ def test_parse_round_trips_every_kind(funnel, ctx):
               "products": ["crm", "erp"], "regions": ["north"], "close_date": "2026-02-01",
               "meeting": "2026-03-01T08:30:00Z", "email": "a@b.example", "site": "https://acme.example",
               "phone": "+86 10 1234 5678", "rating": 3, "title": "CEO"}
-    form = posted_form(forms.render(funnel, forms.field_names(funnel), values=values))
+    form = posted_form(form_controls.render(funnel, forms.field_names(funnel), values=values))
     parsed = forms.parse(funnel, form, current=values)
     assert parsed.errors == {}
     assert parsed.changes == values
@@ -293,7 +293,7 @@ def test_numbers_parse_to_json_numbers(funnel, ctx):
 
 def test_values_are_escaped(funnel, ctx):
     evil = '<script>alert(1)</script>"'
-    html = forms.render(funnel, ["company", "story"], values={"company": evil, "story": evil},
+    html = form_controls.render(funnel, ["company", "story"], values={"company": evil, "story": evil},
                         errors={"company": [evil]})
     assert "<script>" not in html
     assert str(escape(evil)) in html

@@ -1,0 +1,125 @@
+"""A ready-made image of the embedded store's documents and indexes, kept beside the snapshot so
+that an open need not decode the snapshot and build the indexes again.
+
+At 100,000 deals decoding the snapshot's JSON and sharing its short texts was three quarters of
+an open, building the deals' indexes most of the rest; reading the same documents and index
+buckets back with :mod:`marshal` takes a fifth of that, and keeps the sharing (marshal writes an
+object held twice once, and a text interned when written is interned when read).
+
+The image is a cache, never the truth: the snapshot is (:mod:`.journal`). It is written at each
+compaction, right after the snapshot, for exactly the state the snapshot holds, and it is used
+only when everything checks out:
+
+- its header names the snapshot's ``generation`` (a random token each snapshot gets when
+  written) and size, so an image left from an older snapshot (a crash between the two writes, a
+  snapshot restored alone from a backup) or beside a snapshot cut short is not used;
+- the Python that wrote it is the one reading it (marshal's format may change between Python
+  versions);
+- its body has the length and CRC the header gives (torn or damaged: not used).
+
+Otherwise the store decodes the snapshot as before and compacts once, which writes a fresh
+image. A snapshot opened through its image is not read, so damage inside it is found only when
+it must be decoded (as before, an error then); the next compaction replaces it meanwhile. marshal only builds data (dicts, lists, texts, numbers) and never runs code it reads;
+the image lives in the folder the store owns and locks, like the journal it could as well alter.
+"""
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .codec import loads
+from .indexes import Index, OrderedIndex
+from .journal import checked, frame
+
+IMAGE = "snapshot.image"
+IMAGE_TMP = "snapshot.image.tmp"
+IMAGE_FORMAT = 1
+
+
+def _python() -> list[Any]:
+    """Which Python's marshal wrote an image: another one may not read it."""
+    return [sys.implementation.name, *sys.version_info[:2], marshal.version]
+
+
+@dataclass
+class Image:
+    """What an image holds: table → str id → document; table → path → an index's contents."""
+
+    tables: dict[str, dict[str, Any]]
+    hashed: dict[str, dict[str, dict[Any, list[int]]]]
+    ordered: dict[str, dict[str, tuple[list[str], list[int]]]]
+
+    def indexes(self, table: str, paths: tuple[str, ...]) -> dict[str, Index] | None:
+        """The hash indexes of ``table`` at ``paths``, when the image holds exactly those."""
+        held = self.hashed.get(table)
+        if held is None or tuple(held) != paths:
+            return None
+        built = {}
+        for path, buckets in held.items():
+            built[path] = index = Index(path)
+            index.buckets = buckets
+        return built
+
+    def ordered_indexes(self, table: str, paths: tuple[str, ...]) -> dict[str, OrderedIndex] | None:
+        """The ordered indexes of ``table`` at ``paths``, when the image holds exactly those."""
+        held = self.ordered.get(table)
+        if held is None or tuple(held) != paths:
+            return None
+        return {path: OrderedIndex(path, values, ids) for path, (values, ids) in held.items()}
+
+
+def write_image(folder: Path, generation: str, snapshot_size: int, tables: dict[str, dict[str, Any]],
+                hashed: dict[str, dict[str, Index]], ordered: dict[str, dict[str, OrderedIndex]]) -> None:
+    """Write the image of ``tables`` and their indexes (those of other tables are left out) for
+    the snapshot ``generation``; not fsync'd: one a crash tore fails its CRC and is not used."""
+    body = marshal.dumps({
+        "tables": tables,
+        "hashed": {table: {path: index.buckets for path, index in held.items()}
+                   for table, held in hashed.items() if table in tables},
+        "ordered": {table: {path: (index.values, index.ids) for path, index in held.items()}
+                    for table, held in ordered.items() if table in tables},
+    })
+    header = {"image": IMAGE_FORMAT, "generation": generation, "snapshot_size": snapshot_size, "python": _python(),
+              "size": len(body), "crc": zlib.crc32(body)}
+    tmp = folder / IMAGE_TMP
+    try:
+        with open(tmp, "wb") as f:
+            f.write(frame(json.dumps(header).encode()))
+            f.write(body)
+        os.replace(tmp, folder / IMAGE)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def read_image(folder: Path, generation: Any, snapshot_size: int) -> Image | None:
+    """The image written for the snapshot ``generation`` of ``snapshot_size`` bytes, or ``None``
+    when there is none or it does not check out (see the module's docstring)."""
+    if not isinstance(generation, str):
+        return None
+    try:
+        with open(folder / IMAGE, "rb") as f:
+            payload = checked(f.readline())
+            body = f.read()
+    except FileNotFoundError:
+        return None
+    try:
+        header = loads(payload) if payload is not None else None
+    except ValueError:
+        header = None
+    if not (isinstance(header, dict) and header.get("image") == IMAGE_FORMAT
+            and header.get("generation") == generation and header.get("snapshot_size") == snapshot_size
+            and header.get("python") == _python()
+            and header.get("size") == len(body) and header.get("crc") == zlib.crc32(body)):
+        return None
+    try:
+        held = marshal.loads(body)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return Image(held["tables"], held["hashed"], held["ordered"])

@@ -7,8 +7,9 @@ decoder, which stays for what orjson would read differently: an integer beyond 6
 turns it into a float) and text orjson refuses (a lone surrogate, which Python's ``json`` writes
 and reads). Both read the same files: nothing about the format changes.
 
-Documents are encoded with the standard library's encoder still: it refuses NaN and infinities
-(``allow_nan=False``), which orjson would write as ``null`` without a word.
+Documents a transaction brings are encoded with the standard library's encoder still: it refuses
+NaN and infinities (``allow_nan=False``), which orjson would write as ``null`` without a word.
+Only events, written to their file once the journal holds them, are encoded again with orjson.
 """
 from __future__ import annotations
 
@@ -47,6 +48,16 @@ def encode(doc: Doc) -> bytes:
     if not isinstance(doc, dict):
         raise TypeError(f"a document is a dict, not {type(doc).__name__}")
     return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def dumps(doc: Doc) -> bytes:
+    """A document that was read from the journal as compact JSON again, for the events file:
+    with orjson (its checks are behind it: no NaN gets this far), or the standard library for
+    an integer beyond 64 bits, which orjson refuses."""
+    try:
+        return orjson.dumps(doc)
+    except TypeError:
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def shared(doc: Doc) -> Doc:

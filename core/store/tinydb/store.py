@@ -378,6 +378,7 @@ class TinyStore(Store):
             try:
                 for change in changes:
                     self._apply(*change)
+                self._events.flush()
             except OSError as error:
                 self._broken = f"writing {self._events.path} failed: {error}"
                 raise StoreError(f"{self._broken}; the transaction is in the journal") from error

@@ -2,8 +2,8 @@
 or indexes that name the candidate ids, with a TinyDB query for the rest of the filter.
 
 An index maps a value to the ascending list of ids of the documents holding it at one path of
-one table. Indexes live in memory only: built from the data when the store opens, updated as
-each commit is applied, never written to the journal or the snapshot, so the set of indexes
+one table. Indexes live in memory (:mod:`.indexes` says where they are saved as caches), updated
+as each commit is applied, never written to the journal or the snapshot, so the set of indexes
 can change between runs without touching the files.
 
 Only JSON scalars are indexed (text, numbers, booleans, null). A document with a list or an

@@ -13,7 +13,7 @@ transaction entirely or not at all and are never blocked by a slow transaction.
 Queries on indexed fields (see :mod:`goldsieve.store.tinydb.query`) read candidate ids from
 in-memory hash and ordered indexes instead of scanning the table. The indexes change only where
 TinyDB does, in ``_apply``, under the same lock: an aborted transaction never reaches it, a
-reopen rebuilds them from the data.
+reopen reads them from the snapshot's image (:mod:`.image`) or rebuilds them from the data.
 
 The ``events`` table is the exception to "in TinyDB": :mod:`.events` keeps it in a file of its
 own, appended to in ``_apply`` (after the journal's fsync, like every other change), read on

@@ -170,7 +170,10 @@ def plan(
             return NOTHING
         found = _by_id(part)
         if found is not None:
-            rest.append(part)  # an id named need not exist: select skips it, count reads it
+            # An id named need not exist: select skips it, and a rest (here one that every
+            # document passes, not the part: a test against the tuple of values would cost a
+            # pass over them per document) makes count read the documents.
+            rest.append(F.Everything())
         elif indexes:
             found = _lookup(part, indexes)
         if found is None and ordered and isinstance(part, F.Range):

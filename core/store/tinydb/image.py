@@ -15,7 +15,8 @@ only when everything checks out:
   snapshot restored alone from a backup) or beside a snapshot cut short is not used;
 - the Python that wrote it is the one reading it (marshal's format may change between Python
   versions);
-- its body has the length and CRC the header gives (torn or damaged: not used).
+- each part of its body has the length and CRC the header gives, and nothing follows the last
+  (torn or damaged: not used).
 
 Otherwise the store decodes the snapshot as before and compacts once, which writes a fresh
 image. A snapshot opened through its image is not read, so damage inside it is found only when
@@ -33,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .codec import loads
 from .indexes import Index, OrderedIndex
@@ -101,11 +102,8 @@ def write_image(folder: Path, generation: str, snapshot_size: int, tables: dict[
     """Write the image of ``tables`` and their indexes (those of other tables are left out) for
     the snapshot ``generation``; not fsync'd: one a crash tore fails its CRC and is not used."""
     parts = list(_parts(tables, hashed, ordered))
-    crc = 0
-    for _, data in parts:
-        crc = zlib.crc32(data, crc)
     header = {"image": IMAGE_FORMAT, "generation": generation, "snapshot_size": snapshot_size,
-              "python": _python(), "parts": [[table, len(data)] for table, data in parts], "crc": crc}
+              "python": _python(), "parts": [[table, len(data), zlib.crc32(data)] for table, data in parts]}
     tmp = folder / IMAGE_TMP
     try:
         with open(tmp, "wb") as f:
@@ -125,30 +123,36 @@ def read_image(folder: Path, generation: Any, snapshot_size: int) -> Image | Non
     try:
         with open(folder / IMAGE, "rb") as f:
             payload = checked(f.readline())
-            body = f.read()
+            try:
+                header = loads(payload) if payload is not None else None
+            except ValueError:
+                header = None
+            if not (isinstance(header, dict) and header.get("image") == IMAGE_FORMAT
+                    and header.get("generation") == generation and header.get("snapshot_size") == snapshot_size
+                    and header.get("python") == _python() and isinstance(header.get("parts"), list)):
+                return None
+            return _read_parts(f, header["parts"])
     except FileNotFoundError:
         return None
-    try:
-        header = loads(payload) if payload is not None else None
-    except ValueError:
-        header = None
-    if not (isinstance(header, dict) and header.get("image") == IMAGE_FORMAT
-            and header.get("generation") == generation and header.get("snapshot_size") == snapshot_size
-            and header.get("python") == _python() and header.get("crc") == zlib.crc32(body)
-            and isinstance(header.get("parts"), list)
-            and sum(length for _, length in header["parts"]) == len(body)):
-        return None
-    view, at = memoryview(body), 0
+
+
+def _read_parts(f: BinaryIO, parts: list) -> Image | None:
+    """The image's parts read one at a time, each checked against its CRC before marshal reads
+    it (so the whole body is never in memory at once: 64 MB at 100,000 deals)."""
     tables: dict[str, dict[str, Any]] = {}
     indexes: Any = None
     try:
-        for table, length in header["parts"]:
-            part = marshal.loads(view[at:at + length])
-            at += length
+        for table, length, crc in parts:
+            data = f.read(length)
+            if len(data) != length or zlib.crc32(data) != crc:
+                return None
+            part = marshal.loads(data)
             if table is None:
                 indexes = part
             else:
                 tables.setdefault(table, {}).update(part)
-        return None if indexes is None else Image(tables, indexes["hashed"], indexes["ordered"])
+        if f.read(1) or indexes is None:
+            return None
+        return Image(tables, indexes["hashed"], indexes["ordered"])
     except (EOFError, ValueError, TypeError, KeyError):
         return None

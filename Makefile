@@ -62,7 +62,7 @@ assets: $(VENDOR) $(TEST_VENDOR) $(CATALOGS:.po=.mo)
 # or marked fuzzy (tests/ui/test_i18n.py fails while a string has no translation).
 # KERNEL_MESSAGES: the kernel modules that write texts for a reader (goldsieve.locales); the test
 # extracts the same list.
-KERNEL_MESSAGES := plugins/lint.py core/funnels/check.py core/funnels/validation.py core/funnels/edit.py core/funnels/edit_fields.py core/funnels/edit_automations.py core/automation/digest.py core/analytics/figures.py core/records/pool.py core/deals/reassign.py core/deals/handover.py core/deals/task_changes.py core/automation/reminders.py core/workplace/sync.py core/cli/workplace.py core/workplace/notices.py core/funnels/wording.py core/deals/importing.py core/cli/base.py core/cli/activities.py core/cli/data.py core/cli/channels.py core/cli/customers.py core/cli/funnels.py core/cli/people.py core/cli/pool.py core/cli/serving.py core/people/users.py core/funnels/registry.py core/records/customers.py core/deals/engine.py core/workspace.py core/analytics/windows.py core/spreadsheets.py core/records/importing.py core/funnels/transitions.py core/deals/checks.py core/deals/bypass.py core/people/teams.py core/people/permissions.py core/errors.py core/records/merging.py core/deals/activity_gates.py core/deals/next_step.py core/deals/tasks.py core/people/calendar_keys.py core/funnels/findings.py core/funnels/json_files.py core/funnels/edit_rules.py core/funnels/edit_activities.py core/funnels/drafts.py
+KERNEL_MESSAGES := plugins/lint.py core/funnels/check.py core/funnels/validation.py core/funnels/edit.py core/funnels/edit_fields.py core/funnels/edit_automations.py core/automation/digest.py core/analytics/figures.py core/records/pool.py core/deals/reassign.py core/deals/handover.py core/deals/task_changes.py core/automation/reminders.py core/workplace/sync.py core/cli/workplace.py core/workplace/notices.py core/funnels/wording.py core/deals/importing.py core/cli/base.py core/cli/activities.py core/cli/data.py core/cli/channels.py core/cli/customers.py core/cli/funnels.py core/cli/people.py core/cli/pool.py core/cli/serving.py core/people/users.py core/funnels/registry.py core/records/customers.py core/deals/engine.py core/workspace.py core/analytics/windows.py core/spreadsheets.py core/records/importing.py core/funnels/transitions.py core/deals/checks.py core/deals/bypass.py core/people/teams.py core/people/permissions.py core/errors.py core/records/merging.py core/deals/activity_gates.py core/deals/next_step.py core/deals/tasks.py core/people/calendar_keys.py core/funnels/findings.py core/funnels/json_files.py core/funnels/edit_rules.py core/funnels/edit_activities.py core/funnels/drafts.py core/funnels/plan.py core/funnels/migration.py core/automation/check.py core/records/check.py
 messages: | $(BIN)/goldsieve
 	$(BIN)/pybabel -q extract -F ui/babel.cfg --project=goldsieve --copyright-holder="the goldsieve authors" -w 100 -o ui/translations/messages.pot ui/ $(KERNEL_MESSAGES)
 	$(BIN)/pybabel update -w 100 -i ui/translations/messages.pot -d ui/translations --ignore-obsolete
@@ -74,9 +74,12 @@ run: $(BIN)/goldsieve assets
 # port, so they run side by side; the browser harness starts a server and a browser per process.
 # The sample plugin (tests/sample_plugin) is installed first: its tests load it by its entry point,
 # and it stays inert in every workspace that does not enable it ([plugin.sample]).
+# Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): the suite
+# starts some hundreds of Python processes, and each would compile goldsieve (and pytest each
+# test module) from source again.
 test: $(BIN)/goldsieve assets
 	$(BIN)/pip install -q --no-deps -e tests/sample_plugin
-	$(BIN)/pytest -q -n auto
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n auto
 
 # Benchmarks print their tables; bench/README.md records them with the machine's core count.
 bench: $(BIN)/goldsieve

@@ -84,7 +84,7 @@ def main() -> None:
             size = deep_size(roots, seen)
             print(f"  {name:<16} {counts[name]:>9} docs {mib(size)} {size / counts[name]:8.0f} B/doc")
     print("\nper index (deep, what the documents do not hold already):")
-    for kind, indexes in (("hash", store._indexes), ("ordered", store._ordered)):
+    for kind, indexes in (("hash", store._indexes), ("ordered", store._ordered), ("sort", store._sorts._built)):
         for table, paths in indexes.items():
             for path, index in paths.items():
                 size = deep_size([index], seen)

@@ -1,5 +1,6 @@
 """The cost of a durable move and of a read, at 1k, 10k and 100k deals, in the engine and
-through HTTP, beside this machine's append+fsync floor measured in the same run.
+through HTTP, beside the floor of a durable write measured in the same run (an append+fsync of a
+file; on PostgreSQL, an INSERT and COMMIT of one row).
 
     .venv/bin/python bench/bench_move.py [--sizes 1000,10000,100000] [--ops 300]
         [--store postgresql://postgres@127.0.0.1:5432/test]
@@ -8,7 +9,8 @@ Each size gets a fresh workspace on the embedded store, filled in bulk; then the
 moved back and forth between two stages (every move is one fsync'd journal record). With
 ``--store``, every size is measured on the embedded store and on a scratch schema of that
 PostgreSQL server, size by size, and the PostgreSQL rows also count the SQL statements (and
-transactions, each a BEGIN and a COMMIT more) that one HTTP move sends.
+transactions, each a BEGIN and a COMMIT more) that one HTTP move sends; their floor is the
+server's: one row of the same size inserted and committed.
 """
 from __future__ import annotations
 
@@ -63,6 +65,30 @@ class FsyncFloor:
 
     def close(self) -> None:
         self.handle.close()
+
+
+class CommitFloor:
+    """Inserting one row of ``size`` bytes into a table of the PostgreSQL store's schema and
+    committing it: what the server's durable commit costs (its WAL flush) whatever the client
+    does, sampled between the measured moves as :class:`FsyncFloor` is."""
+
+    def __init__(self, url: str, size: int):
+        import psycopg
+
+        self.conn = psycopg.connect(url)  # the store's URL: its search path is the scratch schema
+        self.conn.execute("CREATE TABLE goldsieve_bench_floor (doc text)")
+        self.conn.commit()
+        self.record = "x" * size
+        self.samples: list[float] = []
+
+    def sample(self) -> None:
+        start = time.perf_counter()
+        self.conn.execute("INSERT INTO goldsieve_bench_floor VALUES (%s)", (self.record,))
+        self.conn.commit()
+        self.samples.append(time.perf_counter() - start)
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def fill(runtime, user: dict, count: int) -> list[int]:
@@ -131,7 +157,8 @@ def measure(size: int, ops: int, postgres: str | None = None) -> dict[str, float
         engine = runtime.engine
 
         sample = engine.get(user, picked[0])
-        floor = FsyncFloor(Path(tmp), len(json.dumps(sample)) * 2 + 64)  # the deal and an event
+        size_of_write = len(json.dumps(sample)) * 2 + 64  # the deal and an event
+        floor = CommitFloor(workspace.store_url, size_of_write) if postgres else FsyncFloor(Path(tmp), size_of_write)
 
         def move(i: int) -> None:
             deal_id = picked[i % len(picked)]
@@ -198,7 +225,7 @@ def main() -> None:
         if args.store:
             rows.append(measure(int(size), args.ops, args.store))
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, ops per cell: {args.ops} (medians, µs)")
-    print(f"{'store':>10} {'deals':>8} {'engine move':>12} {'fsync floor':>12} {'move/floor':>11} "
+    print(f"{'store':>10} {'deals':>8} {'engine move':>12} {'floor':>12} {'move/floor':>11} "
           f"{'engine get':>11} {'http move':>10} {'http get':>9} {'SQL/move':>9}")
     for r in rows:
         sql = f"{r['statements']} + {r['transactions']} txn" if "statements" in r else ""

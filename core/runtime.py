@@ -29,6 +29,7 @@ from .plugin_manager import PluginManager, actions, start_plugins
 from .records.activity import DealActivity
 from .records.contacts import Contacts
 from .records.customers import Customers
+from .records.edit import RecordFiles
 from .records.model import load_types
 from .records.pool import PoolSettings
 from .store import Store, open_store
@@ -57,6 +58,8 @@ class Runtime:
     contacts: Contacts
     #: the activities logged and planned on deals and customers (records/activity.json)
     activities: Activities
+    #: the record types' files: reloaded when they change, saved by the designer's records page
+    records: RecordFiles
     #: the id of the last ``funnel_versions`` row loaded into ``funnels``
     funnels_seen: int | None = None
     #: when the weekly digest is due (``[digest] weekday``, ``hour``)
@@ -165,7 +168,8 @@ def open_runtime(
     engine.customers, engine.workdays = customers, workdays
     pm.register(DealActivity(customers), name=DealActivity.NAME)
     runtime = Runtime(workspace, pm, store, funnels, engine, channels, dispatcher, customers,
-                      Contacts(customers), Activities(engine), seen, schedule, delivery,
+                      Contacts(customers), Activities(engine), RecordFiles(workspace.path, customers, store),
+                      seen, schedule, delivery,
                       sessions, days, reminders)
     runtime.workplace = open_clients(platforms, store, clock)
     channels.update(notice_channels(runtime.workplace, store))  # the dispatcher's, after the funnels' lint

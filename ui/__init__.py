@@ -32,6 +32,7 @@ from . import (
     deal_path,  # noqa: F401  (adds the stage path's template globals)
     deals,
     designer,
+    designer_records,
     digest,
     errors,
     inbox,
@@ -64,7 +65,8 @@ def init_app(app: Flask, token_blueprints: tuple[Blueprint, ...] = ()) -> None:
     app.context_processor(lambda: {"user": g.get("user"), "may_admin": _may_admin(),
                                    "unread": _unread(), **template_context()})
     for blueprint in (bp, auth.bp, board.bp, deals.bp, customers.bp, admin.bp, admin_users.bp,
-                      admin_teams.bp, account.bp, inbox.bp, lead_form.bp, designer.bp, analytics.bp,
+                      admin_teams.bp, account.bp, inbox.bp, lead_form.bp, designer.bp, designer_records.bp,
+                      analytics.bp,
                       digest.bp, api_docs.bp, activities.bp, calendar_feed.bp, workplace.bp,
                       workplace.admin_bp):
         app.register_blueprint(blueprint)

@@ -166,6 +166,7 @@ def _read(kind: ActivityType) -> tuple[dict[str, Any], dict[str, list[str]]]:
         "done_at": (when or _now()) if done else None,
         "duration_minutes": posted_minutes(form.get("duration", "")),
         "outcome": form.get("outcome", "").strip() or None,
+        "title": form.get("title", "").strip() or None,
         # what is no id (other digits, more than int() reads) goes on as posted: the kernel refuses it
         "contact_ids": [c if whole_number(c) is None else whole_number(c) for c in form.getlist("contact")],
         "data": {k: v for k, v in parsed.changes.items() if v is not None},

@@ -62,7 +62,7 @@ def _appointment(entry: Entry) -> Appointment:
     """An agenda entry in the reader's words, with the address of the page it belongs to."""
     deal, customer = entry.deal, entry.customer
     subject = deal["title"] if deal else customer["name"] if customer else ""
-    if entry.kind == "task":
+    if entry.kind == "task" or entry.row.get("title"):  # a task's title, or an activity's own
         summary = entry.row["title"]
     else:
         label = activity_label(entry.row["type"])

@@ -6,7 +6,9 @@ template, from an uploaded funnel file or from a funnel's applied version, and l
 which edit; each part of the funnel has its module: ui/designer_funnel.py, designer_stages.py,
 designer_fields.py, designer_automations.py, designer_rules.py): with htmx the editor is swapped
 in place, lint and the deal-form preview included; without JavaScript the page is posted and
-redirected back. A draft with errors is kept all the same; saving shows the plan of
+redirected back. The fields of the record types (customers, contacts, activity types) are edited
+with the same field editor on a page of their own (ui/designer_records.py). A draft with errors is
+kept all the same; saving shows the plan of
 ``goldsieve funnel plan`` (ui/designer_review.py) and applies through
 :func:`goldsieve.funnels.migration.apply`, the path the command line takes.
 """
@@ -52,7 +54,8 @@ def now() -> str:
 
 
 @bp.before_request
-def _admins_only():
+def only_funnel_changers() -> None:
+    """The designer's one rule of access, for its funnels and its record types (ui/designer_records.py)."""
     if not current_runtime().engine.may(g.user, "change_funnel"):
         raise Forbidden("only those who may change funnels use the designer")
 
@@ -254,7 +257,7 @@ def render_editor(draft: dict, error: str | None = None, note: str | None = None
         "spare_rows": designer_rules.SPARE_ROWS, "activity_types": designer_stages.activity_types(),
         "contact_roles": designer_stages.contact_roles(), "spare_activities": designer_stages.SPARE_ACTIVITIES,
         "activity_titles": _activity_titles,
-        "field_kind": _field_kind, "part_label": designer_findings.label,
+        "field_kind": field_kind, "part_label": designer_findings.label,
         "field_titles": lambda names: designer_findings.field_titles(draft["definition"], names),
     }
     template = "designer/_editor.html" if wants_fragment() else "designer/edit.html"
@@ -278,7 +281,8 @@ def _activity_titles(needs: list[dict]) -> str:
     return ", ".join(text(titles.get(need.get("type"), need.get("type"))) for need in needs)
 
 
-def _field_kind(schema: dict) -> str:
+def field_kind(schema: dict) -> str:
+    """The type the field editor shows a field as (a date is a text of format ``date``)."""
     return "date" if schema.get("format") == "date" else schema.get("type", "string")
 
 

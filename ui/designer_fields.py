@@ -25,7 +25,9 @@ def _choices(form: Form) -> list[tuple[str, dict[str, str]]]:
             for row, value in enumerate(values)]
 
 
-def _field_form(form: Form) -> edit_fields.FieldForm:
+def field_form(form: Form) -> edit_fields.FieldForm:
+    """The field editor's posted inputs, as the kernel's field edits take them (the funnel
+    designer's and the records page's one reading)."""
     return edit_fields.FieldForm(
         kind=form.get("type", "string"), titles=texts(form, "title"), required=form.get("required") == "1",
         choices=_choices(form), format=form.get("format", ""), widget=form.get("widget", ""),
@@ -39,7 +41,7 @@ def plugin_widgets() -> tuple[str, ...]:
 
 def _set(new: bool):
     def edit(draft: dict, form: Form) -> None:
-        edit_fields.set_field(draft, form.get("name", ""), _field_form(form), new=new,
+        edit_fields.set_field(draft["definition"], form.get("name", ""), field_form(form), new=new,
                               plugin_widgets=plugin_widgets())
     return edit
 
@@ -47,7 +49,7 @@ def _set(new: bool):
 EDITS: Edits = {
     "add_field": _set(new=True),
     "update_field": _set(new=False),
-    "remove_field": lambda d, f: edit_fields.remove_field(d, f.get("name", "")),
+    "remove_field": lambda d, f: edit_fields.remove_field(d["definition"], f.get("name", "")),
     "add_lost_reason": lambda d, f: edit_fields.set_lost_reason(d, f.get("id", ""), texts(f, "title"), new=True),
     "update_lost_reason": lambda d, f: edit_fields.set_lost_reason(d, f.get("id", ""), texts(f, "title"),
                                                                    new=False),

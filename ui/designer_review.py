@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from goldsieve.deals.tasks import visible_deals
 from goldsieve.funnels.model import OPEN, Funnel
-from goldsieve.funnels.plan import DealRef, Plan
-from goldsieve.funnels.validation import N_
+from goldsieve.funnels.plan import KINDS, DealRef, Plan
 from goldsieve.limits import whole_number
 from goldsieve.web.app import current_runtime
 
@@ -25,16 +25,6 @@ from .i18n import text
 
 #: How many deals one list shows per page.
 PAGE = 20
-#: What each kind of change is called on the page.
-KINDS = {
-    "stage_added": N_("Stage added"), "stage_removed": N_("Stage removed"),
-    "stage_renamed": N_("Stage renamed"), "stage_split": N_("Stage split"),
-    "stage_merged": N_("Stages merged"), "stage_remapped": N_("Deals sent to another stage"),
-    "stage_retitled": N_("Stage retitled"), "gate_tightened": N_("Gate tightened"),
-    "gate_loosened": N_("Gate loosened"), "gate_changed": N_("Gate changed"),
-    "field_added": N_("Field added"), "field_removed": N_("Field removed"),
-    "field_retyped": N_("Field retyped"), "field_required": N_("Field now required for every deal"),
-}
 
 
 @dataclass
@@ -79,8 +69,9 @@ def stranded_why(new: Funnel, to: str) -> str:
 
 
 def review(plan: Plan, old: Funnel | None, new: Funnel, args: Mapping[str, Any], user: dict) -> dict[str, Any]:
-    """The review's lists: per change the deals it touches, the deals that would miss what their
-    new stage requires, the automations whose stage goes; ``args`` pick a list's page."""
+    """The review's lists: per change what changed and the deals it touches, the deals that would
+    miss what their new stage requires, the automations whose stage goes, the plan's warnings and
+    errors, each in the page's language; ``args`` pick a list's page."""
     mapping = (new.definition.get("migration") or {}).get("map", {})
     missing = {ref.id: ref for ref in plan.missing}
     wanted, page = args.get("list", ""), whole_number(args.get("page", "")) or 1
@@ -107,9 +98,12 @@ def review(plan: Plan, old: Funnel | None, new: Funnel, args: Mapping[str, Any],
                                       says(deal)))
         return shown
 
+    locale = str(get_locale())  # the plan's words, said in the page's language
     return {
-        "changes": [(change, kind_label(change.kind), listing(f"change-{i}", change.deal_ids))
+        "changes": [(change, kind_label(change.kind), change.words.say(locale), listing(f"change-{i}", change.deal_ids))
                     for i, change in enumerate(plan.changes)],
+        "warnings": [words.say(locale) for words in plan.warnings],
+        "errors": [words.say(locale) for words in plan.errors],
         "missing": listing("missing", [ref.id for ref in plan.missing]),
         "stranded": listing("stranded", [ref.id for ref in plan.stranded],
                             lambda deal: stranded_why(new, mapping.get(deal["stage"], deal["stage"]))),

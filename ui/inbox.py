@@ -2,13 +2,15 @@
 
 The inbox lists the user's own notifications (the unread count in the header polls
 ``/inbox/count`` with htmx); "My tasks" groups the user's open tasks on deals they can see into
-overdue, today and upcoming. Marking read and marking done are POSTs (CSRF) that answer an htmx
+overdue, today and upcoming, and lists their planned activities (by their own title, else their
+type), the nearest due first. Marking read and marking done are POSTs (CSRF) that answer an htmx
 request with the updated fragment and a plain form post with a redirect back.
 """
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
+from goldsieve.deals.activities import PLANNED
 from goldsieve.deals.tasks import (
     bucket,
     complete_task,
@@ -65,9 +67,11 @@ def tasks(errors: dict | None = None, status: int = 200):
     grouped: dict[str, list] = {name: [] for name in SECTIONS}
     for task in my_tasks(current_runtime().engine, g.user):
         grouped[bucket(task, now)].append(task)
-    deals = visible_deals(current_runtime().engine, g.user, {t["deal_id"] for s in grouped.values() for t in s})
-    return render_template("inbox/tasks.html", grouped=grouped, deals=deals, task_errors=errors or {},
-                           task_form=request.form if errors else {}), status
+    planned = current_runtime().activities.list(g.user, status=PLANNED)[:PAGE_SIZE]  # the nearest due
+    wanted = {t["deal_id"] for s in grouped.values() for t in s} | {a["deal_id"] for a in planned if a["deal_id"]}
+    deals = visible_deals(current_runtime().engine, g.user, wanted)
+    return render_template("inbox/tasks.html", grouped=grouped, planned=planned, deals=deals,
+                           task_errors=errors or {}, task_form=request.form if errors else {}), status
 
 
 @bp.post("/tasks/<int:task_id>/done")

@@ -24,8 +24,8 @@ from .deals import linked_customer
 from .task_forms import form_due
 
 #: the form's controls, by the step's key they post
-CONTROLS = {"type": "next_type", "due_at": "next_when", "duration_minutes": "next_duration",
-            "contact_ids": "next_contact"}
+CONTROLS = {"type": "next_type", "title": "next_title", "due_at": "next_when",
+            "duration_minutes": "next_duration", "contact_ids": "next_contact"}
 
 
 def posted_step(form: Any, bypass: bool) -> dict[str, Any] | None:
@@ -35,7 +35,8 @@ def posted_step(form: Any, bypass: bool) -> dict[str, Any] | None:
         return None
     contact = form.get("next_contact", "")
     number = whole_number(contact)  # ASCII digits in the ids' range (int() fails past 4300 digits)
-    step = {"type": form.get("next_type"), "due_at": form_due(form.get("next_when")),
+    step = {"type": form.get("next_type"), "title": form.get("next_title", "").strip() or None,
+            "due_at": form_due(form.get("next_when")),
             "duration_minutes": posted_minutes(form.get("next_duration", "")),
             # what is no id goes on as posted, so that the kernel refuses it beside the control
             "contact_ids": [contact if number is None else number] if contact else []}
@@ -44,7 +45,7 @@ def posted_step(form: Any, bypass: bool) -> dict[str, Any] | None:
 
 @bp.app_template_global("next_step_form")
 def next_step_form(deal: dict, refused: list[Violation], default_type: str) -> Markup:
-    """The step's controls: the declared types, when, how long, whom; each refusal beside its
+    """The step's controls: the declared types, a title, when, how long, whom; each refusal beside its
     control (``/next_step/contact_ids/0`` beside the contact)."""
     errors: dict[str, list[str]] = {}
     for violation in refused:

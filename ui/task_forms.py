@@ -11,11 +11,10 @@ and nothing written. Due times are UTC, as the pages show them.
 """
 from __future__ import annotations
 
-import re
-
 from flask import g, redirect, request, url_for
 from flask_babel import gettext as _
 
+from goldsieve.clock import typed_minute
 from goldsieve.deals.task_changes import (
     UNCHANGED,
     assignee_choices,
@@ -34,17 +33,12 @@ from .deals import bp, engine, form_version, render_deal_page
 from .params import whole_number_param
 from .people_forms import message
 
-#: what a ``datetime-local`` input sends: a UTC time here, as every time on the pages
-LOCAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-
-
 def form_due(value: str | None) -> str | None:
-    """The form's due time as the kernel reads it: empty is none; anything else not a
-    ``datetime-local`` value goes on as typed, so the kernel says what is wrong with it."""
+    """The form's due time as the kernel reads it: empty is none; a ``datetime-local`` value is a
+    UTC time, as every time on the pages; anything else goes on as typed, so the kernel says what
+    is wrong with it."""
     value = (value or "").strip()
-    if not value:
-        return None
-    return f"{value}:00Z" if LOCAL.fullmatch(value) else value
+    return typed_minute(value) if value else None
 
 
 def task_message(violation: Violation) -> str:

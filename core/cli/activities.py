@@ -10,7 +10,6 @@ nothing written; an id that is not ASCII digits is refused by click before the s
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,12 +19,10 @@ from ..locales import say as _  # the catalogs' keyword: `make messages` extract
 from .base import cli, fail, no_such_user, say_error, workspace_option, workspace_runtime
 from .remote import forwarded
 
-#: a time as the pages type it, taken as UTC: ``2026-03-02 09:30`` or ``2026-03-02T09:30``
-LOCAL_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 #: which option each refused key of an activity came from
 OPTIONS = {"type": "--type", "deal_id": "--deal", "customer_id": "--customer", "due_at": "--due",
            "done_at": "--at", "duration_minutes": "--duration", "outcome": "--outcome",
-           "contact_ids": "--contact", "status": "ACTIVITY_ID", "data": "--data"}
+           "contact_ids": "--contact", "status": "ACTIVITY_ID", "data": "--data", "title": "--title"}
 
 
 class Id(click.ParamType):
@@ -62,12 +59,10 @@ def _person(rt: Any, name: str) -> dict[str, Any]:
 
 
 def _time(text: str | None) -> str | None:
-    """A typed time for the kernel: a page-style local time is UTC; anything else goes on as
-    typed, so that the kernel's rule refuses what is no time."""
-    if text is None:
-        return None
-    text = text.strip()
-    return f"{text.replace(' ', 'T')}:00Z" if LOCAL_TIME.fullmatch(text) else text
+    """A typed time for the kernel (:func:`goldsieve.clock.typed_minute`)."""
+    from ..clock import typed_minute
+
+    return None if text is None else typed_minute(text)
 
 
 def _minutes(text: str | None) -> object:
@@ -114,6 +109,9 @@ def _said(violation: Any, typed: dict[str, Any], types: Any) -> str:
     key = violation.path.strip("/").split("/")[0]
     if key == "data" and violation.code != "unknown_field":
         return f"--data {wording.line(violation)}"
+    if key == "location":  # /location/lat or /location/lon: out of range, or no number
+        degrees = _("give degrees from -%(limit)s to %(limit)s", limit=violation.limit)
+        return f"--{violation.path.split('/')[-1]}: {degrees}"
     code = violation.code
     said = {
         "unknown_type": lambda: _("%(value)s is not a declared activity type; choose one of %(choices)s",
@@ -166,6 +164,7 @@ _CUSTOMER = click.option("--customer", "customer_id", type=ID, default=None,
                          help="The customer's id (by default the deal's).")
 _TYPE = click.option("--type", "type_id", required=True, help="A declared activity type, e.g. visit.")
 _DETAILS = [
+    click.option("--title", default=None, help="Its own title (up to 200 characters), shown in calendars."),
     click.option("--contact", "contact_ids", type=ID, multiple=True, help="A contact's id (repeatable)."),
     click.option("--duration", default=None, help="How long, in whole minutes."),
     click.option("--outcome", default=None, help="What came of it (up to 2,000 characters)."),
@@ -175,10 +174,11 @@ _DETAILS = [
 
 
 def _create(workspace: Path, as_user: str, type_id: str, deal_id: int | None, customer_id: int | None,
-            contact_ids: tuple[int, ...], duration: str | None, outcome: str | None, pairs: tuple[str, ...],
+            title: str | None, contact_ids: tuple[int, ...], duration: str | None, outcome: str | None,
+            pairs: tuple[str, ...], location: dict[str, object] | None = None,
             **when: str | None) -> None:  # when: done_at (log) or due_at (plan)
-    """``log`` (``done_at``, by default now) and ``plan`` (``due_at``): one new activity, or the
-    lines why not."""
+    """``log`` (``done_at``, by default now; ``location``: where) and ``plan`` (``due_at``): one
+    new activity, or the lines why not."""
     from ..clock import stamp
 
     with workspace_runtime(workspace) as rt:
@@ -189,7 +189,7 @@ def _create(workspace: Path, as_user: str, type_id: str, deal_id: int | None, cu
         typed = {"type": type_id, "deal_id": deal_id, "customer_id": customer_id}
         made = _carry_out(rt, user, typed, lambda: rt.activities.create(
             user, type_id, deal_id=deal_id, customer_id=customer_id, contact_ids=list(contact_ids),
-            duration_minutes=_minutes(duration), outcome=outcome, data=data,
+            duration_minutes=_minutes(duration), outcome=outcome, data=data, title=title, location=location,
             **{k: _time(v) for k, v in when.items()}))
         label = _label(rt, made["type"])
     if made["status"] == "done":
@@ -212,9 +212,23 @@ def _new_activity(when: click.Option) -> Any:
 @activities.command("log")
 @_new_activity(click.option("--at", "done_at", default=None,
                             help="When it happened (default: now): YYYY-MM-DD HH:MM in UTC."))
-def log_command(workspace: Path, **given: Any) -> None:
+@click.option("--lat", default=None, help="Where it happened (a visit): latitude in degrees, with --lon.")
+@click.option("--lon", default=None, help="Longitude in degrees, with --lat.")
+def log_command(workspace: Path, lat: str | None, lon: str | None, **given: Any) -> None:
     """Log a done activity on a deal and/or a customer: the deal's stale clock restarts."""
-    _create(workspace, **given)
+    _create(workspace, location=_location(lat, lon), **given)
+
+
+def _location(lat: str | None, lon: str | None) -> dict[str, object] | None:
+    """``{lat, lon}`` as the web form stores the phone's position; one without the other is
+    refused here, a number out of range (or no number: it goes on as typed) by the kernel."""
+    if lat is None and lon is None:
+        return None
+    if lat is None or lon is None:
+        _refuse([_("%(option)s: give --lat and --lon together", option="--lon" if lon is None else "--lat")])
+    from ..limits import read_number
+
+    return {key: text if read_number(text) is None else read_number(text) for key, text in (("lat", lat), ("lon", lon))}
 
 
 @forwarded
@@ -277,6 +291,8 @@ def list_command(workspace: Path, as_user: str, deal_id: int | None, customer_id
         on += [_("customer %(id)s", id=row["customer_id"])] if row["customer_id"] is not None else []
         state = _("planned, due %(at)s", at=row["due_at"]) if row["status"] == "planned" else _(
             "done %(at)s", at=row["done_at"])
-        click.echo("\t".join([str(row["id"]), labels[row["type"]], state, ", ".join(on), row["outcome"] or ""]))
+        what = labels[row["type"]]
+        what = _("%(type)s: %(title)s", type=what, title=row["title"]) if row.get("title") else what
+        click.echo("\t".join([str(row["id"]), what, state, ", ".join(on), row["outcome"] or ""]))
     if not rows and fmt == "text":
         click.echo(_("no activities"))

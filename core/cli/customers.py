@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ..locales import N_
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
 from ..spreadsheets import EXPORT_FORMATS
 from .base import cli, encoding_option, fail_on_problems, no_such_user, workspace_option, workspace_runtime
@@ -37,9 +38,18 @@ def _import(workspace: Path, csv_file: Path, as_user: str | None, dry_run: bool,
     fail_on_problems(result.problems, csv_file)
     for line in result.duplicates:
         click.echo(line, err=True)
-    verb = "would import" if dry_run else "imported"
-    skipped = f"; {len(result.duplicates)} duplicate(s) not imported" if result.duplicates else ""
-    click.echo(f"{verb} {result.count} {what}{skipped}")
+    summary = _(_IMPORTED[what, dry_run], count=result.count)
+    if result.duplicates:
+        summary = _("%(summary)s; %(count)s duplicate(s) not imported", summary=summary,
+                    count=len(result.duplicates))
+    click.echo(summary)
+
+
+#: an import's summary, by what it imports and whether it was a dry run: each a sentence to translate
+_IMPORTED = {("customers", False): N_("imported %(count)s customers"),
+             ("customers", True): N_("would import %(count)s customers"),
+             ("contacts", False): N_("imported %(count)s contacts"),
+             ("contacts", True): N_("would import %(count)s contacts")}
 
 
 def _export(workspace: Path, what: str, fmt: str, as_user: str | None, output, customer: str | None = None
@@ -142,18 +152,20 @@ def from_deals_command(workspace: Path, field_name: str, dry_run: bool) -> None:
         groups = customers_from_deals(runtime.customers, field_name, dry_run=dry_run)
     made = [g for g in groups if g.existing is None]
     for group in groups:
-        deals = f"{len(group.deals)} deal(s)"
+        said = {"deals": len(group.deals), "name": group.name}
         if group.existing is not None:
-            verb = "would link" if dry_run else "linked"
-            click.echo(f"{verb} {deals} to customer {group.existing} {group.name}")
+            click.echo(_("would link %(deals)s deal(s) to customer %(id)s %(name)s", id=group.existing, **said)
+                       if dry_run else _("linked %(deals)s deal(s) to customer %(id)s %(name)s",
+                                         id=group.existing, **said))
         else:
-            owner = group.owner or "the pool"
-            which = "would create customer" if dry_run else f"created customer {group.customer_id}"
-            click.echo(f"{which} {group.name} (owner {owner}) with {deals}")
-    linked = sum(len(g.deals) for g in groups)
-    verb = "would be" if dry_run else "were"
-    click.echo(f"{len(made)} customer(s) new, {len(groups) - len(made)} existing; "
-               f"{linked} deal(s) {verb} linked")
+            owner = group.owner or _("the pool")
+            click.echo(_("would create customer %(name)s (owner %(owner)s) with %(deals)s deal(s)", owner=owner, **said)
+                       if dry_run else _("created customer %(id)s %(name)s (owner %(owner)s) with %(deals)s deal(s)",
+                                         id=group.customer_id, owner=owner, **said))
+    counts = {"new": len(made), "existing": len(groups) - len(made), "linked": sum(len(g.deals) for g in groups)}
+    click.echo(_("%(new)s customer(s) new, %(existing)s existing; %(linked)s deal(s) would be linked", **counts)
+               if dry_run else _("%(new)s customer(s) new, %(existing)s existing; %(linked)s deal(s) were linked",
+                                 **counts))
 
 
 @forwarded
@@ -174,4 +186,5 @@ def merge_command(workspace: Path, merged_id: int, into: int, as_user: str | Non
         if as_user is not None:
             user = find_user(runtime.store, as_user) or no_such_user(as_user)
         survivor = merge(runtime.customers, user, merged_id, into)
-    click.echo(f"merged customer {merged_id} into customer {survivor['id']} {survivor['name']}")
+    click.echo(_("merged customer %(merged)s into customer %(id)s %(name)s", merged=merged_id,
+                 id=survivor["id"], name=survivor["name"]))

@@ -68,20 +68,28 @@ def check_command(paths: tuple[Path, ...], strict: bool) -> None:
     Prints FILE: POINTER: message for every finding. Exit 0 without errors, 1 with errors.
     """
     from ..checking import check_paths
+    from ..locales import N_
 
     findings, files = check_paths(list(paths) or [Path(".")])
     if not files:
-        click.echo("Error: no funnel files found", err=True)
+        click.echo(_("Error: no funnel files found"), err=True)
         sys.exit(2)
+    labels = {"error": _("error"), "warning": _("warning")}
     errors = 0
     for path, finding in findings:
         severity = "error" if strict else finding.severity
         errors += severity == "error"
         hint = f" ({finding.hint})" if finding.hint else ""
-        click.echo(f"{path}: {finding.pointer or '/'}: {severity}: {finding.message}{hint}")
-    click.echo(f"checked {len(files)} funnel file{'s' if len(files) != 1 else ''}: "
-               f"{errors} error{'s' if errors != 1 else ''}, {len(findings) - errors} warning"
-               f"{'s' if len(findings) - errors != 1 else ''}", err=True)
+        click.echo(f"{path}: {finding.pointer or '/'}: {labels.get(severity, severity)}: {finding.message}{hint}")
+    warnings = len(findings) - errors
+
+    def counted(count: int, one: str, many: str) -> str:
+        return _(one if count == 1 else many, count=count)
+
+    click.echo(_("%(files)s: %(errors)s, %(warnings)s",
+                 files=counted(len(files), N_("checked %(count)s file"), N_("checked %(count)s files")),
+                 errors=counted(errors, N_("%(count)s error"), N_("%(count)s errors")),
+                 warnings=counted(warnings, N_("%(count)s warning"), N_("%(count)s warnings"))), err=True)
     sys.exit(1 if errors else 0)
 
 
@@ -103,7 +111,7 @@ def funnel_plan(workspace: Path, file: Path, as_json: bool) -> None:
     import json
 
     from ..funnels import migration
-    from ..funnels.plan import render
+    from ..funnels.plan import refusals, render
 
     with workspace_runtime(workspace) as rt:
         definition, _ = migration.read_definition(file)
@@ -112,7 +120,9 @@ def funnel_plan(workspace: Path, file: Path, as_json: bool) -> None:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:
         for line in render(result):
-            click.echo(line, err=line.startswith("Error"))
+            click.echo(line)
+        for line in refusals(result):
+            click.echo(line, err=True)
     sys.exit(0 if result.ok else 1)
 
 

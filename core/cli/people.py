@@ -166,14 +166,19 @@ def users_hand_over(workspace: Path, name: str, target: str, as_user: str | None
                 fail(_("there is no active admin to record as doing it; pass --as ADMIN"))
             actor = min(admins, key=lambda u: u["username"])
         result = hand_over(rt.engine, actor, name, target, dry_run=dry_run)
-    verb = "would move" if dry_run else "moved"
-    click.echo(f"{name} → {target}: {verb} {len(result.deals)} open deals, "
-               f"{len(result.customers)} customers, {len(result.tasks)} open tasks.")
+    counts = {"name": name, "target": target, "deals": len(result.deals), "customers": len(result.customers),
+              "tasks": len(result.tasks)}
+    click.echo(_("%(name)s → %(target)s: would move %(deals)s open deals, %(customers)s customers, "
+                 "%(tasks)s open tasks.", **counts) if dry_run else
+               _("%(name)s → %(target)s: moved %(deals)s open deals, %(customers)s customers, "
+                 "%(tasks)s open tasks.", **counts))
     if result.tasks_left:
-        click.echo(f"{len(result.tasks_left)} open tasks stay with {name}: {target} cannot see "
-                   f"their deals (tasks {', '.join(map(str, result.tasks_left))}).")
+        click.echo(_("%(count)s open tasks stay with %(name)s: %(target)s cannot see their deals (tasks %(tasks)s).",
+                     count=len(result.tasks_left), name=name, target=target,
+                     tasks=", ".join(map(str, result.tasks_left))))
     if result.skipped:
-        click.echo(f"Changed meanwhile, not moved: {', '.join(result.skipped)}; run it again.", err=True)
+        click.echo(_("Changed meanwhile, not moved: %(items)s; run it again.", items=", ".join(result.skipped)),
+                   err=True)
 
 
 teams = click.Group("teams", help="Manage teams: a hierarchy, each team with a manager.")

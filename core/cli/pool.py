@@ -33,8 +33,11 @@ def reclaim_command(workspace: Path, as_of: datetime | None, dry_run: bool) -> N
         now = (datetime.combine(as_of.date(), time(), timezone.utc) if as_of
                else runtime.engine.clock())
         done = reclaim(customers, now, dry_run=dry_run)
-        verb = "would reclaim" if dry_run else "reclaimed"
         for customer in done:
-            click.echo(f"{verb} customer {customer['id']} {customer['name']} from {customer['owner']} "
-                       f"(last activity {customer['last_activity_at']})")
-        click.echo(f"{len(done)} customer(s) {verb}")
+            said = {"id": customer["id"], "name": customer["name"], "owner": customer["owner"],
+                    "at": customer["last_activity_at"]}
+            click.echo(_("would reclaim customer %(id)s %(name)s from %(owner)s (last activity %(at)s)", **said)
+                       if dry_run else
+                       _("reclaimed customer %(id)s %(name)s from %(owner)s (last activity %(at)s)", **said))
+        click.echo(_("%(count)s customer(s) would be reclaimed", count=len(done)) if dry_run
+                   else _("%(count)s customer(s) reclaimed", count=len(done)))

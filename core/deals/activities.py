@@ -1,6 +1,6 @@
 """Activities: the calls, visits and demos a rep logs on a deal and/or a customer (docs/activities.md).
 
-An activity is ``{id, type, deal_id, customer_id, contact_ids, owner, status (planned|done),
+An activity is ``{id, type, title, deal_id, customer_id, contact_ids, owner, status (planned|done),
 due_at, done_at, duration_minutes, outcome, data, location, version, created_at, updated_at,
 created_by, done_by}``, and once done on a deal the ``stage`` the deal was in then. It hangs on a deal, a customer or both, and is visible exactly when what
 it hangs on is: every read passes the rows through one batched check against the deals' and the
@@ -33,6 +33,7 @@ from .activity_checks import (
     location_problems,
     outcome_problems,
     parse_time,
+    title_problems,
     type_problems,
 )
 
@@ -46,10 +47,10 @@ STATUSES = (PLANNED, DONE)
 #: How many contacts one activity may name.
 MAX_CONTACTS = 20
 #: The activity keys the audit log keeps, before → after (besides every data field).
-AUDITED = ("type", "deal_id", "customer_id", "contact_ids", "owner", "status", "due_at", "done_at",
+AUDITED = ("type", "title", "deal_id", "customer_id", "contact_ids", "owner", "status", "due_at", "done_at",
            "duration_minutes", "outcome", "location")
 #: What :meth:`Activities.change` may change (the type, deal and customer stay).
-CHANGEABLE = ("due_at", "duration_minutes", "outcome", "contact_ids", "location", "owner")
+CHANGEABLE = ("title", "due_at", "duration_minutes", "outcome", "contact_ids", "location", "owner")
 
 
 class Activities:
@@ -111,9 +112,9 @@ class Activities:
     def create(self, user: User, type_id: object, *, deal_id: object = None, customer_id: object = None,
                contact_ids: object = (), owner: object = None, due_at: object = None,
                done_at: object = None, duration_minutes: object = None, outcome: object = None,
-               data: dict | None = None, location: object = None) -> Activity:
-        """A new activity, planned (``due_at``) or done (``done_at``); every problem is refused
-        together and nothing is written."""
+               data: dict | None = None, location: object = None, title: object = None) -> Activity:
+        """A new activity, planned (``due_at``) or done (``done_at``), with its own ``title`` if
+        given (blank: none); every problem is refused together and nothing is written."""
         deal, customer, problems = self._anchors(user, deal_id, customer_id)
         kind, found = type_problems(self.types, type_id)
         problems += found
@@ -131,18 +132,18 @@ class Activities:
         if owner != user["username"]:  # the writer sees what it hangs on already
             problems += self._owner_problems(owner, deal, customer)
         problems += (duration_problems(duration_minutes)
-                     + outcome_problems(outcome) + location_problems(location)
+                     + outcome_problems(outcome) + location_problems(location) + title_problems(title)
                      + self._contact_problems(contact_ids, customer))
         if problems:
             raise ValidationFailed(problems)
         at = stamp(now)
         activity: Activity = {
-            "type": kind.id, "deal_id": deal["id"] if deal else None,
+            "type": kind.id, "title": _trimmed(title), "deal_id": deal["id"] if deal else None,
             "customer_id": customer["id"] if customer else None, "contact_ids": list(contact_ids or []),
             "owner": owner, "status": DONE if done else PLANNED, "due_at": stamp(due) if due else None,
             "done_at": stamp(done) if done else None, "duration_minutes": duration_minutes,
-            "outcome": outcome.strip() if isinstance(outcome, str) and outcome.strip() else None,
-            "data": data, "location": location, "version": 1, "created_at": at, "updated_at": at,
+            "outcome": _trimmed(outcome), "data": data, "location": location, "version": 1,
+            "created_at": at, "updated_at": at,
             "created_by": user["username"], "done_by": user["username"] if done else None,
         }
         self._write(user, None, activity, "activity_created", deal, customer)
@@ -153,6 +154,8 @@ class Activities:
         """Change an activity's ``CHANGEABLE`` keys and its data (merge patch), its version checked."""
         activity, deal, customer = self._changeable(user, activity_id, version)
         new = {**activity, **{k: v for k, v in changes.items() if k in CHANGEABLE}}
+        if "title" in changes:
+            new["title"] = _trimmed(changes["title"])
         new["data"] = merge_data(activity["data"], data)
         problems = data_problems(self.types.get(activity["type"]), new["data"]) if self.types.get(
             activity["type"]) else []
@@ -165,7 +168,8 @@ class Activities:
         if "owner" in changes and changes["owner"] != activity["owner"]:
             problems += self._owner_problems(changes["owner"], deal, customer)
         problems += (duration_problems(new["duration_minutes"]) + outcome_problems(new["outcome"])
-                     + location_problems(new["location"]) + self._contact_problems(new["contact_ids"], customer))
+                     + title_problems(new.get("title")) + location_problems(new["location"])
+                     + self._contact_problems(new["contact_ids"], customer))
         if problems:
             raise ValidationFailed(problems)
         if not diff(activity, new, (*AUDITED, "data")):
@@ -310,3 +314,10 @@ class Activities:
             rows.append(changed)
         return min((r["due_at"] for r in rows if r["due_at"]), default=None)
 
+
+def _trimmed(text: object) -> object:
+    """Typed text without its surrounding blanks, ``None`` when nothing is left; anything else
+    as given (the checks refuse it)."""
+    if not isinstance(text, str):
+        return text
+    return text.strip() or None

@@ -19,6 +19,8 @@ from .task_changes import parse_due
 #: The longest activity one logs: a week, in minutes (a trade fair, a site installation).
 MAX_DURATION = 7 * 24 * 60
 MAX_OUTCOME = 2000
+#: The longest title of an activity (a task's title has the same limit).
+MAX_TITLE = 200
 #: How far a clock may run ahead of the server's before a done time counts as the future.
 CLOCK_SLACK = timedelta(minutes=5)
 
@@ -54,15 +56,25 @@ def duration_problems(minutes: object) -> list[Violation]:
 
 
 def outcome_problems(outcome: object) -> list[Violation]:
-    if outcome is None:
+    return _text_problems("outcome", outcome, MAX_OUTCOME)
+
+
+def title_problems(title: object) -> list[Violation]:
+    """A planned (or done) activity's own title: what the agenda, the timeline and a calendar
+    app show for it instead of its type alone."""
+    return _text_problems("title", title, MAX_TITLE)
+
+
+def _text_problems(key: str, value: object, limit: int) -> list[Violation]:
+    """Free text of an activity at ``/key``: text, at most ``limit`` characters, storable."""
+    if value is None:
         return []
-    if not isinstance(outcome, str):
-        return [Violation("/outcome", "type", "The outcome is text.")]
-    if len(outcome) > MAX_OUTCOME:
-        return [Violation("/outcome", "maxLength", f"An outcome has at most {MAX_OUTCOME} characters.",
-                          limit=MAX_OUTCOME)]
-    if not storable_text(outcome):
-        return [Violation("/outcome", "invalid", "The outcome cannot hold NUL characters or broken Unicode.")]
+    if not isinstance(value, str):
+        return [Violation(f"/{key}", "type", f"The {key} is text.")]
+    if len(value) > limit:
+        return [Violation(f"/{key}", "maxLength", f"The {key} has at most {limit} characters.", limit=limit)]
+    if not storable_text(value):
+        return [Violation(f"/{key}", "invalid", f"The {key} cannot hold NUL characters or broken Unicode.")]
     return []
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .engine import Engine
 
 #: What a next step may say: an activity's planning keys.
-PLAN_KEYS = ("type", "due_at", "duration_minutes", "contact_ids", "outcome")
+PLAN_KEYS = ("type", "title", "due_at", "duration_minutes", "contact_ids", "outcome")
 
 
 def move_with_next_step(engine: "Engine", activities: "Activities", user: dict[str, Any], deal_id: int,

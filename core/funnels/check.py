@@ -420,9 +420,10 @@ def check_names(schema: object, where: str, field_names: list[str]) -> Iterator[
 
 # --- helpers ------------------------------------------------------------------------------
 
-def known(name: object, where: str, names: list[str], what: str, of: str = "funnel"
+def known(name: object, where: str, names: list[str], what: str, of: str = "funnel", **params: object
           ) -> Iterator[Finding]:
-    """A finding unless ``name`` is one of ``names``: the ``what`` (field, stage) of ``of``."""
+    """A finding unless ``name`` is one of ``names``: the ``what`` (field, stage) of ``of`` (a
+    funnel, a record type; ``params`` fill its sentence, e.g. the ``type`` of an activity type)."""
     if isinstance(name, str) and name in names:
         return
     hint = _did_you_mean(name, names) if isinstance(name, str) else None
@@ -430,12 +431,15 @@ def known(name: object, where: str, names: list[str], what: str, of: str = "funn
         hint = say(N_("declare it in `fields.properties`")) if what == "field" else \
             say(N_("the stages are: %(stages)s"), stages=_listing(names))
     message = _NOT_KNOWN.get((what, of), N_("`%(name)s` is not a %(what)s of this %(of)s"))
-    yield Finding(where, say(message, name=_show(name), what=what, of=of), hint)
+    yield Finding(where, say(message, name=_show(name), what=what, of=of, **params), hint)
 
 
 #: "is not a field of this funnel" and its kin, each a sentence of its own to translate
 _NOT_KNOWN = {("field", "funnel"): N_("`%(name)s` is not a field of this funnel"),
-              ("stage", "funnel"): N_("`%(name)s` is not a stage of this funnel")}
+              ("stage", "funnel"): N_("`%(name)s` is not a stage of this funnel"),
+              ("field", "customer"): N_("`%(name)s` is not a field of this customer record"),
+              ("field", "contact"): N_("`%(name)s` is not a field of this contact record"),
+              ("field", "activity type"): N_("`%(name)s` is not a field of activity type %(type)s")}
 
 
 def duplicate_ids(ids: list[str], where: str, what: str) -> Iterator[Finding]:
@@ -452,9 +456,12 @@ def duplicate_ids(ids: list[str], where: str, what: str) -> Iterator[Finding]:
 #: "stage id … is already used" and its kin, each a sentence of its own to translate
 _DUPLICATE = {"stage": N_("stage id `%(id)s` is already used at %(at)s"),
               "lost reason": N_("lost reason id `%(id)s` is already used at %(at)s"),
-              "automation": N_("automation id `%(id)s` is already used at %(at)s")}
+              "automation": N_("automation id `%(id)s` is already used at %(at)s"),
+              "role": N_("role id `%(id)s` is already used at %(at)s"),
+              "activity type": N_("activity type id `%(id)s` is already used at %(at)s")}
 _OWN_ID = {"stage": N_("each stage needs its own id"), "lost reason": N_("each lost reason needs its own id"),
-           "automation": N_("each automation needs its own id")}
+           "automation": N_("each automation needs its own id"), "role": N_("each role needs its own id"),
+           "activity type": N_("each activity type needs its own id")}
 
 
 def _is_text(value: object) -> bool:

@@ -296,8 +296,12 @@ def _set_number(stage: dict, key: str, text: str, kind: type, low: float, high: 
 
 
 def fields_of(draft: Draft) -> dict[str, dict]:
-    return draft["definition"].setdefault("fields", {"type": "object", "properties": {}}) \
-        .setdefault("properties", {})
+    return properties_of(draft["definition"])
+
+
+def properties_of(declared: dict[str, Any]) -> dict[str, dict]:
+    """The declared fields (``fields.properties``) of a definition, made when it has none."""
+    return declared.setdefault("fields", {"type": "object", "properties": {}}).setdefault("properties", {})
 
 
 def build_condition(fields: dict[str, dict], name: str, operator: str, value: str) -> dict:

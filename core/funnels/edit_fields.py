@@ -1,8 +1,13 @@
-"""The designer's edits of a draft's deal fields and lost reasons (see :mod:`.edit` for drafts).
+"""The designer's field editor, and a funnel draft's lost reasons (see :mod:`.edit` for drafts).
 
 A field is a JSON Schema under ``fields.properties`` plus its form hints under ``ui`` (widget,
 help). Choices without labels are an ``enum``; choices with labels in some language become a
 ``oneOf`` of ``const`` + ``title``, the form the deal forms already read labels from.
+
+The field edits work on any declaration of that shape (``declared``: a dict holding ``fields``
+and ``ui``): a funnel's definition, a customer's or a contact's record type, one activity type
+of ``records/activity.json``. The funnel designer (ui/designer_fields.py) and its records page
+(ui/designer_records.py, saving through :mod:`goldsieve.records.edit`) both edit fields with them.
 """
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .edit import SLUG, Draft, EditError, fields_of, set_texts, texts_of, typed
+from .edit import SLUG, Draft, EditError, properties_of, set_texts, texts_of, typed
 from .validation import N_
 
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -35,11 +40,11 @@ class FieldForm:
     help: Mapping[str, str] = field(default_factory=dict)
 
 
-def set_field(draft: Draft, name: str, form: FieldForm, *, new: bool,
+def set_field(declared: dict[str, Any], name: str, form: FieldForm, *, new: bool,
               plugin_widgets: tuple[str, ...] = ()) -> None:
-    """Add a field (``new``) or change one from the field editor's form."""
+    """Add a field (``new``) or change one of ``declared`` from the field editor's form."""
     name = name.strip()
-    fields = fields_of(draft)
+    fields = properties_of(declared)
     if new:
         if not FIELD_NAME.match(name) or len(name) > 64:
             raise EditError(N_("“%(name)s” is not a valid field name: use letters, digits and _"), name=name[:40])
@@ -58,18 +63,17 @@ def set_field(draft: Draft, name: str, form: FieldForm, *, new: bool,
     set_texts(schema, "title", form.titles, fallback=name)
     _set_choices(schema, form.choices)
     fields[name] = schema
-    definition = draft["definition"]
-    listed = definition["fields"].setdefault("required", [])
+    listed = declared["fields"].setdefault("required", [])
     if form.required and name not in listed:
         listed.append(name)
     elif not form.required and name in listed:
         listed.remove(name)
     if not listed:
-        definition["fields"].pop("required")
-    _set_hint(definition, "widgets", name, form.widget or None)
-    helps = dict(definition.get("ui", {}).get("help", {}))
+        declared["fields"].pop("required")
+    _set_hint(declared, "widgets", name, form.widget or None)
+    helps = dict(declared.get("ui", {}).get("help", {}))
     set_texts(helps, name, form.help, limit=HELP_LIMIT)
-    _set_hint(definition, "help", name, helps.get(name))
+    _set_hint(declared, "help", name, helps.get(name))
 
 
 def _set_type(schema: dict, form: FieldForm) -> None:
@@ -137,18 +141,17 @@ def _set_hint(definition: dict, key: str, name: str, value: Any) -> None:
         definition.pop("ui", None)
 
 
-def remove_field(draft: Draft, name: str) -> None:
-    """Remove a field from the schema, the required list and the form hints."""
-    fields = fields_of(draft)
+def remove_field(declared: dict[str, Any], name: str) -> None:
+    """Remove a field of ``declared`` from the schema, the required list and the form hints."""
+    fields = properties_of(declared)
     if name not in fields:
         raise EditError(N_("there is no field “%(name)s”"), name=name[:40])
     del fields[name]
-    definition = draft["definition"]
-    if name in definition["fields"].get("required", []):
-        definition["fields"]["required"].remove(name)
+    if name in declared["fields"].get("required", []):
+        declared["fields"]["required"].remove(name)
     for key in ("widgets", "help"):
-        _set_hint(definition, key, name, None)
-    ui = definition.get("ui", {})
+        _set_hint(declared, key, name, None)
+    ui = declared.get("ui", {})
     for key in ("order", "hidden"):
         if name in ui.get(key, []):
             ui[key].remove(name)

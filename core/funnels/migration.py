@@ -21,26 +21,34 @@ from typing import TYPE_CHECKING, Any
 from ..audit import audit_entry, record
 from ..clock import stamp
 from ..errors import DefinitionError, GoldsieveError, NotFound
+from ..locales import N_, Words, say
 from ..plugin_manager import lint
 from ..store import Eq, In, all_of
 from .check import check_definition, load_file
 from .model import OPEN, Funnel
 from .plan import Plan, audit_changes, make_plan
 from .versions import record as record_version
+from .wording import line
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
 
 
 class PlanRefused(GoldsieveError):
-    """``apply`` refused: the plan has errors or strands deals; nothing was written."""
+    """``apply`` refused: the plan has errors or strands deals; nothing was written. Its text is
+    English (the API, the logs); :meth:`said` says it in a reader's language."""
 
     def __init__(self, plan: Plan):
         self.plan = plan
-        lines = list(plan.errors)
-        lines += [f"deal #{ref.id} {ref.title} ({ref.stage}) would be stranded: {'; '.join(ref.problems)}"
-                  for ref in plan.stranded]
-        super().__init__("\n".join(lines))
+        super().__init__(self.said("en"))
+
+    def said(self, locale: str | None = None) -> str:
+        """Each error and each stranded deal with why, in ``locale`` (by default the reader's)."""
+        lines = [error.say(locale) for error in self.plan.errors]
+        lines += [say(N_("deal #%(id)s %(title)s (%(stage)s) would be stranded: %(why)s"), locale, id=ref.id,
+                      title=ref.title, stage=ref.stage, why="; ".join(line(p, locale) for p in ref.problems))
+                  for ref in self.plan.stranded]
+        return "\n".join(lines)
 
 
 def read_definition(path: Path) -> tuple[dict[str, Any], str]:
@@ -123,7 +131,7 @@ def _plan(runtime: Runtime, new: Funnel) -> tuple[Plan, list[dict]]:
     return result, moving
 
 
-def _left_behind(runtime: Runtime, old: Funnel, new: Funnel, open_deals) -> list[str]:
+def _left_behind(runtime: Runtime, old: Funnel, new: Funnel, open_deals) -> list[Words]:
     """Without a migration, deals on stages the new version lacks drop off its board: say so."""
     gone = [s.id for s in old.stages if new.stage(s.id) is None]
     if not gone:
@@ -132,9 +140,10 @@ def _left_behind(runtime: Runtime, old: Funnel, new: Funnel, open_deals) -> list
                                                 In("stage", tuple(gone))))
     if not count:
         return []
-    return [f"{count} open deal(s) stay on version {old.version} in stages version "
-            f"{new.version} does not have ({', '.join(gone)}); the board of version "
-            f"{new.version} will not show them: add `migration` to move them"]
+    return [Words(N_("%(count)s open deal(s) stay on version %(applied)s in stages version %(version)s "
+                     "does not have (%(stages)s); the board of version %(version)s will not show them: "
+                     "add `migration` to move them"),
+                  count=count, applied=old.version, version=new.version, stages=", ".join(gone))]
 
 
 def _write_draft(runtime: Runtime, definition: dict[str, Any], text: str | None) -> None:

@@ -4,15 +4,24 @@ Pure: it compares the applied version with a new definition and looks at the ope
 would migrate; reading the store and writing belong to :mod:`goldsieve.funnels.migration`. The same
 :class:`Plan` feeds ``goldsieve funnel plan`` (text and ``--json``), ``goldsieve funnel apply``
 (which refuses a plan with errors) and the designer's save page, so the three never disagree.
+
+What it says — each change, why a deal is stranded or fails a gate, the warnings and errors — it
+keeps as data and :class:`~goldsieve.locales.Words`, and each who shows it says it in their
+reader's language: the terminal (:func:`render`, :func:`refusals`), the review page, English for
+``--json``; the audit row keeps the data alone (:func:`audit_changes`).
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
+from ..errors import Violation
+from ..locales import N_, Words, say
 from .model import OPEN, Funnel, Stage
 from .validation import violations
+from .wording import TYPES, line, said
 
 #: How many deals a change lists by name; the count is always complete.
 CAP = 10
@@ -25,7 +34,8 @@ class DealRef:
     id: int
     title: str
     stage: str
-    problems: list[str] = field(default_factory=list)
+    #: why, each said by :func:`goldsieve.funnels.wording.line` in its reader's language
+    problems: list[Violation] = field(default_factory=list)
     #: the fields the problems are about, for a page to name by their titles
     fields: list[str] = field(default_factory=list)
     #: the stage of the new version the deal lands on, when it moves
@@ -46,6 +56,9 @@ class Orphan:
 class Change:
     """One difference between the versions, e.g. ``stage_split`` of ``negotiation``.
 
+    ``before`` and ``after`` are what the change is about in each version, as data (stage ids, a
+    gate, a field's type, a title), so that it can be said in any reader's language
+    (:attr:`words`) and kept by the audit row as every row keeps its changes.
     ``kind`` is one of ``stage_added``, ``stage_removed``, ``stage_renamed``, ``stage_split``,
     ``stage_merged``, ``stage_remapped``, ``stage_retitled``, ``gate_tightened``,
     ``gate_loosened``, ``gate_changed``, ``field_added``, ``field_removed``, ``field_retyped``,
@@ -56,7 +69,8 @@ class Change:
 
     kind: str
     subject: str
-    detail: str
+    before: Any = None
+    after: Any = None
     deals: int = 0
     failing: list[DealRef] = field(default_factory=list)
     failing_count: int = 0
@@ -70,6 +84,49 @@ class Change:
         self.failing_count += 1
         if len(self.failing) < CAP:
             self.failing.append(ref)
+
+    @property
+    def words(self) -> Words:
+        """What changed, to say in the reader's language (``negotiation → bargaining, contract``)."""
+        return _DETAILS[self.kind](self)
+
+
+def _arrow(change: Change) -> Words:
+    return Words(N_("%(before)s → %(after)s"), before=_ids(change.before), after=_ids(change.after))
+
+
+def _ids(value: str | list[str]) -> str:
+    return value if isinstance(value, str) else ", ".join(value)
+
+
+def _gate(gate: dict | None) -> str | Words:
+    return json.dumps(gate, ensure_ascii=False, sort_keys=True) if gate else Words(N_("no gate"))
+
+
+def _type(name: str | list[str] | None) -> Words | str:
+    """A field's JSON type as :data:`.wording.TYPES` says it (a list of types: their names)."""
+    if isinstance(name, list):
+        return ", ".join(name)
+    return Words(TYPES.get(name, N_("any value")) if name else N_("any value"))
+
+
+#: the stage kinds, as a change that adds a stage says them
+_KINDS = {"open": N_("Open"), "won": N_("Won"), "lost": N_("Lost")}
+#: how each kind of change says what changed (its ``before`` and ``after``)
+_DETAILS = {
+    "stage_added": lambda c: Words(N_("%(stage)s (%(kind)s)"), stage=c.subject,
+                                   kind=Words(_KINDS.get(c.after, c.after))),
+    "stage_removed": lambda c: Words(N_("%(stage)s is removed and not mapped"), stage=c.subject),
+    "stage_renamed": _arrow, "stage_remapped": _arrow, "stage_merged": _arrow, "stage_split": _arrow,
+    "stage_retitled": lambda c: Words(N_("“%(before)s” → “%(after)s”"), before=c.before, after=c.after),
+    **dict.fromkeys(("gate_tightened", "gate_loosened", "gate_changed"), lambda c: Words(
+        N_("%(stage)s: %(before)s → %(after)s"), stage=c.subject, before=_gate(c.before), after=_gate(c.after))),
+    "field_added": lambda c: Words(N_("%(field)s (%(type)s)"), field=c.subject, type=_type(c.after)),
+    "field_retyped": lambda c: Words(N_("%(field)s: %(before)s → %(after)s"), field=c.subject,
+                                     before=_type(c.before), after=_type(c.after)),
+    "field_removed": lambda c: Words(N_("%(field)s is removed"), field=c.subject),
+    "field_required": lambda c: Words(N_("%(field)s is now required"), field=c.subject),
+}
 
 
 @dataclass
@@ -88,8 +145,9 @@ class Plan:
     stranded: list[DealRef] = field(default_factory=list)
     missing: list[DealRef] = field(default_factory=list)
     orphans: list[Orphan] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    #: what stops the version, and what the reader should know, each said in their language
+    errors: list[Words] = field(default_factory=list)
+    warnings: list[Words] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -97,7 +155,18 @@ class Plan:
         return not self.errors and not self.stranded
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
+        """The plan for a program (``goldsieve funnel plan --json``): its texts in English, as
+        the API says them (a problem as ``path: message``), each change with its ``detail``."""
+        shown = {**asdict(self), "ok": self.ok, "errors": [e.say("en") for e in self.errors],
+                 "warnings": [w.say("en") for w in self.warnings]}
+        refs = [(self.stranded, shown["stranded"]), (self.missing, shown["missing"])]
+        for change, as_json in zip(self.changes, shown["changes"]):
+            as_json["detail"] = change.words.say("en")
+            refs.append((change.failing, as_json["failing"]))
+        for kept, as_json in refs:
+            for ref, out in zip(kept, as_json):
+                out["problems"] = [f"{p.path}: {said(p, 'en')}" if p.path else said(p, "en") for p in ref.problems]
+        return shown
 
 
 def make_plan(old: Funnel | None, new: Funnel, deals: Iterable[dict], staying: int = 0) -> Plan:
@@ -124,33 +193,36 @@ def make_plan(old: Funnel | None, new: Funnel, deals: Iterable[dict], staying: i
     return plan
 
 
-def _version_errors(old: Funnel | None, new: Funnel) -> list[str]:
+def _version_errors(old: Funnel | None, new: Funnel) -> list[Words]:
     migration = new.definition.get("migration")
     if old is None:
-        return [f"funnel {new.id} has no applied version, so version {new.version} cannot "
-                f"migrate deals from version {migration['from_version']}; remove `migration`"] \
-            if migration else []
+        return [Words(N_("funnel %(funnel)s has no applied version, so version %(version)s cannot migrate "
+                         "deals from version %(from_version)s; remove `migration`"), funnel=new.id,
+                      version=new.version, from_version=migration["from_version"])] if migration else []
     errors = []
     if new.version <= old.version:
-        errors.append(f"version {new.version} is not newer than the applied version "
-                      f"{old.version}; raise `version` to {old.version + 1}")
+        errors.append(Words(N_("version %(version)s is not newer than the applied version %(applied)s; "
+                               "raise `version` to %(next)s"),
+                            version=new.version, applied=old.version, next=old.version + 1))
     if migration and migration["from_version"] != old.version:
-        errors.append(f"migration.from_version is {migration['from_version']}, but the applied "
-                      f"version is {old.version}; migrate from {old.version}")
+        errors.append(Words(N_("migration.from_version is %(from_version)s, but the applied version is "
+                               "%(applied)s; migrate from %(applied)s"),
+                            from_version=migration["from_version"], applied=old.version))
     for stage_id in (migration or {}).get("map", {}):
         if old.stage(stage_id) is None:
-            errors.append(f"migration.map names stage {stage_id}, which version {old.version} "
-                          "does not have")
+            errors.append(Words(N_("migration.map names stage %(stage)s, which version %(applied)s does not have"),
+                                stage=stage_id, applied=old.version))
     return errors
 
 
-def _ref(deal: dict, problems: Iterable[str] = ()) -> DealRef:
+def _ref(deal: dict, problems: Iterable[Violation] = ()) -> DealRef:
     return DealRef(deal["id"], deal["title"], deal["stage"], list(problems))
 
 
-def _change(kind: str, subject: str, detail: str, deals: list[dict], stages: Iterable[str] = ()) -> Change:
+def _change(kind: str, subject: str, before: Any, after: Any, deals: list[dict],
+            stages: Iterable[str] = ()) -> Change:
     """A change that touches the deals now in ``stages``."""
-    change = Change(kind, subject, detail)
+    change = Change(kind, subject, before, after)
     wanted = set(stages)
     for deal in deals:
         if deal["stage"] in wanted:
@@ -167,25 +239,23 @@ def _stage_changes(old: Funnel, new: Funnel, target: dict[str, str],
     for to, olds in sources.items():
         if new.stage(to) is None:
             for stage_id in olds:
-                yield _change("stage_removed", stage_id, f"{stage_id} is removed and not mapped",
-                              deals, [stage_id])
+                yield _change("stage_removed", stage_id, stage_id, None, deals, [stage_id])
         elif len(olds) > 1:
-            yield _change("stage_merged", to, f"{', '.join(olds)} → {to}", deals, olds)
+            yield _change("stage_merged", to, olds, to, deals, olds)
         elif olds[0] != to:
             stage_id = olds[0]
             followers = _added_after(new, new.stage(to), old, sources)
             if new.stage(stage_id) is None and followers:
                 split_parts.update(followers)
-                yield _change("stage_split", stage_id, f"{stage_id} → {', '.join([to, *followers])}",
-                              deals, [stage_id])
+                yield _change("stage_split", stage_id, stage_id, [to, *followers], deals, [stage_id])
             else:
                 kind = "stage_renamed" if new.stage(stage_id) is None else "stage_remapped"
-                yield _change(kind, stage_id, f"{stage_id} → {to}", deals, [stage_id])
+                yield _change(kind, stage_id, stage_id, to, deals, [stage_id])
     for stage in new.stages:
         if old.stage(stage.id) is None and stage.id not in sources and stage.id not in split_parts:
-            yield Change("stage_added", stage.id, f"{stage.id} ({stage.kind})")
+            yield Change("stage_added", stage.id, None, stage.kind)
         elif (before := old.stage(stage.id)) is not None and before.title != stage.title:
-            yield _change("stage_retitled", stage.id, f"“{before.label()}” → “{stage.label()}”",
+            yield _change("stage_retitled", stage.id, before.title or before.id, stage.title or stage.id,
                           deals, [s for s, to in target.items() if to == stage.id])
 
 
@@ -207,7 +277,7 @@ def _gate_changes(old: Funnel, new: Funnel, target: dict[str, str],
         if stage.gate == before_gate:
             continue
         kind = _compare_gates(before_gate, stage.gate)
-        change = Change(kind, stage.id, f"{stage.id}: {_gate_text(before_gate)} → {_gate_text(stage.gate)}")
+        change = Change(kind, stage.id, before_gate, stage.gate)
         for deal in deals:
             landing = new.stage(target.get(deal["stage"], deal["stage"]))
             if landing is None or stage not in new.gates_to_enter(landing, deal["data"]):
@@ -215,7 +285,7 @@ def _gate_changes(old: Funnel, new: Funnel, target: dict[str, str],
             change.touch(deal)
             problems = violations(stage.gate_validator, deal["data"]) if stage.gate_validator else []
             if problems:
-                change.fail(_ref(deal, [f"{p.path}: {p.message}" for p in problems]))
+                change.fail(_ref(deal, problems))
         yield change
 
 
@@ -240,10 +310,6 @@ def _compare_gates(before: dict | None, after: dict | None) -> str:
     return "gate_changed"
 
 
-def _gate_text(gate: dict | None) -> str:
-    return json.dumps(gate, ensure_ascii=False, sort_keys=True) if gate else "no gate"
-
-
 def _field_changes(old: Funnel, new: Funnel, deals: list[dict]) -> Iterable[Change]:
     old_props = old.fields_schema.get("properties", {})
     new_props = new.fields_schema.get("properties", {})
@@ -251,12 +317,12 @@ def _field_changes(old: Funnel, new: Funnel, deals: list[dict]) -> Iterable[Chan
     changes = []
     for name in new_props:
         if name not in old_props:
-            changes.append(Change("field_added", name, f"{name} ({new_props[name].get('type', 'any')})"))
+            changes.append(Change("field_added", name, None, new_props[name].get("type")))
         elif old_props[name].get("type") != new_props[name].get("type"):
-            changes.append(Change("field_retyped", name, f"{name}: {old_props[name].get('type', 'any')}"
-                                  f" → {new_props[name].get('type', 'any')}"))
-    changes += [Change("field_removed", name, name) for name in old_props if name not in new_props]
-    changes += [Change("field_required", name, f"{name} is now required") for name in sorted(newly_required)]
+            changes.append(Change("field_retyped", name, old_props[name].get("type"), new_props[name].get("type")))
+    changes += [Change("field_removed", name, old_props[name].get("type"), None)
+                for name in old_props if name not in new_props]
+    changes += [Change("field_required", name, False, True) for name in sorted(newly_required)]
     if not changes:  # validating every deal is the plan's dearest step: only when fields changed
         return []
     problems = {deal["id"]: violations(new.fields_validator, deal["data"]) for deal in deals}
@@ -267,7 +333,7 @@ def _field_changes(old: Funnel, new: Funnel, deals: list[dict]) -> Iterable[Chan
                 change.touch(deal)
             mine = [p for p in problems[deal["id"]] if p.path == f"/data/{change.subject}"]
             if mine:
-                change.fail(_ref(deal, [f"{p.path}: {p.message}" for p in mine]))
+                change.fail(_ref(deal, mine))
     return changes
 
 
@@ -275,16 +341,17 @@ def _stranded(new: Funnel, deal: dict, target: dict[str, str]) -> DealRef | None
     """The deal with the reason it cannot land, or ``None`` when it lands on an open stage."""
     to = target.get(deal["stage"], deal["stage"])
     landing = new.stage(to)
+    said = {"stage": deal["stage"], "to": to, "version": new.version}
     if landing is None:
-        why = (f"stage {deal['stage']} is not in version {new.version}; "
-               f"map it in migration.map") if to == deal["stage"] else f"{to} does not exist"
+        why = N_("stage %(stage)s is not in version %(version)s; map it in migration.map") \
+            if to == deal["stage"] else N_("%(to)s does not exist")
     elif landing.kind != OPEN:
-        why = f"{deal['stage']} is mapped to {to}, which is not an open stage"
+        why = N_("%(stage)s is mapped to %(to)s, which is not an open stage")
     elif not landing.applies_to(deal["data"]):
-        why = f"{deal['stage']} is mapped to {to}, which is not on this deal's path (applies_when)"
+        why = N_("%(stage)s is mapped to %(to)s, which is not on this deal's path (applies_when)")
     else:
         return None
-    return _ref(deal, [why])
+    return _ref(deal, [Violation.of("", "stranded", why, **said)])
 
 
 def _missing(new: Funnel, deal: dict, target: dict[str, str]) -> DealRef | None:
@@ -293,14 +360,14 @@ def _missing(new: Funnel, deal: dict, target: dict[str, str]) -> DealRef | None:
     landing = new.stage(target.get(deal["stage"], deal["stage"]))
     if landing is None or landing.kind != OPEN or not landing.applies_to(deal["data"]):
         return None  # stranded: said there
-    found: dict[str, str] = {}
+    found: dict[str, Violation] = {}
     for stage in new.gates_to_enter(landing, deal["data"]):
         for problem in violations(stage.gate_validator, deal["data"]) if stage.gate_validator else []:
-            found.setdefault(problem.path, problem.message)
+            found.setdefault(problem.path, problem)
     if not found:
         return None
     names = [path.removeprefix("/data/").split("/")[0] for path in found]
-    ref = _ref(deal, [f"{path}: {message}" for path, message in found.items()])
+    ref = _ref(deal, found.values())
     ref.fields, ref.to = list(dict.fromkeys(names)), landing.id
     return ref
 
@@ -321,73 +388,108 @@ AUDIT_IDS = 100
 
 
 def audit_changes(plan: Plan) -> dict[str, list[Any]]:
-    """The plan as an audit row's changes (``what: [before, after]``): the version, each change
-    with the deals it moved, the deals left missing what their new stage requires, and the
-    automations whose stage went. The audit log says what an apply did, as the review said."""
+    """The plan as an audit row's changes (``what: [before, after]``), as data like every other
+    row's — ids, counts, types, gates, titles, never a sentence in one reader's language: the
+    version and the deals migrated; each change's before and after, and (``… deals``) the deals
+    it moved; the deals left missing what their new stage requires; the automations whose stage
+    went. The audit log says what an apply did, as the review said."""
     changes: dict[str, list[Any]] = {"version": [plan.from_version, plan.to_version],
                                      "migrated_deals": [None, plan.in_flight]}
     for change in plan.changes:
-        said = f"{change.detail} — {change.deals} deal{_s(change.deals)}"
-        changes[f"{change.kind} {change.subject}"] = [None, said + _ids(change.deal_ids)]
+        key = f"{change.kind} {change.subject}"
+        changes[key] = [change.before, change.after]
+        if change.deal_ids:
+            changes[f"{key} deals"] = [None, _listed(change.deal_ids)]
     if plan.missing:
-        listed = "; ".join(f"#{ref.id} ({ref.to}: {', '.join(ref.fields)})" for ref in plan.missing[:AUDIT_IDS])
-        more = len(plan.missing) - AUDIT_IDS
-        changes["deals_missing_fields"] = [None, listed + (f"; … and {more} more" if more > 0 else "")]
+        changes["deals_missing_fields"] = [None, _listed([{"deal": ref.id, "stage": ref.to, "fields": ref.fields}
+                                                          for ref in plan.missing])]
     for orphan in plan.orphans:
         changes[f"automation {orphan.id}"] = [orphan.stage, orphan.to]
     return changes
 
 
-def _ids(ids: list[int]) -> str:
-    if not ids:
-        return ""
-    shown = ", ".join(f"#{i}" for i in ids[:AUDIT_IDS])
-    return f": {shown}" + (f", … and {len(ids) - AUDIT_IDS} more" if len(ids) > AUDIT_IDS else "")
+def _listed(items: list[Any]) -> dict[str, Any]:
+    """A list as an audit row keeps it: how many, and the first :data:`AUDIT_IDS` of them."""
+    return {"count": len(items), "listed": items[:AUDIT_IDS]}
 
 
-def render(plan: Plan) -> list[str]:
-    """The plan as lines of text for the terminal; a version that cannot be applied is all it
-    says then (what would change is moot until the version is right)."""
+def render(plan: Plan, locale: str | None = None) -> list[str]:
+    """The plan as lines of text for the terminal, in ``locale`` (by default the reader's); what
+    stops it is :func:`refusals`'s to say. A version that cannot be applied has nothing else to
+    say (what would change is moot until the version is right)."""
+    _: Callable[..., str] = functools.partial(say, locale=locale)
     if plan.errors and not plan.changes:
-        return [f"Error: {error}" for error in plan.errors]
-    head = (f"funnel {plan.funnel}: version {plan.from_version} → {plan.to_version}"
-            if plan.from_version is not None else f"funnel {plan.funnel}: new, version {plan.to_version}")
-    lines = [head]
+        return []
+    versions = {"funnel": plan.funnel, "old": plan.from_version, "new": plan.to_version}
+    lines = [_("funnel %(funnel)s: version %(old)s → %(new)s", **versions) if plan.from_version is not None
+             else _("funnel %(funnel)s: new, version %(new)s", **versions)]
     if plan.migrates:
-        lines.append(f"  {plan.in_flight} in-flight deal{_s(plan.in_flight)} move from version "
-                     f"{plan.from_version} to {plan.to_version}")
+        lines.append("  " + _counted(plan.in_flight, N_("%(count)s in-flight deal moves from version %(old)s to %(new)s"),
+                                     N_("%(count)s in-flight deals move from version %(old)s to %(new)s"), locale,
+                                     **versions))
     if plan.staying:
-        lines.append(f"  {plan.staying} in-flight deal{_s(plan.staying)} stay on their version "
-                     "(no migration for them)")
+        lines.append("  " + _counted(plan.staying, N_("%(count)s in-flight deal stays on its version (no migration for it)"),
+                                     N_("%(count)s in-flight deals stay on their version (no migration for them)"),
+                                     locale))
     for change in plan.changes:
-        kind = change.kind.replace("_", " ")
-        lines.append(f"  {kind}: {change.detail} — {change.deals} deal{_s(change.deals)}")
+        deals = _counted(change.deals, N_("%(count)s deal"), N_("%(count)s deals"), locale)
+        lines.append("  " + _("%(kind)s: %(detail)s — %(deals)s", kind=_(KINDS.get(change.kind, change.kind)),
+                              detail=change.words.say(locale), deals=deals))
         if change.failing_count:
-            lines.append(f"    {change.failing_count} would fail it:")
-            lines += [f"      #{ref.id} {ref.title} ({ref.stage}): {'; '.join(ref.problems)}"
-                      for ref in change.failing]
-            if change.failing_count > len(change.failing):
-                lines.append(f"      … and {change.failing_count - len(change.failing)} more")
+            lines.append("    " + _("%(count)s would fail it:", count=change.failing_count))
+            lines += ["      " + _deal(ref, locale) for ref in change.failing]
+            lines += _more(change.failing_count - len(change.failing), "      ", locale)
     if not plan.changes and plan.from_version is not None:
-        lines.append("  no changes to stages, gates or fields")
+        lines.append("  " + _("no changes to stages, gates or fields"))
     if plan.missing:
-        lines.append(f"  {len(plan.missing)} deal{_s(len(plan.missing))} would miss what their new stage requires:")
+        lines.append("  " + _counted(len(plan.missing), N_("%(count)s deal would miss what its new stage requires:"),
+                                     N_("%(count)s deals would miss what their new stage requires:"), locale))
         lines += [f"    #{ref.id} {ref.title} → {ref.to}: {', '.join(ref.fields)}" for ref in plan.missing[:CAP]]
-        if len(plan.missing) > CAP:
-            lines.append(f"    … and {len(plan.missing) - CAP} more")
+        lines += _more(len(plan.missing) - CAP, "    ", locale)
     for orphan in plan.orphans:
-        lines.append(f"  automation {orphan.id}: its stage {orphan.stage} goes; "
-                     + (f"it now runs on {orphan.to}" if orphan.to else "it is removed"))
-    lines += [f"Warning: {warning}" for warning in plan.warnings]
-    lines += [f"Error: {error}" for error in plan.errors]
+        lines.append("  " + (_("automation %(id)s: its stage %(stage)s goes; it now runs on %(to)s", id=orphan.id,
+                                 stage=orphan.stage, to=orphan.to) if orphan.to else
+                             _("automation %(id)s: its stage %(stage)s goes; it is removed", id=orphan.id,
+                               stage=orphan.stage)))
+    return lines + [_("Warning: %(message)s", message=warning.say(locale)) for warning in plan.warnings]
+
+
+def refusals(plan: Plan, locale: str | None = None) -> list[str]:
+    """Why ``apply`` would refuse the plan, as lines for the terminal's standard error, in
+    ``locale`` (by default the reader's): its errors, then the deals it would strand."""
+    _: Callable[..., str] = functools.partial(say, locale=locale)
+    lines = [_("Error: %(message)s", message=error.say(locale)) for error in plan.errors]
     if plan.stranded:
-        lines.append(f"Error: {len(plan.stranded)} deal{_s(len(plan.stranded))} would be stranded:")
-        lines += [f"  #{ref.id} {ref.title} ({ref.stage}): {'; '.join(ref.problems)}"
-                  for ref in plan.stranded[:CAP * 2]]
-        if len(plan.stranded) > CAP * 2:
-            lines.append(f"  … and {len(plan.stranded) - CAP * 2} more")
+        stranded = _counted(len(plan.stranded), N_("%(count)s deal would be stranded:"),
+                            N_("%(count)s deals would be stranded:"), locale)
+        lines.append(_("Error: %(message)s", message=stranded))
+        lines += ["  " + _deal(ref, locale) for ref in plan.stranded[:CAP * 2]]
+        lines += _more(len(plan.stranded) - CAP * 2, "  ", locale)
     return lines
 
 
-def _s(count: int) -> str:
-    return "" if count == 1 else "s"
+#: What each kind of change is called, on the terminal and on the review page.
+KINDS = {
+    "stage_added": N_("Stage added"), "stage_removed": N_("Stage removed"),
+    "stage_renamed": N_("Stage renamed"), "stage_split": N_("Stage split"),
+    "stage_merged": N_("Stages merged"), "stage_remapped": N_("Deals sent to another stage"),
+    "stage_retitled": N_("Stage retitled"), "gate_tightened": N_("Gate tightened"),
+    "gate_loosened": N_("Gate loosened"), "gate_changed": N_("Gate changed"),
+    "field_added": N_("Field added"), "field_removed": N_("Field removed"),
+    "field_retyped": N_("Field retyped"), "field_required": N_("Field now required for every deal"),
+}
+
+
+def _deal(ref: DealRef, locale: str | None) -> str:
+    """``#12 Acme (quote): what is wrong; …`` — a deal of a list and its problems."""
+    return f"#{ref.id} {ref.title} ({ref.stage}): " + "; ".join(line(p, locale) for p in ref.problems)
+
+
+def _counted(count: int, one: str, many: str, locale: str | None, **params: object) -> str:
+    """``one`` or ``many`` (msgids) as ``count`` asks, in ``locale``; Chinese says both alike."""
+    return say(one if count == 1 else many, locale, count=count, **params)
+
+
+def _more(count: int, indent: str, locale: str | None) -> list[str]:
+    """The line that counts what a capped list leaves out, if it leaves out any."""
+    return [indent + say(N_("… and %(count)s more"), locale, count=count)] if count > 0 else []

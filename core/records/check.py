@@ -6,6 +6,7 @@ the meta-schema (``schemas/record.schema.json``) checks the shape, then what a s
 the embedded ``fields`` schema is valid, ``ui`` and ``match`` name declared fields, role ids are
 unique, and roles belong to contacts and match keys to customers. The activity types
 (``schemas/activity.schema.json``) are a list of types, each checked like a record's fields.
+The findings are worded as a funnel's are, in the reader's language (:data:`goldsieve.locales.reader`).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from ..funnels.check import (
     read_json,
     schema_findings,
 )
+from ..locales import N_, say
 from ..schemas import activity_schema, meta_schema, record_schema
 
 #: The record types a workspace may declare, each in ``records/<kind>.json``.
@@ -49,7 +51,7 @@ def check_record(definition: object, kind: str) -> list[Finding]:
     if not isinstance(definition, dict):
         start = ('{"types": [{"id": "call", "title": "Call"}]}' if kind == ACTIVITY
                  else '{"fields": {"type": "object", "properties": {}}}')
-        return [Finding("", f"a {kind} record type must be a JSON object", hint=f"start with {start}")]
+        return [Finding("", say(_NOT_AN_OBJECT[kind]), hint=say(N_("start with %(start)s"), start=start))]
     found = schema_findings(_validator(kind), definition)
     if found:
         return found
@@ -68,8 +70,15 @@ def load_record(path: str | PathLike[str], kind: str) -> tuple[dict[str, Any] | 
     return (definition if isinstance(definition, dict) else None), found
 
 
-def _fields(d: dict[str, Any], where: str, of: str) -> Iterator[Finding]:
-    """A declared ``fields`` schema and the ``ui`` hints beside it, at ``where``."""
+#: "a customer record type must be a JSON object" and its kin, each a sentence to translate
+_NOT_AN_OBJECT = {"customer": N_("a customer record type must be a JSON object"),
+                  "contact": N_("a contact record type must be a JSON object"),
+                  "activity": N_("an activity record type must be a JSON object")}
+
+
+def _fields(d: dict[str, Any], where: str, of: str, **params: object) -> Iterator[Finding]:
+    """A declared ``fields`` schema and the ``ui`` hints beside it, at ``where``: the fields of
+    ``of`` (a record's kind, or ``activity type`` with its ``type``)."""
     fields = d.get("fields", {"type": "object", "properties": {}})
     names = list(fields.get("properties", {}))
     yield from check_json_schema(fields, f"{where}/fields")
@@ -78,28 +87,28 @@ def _fields(d: dict[str, Any], where: str, of: str) -> Iterator[Finding]:
     ui = d.get("ui", {})
     for key in ("order", "hidden"):
         for i, name in enumerate(ui.get(key, [])):
-            yield from known(name, f"{where}/ui/{key}/{i}", names, "field", of)
+            yield from known(name, f"{where}/ui/{key}/{i}", names, "field", of, **params)
     for key in ("widgets", "help"):
         for name in ui.get(key, {}):
-            yield from known(name, f"{where}/ui/{key}/{name}", names, "field", of)
+            yield from known(name, f"{where}/ui/{key}/{name}", names, "field", of, **params)
 
 
 def _activity_types(d: dict[str, Any]) -> Iterator[Finding]:
     types = d["types"]
     yield from duplicate_ids([t["id"] for t in types], "/types", "activity type")
     for i, kind in enumerate(types):
-        yield from _fields(kind, f"/types/{i}", f"activity type {kind['id']}")
+        yield from _fields(kind, f"/types/{i}", "activity type", type=kind["id"])
 
 
 def _semantic(d: dict[str, Any], kind: str) -> Iterator[Finding]:
     names = list(d["fields"]["properties"])
-    of = f"{kind} record"
-    yield from _fields(d, "", of)
+    yield from _fields(d, "", kind)
     if "roles" in d and kind != "contact":
-        yield Finding("/roles", "only contacts have roles", "move `roles` to records/contact.json")
+        yield Finding("/roles", say(N_("only contacts have roles")), say(N_("move `roles` to records/contact.json")))
     yield from duplicate_ids([r["id"] for r in d.get("roles", [])], "/roles", "role")
     if "match" in d and kind != "customer":
-        yield Finding("/match", "only customers have match keys", "move `match` to records/customer.json")
+        yield Finding("/match", say(N_("only customers have match keys")),
+                      say(N_("move `match` to records/customer.json")))
     for i, name in enumerate(d.get("match", [])):
         if name != NAME_KEY:
-            yield from known(name, f"/match/{i}", names, "field", of)
+            yield from known(name, f"/match/{i}", names, "field", kind)

@@ -9,6 +9,7 @@ fields of their own, so that a new workspace can log activities from the first d
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -130,6 +131,14 @@ class RecordTypes:
     contact: RecordType
     activity: ActivityTypes = field(default_factory=lambda: ActivityTypes(copy.deepcopy(DEFAULTS["activity"])))
 
+    def replaced(self, kind: str, definition: dict[str, Any]) -> RecordTypes:
+        """These types with ``kind`` declared by ``definition`` (checked already), the others kept."""
+        return dataclasses.replace(self, **{kind: _made(kind, definition)})
+
+
+def _made(kind: str, definition: dict[str, Any]) -> RecordType | ActivityTypes:
+    return ActivityTypes(definition) if kind == "activity" else RecordType(kind, definition)
+
 
 def record_files(workspace: Path) -> dict[str, Path]:
     """The record-type files a workspace holds, by kind."""
@@ -149,5 +158,5 @@ def load_types(workspace: Path) -> RecordTypes:
             errors = [f for f in found if f.severity == ERROR]
             if definition is None or errors:
                 raise DefinitionError(str(files[kind]), errors)
-        types[kind] = ActivityTypes(definition) if kind == "activity" else RecordType(kind, definition)
+        types[kind] = _made(kind, definition)
     return RecordTypes(**types)

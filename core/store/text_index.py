@@ -27,6 +27,7 @@ from . import filters as F
 from .base import Doc, page_of
 from .ordering import Key, Order, after_cursor, sort_key
 from .search import SEARCH, SEARCHED, grams, query_grams
+from .tinydb.sorting import walks
 from .tinydb.store import TinyStore
 
 #: A search whose grams more than this share of a table holds reads the table in id order
@@ -169,7 +170,8 @@ class TextIndexedStore(TinyStore):
     def find_ordered(self, table: str, where: F.Filter | None, order: Order, *,
                      after: Key | None = None, limit: int = 50) -> tuple[list[Doc], Key | None]:
         ids = self._candidates(table, where)
-        if ids is None or limit <= 0:
+        if ids is None or limit <= 0 or walks(len(ids), self.count(table), limit):
+            # many candidates: walking the sort index finds the page after fewer of them
             return super().find_ordered(table, where, order, after=after, limit=limit)
         assert where is not None
         rows = (doc for doc in self._matching(table, where, ids)

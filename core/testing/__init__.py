@@ -8,7 +8,7 @@ these fixtures just by depending on goldsieve:
 - ``goldsieve_store_url``: the ``store`` setting of that workspace, ``"tinydb:data"``; to run a
   test on both stores, ``@pytest.mark.parametrize("goldsieve_store_url", ["tinydb:data",
   "postgresql"], indirect=True)``: ``"postgresql"`` is a schema of its own on the server
-  ``GOLDSIEVE_TEST_POSTGRES`` names, dropped afterwards (the test is skipped without one);
+  ``GOLDSIEVE_TEST_POSTGRES`` names, with no rows at the start (the test is skipped without one);
 - ``goldsieve_workspace``: a fresh workspace folder holding that funnel;
 - ``goldsieve_plugins``: the plugins the runtime and the app are built with (override it with
   your module: its actions, channels and blueprints are then part of them, as in production);
@@ -157,7 +157,7 @@ def goldsieve_funnel() -> dict[str, Any]:
 
 @pytest.fixture
 def goldsieve_store_url(request) -> Iterator[str]:
-    from goldsieve.testing.postgres import ENVIRONMENT, scratch_schema, server_url
+    from goldsieve.testing.postgres import ENVIRONMENT, reused_schema, server_url
 
     wanted = getattr(request, "param", "tinydb:data")
     if wanted != "postgresql":
@@ -165,7 +165,7 @@ def goldsieve_store_url(request) -> Iterator[str]:
         return
     if not server_url():
         pytest.skip(f"set {ENVIRONMENT}=postgresql://… to run it on PostgreSQL")
-    with scratch_schema(server_url()) as url:
+    with reused_schema(server_url()) as url:
         yield url
 
 

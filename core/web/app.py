@@ -54,6 +54,8 @@ def create_app(
     app.extensions[EXTENSION] = runtime
     # versions another process applied (a shared PostgreSQL store) run from the next request on
     app.before_request(runtime.refresh_funnels)
+    # record files saved by the designer in another process (or by hand) run from the next request
+    app.before_request(runtime.records.refresh)
     hops = proxy_hops(runtime.workspace.config)
     if hops:
         # Behind a reverse proxy every request comes from the proxy: trust its X-Forwarded-*

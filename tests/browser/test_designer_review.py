@@ -108,6 +108,6 @@ def test_rules_and_gates_in_forms_then_a_review_that_names_every_deal(open_page,
     page.goto("/admin/audit")
     row = page.locator("tr", has_text="funnel_applied").first
     expect(row).to_contain_text("deals_missing_fields")
-    expect(row).to_contain_text(f"#{first['id']} (qualified:")
+    expect(row).to_contain_text(f"'deal': {first['id']}, 'stage': 'qualified'")
     no_axe_violations(page)
     shot(page, "audit")

@@ -147,6 +147,20 @@ BAD = {
     "a field the type does not declare": (["log", "--type", "call", "--deal", "1", "--data", "colour=red"],
                                           "Error: --data: the activity type declares no field “colour”"),
     "marking an unknown activity done": (["done", "7"], "Error: there is no activity 7 that “lea” can see"),
+    "a latitude without its longitude": (["log", "--type", "visit", "--deal", "1", "--lat", "31.2"],
+                                         "Error: --lon: give --lat and --lon together"),
+    "a longitude without its latitude": (["log", "--type", "visit", "--deal", "1", "--lon", "121.4"],
+                                         "Error: --lat: give --lat and --lon together"),
+    "a latitude out of range": (["log", "--type", "visit", "--deal", "1", "--lat", "91", "--lon", "121.4"],
+                                "Error: --lat: give degrees from -90 to 90"),
+    "a longitude out of range": (["log", "--type", "visit", "--deal", "1", "--lat", "31.2", "--lon", "-180.5"],
+                                 "Error: --lon: give degrees from -180 to 180"),
+    "an infinite latitude": (["log", "--type", "visit", "--deal", "1", "--lat", "1e400", "--lon", "121.4"],
+                             "Error: --lat: give degrees from -90 to 90"),
+    "a longitude that is no number": (["log", "--type", "visit", "--deal", "1", "--lat", "31.2", "--lon", "nan"],
+                                      "Error: --lon: give degrees from -180 to 180"),
+    "NUL in the title": (["plan", "--type", "call", "--deal", "1", "--due", "2030-03-02 09:00", "--title", "a\x00b"],
+                         "Error: --title: it cannot hold NUL characters or broken Unicode"),
     "an unknown user": (["log", "--type", "call", "--deal", "1", "--as", "ghost"],
                         "Error: there is no user “ghost”"),
 }
@@ -162,6 +176,27 @@ def test_bad_input_is_one_line_a_non_zero_exit_and_nothing_written(workspace, na
     assert result.exit_code == 1, result.output
     assert result.stderr.splitlines() == [line] and result.stdout == ""
     assert written(workspace) == before
+
+
+def test_a_visit_logs_where_it_happened_and_a_plan_carries_its_title(workspace):
+    logged = run(workspace, "activities", "log", "--as", "lea", "--type", "visit", "--deal", "1",
+                 "--lat", "31.2304", "--lon", "-121.4737", "--at", "2026-01-05 08:00")
+    assert logged.exit_code == 0, logged.output
+    planned = run(workspace, "activities", "plan", "--as", "lea", "--type", "call", "--deal", "1",
+                  "--due", "2030-03-02 09:30", "--title", "  Quote for the radiology wing ")
+    assert planned.exit_code == 0, planned.output
+    with open_runtime(Workspace.load(workspace)) as rt:
+        visit, call = rt.store.get("activities", 1), rt.store.get("activities", 2)
+    assert (visit["location"], visit["title"]) == ({"lat": 31.2304, "lon": -121.4737}, None)
+    assert (call["title"], call["location"]) == ("Quote for the radiology wing", None)
+    listed = run(workspace, "activities", "list", "--as", "lea", "--status", "planned")
+    assert listed.stdout.split("\t")[:2] == ["2", "Call: Quote for the radiology wing"]
+    zh = run(workspace, "activities", "list", "--as", "lea", "--status", "planned", env=CHINESE)
+    assert zh.stdout.split("\t")[1] == "电话：Quote for the radiology wing"
+    bad = run(workspace, "activities", "log", "--as", "lea", "--type", "visit", "--deal", "1", "--lat", "95",
+              "--lon", "200", env=CHINESE)
+    assert bad.exit_code == 1 and bad.stderr.splitlines() == [
+        "错误：--lat: 请填写 -90 到 90 之间的度数", "错误：--lon: 请填写 -180 到 180 之间的度数"]
 
 
 @pytest.mark.parametrize("option", ["--deal", "--customer", "--contact"])

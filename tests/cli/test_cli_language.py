@@ -99,3 +99,33 @@ def test_check_and_lint_speak_the_readers_language_and_name_stages_by_title(tmp_
     assert "已关闭的商机不会停滞" in chinese.output  # the check's own warning
     english = CliRunner().invoke(cli, ["check", "x.json"], env=NO_LANGUAGE)
     assert "the open stage “Lead” never goes stale" in english.output
+
+
+def test_check_says_the_automations_and_record_types_findings_in_the_readers_language(tmp_path):
+    """An automation's unknown role and a record type's unknown match key, as `goldsieve check`
+    says them: in the language the command line chose (``--lang``, else the shell's), as a
+    funnel's own findings are."""
+    import json
+
+    folder = tmp_path / "ws"
+    assert CliRunner(env=NO_LANGUAGE).invoke(cli, ["init", "--template", "software", str(folder)]).exit_code == 0
+    [path] = (folder / "funnels").glob("*.json")
+    funnel = json.loads(path.read_text(encoding="utf-8"))
+    funnel["automations"] = [{"id": "tell", "on": "won", "do": [{"action": "notify", "to": "role:boss"}]}]
+    path.write_text(json.dumps(funnel), encoding="utf-8")
+    (folder / "records").mkdir(exist_ok=True)
+    (folder / "records" / "customer.json").write_text(
+        '{"fields": {"type": "object", "properties": {}}, "match": ["name", "vat"]}', encoding="utf-8")
+    chinese = CliRunner(env={**NO_LANGUAGE, "LANG": "zh_CN.UTF-8"}).invoke(cli, ["check", str(folder)])
+    assert chinese.exit_code == 1
+    assert "/automations/0/do/0/to: 错误: `boss` 不是角色 (现有角色：`admin`, `executive`" in chinese.output
+    assert "/match/1: 错误: `vat` 不是此客户记录的字段 (请在 `fields.properties` 中声明它)" in chinese.output
+    assert "已检查 2 个文件：2 个错误，" in chinese.stderr and "error" not in chinese.stderr
+    english = CliRunner(env=NO_LANGUAGE).invoke(cli, ["check", str(folder)])
+    assert "`boss` is not a role (the roles are: `admin`, `executive`" in english.output
+    assert "`vat` is not a field of this customer record" in english.output
+    assert "/match/1: error: " in english.output and "checked 2 files: 2 errors, " in english.stderr
+    (tmp_path / "empty").mkdir()
+    nothing = CliRunner(env={**NO_LANGUAGE, "LANG": "zh_CN.UTF-8"}).invoke(cli, ["check", str(tmp_path / "empty")])
+    assert nothing.exit_code == 2 and nothing.stderr == "错误：没有找到漏斗文件\n"
+    assert "不是" not in english.output

@@ -39,7 +39,7 @@ def test_plan_prints_changes_and_affected_deals(workspace, tmp_path, goldsieve_f
     assert result.exit_code == 0, result.output
     assert "funnel handmade: version 3 → 4" in result.output
     assert "3 in-flight deals move from version 3 to 4" in result.output
-    assert "stage split: negotiation → bargaining, contract, payment — 2 deals" in result.output
+    assert "Stage split: negotiation → bargaining, contract, payment — 2 deals" in result.output
 
 
 def test_plan_json_and_exit_code_one_for_a_stranding_map(workspace, tmp_path, goldsieve_funnel):

@@ -49,6 +49,8 @@ def test_a_dry_run_says_what_would_move_and_the_real_one_moves_it(workspace):
     dry = run("users", "hand-over", "lea", "--to", "ned", "--dry-run", "-w", str(workspace))
     assert dry.exit_code == 0, dry.output
     assert dry.stdout == "lea → ned: would move 2 open deals, 1 customers, 0 open tasks.\n"
+    chinese = run("--lang", "zh-Hans", "users", "hand-over", "lea", "--to", "ned", "--dry-run", "-w", str(workspace))
+    assert chinese.stdout == "lea → ned：将移交 2 个进行中的商机、1 个客户、0 个未完成任务。\n"
     assert owners(workspace) == before
     done = run("users", "hand-over", "lea", "--to", "ned", "-w", str(workspace))
     assert done.exit_code == 0, done.output + done.stderr

@@ -124,3 +124,28 @@ def test_a_change_checks_the_version_and_the_owner(goldsieve_runtime, people, se
     assert goldsieve_runtime.store.get("deals", deal["id"])["next_activity_at"] == "2026-03-01T09:00:00.000Z"
     with pytest.raises(Conflict):
         activities.change(people.rita, call["id"], 1, {"outcome": "late"})
+
+
+@BOTH_STORES
+def test_a_planned_activity_carries_its_own_title(goldsieve_runtime, people, setting):
+    _, _, deal = setting
+    activities = goldsieve_runtime.activities
+    call = activities.create(people.rita, "call", deal_id=deal["id"], due_at="2026-03-02T09:00:00Z",
+                             title="  Quote for the radiology wing  ")
+    assert goldsieve_runtime.store.get("activities", call["id"])["title"] == "Quote for the radiology wing"
+    blank = activities.create(people.rita, "call", deal_id=deal["id"], due_at="2026-03-03T09:00:00Z", title="  ")
+    assert blank["title"] is None
+    renamed = activities.change(people.rita, call["id"], 1, {"title": "Quote, second try"})
+    assert (renamed["title"], renamed["version"]) == ("Quote, second try", 2)
+    audit = goldsieve_runtime.store.find("audit")[-1]
+    assert audit["action"] == "activity_changed" and "Quote, second try" in str(audit)
+    before = counts(goldsieve_runtime.store)
+    for bad, code in (("x" * 201, "maxLength"), ("a\x00b", "invalid"), (7, "type")):
+        with pytest.raises(ValidationFailed) as error:
+            activities.create(people.rita, "call", deal_id=deal["id"], due_at="2026-03-02T09:00:00Z", title=bad)
+        assert [(v.path, v.code) for v in error.value.violations] == [("/title", code)]
+        with pytest.raises(ValidationFailed) as error:
+            activities.change(people.rita, call["id"], 2, {"title": bad})
+        assert [(v.path, v.code) for v in error.value.violations] == [("/title", code)]
+    assert counts(goldsieve_runtime.store) == before
+    assert goldsieve_runtime.store.get("activities", call["id"])["title"] == "Quote, second try"

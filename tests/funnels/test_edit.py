@@ -100,25 +100,25 @@ def test_bad_conditions_are_refused(draft, field, op, value, message):
 
 
 def test_fields_add_change_and_remove(draft):
-    edit_fields.set_field(draft, "visit_on", FieldForm(kind="date", titles={"en": "Visit"}, required=True), new=True)
+    edit_fields.set_field(draft["definition"], "visit_on", FieldForm(kind="date", titles={"en": "Visit"}, required=True), new=True)
     fields = draft["definition"]["fields"]
     assert fields["properties"]["visit_on"] == {"type": "string", "format": "date", "title": "Visit"}
     assert "visit_on" in fields["required"]
-    edit_fields.set_field(draft, "visit_on", FieldForm(titles={"en": "Visit"}, choices=[("am", {}), ("pm", {})]),
+    edit_fields.set_field(draft["definition"], "visit_on", FieldForm(titles={"en": "Visit"}, choices=[("am", {}), ("pm", {})]),
                           new=False)
     assert fields["properties"]["visit_on"] == {"type": "string", "title": "Visit", "enum": ["am", "pm"]}
     assert "visit_on" not in fields["required"]
-    edit_fields.remove_field(draft, "amount")
+    edit_fields.remove_field(draft["definition"], "amount")
     assert "amount" not in fields["properties"] and "amount" not in draft["definition"]["ui"]["order"]
     with pytest.raises(EditError, match="already is a field"):
-        edit_fields.set_field(draft, "company", FieldForm(), new=True)
+        edit_fields.set_field(draft["definition"], "company", FieldForm(), new=True)
 
 
 def test_a_field_in_two_languages_with_labelled_choices_a_format_a_widget_and_help(draft):
     form = FieldForm(kind="string", titles={"en": "Channel", "zh-Hans": "渠道"},
                      choices=[("retail", {"en": "Retail", "zh-Hans": "零售"}), ("", {}), ("online", {})],
                      widget="radio", help={"en": "Where it sells", "zh-Hans": ""})
-    edit_fields.set_field(draft, "channel", form, new=True)
+    edit_fields.set_field(draft["definition"], "channel", form, new=True)
     schema = draft["definition"]["fields"]["properties"]["channel"]
     assert schema == {"type": "string", "title": {"en": "Channel", "zh-Hans": "渠道"},
                       "oneOf": [{"const": "retail", "title": {"en": "Retail", "zh-Hans": "零售"}},
@@ -126,7 +126,7 @@ def test_a_field_in_two_languages_with_labelled_choices_a_format_a_widget_and_he
     ui = draft["definition"]["ui"]
     assert ui["widgets"]["channel"] == "radio" and ui["help"]["channel"] == "Where it sells"
     assert edit_fields.choices_of(schema)[0] == ("retail", {"en": "Retail", "zh-Hans": "零售", "zh-Hant": ""})
-    edit_fields.set_field(draft, "channel", FieldForm(titles={"en": "Channel"}), new=False)
+    edit_fields.set_field(draft["definition"], "channel", FieldForm(titles={"en": "Channel"}), new=False)
     assert "oneOf" not in draft["definition"]["fields"]["properties"]["channel"]
     ui = draft["definition"]["ui"]
     assert "channel" not in ui.get("widgets", {}) and "channel" not in ui.get("help", {})
@@ -143,7 +143,7 @@ def test_a_field_in_two_languages_with_labelled_choices_a_format_a_widget_and_he
 def test_bad_fields_are_refused_and_change_nothing(draft, form, message):
     before = copy.deepcopy(draft)
     with pytest.raises(EditError, match=message):
-        edit_fields.set_field(draft, "newone", form, new=True)
+        edit_fields.set_field(draft["definition"], "newone", form, new=True)
     assert draft == before
 
 
@@ -251,5 +251,5 @@ def test_saving_a_field_unchanged_keeps_its_keys_in_place(draft):
     schema = {"type": "string", "enum": ["a", "b"], "title": {"zh-Hans": "甲", "en": "A"}, "x-note": 1}
     draft["definition"]["fields"]["properties"]["letter"] = dict(schema)
     form = FieldForm(titles={"en": "A", "zh-Hans": "甲", "zh-Hant": ""}, choices=[("a", {}), ("b", {}), ("", {})])
-    edit_fields.set_field(draft, "letter", form, new=False)
+    edit_fields.set_field(draft["definition"], "letter", form, new=False)
     assert json.dumps(draft["definition"]["fields"]["properties"]["letter"]) == json.dumps(schema)

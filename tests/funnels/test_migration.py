@@ -9,6 +9,7 @@ import pytest
 from goldsieve.errors import DefinitionError
 from goldsieve.funnels import migration
 from goldsieve.funnels.migration import PlanRefused
+from goldsieve.funnels.plan import refusals, render
 from goldsieve.runtime import open_runtime
 
 from tests.deals.test_engine import SURVEY, rep  # noqa: F401 (rep is a fixture)
@@ -72,7 +73,8 @@ def test_plan_reports_the_split_and_counts_in_flight_deals(rt, rep, goldsieve_fu
     assert result.in_flight == 4 and result.staying == 0
     changes = {(c.kind, c.subject): c for c in result.changes}
     split = changes[("stage_split", "negotiation")]
-    assert split.detail == "negotiation → bargaining, contract, payment" and split.deals == 3
+    assert (split.before, split.after, split.deals) == ("negotiation", ["bargaining", "contract", "payment"], 3)
+    assert split.words.say("en") == "negotiation → bargaining, contract, payment"
     assert changes[("field_added", "contract_no")].deals == 0
     assert ("stage_added", "contract") not in changes  # part of the split, not a separate addition
 
@@ -90,7 +92,12 @@ def test_plan_names_the_deals_that_would_fail_a_tightened_gate(rt, rep, goldsiev
     assert gate.kind == "gate_tightened"
     assert gate.deals == 2  # deals at or past quote; the lead never entered it
     assert gate.failing_count == 1 and [r.id for r in gate.failing] == [lacking["id"]]
-    assert gate.failing[0].problems == ["/data/approval_note: This field is required."]
+    [problem] = gate.failing[0].problems
+    assert (problem.path, problem.code) == ("/data/approval_note", "required")
+    shown = render(result)
+    assert f"      #{lacking['id']} No approval (negotiation): approval_note: This field is required." in shown
+    assert f"      #{lacking['id']} No approval (negotiation): approval_note: 此项为必填项。" in render(result, "zh_Hans")
+    assert "  Gate tightened: quote: " in "\n".join(shown) and "    1 would fail it:" in shown
     assert early["id"] not in [r.id for r in gate.failing] and ok["stage"] == "quote"
 
 
@@ -106,10 +113,53 @@ def test_plan_reports_merged_renamed_retitled_and_field_changes(rt, rep, goldsie
     new["fields"]["properties"]["discount"]["type"] = "integer"
     del new["fields"]["properties"]["demo_date"]
     new["migration"] = {"from_version": 3, "map": {"qualified": "lead", "negotiation": "closing"}}
-    kinds = {(c.kind, c.subject, c.deals) for c in migration.plan(rt, new).changes}
+    new["fields"]["properties"]["vat"] = {"type": "string"}
+    new["fields"]["required"] = [*new["fields"].get("required", []), "vat"]
+    changes = migration.plan(rt, new).changes
+    kinds = {(c.kind, c.subject, c.deals) for c in changes}
     assert {("stage_merged", "lead", 1), ("stage_renamed", "negotiation", 0),
             ("stage_retitled", "lead", 1), ("field_retyped", "discount", 0),
             ("field_removed", "demo_date", 0)} <= kinds
+    # each said from its data, in whichever language its reader has
+    said = {(c.kind, c.subject): (c.words.say("en"), c.words.say("zh_Hans")) for c in changes}
+    assert said[("stage_merged", "lead")] == ("lead, qualified → lead",) * 2
+    assert said[("gate_loosened", "lead")][1] == 'lead：{"required": ["needs_survey"]} → 无门槛'
+    assert said[("field_retyped", "discount")] == ("discount: a number → a whole number", "discount：数字 → 整数")
+    assert said[("field_added", "vat")] == ("vat (text)", "vat（文本）")
+    assert said[("field_removed", "demo_date")] == ("demo_date is removed", "demo_date 被删除")
+    assert said[("field_required", "vat")] == ("vat is now required", "vat 现在必填")
+
+
+def test_the_terminal_says_the_plan_and_its_refusals_in_the_readers_language(rt, rep, goldsieve_funnel):
+    stuck = deal_at(rt, rep, "negotiation", title="Stuck")
+    new = split_negotiation(goldsieve_funnel)
+    new["migration"]["map"] = {"negotiation": "won"}
+    result = migration.plan(rt, new)
+    chinese = render(result, "zh_Hans")
+    assert chinese[:2] == ["漏斗 handmade：版本 3 → 4", "  1 个进行中的商机从版本 3 迁移到 4"]
+    assert "  拆分阶段：negotiation → won — 1 个商机" not in chinese  # mapped to won: no split
+    assert any(line.startswith("  新增字段：contract_no（文本） — ") for line in chinese), chinese
+    assert refusals(result, "zh_Hans") == [
+        "错误：1 个商机将被搁浅：", f"  #{stuck['id']} Stuck (negotiation): negotiation 被映射到 won，它不是进行中的阶段"]
+    assert refusals(result, "en") == [
+        "Error: 1 deal would be stranded:",
+        f"  #{stuck['id']} Stuck (negotiation): negotiation is mapped to won, which is not an open stage"]
+
+
+def test_a_version_that_cannot_apply_is_said_in_the_readers_language(rt, goldsieve_funnel):
+    stale = copy.deepcopy(goldsieve_funnel)  # version 3 again, migrating from 2
+    stale["migration"] = {"from_version": 2, "map": {"nowhere": "lead"}}
+    errors = migration.plan(rt, stale).errors
+    assert [e.say("en") for e in errors] == [
+        "version 3 is not newer than the applied version 3; raise `version` to 4",
+        "migration.from_version is 2, but the applied version is 3; migrate from 3",
+        "migration.map names stage nowhere, which version 3 does not have"]
+    assert [e.say("zh_Hans") for e in errors] == [
+        "版本 3 不比已应用的版本 3 新；请把 `version` 提高到 4",
+        "migration.from_version 是 2，但已应用的版本是 3；请从 3 迁移",
+        "migration.map 指定了阶段 nowhere，但版本 3 没有这个阶段"]
+    assert render(migration.plan(rt, stale), "zh_Hans") == []  # nothing but why: refusals says it
+    assert refusals(migration.plan(rt, stale), "zh_Hans")[0] == "错误：版本 3 不比已应用的版本 3 新；请把 `version` 提高到 4"
 
 
 def test_apply_moves_in_flight_deals_in_one_go(rt, rep, goldsieve_funnel):
@@ -172,6 +222,7 @@ def test_apply_refuses_a_map_that_strands_a_deal_and_writes_nothing(rt, rep, gol
     assert f"deal #{stuck['id']} Stuck deal (negotiation) would be stranded" in str(refused.value)
     assert reason in str(refused.value)
     assert [ref.id for ref in refused.value.plan.stranded] == [stuck["id"]]
+    assert f"商机 #{stuck['id']} Stuck deal（negotiation）将被搁浅：" in refused.value.said("zh_Hans")
     assert snapshot(rt) == before and file.read_text("utf-8") == text
     assert rt.funnels.get("handmade").version == 3
 
@@ -206,9 +257,11 @@ def test_without_migration_deals_stay_on_their_version(rt, rep, goldsieve_funnel
     deal = deal_at(rt, rep, "negotiation")
     new = split_negotiation(goldsieve_funnel)
     del new["migration"]
-    assert migration.plan(rt, new).warnings == [
-        "1 open deal(s) stay on version 3 in stages version 4 does not have (negotiation); "
-        "the board of version 4 will not show them: add `migration` to move them"]
+    [warning] = migration.plan(rt, new).warnings
+    assert warning.say("en") == ("1 open deal(s) stay on version 3 in stages version 4 does not have (negotiation); "
+                                 "the board of version 4 will not show them: add `migration` to move them")
+    assert warning.say("zh_Hans") == ("1 个进行中的商机留在版本 3 中版本 4 没有的阶段（negotiation）；"
+                                      "版本 4 的看板不会显示它们：请添加 `migration` 以迁移它们")
     result = migration.apply(rt, new, "admin")
     assert (result.migrates, result.in_flight, result.staying) == (False, 0, 1)
     stays = rt.engine.get(rep, deal["id"])

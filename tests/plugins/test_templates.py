@@ -57,7 +57,7 @@ def test_each_template_checks_strictly(template_id):
     path = next(p for p in template_files() if p.stem == template_id)
     result = run("check", "--strict", str(path))
     assert result.exit_code == 0, result.output
-    assert result.output == "checked 1 funnel file: 0 errors, 0 warnings\n"  # lint included
+    assert result.output == "checked 1 file: 0 errors, 0 warnings\n"  # lint included
 
 
 @pytest.mark.parametrize("template_id", IDS)

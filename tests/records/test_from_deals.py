@@ -75,6 +75,9 @@ def test_the_cli_prints_each_customer_writes_nothing_in_a_dry_run_and_refuses_an
     assert dry.exit_code == 0, dry.output
     assert dry.output.splitlines() == ["would create customer ACME Inc. (owner the pool) with 2 deal(s)",
                                        "1 customer(s) new, 0 existing; 2 deal(s) would be linked"]
+    chinese = run(cli, ["--lang", "zh-Hans", "customers", "from-deals", "-w", folder, "--field", "company", "--dry-run"])
+    assert chinese.output.splitlines() == ["将创建客户 ACME Inc.（负责人 公海），含 2 个商机",
+                                           "新客户 1 个，已有客户 0 个；将关联 2 个商机"]
     assert stored() == before
     done = run(cli, ["customers", "from-deals", "-w", folder, "--field", "company"])
     assert done.exit_code == 0, done.output

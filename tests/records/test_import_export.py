@@ -245,6 +245,8 @@ def test_the_commands_report_and_exit_like_the_deals_import(goldsieve_runtime, p
     result = run(cli, ["customers", "import", str(good), "-w", folder, "--dry-run"])
     assert result.exit_code == 0, result.output
     assert result.stdout == "would import 1 customers; 1 duplicate(s) not imported\n"
+    chinese = run(cli, ["--lang", "zh-Hans", "customers", "import", str(good), "-w", folder, "--dry-run"])
+    assert chinese.stdout == "将导入 1 个客户；1 条重复记录未导入\n"  # the reader's language, as every line
     assert "duplicates customer 1 (owner rita); not imported" in result.stderr
     assert run(cli, ["customers", "import", str(good), "-w", folder]).stdout.startswith("imported 1 customers")
     bad = write(tmp_path, "name,grade\nX,9Z\n", "bad.csv")

@@ -121,9 +121,12 @@ def test_goldsieve_pool_reclaim_prints_what_it_reclaims(goldsieve_runtime, custo
     run = CliRunner().invoke
     result = run(cli, ["pool", "reclaim", "-w", folder, "--as-of", "2026-02-03", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == ["0 customer(s) would reclaim"]
+    assert result.output.splitlines() == ["0 customer(s) would be reclaimed"]
     result = run(cli, ["pool", "reclaim", "-w", folder, "--as-of", "2026-02-05", "--dry-run"])
     assert "would reclaim customer 1 Idle hospital from rita" in result.output
+    result = run(cli, ["--lang", "zh-Hans", "pool", "reclaim", "-w", folder, "--as-of", "2026-02-05", "--dry-run"])
+    assert result.output.splitlines() == ["将从 rita 回收客户 1 Idle hospital（最近活动 2026-01-05T09:00:00.000Z）",
+                                          "将回收 1 个客户"]
     result = run(cli, ["pool", "reclaim", "-w", folder, "--as-of", "2026-02-05"])
     assert result.exit_code == 0 and result.output.endswith("1 customer(s) reclaimed\n")
     result = run(cli, ["pool", "reclaim", "-w", folder, "--as-of", "2026-02-05"])

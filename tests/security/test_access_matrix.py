@@ -107,6 +107,9 @@ ROUTES = {
     "designer.export": PAGE,
     "designer.json_view": PAGE,
     "designer.json_save": PAGE,
+    "designer_records.index": PAGE,  # the record types' fields in the designer (change_funnel)
+    "designer_records.edit": PAGE,
+    "designer_records.change": PAGE,
     "analytics.index": PAGE,
     "analytics.page": PAGE,
     "analytics.lost_deals": PAGE,
@@ -193,7 +196,8 @@ def url_for_rule(rule, deal_id: int = 1) -> str:
               "username": "rita", "name": "north", "task_id": 1, "notification_id": 1, "row_id": 1,
               "token": "no-such-lead-form-token", "draft_id": 1, "table": "stages",
               "customer_id": 1, "contact_id": 1, "view_id": 1, "activity_id": 1,
-              "key": "gsc_no-such-calendar-key", "platform": "dingtalk"}
+              "key": "gsc_no-such-calendar-key", "platform": "dingtalk",
+              "kind": "customer", "type_id": "call"}
     url = rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
     return url + "?to=qualified" if rule.endpoint == "deals.move_form" else url
 
@@ -457,3 +461,27 @@ def test_board_column_counts_are_scoped(app, org):
         # the lead column counts exactly the visible deals (all were created in "lead")
         shown = set(re.findall(r"deal-of-\w+-\d", html))
         assert len(shown) == len(org.visible(name)), name
+
+
+def test_only_who_may_change_funnels_reaches_the_designer_and_its_record_types(app, org):
+    """Every designer route, the records page's too, is the designer's one rule (``change_funnel``):
+    403 to every other role on every method, and nothing written, not even a record file."""
+    before = org.counts()
+    designer_rules = [rule for rule in rules(app) if rule.endpoint.startswith(("designer.", "designer_records."))]
+    body = {"op": "add_field", "name": "pwned", "type": "string", "source": "blank", "id": "pwned"}
+    for name in SEES:
+        if org.runtime.engine.may(org.user(name), "change_funnel"):
+            continue
+        browser = org.browser(app, name)
+        for rule in designer_rules:
+            for method in methods_of(rule):
+                response = browser.client.open(url_for_rule(rule), method=method, data=body,
+                                               headers={"X-CSRFToken": browser.token})
+                assert response.status_code in (403, 405), (rule.endpoint, method, name)
+    after = org.counts()
+    assert {k: after[k] for k in ("deals", "events", "users", "teams")} == {
+        k: before[k] for k in ("deals", "events", "users", "teams")}
+    assert org.store.count("funnel_drafts") == 0 and not (org.runtime.workspace.path / "records").exists()
+    assert not any(row["action"] in ("funnel_applied", "record_type_saved") for row in org.store.find("audit"))
+    admin = org.browser(app, "admin")  # the control: the 403s are the role, not a broken page
+    assert admin.get("/designer/records/customer").status_code == 200

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from goldsieve.store import Store, TinyStore, open_store
-from goldsieve.testing.postgres import ENVIRONMENT, scratch_schema, server_url
+from goldsieve.testing.postgres import ENVIRONMENT, reused_schema, server_url
 
 needs_postgres = pytest.mark.skipif(
     not server_url(),
@@ -40,7 +40,7 @@ class PostgresBackend:
     def __init__(self, tmp_path: Path):
         self.tmp_path = tmp_path
         self._cleanup = ExitStack()
-        self.url = self._cleanup.enter_context(scratch_schema(server_url()))
+        self.url = self._cleanup.enter_context(reused_schema(server_url()))
 
     def open(self) -> Store:
         return open_store(self.url, self.tmp_path)

@@ -135,6 +135,18 @@ def test_whom_to_notify_misspelt_is_said_at_the_automation_in_the_readers_langua
     assert "given schemas" not in page
 
 
+def test_the_automations_check_is_said_in_the_readers_language_too(admin_browser, goldsieve_runtime):
+    """Whether a role or channel exists is the automations' check (goldsieve.automation.check), not
+    the file's: its findings come in the page's language as the file's do."""
+    url = start(admin_browser, "funnel:handmade")
+    definition = shown(admin_browser, url)
+    definition["automations"][0]["do"] = [{"action": "notify", "to": "role:boss", "channel": "nowhere"}]
+    assert save(admin_browser, url, json.dumps(definition)).status_code == 303
+    page = html.unescape(admin_browser.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True))
+    assert "`boss` 不是角色" in page and "`nowhere` 不是此工作区的渠道" in page
+    assert "is not a role" not in page and "is not a channel" not in page
+
+
 @pytest.mark.parametrize("text, says", [
     ('{"id": "handmade", "x-pad": "' + "x" * 1_000_001 + '"}', "larger than 1000 kB"),
     ('{"id": "handmade", "x-deep": ' + "[" * 40 + "]" * 40 + "}", "nests deeper than"),

@@ -78,6 +78,8 @@ def test_the_review_speaks_the_readers_language(admin_browser, merged):
 
 
 def test_the_audit_row_of_the_apply_keeps_the_reviews_summary(admin_browser, merged, goldsieve_runtime):
+    """As data, as every audit row keeps its changes: ids, stages, gates and counts, no sentence in
+    one reader's language."""
     url, deals = merged
     draft_id = draft_of(goldsieve_runtime, url)["id"]
     assert admin_browser.post(f"/designer/drafts/{draft_id}/apply").status_code == 303
@@ -85,13 +87,47 @@ def test_the_audit_row_of_the_apply_keeps_the_reviews_summary(admin_browser, mer
     changes = audit["changes"]
     assert audit["action"] == "funnel_applied" and changes["version"] == [3, 4]
     assert changes["migrated_deals"] == [None, MOVED]
-    merged_line = changes["stage_merged quote"][1]
-    assert merged_line.startswith("quote, negotiation → quote — 21 deals: ")
-    assert all(f"#{d['id']}" in merged_line for d in deals)
-    assert all(f"#{d['id']} (quote: demo_date)" in changes["deals_missing_fields"][1] for d in deals)
+    assert changes["stage_merged quote"] == [["quote", "negotiation"], "quote"]
+    ids = [d["id"] for d in deals]
+    assert changes["stage_merged quote deals"] == [None, {"count": MOVED, "listed": ids}]
+    assert changes["gate_tightened quote"][1] == {"required": ["amount", "demo_date"]}
+    assert changes["deals_missing_fields"] == [None, {"count": MOVED, "listed": [
+        {"deal": i, "stage": "quote", "fields": ["demo_date"]} for i in ids]}]
     assert changes["automation tell-manager"] == ["negotiation", "quote"]
     log = admin_browser.get("/admin/audit").get_data(as_text=True)
     assert "deals_missing_fields" in log and "stage_merged quote" in log
+    assert " deals: " not in log and "no gate" not in log  # no English sentence kept
+
+
+def test_the_audit_row_lists_the_first_ids_and_counts_them_all():
+    from goldsieve.funnels.plan import AUDIT_IDS, Change, Plan, audit_changes
+
+    many = Change("stage_renamed", "a", "a", "b", deals=AUDIT_IDS + 5, deal_ids=list(range(1, AUDIT_IDS + 6)))
+    row = audit_changes(Plan("f", 1, 2, True, AUDIT_IDS + 5, changes=[many]))
+    assert row["stage_renamed a"] == ["a", "b"]
+    assert row["stage_renamed a deals"] == [None, {"count": AUDIT_IDS + 5, "listed": list(range(1, AUDIT_IDS + 1))}]
+
+
+def test_the_plans_own_words_are_said_in_the_readers_language(admin_browser, goldsieve_runtime):
+    """What a change is and why a version cannot be saved are the plan's words, said in the page's
+    language: a Chinese page never shows the terminal's English."""
+    first, second = start(admin_browser, "funnel:handmade"), start(admin_browser, "funnel:handmade")
+    assert first != second
+    zh = {"Accept-Language": "zh-CN"}
+    assert edit(admin_browser, first, op="add_stage", id="survey", kind="open",
+                **{"title-en": "Survey"}).status_code == 200
+    page = admin_browser.get(first + "/plan", headers=zh).get_data(as_text=True)
+    assert "survey（进行中）" in page and "(Open)" not in page
+    assert "survey (Open)" in admin_browser.get(first + "/plan").get_data(as_text=True)
+    assert admin_browser.post(f"/designer/drafts/{draft_of(goldsieve_runtime, first)['id']}/apply").status_code == 303
+    assert edit(admin_browser, second, op="add_stage", id="visit", kind="open",
+                **{"title-en": "Visit"}).status_code == 200
+    page = admin_browser.get(second + "/plan", headers=zh).get_data(as_text=True)
+    assert "版本 4 不比已应用的版本 4 新；请把 `version` 提高到 5" in page
+    assert "migration.from_version 是 3，但已应用的版本是 4；请从 4 迁移" in page
+    assert "is not newer" not in page and "保存版本" not in page
+    english = admin_browser.get(second + "/plan").get_data(as_text=True)
+    assert "version 4 is not newer than the applied version 4; raise `version` to 5" in english
 
 
 def test_the_plan_lists_the_deals_each_change_touches_and_every_deal_left_lacking(
@@ -108,7 +144,7 @@ def test_the_plan_lists_the_deals_each_change_touches_and_every_deal_left_lackin
     [missing] = result.missing
     assert (missing.id, missing.to, missing.fields) == (lacking["id"], "quote", ["demo_date"])
     assert result.orphans == []
-    assert any("would miss what their new stage requires" in line for line in render(result))
+    assert "  1 deal would miss what its new stage requires:" in render(result)
 
 
 def test_a_deal_the_reader_may_not_see_is_counted_never_named(goldsieve_app, goldsieve_runtime, goldsieve_make_user,
@@ -126,6 +162,22 @@ def test_a_deal_the_reader_may_not_see_is_counted_never_named(goldsieve_app, gol
     lacking = lists["missing"]
     assert (lacking.total, lacking.unseen, [row.id for row in lacking.rows]) == (2, 1, [mine["id"]])
     assert lacking.rows[0].lacks == "demo_date" and lacking.rows[0].to == "Quote"
+
+
+def test_the_reviews_warnings_are_said_in_the_pages_language(goldsieve_app, goldsieve_runtime, goldsieve_make_user,
+                                                             goldsieve_funnel):
+    """A version without a migration that leaves deals on a stage it drops (a hand-made file; the
+    designer always migrates) warns in the page's language."""
+    deal_at(goldsieve_runtime, goldsieve_make_user("rita", "rep"), "negotiation")
+    new = {**goldsieve_funnel, "version": 4, "stages": [s for s in goldsieve_funnel["stages"] if s["id"] != "negotiation"],
+           "automations": []}
+    result = migration.plan(goldsieve_runtime, new)
+    with goldsieve_app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        lists = designer_review.review(result, goldsieve_runtime.funnels.get("handmade"), Funnel(new), {},
+                                       find_user(goldsieve_runtime.store, "rita"))
+    assert lists["warnings"] == ["1 个进行中的商机留在版本 3 中版本 4 没有的阶段（negotiation）；"
+                                 "版本 4 的看板不会显示它们：请添加 `migration` 以迁移它们"]
+    assert [detail for _change, _label, detail, _listing in lists["changes"]] == ["negotiation 被删除，且未映射到其他阶段"]
 
 
 class _ManagersDesign:

@@ -43,7 +43,8 @@ KERNEL_MESSAGES = ["../plugins/lint.py", "funnels/check.py", "funnels/findings.p
                    "spreadsheets.py", "records/importing.py", "funnels/transitions.py", "deals/checks.py",
                    "deals/bypass.py", "people/teams.py", "people/permissions.py", "errors.py",
                    "records/merging.py", "deals/activity_gates.py", "deals/next_step.py", "deals/tasks.py",
-                   "people/calendar_keys.py"]
+                   "people/calendar_keys.py", "funnels/plan.py", "funnels/migration.py", "automation/check.py",
+                   "records/check.py"]
 
 
 @pytest.fixture(scope="session", autouse=True)

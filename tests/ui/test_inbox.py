@@ -77,7 +77,8 @@ def test_my_tasks_are_grouped_and_hide_tasks_on_deals_i_cannot_see(goldsieve_app
     rita = browser_for(goldsieve_app, "rita")
     page = rita.get("/tasks").get_data(as_text=True)
     sections = re.split(r'<h2 id="tasks-', page)[1:]
-    assert [s.split('"')[0] for s in sections] == ["overdue", "today", "upcoming"]
+    assert [s.split('"')[0] for s in sections] == ["overdue", "today", "upcoming", "planned"]
+    assert "Nothing here." in sections[3]  # no planned activity (tests/ui/test_activity_titles.py)
     assert "late one" in sections[0] and "today one" in sections[1] and "later one" in sections[2]
     assert "on a hidden deal" not in page and "Rob&#39;s deal" not in page
     assert rita.post(f"/tasks/{hidden}/done").status_code == 404

@@ -134,3 +134,16 @@ def test_move_anyway_needs_no_step(goldsieve_app, goldsieve_runtime, deal):
     assert answer.status_code == 303
     assert goldsieve_runtime.store.get("deals", deal["id"])["stage"] == "qualified"
     assert goldsieve_runtime.store.count("activities") == 0
+
+
+def test_the_next_step_carries_a_title(rita, deal, goldsieve_runtime):
+    page = rita.get(f"/deals/{deal['id']}/move?to=qualified", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'name="next_title"' in page
+    step = {"next_type": "call", "next_when": "2026-03-02T09:00"}
+    before = written(goldsieve_runtime)
+    refused = move(rita, deal, {**step, "next_title": "a" * 201})
+    assert refused.status_code == 422 and 'id="move-next_title-error"' in refused.get_data(as_text=True)
+    assert written(goldsieve_runtime) == before
+    moved = move(rita, deal, {**step, "next_title": " Book the demo room "})
+    assert moved.status_code == 303, moved.get_data(as_text=True)[:500]
+    assert goldsieve_runtime.store.find("activities")[0]["title"] == "Book the demo room"

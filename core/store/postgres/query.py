@@ -31,11 +31,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from ...limits import NUMBER_LIMIT
 from .. import filters as F
-from .. import ordering as O
 from ..search import SEARCH
-from .schema import CASEFOLD, DEAL_COLUMNS, GRAMS, SEARCH_TEXT
+from .schema import CASEFOLD, DEAL_COLUMNS, GRAMS, SEARCH_KIND, SEARCH_TEXT, sort_expressions
 
 _NUMBERS = (bool, int, float)
 #: From how many plain values on an ``In`` one ``= ANY(array)`` replaces a containment test each.
@@ -90,19 +88,11 @@ class PathExpressions:
 
     def sort_terms(self, path: str) -> tuple[sa.ColumnElement[Any], ...]:
         """(rank, number, text) of the value at ``path``, as :func:`ordering.value_key` makes
-        them, for an ORDER BY and a row comparison with a cursor; never NULL."""
-        node = self.node(path)
-        kind = sa.func.jsonb_typeof(node)
-        number = sa.cast(node, sa.Numeric)
-        in_range = sa.func.abs(number) <= NUMBER_LIMIT  # CASE casts only numbers
-        rank = sa.case((kind == "boolean", O.BOOLEAN),
-                       (kind == "number", sa.case((in_range, O.NUMBER), else_=O.OTHER)),
-                       (kind == "string", O.TEXT),
-                       (sa.or_(node.is_(None), kind == "null"), O.ABSENT), else_=O.OTHER)
-        value = sa.case((kind == "boolean", sa.case((node == sa.cast(sa.literal("true"), JSONB), 1), else_=0)),
-                        (kind == "number", sa.case((in_range, number), else_=0)), else_=0)
-        words = sa.func.coalesce(self.text(path), "")
-        return rank, sa.type_coerce(value, sa.Numeric), words.collate("C")
+        them, for an ORDER BY and a row comparison with a cursor; never NULL. The SQL text of
+        :func:`.schema.sort_expressions`, so that a sort index on ``path`` answers it."""
+        rank, number, words = sort_expressions(path, f'"{self.table.name}".doc')
+        return (sa.literal_column(rank, sa.Integer), sa.literal_column(number, sa.Numeric),
+                sa.literal_column(words, sa.Text))
 
     def containing(self, path: str, value: Any) -> sa.ColumnElement[bool]:
         """``doc @> {"a": {"b": value}}``: the GIN index finds these rows."""
@@ -207,9 +197,12 @@ class _Translator(PathExpressions):
     def search(self, query: str, pattern: str) -> sa.ColumnElement[bool]:
         """A search of the folded search text, as it is stored (folded already): a ``LIKE`` that
         the trigram index answers from three characters; one or two are the grams index's
-        (``goldsieve_grams(text) @> ARRAY[query]``), which trigrams cannot answer."""
-        text = sa.literal_column(SEARCH_TEXT.replace("doc", f'"{self.table.name}".doc'), sa.Text)
-        parts = [self.typed(SEARCH, "string"), text.like(pattern, escape="\\")]
+        (``goldsieve_grams(text) @> ARRAY[query]``), which trigrams cannot answer. The text's
+        kind is tested in the very expression the search statistics describe (migration 0006)."""
+        own = f'"{self.table.name}".doc'
+        text = sa.literal_column(SEARCH_TEXT.replace("doc", own), sa.Text)
+        kind = sa.literal_column(SEARCH_KIND.replace("doc", own), sa.Text)
+        parts = [kind == "string", text.like(pattern, escape="\\")]
         if 0 < len(query) <= 2:
             parts.append(getattr(sa.func, GRAMS)(text, type_=ARRAY(sa.Text)).op("@>")(
                 sa.literal([query], ARRAY(sa.Text))))

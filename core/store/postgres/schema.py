@@ -19,6 +19,8 @@ import sys
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from ...limits import NUMBER_LIMIT
+from .. import ordering as O
 from ..base import TABLES
 
 #: Deal fields held as indexed columns besides the document (generated from it).
@@ -36,6 +38,9 @@ CASEFOLD = "goldsieve_casefold"
 #: :mod:`.query` compiles a search on it (the key a literal, so that the planner sees the index's
 #: own expression).
 SEARCH_TEXT = "(doc ->> 'search')"
+#: What a search tests first, that the search text is text: the expression the search statistics
+#: describe (migration 0006), as :mod:`.query` compiles it.
+SEARCH_KIND = "jsonb_typeof(doc -> 'search')"
 #: The SQL function of :func:`goldsieve.store.search.grams`: every character and every pair.
 GRAMS = "goldsieve_grams"
 GRAMS_FUNCTION = (
@@ -44,6 +49,29 @@ GRAMS_FUNCTION = (
     "SELECT substr($1, i, 1) FROM generate_series(1, length($1)) AS i UNION ALL "
     "SELECT substr($1, i, 2) FROM generate_series(1, length($1) - 1) AS i) AS grams(gram) $grams$"
 )
+
+
+#: The deals' sorts kept by an expression index each (migration 0006): the list's common ones.
+SORT_INDEXES = {"title": "deals_sort_title", "created_at": "deals_sort_created_at",
+                "updated_at": "deals_sort_updated_at", "data.amount": "deals_sort_amount"}
+
+
+def sort_expressions(path: str, doc: str = "doc") -> tuple[str, str, str]:
+    """(rank, number, text) of the value at a dotted ``path`` of the document column ``doc``, as
+    :func:`goldsieve.store.ordering.value_key` makes them, in SQL text: what a sorted query
+    orders by and what the sort indexes hold, written once so that the planner sees the index's
+    own expressions in the query."""
+    node = "to_jsonb(id)" if path == "id" else " -> ".join(
+        [doc, *(_literal(key) for key in path.split("."))])
+    kind = f"jsonb_typeof({node})"
+    fits = f"abs(({node})::numeric) <= {NUMBER_LIMIT}"
+    rank = (f"CASE {kind} WHEN 'boolean' THEN {O.BOOLEAN} WHEN 'number' THEN CASE WHEN {fits} "
+            f"THEN {O.NUMBER} ELSE {O.OTHER} END WHEN 'string' THEN {O.TEXT} WHEN 'null' THEN {O.ABSENT} "
+            f"ELSE CASE WHEN {node} IS NULL THEN {O.ABSENT} ELSE {O.OTHER} END END")
+    number = (f"CASE {kind} WHEN 'boolean' THEN CASE WHEN {node} = 'true'::jsonb THEN 1 ELSE 0 END "
+              f"WHEN 'number' THEN CASE WHEN {fits} THEN ({node})::numeric ELSE 0 END ELSE 0 END")
+    text = f"coalesce(CASE WHEN {kind} = 'string' THEN ({node}) #>> '{{}}' END, '') COLLATE \"C\""
+    return f"({rank})", f"({number})", f"({text})"
 
 
 def document_table(metadata: sa.MetaData, name: str) -> sa.Table:

@@ -34,8 +34,8 @@ from tinydb.storages import MemoryStorage
 from tinydb.table import Document
 
 from .. import filters as F
-from ..base import TABLES, Conflict, Doc, Store, StoreError, Transaction, page_of
-from ..ordering import Key, Order, after_cursor, sort_key
+from ..base import TABLES, Conflict, Doc, Store, StoreError, Transaction
+from ..ordering import Key, Order
 from . import lock
 from ...spreadsheets import gc_paused
 from .codec import encode, held, loads, shared
@@ -44,6 +44,7 @@ from .image import IMAGE_TMP, read_image, write_image
 from .indexes import DEFAULT_ORDERED, Index, OrderedIndex, build_indexes, build_ordered, index_spec
 from .journal import JOURNAL, SNAPSHOT_TMP, Journal, fsync_dir, read_snapshot, scan, write_snapshot
 from .query import plan, select
+from .sorting import SortIndexes, ordered_page
 from .tables import InPlaceTable, _TinyDB
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,7 @@ class TinyStore(Store):
         self._snapshot_size = 0
         self._indexes: dict[str, dict[str, Index]] = {}  # empty while loading: built after
         self._ordered: dict[str, dict[str, OrderedIndex]] = {}
+        self._sorts = SortIndexes()  # built after loading too (:mod:`.sorting`)
 
         if not self.folder.is_dir():
             self.folder.mkdir(parents=True)
@@ -206,6 +208,7 @@ class TinyStore(Store):
                 self._indexes.update(build_indexes(hashed, {name: self._tables[name].raw() for name in hashed}))
                 ordered = {name: paths for name, paths in ordered_paths.items() if name not in self._ordered}
                 self._ordered.update(build_ordered(ordered, {name: self._tables[name].raw() for name in ordered}))
+                self._sorts.build(lambda name: self._tables[name].raw())
         except BaseException:
             if "_events" in vars(self):
                 self._events.close()
@@ -324,6 +327,7 @@ class TinyStore(Store):
             index.change(id, old, doc)
         for ordered in self._ordered.get(table, {}).values():
             ordered.change(id, old, doc)
+        self._sorts.change(table, id, old, doc)
         if id >= self._next_ids[table]:
             self._next_ids[table] = id + 1
 
@@ -481,17 +485,15 @@ class TinyStore(Store):
 
     def find_ordered(self, table: str, where: F.Filter | None, order: Order, *,
                      after: Key | None = None, limit: int = 50) -> tuple[list[Doc], Key | None]:
-        """Sorted in one pass over the matching documents under the lock, copying only the page
-        (no index keeps a custom field's order, so every match is looked at)."""
+        """Under the lock, by walking the sort index of ``order.field`` or sorting the matches
+        (:func:`.sorting.ordered_page` chooses), copying only the page."""
         t = self._table(table)
         if isinstance(where, F.Nothing) or limit <= 0:
             return [], None
         with self._state:
             steps = plan(where, self._indexes.get(table), self._ordered.get(table))
-            found = select(t.raw(), self._next_ids[table], where, steps)
-            if after is not None:
-                found = (doc for doc in found if after_cursor(sort_key(doc, order), after, order))
-            page, cursor = page_of(found, order, limit)
+            index = self._sorts.get(table, order.field, t.raw())
+            page, cursor = ordered_page(t.raw(), self._next_ids[table], where, steps, order, after, limit, index)
         return [_copy(doc) for doc in page], cursor
 
     def count(self, table: str, where: F.Filter | None = None) -> int:

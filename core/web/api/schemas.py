@@ -108,7 +108,7 @@ class MoveSchema(StrictSchema):
         "answers 422.")})
     next_step = fields.Dict(allow_none=True, metadata={"description": (
         "The deal's next step, planned with the move: an activity's type, due_at and optionally "
-        "duration_minutes, contact_ids and outcome (a stage with `next_step: true` asks for one "
+        "title, duration_minutes, contact_ids and outcome (a stage with `next_step: true` asks for one "
         "when the deal has none). Checked with the move; a refusal of either writes nothing."),
         "example": {"type": "visit", "due_at": "2026-03-02T09:00:00Z"}})
 
@@ -412,6 +412,7 @@ class LocationSchema(StrictSchema):
 class ActivitySchema(Schema):
     id = fields.Integer(required=True)
     type = fields.String(required=True, metadata={"description": "a type of records/activity.json"})
+    title = fields.String(allow_none=True, metadata={"description": "its own title, or null (then its type names it)"})
     deal_id = fields.Integer(required=True, allow_none=True)
     customer_id = fields.Integer(required=True, allow_none=True)
     contact_ids = fields.List(fields.Integer(), required=True)
@@ -436,6 +437,7 @@ class ActivityPageSchema(Schema):
 
 class ActivityCreateSchema(StrictSchema):
     type = fields.String(required=True)
+    title = fields.String(allow_none=True, load_default=None, metadata={"description": "at most 200 characters"})
     deal_id = fields.Integer(strict=True, validate=ID, allow_none=True, load_default=None)
     customer_id = fields.Integer(strict=True, validate=ID, allow_none=True, load_default=None,
                                  metadata={"description": "default: the deal's customer"})
@@ -452,6 +454,7 @@ class ActivityCreateSchema(StrictSchema):
 
 
 class ActivityPatchSchema(StrictSchema):
+    title = fields.String(allow_none=True)
     due_at = fields.String(allow_none=True)
     contact_ids = fields.List(fields.Integer(strict=True, validate=ID))
     owner = fields.String()

@@ -51,3 +51,21 @@ def test_refusals_name_the_field_and_write_nothing(goldsieve_runtime, client, pe
     assert counts(goldsieve_runtime.store) == before
     assert client("sam").get(f"/api/v1/activities?deal={deal['id']}").status_code == 404
     assert client("rita").get("/api/v1/activities?status=soon").json["errors"][0]["path"] == "/status"
+
+
+def test_a_planned_activity_s_title_through_the_api(goldsieve_runtime, client, people):
+    rita = client("rita")
+    deal = goldsieve_runtime.engine.create(people.rita, "handmade", "PACS", DEAL)
+    made = rita.post("/api/v1/activities", {"type": "call", "deal_id": deal["id"], "title": "Quote",
+                                             "due_at": "2026-03-01T09:00:00Z"})
+    assert made.status_code == 201 and made.json["title"] == "Quote"
+    before = counts(goldsieve_runtime.store)
+    long = rita.post("/api/v1/activities", {"type": "call", "deal_id": deal["id"], "title": "q" * 201,
+                                             "due_at": "2026-03-01T09:00:00Z"})
+    assert long.status_code == 422 and [(e["path"], e["code"]) for e in long.json["errors"]] == [("/title", "maxLength")]
+    refused = rita.patch(f"/api/v1/activities/{made.json['id']}", {"title": "q\x00", "version": 1})
+    assert refused.status_code == 422 and refused.json["errors"][0]["path"] == "/title"
+    assert counts(goldsieve_runtime.store) == before
+    renamed = rita.patch(f"/api/v1/activities/{made.json['id']}", {"title": "Quote, v2", "version": 1})
+    assert renamed.status_code == 200 and renamed.json["title"] == "Quote, v2"
+    assert rita.get(f"/api/v1/activities/{made.json['id']}").json["title"] == "Quote, v2"

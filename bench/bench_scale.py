@@ -12,8 +12,10 @@ load. Per workspace and install:
   and 30 moves, and the open's seconds; board (``GET /board/<funnel>`` as the admin, in the test
   client) and move (``Engine.move`` there and back) medians;
 - *read*: the seconds to read the snapshot and the journal into memory, the floor for opening;
-- *serve*: ``goldsieve serve`` started, the seconds until ``/api/v1/health`` answers, then the
-  server's RSS after it answered a page of deals and a deal's history.
+- *serve*: ``goldsieve serve`` started, the seconds until ``/api/v1/health`` answers (wall, and
+  the server's CPU seconds by then: on a shared machine the CPU time drifts less), then the
+  server's RSS after it answered a page of deals and a deal's history; ``--serves N`` starts
+  each install's server N times, the installs in turn (medians).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -88,6 +91,12 @@ def rss_of(pid: int) -> float:
     return float("nan")
 
 
+def cpu_of(pid: int) -> float:
+    """The CPU seconds (user and system) process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def read_floor(data: Path) -> float:
     """Seconds to read the files an open must read (the file cache warm, as for the open)."""
     started = time.perf_counter()
@@ -123,12 +132,12 @@ def serve(exe: str, ws: Path, token: str) -> dict[str, float]:
             if status == 200:
                 break
             time.sleep(0.02)
-        answered = time.perf_counter() - started
+        answered, answer_cpu = time.perf_counter() - started, cpu_of(server.pid)
         status, body = get(port, "/api/v1/deals?limit=50", token)
         assert status == 200, status
         deal = json.loads(body)["items"][0]["id"]
         assert get(port, f"/api/v1/deals/{deal}/history", token)[0] == 200
-        return {"answer_s": answered, "rss_serve": rss_of(server.pid)}
+        return {"answer_s": answered, "answer_cpu": answer_cpu, "rss_serve": rss_of(server.pid)}
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -141,7 +150,6 @@ def measure(exe: str, ws: Path) -> dict[str, float]:
         raise RuntimeError(child.stderr)
     result = json.loads(child.stdout.splitlines()[-1])
     result["read_s"] = read_floor(ws / "data")
-    result.update(serve(exe, ws, result.pop("token")))
     return result
 
 
@@ -150,6 +158,7 @@ def main() -> None:
     parser.add_argument("workspaces", nargs="+", type=Path)
     parser.add_argument("--exe", action="append",
                         help="a goldsieve executable; twice to compare two installs (default: this one)")
+    parser.add_argument("--serves", type=int, default=1, help="servers started per install (medians)")
     args = parser.parse_args()
     exes = args.exe or [str(Path(sys.executable).with_name("goldsieve"))]
     rows = []
@@ -163,17 +172,23 @@ def main() -> None:
                 subprocess.run([str(Path(exe).with_name("python")), "-c",
                                 "import sys; from goldsieve.store import TinyStore; TinyStore(sys.argv[1]).close()",
                                 str(copies[exe] / "data")], check=True)
-            for exe in exes:
-                result = measure(exe, copies[exe])
+            results = {exe: measure(exe, copies[exe]) for exe in exes}
+            served: dict[str, list[dict[str, float]]] = {exe: [] for exe in exes}
+            for _ in range(args.serves):
+                for exe in exes:
+                    served[exe].append(serve(exe, copies[exe], results[exe]["token"]))
+            for exe, result in results.items():
+                del result["token"]
+                result.update({key: statistics.median(s[key] for s in served[exe]) for key in served[exe][0]})
                 rows.append((result.pop("deals"), exe, result))
             for copy in copies.values():
                 shutil.rmtree(copy)
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; RSS in MiB, times in s / ms")
     print(f"{'deals':>7} {'install':<32} {'RSS open':>8} {'RSS after':>9} {'RSS serve':>9} {'open s':>7} "
-          f"{'read s':>7} {'answer s':>8} {'answer/read':>11} {'board ms':>8} {'move ms':>8}")
+          f"{'read s':>7} {'answer s':>8} {'answer CPU':>10} {'answer/read':>11} {'board ms':>8} {'move ms':>8}")
     for deals, exe, r in rows:
         print(f"{deals:>7} {exe[-32:]:<32} {r['rss_open']:>8.0f} {r['rss_after']:>9.0f} {r['rss_serve']:>9.0f} "
-              f"{r['open_s']:>7.2f} {r['read_s']:>7.2f} {r['answer_s']:>8.2f} "
+              f"{r['open_s']:>7.2f} {r['read_s']:>7.2f} {r['answer_s']:>8.2f} {r['answer_cpu']:>10.2f} "
               f"{r['answer_s'] / r['read_s']:>11.1f} {r['board_p50_ms']:>8.1f} {r['move_p50_ms']:>8.2f}")
 
 

@@ -178,9 +178,11 @@ def _serve_threads(workspace: Workspace, listener: Listener, threads: int,
     from .app import create_app
 
     with open_runtime(workspace, progress=progress) as runtime, (alongside or (lambda _: nullcontext()))(runtime):
-        runtime.histories.warm()  # the reports' histories load while the server already answers
         server = waitress.create_server(create_app(runtime=runtime), sockets=listener.sockets,
                                         threads=threads, ident="goldsieve")
+        # The reports' histories load while the server already answers: started once the app is
+        # made, which the loading thread would otherwise slow to a third (it holds the GIL).
+        runtime.histories.warm()
         worker = Worker(runtime).start() if runtime.store.url.startswith("tinydb:") else None
         try:
             _announce(workspace, listener, 1)

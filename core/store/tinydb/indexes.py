@@ -3,8 +3,9 @@ holding it at one path of one table) and ordered indexes (the text values of one
 
 Indexes live in memory: built from the data when the store opens, updated as each commit is
 applied, never written to the journal or the snapshot, so the set of indexes can change between
-runs without touching the files. The events' indexes alone are also saved, beside the events'
-file (:mod:`.events`), and rebuilt when they were saved for other paths. Only JSON scalars are indexed (see :mod:`.query` for why that
+runs without touching the files. They are also saved, as caches that an open reads instead of
+building them: the events' beside the events' file (:mod:`.events`), the other tables' in the
+snapshot's image (:mod:`.image`); either is rebuilt when it was saved for other paths. Only JSON scalars are indexed (see :mod:`.query` for why that
 loses nothing); an ordered index holds text only, all a ``Range`` with text bounds can match.
 """
 from __future__ import annotations

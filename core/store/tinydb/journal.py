@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from ..base import StoreError
+from .codec import loads
 
 JOURNAL = "journal"
 SNAPSHOT = "snapshot"
@@ -37,6 +38,8 @@ SNAPSHOT_TMP = "snapshot.tmp"
 #: the header's ``events_end`` gives); format 1 held them as documents and is still read.
 SNAPSHOT_FORMAT = 2
 READ_FORMATS = (1, 2)
+#: ``read_snapshot``'s progress is told after every this many documents.
+PROGRESS_ROWS = 512
 
 
 def frame(payload: bytes) -> bytes:
@@ -68,14 +71,9 @@ def unframe(line: bytes) -> Any | None:
     if payload is None:
         return None
     try:
-        return json.loads(payload)
+        return loads(payload)
     except ValueError:
         return None
-
-
-#: Snapshot rows decoded in one ``json.loads``: the decoder then keeps one copy of each key for
-#: all of them, instead of one per document (a deal's keys were half of its memory).
-DECODE_ROWS = 512
 
 
 def fsync_dir(folder: Path) -> None:
@@ -195,50 +193,44 @@ def read_snapshot(
     """``(header, rows, size)`` of the folder's snapshot, or ``None`` when there is none;
     ``progress(bytes read, size)`` is told as the rows are read.
 
-    ``rows`` is lazy and raises :class:`StoreError` on any damage: a snapshot is written
-    atomically, so damage means the disk, not a crash.
+    ``rows`` is lazy (the file is opened again only if they are read) and raises
+    :class:`StoreError` on any damage: a snapshot is written atomically, so damage means the
+    disk, not a crash.
     """
     path = folder / SNAPSHOT
     try:
-        f = open(path, "rb")
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            first = f.readline()
     except FileNotFoundError:
         return None
-    size = os.fstat(f.fileno()).st_size
-    header = unframe(f.readline())
+    header = unframe(first)
     if not isinstance(header, dict) or header.get("snapshot") not in READ_FORMATS:
-        f.close()
         raise StoreError(f"{path} is not a goldsieve snapshot (format {SNAPSHOT_FORMAT}) or is damaged")
 
     def rows() -> Iterator[tuple[str, int, dict]]:
-        with f:
+        with open(path, "rb") as f:
+            f.seek(len(first))
             count = 0
-            batch: list[bytes] = []
             for line in f:
                 payload = checked(line)
-                if payload is not None and payload.startswith(b"[") and len(batch) < DECODE_ROWS:
-                    batch.append(payload)
-                    continue
-                yield from decoded(batch)
-                count += len(batch)
-                if progress is not None:
+                if payload is None or not payload.startswith(b"["):
+                    end = unframe(line)
+                    if isinstance(end, dict) and end.get("end") == count:
+                        if progress is not None:
+                            progress(f.tell(), size)
+                        return
+                    break
+                try:
+                    row = loads(payload)
+                except ValueError:
+                    row = None
+                if not (isinstance(row, list) and len(row) == 3):
+                    raise StoreError(f"{path} holds a damaged document")
+                yield row[0], row[1], row[2]
+                count += 1
+                if progress is not None and not count % PROGRESS_ROWS:
                     progress(f.tell(), size)
-                batch = []
-                if payload is not None and payload.startswith(b"["):
-                    batch.append(payload)
-                    continue
-                end = unframe(line)
-                if isinstance(end, dict) and end.get("end") == count:
-                    return
-                break
             raise StoreError(f"{path} is damaged or incomplete after {count} documents")
-
-    def decoded(batch: list[bytes]) -> Iterator[tuple[str, int, dict]]:
-        try:
-            rows = json.loads(b"[%s]" % b",".join(batch)) if batch else []
-        except ValueError:
-            rows = None
-        if rows is None or not all(isinstance(row, list) and len(row) == 3 for row in rows):
-            raise StoreError(f"{path} holds a damaged document")
-        yield from (tuple(row) for row in rows)
 
     return header, rows(), size

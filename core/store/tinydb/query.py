@@ -2,8 +2,8 @@
 or indexes that name the candidate ids, with a TinyDB query for the rest of the filter.
 
 An index maps a value to the ascending list of ids of the documents holding it at one path of
-one table. Indexes live in memory only: built from the data when the store opens, updated as
-each commit is applied, never written to the journal or the snapshot, so the set of indexes
+one table. Indexes live in memory (:mod:`.indexes` says where they are saved as caches), updated
+as each commit is applied, never written to the journal or the snapshot, so the set of indexes
 can change between runs without touching the files.
 
 Only JSON scalars are indexed (text, numbers, booleans, null). A document with a list or an
@@ -153,13 +153,13 @@ def plan(
 ) -> Plan | None:
     """How to answer ``where`` from ``indexes`` and ``ordered``, or ``None`` when a scan must.
 
-    An ``Eq`` or ``In`` on scalars of a hash-indexed path, or a ``Range`` with text bounds on
-    an ordered path, alone or as a part of an ``And`` (nested ones too), is answered by its
-    index; an ``Or``, ``Not``, ``Contains`` or any other part becomes part of ``rest``. The
+    An ``Eq`` or ``In`` on scalars of a hash-indexed path or on ``id`` (every table's own
+    index), or a ``Range`` with text bounds on an ordered path, alone or as a part of an ``And``
+    (nested ones too), is answered by its index; an ``Or``, ``Not``, ``Contains`` or any other part becomes part of ``rest``. The
     smallest lookup drives; the others are checks by id if cheap enough, else part of ``rest``.
     Without a single such part, there is no plan.
     """
-    if (not indexes and not ordered) or where is None:
+    if where is None:
         return None
     lookups: list[tuple[int, list[list[int]] | Span, F.Filter]] = []
     rest: list[F.Filter] = []
@@ -168,7 +168,14 @@ def plan(
             continue
         if isinstance(part, F.Nothing):
             return NOTHING
-        found = _lookup(part, indexes) if indexes else None
+        found = _by_id(part)
+        if found is not None:
+            # An id named need not exist: select skips it, and a rest (here one that every
+            # document passes, not the part: a test against the tuple of values would cost a
+            # pass over them per document) makes count read the documents.
+            rest.append(F.Everything())
+        elif indexes:
+            found = _lookup(part, indexes)
         if found is None and ordered and isinstance(part, F.Range):
             index = ordered.get(part.field)
             found = None if index is None else index.span(part.low, part.high)
@@ -230,6 +237,18 @@ def _lookup(part: F.Filter, indexes: Mapping[str, Index]) -> list[list[int]] | N
     return None
 
 
+def _by_id(part: F.Filter) -> list[list[int]] | None:
+    """The ids an ``Eq`` or ``In`` on ``id`` names, as one bucket: a table's keys are the index
+    of its ids. Only whole numbers can equal a document's id (``1.0`` and ``True`` equal 1)."""
+    if not isinstance(part, (F.Eq, F.In)) or part.field != "id":
+        return None
+    ids = set()
+    for value in (part.value,) if isinstance(part, F.Eq) else part.values:
+        if type(value) in (int, bool) or (type(value) is float and value.is_integer()):
+            ids.add(int(value))
+    return [sorted(ids)] if ids else []
+
+
 def _walk(bucket: list[int], after: int | None, descending: bool) -> Iterator[int]:
     """The ids of a sorted bucket past ``after``, without copying it."""
     if after is None:
@@ -281,7 +300,8 @@ def select(
         test = None if where is None or isinstance(where, F.Everything) else to_query(where)
         docs = _scan(raw, next_id, after, descending)
         return docs if test is None else filter(test, docs)
-    docs = map(raw.__getitem__, map(str, steps.ids(after, descending)))
+    # A plan's ids are stored documents', but for those an ``id`` lookup names (see ``_by_id``).
+    docs = filter(None, map(raw.get, map(str, steps.ids(after, descending))))
     return docs if steps.rest is None else filter(to_query(steps.rest), docs)
 
 

@@ -13,7 +13,7 @@ transaction entirely or not at all and are never blocked by a slow transaction.
 Queries on indexed fields (see :mod:`goldsieve.store.tinydb.query`) read candidate ids from
 in-memory hash and ordered indexes instead of scanning the table. The indexes change only where
 TinyDB does, in ``_apply``, under the same lock: an aborted transaction never reaches it, a
-reopen rebuilds them from the data.
+reopen reads them from the snapshot's image (:mod:`.image`) or rebuilds them from the data.
 
 The ``events`` table is the exception to "in TinyDB": :mod:`.events` keeps it in a file of its
 own, appended to in ``_apply`` (after the journal's fsync, like every other change), read on
@@ -21,14 +21,13 @@ demand under the same lock, and its indexes saved beside it at each compaction.
 """
 from __future__ import annotations
 
-import json
 import logging
+import secrets
 import threading
 from collections.abc import Mapping
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from sys import intern
 from typing import Any, Callable, Iterator
 
 from tinydb.storages import MemoryStorage
@@ -38,7 +37,10 @@ from .. import filters as F
 from ..base import TABLES, Conflict, Doc, Store, StoreError, Transaction
 from ..ordering import Key, Order
 from . import lock
+from ...spreadsheets import gc_paused
+from .codec import encode, held, loads, shared
 from .events import EventFile, Progress
+from .image import IMAGE_TMP, read_image, write_image
 from .indexes import DEFAULT_ORDERED, Index, OrderedIndex, build_indexes, build_ordered, index_spec
 from .journal import JOURNAL, SNAPSHOT_TMP, Journal, fsync_dir, read_snapshot, scan, write_snapshot
 from .query import plan, select
@@ -53,13 +55,6 @@ COMPACT_BYTES = 16 * 1024 * 1024
 
 # ---------------------------------------------------------------------------------------------
 # The store
-
-
-def _encode(doc: Doc) -> bytes:
-    """A document as journal JSON; raises TypeError/ValueError for what JSON cannot carry."""
-    if not isinstance(doc, dict):
-        raise TypeError(f"a document is a dict, not {type(doc).__name__}")
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def _copy(doc: Doc) -> Doc:
@@ -78,31 +73,6 @@ def _copy_json(value: Any) -> Any:
 
 
 _NESTED = (dict, list)
-
-
-#: Text values up to this long are interned in the documents held: stages, owners, statuses,
-#: time stamps and the like repeat across documents (a third of a deal's memory).
-SHARED_CHARS = 32
-
-
-def _shared(value: Any) -> Any:
-    """``value`` with its keys and short texts interned, so that documents hold one copy of each
-    (each document decoded alone would hold its own copies: 3.2 KB a deal instead of 1.3 KB)."""
-    if type(value) is dict:
-        return {intern(key): _shared_item(item) for key, item in value.items()}
-    return [_shared_item(item) for item in value]
-
-
-def _held(table: str, doc: Doc) -> Doc:
-    """``doc`` as the store holds it in memory (events are not held: they go to their file)."""
-    return doc if table == "events" else _shared(doc)
-
-
-def _shared_item(item: Any) -> Any:
-    kind = type(item)
-    if kind is str:
-        return intern(item) if len(item) <= SHARED_CHARS else item
-    return _shared(item) if kind in _NESTED else item
 
 
 class TinyTransaction(Transaction):
@@ -132,20 +102,20 @@ class TinyTransaction(Transaction):
 
     def _version(self, table: str, id: int) -> Any:
         if (table, id) in self.staged:
-            return json.loads(self.staged[(table, id)]).get("version")
+            return loads(self.staged[(table, id)]).get("version")
         return self._store._table(table).raw()[str(id)].get("version")
 
     def get(self, table: str, id: int) -> Doc | None:
         self._check(table)
         if (table, id) in self.staged:
             text = self.staged[(table, id)]
-            return None if text is None else json.loads(text)
+            return None if text is None else loads(text)
         return self._store.get(table, id)
 
     def insert(self, table: str, doc: Doc) -> int:
         self._check(table)
         id = self._store._next_ids[table]
-        text = _encode({**doc, "id": id}) if isinstance(doc, dict) else _encode(doc)
+        text = encode({**doc, "id": id}) if isinstance(doc, dict) else encode(doc)
         self._store._next_ids[table] = id + 1
         doc["id"] = id
         self._stage((table, id), text)
@@ -160,7 +130,7 @@ class TinyTransaction(Transaction):
             actual = self._version(table, id)
             if actual != expect_version:
                 raise Conflict(table, id, expect_version, actual)
-        self._stage((table, id), _encode(doc))
+        self._stage((table, id), encode(doc))
 
     def delete(self, table: str, id: int) -> None:
         self._check(table)
@@ -230,14 +200,15 @@ class TinyStore(Store):
             fsync_dir(self.folder.parent)
         self._lock_fd = lock.acquire(self.folder)
         try:
-            self._load(index_paths.pop("events", ()), ordered_paths.pop("events", ()), progress)
-            self._indexes.update(build_indexes(
-                index_paths, {name: self._tables[name].raw() for name in index_paths}
-            ))
-            self._ordered.update(build_ordered(
-                ordered_paths, {name: self._tables[name].raw() for name in ordered_paths}
-            ))
-            self._sorts.build(lambda name: self._tables[name].raw())
+            # The open builds millions of long-lived objects and no cycles: a collector pass
+            # would find nothing each time (a fifth of the open at 100,000 deals).
+            with gc_paused():
+                self._load(index_paths, ordered_paths, progress)
+                hashed = {name: paths for name, paths in index_paths.items() if name not in self._indexes}
+                self._indexes.update(build_indexes(hashed, {name: self._tables[name].raw() for name in hashed}))
+                ordered = {name: paths for name, paths in ordered_paths.items() if name not in self._ordered}
+                self._ordered.update(build_ordered(ordered, {name: self._tables[name].raw() for name in ordered}))
+                self._sorts.build(lambda name: self._tables[name].raw())
         except BaseException:
             if "_events" in vars(self):
                 self._events.close()
@@ -245,40 +216,57 @@ class TinyStore(Store):
             raise
         self._closed = False
         self._compact_at = max(self._compact_bytes, self._snapshot_size)
-        if self._journal.size > self._compact_at or self._events_in_snapshot:
+        if self._journal.size > self._compact_at or self._reshape:
             self._compact_quietly()
 
     # -- opening ------------------------------------------------------------------------------
 
-    def _load(self, hashed: tuple[str, ...], ordered: tuple[str, ...],
+    def _load(self, hashed: dict[str, tuple[str, ...]], ordered: dict[str, tuple[str, ...]],
               progress: Callable[[str, int, int], None] | None) -> None:
-        """Read the snapshot, the events file up to the length the snapshot gives it (its
-        indexes before the journal's replay, which keeps them current) and the journal;
-        ``progress(phase, done, total)`` is told how far the snapshot (``"snapshot"``) and a
-        rebuild of the events' index (``"events"``) have got, in bytes."""
+        """Read the snapshot (its image, when there is one that fits: :mod:`.image`), the events
+        file up to the length the snapshot gives it (its indexes before the journal's replay,
+        which keeps them current, like those of the image) and the journal; ``progress(phase,
+        done, total)`` is told how far the snapshot (``"snapshot"``) and a rebuild of the events'
+        index (``"events"``) have got, in bytes. The indexes of ``hashed`` and ``ordered`` that
+        the image does not hold are built by the caller."""
 
         def phase(name: str) -> Progress | None:
             return None if progress is None else lambda done, total: progress(name, done, total)
 
-        (self.folder / SNAPSHOT_TMP).unlink(missing_ok=True)  # a compaction that died midway
+        for name in (SNAPSHOT_TMP, IMAGE_TMP):  # a compaction that died midway
+            (self.folder / name).unlink(missing_ok=True)
         snapshot = read_snapshot(self.folder, phase("snapshot"))
         header = snapshot[0] if snapshot is not None else {}
-        # A snapshot from before the events file holds the events: compact once it is read.
-        self._events_in_snapshot = snapshot is not None and "events_end" not in header
-        self._events = events = EventFile(self.folder, hashed, ordered)
+        self._events = events = EventFile(self.folder, hashed.get("events", ()), ordered.get("events", ()))
         self._tables["events"] = events
         events.open(header.get("events_end", 0), phase("events"))
         self._indexes, self._ordered = {"events": events.indexes}, {"events": events.ordered}
+        image = None if snapshot is None else read_image(self.folder, header.get("generation"), snapshot[2])
+        if image is not None and not set(image.tables) <= set(TABLES) - {"events"}:
+            image = None  # from another version of the tables: the snapshot says what it holds
+        # A snapshot from before the events file holds the events, and one without an image
+        # takes decoding: compact once it is read (a new snapshot and its image).
+        self._reshape = snapshot is not None and image is None
         if snapshot is not None:
             header, rows, self._snapshot_size = snapshot
             loaded: dict[str, dict[str, Doc]] = {name: {} for name in TABLES}
-            for table, id, doc in rows:
-                if table not in loaded:
-                    raise StoreError(f"{self.folder}: snapshot holds unknown table {table!r}")
-                if table == "events":
-                    self._apply(table, id, doc)
-                else:
-                    loaded[table][str(id)] = _shared(doc)
+            if image is not None:
+                loaded.update(image.tables)
+                for name in loaded.keys() - {"events"}:
+                    restored = image.indexes(name, hashed.get(name, ()))
+                    if restored is not None:
+                        self._indexes[name] = restored
+                    restored_order = image.ordered_indexes(name, ordered.get(name, ()))
+                    if restored_order is not None:
+                        self._ordered[name] = restored_order
+            else:
+                for table, id, doc in rows:
+                    if table not in loaded:
+                        raise StoreError(f"{self.folder}: snapshot holds unknown table {table!r}")
+                    if table == "events":
+                        self._apply(table, id, doc)
+                    else:
+                        loaded[table][str(id)] = shared(doc)
             for name, docs in loaded.items():
                 if name != "events":
                     self._tables[name]._update_table(lambda raw, docs=docs: raw.raw.update(docs))
@@ -318,7 +306,7 @@ class TinyStore(Store):
                 if not (isinstance(op, list) and len(op) == 3 and op[0] in self._tables):
                     raise StoreError(f"{self._journal.path}: record {seq} has a malformed op")
                 table, id, doc = op
-                self._apply(table, id, None if doc is None else _held(table, doc))
+                self._apply(table, id, None if doc is None else held(table, doc))
             self._seq = seq
         if stale and stale == len(records):
             self._journal.truncate(0)
@@ -375,7 +363,7 @@ class TinyStore(Store):
             for (table, id), text in txn.staged.items()
         )
         changes = [
-            (table, id, None if text is None else _held(table, json.loads(text)))
+            (table, id, None if text is None else held(table, loads(text)))
             for (table, id), text in txn.staged.items()
         ]
         try:
@@ -394,6 +382,7 @@ class TinyStore(Store):
             try:
                 for change in changes:
                     self._apply(*change)
+                self._events.flush()
             except OSError as error:
                 self._broken = f"writing {self._events.path} failed: {error}"
                 raise StoreError(f"{self._broken}; the transaction is in the journal") from error
@@ -422,15 +411,21 @@ class TinyStore(Store):
             self._check_writable()
             if self._active is not None:
                 raise StoreError("cannot compact inside a transaction")
-            meta = {"next_ids": dict(self._next_ids), "events_end": self._events.sync()}
+            generation = secrets.token_hex(8)
+            meta = {"next_ids": dict(self._next_ids), "events_end": self._events.sync(), "generation": generation}
             self._snapshot_size = write_snapshot(self.folder, self._seq, meta, self._rows())
-            self._events_in_snapshot = False
+            self._reshape = False
             self._events.save_index()  # after the snapshot: it never covers more than one
             try:
                 self._journal.truncate(0)
             except OSError as error:
                 self._broken = f"resetting {self._journal.path} failed: {error}"
                 raise
+            tables = {name: table.raw() for name, table in self._tables.items() if name != "events"}
+            try:
+                write_image(self.folder, generation, self._snapshot_size, tables, self._indexes, self._ordered)
+            except OSError as error:  # a cache: the next open decodes the snapshot instead
+                log.warning("%s: could not write the snapshot's image: %s", self.folder, error)
             self._compact_at = max(self._compact_bytes, self._snapshot_size)
 
     def _compact_quietly(self) -> None:
@@ -447,7 +442,7 @@ class TinyStore(Store):
             if name == "events":
                 continue  # in their own file, made durable before the snapshot
             for key, doc in table.raw().items():
-                yield name, int(key), _encode(doc)
+                yield name, int(key), encode(doc)
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -6,6 +6,9 @@ so a route added to one of them later cannot forget the check.
 """
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from goldsieve.audit import find_audit
@@ -41,7 +44,29 @@ def audit():
     """A page of the audit log, newest first; "Older" pages on with ``?cursor=<last id>``."""
     rows = find_audit(current_runtime().store, after=cursor_arg(), limit=PAGE_SIZE)
     older = rows[-1]["id"] if len(rows) == PAGE_SIZE else None
-    return render_template("admin/audit.html", rows=rows, older=older)
+    shown = [{**row, "shown": change_lines(row.get("changes"))} for row in rows]
+    return render_template("admin/audit.html", rows=shown, older=older)
+
+
+def change_lines(changes: Any) -> list[tuple[str, str, str | None]]:
+    """A row's changes as the log shows them: ``(key, before, after)``, sorted by key; a change
+    that is no ``[before, after]`` pair (or changes that are no object, as a row written by an
+    older version or a plugin may hold) is shown whole, with ``after`` ``None``."""
+    if not isinstance(changes, dict):
+        return [("", audit_text(changes), None)] if changes else []
+    return [(str(key), audit_text(pair[0]), audit_text(pair[1]))
+            if isinstance(pair, list) and len(pair) == 2 else (str(key), audit_text(pair), None)
+            for key, pair in sorted(changes.items(), key=lambda item: str(item[0]))]
+
+
+def audit_text(value: Any) -> str:
+    """One value of the log: "—" for none, text as it is, anything else as JSON (a summary's
+    counts and ids, a gate), never Python's own notation."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
 @bp.get("/outbox")

@@ -45,9 +45,10 @@ from .i18n import text
 
 log = logging.getLogger(__name__)
 
-#: Form names the pages use for themselves; a deal field so named is posted as ``data.<name>``.
-RESERVED = frozenset({"csrf_token", "to", "version", "next", "lost_reason", "note", "title", "text",
-                      "name", "role", "primary", "customer_id", "customer_q"})
+#: Form names the pages use for themselves (the activity form's too); a field so named is posted as ``data.<name>``.
+RESERVED = frozenset({"csrf_token", "to", "version", "next", "lost_reason", "note", "title", "text", "name", "role",
+                      "primary", "customer_id", "customer_q", "type", "status", "when", "duration", "outcome",
+                      "contact", "locate", "lat", "lon"})
 DATA_PREFIX = "data."
 #: The ``<input type>`` of a string by its JSON Schema ``format``.
 _INPUT_TYPES = {"date": "date", "date-time": "datetime-local", "email": "email", "idn-email": "email",
@@ -527,7 +528,7 @@ def controls(
         kind = kind_of(schema, hint, plugins)
         input_type = _input_type(schema, hint) if kind == "text" else ""
         control = Control(
-            name=name, input_name=input_name(name), id=f"{prefix}-{_slug(name)}",
+            name=name, input_name=input_name(name), id=f"{prefix}-{_slug(input_name(name))}",
             label=text(schema.get("title")) or name, kind=kind,
             help=text(help_texts.get(name)) or text(schema.get("description")),
             errors=list(errors.get(name, [])), required=name in required,

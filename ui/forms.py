@@ -213,6 +213,11 @@ def _labels(schema: dict) -> list[Any]:
     return [label if label is not None else value for value, label in _choices(schema)]
 
 
+def choice_label(schema: dict, value: Any) -> str | None:
+    """The label a field gives its choice ``value``, in the reader's language (``None``: it has none)."""
+    return next((text(label) for v, label in _choices(schema) if label is not None and _encode(v) == _encode(value)), None)
+
+
 def _refused(code: str, limit: Any, value: Any) -> str:
     """What a value a form posted cannot be, said as the engine would say it."""
     return text_message(Violation("", code, "", limit, value))

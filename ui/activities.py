@@ -81,7 +81,7 @@ def activity_data(activity: dict) -> list[tuple[str, str]]:
     if kind is None:
         return [(name, show_value(value)) for name, value in sorted(activity["data"].items())]
     props = forms.properties(kind)
-    return [(text(props.get(name, {}).get("title")) or name, show_value(activity["data"][name]))
+    return [(text(props.get(name, {}).get("title")) or name, show_value(activity["data"][name], props.get(name)))
             for name in forms.sort_names(kind, activity["data"])]
 
 

@@ -284,6 +284,11 @@ def bucket_label(day: date, interval: str, short: bool = False) -> str:
     return format_skeleton(skeleton, day, locale=str(get_locale()))
 
 
+def _week_label(stamp: str) -> str:
+    """A week given by its first instant (the pool's weeks), written as the trend writes its weeks."""
+    return bucket_label(date.fromisoformat(stamp[:10]), "week")
+
+
 def _percent(share: float | None) -> str:
     """A share as the page's language writes percentages; a dash when there is nothing to divide."""
     return "–" if share is None else format_percent(share)
@@ -300,5 +305,6 @@ def figure_value(figure: figures.Figure, value: float | int | None, currency: st
 
 bp.add_app_template_filter(_percent, "percent")
 bp.add_app_template_filter(_days, "days")
+bp.add_app_template_filter(_week_label, "week_label")
 bp.add_app_template_global(figure_value, "figure_value")
 bp.add_app_template_global(figures.figure, "figure")

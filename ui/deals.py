@@ -104,16 +104,21 @@ def reason_label(funnel: Funnel, reason: str | None) -> str:
     return text(funnel.lost_reasons.get(reason)) if reason in funnel.lost_reasons else (reason or "")
 
 
-def show_value(value: Any) -> str:
-    """A field value in the history: readable, never HTML (the template escapes it)."""
+def show_value(value: Any, schema: dict | None = None) -> str:
+    """A field value in the history: readable, never HTML (the template escapes it); a choice by
+    its label when ``schema``, its field's, gives it one."""
     if value is None or value == "" or value == []:
         return "—"
+    if isinstance(value, list):
+        items = (schema or {}).get("items")
+        return ", ".join(show_value(v, items if isinstance(items, dict) else None) for v in value)
+    label = forms.choice_label(schema, value) if schema else None
+    if label:
+        return label
     if value is True:
         return _("yes")
     if value is False:
         return _("no")
-    if isinstance(value, list):
-        return ", ".join(show_value(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)

@@ -103,7 +103,7 @@ def controls(
         kind = kind_of(schema, hint, plugins)
         input_type = _input_type(schema, hint) if kind == "text" else ""
         control = Control(
-            name=name, input_name=input_name(name), id=f"{prefix}-{_slug(name)}",
+            name=name, input_name=input_name(name), id=f"{prefix}-{_slug(input_name(name))}",
             label=text(schema.get("title")) or name, kind=kind,
             help=text(help_texts.get(name)) or text(schema.get("description")),
             errors=list(errors.get(name, [])), required=name in required,

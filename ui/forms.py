@@ -39,6 +39,8 @@ from goldsieve.funnels.model import Funnel, Stage
 from goldsieve.limits import NUMBER_LIMIT, in_range, read_number
 from goldsieve.plugin_manager import field_widgets
 
+from .i18n import text
+
 #: Form names the pages use for themselves (the deal, customer and contact forms', and the activity
 #: form's: its type, status, time, duration, outcome, contacts, position); a declared field so named
 #: is posted as ``data.<name>``.
@@ -173,6 +175,11 @@ def field_message(schema: dict, violation: Violation) -> str:
 def _labels(schema: dict) -> list[Any]:
     """The choices of a field as a refusal lists them: their titles where they have one."""
     return [label if label is not None else value for value, label in _choices(schema)]
+
+
+def choice_label(schema: dict, value: Any) -> str | None:
+    """The label a field gives its choice ``value``, in the reader's language (``None``: it has none)."""
+    return next((text(label) for v, label in _choices(schema) if label is not None and _encode(v) == _encode(value)), None)
 
 
 def _refused(code: str, limit: Any, value: Any) -> str:

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import check_page, login, settle
+from tests.browser.test_designer_review import lines
 
 WORDS = {
     "en-US": {"deals": "Deals", "software": "Software B2B", "move": "Move to stage", "apply": "Apply",
@@ -67,3 +68,17 @@ def test_search_sort_and_a_bulk_move(open_page, live, shot, form, locale):
     shot(page, "bulk")
     assert live.deal(ready["id"])["stage"] == "qualified"
     assert live.deal(blocked["id"])["stage"] == "lead" and live.deal(blocked["id"])["version"] == 1
+
+
+def test_an_amount_and_an_owner_keep_to_their_line_beside_a_long_title(open_page, live):
+    """Chinese on a desktop, with four declared columns: the title wraps, not inside a number or a name."""
+    page = open_page("desktop", "zh-CN")
+    login(page, "mgr.zhao")
+    page.goto("/deals?sort=-data.amount&col=seats&col=amount&col=demo_date&col=expected_close")
+    rows = page.locator("#deal-list-body tr.deal-row")
+    expect(rows.first).to_be_visible()
+    for row in rows.all()[:10]:
+        cells = row.locator("td").all()  # pick, title, stage, status, owner, last change, seats, amount…
+        for cell in (cells[4], cells[6], cells[7]):
+            assert lines(cell) == 1, cell.inner_text()
+    check_page(page)

@@ -22,6 +22,18 @@ def saved(page, form) -> None:
     assert answer.value.status == 200, answer.value.text()[:500]
 
 
+def lines(cell) -> int:
+    """How many lines the text of an element takes on the screen."""
+    return cell.evaluate("""el => {
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT), tops = [];
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const range = document.createRange(); range.selectNodeContents(node);
+          for (const box of range.getClientRects()) if (box.width > 0) tops.push(box.top);
+        }
+        tops.sort((a, b) => a - b);  // a tag's padding shifts its text a little, a new line a lot
+        return tops.filter((top, i) => i === 0 || top - tops[i - 1] > 8).length; }""")
+
+
 @pytest.mark.parametrize("form, locale", [("desktop", "en-US"), ("phone", "zh-CN")])
 def test_rules_and_gates_in_forms_then_a_review_that_names_every_deal(open_page, live, shot, form, locale):
     chinese = locale == "zh-CN"
@@ -95,6 +107,8 @@ def test_rules_and_gates_in_forms_then_a_review_that_names_every_deal(open_page,
     check_page(page)
     no_axe_violations(page)
     shot(page, "review")
+    for cell in changes.locator("tbody tr").first.locator("td").all()[1:3]:
+        assert lines(cell) == 1, cell.inner_text()  # a stage, even in Chinese on a phone, not a column of characters
     changes.locator("a[rel=next]").click()
     expect(page.locator(".plan-changes > li").first.locator("tbody tr")).to_have_count(DEALS - 20)
     expect(page.locator(".plan-changes > li").first.locator(".pager")).to_contain_text(

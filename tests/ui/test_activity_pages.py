@@ -2,6 +2,8 @@
 rendered), plan one, mark it done; the next step or its absence; a refusal beside its field."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from tests.ui.conftest import Browser
@@ -83,3 +85,47 @@ def test_a_customer_page_logs_on_the_customer(rita, deal, goldsieve_runtime):
     shown = panel(rita, f"/customers/{customer_id}")
     assert "&lt;b&gt;Picked up&lt;/b&gt;" in shown
     assert goldsieve_runtime.store.find("activities")[0]["deal_id"] is None
+
+
+def declare_visit_fields(runtime, properties: dict) -> None:
+    """The visits declare ``properties`` as their fields from now on."""
+    from goldsieve.records.edit import definition_of
+
+    definition = copy.deepcopy(definition_of(runtime.records.types, "activity"))
+    visit = next(t for t in definition["types"] if t["id"] == "visit")
+    visit["fields"] = {"type": "object", "properties": properties}
+    runtime.records.save("activity", definition, by="admin", at="2026-03-01T09:00:00Z", base=None)
+
+
+def test_a_declared_field_named_as_the_activity_forms_own_input_keeps_apart(rita, deal, goldsieve_runtime):
+    """A visit's own field ``outcome`` (or ``when``) is another input than the form's outcome text:
+    one id each on the page, and each posted value lands where it belongs."""
+    declare_visit_fields(goldsieve_runtime, {"outcome": {"type": "string", "enum": ["won_over", "follow_up"]},
+                                             "when": {"type": "string"}})
+    fields = rita.get("/activities/fields?type=visit").get_data(as_text=True)
+    assert 'name="data.outcome"' in fields and 'name="data.when"' in fields
+    page = rita.get(f"/deals/{deal['id']}").get_data(as_text=True)
+    assert page.count('id="activity-outcome"') == 1 and page.count('id="activity-when"') == 1
+    logged = rita.post(f"/deals/{deal['id']}/activities", {
+        "type": "visit", "status": "done", "outcome": "They agreed to a trial", "data.outcome": "won_over",
+        "data.when": "after the trade fair"})
+    assert logged.status_code == 303
+    activity = goldsieve_runtime.store.find("activities")[0]
+    assert activity["outcome"] == "They agreed to a trial"
+    assert activity["data"] == {"outcome": "won_over", "when": "after the trade fair"}
+
+
+def test_the_timeline_shows_a_labelled_choice_by_its_label_in_the_readers_language(rita, deal, goldsieve_runtime):
+    declare_visit_fields(goldsieve_runtime, {
+        "result": {"type": "string", "title": {"en": "Result", "zh-Hans": "结果"},
+                   "oneOf": [{"const": "won_over", "title": {"en": "Won over", "zh-Hans": "已说服"}},
+                             {"const": "later", "title": {"en": "Later", "zh-Hans": "以后再说"}}]},
+        "topics": {"type": "array", "items": {"enum": ["price", "terms"]}}})
+    path = f"/deals/{deal['id']}"
+    assert rita.post(f"{path}/activities", {"type": "visit", "status": "done", "result": "won_over",
+                                            "topics": ["price", "terms"]}).status_code == 303
+    shown = panel(rita, path)
+    assert '<span class="change-field">Result</span>: Won over' in shown and "won_over" not in shown
+    assert '<span class="change-field">topics</span>: price, terms' in shown
+    chinese = rita.client.get(path, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert '<span class="change-field">结果</span>: 已说服' in chinese.split('id="activities"', 1)[1]

@@ -34,9 +34,10 @@ def test_the_customer_section_groups_closed_deals_by_the_field_asked_for(goldsie
     assert "&lt;b&gt;X&lt;/b&gt;" in by_code and "<b>X</b>" not in by_code
     assert rita.get(PAGE + "&customer_field=nonsense").status_code == 200  # the first field instead
     pool = page[page.index('id="pool-weeks"'):]
-    assert '<th scope="row">2026-01-05</th><td>1</td><td>0</td>' in pool
+    assert '<th scope="row"><time datetime="2026-01-05">Jan 5, 2026</time></th><td>1</td><td>0</td>' in pool
     chinese = rita.get(PAGE, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "赢单金额" in chinese and "每周客户公海" in chinese
+    assert '<time datetime="2026-01-05">2026年1月5日</time>' in chinese[chinese.index('id="pool-weeks"'):]  # as the trend's weeks
 
 
 def test_without_declared_customer_fields_only_the_pool_is_shown(goldsieve_runtime, people, login):

@@ -59,3 +59,13 @@ def test_nothing_on_the_managers_pages_is_left_in_english(manager_browser, golds
         assert not left, f"{path} in {locale} shows English: {left}"
         english = manager_browser.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
         assert len(shown_texts(english) & translated) > 10  # the check sees the page's texts
+
+
+def test_a_stages_conversion_target_is_a_goal_not_the_audit_logs_target(manager_browser):
+    """English says "Target" for both; Chinese has two words: the goal a conversion is measured
+    against (目标), and what an audit row is about (对象)."""
+    page = manager_browser.get(PAGES[0], headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    headers = re.findall(r'<th scope="col">([^<]+)</th>', page.split('id="funnel-table"', 1)[1].split("</thead>")[0])
+    assert "目标" in headers and "对象" not in headers
+    traditional = manager_browser.get(PAGES[0], headers={"Accept-Language": "zh-TW"}).get_data(as_text=True)
+    assert '<th scope="col">目標</th>' in traditional

@@ -6,8 +6,9 @@ customer list's first page and its search as you type, at two sizes, interleaved
 
 Each size gets a fresh workspace (on PostgreSQL: a scratch schema, dropped afterwards) whose
 customers match on their name and a credit code, filled in bulk through
-``Customers.insert_new`` (their keys, events and audit rows included), one in fifty named after
-a hospital whose name holds 白云, owned by four reps in turn. Both workspaces stay open, and every
+``Customers.insert_new`` (their keys, events and audit rows included), owned by four reps in
+turn, one in ten in the pool and named after a hospital whose name holds 白云 (so that a search
+fills its first page of 50 at 1,000 customers too, and both sizes read the same page). Both workspaces stay open, and every
 measurement alternates between them, so that both see the same machine:
 
 - ``dup`` / ``plain``: one ``Customers.create`` with a new name and credit code (two indexed key
@@ -56,7 +57,7 @@ def fill(runtime, admin: dict, count: int) -> None:
     for start in range(0, count, BATCH):
         prepared = []
         for n in range(start, min(count, start + BATCH)):
-            name = f"广州白云医院 {n}" if n % 50 == 0 else f"Customer {n}"
+            name = f"广州白云医院 {n}" if n % 10 == 0 else f"Customer {n}"
             owner = REPS[n % len(REPS)] if n % 10 else None  # one in ten in the pool
             customer, keys = customers.prepare(admin, name, {"credit_code": f"9144{n:010d}", "grade": "3A"},
                                                owner=owner, check_keys=False)
@@ -94,7 +95,8 @@ class Sized:
                                clock=customers.clock)
         self.size, self.made = size, 0
         page, found, longer = self.page(), self.search(), self.search3()
-        assert len(page) == 50 and found and longer, (len(page), len(found))  # the 白云 ones are the pool's
+        # the 白云 ones are the pool's: a full page of each at every size
+        assert len(page) == len(found) == len(longer) == 50, (len(page), len(found), len(longer))
         assert all("白云医" in c["name"] for c in longer)
 
     def page(self) -> list:

@@ -128,6 +128,23 @@ def test_what_a_crash_left_past_the_snapshot_is_cut_off_and_the_journal_replayed
         assert store.get("events", 16)["n"] == 99
 
 
+def test_an_open_that_only_reads_leaves_the_events_file_as_it_found_it(folder):
+    """The open cuts the file back to the snapshot's length and the journal's replay appends the
+    rest again: a close without a commit or a read of an event must write them too, or the file
+    shrinks by what only the journal then holds (a refused command would change the folder)."""
+    with TinyStore(folder) as store:
+        insert(store, "events", *history(4))
+        store.compact()
+        insert(store, "events", *history(3))  # past the snapshot: in the journal and the file
+    written = (folder / events.EVENTS).read_bytes()
+    for _ in range(2):
+        with TinyStore(folder) as store:
+            assert store.count("deals") == 0  # reads no event
+        assert (folder / events.EVENTS).read_bytes() == written
+    with TinyStore(folder) as store:
+        assert store.count("events") == 7
+
+
 def test_an_events_file_shorter_than_the_snapshot_says_is_an_error(folder):
     with TinyStore(folder) as store:
         insert(store, "events", *history(10))

@@ -190,9 +190,16 @@ class EventFile:
         return self.size
 
     def close(self) -> None:
+        """Close the file, writing what a replay or a commit appended first: an open that only
+        reads leaves the file as it found it (the open cut it back to the snapshot's length and
+        the replay appended the rest anew)."""
         if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+            try:
+                if self._pending:
+                    self.flush()
+            finally:
+                os.close(self._fd)
+                self._fd = -1
 
     # -- opening -------------------------------------------------------------------------------
 

@@ -62,3 +62,24 @@ def test_the_history_shows_the_old_and_new_choice_by_their_labels(rep_browser, d
 def test_english_readers_get_the_english_labels(rep_browser, deal):
     body = rep_browser.get(f"/deals/{deal['id']}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert re.search(r"<del>Website</del> → <ins>Referral</ins>", body)
+
+
+LABELLED = {"type": "string", "title": {"en": "Grade", "zh-Hans": "等级"},
+            "oneOf": [{"const": "3A", "title": {"en": "Top grade", "zh-Hans": "三甲"}},
+                      {"const": "2A", "title": {"en": "Second grade", "zh-Hans": "二甲"}}]}
+
+
+def test_a_pool_customer_and_its_contact_show_their_choices_by_label(goldsieve_workspace, goldsieve_runtime,
+                                                                     rep_browser):
+    """A customer nobody owns is read-only: its facts, its contacts' data and its history."""
+    goldsieve_runtime.customers.types.customer.definition["fields"]["properties"]["grade"] = LABELLED
+    goldsieve_runtime.customers.types.contact.definition["fields"]["properties"]["grade"] = LABELLED
+    admin = {"username": "admin", "role": "admin"}
+    customer = goldsieve_runtime.customers.create(admin, "Ruijin", {"grade": "2A"}, owner=None)
+    goldsieve_runtime.customers.update(admin, customer["id"], {"grade": "3A"}, customer["version"])
+    goldsieve_runtime.contacts.create(admin, customer["id"], "Dr Wang", data={"grade": "2A"})
+    body = page(rep_browser, f"/customers/{customer['id']}")
+    assert "<dt>等级</dt><dd>三甲</dd>" in body  # the facts
+    assert "等级: 二甲" in body  # the contact's data
+    assert re.search(r"<del>二甲</del> → <ins>三甲</ins>", body)  # the history
+    assert goldsieve_runtime.store.get("customers", customer["id"])["data"] == {"grade": "3A"}

@@ -40,6 +40,7 @@ from goldsieve.web.api.analytics import scoped_report, scoped_trend, visible_his
 from goldsieve.web.app import current_runtime
 
 from . import charts
+from .deals import show_value
 from .i18n import text
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
@@ -138,7 +139,9 @@ def _customer_section(asked: Request) -> dict:
     groups = (by_customer_field(rt.store, rt.funnels, asked.funnel.id, rt.engine.scope(g.user),
                                 rt.customers.scope(g.user), field, asked.start, asked.end,
                                 cache=rt.histories) if field else [])
+    schema = kind.fields.get("properties", {}).get(field) if field else None
     return {"customer_fields": choices, "customer_field": field, "customer_groups": groups,
+            "group_label": lambda value: show_value(value, schema if isinstance(schema, dict) else None),
             "pool_weeks": pool_weeks(rt.store, rt.customers.scope(g.user), asked.start, asked.end)}
 
 

@@ -32,6 +32,7 @@ from .deals import (
     bypassed_items,
     event_stage,
     field_label,
+    field_schema,
     reason_label,
     respond,
     show_value,
@@ -348,7 +349,8 @@ def render_page(customer: dict, status: int = 200, *, posted: Posted | None = No
         "funnel_of": runtime.engine.funnel_of, "customer_field_label": lambda name: record_field_label(customers.types.customer, name),
         "contact_field_label": lambda name: record_field_label(contact_kind, name),
         "display_name": customers.display_name, "event_stage": event_stage, "field_label": field_label,
-        "reason_label": reason_label, "show_value": show_value, "bypassed_items": bypassed_items,
+        "reason_label": reason_label, "show_value": show_value, "field_schema": field_schema,
+        "bypassed_items": bypassed_items, "customer_kind": customers.types.customer, "contact_kind": contact_kind,
         "stage_label": stage_label,
         "action_errors": [], "duplicate": None, "conflict": False,
     }

@@ -20,6 +20,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from flask_babel import gettext as _
 from goldsieve.deals import bulk, listing, views
 from goldsieve.errors import NotFound, ValidationFailed, Violation
+from goldsieve.funnels.choices import field_choices
 from goldsieve.funnels.model import Funnel
 from goldsieve.limits import read_number
 from goldsieve.people.users import is_active
@@ -88,7 +89,13 @@ def cell(deal: dict, name: str, funnel: Funnel | None) -> str:
         return money(value, funnel.currency) if value is not None else "—"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number(value)
-    return show_value(value)
+    return show_value(value, funnel.fields_schema.get("properties", {}).get(name) if funnel else None)
+
+
+def filter_options(funnel: Funnel, name: str) -> list[tuple[Any, str]]:
+    """A choice field's filter options: each value with its label in the reader's language."""
+    schema = funnel.fields_schema.get("properties", {}).get(name, {})
+    return [(value, text(title) or str(value)) for value, title in field_choices(schema)]
 
 
 def sort_link(column: str, order: Order | None) -> tuple[str, str | None]:
@@ -125,7 +132,7 @@ def list_context() -> dict[str, Any]:
         "chosen": chosen, "fields": fields, "columns": columns, "stages": stages,
         "funnel_of": lambda deal: engine().funnels.get(deal["funnel"], deal["funnel_version"])
         if deal["funnel"] in by_id else None,
-        "cell": cell, "sort_link": sort_link, "column_label": column_label, "status_label": status_label, "stage_label": stage_label,
+        "cell": cell, "filter_options": filter_options, "sort_link": sort_link, "column_label": column_label, "status_label": status_label, "stage_label": stage_label,
         "moment": moment, "text": text, "query": query, "query_string": query_string(query),
         "owners": owner_names(), "statuses": listing.STATUSES, "max_query": listing.MAX_QUERY,
         "base_columns": list(BASE_COLUMNS), "max_bulk": bulk.MAX_BULK,

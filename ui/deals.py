@@ -100,6 +100,13 @@ def field_label(funnel: Funnel, name: str) -> str:
     return text(schema.get("title")) or name
 
 
+def field_schema(declared: forms.Declared, name: str) -> dict | None:
+    """A declared field's schema (a funnel's or a record type's): what :func:`show_value` reads a
+    choice's label from; ``None`` for a field no longer declared."""
+    schema = forms.properties(declared).get(name)
+    return schema if isinstance(schema, dict) else None
+
+
 def reason_label(funnel: Funnel, reason: str | None) -> str:
     return text(funnel.lost_reasons.get(reason)) if reason in funnel.lost_reasons else (reason or "")
 
@@ -154,7 +161,8 @@ def page_context(deal: dict, funnel: Funnel, **extra: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "deal": deal, "funnel": funnel, "stage_label": stage_label, "field_label": field_label,
         "event_stage": event_stage, "bypassed_items": bypassed_items, "undeclared": undeclared,
-        "reason_label": reason_label, "show_value": show_value, "status_label": status_label,
+        "reason_label": reason_label, "show_value": show_value, "field_schema": field_schema,
+        "status_label": status_label,
         "amount": deal["data"].get("amount"),
         "may": lambda action: engine().may(g.user, action, deal),
     }

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import render_template
+from goldsieve.funnels.choices import field_choices
 from markupsafe import Markup
 
 from .forms import (
     Declared,
     Widget,
-    _choices,
     _constraint_attrs,
     _encode,
     _input_type,
@@ -116,7 +116,7 @@ def controls(
             shown = display(schema, kind, values.get(name))
         control.value = shown[-1] if shown else ""
         control.checked = "true" in shown
-        options = _choices(schema.get("items", {}) if kind in ("multiselect", "checkboxes") else schema)
+        options = field_choices(schema.get("items", {}) if kind in ("multiselect", "checkboxes") else schema)
         control.options = [Option(_encode(v), text(label) if label is not None else _encode(v),
                                   _encode(v) in shown) for v, label in options]
         control.attrs = _attrs(control, schema, input_type)

@@ -35,6 +35,7 @@ from flask_babel import gettext as _
 
 from goldsieve.errors import Violation
 from goldsieve.funnels import wording
+from goldsieve.funnels.choices import field_choices
 from goldsieve.funnels.model import Funnel, Stage
 from goldsieve.limits import NUMBER_LIMIT, in_range, read_number
 from goldsieve.plugin_manager import field_widgets
@@ -166,20 +167,20 @@ def field_message(schema: dict, violation: Violation) -> str:
     if violation.code == "format" and violation.limit is None:
         violation = replace(violation, limit=schema.get("format"))
     if violation.code == "enum" and violation.limit is None:
-        listed = schema if _choices(schema) else schema.get("items", {})  # an item of a list
-        if isinstance(listed, dict) and _choices(listed):
+        listed = schema if field_choices(schema) else schema.get("items", {})  # an item of a list
+        if isinstance(listed, dict) and field_choices(listed):
             violation = replace(violation, limit=_labels(listed))
     return text_message(violation)
 
 
 def _labels(schema: dict) -> list[Any]:
     """The choices of a field as a refusal lists them: their titles where they have one."""
-    return [label if label is not None else value for value, label in _choices(schema)]
+    return [label if label is not None else value for value, label in field_choices(schema)]
 
 
 def choice_label(schema: dict, value: Any) -> str | None:
     """The label a field gives its choice ``value``, in the reader's language (``None``: it has none)."""
-    return next((text(label) for v, label in _choices(schema) if label is not None and _encode(v) == _encode(value)), None)
+    return next((text(label) for v, label in field_choices(schema) if label is not None and _encode(v) == _encode(value)), None)
 
 
 def _refused(code: str, limit: Any, value: Any) -> str:
@@ -193,7 +194,7 @@ def _type(schema: dict) -> str:
         declared = next((t for t in declared if t != "null"), None)
     if declared:
         return declared
-    members = [value for value, _label in _choices(schema)]
+    members = [value for value, _label in field_choices(schema)]
     if members and all(isinstance(m, bool) for m in members):
         return "boolean"
     if members and all(isinstance(m, int) and not isinstance(m, bool) for m in members):
@@ -201,17 +202,6 @@ def _type(schema: dict) -> str:
     if members and all(isinstance(m, (int, float)) and not isinstance(m, bool) for m in members):
         return "number"
     return "string"
-
-
-def _choices(schema: dict) -> list[tuple[Any, Any]]:
-    """The allowed values and their labels: ``enum``, or ``oneOf``/``anyOf`` of ``const`` + ``title``."""
-    if isinstance(schema.get("enum"), list):
-        return [(member, None) for member in schema["enum"]]
-    for key in ("oneOf", "anyOf"):
-        branches = schema.get(key)
-        if isinstance(branches, list) and branches and all(isinstance(b, dict) and "const" in b for b in branches):
-            return [(b["const"], b.get("title")) for b in branches]
-    return []
 
 
 def _encode(value: Any) -> str:
@@ -226,12 +216,12 @@ def kind_of(schema: dict, hint: str | None, plugins: Mapping[str, Widget]) -> st
         return "checkbox"
     if type_ == "array":
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        if _choices(items):
+        if field_choices(items):
             return "checkboxes" if hint == "checkboxes" else "multiselect"
         return "json" if _type(items) in ("object", "array") else "list"
     if type_ == "object":
         return "json"
-    if _choices(schema):
+    if field_choices(schema):
         return "radio" if hint == "radio" else "select"
     if type_ in ("number", "integer"):
         return "number"
@@ -371,7 +361,7 @@ def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None)
         return (False, None) if posted else (None, None)
     values = [v for v in posted if v != ""]
     if kind in ("multiselect", "checkboxes"):
-        choices = {_encode(v): v for v, _label in _choices(schema.get("items", {}))}
+        choices = {_encode(v): v for v, _label in field_choices(schema.get("items", {}))}
         strays = [v for v in values if v not in choices]
         if strays:
             return None, _refused("enum", _labels(schema.get("items", {})), strays[0])
@@ -381,7 +371,7 @@ def parse_value(schema: dict, kind: str, posted: list[str], current: Any = None)
     if kind in ("select", "radio"):
         if raw == "":
             return None, None
-        choices = {_encode(v): v for v, _label in _choices(schema)}
+        choices = {_encode(v): v for v, _label in field_choices(schema)}
         return (choices[raw], None) if raw in choices else (None, _refused("enum", _labels(schema), raw))
     if kind == "textarea":
         value = raw.replace("\r\n", "\n")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ValidationFailed, Violation
+from ..funnels.choices import field_choices
 from ..funnels.model import LOST, OPEN, WON, Funnel
 from ..limits import in_range, read_number, searchable, storable_text, whole_number
 from ..store.filters import Contains, Eq, Filter, In, Not, Nothing, Or, Range, all_of, any_of
@@ -177,7 +178,7 @@ def field_kind(funnels: Iterable[Funnel], name: str) -> str | None:
         prop = funnel.fields_schema.get("properties", {}).get(name)
         if not isinstance(prop, dict):
             continue
-        if "enum" in prop:
+        if field_choices(prop):
             return "choice"
         kind = prop.get("type")
         if kind in ("number", "integer"):

@@ -48,8 +48,16 @@ RECORDS = {
     "activity": {"types": [
         {"id": "visit", "title": {"en": "Visit", "zh-Hans": "拜访", "zh-Hant": "拜訪"}, "location": True,
          "fields": {"type": "object", "properties": {
-             "purpose": {"type": "string", "enum": ["intro", "needs", "demo", "negotiation"],
-                         "title": {"en": "Purpose", "zh-Hans": "目的", "zh-Hant": "目的"}},
+             "purpose": {"type": "string", "title": {"en": "Purpose", "zh-Hans": "目的", "zh-Hant": "目的"},
+                         "oneOf": [
+                             {"const": "intro", "title": {"en": "First visit", "zh-Hans": "初次拜访",
+                                                          "zh-Hant": "初次拜訪"}},
+                             {"const": "needs", "title": {"en": "Needs", "zh-Hans": "需求沟通",
+                                                          "zh-Hant": "需求溝通"}},
+                             {"const": "demo", "title": {"en": "Demo", "zh-Hans": "产品演示",
+                                                         "zh-Hant": "產品演示"}},
+                             {"const": "negotiation", "title": {"en": "Negotiation", "zh-Hans": "商务谈判",
+                                                                "zh-Hant": "商務談判"}}]},
              "department": {"type": "string", "title": {"en": "Department", "zh-Hans": "科室", "zh-Hant": "科室"}}}},
          "ui": {"order": ["purpose", "department"]}},
         {"id": "call", "title": {"en": "Call", "zh-Hans": "电话", "zh-Hant": "電話"}},

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from ..clock import stamp
+from ..funnels.choices import choice_values
 from ..funnels.model import Funnel
 
 WORKDAYS = 195  # 39 weeks of five working days: nine months
@@ -100,8 +101,9 @@ class Filler:
         kind = schema.get("type")
         if "const" in schema:
             return schema["const"]
-        if "enum" in schema:
-            return r.choice(schema["enum"])
+        choices = choice_values(schema)
+        if choices:
+            return r.choice(choices)
         if kind == "string":
             fmt = schema.get("format")
             if fmt == "date":
@@ -126,7 +128,7 @@ class Filler:
         if kind == "boolean":
             return r.random() < 0.5
         if kind == "array":
-            choices = schema.get("items", {}).get("enum", [])
+            choices = choice_values(schema.get("items", {}))
             return r.sample(choices, min(len(choices), r.randint(1, 2))) if choices else []
         return {} if kind == "object" else f"{_words(name)} {ctx['index']}"
 
@@ -159,11 +161,12 @@ class Filler:
                 f"Go-live wanted in {r.choice(('Q1', 'Q2', 'Q3', 'Q4'))}, decided by the board.")
 
     def satisfy(self, value: Any, rule: dict) -> Any:
-        """Bend a value to a gate's own rule for the field (``const``, ``enum``, lower bounds)."""
+        """Bend a value to a gate's own rule for the field (``const``, its choices, lower bounds)."""
         if "const" in rule:
             return rule["const"]
-        if "enum" in rule and value not in rule["enum"]:
-            return self.rng.choice(rule["enum"])
+        allowed = choice_values(rule)
+        if allowed and value not in allowed:
+            return self.rng.choice(allowed)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if "exclusiveMinimum" in rule and value <= rule["exclusiveMinimum"]:
                 value = rule["exclusiveMinimum"] + 1

@@ -2,11 +2,11 @@
 
 Lint needs to know when no deal can ever match: a conditional stage whose ``applies_when`` asks
 for an amount above the field's ``maximum``, an automation whose ``if`` names a channel the
-field's ``enum`` does not offer. Deciding this for all of JSON Schema is hard; the conditions
-consultants write are conjunctions of ``required`` and per-field ``type``, ``enum``/``const``,
-bounds and lengths, so that is what this module reasons about. Anything else (``anyOf``,
-``not``, ``pattern``…) is taken as "could match", so a contradiction reported here is certain
-and lint never cries wolf.
+field's choices do not offer. Deciding this for all of JSON Schema is hard; the conditions
+consultants write are conjunctions of ``required`` and per-field ``type``, ``enum``/``const``
+(or a ``oneOf`` of ``const`` branches: labelled choices), bounds and lengths, so that is what this
+module reasons about. Anything else (other ``anyOf``, ``not``, ``pattern``…) is taken as "could
+match", so a contradiction reported here is certain and lint never cries wolf.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..limits import is_number
+from .choices import choice_values, field_choices
 from .validation import pointer_part
 
 _NUMERIC = frozenset({"number", "integer"})
@@ -97,8 +98,8 @@ def _narrow(demand: _Field, schema: dict, pointer: str) -> None:
     allowed: list[Any] | None = None
     if "const" in schema:
         allowed = [schema["const"]]
-    elif isinstance(schema.get("enum"), list):
-        allowed = list(schema["enum"])
+    elif isinstance(schema.get("enum"), list) or field_choices(schema):
+        allowed = choice_values(schema)
     if allowed is not None:
         demand.values = allowed if demand.values is None else [v for v in demand.values if _member(v, allowed)]
     for key, exclusive in (("minimum", False), ("exclusiveMinimum", True)):

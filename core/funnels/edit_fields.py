@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from .choices import BRANCH_KEYS, field_choices, is_choice_list
 from .edit import SLUG, Draft, EditError, properties_of, set_texts, texts_of, typed
 from .validation import N_
 
@@ -102,8 +103,8 @@ def _set_choices(schema: dict, choices: list[tuple[str, Mapping[str, str]]]) -> 
         wanted: dict[str, Any] = {"oneOf": labelled}
     else:
         wanted = {"enum": values} if values else {}
-    current = {key: schema[key] for key in ("enum", "oneOf") if key in schema
-               and (key == "enum" or _is_choice_list(schema[key]))}
+    current = {key: schema[key] for key in ("enum", *BRANCH_KEYS) if key in schema
+               and (key == "enum" or is_choice_list(schema[key]))}
     if current == wanted:
         return  # unchanged: the keys keep their place
     for key in current:
@@ -111,17 +112,9 @@ def _set_choices(schema: dict, choices: list[tuple[str, Mapping[str, str]]]) -> 
     schema.update(wanted)
 
 
-def _is_choice_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(b, dict) and "const" in b for b in value)
-
-
 def choices_of(schema: Mapping[str, Any]) -> list[tuple[Any, dict[str, str]]]:
     """A field's choices as the editor's rows show them: value → its label per language."""
-    if isinstance(schema.get("enum"), list):
-        return [(value, texts_of(None)) for value in schema["enum"]]
-    if _is_choice_list(schema.get("oneOf")):
-        return [(b["const"], texts_of(b.get("title"))) for b in schema["oneOf"]]
-    return []
+    return [(value, texts_of(title)) for value, title in field_choices(schema)]
 
 
 def _set_hint(definition: dict, key: str, name: str, value: Any) -> None:

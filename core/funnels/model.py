@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..locales import localized
 from ..store.search import SEARCH, search_text
+from .choices import field_choices
 from .rules import Rule
 from .validation import compile_schema
 
@@ -143,7 +144,7 @@ class Funnel:
     def text_fields(self) -> tuple[str, ...]:
         """The declared text fields (text without a list of choices): what a search looks into."""
         return tuple(name for name, prop in self.fields_schema.get("properties", {}).items()
-                     if isinstance(prop, dict) and prop.get("type") == "string" and "enum" not in prop)
+                     if isinstance(prop, dict) and prop.get("type") == "string" and not field_choices(prop))
 
     def with_search(self, deal: dict[str, Any]) -> dict[str, Any]:
         """``deal`` with its search text (:mod:`goldsieve.store.search`): its title and this funnel's

@@ -12,6 +12,7 @@ from goldsieve.cli import cli
 from goldsieve.clock import parse_stamp
 from goldsieve.deals.engine import merge_data
 from goldsieve.demo.builder import DEMO_FILE, USERS, ensure_demo, password_for, print_logins
+from goldsieve.funnels.choices import choice_values
 from goldsieve.funnels.model import LOST, OPEN, WON
 from goldsieve.funnels.transitions import transition_violations
 from goldsieve.funnels.validation import violations
@@ -157,6 +158,12 @@ def test_every_move_replays_through_the_funnel_rules_and_gates(build, template):
         else:
             assert deal["closed_from"] == state["closed_from"]
             assert (deal["lost_reason"] is not None) == (deal["status"] == LOST)
+    # the template's labelled choices are choices to the demo too: it picks among their values
+    offered = {name: choice_values(schema) for name, schema in funnel.fields_schema["properties"].items()}
+    offered = {name: values for name, values in offered.items() if values}
+    assert offered
+    for name, values in offered.items():
+        assert {d["data"][name] for d in demo["deals"] if name in d["data"]} <= set(values), name
 
 
 def test_there_are_won_lost_open_and_stale_deals(demo):

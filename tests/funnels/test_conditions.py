@@ -34,6 +34,9 @@ CLASHING = [
     ([fields(n={"type": "integer", "minimum": 1.2}), need(n={"maximum": 1.9})], "n"),
     ([fields(s={"enum": ["a", "b"]}), need(s={"enum": ["c"]})], "s"),
     ([fields(s={"enum": ["a", "b"]}), need(s={"const": "c"})], "s"),
+    # labelled choices are the field's values as much as an enum is
+    ([fields(s={"type": "string", "oneOf": [{"const": "a", "title": {"en": "A"}}, {"const": "b"}]}),
+      need(s={"enum": ["c"]})], "s"),
     ([fields(s={"type": "string"}), need(s={"type": "number"})], "s"),
     ([fields(s={"enum": [1, 2, 30]}), need(s={"minimum": 3, "maximum": 20})], "s"),
     ([fields(b={"type": "boolean"}), need(b={"const": 1})], "b"),
@@ -47,6 +50,8 @@ POSSIBLE = [
     [fields(n={"type": "integer"}), need(n={"exclusiveMinimum": 1, "maximum": 2})],
     [fields(n={"type": "number", "maximum": 10}), ("/if", {"properties": {"n": {"minimum": 11}}})],  # may be absent
     [fields(s={"enum": ["a", "b"]}), need(s={"enum": ["b", "c"]})],
+    [fields(s={"type": "string", "oneOf": [{"const": "a", "title": {"en": "A"}}, {"const": "b"}]}),
+     need(s={"enum": ["b", "c"]})],
     [fields(n={"enum": [1, 2]}), need(n={"const": 1.0})],
     [fields(s={"type": ["string", "number"]}), need(s={"type": "string"})],
     [fields(n={"type": "number", "maximum": 10}), need(n={"anyOf": [{"minimum": 11}]})],  # beyond its reach

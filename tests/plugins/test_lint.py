@@ -164,6 +164,23 @@ def test_a_conditional_stage_no_deal_can_reach(change, source):
     assert source in found[0][1] and "/stages/2/applies_when/properties/" in found[0][1]
 
 
+LABELLED = {"type": "string", "oneOf": [{"const": "hospital", "title": {"en": "Hospital", "zh-Hans": "医院"}},
+                                        {"const": "clinic", "title": {"en": "Clinic", "zh-Hans": "诊所"}}]}
+
+
+@pytest.mark.parametrize("asked, unreachable", [(["pharmacy", "vet"], True), (["clinic", "vet"], False)])
+def test_a_labelled_choice_field_limits_a_conditional_stage_as_an_enum_does(asked, unreachable):
+    d = funnel()
+    d["fields"]["properties"]["segment"] = LABELLED
+    stage(d, "visit")["applies_when"] = {"properties": {"segment": {"enum": asked}}, "required": ["segment"]}
+    found = warnings(d)
+    if unreachable:
+        assert [p for p, _ in found] == ["/stages/2/applies_when", "/automations/0/stage"]
+        assert "/fields/properties/segment" in found[0][1]
+    else:
+        assert found == []
+
+
 def test_a_conditional_stage_some_deals_reach():
     d = funnel()
     # bounds that overlap: from 1,000,000 (the condition) to 5,000,000 (the field)

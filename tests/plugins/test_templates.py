@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from goldsieve.automation.check import automation_findings
 from goldsieve.cli import cli
+from goldsieve.funnels.choices import field_choices
 from goldsieve.people.users import ROLES
 from goldsieve.plugin_manager import actions, make_plugin_manager
 from goldsieve.plugins import templates as builtin
@@ -40,6 +41,8 @@ def texts(definition: dict) -> list[tuple[str, object]]:
     found = [("/title", definition["title"]), ("/description", definition["description"])]
     for name, schema in definition["fields"]["properties"].items():
         found.append((f"/fields/properties/{name}/title", schema.get("title")))
+        # a choice is read in a select, a list cell and the history: each needs its label
+        found += [(f"/fields/properties/{name}/oneOf/{value}", title) for value, title in field_choices(schema)]
     for i, stage in enumerate(definition["stages"]):
         found += [(f"/stages/{i}/{key}", stage[key]) for key in ("title", "description") if key in stage]
     found += [(f"/lost_reasons/{i}/title", r["title"]) for i, r in enumerate(definition["lost_reasons"])]
@@ -84,7 +87,7 @@ def test_each_template_has_realistic_fields(template_id):
     assert len(fields) >= 12 and d["fields"]["required"]
     assert all("type" in schema for schema in fields.values())
     assert any("format" in schema for schema in fields.values())
-    assert any("enum" in schema or "const" in schema for schema in fields.values())
+    assert any(field_choices(schema) for schema in fields.values())
     assert any("minimum" in schema or "exclusiveMinimum" in schema for schema in fields.values())
     assert fields["amount"]["type"] == "number"  # what forecasts and analytics read
 

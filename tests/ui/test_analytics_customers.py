@@ -44,3 +44,15 @@ def test_without_declared_customer_fields_only_the_pool_is_shown(goldsieve_runti
     goldsieve_runtime.customers.types.customer.definition["fields"]["properties"].clear()
     page = login("rita").get(PAGE).get_data(as_text=True)
     assert 'id="customers"' in page and 'id="pool-weeks"' in page and "customer-groups" not in page
+
+
+def test_a_labelled_customer_choice_is_grouped_under_its_label(goldsieve_runtime, people, login, goldsieve_clock):
+    grade = goldsieve_runtime.customers.types.customer.definition["fields"]["properties"]["grade"]
+    grade.pop("enum")
+    grade["oneOf"] = [{"const": value, "title": {"en": f"Grade {value}", "zh-Hans": f"{value} 级"}}
+                      for value in ("3A", "2A", "1A")]
+    top = goldsieve_runtime.customers.create(people.rita, "Ruijin", {"grade": "3A"})
+    closed(goldsieve_runtime, people.rita, top["id"], 1000, "won", goldsieve_clock)
+    chinese = login("rita").get(PAGE, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    groups = chinese[chinese.index('id="customer-groups"'):chinese.index('id="pool-weeks"')]
+    assert '<th scope="row">3A 级</th>' in groups  # the stored value stays 3A

@@ -150,6 +150,10 @@ class Filler:
             return self._survey(ctx)
         if name == "decision_maker":
             return f"{r.choice(SURNAMES)} {r.choice(GIVEN)} ({r.choice(POSTS)})"
+        if name == "scope":  # a services statement of work
+            return (f"{ctx['product']} for {ctx['name']}: current-state review, target design and "
+                    f"{r.choice((4, 6, 8, 12))} workshops with the key users; weekly status reports, "
+                    f"acceptance by the steering committee. Out of scope: licences and hardware.")
         return None
 
     def _survey(self, ctx: dict) -> str:

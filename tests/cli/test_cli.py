@@ -56,7 +56,7 @@ def test_templates_lists_id_title_and_stage_count():
     assert "9 stages (7 open)" in software and "Software B2B" in software and "软件" in software
     medical = next(line for line in lines if line.startswith("medical "))
     assert "8 stages (6 open)" in medical and "Medical devices / 医疗器械" in medical
-    assert run("templates", "--ids").output.split() == ["equipment", "fmcg", "medical", "software", "trade"]
+    assert run("templates", "--ids").output.split() == ["equipment", "fmcg", "medical", "services", "software", "trade"]
 
 
 def test_check_exit_codes(tmp_path):

@@ -103,7 +103,7 @@ def test_print_logins_lists_every_user_with_password(demo, capsys):
         assert username in out and password_for(username) in out and role in out
 
 
-@pytest.mark.parametrize("template", ["software", "fmcg", "medical", "equipment", "trade"])
+@pytest.mark.parametrize("template", ["software", "fmcg", "medical", "equipment", "trade", "services"])
 def test_every_move_replays_through_the_funnel_rules_and_gates(build, template):
     demo = build(template=template)
     funnel = demo["funnel"]
@@ -196,6 +196,16 @@ def test_amounts_spread_and_big_deals_take_the_executive_visit(demo):
     assert all(deals[i]["data"]["amount"] >= 1_000_000 for i in visited)
     small_at_quote = {e["deal_id"] for e in demo["events"] if e["to_stage"] == "quote"} - visited
     assert all(deals[i]["data"]["amount"] < 1_000_000 for i in small_at_quote)
+
+
+def test_a_services_demo_writes_a_statement_of_work_and_workshops_only_big_engagements(build):
+    demo = build(template="services")
+    deals = {d["id"]: d for d in demo["deals"]}
+    scopes = [d["data"]["scope"] for d in deals.values() if "scope" in d["data"]]
+    assert scopes and all("workshops" in s and "Out of scope" in s for s in scopes)
+    assert not [s for s in scopes if s.startswith("Scope for")]  # not the generic text of any field
+    workshops = {e["deal_id"] for e in demo["events"] if e["to_stage"] == "workshop"}
+    assert workshops and all(deals[i]["data"]["amount"] >= 1_000_000 for i in workshops)
 
 
 def test_events_by_people_who_exist_in_their_roles(demo):

@@ -1,4 +1,4 @@
-"""The industry templates (plugins/templates.py, schemas/templates/*.json): five industries, each
+"""The industry templates (plugins/templates.py, schemas/templates/*.json): six industries, each
 bilingual, complete and clean under `goldsieve check --strict`; and a third-party package adds one
 by implementing a single hook, found through its entry point."""
 from __future__ import annotations
@@ -25,11 +25,12 @@ TRIGGERS = meta_schema()["$defs"]["automation"]["properties"]["on"]["enum"]
 #: The conditional stage each industry has, and a field its condition reads.
 CONDITIONAL = {"software": ("exec_visit", "amount"), "fmcg": ("listing", "channel"),
                "medical": ("tender", "procurement_method"), "equipment": ("factory_audit", "amount"),
-               "trade": ("letter_of_credit", "payment_terms")}
+               "trade": ("letter_of_credit", "payment_terms"), "services": ("workshop", "amount")}
 #: Stages an industry's sales process must show, by id.
 PROCESS = {"software": ["demo", "trial", "exec_visit", "quote"], "fmcg": ["sampling", "first_order"],
            "medical": ["registration", "tender"], "equipment": ["specification", "samples", "trial_run"],
-           "trade": ["inquiry", "samples", "quotation", "order"]}
+           "trade": ["inquiry", "samples", "quotation", "order"],
+           "services": ["discovery", "workshop", "proposal", "negotiation"]}
 
 
 def run(*args: str):
@@ -50,8 +51,8 @@ def texts(definition: dict) -> list[tuple[str, object]]:
     return found
 
 
-def test_five_industries_are_bundled():
-    assert IDS == ["equipment", "fmcg", "medical", "software", "trade"]
+def test_six_industries_are_bundled():
+    assert IDS == ["equipment", "fmcg", "medical", "services", "software", "trade"]
     assert [p.stem for p in template_files()] == IDS  # one file per template, named by its id
 
 

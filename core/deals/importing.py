@@ -24,6 +24,7 @@ import click
 from .. import locales
 from ..errors import Forbidden, ValidationFailed, Violation
 from ..funnels import wording
+from ..funnels.choices import by_label
 from ..funnels.model import Funnel
 from ..locales import TitleIndex
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
@@ -163,7 +164,7 @@ def _columns(header: list[str], mapping: dict[str, str], funnel: Funnel, problem
         if target in SPECIAL:
             columns.append((target, text_of_cell))
         elif target in props:
-            columns.append((target, converter(props[target])))
+            columns.append((target, by_label(props[target], converter(props[target]))))
         else:
             known = ", ".join(sorted(props))
             problem(1, column, _("not a field of funnel %(funnel)s (its fields: %(fields)s); "

@@ -4,7 +4,7 @@ lists, the demo and the funnel lint all read choices through here, so a labelled
 field with choices everywhere and not only in the form that shows its labels."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 #: The keys whose list of ``const`` branches is a list of choices.
@@ -30,3 +30,26 @@ def field_choices(schema: Mapping[str, Any]) -> list[tuple[Any, Any]]:
 def choice_values(schema: Mapping[str, Any]) -> list[Any]:
     """Just the values of :func:`field_choices`."""
     return [value for value, _title in field_choices(schema)]
+
+
+def by_label(schema: Mapping[str, Any], read: Callable[[str], Any]) -> Callable[[str], Any]:
+    """How an imported cell of a field with labelled choices is read: a cell holding one of a
+    choice's titles, in any language and any case, is that choice's value (a spreadsheet says
+    官网 where the field keeps ``website``: what a refusal lists is then what may be typed);
+    any other cell as ``read`` reads it."""
+    labels: dict[str, Any] = {}
+    for value, title in field_choices(schema):
+        for text in (title.values() if isinstance(title, Mapping) else [title]):
+            if isinstance(text, str) and text.strip():
+                labels.setdefault(text.strip().casefold(), value)
+    if not labels:
+        return read
+
+    def cell_value(cell: str) -> Any:
+        found = labels.get(cell.strip().casefold(), _NO_LABEL)
+        return read(cell) if found is _NO_LABEL else found
+
+    return cell_value
+
+
+_NO_LABEL = object()

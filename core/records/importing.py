@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..errors import Duplicate, Forbidden, GoldsieveError, NotFound, ValidationFailed
+from ..funnels.choices import by_label
 from ..limits import whole_number
 from ..locales import N_, TitleIndex, folded
 from ..locales import say as _  # the catalogs' keyword: `make messages` extracts what it says
@@ -95,7 +96,7 @@ def _columns(header: list[str], kind: RecordType, special: dict[str, Callable[[s
         if named in special or named in skipped:
             target, read = named, special.get(named, text_of_cell)
         elif declared is not None:
-            target, read = declared, converter(props[declared])
+            target, read = declared, by_label(props[declared], converter(props[declared]))
         else:
             known = ", ".join([*special, *sorted(props)])
             problem(1, column, _("not a column of a %(kind)s (the columns: %(columns)s)",

@@ -17,11 +17,11 @@ from goldsieve.workspace import Workspace
 
 BAD = "title,company,email,source,seats\nA,B,not-an-email,billboard,0\n"
 ENGLISH = ["bad.csv:2: Email: “not-an-email” is not an e-mail address",
-           "bad.csv:2: Lead source: “billboard” is not a choice: choose one of website, referral, event, "
-           "cold_call, partner, other"]
+           "bad.csv:2: Lead source: “billboard” is not a choice: choose one of Website, Referral, Event, "
+           "Cold call, Partner, Other"]
 SIMPLIFIED = ["bad.csv:2: 邮箱: “not-an-email” 不是电子邮件地址",
-              "bad.csv:2: 线索来源: “billboard” 不是可选项：请从 website, referral, event, cold_call, partner, "
-              "other 中选择"]
+              "bad.csv:2: 线索来源: “billboard” 不是可选项：请从 官网, 转介绍, 会议活动, 电话陌拜, 合作伙伴, "
+              "其他 中选择"]
 TRADITIONAL = ["bad.csv:2: 邮箱: “not-an-email” 不是電子郵件地址"]  # the funnel has no zh-Hant titles
 NO_LANGUAGE = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"}
 

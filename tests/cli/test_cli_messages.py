@@ -30,8 +30,8 @@ BAD = {
                    "邮箱: “not-an-email” 不是电子邮件地址"),
     "enum value out of choices": (
         "source", "billboard",
-        "Lead source: “billboard” is not a choice: choose one of website, referral, event, cold_call, partner, other",
-        "线索来源: “billboard” 不是可选项：请从 website, referral, event, cold_call, partner, other 中选择"),
+        "Lead source: “billboard” is not a choice: choose one of Website, Referral, Event, Cold call, Partner, Other",
+        "线索来源: “billboard” 不是可选项：请从 官网, 转介绍, 会议活动, 电话陌拜, 合作伙伴, 其他 中选择"),
     "number below its minimum": ("seats", "0", "Users (seats): Enter a number of at least 1.",
                                  "用户数（席位）: 请输入不小于 1 的数字。"),
     "number past the limit": ("amount", "1e16", f"Expected amount: Enter a number of at most {LIMIT}.",

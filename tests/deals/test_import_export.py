@@ -32,6 +32,9 @@ def goldsieve_funnel() -> dict:
         "modules": {"type": "array", "title": "Modules",
                     "items": {"type": "string", "enum": ["crm", "erp", "bi"]}},
         "margin": {"type": "number", "title": "Margin"},
+        "channel": {"type": "string", "title": "Channel", "oneOf": [
+            {"const": "web", "title": {"en": "Website", "zh-Hans": "官网"}},
+            {"const": "fair", "title": {"en": "Trade fair", "zh-Hans": "展会"}}]},
     })
     return definition
 
@@ -74,6 +77,15 @@ def test_good_csv_imports_typed_data_with_a_created_event_each(runtime, tmp_path
     assert [(e["type"], e["deal_id"], e["by"]) for e in events] == [
         ("created", d["id"], "admin") for d in (acme, beta, gamma)]
     assert events[0]["changes"]["seats"] == [None, 25]
+
+
+def test_a_choice_is_read_from_its_label_in_any_language_or_from_its_value(runtime, tmp_path):
+    """What a refusal lists is what may be typed: the labels, as a spreadsheet says them."""
+    path = write_csv(tmp_path, "title,company,channel\nA,A,官网\nB,B, trade FAIR \nC,C,web\n")
+    assert import_csv(runtime, path, FUNNEL, {}).count == 3
+    assert [d["data"]["channel"] for d in runtime.store.find("deals")] == ["web", "fair", "web"]
+    refused = import_csv(runtime, write_csv(tmp_path, "title,company,channel\nD,D,网站\n", "bad.csv"), FUNNEL, {})
+    assert refused.count == 0 and refused.problems and runtime.store.count("deals") == 3
 
 
 def test_bad_rows_are_all_reported_with_line_and_field_and_nothing_is_written(runtime, tmp_path):

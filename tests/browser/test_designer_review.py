@@ -80,7 +80,8 @@ def test_rules_and_gates_in_forms_then_a_review_that_names_every_deal(open_page,
     page.wait_for_url(f"**/board/{funnel_id}")
     applied = live.runtime.funnels.get(funnel_id).definition
     assert applied["highlight"][-1]["style"] == "warning"
-    assert applied["assignment"] == {"rule": "round_robin", "team": "east"}
+    # the trade template ships "the reps in turn"; the form names a team and keeps the role
+    assert applied["assignment"] == {"rule": "round_robin", "team": "east", "role": "rep"}
     qualified = next(s for s in applied["stages"] if s["id"] == "qualified")
     assert (qualified["required_activities"], qualified["next_step"]) == ([{"type": "visit"}], True)
 

@@ -44,7 +44,7 @@ from goldsieve.web.app import current_runtime
 from . import form_controls, forms
 from .auth import same_site_path
 from .errors import not_found
-from .i18n import bcp47, text
+from .i18n import bcp47, day, text
 from .params import whole_number_param
 
 bp = Blueprint("deals", __name__, url_prefix="/deals")
@@ -128,7 +128,7 @@ def show_value(value: Any, schema: dict | None = None) -> str:
         return _("no")
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return day(value) if isinstance(value, str) and (schema or {}).get("format") == "date" else str(value)
 
 
 def undeclared(funnel: Funnel, data: dict) -> list[tuple[str, Any]]:

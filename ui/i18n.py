@@ -6,12 +6,13 @@ workspace's default. Babel names locales ``zh_Hans``; funnel files use BCP 47 (`
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, has_request_context, request, session
-from flask_babel import Babel, format_currency, format_datetime, format_decimal, get_locale
+from flask_babel import Babel, format_currency, format_date, format_datetime, format_decimal, get_locale
 
 from goldsieve import locales
 from goldsieve.funnels.model import localized
@@ -64,6 +65,15 @@ def moment(value: str | None) -> str:
     from goldsieve.clock import parse_stamp
 
     return format_datetime(parse_stamp(value), "medium") if value else ""
+
+
+def day(value: str) -> str:
+    """A date field's ISO value (``2026-02-01``) as the page's locale writes a date; a value that
+    is no such date (stored before the rule, or past the engine) as it is."""
+    try:
+        return format_date(date.fromisoformat(value), "medium")
+    except (TypeError, ValueError):
+        return value
 
 
 def plugin_reader_locale() -> str | None:

@@ -83,3 +83,20 @@ def test_a_pool_customer_and_its_contact_show_their_choices_by_label(goldsieve_w
     assert "等级: 二甲" in body  # the contact's data
     assert re.search(r"<del>二甲</del> → <ins>三甲</ins>", body)  # the history
     assert goldsieve_runtime.store.get("customers", customer["id"])["data"] == {"grade": "3A"}
+
+
+def test_a_date_field_is_written_as_the_readers_locale_writes_dates(rep_browser, goldsieve_engine,
+                                                                    goldsieve_runtime, deal):
+    """The list's cells and the history say a date as the page's language does, not as ISO text
+    that wraps at its hyphens; a value that is no date (stored before the rule) stays readable."""
+    goldsieve_engine.update(RITA, deal["id"], {"expected_close": "2026-02-01"})
+    body = page(rep_browser, "/deals?funnel=software&col=expected_close")
+    assert re.search(r'<td data-label="预计成交日期">2026年2月1日</td>', body)
+    english = rep_browser.get("/deals?funnel=software&col=expected_close", headers={"Accept-Language": "en"})
+    assert "Feb 1, 2026" in english.get_data(as_text=True)
+    assert "<ins>2026年2月1日</ins>" in page(rep_browser, f"/deals/{deal['id']}")
+    stored = goldsieve_runtime.store.get("deals", deal["id"])
+    with goldsieve_runtime.store.transaction() as txn:  # past the engine: no date at all
+        txn.replace("deals", {**stored, "data": {**stored["data"], "expected_close": "0000-13-99"}})
+    body = page(rep_browser, "/deals?funnel=software&col=expected_close")
+    assert re.search(r'<td data-label="预计成交日期">0000-13-99</td>', body)

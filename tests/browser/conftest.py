@@ -280,7 +280,12 @@ def unlabelled_controls(page) -> list[str]:
 
 
 def check_page(page) -> None:
-    """The document fits the viewport's width and every visible form control has a name."""
+    """The document fits the viewport's width and every visible form control has a name.
+
+    Measured once the page has loaded: a page that answered a form (a 422 shown in place of the
+    last one) has its elements before its style sheets, and laid out without them a table is
+    as wide as its columns."""
+    page.wait_for_load_state("load")
     overflow = document_overflow(page)
     assert overflow is None, f"{page.url} is wider than the viewport: {overflow}"
     unnamed = unlabelled_controls(page)
